@@ -1,0 +1,216 @@
+/**
+ * Typed, validated configuration from the environment (contract sections 6 and 7).
+ * A function asks only for the sections it uses; every offending variable of those
+ * sections is reported in one ConfigError at cold start.
+ */
+import { ConfigError } from '#lib/errors';
+
+type Env = Record<string, string | undefined>;
+
+/** Genesys Cloud hosts and the credentials secret. */
+export interface GenesysConfig {
+  region: string;
+  apiBaseUrl: string;
+  loginBaseUrl: string;
+  credentialsSecretId: string;
+  organizationId: string | undefined;
+}
+
+/** The CRM endpoint, its secret and the worker's batching and rate settings. */
+export interface CrmConfig {
+  baseUrl: string;
+  credentialsSecretId: string;
+  batchSize: number;
+  maxRequestsPerSecond: number;
+}
+
+/** The CRM sync queue and its dead-letter queue. */
+export interface QueueConfig {
+  queueUrl: string;
+  dlqUrl: string | undefined;
+}
+
+/** The webhook signing secret. */
+export interface WebhookConfig {
+  secretId: string;
+}
+
+/** The salt used to hash identifiers. */
+export interface IdentityConfig {
+  saltSecretId: string;
+}
+
+/** Queue ids by loyalty tier; `standard` is always present. */
+export interface RoutingConfig {
+  queues: Record<string, string> & { standard: string };
+}
+
+/** The widget's web deployment and which attributes it may show. */
+export interface WidgetConfig {
+  webDeploymentId: string;
+  organizationId: string;
+  environment: string;
+  guestAttributeAllowlist: string[];
+}
+
+/** Settings every function shares. */
+export interface RuntimeConfig {
+  stage: string;
+  version: string;
+  secretCacheTtlMs: number;
+}
+
+/** The whole configuration, by section. */
+export interface Config {
+  runtime: RuntimeConfig;
+  genesys: GenesysConfig;
+  crm: CrmConfig;
+  queue: QueueConfig;
+  webhook: WebhookConfig;
+  identity: IdentityConfig;
+  routing: RoutingConfig;
+  widget: WidgetConfig;
+}
+
+export type SectionName = keyof Config;
+
+/** Collects problems while reading variables, so all of them are reported at once. */
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  required(name: string): string {
+    const value = this.raw(name);
+    if (value === undefined) this.problems.push(`${name} is required`);
+    return value ?? '';
+  }
+
+  optional(name: string): string | undefined {
+    return this.raw(name);
+  }
+
+  url(name: string, fallback?: string): string {
+    const value = this.raw(name) ?? fallback;
+    if (value === undefined) {
+      this.problems.push(`${name} is required`);
+      return '';
+    }
+    try {
+      const parsed = new URL(value);
+      if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('protocol');
+    } catch {
+      this.problems.push(`${name} must be an http(s) URL`);
+      return '';
+    }
+    return value.replace(/\/+$/, '');
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!/^-?\d+$/.test(value) || parsed < min || parsed > max) {
+      this.problems.push(`${name} must be an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  json(name: string): unknown {
+    const value = this.required(name);
+    if (value === '') return undefined;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      this.problems.push(`${name} must be valid JSON`);
+      return undefined;
+    }
+  }
+}
+
+const GENESYS_REGION = /^[a-z0-9]+(?:[.-][a-z0-9]+)*\.[a-z]{2,}$/;
+
+const sections: { [K in SectionName]: (r: Reader) => Config[K] } = {
+  runtime: (r) => ({
+    stage: r.optional('STAGE') ?? 'local',
+    version: r.optional('SERVICE_VERSION') ?? '0.0.0',
+    secretCacheTtlMs: r.integer('SECRET_CACHE_TTL_SECONDS', 300, 0, 86_400) * 1000,
+  }),
+  genesys: (r) => {
+    const region = r.optional('GENESYS_REGION');
+    const overridden = r.optional('GENESYS_API_BASE_URL') !== undefined && r.optional('GENESYS_LOGIN_BASE_URL') !== undefined;
+    if (region === undefined && !overridden) {
+      r.problems.push('GENESYS_REGION is required (or both GENESYS_API_BASE_URL and GENESYS_LOGIN_BASE_URL)');
+    } else if (region !== undefined && !GENESYS_REGION.test(region)) {
+      r.problems.push('GENESYS_REGION must be a host suffix such as mypurecloud.com');
+    }
+    return {
+      region: region ?? '',
+      apiBaseUrl: r.url('GENESYS_API_BASE_URL', region ? `https://api.${region}` : undefined),
+      loginBaseUrl: r.url('GENESYS_LOGIN_BASE_URL', region ? `https://login.${region}` : undefined),
+      credentialsSecretId: r.required('GENESYS_CREDENTIALS_SECRET_ID'),
+      organizationId: r.optional('GENESYS_ORG_ID'),
+    };
+  },
+  crm: (r) => ({
+    baseUrl: r.url('CRM_BASE_URL'),
+    credentialsSecretId: r.required('CRM_CREDENTIALS_SECRET_ID'),
+    batchSize: r.integer('CRM_BATCH_SIZE', 50, 1, 500),
+    maxRequestsPerSecond: r.integer('CRM_MAX_REQUESTS_PER_SECOND', 10, 1, 10_000),
+  }),
+  queue: (r) => ({
+    queueUrl: r.url('CRM_SYNC_QUEUE_URL'),
+    dlqUrl: r.optional('CRM_SYNC_DLQ_URL') === undefined ? undefined : r.url('CRM_SYNC_DLQ_URL'),
+  }),
+  webhook: (r) => ({ secretId: r.required('WEBHOOK_SECRET_ID') }),
+  identity: (r) => ({ saltSecretId: r.required('IDENTITY_SALT_SECRET_ID') }),
+  routing: (r) => {
+    const parsed = r.json('ROUTING_QUEUES');
+    if (parsed === undefined) return { queues: { standard: '' } };
+    const valid =
+      typeof parsed === 'object' &&
+      parsed !== null &&
+      !Array.isArray(parsed) &&
+      Object.values(parsed).every((v) => typeof v === 'string' && v.length > 0) &&
+      typeof (parsed as Record<string, unknown>)['standard'] === 'string';
+    if (!valid) {
+      r.problems.push('ROUTING_QUEUES must be a JSON object of tier -> queue id with at least "standard"');
+      return { queues: { standard: '' } };
+    }
+    return { queues: parsed as RoutingConfig['queues'] };
+  },
+  widget: (r) => ({
+    webDeploymentId: r.required('WEB_DEPLOYMENT_ID'),
+    organizationId: r.required('GENESYS_ORG_ID'),
+    environment: r.optional('GENESYS_REGION') ?? 'local',
+    guestAttributeAllowlist: (r.optional('GUEST_ATTRIBUTE_ALLOWLIST') ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name.length > 0),
+  }),
+};
+
+/**
+ * Reads and validates the named sections (plus `runtime`, always). Throws one
+ * ConfigError naming every offending variable.
+ */
+export function loadConfig<K extends SectionName>(
+  names: readonly K[],
+  env: Env = process.env,
+): Pick<Config, K | 'runtime'> {
+  const reader = new Reader(env);
+  const result: Partial<Config> = {};
+  for (const name of new Set<SectionName>(['runtime', ...names])) {
+    (result as Record<string, unknown>)[name] = sections[name](reader);
+  }
+  if (reader.problems.length > 0) {
+    const variables = [...new Set(reader.problems.map((p) => p.split(' ')[0] ?? p))];
+    throw new ConfigError(`Invalid configuration: ${reader.problems.join('; ')}`, variables);
+  }
+  return result as Pick<Config, K | 'runtime'>;
+}
