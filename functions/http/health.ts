@@ -1,0 +1,9 @@
+/** `GET /health`: liveness and version, open to anyone. */
+import { configAtColdStart, httpStack } from '#lib/lambda';
+
+const config = configAtColdStart([]);
+
+export const handler = httpStack(async () => ({
+  statusCode: 200,
+  body: { status: 'ok', version: config().runtime.version },
+}));

@@ -1,0 +1,25 @@
+/**
+ * Configuration read once at cold start. A bad configuration is logged at init with every
+ * offending variable named, and every invocation then fails with the same ConfigError
+ * (a 500 problem for HTTP), instead of crashing the runtime in a loop.
+ */
+import { loadConfig, type Config, type SectionName } from '#lib/config';
+import { ConfigError } from '#lib/errors';
+import { logger } from './observability.ts';
+
+/** Loads the named config sections now; returns an accessor that throws while they are invalid. */
+export function configAtColdStart<K extends SectionName>(
+  names: readonly K[],
+  env: Record<string, string | undefined> = process.env,
+): () => Pick<Config, K | 'runtime'> {
+  try {
+    const config = loadConfig(names, env);
+    return () => config;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    logger.error('Invalid configuration at cold start', { variables: error.variables, detail: error.message });
+    return () => {
+      throw error;
+    };
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The one logger and the one metrics emitter every function shares, created at module
+ * scope so warm invocations reuse them.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { maskIdentifiers } from '#lib/pii';
+
+const SERVICE_NAME = 'genesys-guest-sync';
+
+/** Keys whose values are never logged, whatever they hold. */
+const SECRET_KEYS = /^(authorization|x-hub-signature-256|password|secret|clientsecret|client_secret|apitoken|api_token|access_token|token|signingsecret|salt|cookie)$/i;
+
+/**
+ * JSON replacer for the logger: drops secret-bearing keys and masks anything that looks
+ * like an email, phone number or SSN, so no log line carries plaintext identifiers.
+ */
+export function redactLogValue(key: string, value: unknown): unknown {
+  if (key !== '' && SECRET_KEYS.test(key)) return '[redacted]';
+  if (typeof value === 'string') return maskIdentifiers(value).value;
+  return value;
+}
+
+/** The suite's structured logger (Powertools), with identifier redaction built in. */
+export const logger = new Logger({
+  serviceName: process.env['POWERTOOLS_SERVICE_NAME'] ?? SERVICE_NAME,
+  jsonReplacerFn: redactLogValue,
+});
+
+/** The suite's metrics emitter (Powertools EMF), one namespace, stage and function dimensions. */
+export const metrics = new Metrics({
+  namespace: process.env['POWERTOOLS_METRICS_NAMESPACE'] ?? 'GenesysGuestSync',
+  serviceName: process.env['POWERTOOLS_SERVICE_NAME'] ?? SERVICE_NAME,
+  defaultDimensions: {
+    stage: process.env['STAGE'] ?? 'local',
+    function: process.env['AWS_LAMBDA_FUNCTION_NAME'] ?? 'unknown',
+  },
+});
