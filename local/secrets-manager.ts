@@ -66,7 +66,7 @@ export async function startLocalSecretsManager(
 ): Promise<LocalSecretsManager> {
   const store = new Map<string, StoredSecret>();
   const readCounts: Record<string, number> = {};
-  const addVersion = (name: string, secretString: string, versionId = randomUUID()): SecretVersion => {
+  const addVersion = (name: string, secretString: string, versionId: string = randomUUID()): SecretVersion => {
     let secret = store.get(name);
     if (!secret) {
       secret = { name, arn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-${randomUUID().slice(0, 6)}`, versions: [] };

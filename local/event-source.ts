@@ -1,0 +1,184 @@
+/**
+ * The local SQS event source mapping. serverless-offline does not emulate SQS triggers,
+ * so the local stack polls the queue and invokes the worker the way Lambda's event
+ * source mapping does: batches up to `batchSize` gathered within the batching window,
+ * a real SQS event, records not named in `batchItemFailures` deleted, failed ones left to
+ * become visible again after the visibility timeout (and reach the DLQ by redrive), a
+ * thrown error or an unknown item identifier failing the whole batch.
+ */
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+
+/** Whatever consumes a batch: the worker Lambda, or a test consumer. */
+export type BatchConsumer = (event: SQSEvent) => Promise<SQSBatchResponse | void | null>;
+
+/** Settings mirrored from the function's `sqs` event in serverless.yml. */
+export interface EventSourceOptions {
+  client: SQSClient;
+  queueUrl: string;
+  queueArn: string;
+  region?: string;
+  batchSize: number;
+  maximumBatchingWindowSeconds?: number;
+  /** Concurrent batches in flight (the mapping's maximumConcurrency). */
+  maximumConcurrency?: number;
+  /** `functionResponseType: ReportBatchItemFailures`. */
+  reportBatchItemFailures: boolean;
+  consumer: BatchConsumer;
+  /** Told about every batch, for logs and tests. */
+  onBatch?: (outcome: BatchOutcome) => void;
+}
+
+/** What happened to one batch. */
+export interface BatchOutcome {
+  size: number;
+  deleted: number;
+  failed: number;
+  error?: string;
+}
+
+/** A running event source. */
+export interface EventSource {
+  stop(): Promise<void>;
+  stats(): { batches: number; received: number; deleted: number; failed: number };
+}
+
+/** Builds the SQS event record Lambda would deliver for a received message. */
+export function toSqsRecord(message: Message, queueArn: string, region: string): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attributes['ApproximateReceiveCount'] ?? '1',
+      SentTimestamp: attributes['SentTimestamp'] ?? String(Date.now()),
+      SenderId: attributes['SenderId'] ?? 'local',
+      ApproximateFirstReceiveTimestamp: attributes['ApproximateFirstReceiveTimestamp'] ?? String(Date.now()),
+    },
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+        name,
+        {
+          dataType: value.DataType ?? 'String',
+          ...(value.StringValue === undefined ? {} : { stringValue: value.StringValue }),
+          ...(value.BinaryValue === undefined ? {} : { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }),
+          stringListValues: [],
+          binaryListValues: [],
+        },
+      ]),
+    ),
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: region,
+  };
+}
+
+/**
+ * Which received messages to delete after the consumer answered: all but the reported
+ * failures; none if it threw or named a message that was not in the batch.
+ */
+export function messagesToDelete(
+  records: SQSRecord[],
+  response: SQSBatchResponse | void | null,
+  reportBatchItemFailures: boolean,
+): SQSRecord[] {
+  if (!reportBatchItemFailures || !response?.batchItemFailures) return records;
+  const ids = new Set(records.map((r) => r.messageId));
+  const failed = new Set<string>();
+  for (const failure of response.batchItemFailures) {
+    if (typeof failure?.itemIdentifier !== 'string' || !ids.has(failure.itemIdentifier)) return [];
+    failed.add(failure.itemIdentifier);
+  }
+  return records.filter((r) => !failed.has(r.messageId));
+}
+
+/** Starts polling; `stop()` ends the loops after their in-flight batches. */
+export function startEventSource(options: EventSourceOptions): EventSource {
+  const region = options.region ?? 'us-east-1';
+  const controller = new AbortController();
+  const counters = { batches: 0, received: 0, deleted: 0, failed: 0 };
+  const windowMs = (options.maximumBatchingWindowSeconds ?? 0) * 1000;
+
+  const receive = async (): Promise<Message[]> => {
+    const messages: Message[] = [];
+    const deadline = Date.now() + windowMs;
+    while (messages.length < options.batchSize && !controller.signal.aborted) {
+      const waitSeconds = messages.length === 0 ? 1 : Math.max(0, Math.min(1, Math.ceil((deadline - Date.now()) / 1000)));
+      const result = await options.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: options.queueUrl,
+          MaxNumberOfMessages: Math.min(10, options.batchSize - messages.length),
+          WaitTimeSeconds: waitSeconds,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+        { abortSignal: controller.signal },
+      );
+      messages.push(...(result.Messages ?? []));
+      if (messages.length > 0 && (Date.now() >= deadline || (result.Messages ?? []).length === 0)) break;
+    }
+    return messages;
+  };
+
+  const deleteRecords = async (records: SQSRecord[]): Promise<void> => {
+    for (let i = 0; i < records.length; i += 10) {
+      const chunk = records.slice(i, i + 10);
+      await options.client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: chunk.map((r, n) => ({ Id: String(n), ReceiptHandle: r.receiptHandle })),
+        }),
+      );
+    }
+  };
+
+  const loop = async (): Promise<void> => {
+    while (!controller.signal.aborted) {
+      let messages: Message[];
+      try {
+        messages = await receive();
+      } catch {
+        if (controller.signal.aborted) return;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        continue;
+      }
+      if (messages.length === 0) continue;
+      const records = messages.map((m) => toSqsRecord(m, options.queueArn, region));
+      let response: SQSBatchResponse | void | null;
+      let error: string | undefined;
+      try {
+        response = await options.consumer({ Records: records });
+      } catch (cause) {
+        error = cause instanceof Error ? cause.message : String(cause);
+        response = { batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) };
+      }
+      const toDelete = error ? [] : messagesToDelete(records, response, options.reportBatchItemFailures);
+      try {
+        await deleteRecords(toDelete);
+      } catch {
+        // Undeleted messages become visible again and are redelivered, as in AWS.
+      }
+      counters.batches += 1;
+      counters.received += records.length;
+      counters.deleted += toDelete.length;
+      counters.failed += records.length - toDelete.length;
+      options.onBatch?.({ size: records.length, deleted: toDelete.length, failed: records.length - toDelete.length, ...(error ? { error } : {}) });
+    }
+  };
+
+  const loops = Array.from({ length: Math.max(1, options.maximumConcurrency ?? 1) }, () => loop());
+  return {
+    stop: async () => {
+      controller.abort();
+      await Promise.allSettled(loops);
+    },
+    stats: () => ({ ...counters }),
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * Reads serverless.yml as osls resolves it for a stage, so the local stack takes its
+ * functions, event sources, schedules and queue settings from the same file as AWS
+ * (no second route table).
+ */
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** An `sqs` event of a function, as the event source mapping needs it. */
+export interface SqsEventSourceSpec {
+  functionKey: string;
+  functionName: string;
+  queueLogicalId: string;
+  batchSize: number;
+  maximumBatchingWindowSeconds: number;
+  maximumConcurrency: number;
+  reportBatchItemFailures: boolean;
+}
+
+/** A `schedule` event of a function. */
+export interface ScheduleSpec {
+  functionKey: string;
+  functionName: string;
+  expression: string;
+  enabled: boolean;
+  input?: unknown;
+}
+
+/** Queue settings taken from the CloudFormation resources. */
+export interface QueueSpec {
+  logicalId: string;
+  visibilityTimeoutSeconds: number;
+  retentionSeconds: number;
+  redrive?: { dlqLogicalId: string; maxReceiveCount: number };
+}
+
+/** What the local stack needs from the resolved service definition. */
+export interface LocalServiceSpec {
+  service: string;
+  stage: string;
+  functionKeys: string[];
+  sqsEventSources: SqsEventSourceSpec[];
+  schedules: ScheduleSpec[];
+  queues: Record<string, QueueSpec>;
+}
+
+/** The osls executable that ships with the project. */
+export function oslsBin(): string {
+  return createRequire(import.meta.url).resolve('osls/bin/serverless.js');
+}
+
+type Json = Record<string, unknown>;
+const obj = (value: unknown): Json => (typeof value === 'object' && value !== null ? (value as Json) : {});
+const logicalIdOf = (value: unknown): string | undefined => {
+  const v = obj(value);
+  const getAtt = v['Fn::GetAtt'];
+  if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') return getAtt[0];
+  if (typeof v['Ref'] === 'string') return v['Ref'];
+  return undefined;
+};
+
+/** Extracts the local stack's view from a resolved service definition (pure, for tests). */
+export function toLocalServiceSpec(config: Json, stage: string): LocalServiceSpec {
+  const service = String(config['service']);
+  const functions = obj(config['functions']);
+  const sqsEventSources: SqsEventSourceSpec[] = [];
+  const schedules: ScheduleSpec[] = [];
+  for (const [functionKey, definition] of Object.entries(functions)) {
+    const fn = obj(definition);
+    const functionName = typeof fn['name'] === 'string' ? fn['name'] : `${service}-${stage}-${functionKey}`;
+    for (const event of Array.isArray(fn['events']) ? fn['events'] : []) {
+      const e = obj(event);
+      if (e['sqs'] !== undefined) {
+        const sqs = obj(e['sqs']);
+        sqsEventSources.push({
+          functionKey,
+          functionName,
+          queueLogicalId: logicalIdOf(sqs['arn']) ?? '',
+          batchSize: Number(sqs['batchSize'] ?? 10),
+          maximumBatchingWindowSeconds: Number(sqs['maximumBatchingWindow'] ?? 0),
+          maximumConcurrency: Number(sqs['maximumConcurrency'] ?? 2),
+          reportBatchItemFailures: sqs['functionResponseType'] === 'ReportBatchItemFailures',
+        });
+      }
+      if (e['schedule'] !== undefined) {
+        const raw = e['schedule'];
+        const schedule = typeof raw === 'string' ? { rate: raw } : obj(raw);
+        const rates = Array.isArray(schedule['rate']) ? schedule['rate'] : [schedule['rate']];
+        for (const expression of rates) {
+          if (typeof expression !== 'string') continue;
+          schedules.push({
+            functionKey,
+            functionName,
+            expression,
+            enabled: schedule['enabled'] !== false,
+            ...(schedule['input'] === undefined ? {} : { input: schedule['input'] }),
+          });
+        }
+      }
+    }
+  }
+  const queues: Record<string, QueueSpec> = {};
+  for (const [logicalId, resource] of Object.entries(obj(obj(obj(config['resources'])['Resources'])))) {
+    const r = obj(resource);
+    if (r['Type'] !== 'AWS::SQS::Queue') continue;
+    const props = obj(r['Properties']);
+    const redrive = obj(props['RedrivePolicy']);
+    const dlqLogicalId = logicalIdOf(redrive['deadLetterTargetArn']);
+    queues[logicalId] = {
+      logicalId,
+      visibilityTimeoutSeconds: Number(props['VisibilityTimeout'] ?? 30),
+      retentionSeconds: Number(props['MessageRetentionPeriod'] ?? 345_600),
+      ...(dlqLogicalId ? { redrive: { dlqLogicalId, maxReceiveCount: Number(redrive['maxReceiveCount'] ?? 5) } } : {}),
+    };
+  }
+  return { service, stage, functionKeys: Object.keys(functions), sqsEventSources, schedules, queues };
+}
+
+/** Resolves serverless.yml for `stage` with osls (no credentials or network needed). */
+export async function readServiceSpec(stage: string, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): Promise<LocalServiceSpec> {
+  const { stdout } = await run(process.execPath, [oslsBin(), 'print', '--stage', stage, '--format', 'json'], {
+    cwd,
+    env,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return toLocalServiceSpec(JSON.parse(stdout) as Json, stage);
+}

@@ -1,0 +1,392 @@
+/**
+ * The local stack: the whole suite on this machine with no AWS account. Embedded SQS,
+ * the local Secrets Manager endpoint, sandbox Genesys and CRM servers (unless the
+ * environment points elsewhere), the HTTP API through serverless-offline reading the
+ * same serverless.yml, the SQS event source feeding the worker, and the schedules.
+ * Everything listens on 127.0.0.1.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { startEventSource, type EventSource } from './event-source.ts';
+import { invokeLocalFunction } from './lambda-invoke.ts';
+import { startCrmSandbox, startGenesysSandbox } from './sandbox/index.ts';
+import { startScheduler, type LocalScheduler } from './scheduler.ts';
+import { readSecretsFile, startLocalSecretsManager, type LocalSecretsManager } from './secrets-manager.ts';
+import { oslsBin, readServiceSpec, type LocalServiceSpec } from './serverless-config.ts';
+import { localSqsClient, startEmbeddedSqs, type EmbeddedSqs } from './sqs.ts';
+
+/** The stage the local stack runs serverless.yml with. */
+export const LOCAL_STAGE = 'local';
+
+/** Defaults for contract section 7 that `npm start` uses unless the environment sets them. */
+export const LOCAL_DEFAULTS: Readonly<Record<string, string>> = {
+  CRM_BATCH_SIZE: '50',
+  CRM_MAX_REQUESTS_PER_SECOND: '10',
+  ROUTING_QUEUES: JSON.stringify({
+    platinum: '0e5d6c2a-7f1b-4c1e-9a55-1b2f3c4d5e01',
+    gold: '0e5d6c2a-7f1b-4c1e-9a55-1b2f3c4d5e02',
+    standard: '0e5d6c2a-7f1b-4c1e-9a55-1b2f3c4d5e03',
+  }),
+  WEB_DEPLOYMENT_ID: '6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b',
+  GENESYS_ORG_ID: '2d8e4f6a-1b3c-4d5e-8f70-a1b2c3d4e5f6',
+  GUEST_ATTRIBUTE_ALLOWLIST: 'customerId,loyaltyTier,lastOrderDate,accountStatus,userId,userTier',
+};
+
+/** Where a running local stack listens; also written to `.local/stack.json`. */
+export interface StackEndpoints {
+  apiUrl: string;
+  lambdaEndpoint: string;
+  controlUrl: string;
+  sqsEndpoint: string;
+  queueUrl: string;
+  dlqUrl: string;
+  secretsEndpoint: string;
+  genesysUrl: string;
+  crmUrl: string;
+  sandboxGenesys: boolean;
+  sandboxCrm: boolean;
+  jwtIssuer: string;
+  jwtAudience: string;
+  widgetJwtAudience: string;
+  secretIds: Record<'genesys' | 'crm' | 'webhook' | 'identity', string>;
+}
+
+/** Options of `startLocalStack`; every port defaults to the environment, then to a fixed port. */
+export interface LocalStackOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** HTTP API port (PORT, default 3000). */
+  port?: number;
+  lambdaPort?: number;
+  controlPort?: number;
+  sqsPort?: number;
+  secretsPort?: number;
+  genesysPort?: number;
+  crmPort?: number;
+  /** Overrides the queue's visibility timeout (tests use a short one). */
+  visibilityTimeoutSeconds?: number;
+  /** Where serverless-offline's output goes: 'inherit' (console) or a file path. */
+  offlineOutput?: 'inherit' | string;
+  readyTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+/** A running local stack. */
+export interface LocalStack {
+  endpoints: StackEndpoints;
+  spec: LocalServiceSpec;
+  secrets: LocalSecretsManager | undefined;
+  sqs: EmbeddedSqs | undefined;
+  fireSchedule(functionKey: string): Promise<unknown>;
+  eventSourceStats(): Record<string, ReturnType<EventSource['stats']>>;
+  stop(): Promise<void>;
+}
+
+const envNumber = (env: NodeJS.ProcessEnv, name: string, fallback: number): number => {
+  const value = Number(env[name]);
+  return Number.isInteger(value) && value >= 0 ? value : fallback;
+};
+
+/** Asks the OS for a free loopback port (for tests that run beside a stack). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+const secretString = (secrets: Record<string, Record<string, unknown>>, id: string, key: string): string => {
+  const value = secrets[id]?.[key];
+  if (typeof value !== 'string' || value === '') {
+    throw new Error(`The local secrets file must hold "${id}" with a "${key}" string (see local/secrets.sample.json)`);
+  }
+  return value;
+};
+
+async function waitForHealth(apiUrl: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`serverless-offline exited with code ${child.exitCode} before it was ready`);
+    try {
+      const response = await fetch(`${apiUrl}/health`);
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((done) => setTimeout(done, 250));
+  }
+  throw new Error(`The HTTP API did not answer GET /health within ${timeoutMs} ms`);
+}
+
+/** Starts every part of the local stack and resolves once `GET /health` answers 200. */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const cwd = resolve(options.cwd ?? process.cwd());
+  const env = { ...(options.env ?? process.env) };
+  const log = options.log ?? (() => undefined);
+  const closers: Array<() => Promise<void> | void> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch {
+        // keep closing the rest
+      }
+    }
+  };
+
+  try {
+    const spec = await readServiceSpec(LOCAL_STAGE, cwd, env);
+    const secretIds = {
+      genesys: `${spec.service}/${LOCAL_STAGE}/genesys-credentials`,
+      crm: `${spec.service}/${LOCAL_STAGE}/crm-credentials`,
+      webhook: `${spec.service}/${LOCAL_STAGE}/webhook-signing-secret`,
+      identity: `${spec.service}/${LOCAL_STAGE}/identity-salt`,
+    };
+
+    // Secrets Manager, from LOCAL_SECRETS_FILE.
+    const secretsFile = resolve(cwd, env['LOCAL_SECRETS_FILE'] ?? 'local/secrets.sample.json');
+    const secretValues = await readSecretsFile(secretsFile);
+    const secrets = await startLocalSecretsManager(secretValues, options.secretsPort ?? envNumber(env, 'LOCAL_SECRETS_PORT', 3003));
+    closers.push(() => secrets.close());
+
+    // Sandboxes, unless the environment points at other servers.
+    const genesysOverridden = Boolean(env['GENESYS_API_BASE_URL'] || env['GENESYS_LOGIN_BASE_URL']);
+    let genesysUrl = env['GENESYS_API_BASE_URL'] ?? '';
+    if (!genesysOverridden) {
+      const sandbox = await startGenesysSandbox({
+        port: options.genesysPort ?? envNumber(env, 'LOCAL_GENESYS_PORT', 3005),
+        clients: [
+          {
+            clientId: secretString(secretValues, secretIds.genesys, 'clientId'),
+            clientSecret: secretString(secretValues, secretIds.genesys, 'clientSecret'),
+          },
+        ],
+      });
+      closers.push(() => sandbox.close());
+      genesysUrl = sandbox.url;
+    }
+    let crmUrl = env['CRM_BASE_URL'] ?? '';
+    if (!crmUrl) {
+      const sandbox = await startCrmSandbox({
+        port: options.crmPort ?? envNumber(env, 'LOCAL_CRM_PORT', 3006),
+        apiToken: secretString(secretValues, secretIds.crm, 'apiToken'),
+      });
+      closers.push(() => sandbox.close());
+      crmUrl = sandbox.url;
+    }
+
+    // SQS: the embedded server, unless CRM_SYNC_QUEUE_URL names another SQS-compatible queue.
+    const queueSpec = spec.queues['CrmSyncQueue'];
+    const dlqSpec = spec.queues[queueSpec?.redrive?.dlqLogicalId ?? 'CrmSyncDlq'];
+    let sqs: EmbeddedSqs | undefined;
+    let sqsEndpoint: string;
+    let queueUrl: string;
+    let dlqUrl: string;
+    if (env['CRM_SYNC_QUEUE_URL']) {
+      queueUrl = env['CRM_SYNC_QUEUE_URL'];
+      dlqUrl = env['CRM_SYNC_DLQ_URL'] ?? '';
+      sqsEndpoint = env['AWS_ENDPOINT_URL_SQS'] ?? new URL(queueUrl).origin;
+    } else {
+      sqs = await startEmbeddedSqs(
+        {
+          queueName: `${spec.service}-${LOCAL_STAGE}-crm-sync`,
+          dlqName: `${spec.service}-${LOCAL_STAGE}-crm-sync-dlq`,
+          visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? queueSpec?.visibilityTimeoutSeconds ?? 180,
+          maxReceiveCount: queueSpec?.redrive?.maxReceiveCount ?? 5,
+          dlqRetentionSeconds: dlqSpec?.retentionSeconds ?? 1_209_600,
+        },
+        options.sqsPort ?? envNumber(env, 'LOCAL_SQS_PORT', 3004),
+      );
+      closers.push(() => sqs?.close());
+      sqsEndpoint = sqs.endpoint;
+      queueUrl = sqs.queueUrl;
+      dlqUrl = sqs.dlqUrl;
+    }
+
+    // The HTTP API and the Lambda endpoint: serverless-offline on the same serverless.yml.
+    const port = options.port ?? envNumber(env, 'PORT', 3000);
+    const lambdaPort = options.lambdaPort ?? envNumber(env, 'LOCAL_LAMBDA_PORT', 3002);
+    const apiUrl = `http://127.0.0.1:${port}`;
+    const lambdaEndpoint = `http://127.0.0.1:${lambdaPort}`;
+    const jwtIssuer = env['LOCAL_JWT_ISSUER'] ?? 'http://127.0.0.1/genesys-guest-sync-local';
+    const jwtAudience = env['LOCAL_JWT_AUDIENCE'] ?? 'genesys-guest-sync';
+    const widgetJwtAudience = env['LOCAL_WIDGET_JWT_AUDIENCE'] ?? 'web-messenger';
+    const childEnv: NodeJS.ProcessEnv = {
+      ...LOCAL_DEFAULTS,
+      ...env,
+      PORT: String(port),
+      LOCAL_LAMBDA_PORT: String(lambdaPort),
+      GENESYS_API_BASE_URL: env['GENESYS_API_BASE_URL'] ?? genesysUrl,
+      GENESYS_LOGIN_BASE_URL: env['GENESYS_LOGIN_BASE_URL'] ?? genesysUrl,
+      CRM_BASE_URL: crmUrl,
+      CRM_SYNC_QUEUE_URL: queueUrl,
+      CRM_SYNC_DLQ_URL: dlqUrl,
+      LOCAL_JWT_ISSUER: jwtIssuer,
+      LOCAL_JWT_AUDIENCE: jwtAudience,
+      LOCAL_WIDGET_JWT_AUDIENCE: widgetJwtAudience,
+      AWS_ENDPOINT_URL_SQS: sqsEndpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      AWS_ACCESS_KEY_ID: env['AWS_ACCESS_KEY_ID'] ?? 'local',
+      AWS_SECRET_ACCESS_KEY: env['AWS_SECRET_ACCESS_KEY'] ?? 'local',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+    };
+    const offlineOutput = options.offlineOutput ?? 'inherit';
+    const child = spawn(process.execPath, [oslsBin(), 'offline', 'start', '--stage', LOCAL_STAGE], {
+      cwd,
+      env: childEnv,
+      stdio: offlineOutput === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
+      detached: process.platform !== 'win32',
+    });
+    if (offlineOutput !== 'inherit') {
+      await mkdir(join(offlineOutput, '..'), { recursive: true });
+      const file = createWriteStream(offlineOutput, { flags: 'a' });
+      child.stdout?.pipe(file);
+      child.stderr?.pipe(file);
+      closers.push(() => new Promise<void>((done) => file.end(() => done())));
+    }
+    closers.push(
+      () =>
+        new Promise<void>((done) => {
+          if (child.exitCode !== null || child.signalCode !== null) return done();
+          const timer = setTimeout(() => {
+            killTree(child, 'SIGKILL');
+          }, 5_000);
+          child.once('exit', () => {
+            clearTimeout(timer);
+            done();
+          });
+          killTree(child, 'SIGTERM');
+        }),
+    );
+    await waitForHealth(apiUrl, child, options.readyTimeoutMs ?? 60_000);
+
+    // The worker's event source mappings, as declared in serverless.yml.
+    const eventSources = new Map<string, EventSource>();
+    const sqsClient = localSqsClient(sqsEndpoint);
+    closers.push(() => sqsClient.destroy());
+    const queueArn = (await sqsClient.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.['QueueArn'] ?? '';
+    for (const source of spec.sqsEventSources) {
+      const running = startEventSource({
+        client: sqsClient,
+        queueUrl,
+        queueArn,
+        batchSize: source.batchSize,
+        maximumBatchingWindowSeconds: source.maximumBatchingWindowSeconds,
+        maximumConcurrency: source.maximumConcurrency,
+        reportBatchItemFailures: source.reportBatchItemFailures,
+        consumer: async (event) => {
+          const result = await invokeLocalFunction<SQSBatchResponse>(lambdaEndpoint, source.functionKey, event);
+          if (!result.ok) throw new Error(result.error);
+          return result.payload;
+        },
+        onBatch: (outcome) => log(`[${source.functionKey}] batch of ${outcome.size}: ${outcome.deleted} done, ${outcome.failed} to retry${outcome.error ? ` (${outcome.error})` : ''}`),
+      });
+      eventSources.set(source.functionKey, running);
+      closers.push(() => running.stop());
+    }
+
+    // Schedules: on their rate, and on demand through the control endpoint.
+    const scheduler: LocalScheduler = startScheduler(
+      spec.schedules,
+      async (schedule, event) => {
+        const result = await invokeLocalFunction(lambdaEndpoint, schedule.functionKey, event);
+        if (!result.ok) throw new Error(result.error);
+        return result.payload;
+      },
+      (schedule, error) => log(`[${schedule.functionKey}] scheduled run failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
+    closers.push(() => scheduler.stop());
+
+    const endpoints: StackEndpoints = {
+      apiUrl,
+      lambdaEndpoint,
+      controlUrl: '',
+      sqsEndpoint,
+      queueUrl,
+      dlqUrl,
+      secretsEndpoint: secrets.endpoint,
+      genesysUrl: env['GENESYS_API_BASE_URL'] ?? genesysUrl,
+      crmUrl,
+      sandboxGenesys: !genesysOverridden,
+      sandboxCrm: !env['CRM_BASE_URL'],
+      jwtIssuer,
+      jwtAudience,
+      widgetJwtAudience,
+      secretIds,
+    };
+
+    const control = await startControlServer(options.controlPort ?? envNumber(env, 'LOCAL_CONTROL_PORT', 3001), {
+      endpoints: () => endpoints,
+      fire: (key) => scheduler.fire(key),
+      stats: () => Object.fromEntries([...eventSources].map(([key, source]) => [key, source.stats()])),
+    });
+    closers.push(() => new Promise<void>((done) => {
+      control.closeAllConnections();
+      control.close(() => done());
+    }));
+    endpoints.controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
+
+    const stateDir = join(cwd, '.local');
+    await mkdir(stateDir, { recursive: true });
+    await writeFile(join(stateDir, 'stack.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
+
+    return {
+      endpoints,
+      spec,
+      secrets,
+      sqs,
+      fireSchedule: (key) => scheduler.fire(key),
+      eventSourceStats: () => Object.fromEntries([...eventSources].map(([key, source]) => [key, source.stats()])),
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** Signals serverless-offline and the function workers it started. */
+function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
+/** The stack's own control endpoint: where things listen, schedules on demand, event source stats. */
+async function startControlServer(
+  port: number,
+  handlers: { endpoints: () => StackEndpoints; fire: (key: string) => Promise<unknown>; stats: () => unknown },
+): Promise<Server> {
+  const server = createServer((req, res) => {
+    const send = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const fire = /^\/__local\/schedules\/([A-Za-z0-9_-]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && url.pathname === '/__local/stack') return send(200, handlers.endpoints());
+    if (req.method === 'GET' && url.pathname === '/__local/event-sources') return send(200, handlers.stats());
+    if (req.method === 'POST' && fire?.[1]) {
+      handlers.fire(fire[1]).then(
+        (result) => send(200, { fired: fire[1], result }),
+        (error: unknown) => send(404, { error: error instanceof Error ? error.message : String(error) }),
+      );
+      return;
+    }
+    send(404, { error: 'unknown control route' });
+  });
+  await new Promise<void>((done) => server.listen(port, '127.0.0.1', done));
+  return server;
+}

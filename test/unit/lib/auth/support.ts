@@ -1,0 +1,119 @@
+/**
+ * Test doubles for the auth tests: Secrets Manager answers for aws-sdk-client-mock and a
+ * tiny OAuth login server on 127.0.0.1 that records every token request.
+ */
+import { createServer } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
+import type { GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
+
+/** A GetSecretValue answer holding `value` as its JSON secret string. */
+export function secretOutput(value: unknown, stage = 'AWSCURRENT'): Partial<GetSecretValueCommandOutput> {
+  return { SecretString: typeof value === 'string' ? value : JSON.stringify(value), VersionStages: [stage] };
+}
+
+/** What Secrets Manager throws for a secret or version stage that does not exist. */
+export function notFound(stage = 'AWSPREVIOUS'): ResourceNotFoundException {
+  return new ResourceNotFoundException({
+    message: `Secrets Manager can't find the specified secret value for staging label: ${stage}`,
+    $metadata: { httpStatusCode: 400 },
+  });
+}
+
+/** What Secrets Manager throws when it is throttling us. */
+export function throttled(): Error {
+  return Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+}
+
+/** A token request as the login server saw it. */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** The login server's answer to one request. */
+export interface Reply {
+  status: number;
+  body: unknown;
+}
+
+/** A running fake of `POST {login}/oauth/token`. */
+export interface LoginServer {
+  baseUrl: string;
+  requests: RecordedRequest[];
+  /** Decides the answer to the n-th request (1-based); default: a fresh bearer token. */
+  reply: (n: number, request: RecordedRequest) => Reply | 'hang';
+  close(): Promise<void>;
+}
+
+/** Starts the fake login server on 127.0.0.1, port 0. */
+export async function startLoginServer(): Promise<LoginServer> {
+  const requests: RecordedRequest[] = [];
+  const login: LoginServer = {
+    baseUrl: '',
+    requests,
+    reply: (n) => ({ status: 200, body: { access_token: `token-${n}`, token_type: 'bearer', expires_in: 86_400 } }),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const recorded: RecordedRequest = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      requests.push(recorded);
+      const reply = login.reply(requests.length, recorded);
+      if (reply === 'hang') return;
+      res.writeHead(reply.status, { 'content-type': 'application/json' });
+      res.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  login.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return login;
+}
+
+/** A base URL on which nothing listens (a port that was just freed), for "connection refused". */
+export async function refusedBaseUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+/** Awaits a promise that must fail and returns its error. */
+export async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the promise to reject');
+}
+
+/** Everything an error would show when logged: message, own fields and its cause chain. */
+export function everythingLogged(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 5; depth += 1) {
+    if (current instanceof Error) {
+      parts.push(current.message, current.stack ?? '', JSON.stringify({ ...current }));
+      current = current.cause;
+    } else {
+      parts.push(String(current));
+      current = undefined;
+    }
+  }
+  return parts.join('\n');
+}
