@@ -93,13 +93,25 @@ const envNumber = (env: NodeJS.ProcessEnv, name: string, fallback: number): numb
   return Number.isInteger(value) && value >= 0 ? value : fallback;
 };
 
-/** Asks the OS for a free loopback port (for tests that run beside a stack). */
+/**
+ * A free loopback port for a stack beside other servers (tests). It is drawn below the
+ * kernel's ephemeral range, so a server that other code binds to port 0 in the meantime
+ * cannot take it before the stack listens on it.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const candidate = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = createServer();
+    const bound = await new Promise<boolean>((done) => {
+      server.once('error', () => done(false));
+      server.listen(candidate, '127.0.0.1', () => done(true));
+    });
+    if (bound) {
+      await new Promise<void>((done) => server.close(() => done()));
+      return candidate;
+    }
+  }
+  throw new Error('No free loopback port found between 20000 and 32000');
 }
 
 const secretString = (secrets: Record<string, Record<string, unknown>>, id: string, key: string): string => {
@@ -116,7 +128,8 @@ async function waitForHealth(apiUrl: string, child: ChildProcess, timeoutMs: num
     if (child.exitCode !== null) throw new Error(`serverless-offline exited with code ${child.exitCode} before it was ready`);
     try {
       const response = await fetch(`${apiUrl}/health`);
-      if (response.status === 200) return;
+      const body = (await response.json().catch(() => undefined)) as { status?: string } | undefined;
+      if (response.status === 200 && body?.status === 'ok') return;
     } catch {
       // not listening yet
     }

@@ -14,7 +14,11 @@ declare module 'vitest' {
 let stack: LocalStack | undefined;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const ports = await Promise.all(Array.from({ length: 7 }, () => freePort()));
+  const ports: number[] = [];
+  while (ports.length < 7) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
   const [port, lambdaPort, controlPort, sqsPort, secretsPort, genesysPort, crmPort] = ports as [number, number, number, number, number, number, number];
   stack = await startLocalStack({
     port,
