@@ -8,7 +8,7 @@ const UNIT_MS: Record<string, number> = { minute: 60_000, minutes: 60_000, hour:
 
 /** The interval of a `rate(N unit)` expression, or undefined for cron or malformed ones. */
 export function rateToMs(expression: string): number | undefined {
-  const match = /^rate\((\d+)\s+(minutes?|hours?|days?)\)$/.exec(expression.trim());
+  const match = /^rate\(([1-9]\d*)\s+(minutes?|hours?|days?)\)$/.exec(expression.trim());
   if (!match) return undefined;
   const unit = UNIT_MS[match[2] ?? ''];
   return unit === undefined ? undefined : Number(match[1]) * unit;

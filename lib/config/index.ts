@@ -143,16 +143,32 @@ const sections: { [K in SectionName]: (r: Reader) => Config[K] } = {
   }),
   genesys: (r) => {
     const region = r.optional('GENESYS_REGION');
-    const overridden = r.optional('GENESYS_API_BASE_URL') !== undefined && r.optional('GENESYS_LOGIN_BASE_URL') !== undefined;
-    if (region === undefined && !overridden) {
-      r.problems.push('GENESYS_REGION is required (or both GENESYS_API_BASE_URL and GENESYS_LOGIN_BASE_URL)');
-    } else if (region !== undefined && !GENESYS_REGION.test(region)) {
+    const apiOverride = r.optional('GENESYS_API_BASE_URL');
+    const loginOverride = r.optional('GENESYS_LOGIN_BASE_URL');
+    let regionValid = false;
+    if (region === undefined) {
+      if (apiOverride === undefined || loginOverride === undefined) {
+        r.problems.push('GENESYS_REGION is required (or both GENESYS_API_BASE_URL and GENESYS_LOGIN_BASE_URL)');
+      }
+      if (apiOverride === undefined && loginOverride !== undefined) {
+        r.problems.push('GENESYS_API_BASE_URL is required when GENESYS_LOGIN_BASE_URL is set without GENESYS_REGION');
+      }
+      if (loginOverride === undefined && apiOverride !== undefined) {
+        r.problems.push('GENESYS_LOGIN_BASE_URL is required when GENESYS_API_BASE_URL is set without GENESYS_REGION');
+      }
+    } else if (!GENESYS_REGION.test(region)) {
       r.problems.push('GENESYS_REGION must be a host suffix such as mypurecloud.com');
+    } else {
+      regionValid = true;
     }
+    // A base URL is checked when it is set, or derived from a valid region; a region
+    // problem already reported is not reported again as missing URLs.
+    const host = (name: string, override: string | undefined, prefix: string): string =>
+      override !== undefined ? r.url(name) : regionValid ? `https://${prefix}.${region}` : '';
     return {
       region: region ?? '',
-      apiBaseUrl: r.url('GENESYS_API_BASE_URL', region ? `https://api.${region}` : undefined),
-      loginBaseUrl: r.url('GENESYS_LOGIN_BASE_URL', region ? `https://login.${region}` : undefined),
+      apiBaseUrl: host('GENESYS_API_BASE_URL', apiOverride, 'api'),
+      loginBaseUrl: host('GENESYS_LOGIN_BASE_URL', loginOverride, 'login'),
       credentialsSecretId: r.required('GENESYS_CREDENTIALS_SECRET_ID'),
       organizationId: r.optional('GENESYS_ORG_ID'),
     };

@@ -9,7 +9,8 @@ import { maskIdentifiers } from '#lib/pii';
 const SERVICE_NAME = 'genesys-guest-sync';
 
 /** Keys whose values are never logged, whatever they hold. */
-const SECRET_KEYS = /^(authorization|x-hub-signature-256|password|secret|clientsecret|client_secret|apitoken|api_token|access_token|token|signingsecret|salt|cookie)$/i;
+const SECRET_KEYS =
+  /^(authorization|x-hub-signature-256|password|secret|client_?secret|api_?token|api_?key|x-api-key|(access|refresh|id)_?token|token|signing_?secret|salt|cookies?|set-cookie)$/i;
 
 /**
  * JSON replacer for the logger: drops secret-bearing keys and masks anything that looks

@@ -5,7 +5,7 @@
  */
 
 /** An email address anywhere in a string. */
-export const EMAIL_PATTERN = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+export const EMAIL_PATTERN = /[\p{L}\p{M}\p{N}._%+-]+@[\p{L}\p{M}\p{N}-]+(?:\.[\p{L}\p{M}\p{N}-]+)*\.\p{L}{2,}/gu;
 
 /** A US social security number written with dashes or spaces (3-2-4). */
 export const SSN_PATTERN = /(?<![\d+])\d{3}([- ])\d{2}\1\d{4}(?!\d)/g;

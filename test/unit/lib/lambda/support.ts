@@ -1,0 +1,37 @@
+/**
+ * Helpers for the lambda stack tests: call a wrapped handler the way Lambda does and read
+ * its answer the way an HTTP client would.
+ */
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { HttpEvent } from '#lib/lambda';
+import { lambdaContext } from '../../../support/lambda.ts';
+
+/** A wrapped HTTP handler as `httpStack` returns it. */
+export type WrappedHttpHandler = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** An HTTP answer: status, headers by lower-cased name, body text and parsed JSON. */
+export interface Answer {
+  statusCode: number;
+  headers: Record<string, string>;
+  text: string | undefined;
+  json: Record<string, unknown> | undefined;
+}
+
+/** Invokes the handler with a fresh context (unless given one) and reads the answer. */
+export async function call(handler: WrappedHttpHandler, event: HttpEvent, context: Context = lambdaContext()): Promise<Answer> {
+  const result = await handler(event, context);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) {
+    if (value !== undefined) headers[name.toLowerCase()] = String(value);
+  }
+  const text = result.body;
+  let json: Record<string, unknown> | undefined;
+  if (text !== undefined) {
+    try {
+      json = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      json = undefined;
+    }
+  }
+  return { statusCode: result.statusCode ?? 200, headers, text, json };
+}

@@ -1,0 +1,201 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Message } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { messagesToDelete, startEventSource, toSqsRecord } from '../../../local/event-source.ts';
+import type { BatchOutcome, EventSource } from '../../../local/event-source.ts';
+import { sqsRecord } from '../../support/lambda.ts';
+
+const QUEUE_ARN = 'arn:aws:sqs:us-east-1:000000000000:crm-sync';
+const QUEUE_URL = 'http://127.0.0.1:9324/000000000000/crm-sync';
+
+/** Three records, as the worker would receive them. */
+const batch = (): SQSRecord[] => ['m-1', 'm-2', 'm-3'].map((id) => sqsRecord({ jobId: id }, id));
+const ids = (records: SQSRecord[]): string[] => records.map((r) => r.messageId);
+const failures = (...itemIdentifiers: unknown[]): SQSBatchResponse =>
+  ({ batchItemFailures: itemIdentifiers.map((itemIdentifier) => ({ itemIdentifier })) }) as SQSBatchResponse;
+
+describe('messagesToDelete', () => {
+  it.each<{ case: string; response: SQSBatchResponse | void | null; report: boolean; deleted: string[] }>([
+    { case: 'no failures reported', response: { batchItemFailures: [] }, report: true, deleted: ['m-1', 'm-2', 'm-3'] },
+    { case: 'a void answer', response: undefined, report: true, deleted: ['m-1', 'm-2', 'm-3'] },
+    { case: 'a null answer', response: null, report: true, deleted: ['m-1', 'm-2', 'm-3'] },
+    { case: 'an answer without batchItemFailures', response: {} as SQSBatchResponse, report: true, deleted: ['m-1', 'm-2', 'm-3'] },
+    { case: 'one failure', response: failures('m-2'), report: true, deleted: ['m-1', 'm-3'] },
+    { case: 'two failures', response: failures('m-1', 'm-3'), report: true, deleted: ['m-2'] },
+    { case: 'the same failure twice', response: failures('m-2', 'm-2'), report: true, deleted: ['m-1', 'm-3'] },
+    { case: 'every message failed', response: failures('m-1', 'm-2', 'm-3'), report: true, deleted: [] },
+    { case: 'an unknown item identifier', response: failures('m-2', 'm-404'), report: true, deleted: [] },
+    { case: 'an empty item identifier', response: failures(''), report: true, deleted: [] },
+    { case: 'a null item identifier', response: failures(null), report: true, deleted: [] },
+    { case: 'a numeric item identifier', response: failures(2), report: true, deleted: [] },
+    { case: 'failures without ReportBatchItemFailures', response: failures('m-2'), report: false, deleted: ['m-1', 'm-2', 'm-3'] },
+    { case: 'an unknown id without ReportBatchItemFailures', response: failures('m-404'), report: false, deleted: ['m-1', 'm-2', 'm-3'] },
+  ])('$case -> deletes $deleted', ({ response, report, deleted }) => {
+    // Act
+    const toDelete = messagesToDelete(batch(), response, report);
+
+    // Assess
+    expect(ids(toDelete)).toEqual(deleted);
+  });
+});
+
+describe('toSqsRecord', () => {
+  it('builds the record Lambda would deliver', () => {
+    // Prepare
+    const message: Message = {
+      MessageId: '9b5e3f3a-0000-4000-8000-000000000001',
+      ReceiptHandle: 'receipt-abc',
+      Body: '{"v":1,"kind":"crm.upsert"}',
+      MD5OfBody: 'd41d8cd98f00b204e9800998ecf8427e',
+      Attributes: {
+        ApproximateReceiveCount: '3',
+        SentTimestamp: '1736937000000',
+        SenderId: 'AIDAEXAMPLE',
+        ApproximateFirstReceiveTimestamp: '1736937000500',
+      },
+      MessageAttributes: {
+        reason: { DataType: 'String', StringValue: 'validation' },
+        attempt: { DataType: 'Number', StringValue: '2' },
+        blob: { DataType: 'Binary', BinaryValue: Uint8Array.from([1, 2, 3, 250]) },
+      },
+    };
+
+    // Act
+    const record = toSqsRecord(message, QUEUE_ARN, 'eu-west-1');
+
+    // Assess
+    expect(record).toEqual({
+      messageId: '9b5e3f3a-0000-4000-8000-000000000001',
+      receiptHandle: 'receipt-abc',
+      body: '{"v":1,"kind":"crm.upsert"}',
+      attributes: {
+        ApproximateReceiveCount: '3',
+        SentTimestamp: '1736937000000',
+        SenderId: 'AIDAEXAMPLE',
+        ApproximateFirstReceiveTimestamp: '1736937000500',
+      },
+      messageAttributes: {
+        reason: { dataType: 'String', stringValue: 'validation', stringListValues: [], binaryListValues: [] },
+        attempt: { dataType: 'Number', stringValue: '2', stringListValues: [], binaryListValues: [] },
+        blob: { dataType: 'Binary', binaryValue: Buffer.from([1, 2, 3, 250]).toString('base64'), stringListValues: [], binaryListValues: [] },
+      },
+      md5OfBody: 'd41d8cd98f00b204e9800998ecf8427e',
+      eventSource: 'aws:sqs',
+      eventSourceARN: QUEUE_ARN,
+      awsRegion: 'eu-west-1',
+    });
+  });
+
+  it('fills what a sparse message lacks with sensible defaults', () => {
+    // Act
+    const record = toSqsRecord({ MessageId: 'm-1', ReceiptHandle: 'r-1' }, QUEUE_ARN, 'us-east-1');
+
+    // Assess
+    expect(record).toMatchObject({
+      messageId: 'm-1',
+      receiptHandle: 'r-1',
+      body: '',
+      messageAttributes: {},
+      eventSource: 'aws:sqs',
+      awsRegion: 'us-east-1',
+    });
+    expect(record.attributes.ApproximateReceiveCount).toBe('1');
+    expect(record.attributes.SentTimestamp).toMatch(/^\d+$/);
+    expect(record.attributes.ApproximateFirstReceiveTimestamp).toMatch(/^\d+$/);
+  });
+});
+
+describe('startEventSource', () => {
+  const sqs = mockClient(SQSClient);
+  let source: EventSource | undefined;
+  afterEach(async () => {
+    await source?.stop();
+    source = undefined;
+    sqs.reset();
+  });
+
+  /** Serves `messages` on the first receive, then an empty queue (answering on a later turn of the event loop). */
+  function queueHolding(messages: Message[]): void {
+    let served = false;
+    sqs.on(ReceiveMessageCommand).callsFake(async () => {
+      if (!served) {
+        served = true;
+        return { Messages: messages };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return { Messages: [] };
+    });
+    sqs.on(DeleteMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+  }
+
+  const message = (id: string): Message => ({ MessageId: id, ReceiptHandle: `receipt-${id}`, Body: JSON.stringify({ jobId: id }) });
+
+  /** Starts the source and resolves with the first batch's outcome. */
+  function firstBatch(options: { consumer: Parameters<typeof startEventSource>[0]['consumer']; batchSize?: number; report?: boolean }) {
+    return new Promise<BatchOutcome>((resolve) => {
+      source = startEventSource({
+        client: new SQSClient({ region: 'us-east-1' }),
+        queueUrl: QUEUE_URL,
+        queueArn: QUEUE_ARN,
+        batchSize: options.batchSize ?? 10,
+        maximumConcurrency: 1,
+        reportBatchItemFailures: options.report ?? true,
+        consumer: options.consumer,
+        onBatch: resolve,
+      });
+    });
+  }
+
+  it('delivers the batch as an SQS event and deletes all but the reported failures', async () => {
+    // Prepare
+    queueHolding([message('m-1'), message('m-2'), message('m-3')]);
+    const delivered: string[][] = [];
+
+    // Act
+    const outcome = await firstBatch({
+      consumer: async (event) => {
+        delivered.push(event.Records.map((r) => r.messageId));
+        return { batchItemFailures: [{ itemIdentifier: 'm-2' }] };
+      },
+    });
+
+    // Assess
+    expect(outcome).toEqual({ size: 3, deleted: 2, failed: 1 });
+    expect(delivered).toEqual([['m-1', 'm-2', 'm-3']]);
+    const deletes = sqs.commandCalls(DeleteMessageBatchCommand).map((c) => c.args[0].input);
+    expect(deletes).toHaveLength(1);
+    expect(deletes[0]?.QueueUrl).toBe(QUEUE_URL);
+    expect(deletes[0]?.Entries?.map((e) => e.ReceiptHandle)).toEqual(['receipt-m-1', 'receipt-m-3']);
+    expect(source?.stats()).toEqual({ batches: 1, received: 3, deleted: 2, failed: 1 });
+  });
+
+  it('deletes nothing when the consumer throws, so every message comes back', async () => {
+    // Prepare
+    queueHolding([message('m-1'), message('m-2')]);
+
+    // Act
+    const outcome = await firstBatch({
+      consumer: async () => {
+        throw new Error('worker crashed');
+      },
+    });
+
+    // Assess
+    expect(outcome).toEqual({ size: 2, deleted: 0, failed: 2, error: 'worker crashed' });
+    expect(sqs.commandCalls(DeleteMessageBatchCommand).flatMap((c) => c.args[0].input.Entries ?? [])).toEqual([]);
+  });
+
+  it('asks for at most batchSize messages, and never more than SQS allows (10)', async () => {
+    // Prepare
+    queueHolding([message('m-1')]);
+
+    // Act
+    await firstBatch({ batchSize: 4, consumer: async () => undefined });
+
+    // Assess
+    const first = sqs.commandCalls(ReceiveMessageCommand)[0]?.args[0].input;
+    expect(first).toMatchObject({ QueueUrl: QUEUE_URL, MaxNumberOfMessages: 4, MessageAttributeNames: ['All'] });
+  });
+});
