@@ -14,6 +14,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
+          // One shared stack: files run one after another so sandbox faults never cross.
+          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

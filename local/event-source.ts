@@ -44,6 +44,10 @@ export interface BatchOutcome {
 
 /** A running event source. */
 export interface EventSource {
+  /** Stops taking new batches (in-flight ones finish), like disabling the mapping. */
+  pause(): void;
+  resume(): void;
+  paused(): boolean;
   stop(): Promise<void>;
   stats(): { batches: number; received: number; deleted: number; failed: number };
 }
@@ -139,8 +143,13 @@ export function startEventSource(options: EventSourceOptions): EventSource {
     }
   };
 
+  let isPaused = false;
   const loop = async (): Promise<void> => {
     while (!controller.signal.aborted) {
+      if (isPaused) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
       let messages: Message[];
       try {
         messages = await receive();
@@ -175,6 +184,13 @@ export function startEventSource(options: EventSourceOptions): EventSource {
 
   const loops = Array.from({ length: Math.max(1, options.maximumConcurrency ?? 1) }, () => loop());
   return {
+    pause: () => {
+      isPaused = true;
+    },
+    resume: () => {
+      isPaused = false;
+    },
+    paused: () => isPaused,
     stop: async () => {
       controller.abort();
       await Promise.allSettled(loops);

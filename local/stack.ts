@@ -74,6 +74,8 @@ export interface LocalStackOptions {
   /** Where serverless-offline's output goes: 'inherit' (console) or a file path. */
   offlineOutput?: 'inherit' | string;
   readyTimeoutMs?: number;
+  /** Write `.local/stack.json` for the operator scripts (default true; tests pass false). */
+  writeStackFile?: boolean;
   log?: (line: string) => void;
 }
 
@@ -84,7 +86,9 @@ export interface LocalStack {
   secrets: LocalSecretsManager | undefined;
   sqs: EmbeddedSqs | undefined;
   fireSchedule(functionKey: string): Promise<unknown>;
-  eventSourceStats(): Record<string, ReturnType<EventSource['stats']>>;
+  eventSourceStats(): Record<string, ReturnType<EventSource['stats']> & { paused: boolean }>;
+  /** Pauses or resumes every SQS event source (the worker stops taking batches). */
+  setEventSourcesPaused(paused: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -250,6 +254,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_SECRET_ACCESS_KEY: env['AWS_SECRET_ACCESS_KEY'] ?? 'local',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       SLS_TELEMETRY_DISABLED: '1',
+      // Each stack builds into its own folder, so two stacks never clobber each other's bundles.
+      LOCAL_BUILD_ID: `${port}`,
       SLS_NOTIFICATIONS_MODE: 'off',
     };
     const offlineOutput = options.offlineOutput ?? 'inherit';
@@ -319,6 +325,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     closers.push(() => scheduler.stop());
 
+    const statsOf = (): Record<string, ReturnType<EventSource['stats']> & { paused: boolean }> =>
+      Object.fromEntries([...eventSources].map(([key, source]) => [key, { ...source.stats(), paused: source.paused() }]));
+
     const endpoints: StackEndpoints = {
       apiUrl,
       lambdaEndpoint,
@@ -340,7 +349,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const control = await startControlServer(options.controlPort ?? envNumber(env, 'LOCAL_CONTROL_PORT', 3001), {
       endpoints: () => endpoints,
       fire: (key) => scheduler.fire(key),
-      stats: () => Object.fromEntries([...eventSources].map(([key, source]) => [key, source.stats()])),
+      stats: () => statsOf(),
+      setPaused: (paused) => eventSources.forEach((source) => (paused ? source.pause() : source.resume())),
     });
     closers.push(() => new Promise<void>((done) => {
       control.closeAllConnections();
@@ -348,9 +358,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }));
     endpoints.controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
 
-    const stateDir = join(cwd, '.local');
-    await mkdir(stateDir, { recursive: true });
-    await writeFile(join(stateDir, 'stack.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
+    if (options.writeStackFile ?? true) {
+      const stateDir = join(cwd, '.local');
+      await mkdir(stateDir, { recursive: true });
+      await writeFile(join(stateDir, 'stack.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
+    }
 
     return {
       endpoints,
@@ -358,7 +370,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       secrets,
       sqs,
       fireSchedule: (key) => scheduler.fire(key),
-      eventSourceStats: () => Object.fromEntries([...eventSources].map(([key, source]) => [key, source.stats()])),
+      eventSourceStats: statsOf,
+      setEventSourcesPaused: (paused) => eventSources.forEach((source) => (paused ? source.pause() : source.resume())),
       stop: stopAll,
     };
   } catch (error) {
@@ -380,7 +393,12 @@ function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
 /** The stack's own control endpoint: where things listen, schedules on demand, event source stats. */
 async function startControlServer(
   port: number,
-  handlers: { endpoints: () => StackEndpoints; fire: (key: string) => Promise<unknown>; stats: () => unknown },
+  handlers: {
+    endpoints: () => StackEndpoints;
+    fire: (key: string) => Promise<unknown>;
+    stats: () => unknown;
+    setPaused: (paused: boolean) => void;
+  },
 ): Promise<Server> {
   const server = createServer((req, res) => {
     const send = (status: number, body: unknown): void => {
@@ -391,6 +409,10 @@ async function startControlServer(
     const fire = /^\/__local\/schedules\/([A-Za-z0-9_-]+)$/.exec(url.pathname);
     if (req.method === 'GET' && url.pathname === '/__local/stack') return send(200, handlers.endpoints());
     if (req.method === 'GET' && url.pathname === '/__local/event-sources') return send(200, handlers.stats());
+    if (req.method === 'POST' && (url.pathname === '/__local/event-sources/pause' || url.pathname === '/__local/event-sources/resume')) {
+      handlers.setPaused(url.pathname.endsWith('/pause'));
+      return send(200, handlers.stats());
+    }
     if (req.method === 'POST' && fire?.[1]) {
       handlers.fire(fire[1]).then(
         (result) => send(200, { fired: fire[1], result }),

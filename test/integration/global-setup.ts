@@ -30,6 +30,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     crmPort,
     visibilityTimeoutSeconds: 2,
     offlineOutput: '.local/integration-offline.log',
+    writeStackFile: false,
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
   project.provide('stack', stack.endpoints);

@@ -1,0 +1,105 @@
+/**
+ * Helpers for integration tests against the shared local stack: sandbox state and
+ * resets, tokens, the worker's event source, and the queues.
+ */
+import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { inject } from 'vitest';
+import { localSqsClient } from '../../local/sqs.ts';
+import { mintLocalToken, type MintOptions } from '../../local/tokens.ts';
+
+/** The running stack's endpoints (provided by test/integration/global-setup.ts). */
+export const stack = () => inject('stack');
+
+const json = async <T>(response: Response): Promise<T> => (await response.json()) as T;
+
+/** The Genesys sandbox's state view. */
+export const genesysState = async <T = Record<string, any>>(): Promise<T> => json<T>(await fetch(`${stack().genesysUrl}/__sandbox/state`));
+
+/** The CRM sandbox's state view. */
+export const crmState = async <T = Record<string, any>>(): Promise<T> => json<T>(await fetch(`${stack().crmUrl}/__sandbox/state`));
+
+/** Resets both sandboxes (state, faults, limits) to their start-up settings. */
+export async function resetSandboxes(): Promise<void> {
+  await fetch(`${stack().genesysUrl}/__sandbox/reset`, { method: 'POST' });
+  await fetch(`${stack().crmUrl}/__sandbox/reset`, { method: 'POST' });
+}
+
+/** Adds fault rules to the Genesys or CRM sandbox. */
+export async function addFaults(target: 'genesys' | 'crm', rules: Array<Record<string, unknown>>): Promise<void> {
+  const base = target === 'genesys' ? stack().genesysUrl : stack().crmUrl;
+  const response = await fetch(`${base}/__sandbox/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ rules }),
+  });
+  if (!response.ok) throw new Error(`fault rules refused: ${response.status} ${await response.text()}`);
+}
+
+/** A machine token with the given scopes, for the stack's issuer and audience. */
+export const machineToken = (scope = 'guest-sync/read guest-sync/write', extra: Partial<MintOptions> = {}): Promise<string> =>
+  mintLocalToken({ sub: 'integration-test', scope, audience: 'machine', ...extra });
+
+/** Stops or restarts the worker's event source (the queue keeps what is sent meanwhile). */
+export async function setWorkerPaused(paused: boolean): Promise<void> {
+  await fetch(`${stack().controlUrl}/__local/event-sources/${paused ? 'pause' : 'resume'}`, { method: 'POST' });
+}
+
+/** Polls until `check` holds, or fails after `timeoutMs`. */
+export async function until(check: () => Promise<boolean> | boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const sqs = () => localSqsClient(stack().sqsEndpoint);
+
+/** Visible plus in-flight messages of a queue. */
+export async function queueDepth(which: 'queue' | 'dlq'): Promise<number> {
+  const client = sqs();
+  try {
+    const { Attributes } = await client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: which === 'queue' ? stack().queueUrl : stack().dlqUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return Number(Attributes?.['ApproximateNumberOfMessages'] ?? 0) + Number(Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0);
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Reads up to `max` visible messages without consuming them (they stay visible), for
+ * tests that pause the worker and look at what a route enqueued.
+ */
+export async function peekMessages(which: 'queue' | 'dlq', max = 10): Promise<Message[]> {
+  const client = sqs();
+  try {
+    const { Messages } = await client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: which === 'queue' ? stack().queueUrl : stack().dlqUrl,
+        MaxNumberOfMessages: Math.min(10, max),
+        VisibilityTimeout: 0,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    return Messages ?? [];
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Empties a queue. */
+export async function purge(which: 'queue' | 'dlq'): Promise<void> {
+  const client = sqs();
+  try {
+    await client.send(new PurgeQueueCommand({ QueueUrl: which === 'queue' ? stack().queueUrl : stack().dlqUrl }));
+  } finally {
+    client.destroy();
+  }
+}
