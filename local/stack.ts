@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -258,6 +258,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       LOCAL_BUILD_ID: `${port}`,
       SLS_NOTIFICATIONS_MODE: 'off',
     };
+    closers.push(() => rm(join(cwd, '.esbuild', `${LOCAL_STAGE}${port}`), { recursive: true, force: true }));
     const offlineOutput = options.offlineOutput ?? 'inherit';
     const child = spawn(process.execPath, [oslsBin(), 'offline', 'start', '--stage', LOCAL_STAGE], {
       cwd,
