@@ -1,0 +1,75 @@
+/**
+ * The one HTTP call to the CRM (contract section 5): bearer token from the shared CRM
+ * token provider, a timeout, one retry after a 401 with a re-read token (the secret may
+ * have rotated). Callers (batch upsert, customer lookup) add their own retry policy.
+ */
+import { sharedCrmTokenProvider, type TokenProvider } from '#lib/auth';
+
+/** A CRM answer. */
+export interface CrmResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T | undefined;
+}
+
+/** A CRM call that got no answer (timeout, connection refused, reset). */
+export class CrmNetworkError extends Error {
+  constructor(
+    message: string,
+    readonly timedOut: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'CrmNetworkError';
+  }
+}
+
+/** Options of one CRM request. */
+export interface CrmRequestOptions {
+  baseUrl: string;
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  timeoutMs: number;
+  tokens?: TokenProvider;
+  fetch?: typeof fetch;
+}
+
+/** Sends one request to the CRM; never retries except once on 401. Bodies are parsed as JSON. */
+export async function crmRequest<T = unknown>(options: CrmRequestOptions): Promise<CrmResponse<T>> {
+  const tokens = options.tokens ?? sharedCrmTokenProvider();
+  const doFetch = options.fetch ?? fetch;
+  const send = async (): Promise<CrmResponse<T>> => {
+    const token = await tokens.getToken();
+    let response: Response;
+    try {
+      response = await doFetch(`${options.baseUrl}${options.path}`, {
+        method: options.method,
+        headers: {
+          accept: 'application/json',
+          authorization: `Bearer ${token}`,
+          ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...options.headers,
+        },
+        ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+        signal: AbortSignal.timeout(Math.max(1, options.timeoutMs)),
+      });
+    } catch (error) {
+      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      throw new CrmNetworkError(timedOut ? `CRM ${options.method} ${options.path.split('?')[0]} timed out` : `CRM ${options.method} ${options.path.split('?')[0]} got no answer`, timedOut, { cause: error });
+    }
+    const text = await response.text().catch(() => '');
+    let body: T | undefined;
+    try {
+      body = text === '' ? undefined : (JSON.parse(text) as T);
+    } catch {
+      body = undefined;
+    }
+    return { status: response.status, headers: response.headers, body };
+  };
+  const first = await send();
+  if (first.status !== 401) return first;
+  tokens.invalidate();
+  return send();
+}
