@@ -110,10 +110,13 @@ export function startEventSource(options: EventSourceOptions): EventSource {
   const counters = { batches: 0, received: 0, deleted: 0, failed: 0 };
   const windowMs = (options.maximumBatchingWindowSeconds ?? 0) * 1000;
 
+  let isPaused = false;
   const receive = async (): Promise<Message[]> => {
     const messages: Message[] = [];
     const deadline = Date.now() + windowMs;
     while (messages.length < options.batchSize && !controller.signal.aborted) {
+      // Paused with nothing gathered: stop polling, so a paused source takes no new message.
+      if (isPaused && messages.length === 0) break;
       const waitSeconds = messages.length === 0 ? 1 : Math.max(0, Math.min(1, Math.ceil((deadline - Date.now()) / 1000)));
       const result = await options.client.send(
         new ReceiveMessageCommand({
@@ -143,7 +146,6 @@ export function startEventSource(options: EventSourceOptions): EventSource {
     }
   };
 
-  let isPaused = false;
   const loop = async (): Promise<void> => {
     while (!controller.signal.aborted) {
       if (isPaused) {

@@ -37,7 +37,11 @@ export function localSqsClient(endpoint: string, region = 'us-east-1'): SQSClien
 
 /** Starts fauxqs on 127.0.0.1 and creates the queue and DLQ with a redrive policy. */
 export async function startEmbeddedSqs(settings: QueueSettings, port = 0): Promise<EmbeddedSqs> {
-  const app = buildApp({ logger: false, host: '127.0.0.1' });
+  // `host` only names the queue URLs (http://sqs.<region>.localhost:<port>/...), which
+  // clients never connect to (they use the endpoint). It must not be an IP address: a URL
+  // host ending in a number is parsed as IPv4, so "sqs.us-east-1.127.0.0.1" is not a valid
+  // URL and CRM_SYNC_QUEUE_URL would fail the configuration check.
+  const app = buildApp({ logger: false, host: 'localhost' });
   await app.listen({ port, host: '127.0.0.1' });
   const { port: actualPort } = app.server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${actualPort}`;

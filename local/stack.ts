@@ -10,9 +10,11 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Writable } from 'node:stream';
 import { join, resolve } from 'node:path';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { captureEmf } from './emf-capture.ts';
 import { startEventSource, type EventSource } from './event-source.ts';
 import { invokeLocalFunction } from './lambda-invoke.ts';
 import { startCrmSandbox, startGenesysSandbox } from './sandbox/index.ts';
@@ -55,6 +57,8 @@ export interface StackEndpoints {
   jwtAudience: string;
   widgetJwtAudience: string;
   secretIds: Record<'genesys' | 'crm' | 'webhook' | 'identity', string>;
+  /** The file the functions' EMF metric lines are appended to (the local metrics report reads it). */
+  metricsFile: string;
 }
 
 /** Options of `startLocalStack`; every port defaults to the environment, then to a fixed port. */
@@ -76,6 +80,8 @@ export interface LocalStackOptions {
   readyTimeoutMs?: number;
   /** Write `.local/stack.json` for the operator scripts (default true; tests pass false). */
   writeStackFile?: boolean;
+  /** Where the functions' EMF lines are kept (default `.local/metrics/emf.jsonl`; tests use their own). */
+  metricsFile?: string;
   log?: (line: string) => void;
 }
 
@@ -235,6 +241,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const jwtIssuer = env['LOCAL_JWT_ISSUER'] ?? 'http://127.0.0.1/genesys-guest-sync-local';
     const jwtAudience = env['LOCAL_JWT_AUDIENCE'] ?? 'genesys-guest-sync';
     const widgetJwtAudience = env['LOCAL_WIDGET_JWT_AUDIENCE'] ?? 'web-messenger';
+    const metricsFile = resolve(cwd, options.metricsFile ?? join('.local', 'metrics', 'emf.jsonl'));
     const childEnv: NodeJS.ProcessEnv = {
       ...LOCAL_DEFAULTS,
       ...env,
@@ -253,6 +260,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ACCESS_KEY_ID: env['AWS_ACCESS_KEY_ID'] ?? 'local',
       AWS_SECRET_ACCESS_KEY: env['AWS_SECRET_ACCESS_KEY'] ?? 'local',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // As in Lambda: Powertools emits its ColdStart metric only for on-demand initialisation.
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      // The metrics report reads the functions' EMF lines from here (serverless.yml params.local).
+      LOCAL_METRICS_FILE: metricsFile,
       SLS_TELEMETRY_DISABLED: '1',
       // Each stack builds into its own folder, so two stacks never clobber each other's bundles.
       LOCAL_BUILD_ID: `${port}`,
@@ -260,19 +271,30 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     closers.push(() => rm(join(cwd, '.esbuild', `${LOCAL_STAGE}${port}`), { recursive: true, force: true }));
     const offlineOutput = options.offlineOutput ?? 'inherit';
+    // Always piped: the output is forwarded (console or log file) and its EMF lines are kept.
     const child = spawn(process.execPath, [oslsBin(), 'offline', 'start', '--stage', LOCAL_STAGE], {
       cwd,
       env: childEnv,
-      stdio: offlineOutput === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       detached: process.platform !== 'win32',
     });
+    let out: NodeJS.WritableStream = process.stdout;
+    let err: NodeJS.WritableStream = process.stderr;
     if (offlineOutput !== 'inherit') {
       await mkdir(join(offlineOutput, '..'), { recursive: true });
       const file = createWriteStream(offlineOutput, { flags: 'a' });
-      child.stdout?.pipe(file);
-      child.stderr?.pipe(file);
+      out = file;
+      err = file;
       closers.push(() => new Promise<void>((done) => file.end(() => done())));
     }
+    const emf = await captureEmf(
+      [
+        { from: child.stdout!, to: out as Writable },
+        { from: child.stderr!, to: err as Writable },
+      ],
+      metricsFile,
+    );
+    closers.push(() => emf.close());
     closers.push(
       () =>
         new Promise<void>((done) => {
@@ -304,7 +326,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         maximumConcurrency: source.maximumConcurrency,
         reportBatchItemFailures: source.reportBatchItemFailures,
         consumer: async (event) => {
-          const result = await invokeLocalFunction<SQSBatchResponse>(lambdaEndpoint, source.functionKey, event);
+          // serverless-offline's Invoke API knows functions by their deployed name, not their key.
+          const result = await invokeLocalFunction<SQSBatchResponse>(lambdaEndpoint, source.functionName, event);
           if (!result.ok) throw new Error(result.error);
           return result.payload;
         },
@@ -318,7 +341,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const scheduler: LocalScheduler = startScheduler(
       spec.schedules,
       async (schedule, event) => {
-        const result = await invokeLocalFunction(lambdaEndpoint, schedule.functionKey, event);
+        // serverless-offline's Invoke API knows functions by their deployed name, not their key.
+        const result = await invokeLocalFunction(lambdaEndpoint, schedule.functionName, event);
         if (!result.ok) throw new Error(result.error);
         return result.payload;
       },
@@ -345,6 +369,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       jwtAudience,
       widgetJwtAudience,
       secretIds,
+      metricsFile,
     };
 
     const control = await startControlServer(options.controlPort ?? envNumber(env, 'LOCAL_CONTROL_PORT', 3001), {

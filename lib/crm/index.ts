@@ -1,3 +1,20 @@
 /** The CRM adapter (contract section 5). */
 export { CrmNetworkError, crmRequest } from './http.ts';
 export type { CrmRequestOptions, CrmResponse } from './http.ts';
+export { BATCH_UPSERT_PATH, batchUpsert, isTransientUpsertStatus, parseRetryAfter, readResults, safeCrmText } from './batch-upsert.ts';
+export type { BatchUpsertOutcome, BatchUpsertRequest, CrmRecordResult, CrmRecordStatus } from './batch-upsert.ts';
+export {
+  BoundedTtlCache,
+  CRM_LOOKUP_BUDGET_MS,
+  CustomerLookup,
+  resetSharedCustomerLookupForTests,
+  sharedCustomerLookup,
+} from './lookup.ts';
+export type {
+  BreakerState,
+  CrmCustomer,
+  CustomerLookupOptions,
+  CustomerLookupResult,
+  CustomerQuery,
+  LookupUnavailableReason,
+} from './lookup.ts';

@@ -80,6 +80,8 @@ export interface Webhook {
 export interface GuestIdentityAttributes {
   emailHash?: string;
   phoneHash?: string;
+  /** An opaque device fingerprint (at most 128 characters), for cross-device matching. */
+  deviceFingerprint?: string;
 }
 
 /** The guest's consent decisions. */

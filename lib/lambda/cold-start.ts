@@ -23,3 +23,20 @@ export function configAtColdStart<K extends SectionName>(
     };
   }
 }
+
+/**
+ * `configAtColdStart` for a loader of a function's own (settings outside the shared
+ * sections): run once now, a ConfigError logged at init and thrown by every call.
+ */
+export function loadAtColdStart<T>(load: () => T): () => T {
+  try {
+    const value = load();
+    return () => value;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    logger.error('Invalid configuration at cold start', { variables: error.variables, detail: error.message });
+    return () => {
+      throw error;
+    };
+  }
+}

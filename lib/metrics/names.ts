@@ -23,8 +23,15 @@ export const MetricNames = {
   CrmRecordsCoalesced: 'CrmRecordsCoalesced',
   /** Emitted with a `status` dimension (created, updated, unchanged). */
   CrmRecordsUpserted: 'CrmRecordsUpserted',
+  /**
+   * Records the CRM rejected for good (moved to the DLQ). Also emitted with a `reason`
+   * dimension holding the CRM's error code (e.g. VALIDATION_ERROR): in AWS the report has
+   * no right to read DLQ messages, so it learns the top failure codes from this breakdown.
+   */
   CrmRecordsFailedPermanently: 'CrmRecordsFailedPermanently',
   CrmRecordsRetried: 'CrmRecordsRetried',
+  /** Messages the worker handed back to SQS for redelivery (batchItemFailures). */
+  CrmRecordsDeferred: 'CrmRecordsDeferred',
   CrmChunks: 'CrmChunks',
   CrmChunkLatency: 'CrmChunkLatency',
   CrmBreakerOpened: 'CrmBreakerOpened',
@@ -40,9 +47,36 @@ export const MetricNames = {
   WidgetConfigServed: 'WidgetConfigServed',
   WidgetDeploymentUnavailable: 'WidgetDeploymentUnavailable',
 
+  // Guest engagement (GET /guests/{guestId}/metrics), one data point per guest measured
+  GuestEngagementSessions: 'GuestEngagementSessions',
+  /** Seconds from the guest's creation to its close (or last change while open). */
+  GuestSessionDuration: 'GuestSessionDuration',
+  GuestConversions: 'GuestConversions',
+
   // Shared
   JobsEnqueued: 'JobsEnqueued',
+
+  // The metrics report's own gauges: what each run saw of the queues (the backlog chart reads them)
+  QueueBacklog: 'QueueBacklog',
+  /** Seconds. */
+  QueueOldestMessageAge: 'QueueOldestMessageAge',
+  DlqDepth: 'DlqDepth',
+
+  /** Powertools' cold-start metric (the middy stacks turn it on); extra dimension `function_name`. */
+  ColdStart: 'ColdStart',
 } as const;
+
+/**
+ * The extra dimension a breakdown is emitted with (`metrics.singleMetric()` plus
+ * `addDimension`), on top of the shared `service`, `stage` and `function` dimensions.
+ */
+export const MetricDimensions = {
+  reason: 'reason',
+  status: 'status',
+} as const;
+
+/** One of the breakdown dimension names. */
+export type MetricDimension = (typeof MetricDimensions)[keyof typeof MetricDimensions];
 
 /** One of the suite's metric names. */
 export type MetricName = (typeof MetricNames)[keyof typeof MetricNames];

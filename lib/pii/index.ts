@@ -11,11 +11,21 @@ export const EMAIL_PATTERN = /[\p{L}\p{M}\p{N}._%+-]+@[\p{L}\p{M}\p{N}-]+(?:\.[\
 export const SSN_PATTERN = /(?<![\d+])\d{3}([- ])\d{2}\1\d{4}(?!\d)/g;
 
 /**
- * A phone number: E.164 (`+` and 8-15 digits, optionally grouped) or a North American
- * national form (`555-123-4567`, `(555) 123-4567`, `555.123.4567`, `5551234567`).
+ * A phone number: E.164 (`+` and 8-15 digits, optionally grouped), a North American
+ * national form (`555-123-4567`, `(555) 123-4567`, `555.123.4567`, `5551234567`), or a
+ * grouped national form with a trunk `0` and 10-11 digits (`020 7946 0958`,
+ * `07700 900123`, `01 23 45 67 89`, `030 12345678`). The trunk form needs a separator
+ * after its first group, so zip codes and zero-padded ids (`02134`, `000123456`) stay.
  */
-export const PHONE_PATTERN =
-  /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{3}\)[ .-]?|\d{3}[ .-]?)\d{3}[ .-]?\d{4}(?!\d)|(?<![\w+])\+\d(?:[ .-]?\d){7,14}(?!\d)/g;
+export const PHONE_PATTERN = new RegExp(
+  [
+    String.raw`(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{3}\)[ .-]?|\d{3}[ .-]?)\d{3}[ .-]?\d{4}(?!\d)`,
+    String.raw`(?<![\w+])\+\d(?:[ .-]?\d){7,14}(?!\d)`,
+    // Trunk 0, a first group of 2-5 digits, a separator, then 10-11 digits in all.
+    String.raw`(?<![\w+.-])0[1-9](?:[ .-]\d(?:[ .-]?\d){7,8}|\d[ .-]\d(?:[ .-]?\d){6,7}|\d{2}[ .-]\d(?:[ .-]?\d){5,6}|\d{3}[ .-]\d(?:[ .-]?\d){4,5})(?!\d)`,
+  ].join('|'),
+  'g',
+);
 
 /** The fixed masks the contract prescribes. */
 export const PHONE_MASK = '***-***-****';

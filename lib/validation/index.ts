@@ -1,11 +1,18 @@
 /**
  * Small request checks shared by handlers (path parameters and the like). Body schemas
- * are ajv schemas passed to the HTTP stack's `validateBody`.
+ * are ajv schemas, precompiled to standalone validators (`npm run build:schemas`) and
+ * passed to the HTTP stack's `validateBody` through `schemaCheck`.
  */
 import { ValidationError } from '#lib/errors';
 
 /** A canonical UUID (any version), as Genesys uses for session, guest and conversation ids. */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A phone number as callers type it (JSON schema pattern): 7 to 15 digits, optionally a
+ * leading `+`, with spaces, dots, dashes and brackets between.
+ */
+export const PHONE_INPUT_PATTERN = '^(?=(?:\\D*\\d){7,15}\\D*$)\\+?[0-9 ().-]+$';
 
 /** Returns the named path parameter, or throws a 400 naming it when it is not a UUID. */
 export function requireUuidParam(params: Record<string, string | undefined>, name: string): string {
@@ -17,3 +24,7 @@ export function requireUuidParam(params: Record<string, string | undefined>, nam
   }
   return value.toLowerCase();
 }
+
+export { fieldErrorsFromAjv, schemaCheck } from './ajv.ts';
+export type { SchemaCheck, StandaloneValidator } from './ajv.ts';
+export { AJV_FORMATS, AJV_OPTIONS, compileSchema, createAjv } from './compile.ts';

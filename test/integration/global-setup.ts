@@ -2,6 +2,7 @@
  * Boots one local stack for the integration tests (random loopback ports, a short
  * visibility timeout so redelivery is observable) and stops it afterwards.
  */
+import { rm } from 'node:fs/promises';
 import type { TestProject } from 'vitest/node';
 import { freePort, startLocalStack, type LocalStack, type StackEndpoints } from '../../local/stack.ts';
 
@@ -12,6 +13,12 @@ declare module 'vitest' {
 }
 
 let stack: LocalStack | undefined;
+
+/** Removes a file left by an earlier run; returns its path. */
+async function freshFile(path: string): Promise<string> {
+  await rm(path, { force: true });
+  return path;
+}
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const ports: number[] = [];
@@ -30,6 +37,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     crmPort,
     visibilityTimeoutSeconds: 2,
     offlineOutput: '.local/integration-offline.log',
+    // Each run starts with an empty metrics file (the report tests count what they send).
+    metricsFile: await freshFile(`.local/integration-metrics/emf-${port}.jsonl`),
     writeStackFile: false,
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });

@@ -3,7 +3,7 @@
  * CloudFormation. Checks what a security or platform reviewer would check.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -68,7 +68,10 @@ describe('every function', () => {
     for (const [, role] of ofType('AWS::IAM::Role')) {
       for (const statement of statementsOf(role)) {
         for (const action of asList(statement['Action'])) expect(action).not.toMatch(/\*/);
-        for (const resource of asList(statement['Resource'])) expect(resource).not.toBe('*');
+        // The one exception: cloudwatch:GetMetricData (the metrics report) has no resource
+        // type in IAM, so '*' is the only resource it accepts; allowed alone in its statement.
+        const getMetricDataOnly = asList(statement['Action']).length === 1 && asList(statement['Action'])[0] === 'cloudwatch:GetMetricData';
+        for (const resource of asList(statement['Resource'])) if (!getMetricDataOnly) expect(resource).not.toBe('*');
       }
     }
   });
@@ -93,7 +96,20 @@ describe('every function', () => {
     for (const [, fn] of functions()) {
       const role = resources[fn.Properties['Role']['Fn::GetAtt'][0]]!;
       const sends = statementsOf(role).some((s) => asList(s['Action']).includes('sqs:SendMessage'));
-      expect(sends).toBe('CRM_SYNC_QUEUE_URL' in (fn.Properties['Environment']?.Variables ?? {}));
+      // A function given the queue URL sends to it, unless all it may do on SQS is read the
+      // queues' attributes (the metrics report).
+      const sqsStatements = statementsOf(role).filter((s) => asList(s['Action']).some((a: string) => a.startsWith('sqs:')));
+      const readsAttributesOnly = sqsStatements.length > 0 && sqsStatements.every((s) => asList(s['Action']).join() === 'sqs:GetQueueAttributes');
+      // The queues it is given (the CRM sync worker is given the DLQ only, for dead letters);
+      // it may send to those and no other.
+      const variables = fn.Properties['Environment']?.Variables ?? {};
+      const givenQueues = ['CRM_SYNC_QUEUE_URL', 'CRM_SYNC_DLQ_URL'].filter((name) => name in variables).map((name) => variables[name]?.Ref);
+      expect(sends).toBe(givenQueues.length > 0 && !readsAttributesOnly);
+      const sendTargets = statementsOf(role)
+        .filter((s) => asList(s['Action']).includes('sqs:SendMessage'))
+        .flatMap((s) => asList(s['Resource']))
+        .map((r: any) => r['Fn::GetAtt']?.[0]);
+      for (const target of sendTargets) expect(givenQueues).toContain(target);
     }
   });
 
@@ -139,6 +155,100 @@ describe('the HTTP API routes', () => {
     expect(props['AuthorizationScopes']).toEqual(['guest-sync/read']);
   });
 
+  it.each([
+    ['POST /guests', 'guest-sync/write'],
+    ['PATCH /guests/{guestId}', 'guest-sync/write'],
+    ['GET /guests/{guestId}/metrics', 'guest-sync/read'],
+    ['POST /prechat/enrich', 'guest-sync/write'],
+  ])('protect %s with the machine authorizer and the %s scope', (key, scope) => {
+    // Assess
+    const props = route(key).Properties;
+    expect(props['AuthorizationType']).toBe('JWT');
+    expect(props['AuthorizerId']).toEqual({ Ref: 'HttpApiAuthorizerMachine' });
+    expect(props['AuthorizationScopes']).toEqual([scope]);
+  });
+
+  it('protect GET /widget/config with the end-user JWT authorizer, without scopes', () => {
+    // Assess
+    const props = route('GET /widget/config').Properties;
+    expect(props['AuthorizationType']).toBe('JWT');
+    expect(props['AuthorizerId']).toEqual({ Ref: 'HttpApiAuthorizerEndUser' });
+    expect(props['AuthorizationScopes']).toBeUndefined();
+  });
+
+  it('attach the end-user authorizer to GET /widget/config only, and no authorizer to the open routes', () => {
+    // Prepare
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+    const endUserRoutes = routes.filter((p) => p['AuthorizerId']?.Ref === 'HttpApiAuthorizerEndUser').map((p) => p['RouteKey']);
+
+    // Assess
+    expect(endUserRoutes).toEqual(['GET /widget/config']);
+    for (const open of ['GET /health', 'POST /webhooks/genesys']) {
+      const props = routes.find((p) => p['RouteKey'] === open);
+      expect(props).toBeDefined();
+      expect(props?.['AuthorizationType']).toBeUndefined();
+      expect(props?.['AuthorizerId']).toBeUndefined();
+    }
+  });
+
+  it('give the widget configuration only the Genesys credentials, and no queue', () => {
+    // Prepare
+    const fn = functions().find(([, f]) => f.Properties['Handler'] === 'functions/http/widget-config.handler')?.[1];
+    const role = resources[fn?.Properties['Role']['Fn::GetAtt'][0]]!;
+
+    // Assess
+    expect(Object.keys(fn?.Properties['Environment']['Variables']).filter((name) => name.endsWith('_SECRET_ID'))).toEqual(['GENESYS_CREDENTIALS_SECRET_ID']);
+    expect(statementsOf(role).some((s) => asList(s['Action']).some((a: string) => a.startsWith('sqs:')))).toBe(false);
+  });
+
+  it('let the enqueuing guest and pre-chat functions send only to the CRM sync queue', () => {
+    for (const handler of ['functions/http/guests/create.handler', 'functions/http/guests/update.handler', 'functions/http/prechat.handler']) {
+      // Prepare
+      const fn = functions().find(([, f]) => f.Properties['Handler'] === handler)?.[1];
+      const role = resources[fn?.Properties['Role']['Fn::GetAtt'][0]]!;
+      const sqs = statementsOf(role).filter((s) => asList(s['Action']).some((a: string) => a.startsWith('sqs:')));
+
+      // Assess
+      expect(sqs).toHaveLength(1);
+      expect(asList(sqs[0]?.['Action'])).toEqual(['sqs:SendMessage']);
+      expect(asList(sqs[0]?.['Resource'])).toEqual([{ 'Fn::GetAtt': ['CrmSyncQueue', 'Arn'] }]);
+      expect(fn?.Properties['Environment']['Variables']['CRM_SYNC_QUEUE_URL']).toEqual({ Ref: 'CrmSyncQueue' });
+    }
+  });
+
+  it('protect POST /sessions/{sessionId}/prefill with the machine authorizer and the write scope', () => {
+    // Assess
+    const props = route('POST /sessions/{sessionId}/prefill').Properties;
+    expect(props['AuthorizationType']).toBe('JWT');
+    expect(props['AuthorizerId']).toEqual({ Ref: 'HttpApiAuthorizerMachine' });
+    expect(props['AuthorizationScopes']).toEqual(['guest-sync/write']);
+  });
+
+  it('leave POST /webhooks/genesys without an authorizer (its signature authenticates it)', () => {
+    // Assess
+    const props = route('POST /webhooks/genesys').Properties;
+    expect(props['AuthorizationType']).toBeUndefined();
+    expect(props['AuthorizerId']).toBeUndefined();
+  });
+
+  it.each([
+    ['prefill', 'functions/http/prefill.handler', ['GENESYS_CREDENTIALS_SECRET_ID', 'IDENTITY_SALT_SECRET_ID']],
+    ['webhook', 'functions/http/webhook.handler', ['WEBHOOK_SECRET_ID']],
+  ])('let the %s function read only its secrets and send only to the CRM sync queue', (_name, handler, secretVariables) => {
+    // Prepare
+    const fn = functions().find(([, f]) => f.Properties['Handler'] === handler)?.[1];
+    const role = resources[fn?.Properties['Role']['Fn::GetAtt'][0]]!;
+    const variables = fn?.Properties['Environment']['Variables'] as Record<string, unknown>;
+    const sqs = statementsOf(role).filter((s) => asList(s['Action']).some((a: string) => a.startsWith('sqs:')));
+
+    // Assess
+    expect(Object.keys(variables).filter((name) => name.endsWith('_SECRET_ID')).sort()).toEqual(secretVariables);
+    expect(sqs).toHaveLength(1);
+    expect(asList(sqs[0]?.['Action'])).toEqual(['sqs:SendMessage']);
+    expect(asList(sqs[0]?.['Resource'])).toEqual([{ 'Fn::GetAtt': ['CrmSyncQueue', 'Arn'] }]);
+    expect(variables['CRM_SYNC_QUEUE_URL']).toEqual({ Ref: 'CrmSyncQueue' });
+  });
+
   it('take issuer and audience from the stage parameters', () => {
     const machine = resources['HttpApiAuthorizerMachine']!.Properties;
     expect(machine['JwtConfiguration']).toEqual({ Issuer: 'https://auth.example.com/', Audience: ['genesys-guest-sync'] });
@@ -149,5 +259,178 @@ describe('the HTTP API routes', () => {
   it('allow only the stage CORS origins', () => {
     const api = ofType('AWS::ApiGatewayV2::Api')[0]![1];
     expect(api.Properties['CorsConfiguration']['AllowOrigins']).toEqual(['https://www.example.com']);
+  });
+});
+
+describe('the metrics report', () => {
+  const BUCKET_OUT = '.local/template-test-report-bucket';
+  let withBucket: Record<string, Resource>;
+  let withBucketConditions: Record<string, unknown>;
+  let conditions: Record<string, unknown>;
+
+  beforeAll(async () => {
+    // The same service packaged again with a report bucket (its own build folder).
+    await run(process.execPath, [oslsBin(), 'package', '--stage', 'example', '--param=reportBucket=acme-reports', '--package', BUCKET_OUT], {
+      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', LOCAL_BUILD_ID: '-report-bucket' },
+    });
+    const template = JSON.parse(await readFile(join(BUCKET_OUT, 'cloudformation-template-update-stack.json'), 'utf8'));
+    withBucket = template.Resources;
+    withBucketConditions = template.Conditions;
+    conditions = JSON.parse(await readFile(join(OUT, 'cloudformation-template-update-stack.json'), 'utf8')).Conditions;
+    await rm('.esbuild/example-report-bucket', { recursive: true, force: true });
+  }, 120_000);
+
+  /** Evaluates the Fn::Not / Fn::Equals conditions the template uses, on literal values. */
+  const evaluate = (condition: any): boolean => {
+    if (condition['Fn::Not']) return !evaluate(condition['Fn::Not'][0]);
+    if (condition['Fn::Equals']) return condition['Fn::Equals'][0] === condition['Fn::Equals'][1];
+    throw new Error(`unexpected condition ${JSON.stringify(condition)}`);
+  };
+  const reportFunction = (from: Record<string, Resource>) =>
+    Object.entries(from).find(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties['Handler'] === 'functions/scheduled/metrics-report.handler');
+
+  it('runs every hour on an EventBridge schedule (a stage parameter)', () => {
+    // Prepare
+    const [logicalId] = reportFunction(resources)!;
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties['Targets'].some((t: any) => t.Arn['Fn::GetAtt']?.[0] === logicalId));
+
+    // Assess
+    expect(rules).toHaveLength(1);
+    expect(rules[0]![1].Properties).toMatchObject({ ScheduleExpression: 'rate(1 hour)', State: 'ENABLED' });
+  });
+
+  it('may read metrics and the two queues\' attributes, and nothing else', () => {
+    // Prepare
+    const [, fn] = reportFunction(resources)!;
+    const role = resources[fn.Properties['Role']['Fn::GetAtt'][0]]!;
+    const statements = statementsOf(role).filter((s) => !asList(s['Action']).every((a: string) => a.startsWith('logs:')));
+
+    // Assess
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: ['cloudwatch:GetMetricData'], Resource: '*' },
+      { Effect: 'Allow', Action: ['sqs:GetQueueAttributes'], Resource: [{ 'Fn::GetAtt': ['CrmSyncQueue', 'Arn'] }, { 'Fn::GetAtt': ['CrmSyncDlq', 'Arn'] }] },
+    ]);
+    expect(fn.Properties['Environment']['Variables']).toMatchObject({
+      CRM_SYNC_QUEUE_URL: { Ref: 'CrmSyncQueue' },
+      CRM_SYNC_DLQ_URL: { Ref: 'CrmSyncDlq' },
+      REPORT_WINDOW_HOURS: '24',
+      REPORT_BUCKET: '',
+      REPORT_WEBHOOK_URL: '',
+      REPORT_METRICS_FILE: '',
+    });
+  });
+
+  it('gets no S3 right without a report bucket', () => {
+    // Assess
+    expect((resources['MetricsReportBucketPolicy'] as Resource & { Condition?: string }).Condition).toBe('MetricsReportBucketSet');
+    expect(evaluate(conditions['MetricsReportBucketSet'])).toBe(false);
+  });
+
+  it('may put objects under the report prefix of the bucket only, when a bucket is set', () => {
+    // Prepare
+    const policy = withBucket['MetricsReportBucketPolicy'] as Resource & { Condition?: string };
+    const [, fn] = reportFunction(withBucket)!;
+
+    // Assess
+    expect(policy.Condition).toBe('MetricsReportBucketSet');
+    expect(evaluate(withBucketConditions['MetricsReportBucketSet'])).toBe(true);
+    expect(policy.Properties['Roles']).toEqual([{ Ref: fn.Properties['Role']['Fn::GetAtt'][0] }]);
+    expect(policy.Properties['PolicyDocument']['Statement']).toEqual([
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::acme-reports/metrics-reports/*' } },
+    ]);
+    expect(fn.Properties['Environment']['Variables']).toMatchObject({ REPORT_BUCKET: 'acme-reports', REPORT_PREFIX: 'metrics-reports/' });
+  });
+});
+
+describe('the CRM sync worker', () => {
+  const worker = (): Resource => {
+    const found = functions().find(([, f]) => f.Properties['Handler'] === 'functions/workers/crm-sync.handler');
+    if (!found) throw new Error('no CRM sync worker');
+    return found[1];
+  };
+  const workerLogicalId = (): string => functions().find(([, f]) => f === worker())![0];
+  const mapping = (): Resource['Properties'] => {
+    const found = ofType('AWS::Lambda::EventSourceMapping').filter(([, m]) => m.Properties['FunctionName']['Fn::GetAtt']?.[0] === workerLogicalId());
+    expect(found).toHaveLength(1);
+    return found[0]![1].Properties;
+  };
+
+  it('is fed by the CRM sync queue with partial batch failures', () => {
+    // Assess
+    expect(mapping()).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['CrmSyncQueue', 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      Enabled: true,
+    });
+  });
+
+  it('takes batches of whole CRM chunks, gathered within a batching window', () => {
+    // Prepare
+    const { BatchSize, MaximumBatchingWindowInSeconds } = mapping();
+    const crmBatchSize = Number(worker().Properties['Environment']['Variables']['CRM_BATCH_SIZE']);
+
+    // Assess: more than 10 records needs a window (SQS rule); whole chunks of CRM_BATCH_SIZE
+    expect(BatchSize).toBeGreaterThanOrEqual(crmBatchSize);
+    expect(BatchSize % crmBatchSize).toBe(0);
+    expect(MaximumBatchingWindowInSeconds).toBeGreaterThanOrEqual(1);
+    expect(MaximumBatchingWindowInSeconds).toBeLessThanOrEqual(300);
+  });
+
+  it('caps its concurrency at the event source, so a throttled CRM slows the queue instead of throttling the function', () => {
+    // Assess: 2 is the least SQS event sources allow
+    expect(mapping()['ScalingConfig']['MaximumConcurrency']).toBeGreaterThanOrEqual(2);
+    expect(mapping()['ScalingConfig']['MaximumConcurrency']).toBeLessThanOrEqual(10);
+  });
+
+  it('keeps the queue visibility timeout at least six times the worker timeout', () => {
+    // Assess
+    const timeout = worker().Properties['Timeout'] as number;
+    expect(timeout).toBeGreaterThan(0);
+    expect(resources['CrmSyncQueue']?.Properties['VisibilityTimeout']).toBeGreaterThanOrEqual(6 * timeout);
+  });
+
+  it('keeps visibility at least six times the timeout in the local stage too', async () => {
+    // Prepare
+    const { stdout } = await run(process.execPath, [oslsBin(), 'print', '--stage', 'local', '--format', 'json'], {
+      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const local = JSON.parse(stdout);
+
+    // Assess
+    const timeout = local.functions.crmSync.timeout as number;
+    expect(local.resources.Resources.CrmSyncQueue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+  }, 60_000);
+
+  it('dead-letters to the stack DLQ and knows the queue maxReceiveCount', () => {
+    // Assess
+    const variables = worker().Properties['Environment']['Variables'];
+    expect(variables['CRM_SYNC_DLQ_URL']).toEqual({ Ref: 'CrmSyncDlq' });
+    expect(Number(variables['CRM_SYNC_MAX_RECEIVE_COUNT'])).toBe(resources['CrmSyncQueue']?.Properties['RedrivePolicy']['maxReceiveCount']);
+    expect(variables).not.toHaveProperty('CRM_SYNC_QUEUE_URL');
+  });
+
+  it('may consume the queue, send to the DLQ and read the CRM secret, and nothing else', () => {
+    // Prepare
+    const role = resources[worker().Properties['Role']['Fn::GetAtt'][0]]!;
+    const grants = statementsOf(role)
+      .filter((s) => !asList(s['Action']).every((a: string) => a.startsWith('logs:')))
+      .flatMap((s) => asList(s['Action']).flatMap((action: string) => asList(s['Resource']).map((resource: unknown) => `${action} ${JSON.stringify(resource)}`)));
+    const queue = JSON.stringify({ 'Fn::GetAtt': ['CrmSyncQueue', 'Arn'] });
+    const dlq = JSON.stringify({ 'Fn::GetAtt': ['CrmSyncDlq', 'Arn'] });
+    const crmSecret = JSON.stringify({
+      'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:genesys-guest-sync/example/crm-credentials-??????',
+    });
+
+    // Assess
+    expect([...new Set(grants)].sort()).toEqual(
+      [
+        `sqs:ReceiveMessage ${queue}`,
+        `sqs:DeleteMessage ${queue}`,
+        `sqs:GetQueueAttributes ${queue}`,
+        `sqs:SendMessage ${dlq}`,
+        `secretsmanager:GetSecretValue ${crmSecret}`,
+      ].sort(),
+    );
   });
 });

@@ -198,4 +198,38 @@ describe('startEventSource', () => {
     const first = sqs.commandCalls(ReceiveMessageCommand)[0]?.args[0].input;
     expect(first).toMatchObject({ QueueUrl: QUEUE_URL, MaxNumberOfMessages: 4, MessageAttributeNames: ['All'] });
   });
+
+  it('stops polling an empty queue once paused, so a message sent afterwards stays queued', async () => {
+    // Prepare: an empty queue; each receive waits a little, like a short long-poll.
+    let receives = 0;
+    sqs.on(ReceiveMessageCommand).callsFake(async () => {
+      receives += 1;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return { Messages: [] };
+    });
+    const delivered: string[] = [];
+    source = startEventSource({
+      client: new SQSClient({ region: 'us-east-1' }),
+      queueUrl: QUEUE_URL,
+      queueArn: QUEUE_ARN,
+      batchSize: 10,
+      maximumConcurrency: 2,
+      reportBatchItemFailures: true,
+      consumer: async (event) => {
+        delivered.push(...event.Records.map((r) => r.messageId));
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+
+    // Act: pause, let in-flight polls end, then a message arrives.
+    source.pause();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const receivesWhenPaused = receives;
+    sqs.on(ReceiveMessageCommand).resolves({ Messages: [message('late')] });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    // Assess
+    expect(receives).toBe(receivesWhenPaused);
+    expect(delivered).toEqual([]);
+  });
 });

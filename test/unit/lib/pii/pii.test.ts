@@ -41,6 +41,33 @@ describe('maskIdentifiers', () => {
     });
   });
 
+  describe('grouped national numbers with a trunk 0 become ***-***-****', () => {
+    it.each(['020 7946 0958', '07700 900123', '01 23 45 67 89', '01.23.45.67.89', '030 12345678', '0612-345678'])('%s', (phone) => {
+      // Act
+      const result = maskIdentifiers(phone);
+
+      // Assess
+      expect(result).toEqual({ value: PHONE_MASK, masked: true });
+    });
+  });
+
+  describe('trunk-0 look-alikes stay', () => {
+    it.each([
+      ['a zero-padded id', '000123456'],
+      ['a double zero prefix', '00 12 34 56 78'],
+      ['a short grouped number', '01 23 45'],
+      ['a date', '01 02 2024'],
+      ['a padded IPv4 address', '010.123.045.067'],
+      ['a trunk-0 run of 12 digits', '012 3456 78901'],
+    ])('%s: %j', (_case, text) => {
+      // Act
+      const result = maskIdentifiers(text);
+
+      // Assess
+      expect(result).toEqual({ value: text, masked: false });
+    });
+  });
+
   describe('social security numbers become ***-**-****', () => {
     it.each(['123-45-6789', '123 45 6789'])('%s', (ssn) => {
       // Act

@@ -1,0 +1,27 @@
+/** `POST /guests`: creates a minimised guest with hashed identity through Genesys; 201 + ETag; enqueues a CRM sync job. */
+import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
+import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
+import { actorOf, createGuest, validateCreateGuestBody, type CreateGuestBody } from '#lib/guests';
+import { configAtColdStart, httpStack } from '#lib/lambda';
+
+const config = configAtColdStart(['genesys', 'identity', 'queue']);
+
+export const handler = httpStack<CreateGuestBody>(
+  async (request, context) => {
+    const { identity, queue } = config();
+    const { guest, etag } = await createGuest(request.body, {
+      genesys: sharedGenesysClient(),
+      salt: await getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
+      queueUrl: queue.queueUrl,
+      deadline: deadlineFromContext(context),
+      actor: actorOf(request.claims),
+      requestId: request.requestId,
+    });
+    return {
+      statusCode: 201,
+      body: guest,
+      headers: { Location: `/guests/${guest.id}`, ...(etag ? { ETag: etag } : {}) },
+    };
+  },
+  { validateBody: validateCreateGuestBody, maxBodyBytes: 32 * 1024 },
+);

@@ -1,0 +1,30 @@
+/** `PATCH /guests/{guestId}`: updates under `If-Match` (428 without); on 412 re-reads, merges and retries, then 409. */
+import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
+import { PreconditionRequiredError } from '#lib/errors';
+import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
+import { actorOf, updateGuest, validateUpdateGuestBody, type UpdateGuestBody } from '#lib/guests';
+import { configAtColdStart, httpStack } from '#lib/lambda';
+import { requireUuidParam } from '#lib/validation';
+
+const config = configAtColdStart(['genesys', 'identity', 'queue']);
+
+export const handler = httpStack<UpdateGuestBody>(
+  async (request, context) => {
+    const { identity, queue } = config();
+    const guestId = requireUuidParam(request.pathParameters, 'guestId');
+    const ifMatch = request.headers['if-match']?.trim();
+    if (!ifMatch) {
+      throw new PreconditionRequiredError('Send If-Match with the ETag of the guest as you last read it.');
+    }
+    const { guest, etag, conflictsResolved } = await updateGuest(guestId, ifMatch, request.body, {
+      genesys: sharedGenesysClient(),
+      salt: await getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
+      queueUrl: queue.queueUrl,
+      deadline: deadlineFromContext(context),
+      actor: actorOf(request.claims),
+      requestId: request.requestId,
+    });
+    return { statusCode: 200, body: { ...guest, conflictsResolved }, ...(etag ? { headers: { ETag: etag } } : {}) };
+  },
+  { validateBody: validateUpdateGuestBody, maxBodyBytes: 32 * 1024 },
+);

@@ -1,0 +1,24 @@
+/** `POST /prechat/enrich`: CRM lookup (5 s budget, never a 5xx because of the CRM), merge, tier routing, conversation and contact update. */
+import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
+import { sharedCustomerLookup } from '#lib/crm';
+import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
+import { configAtColdStart, httpStack } from '#lib/lambda';
+import { enrichPrechat, validatePrechatBody, type PrechatBody } from '#lib/prechat';
+
+const config = configAtColdStart(['genesys', 'crm', 'identity', 'queue', 'routing']);
+
+export const handler = httpStack<PrechatBody>(
+  async (request, context) => {
+    const { identity, queue, routing } = config();
+    const result = await enrichPrechat(request.body, {
+      genesys: sharedGenesysClient(),
+      lookup: sharedCustomerLookup(),
+      salt: await getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
+      routingQueues: routing.queues,
+      queueUrl: queue.queueUrl,
+      deadline: deadlineFromContext(context),
+    });
+    return { statusCode: 200, body: result };
+  },
+  { validateBody: validatePrechatBody, maxBodyBytes: 16 * 1024 },
+);

@@ -1,0 +1,29 @@
+/**
+ * `POST /sessions/{sessionId}/prefill`: validates, masks and injects guest attributes into
+ * a Genesys session before its first message, then queues the CRM sync job (machine JWT,
+ * scope guest-sync/write). The body is taken raw so that even an unparseable request is
+ * audited; `#lib/prefill` parses it with the same JSON parser as every other route.
+ */
+import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
+import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
+import { enqueueJobs } from '#lib/jobs';
+import { configAtColdStart, httpStack } from '#lib/lambda';
+import { prefillSession } from '#lib/prefill';
+
+const config = configAtColdStart(['genesys', 'queue', 'identity']);
+
+export const handler = httpStack(
+  async (request, context) => {
+    const result = await prefillSession(request, () => {
+      const { queue, identity } = config();
+      return {
+        genesys: sharedGenesysClient(),
+        identitySalt: () => getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
+        enqueue: (jobs) => enqueueJobs(jobs, { queueUrl: queue.queueUrl }),
+        deadline: deadlineFromContext(context),
+      };
+    });
+    return { statusCode: 200, body: result };
+  },
+  { rawBody: true },
+);

@@ -1,0 +1,25 @@
+/**
+ * `POST /webhooks/genesys`: verifies a Genesys delivery's signature over the raw bytes,
+ * checks its shape and age, and acknowledges it with 202 after one SQS send. No
+ * authorizer: the signature authenticates the caller.
+ */
+import { enqueueJobs } from '#lib/jobs';
+import { configAtColdStart, httpStack } from '#lib/lambda';
+import { acknowledgeWebhook, sharedSigningSecrets } from '#lib/webhook';
+
+const config = configAtColdStart(['webhook', 'queue']);
+
+export const handler = httpStack(
+  async (request) => {
+    const acknowledgement = await acknowledgeWebhook(request, () => {
+      const { webhook, queue } = config();
+      return {
+        secrets: sharedSigningSecrets(webhook.secretId),
+        enqueue: (jobs) => enqueueJobs(jobs, { queueUrl: queue.queueUrl }),
+      };
+    });
+    return { statusCode: 202, body: acknowledgement };
+  },
+  // Raw bytes only: the signature is checked before anything parses the body.
+  { rawBody: true, maxBodyBytes: 64 * 1024 },
+);

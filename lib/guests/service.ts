@@ -1,0 +1,123 @@
+/**
+ * The guest routes' work, apart from HTTP: create or update through Genesys, audit, and
+ * enqueue the CRM sync job. Dependencies come in as arguments, so tests can pass doubles.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DependencyError } from '#lib/errors';
+import type { Deadline, GenesysClient, Guest } from '#lib/genesys';
+import { EnqueueError, enqueueJobs, type CrmSyncJob, type EnqueueOptions } from '#lib/jobs';
+import { metrics } from '#lib/lambda';
+import { MetricNames } from '#lib/metrics';
+import { writeAuditEntry } from './audit.ts';
+import { changedFieldNames, changesFromBody, createGuestRequest } from './changes.ts';
+import { engagementMetrics, type EngagementMetrics } from './metrics.ts';
+import type { CreateGuestBody, UpdateGuestBody } from './schema.ts';
+import { guestSyncJob } from './sync.ts';
+import { updateGuestWithMerge } from './update.ts';
+
+/** What the guest routes need from the outside world. */
+export interface GuestDependencies {
+  genesys: Pick<GenesysClient, 'createGuest' | 'getGuest' | 'updateGuest'>;
+  /** The identity-hash salt (from the identity-salt secret, never a default). */
+  salt: string;
+  queueUrl: string;
+  deadline?: Deadline;
+  /** Who is calling, for the audit entry. */
+  actor: string;
+  requestId: string;
+  enqueue?: (jobs: CrmSyncJob[], options: EnqueueOptions) => Promise<Map<string, string>>;
+  now?: () => Date;
+}
+
+/** A guest as written, with its version and the sync job made for it. */
+export interface GuestWriteResult {
+  guest: Guest;
+  etag: string | undefined;
+  syncJobId: string;
+}
+
+/**
+ * Enqueues the guest's sync job. The guest is already written, so a queue failure is a
+ * 502 that names the guest (the caller knows the write happened) rather than a silent loss.
+ */
+async function enqueueSync(guest: Guest, etag: string | undefined, deps: GuestDependencies): Promise<string> {
+  const job = guestSyncJob(guest, etag, deps.now?.() ?? new Date());
+  try {
+    await (deps.enqueue ?? enqueueJobs)([job], { queueUrl: deps.queueUrl });
+  } catch (error) {
+    const failure =
+      error instanceof EnqueueError
+        ? error
+        : new DependencyError('The CRM sync job could not be queued.', 502, { cause: error });
+    Object.assign(failure.extensions, { guestId: guest.id, syncJobId: job.jobId, guestWritten: true });
+    throw failure;
+  }
+  metrics.addMetric(MetricNames.JobsEnqueued, MetricUnit.Count, 1);
+  return job.jobId;
+}
+
+/** `POST /guests`: hash, minimise, create in Genesys, audit `GUEST_CREATED`, enqueue. */
+export async function createGuest(body: CreateGuestBody, deps: GuestDependencies): Promise<GuestWriteResult> {
+  const { changes, identity, maskedKeys } = changesFromBody(body, deps.salt);
+  const request = createGuestRequest(body.consent, changes);
+  const created = await deps.genesys.createGuest(request, deps.deadline ? { deadline: deps.deadline } : {});
+  const guest = created.body;
+  writeAuditEntry({
+    eventType: 'GUEST_CREATED',
+    guestId: guest.id,
+    actor: deps.actor,
+    changedFields: changedFieldNames({ ...changes, consent: request.consent }),
+    resolutionMethod: identity.resolutionMethod,
+    ...(maskedKeys.length > 0 ? { maskedAttributes: maskedKeys } : {}),
+    requestId: deps.requestId,
+    timestamp: (deps.now?.() ?? new Date()).toISOString(),
+  });
+  metrics.addMetric(MetricNames.GuestsCreated, MetricUnit.Count, 1);
+  const syncJobId = await enqueueSync(guest, created.etag, deps);
+  return { guest, etag: created.etag, syncJobId };
+}
+
+/** `PATCH /guests/{guestId}`: hash, merge onto the latest version under `If-Match`, audit `GUEST_UPDATED`, enqueue. */
+export async function updateGuest(
+  guestId: string,
+  ifMatch: string,
+  body: UpdateGuestBody,
+  deps: GuestDependencies,
+): Promise<GuestWriteResult & { conflictsResolved: number }> {
+  const { changes, maskedKeys } = changesFromBody(body, deps.salt);
+  const result = await updateGuestWithMerge(deps.genesys, guestId, ifMatch, changes, deps.deadline ? { deadline: deps.deadline } : {});
+  writeAuditEntry({
+    eventType: 'GUEST_UPDATED',
+    guestId,
+    actor: deps.actor,
+    changedFields: changedFieldNames(changes),
+    conflictsResolved: result.conflictsResolved,
+    ...(maskedKeys.length > 0 ? { maskedAttributes: maskedKeys } : {}),
+    requestId: deps.requestId,
+    timestamp: (deps.now?.() ?? new Date()).toISOString(),
+  });
+  metrics.addMetric(MetricNames.GuestsUpdated, MetricUnit.Count, 1);
+  if (result.conflictsResolved > 0) {
+    metrics.addMetric(MetricNames.GuestConflictsResolved, MetricUnit.Count, result.conflictsResolved);
+  }
+  const syncJobId = await enqueueSync(result.guest, result.etag, deps);
+  return { guest: result.guest, etag: result.etag, syncJobId, conflictsResolved: result.conflictsResolved };
+}
+
+/**
+ * `GET /guests/{guestId}/metrics`: reads the guest and computes its engagement. Each
+ * measurement is also one data point for the metrics report (sessions, duration in
+ * seconds, conversions).
+ */
+export async function measureGuest(
+  genesys: Pick<GenesysClient, 'getGuest'>,
+  guestId: string,
+  options: { deadline?: Deadline; now?: Date } = {},
+): Promise<EngagementMetrics> {
+  const { body } = await genesys.getGuest(guestId, options.deadline ? { deadline: options.deadline } : {});
+  const measured = engagementMetrics(body, options.now);
+  metrics.addMetric(MetricNames.GuestEngagementSessions, MetricUnit.Count, 1);
+  metrics.addMetric(MetricNames.GuestSessionDuration, MetricUnit.Seconds, Math.round(measured.durationMinutes * 60));
+  metrics.addMetric(MetricNames.GuestConversions, MetricUnit.Count, measured.conversionFlag ? 1 : 0);
+  return measured;
+}

@@ -1,0 +1,70 @@
+/**
+ * The prefill request body (contract section 2): flat attribute and consent maps with
+ * safe keys. Checked with the shared ajv instance; the rules ajv cannot express (the
+ * merged key count, an empty request) are checked after it.
+ */
+import { ValidationError } from '#lib/errors';
+import { compileSchema } from '#lib/validation';
+
+/** A prefill attribute value: Genesys session attributes are flat scalars. */
+export type PrefillScalar = string | number | boolean;
+
+/** The validated request body. */
+export interface PrefillBody {
+  attributes: Record<string, PrefillScalar>;
+  consent?: Record<string, string | boolean>;
+}
+
+/** Attribute and consent keys: a letter, then letters, digits, `_`, `.` or `-` (64 at most). */
+export const PREFILL_KEY_PATTERN = '^[A-Za-z][A-Za-z0-9_.-]{0,63}$';
+
+/** At most this many keys, in each map and after consent is merged over the attributes. */
+export const MAX_PREFILL_KEYS = 100;
+
+const flatMap = (valueTypes: string[]) => ({
+  type: 'object',
+  maxProperties: MAX_PREFILL_KEYS,
+  propertyNames: { pattern: PREFILL_KEY_PATTERN },
+  additionalProperties: { type: valueTypes },
+});
+
+const checkBody = compileSchema<PrefillBody>({
+  type: 'object',
+  required: ['attributes'],
+  additionalProperties: false,
+  properties: {
+    attributes: flatMap(['string', 'number', 'boolean']),
+    consent: flatMap(['string', 'boolean']),
+  },
+});
+
+/** ajv says "must be string,number,boolean"; say what is wrong with a nested value instead. */
+const clearer = (message: string): string =>
+  message.startsWith('must be string')
+    ? `${message.replace('must be ', 'must be one of ').replace(/,/g, ', ')} (nested objects, arrays and null are not allowed)`
+    : message;
+
+/**
+ * The body as a typed request, or a 400 naming every failing key (key names that look
+ * like identifiers are masked in the paths).
+ */
+export function validatePrefillBody(body: unknown): PrefillBody {
+  const checked = checkBody(body);
+  if (!checked.ok) {
+    throw new ValidationError(
+      'The prefill request body is invalid.',
+      checked.errors.map((error) => ({ ...error, message: clearer(error.message) })),
+    );
+  }
+  const { attributes, consent } = checked.value;
+  const merged = new Set([...Object.keys(attributes), ...Object.keys(consent ?? {})]);
+  if (merged.size === 0) {
+    throw new ValidationError('Nothing to prefill.', [{ path: '/attributes', message: 'must hold at least one key (or consent must)' }]);
+  }
+  if (merged.size > MAX_PREFILL_KEYS) {
+    throw new ValidationError('Too many keys.', [
+      { path: '/consent', message: `attributes and consent together hold ${merged.size} keys; at most ${MAX_PREFILL_KEYS} are allowed` },
+    ]);
+  }
+  return checked.value;
+}

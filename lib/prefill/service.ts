@@ -1,0 +1,155 @@
+/**
+ * `POST /sessions/{sessionId}/prefill` end to end: validate, process, PUT to Genesys,
+ * enqueue the CRM sync job, and audit and measure every attempt, whatever its outcome.
+ * Dependencies come in from the handler, so this runs the same in tests and in Lambda.
+ */
+import { randomUUID } from 'node:crypto';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { AppError, PayloadTooLargeError, ValidationError } from '#lib/errors';
+import type { Deadline, FlatAttributes, GenesysResponse } from '#lib/genesys';
+import { GenesysError } from '#lib/genesys';
+import type { CrmSyncJob } from '#lib/jobs';
+import { logger, metrics, toProblem } from '#lib/lambda';
+import { MetricNames } from '#lib/metrics';
+import { requireUuidParam } from '#lib/validation';
+import { SyncNotQueuedError } from './errors.ts';
+import { buildPrefillJob } from './job.ts';
+import { parseJsonBody } from './parse.ts';
+import { hasIdentityValues, processPrefill } from './process.ts';
+import { validatePrefillBody } from './schema.ts';
+
+/** What the prefill flow needs from the outside world. */
+export interface PrefillDependencies {
+  genesys: {
+    putSessionAttributes(sessionId: string, attributes: FlatAttributes, options: { deadline?: Deadline }): Promise<GenesysResponse<unknown>>;
+  };
+  /** The identity salt (read only when the request carries an email or phone). */
+  identitySalt(): Promise<string>;
+  /** Queues the jobs (with its own retries); throws when they could not be queued. */
+  enqueue(jobs: CrmSyncJob[]): Promise<unknown>;
+  deadline?: Deadline;
+  now?: () => Date;
+}
+
+/** The parts of the HTTP request the flow reads. */
+export interface PrefillRequest {
+  pathParameters: Record<string, string | undefined>;
+  headers: Record<string, string | undefined>;
+  rawBody: Buffer;
+}
+
+/** The 200 body (contract section 2). */
+export interface PrefillResult {
+  sessionId: string;
+  attributeCount: number;
+  byteSize: number;
+  maskedKeys: string[];
+  syncJobId: string;
+}
+
+/** Why an attempt failed, as the `reason` dimension of `PrefillFailures` and in the audit. */
+export type PrefillFailureReason = 'validation' | 'too_large' | 'not_found' | 'throttled' | 'upstream' | 'enqueue' | 'internal';
+
+/** Maps a failure to its reason; anything unexpected is `internal`. */
+export function prefillFailureReason(error: unknown): PrefillFailureReason {
+  if (error instanceof SyncNotQueuedError) return 'enqueue';
+  if (error instanceof PayloadTooLargeError) return 'too_large';
+  if (error instanceof ValidationError) return 'validation';
+  if (error instanceof GenesysError) {
+    if (error.status === 404) return 'not_found';
+    if (error.status === 503) return 'throttled';
+    return 'upstream';
+  }
+  // middy's JSON parser errors (415 / malformed JSON) carry a 4xx statusCode.
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (!(error instanceof AppError) && typeof status === 'number' && status >= 400 && status < 500) return 'validation';
+  if (error instanceof AppError && error.type === 'token-endpoint-failure') return 'upstream';
+  return 'internal';
+}
+
+interface Attempt {
+  sessionId?: string;
+  attributeCount?: number;
+  byteSize?: number;
+  syncJobId?: string;
+}
+
+/** One structured audit line per attempt: never an attribute value, only counts and ids. */
+function audit(attempt: Attempt, outcome: { status: number; reason?: PrefillFailureReason; problemType?: string }, latencyMs: number, requestBytes: number): void {
+  logger.info('audit', {
+    auditId: randomUUID(),
+    type: outcome.reason === undefined ? 'prefill_success' : 'prefill_failure',
+    sessionId: attempt.sessionId ?? null,
+    attributeCount: attempt.attributeCount ?? 0,
+    byteSize: attempt.byteSize ?? null,
+    requestBytes,
+    latencyMs: Math.round(latencyMs * 100) / 100,
+    status: outcome.status,
+    ...(outcome.reason ? { reason: outcome.reason, problemType: outcome.problemType } : {}),
+    ...(attempt.syncJobId ? { syncJobId: attempt.syncJobId } : {}),
+  });
+}
+
+/**
+ * Runs one prefill attempt. Errors are rethrown for the HTTP stack to answer (problem
+ * details); the audit line and the metrics are written either way. `resolve` supplies the
+ * dependencies inside the attempt, so even a misconfigured function audits its refusals.
+ */
+export async function prefillSession(request: PrefillRequest, resolve: () => PrefillDependencies): Promise<PrefillResult> {
+  const started = performance.now();
+  const attempt: Attempt = {};
+  metrics.addMetric(MetricNames.PrefillAttempts, MetricUnit.Count, 1);
+  try {
+    const deps = resolve();
+    attempt.sessionId = requireUuidParam(request.pathParameters, 'sessionId');
+    const body = validatePrefillBody(await parseJsonBody(request.rawBody, request.headers));
+    attempt.attributeCount = new Set([...Object.keys(body.attributes), ...Object.keys(body.consent ?? {})]).size;
+
+    const salt = hasIdentityValues(body) ? await deps.identitySalt() : undefined;
+    let processed;
+    try {
+      processed = processPrefill(body, salt);
+    } catch (error) {
+      if (error instanceof PayloadTooLargeError) attempt.byteSize = error.extensions['byteSize'] as number;
+      throw error;
+    }
+    attempt.byteSize = processed.byteSize;
+
+    // A failed PUT throws here, before anything is queued.
+    await deps.genesys.putSessionAttributes(attempt.sessionId, processed.attributes, { ...(deps.deadline ? { deadline: deps.deadline } : {}) });
+
+    const job = buildPrefillJob(attempt.sessionId, processed, deps.now?.() ?? new Date());
+    attempt.syncJobId = job.jobId;
+    try {
+      await deps.enqueue([job]);
+    } catch (cause) {
+      // The job holds hashes and masked values only; logged whole so it can be replayed.
+      logger.error('CRM sync job not queued after the attributes were applied; replay it', { job, error: cause as Error });
+      throw new SyncNotQueuedError(attempt.sessionId, job.jobId, { cause });
+    }
+
+    const latencyMs = performance.now() - started;
+    metrics.addMetric(MetricNames.PrefillSuccesses, MetricUnit.Count, 1);
+    metrics.addMetric(MetricNames.PrefillPayloadBytes, MetricUnit.Bytes, processed.byteSize);
+    metrics.addMetric(MetricNames.JobsEnqueued, MetricUnit.Count, 1);
+    metrics.addMetric(MetricNames.PrefillLatency, MetricUnit.Milliseconds, latencyMs);
+    audit(attempt, { status: 200 }, latencyMs, request.rawBody.length);
+    return {
+      sessionId: attempt.sessionId,
+      attributeCount: Object.keys(processed.attributes).length,
+      byteSize: processed.byteSize,
+      maskedKeys: processed.maskedKeys,
+      syncJobId: job.jobId,
+    };
+  } catch (error) {
+    const latencyMs = performance.now() - started;
+    const reason = prefillFailureReason(error);
+    const problem = toProblem(error, 'audit');
+    const failure = metrics.singleMetric();
+    failure.addDimension('reason', reason);
+    failure.addMetric(MetricNames.PrefillFailures, MetricUnit.Count, 1);
+    metrics.addMetric(MetricNames.PrefillLatency, MetricUnit.Milliseconds, latencyMs);
+    audit(attempt, { status: problem.statusCode, reason, problemType: problem.document.type }, latencyMs, request.rawBody.length);
+    throw error;
+  }
+}

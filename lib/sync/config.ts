@@ -1,0 +1,57 @@
+/**
+ * The CRM sync worker's settings: the shared `crm` section (base URL, secret, batch size,
+ * rate limit) plus what only the worker reads (the DLQ, the queue's maxReceiveCount and
+ * the breaker's pause). Every offending variable is reported in one ConfigError.
+ */
+import { loadConfig, type CrmConfig } from '#lib/config';
+import { ConfigError } from '#lib/errors';
+
+/** Everything the worker is configured with. */
+export interface SyncWorkerConfig {
+  crm: CrmConfig;
+  /** `CRM_SYNC_DLQ_URL`: where permanently failed messages go. */
+  dlqUrl: string;
+  /** `CRM_SYNC_MAX_RECEIVE_COUNT` (default 5): the queue's redrive maxReceiveCount. */
+  maxReceiveCount: number;
+  /** `CRM_BREAKER_HALF_OPEN_SECONDS` (default 30) in ms: how long an open breaker waits before a probe. */
+  breakerHalfOpenMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+const integer = (env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number => {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    problems.push(`${name} must be an integer from ${min} to ${max}`);
+    return fallback;
+  }
+  return value;
+};
+
+/** Reads and checks the worker's settings; throws one ConfigError naming every bad variable. */
+export function loadSyncWorkerConfig(env: Env = process.env): SyncWorkerConfig {
+  const problems: string[] = [];
+  const variables: string[] = [];
+  let crm: CrmConfig | undefined;
+  try {
+    crm = loadConfig(['crm'], env).crm;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(error.message.replace(/^Invalid configuration: /, ''));
+    variables.push(...error.variables);
+  }
+  const own: string[] = [];
+  const dlqUrl = env['CRM_SYNC_DLQ_URL']?.trim() ?? '';
+  if (dlqUrl === '') own.push('CRM_SYNC_DLQ_URL is required');
+  else if (!/^https?:\/\/\S+$/.test(dlqUrl)) own.push('CRM_SYNC_DLQ_URL must be an http(s) URL');
+  const maxReceiveCount = integer(env, 'CRM_SYNC_MAX_RECEIVE_COUNT', 5, 1, 1000, own);
+  const breakerHalfOpenSeconds = integer(env, 'CRM_BREAKER_HALF_OPEN_SECONDS', 30, 1, 3600, own);
+  problems.push(...own);
+  variables.push(...own.map((problem) => problem.split(' ')[0] ?? problem));
+  if (problems.length > 0 || !crm) {
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`, [...new Set(variables)]);
+  }
+  return { crm, dlqUrl, maxReceiveCount, breakerHalfOpenMs: breakerHalfOpenSeconds * 1000 };
+}

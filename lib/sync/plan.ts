@@ -1,0 +1,85 @@
+/**
+ * How a batch of jobs becomes CRM requests (pure): coalescing by record, chunking, and
+ * the idempotency key that makes a redelivered chunk the same request as before.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
+
+/** A valid job as it came off the queue. */
+export interface QueuedJob {
+  messageId: string;
+  /** SQS `ApproximateReceiveCount` (1 on the first delivery). */
+  receiveCount: number;
+  job: CrmSyncJob;
+}
+
+/** One record to upsert: the newest job for an external id, and the older ones it replaces. */
+export interface CoalescedRecord {
+  externalId: string;
+  winner: QueuedJob;
+  /** Older (or duplicate) jobs for the same external id; they share the winner's fate. */
+  superseded: QueuedJob[];
+}
+
+const time = (iso: string): number => Date.parse(iso);
+
+/**
+ * Orders two jobs for the same record: by `sourceUpdatedAt`, then `enqueuedAt`, then
+ * job id and message id, so the winner never depends on the order SQS delivered them in.
+ * Positive when `a` is newer.
+ */
+export function compareJobs(a: QueuedJob, b: QueuedJob): number {
+  return (
+    time(a.job.record.sourceUpdatedAt) - time(b.job.record.sourceUpdatedAt) ||
+    time(a.job.enqueuedAt) - time(b.job.enqueuedAt) ||
+    (a.job.jobId < b.job.jobId ? -1 : a.job.jobId > b.job.jobId ? 1 : 0) ||
+    (a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0)
+  );
+}
+
+/**
+ * One entry per external id, the newest job winning (contract section 3), sorted by
+ * external id so the same set of jobs always yields the same chunks.
+ */
+export function coalesce(jobs: readonly QueuedJob[]): CoalescedRecord[] {
+  const groups = new Map<string, QueuedJob[]>();
+  for (const queued of jobs) {
+    const id = queued.job.record.externalId;
+    const group = groups.get(id);
+    if (group) group.push(queued);
+    else groups.set(id, [queued]);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([externalId, group]) => {
+      const ordered = [...group].sort((a, b) => compareJobs(b, a));
+      const [winner, ...superseded] = ordered as [QueuedJob, ...QueuedJob[]];
+      return { externalId, winner, superseded };
+    });
+}
+
+/** Consecutive slices of at most `size` items (size >= 1), in order. */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError('chunk size must be a positive integer');
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
+}
+
+/** The record as sent: keys in canonical order, so equal content is always the same bytes. */
+export function outgoingRecord(record: CrmRecord): CrmRecord {
+  return JSON.parse(canonicalJson(record)) as CrmRecord;
+}
+
+/**
+ * The chunk's idempotency key, derived from the job ids it carries and their records'
+ * content (never the clock or randomness): the same jobs in any order give the same key,
+ * any other set a different one, and a key never stands for two different bodies (which
+ * the CRM would refuse with 422).
+ */
+export function idempotencyKey(entries: ReadonlyArray<{ jobId: string; record: CrmRecord }>): string {
+  const lines = entries
+    .map(({ jobId, record }) => `${jobId} ${createHash('sha256').update(canonicalJson(record)).digest('hex')}`)
+    .sort();
+  return `crm-sync-${createHash('sha256').update(lines.join('\n')).digest('hex')}`;
+}

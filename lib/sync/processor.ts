@@ -1,0 +1,294 @@
+/**
+ * One SQS batch of CRM sync jobs, start to finish: parse, coalesce, chunk, upsert with
+ * bounded concurrency and in-invocation retries, then decide each message's fate:
+ *
+ * - upserted (`created` / `updated` / `unchanged`), or superseded by a newer job that
+ *   was: done (deleted by SQS);
+ * - permanently failed (invalid job, 4xx-class record failure): moved to the DLQ with
+ *   the reason, then done;
+ * - still transiently failing when the invocation's time or attempts run out: returned in
+ *   `batchItemFailures`, so SQS redelivers it; on its last receive (maxReceiveCount) it
+ *   is dead-lettered with the last reason instead, so even that reason is kept.
+ *
+ * I/O comes in through `SyncPorts`, so every path is testable with fakes.
+ */
+import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
+import { bulkhead, isBrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
+import type { BatchUpsertOutcome, CrmRecordStatus } from '#lib/crm';
+import { parseJob, type CrmRecord } from '#lib/jobs';
+import { classifyRecordFailure, rejectedRequestCode, RETRIES_EXHAUSTED_CODE, safeFailureCode, UNSPECIFIED_FAILURE_CODE } from './classify.ts';
+import { deadLetterJobId, type DeadLetter } from './dead-letter.ts';
+import { chunk, coalesce, idempotencyKey, outgoingRecord, type CoalescedRecord, type QueuedJob } from './plan.ts';
+import type { RequestRateLimiter } from './rate-limit.ts';
+
+/** The worker's tunables. */
+export interface SyncSettings {
+  /** Records per CRM request (`CRM_BATCH_SIZE`). */
+  batchSize: number;
+  /** The queue's maxReceiveCount: on that receive a still-failing message is dead-lettered with its reason. */
+  maxReceiveCount: number;
+  /** CRM requests in flight at once per invocation (default 4). */
+  chunkConcurrency?: number;
+  /** Attempts per chunk per invocation, first included (default 6). */
+  maxAttemptsPerChunk?: number;
+  /** Cap on one CRM request (default 10 s; less when the invocation has less time). */
+  requestTimeoutMs?: number;
+  /** No attempt starts with less time than this left (default 500 ms). */
+  minAttemptMs?: number;
+  /** Full-jitter exponential backoff between attempts without `Retry-After` (defaults 200 ms, 4 s). */
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+}
+
+/** What the processor needs from the outside world. */
+export interface SyncPorts {
+  upsert(records: CrmRecord[], idempotencyKey: string, timeoutMs: number): Promise<BatchUpsertOutcome>;
+  /** Resolves with the message ids that could not be dead-lettered. */
+  deadLetter(letters: DeadLetter[]): Promise<Set<string>>;
+  limiter: RequestRateLimiter;
+  breaker: CircuitBreakerPolicy;
+  /** Time this invocation may still spend on CRM work, in ms. */
+  remainingMs(): number;
+  sleep(ms: number): Promise<void>;
+  /** Uniform in [0, 1), for backoff jitter (default Math.random). */
+  random?(): number;
+  /** Monotonic ms, for request latency (default performance.now). */
+  monotonicMs?(): number;
+}
+
+/** Counts of one batch, for the log line and the metrics (no record contents). */
+export interface BatchSummary {
+  received: number;
+  invalid: number;
+  /** Messages folded into a newer job for the same record. */
+  coalesced: number;
+  /** Distinct records to upsert. */
+  records: number;
+  chunks: number;
+  /** CRM requests made (attempts, including retries and splits). */
+  requests: number;
+  /** Requests the CRM answered from its idempotency store. */
+  replayed: number;
+  /** Latency of each CRM request, ms. */
+  requestLatenciesMs: number[];
+  /** Records by final CRM status (the winners only). */
+  upserted: Record<Exclude<CrmRecordStatus, 'failed'>, number>;
+  /** Messages moved to the DLQ (invalid, rejected, exhausted), by failure code. */
+  failedPermanently: Record<string, number>;
+  /** Their total. */
+  deadLettered: number;
+  /** Records re-sent within this invocation after a transient failure. */
+  retried: number;
+  /** Messages handed back to SQS (batchItemFailures). */
+  deferred: number;
+  /** True when the circuit breaker refused requests in this batch. */
+  breakerRejected: boolean;
+}
+
+/** The processor's answer: the partial batch response and what happened. */
+export interface BatchReport {
+  batchItemFailures: SQSBatchItemFailure[];
+  summary: BatchSummary;
+  /** Job ids (never contents) of the messages dead-lettered, by failure code, for the log. */
+  deadLetteredJobIds: Record<string, string[]>;
+}
+
+type Fate =
+  | { kind: 'done'; status: Exclude<CrmRecordStatus, 'failed'> }
+  | { kind: 'permanent'; code: string; reason: string }
+  | { kind: 'transient'; reason: string };
+
+const receiveCountOf = (record: SQSRecord): number => {
+  const count = Number(record.attributes?.ApproximateReceiveCount);
+  return Number.isInteger(count) && count > 0 ? count : 1;
+};
+
+const emptySummary = (received: number): BatchSummary => ({
+  received,
+  invalid: 0,
+  coalesced: 0,
+  records: 0,
+  chunks: 0,
+  requests: 0,
+  replayed: 0,
+  requestLatenciesMs: [],
+  upserted: { created: 0, updated: 0, unchanged: 0 },
+  failedPermanently: {},
+  deadLettered: 0,
+  retried: 0,
+  deferred: 0,
+  breakerRejected: false,
+});
+
+/** Processes one SQS batch. Never throws: an unexpected error hands every message back to SQS. */
+export async function processBatch(records: readonly SQSRecord[], settings: SyncSettings, ports: SyncPorts): Promise<BatchReport> {
+  const summary = emptySummary(records.length);
+  try {
+    return await run(records, settings, ports, summary);
+  } catch {
+    return {
+      batchItemFailures: records.map((record) => ({ itemIdentifier: record.messageId })),
+      summary: { ...summary, deferred: records.length },
+      deadLetteredJobIds: {},
+    };
+  }
+}
+
+async function run(records: readonly SQSRecord[], settings: SyncSettings, ports: SyncPorts, summary: BatchSummary): Promise<BatchReport> {
+  const concurrency = settings.chunkConcurrency ?? 4;
+  const maxAttempts = settings.maxAttemptsPerChunk ?? 6;
+  const requestTimeoutMs = settings.requestTimeoutMs ?? 10_000;
+  const minAttemptMs = settings.minAttemptMs ?? 500;
+  const backoffBaseMs = settings.backoffBaseMs ?? 200;
+  const backoffCapMs = settings.backoffCapMs ?? 4_000;
+  const random = ports.random ?? Math.random;
+  const monotonic = ports.monotonicMs ?? (() => performance.now());
+
+  // 1. Parse: an unreadable or invalid message is a permanent failure.
+  const letters: DeadLetter[] = [];
+  const byMessageId = new Map<string, SQSRecord>();
+  const valid: QueuedJob[] = [];
+  for (const record of records) {
+    byMessageId.set(record.messageId, record);
+    const parsed = parseJob(record.body);
+    if (parsed.ok) {
+      valid.push({ messageId: record.messageId, receiveCount: receiveCountOf(record), job: parsed.job });
+    } else {
+      summary.invalid += 1;
+      letters.push({ message: record, code: parsed.code, reason: parsed.reason, ...(parsed.jobId ? { jobId: parsed.jobId } : {}) });
+    }
+  }
+
+  // 2. Coalesce by external id, 3. chunk.
+  const entries = coalesce(valid);
+  summary.records = entries.length;
+  summary.coalesced = valid.length - entries.length;
+  const chunks = chunk(entries, settings.batchSize);
+  summary.chunks = chunks.length;
+
+  // 4. Upsert, chunks in parallel up to the concurrency, each retried while time allows.
+  const fates = new Map<string, Fate>();
+  let breakerOpen = false;
+  const backoff = (attempt: number): number => Math.floor(random() * Math.min(backoffCapMs, backoffBaseMs * 2 ** attempt));
+
+  const runChunk = async (items: CoalescedRecord[]): Promise<void> => {
+    let pending = items;
+    let lastReason = 'no time was left in this invocation to send it';
+    let retryAfterMs: number | undefined;
+    for (let attempt = 0; pending.length > 0 && attempt < maxAttempts; attempt += 1) {
+      if (breakerOpen) {
+        lastReason = 'the CRM circuit breaker is open after repeated failures';
+        break;
+      }
+      if (attempt > 0) {
+        const wait = retryAfterMs ?? backoff(attempt);
+        if (ports.remainingMs() - wait < minAttemptMs) break;
+        await ports.sleep(wait);
+        summary.retried += pending.length;
+      }
+      const budget = ports.remainingMs();
+      if (budget < minAttemptMs) break;
+      if (!(await ports.limiter.acquire(budget - minAttemptMs))) {
+        lastReason = 'no CRM request slot (client-side rate limit) was free in the time left';
+        break;
+      }
+      const outgoing = pending.map((entry) => outgoingRecord(entry.winner.job.record));
+      const key = idempotencyKey(pending.map((entry) => ({ jobId: entry.winner.job.jobId, record: entry.winner.job.record })));
+      const timeoutMs = Math.max(1, Math.min(requestTimeoutMs, ports.remainingMs()));
+      let outcome: BatchUpsertOutcome;
+      const started = monotonic();
+      try {
+        outcome = await ports.breaker.execute(() => ports.upsert(outgoing, key, timeoutMs));
+      } catch (error) {
+        if (!isBrokenCircuitError(error)) throw error;
+        breakerOpen = true;
+        summary.breakerRejected = true;
+        lastReason = 'the CRM circuit breaker is open after repeated failures';
+        break;
+      }
+      summary.requests += 1;
+      summary.requestLatenciesMs.push(monotonic() - started);
+      retryAfterMs = undefined;
+
+      if (outcome.kind === 'ok') {
+        if (outcome.replayed) summary.replayed += 1;
+        const next: CoalescedRecord[] = [];
+        pending.forEach((entry, index) => {
+          const result = outcome.results[index];
+          if (!result) return;
+          if (result.status !== 'failed') {
+            fates.set(entry.externalId, { kind: 'done', status: result.status });
+            return;
+          }
+          const code = result.error?.code ?? '';
+          const message = result.error?.message || 'the CRM gave no message';
+          if (classifyRecordFailure(code) === 'permanent') {
+            fates.set(entry.externalId, { kind: 'permanent', code: code || UNSPECIFIED_FAILURE_CODE, reason: message });
+          } else {
+            next.push(entry);
+            lastReason = `the CRM reported ${safeFailureCode(code)} for the record: ${message}`;
+          }
+        });
+        pending = next;
+      } else if (outcome.kind === 'transient') {
+        lastReason = outcome.reason;
+        retryAfterMs = outcome.retryAfterMs;
+        if (outcome.status === 429 && retryAfterMs !== undefined) ports.limiter.pauseFor(retryAfterMs);
+      } else {
+        // The CRM refused the request itself: halve it until the record(s) it refuses stand alone.
+        if (pending.length > 1) {
+          const middle = Math.ceil(pending.length / 2);
+          await runChunk(pending.slice(0, middle));
+          await runChunk(pending.slice(middle));
+        } else {
+          for (const entry of pending) {
+            fates.set(entry.externalId, { kind: 'permanent', code: rejectedRequestCode(outcome.status), reason: outcome.reason });
+          }
+        }
+        pending = [];
+      }
+    }
+    for (const entry of pending) fates.set(entry.externalId, { kind: 'transient', reason: lastReason });
+  };
+
+  const pool = bulkhead(concurrency, Math.max(1, chunks.length));
+  await Promise.all(chunks.map((items) => pool.execute(() => runChunk(items))));
+
+  // 5. Each message shares its record's fate.
+  const deferred: string[] = [];
+  for (const entry of entries) {
+    const fate = fates.get(entry.externalId) ?? { kind: 'transient', reason: 'not attempted' };
+    if (fate.kind === 'done') summary.upserted[fate.status] += 1;
+    for (const member of [entry.winner, ...entry.superseded]) {
+      const message = byMessageId.get(member.messageId) as SQSRecord;
+      const superseded = member !== entry.winner;
+      if (fate.kind === 'permanent') {
+        const reason = superseded ? `superseded by job ${entry.winner.job.jobId}, which failed: ${fate.reason}` : fate.reason;
+        letters.push({ message, code: fate.code, reason, jobId: member.job.jobId });
+      } else if (fate.kind === 'transient') {
+        if (member.receiveCount >= settings.maxReceiveCount) {
+          const reason = `${fate.reason} (still failing on receive ${member.receiveCount} of ${settings.maxReceiveCount})`;
+          letters.push({ message, code: RETRIES_EXHAUSTED_CODE, reason, jobId: member.job.jobId });
+        } else {
+          deferred.push(member.messageId);
+        }
+      }
+    }
+  }
+
+  // 6. Dead letters: whatever cannot be sent to the DLQ goes back to SQS instead.
+  const undelivered = letters.length > 0 ? await ports.deadLetter(letters) : new Set<string>();
+  const deadLetteredJobIds: Record<string, string[]> = {};
+  for (const letter of letters) {
+    if (undelivered.has(letter.message.messageId)) {
+      deferred.push(letter.message.messageId);
+      continue;
+    }
+    const code = safeFailureCode(letter.code);
+    summary.failedPermanently[code] = (summary.failedPermanently[code] ?? 0) + 1;
+    summary.deadLettered += 1;
+    (deadLetteredJobIds[code] ??= []).push(deadLetterJobId(letter));
+  }
+  summary.deferred = deferred.length;
+  return { batchItemFailures: deferred.map((itemIdentifier) => ({ itemIdentifier })), summary, deadLetteredJobIds };
+}

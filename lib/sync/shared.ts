@@ -1,0 +1,45 @@
+/**
+ * The worker's per-container state (STYLE trait 2): one rate limiter and one circuit
+ * breaker, created on first use and kept while the container is warm, so the rate and
+ * the breaker's memory of failures span invocations, as they must.
+ */
+import type { CircuitBreakerPolicy } from 'cockatiel';
+import { logger, metrics } from '#lib/lambda';
+import { MetricNames } from '#lib/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { createCrmBreaker, type BreakerState } from './breaker.ts';
+import { RequestRateLimiter } from './rate-limit.ts';
+
+let limiter: RequestRateLimiter | undefined;
+let breaker: CircuitBreakerPolicy | undefined;
+
+const BREAKER_METRICS: Record<BreakerState, string> = {
+  open: MetricNames.CrmBreakerOpened,
+  'half-open': MetricNames.CrmBreakerHalfOpened,
+  closed: MetricNames.CrmBreakerClosed,
+};
+
+/** The container's CRM rate limiter (`CRM_MAX_REQUESTS_PER_SECOND`). */
+export function sharedCrmRateLimiter(perSecond: number): RequestRateLimiter {
+  if (!limiter || limiter.perSecond !== perSecond) limiter = new RequestRateLimiter(perSecond);
+  return limiter;
+}
+
+/** The container's CRM circuit breaker; state changes are logged and counted. */
+export function sharedCrmBreaker(halfOpenAfterMs: number): CircuitBreakerPolicy {
+  breaker ??= createCrmBreaker({
+    halfOpenAfterMs,
+    onStateChange: (state) => {
+      if (state === 'open') logger.warn('CRM circuit breaker opened: failing batches fast', { halfOpenAfterMs });
+      else logger.info(`CRM circuit breaker ${state}`);
+      metrics.addMetric(BREAKER_METRICS[state], MetricUnit.Count, 1);
+    },
+  });
+  return breaker;
+}
+
+/** Forgets the container state, so each test starts cold. */
+export function resetSharedSyncForTests(): void {
+  limiter = undefined;
+  breaker = undefined;
+}

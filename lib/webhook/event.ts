@@ -1,0 +1,132 @@
+/**
+ * The Genesys webhook event (contract section 2): its shape, the freshness of its
+ * timestamp, and the CRM sync job an attribute update becomes. Pure.
+ */
+import { AppError, ValidationError } from '#lib/errors';
+import { buildJob, deterministicJobId, type CrmSyncJob, type JobScalar } from '#lib/jobs';
+import { maskIdentifiers } from '#lib/pii';
+import { compileSchema, UUID_PATTERN } from '#lib/validation';
+
+/** The one event type that becomes a CRM sync job; every other is acknowledged and ignored. */
+export const ATTRIBUTES_UPDATED_EVENT = 'guest.session.attributes.updated';
+
+/** Events older or newer than this are refused (replay protection and clock sanity). */
+export const MAX_EVENT_SKEW_MS = 5 * 60_000;
+
+/** A delivered event. Unknown extra fields are allowed: Genesys adds fields over time. */
+export interface WebhookEvent {
+  eventId?: string;
+  event: string;
+  sessionId?: string;
+  attributes?: Record<string, JobScalar>;
+  timestamp: string;
+  [field: string]: unknown;
+}
+
+/** RFC 3339 date-time with a zone (what Genesys sends), checked again by Date.parse. */
+const TIMESTAMP_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?(?:Z|[+-]\\d{2}:\\d{2})$';
+
+const checkEvent = compileSchema<WebhookEvent>({
+  type: 'object',
+  required: ['event', 'timestamp'],
+  properties: {
+    eventId: { type: 'string', minLength: 1, maxLength: 256 },
+    event: { type: 'string', minLength: 1, maxLength: 256 },
+    sessionId: { type: 'string', minLength: 1, maxLength: 256 },
+    timestamp: { type: 'string', pattern: TIMESTAMP_PATTERN },
+    attributes: {
+      type: 'object',
+      maxProperties: 500,
+      propertyNames: { maxLength: 256 },
+      additionalProperties: { type: ['string', 'number', 'boolean'] },
+    },
+  },
+  // An attribute update must say which session it is about.
+  if: { type: 'object', properties: { event: { const: ATTRIBUTES_UPDATED_EVENT } }, required: ['event'] },
+  then: { type: 'object', required: ['sessionId'], properties: { sessionId: { type: 'string', pattern: UUID_PATTERN.source } } },
+});
+
+/**
+ * The event in a verified body, or a 400: the body must be JSON and have the contract's
+ * shape (an attribute update needs a UUID `sessionId` and flat attributes).
+ */
+export function parseWebhookEvent(rawBody: Buffer): WebhookEvent {
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    throw new ValidationError('The webhook body is not valid JSON.', [{ path: '/', message: 'must be a valid JSON document' }]);
+  }
+  const checked = checkEvent(body);
+  if (!checked.ok) throw new ValidationError('The webhook event has an unknown shape.', checked.errors);
+  if (Number.isNaN(Date.parse(checked.value.timestamp))) {
+    throw new ValidationError('The webhook event has an unknown shape.', [{ path: '/timestamp', message: 'must be a valid date-time' }]);
+  }
+  return checked.value;
+}
+
+/** The event's timestamp is too far from now: 400, saying by how much. */
+export class StaleEventError extends AppError {
+  readonly status = 400;
+  readonly type = 'stale-event';
+  readonly title = 'Event timestamp out of range';
+}
+
+/** Refuses an event whose timestamp is more than `MAX_EVENT_SKEW_MS` before or after `now`. */
+export function assertFresh(event: WebhookEvent, now: number, maxSkewMs: number = MAX_EVENT_SKEW_MS): void {
+  const skew = Date.parse(event.timestamp) - now;
+  if (Math.abs(skew) > maxSkewMs) {
+    const seconds = Math.round(Math.abs(skew) / 1000);
+    throw new StaleEventError(
+      `The event timestamp is ${seconds} s in the ${skew < 0 ? 'past' : 'future'}; at most ${maxSkewMs / 1000} s either way is accepted.`,
+    );
+  }
+}
+
+/**
+ * The job id of a delivery: from `eventId` when Genesys sent one, else from the whole
+ * event (canonical JSON, so a redelivery with the same content gets the same id).
+ */
+export function webhookJobId(event: WebhookEvent): string {
+  return deterministicJobId('webhook', event.eventId !== undefined ? { eventId: event.eventId } : event);
+}
+
+/** Keys that would hold a guest's own identifiers; the CRM gets hashes for those, not masks. */
+const IDENTITY_KEYS = new Set(['email', 'phone']);
+
+/** A string loses its identifiers; an integer whose digits read as a phone number or SSN is masked too. */
+function maskScalar(value: JobScalar): JobScalar {
+  if (typeof value === 'string') return maskIdentifiers(value).value;
+  if (typeof value === 'number' && Number.isInteger(value)) {
+    const masked = maskIdentifiers(String(value));
+    return masked.masked ? masked.value : value;
+  }
+  return value;
+}
+
+/**
+ * The CRM sync job of an attribute update: the session as `externalId`, the attributes
+ * masked (identity keys left out), and the event time as `sourceUpdatedAt`, so the worker
+ * keeps the newest change however deliveries are ordered.
+ */
+export function buildWebhookJob(event: WebhookEvent, now: Date = new Date()): CrmSyncJob {
+  const at = new Date(Date.parse(event.timestamp)).toISOString();
+  const attributes = event.attributes
+    ? Object.fromEntries(
+        Object.entries(event.attributes)
+          .filter(([key]) => !IDENTITY_KEYS.has(key))
+          .map(([key, value]) => [maskIdentifiers(key).value, maskScalar(value)]),
+      )
+    : undefined;
+  return buildJob(
+    'webhook',
+    webhookJobId(event),
+    {
+      externalId: (event.sessionId ?? '').toLowerCase(),
+      ...(attributes ? { attributes } : {}),
+      lastInteraction: at,
+      sourceUpdatedAt: at,
+    },
+    now,
+  );
+}

@@ -1,0 +1,26 @@
+/** Genesys webhooks: signature checks, the event shape and its job, the route's flow, and registration. */
+export { SIGNATURE_HEADER, signPayload, verifySignature } from './signature.ts';
+export type { SignatureMatch } from './signature.ts';
+export { DEFAULT_REFRESH_INTERVAL_MS, SigningSecrets, sharedSigningSecrets } from './secrets.ts';
+export type { SigningSecretsOptions } from './secrets.ts';
+export {
+  ATTRIBUTES_UPDATED_EVENT,
+  MAX_EVENT_SKEW_MS,
+  StaleEventError,
+  assertFresh,
+  buildWebhookJob,
+  parseWebhookEvent,
+  webhookJobId,
+} from './event.ts';
+export type { WebhookEvent } from './event.ts';
+export { acknowledgeWebhook, webhookRejectionReason } from './service.ts';
+export type { WebhookAcknowledgement, WebhookDependencies, WebhookRejectionReason, WebhookRequest } from './service.ts';
+export {
+  RegistrationError,
+  WEBHOOK_HTTP_HEADERS,
+  generateSigningSecret,
+  requireHttpsUrl,
+  rotateAndRegister,
+  webhookRegistration,
+} from './registration.ts';
+export type { RegistrationFailureKind, RegistrationResult, RotateAndRegisterOptions } from './registration.ts';

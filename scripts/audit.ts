@@ -1,0 +1,83 @@
+/**
+ * `npm run audit -- --guest <guestId> --from <iso> --to <iso> [--json] [--service <name>]
+ * [--stage <stage>] [--region <aws region>] [--timeout <seconds>]` prints Genesys Cloud's
+ * audit trail of one guest: it submits an audit query filtered on the guest id, polls the
+ * transaction until it has succeeded and pages through the results.
+ *
+ * Stage `local` (the default) asks the running local stack; any other stage asks Genesys
+ * Cloud (see scripts/genesys-target.ts for hosts and credentials).
+ * Exit codes: 0 done (even with no entries), 1 a failure, 2 bad usage or setup.
+ */
+import { parseArgs } from 'node:util';
+import { formatAuditTable, queryGuestAudit } from '#lib/guests';
+import { explainFailure, genesysTarget, TargetError, type GenesysTarget } from './genesys-target.ts';
+
+const usage =
+  'usage: npm run audit -- --guest <guestId> --from <ISO date-time> --to <ISO date-time> [--json] ' +
+  '[--service Conversations] [--stage <stage, default local>] [--region <aws region>] [--timeout <seconds, default 60>]';
+
+function fail(message: string, code: 1 | 2 = 1): never {
+  process.stderr.write(`audit: ${message}\n`);
+  process.exit(code);
+}
+
+let values: Record<string, string | boolean | undefined>;
+try {
+  ({ values } = parseArgs({
+    options: {
+      guest: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      json: { type: 'boolean' },
+      service: { type: 'string' },
+      stage: { type: 'string' },
+      region: { type: 'string' },
+      timeout: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }));
+} catch (error) {
+  fail(`${error instanceof Error ? error.message : String(error)}\n${usage}`, 2);
+}
+if (values['help']) {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
+const str = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+
+const guestId = str('guest')?.trim();
+if (!guestId) fail(`--guest is required.\n${usage}`, 2);
+const date = (name: 'from' | 'to'): Date => {
+  const raw = str(name);
+  if (!raw) fail(`--${name} is required.\n${usage}`, 2);
+  const parsed = new Date(raw);
+  if (Number.isNaN(parsed.getTime())) fail(`--${name} must be an ISO 8601 date-time, e.g. 2025-01-31T00:00:00Z.`, 2);
+  return parsed;
+};
+const from = date('from');
+const to = date('to');
+if (from.getTime() >= to.getTime()) fail('--from must be before --to.', 2);
+const timeoutSeconds = str('timeout') === undefined ? 60 : Number(str('timeout'));
+if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) fail('--timeout must be a positive number of seconds.', 2);
+
+let target: GenesysTarget | undefined;
+try {
+  target = await genesysTarget(str('stage') ?? 'local', str('region'));
+  const entries = await queryGuestAudit(target.client, {
+    guestId,
+    from,
+    to,
+    timeoutMs: timeoutSeconds * 1000,
+    ...(str('service') ? { serviceName: str('service') as string } : {}),
+  });
+  if (values['json']) {
+    process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+  } else {
+    process.stderr.write(`${entries.length} audit entr${entries.length === 1 ? 'y' : 'ies'} for guest ${guestId} from ${target.description}\n`);
+    process.stdout.write(`${formatAuditTable(entries)}\n`);
+  }
+} catch (error) {
+  fail(explainFailure(error, target), error instanceof TargetError ? 2 : 1);
+} finally {
+  target?.close();
+}

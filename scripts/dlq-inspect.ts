@@ -1,0 +1,54 @@
+/**
+ * `npm run dlq:inspect -- [--dlq-url <url>] [--region <r>] [--stage <s>] [--max N] [--json]`
+ * lists the CRM sync DLQ grouped by failure code: count and one example job id per code,
+ * never message contents. Without flags it reads the local stack (.local/stack.json);
+ * for a stage in AWS pass --dlq-url (`--stage <name>` prints how to find it).
+ */
+import { parseArgs } from 'node:util';
+import { inspectDlq } from './dlq/tools.ts';
+import { resolveQueues, UsageError } from './dlq/queues.ts';
+
+const usage = 'usage: npm run dlq:inspect -- [--dlq-url <url>] [--region <region>] [--stage <stage>] [--max <n>] [--json]';
+
+try {
+  const { values } = parseArgs({
+    options: {
+      'dlq-url': { type: 'string' },
+      'queue-url': { type: 'string' },
+      region: { type: 'string' },
+      stage: { type: 'string' },
+      max: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
+  const max = values.max === undefined ? undefined : Number(values.max);
+  if (max !== undefined && (!Number.isInteger(max) || max < 1)) throw new UsageError('--max must be a positive integer');
+  const target = await resolveQueues({ dlqUrl: values['dlq-url'], queueUrl: values['queue-url'], region: values.region, stage: values.stage });
+  const result = await inspectDlq(target.client, target.dlqUrl, max === undefined ? {} : { max });
+  target.client.destroy();
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ dlqUrl: target.dlqUrl, ...result }, null, 2)}\n`);
+  } else {
+    const lines = [`DLQ ${target.dlqUrl} (${target.where}): ${result.total} message(s)`];
+    if (result.total > 0) {
+      const width = Math.max(12, ...result.groups.map((g) => g.failureCode.length));
+      lines.push(`${'failure code'.padEnd(width)}  ${'count'.padStart(6)}  example job id`);
+      for (const group of result.groups) {
+        lines.push(`${group.failureCode.padEnd(width)}  ${String(group.count).padStart(6)}  ${group.exampleJobId}`);
+      }
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+} catch (error) {
+  if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    process.stderr.write(`${error.message}\n${usage}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`dlq:inspect failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,81 @@
+/**
+ * `npm run verify-conversation -- <conversationId> [--attributes a,b,c] [--json]
+ * [--stage <stage>] [--region <aws region>]` reads the conversation from Genesys, finds
+ * the guest participant and prints each allowlisted attribute as present or missing.
+ *
+ * The names are `--attributes`, else GUEST_ATTRIBUTE_ALLOWLIST, else (stage local) the
+ * local stack's default allowlist. Stage `local` (the default) asks the running local
+ * stack; any other stage asks Genesys Cloud (see scripts/genesys-target.ts).
+ * Exit codes: 0 every attribute present, 1 one is missing (or no guest participant, or a
+ * failure), 2 bad usage or setup.
+ */
+import { parseArgs } from 'node:util';
+import { deadlineAfter } from '#lib/genesys';
+import { verifyConversationAttributes } from '#lib/widget';
+import { LOCAL_DEFAULTS } from '../local/stack.ts';
+import { explainFailure, genesysTarget, TargetError, type GenesysTarget } from './genesys-target.ts';
+
+const usage =
+  'usage: npm run verify-conversation -- <conversationId> [--attributes name1,name2] [--json] ' +
+  '[--stage <stage, default local>] [--region <aws region>]';
+
+function fail(message: string, code: 1 | 2 = 1): never {
+  process.stderr.write(`verify-conversation: ${message}\n`);
+  process.exit(code);
+}
+
+let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+try {
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: {
+      attributes: { type: 'string' },
+      json: { type: 'boolean' },
+      stage: { type: 'string' },
+      region: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+} catch (error) {
+  fail(`${error instanceof Error ? error.message : String(error)}\n${usage}`, 2);
+}
+const { values, positionals } = parsed;
+if (values['help']) {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
+const str = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+const conversationId = positionals[0]?.trim();
+if (!conversationId || positionals.length > 1) fail(`give exactly one conversation id.\n${usage}`, 2);
+
+const stage = str('stage') ?? 'local';
+const list = str('attributes') ?? process.env['GUEST_ATTRIBUTE_ALLOWLIST'] ?? (stage === 'local' ? LOCAL_DEFAULTS['GUEST_ATTRIBUTE_ALLOWLIST'] : undefined);
+const names = (list ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
+if (names.length === 0) fail('no attribute names to check: pass --attributes or set GUEST_ATTRIBUTE_ALLOWLIST.', 2);
+
+let target: GenesysTarget | undefined;
+try {
+  target = await genesysTarget(stage, str('region'));
+  const { body } = await target.client.getConversation(conversationId, { deadline: deadlineAfter(30_000) });
+  const verdict = verifyConversationAttributes(body, names);
+  if (values['json']) {
+    process.stdout.write(`${JSON.stringify(verdict, null, 2)}\n`);
+  } else if (!verdict.participantId) {
+    process.stdout.write(`conversation ${conversationId}: no guest participant\n`);
+  } else {
+    process.stdout.write(`conversation ${conversationId}, guest participant ${verdict.participantId}:\n`);
+    const width = Math.max(...names.map((name) => name.length));
+    for (const check of verdict.checks) {
+      process.stdout.write(`  ${check.present ? `present  ${check.name.padEnd(width)}  ${check.value}` : `MISSING  ${check.name}`}\n`);
+    }
+  }
+  const missing = verdict.checks.filter((check) => !check.present).length;
+  if (!verdict.ok) {
+    process.stderr.write(verdict.participantId ? `${missing} of ${names.length} attribute(s) missing\n` : 'the conversation has no guest participant\n');
+    process.exitCode = 1;
+  }
+} catch (error) {
+  fail(explainFailure(error, target), error instanceof TargetError ? 2 : 1);
+} finally {
+  target?.close();
+}

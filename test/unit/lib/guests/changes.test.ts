@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { applyChanges, changedFieldNames, changesFromBody, createGuestRequest, minimiseOriginPage, type GuestChanges } from '#lib/guests';
+import { hashIdentifier } from '#lib/identity';
+
+const SALT = 'unit-test-salt';
+
+describe('changesFromBody', () => {
+  it('hashes email and phone with the salt and keeps nothing raw', () => {
+    // Act
+    const { changes, identity } = changesFromBody(
+      { consent: { marketing: true, dataProcessing: true }, email: '  Jane.Doe@Example.com ', phone: '+1 (555) 123-4567' },
+      SALT,
+    );
+
+    // Assess
+    expect(changes.identityAttributes).toEqual({
+      emailHash: hashIdentifier('email', 'jane.doe@example.com', SALT),
+      phoneHash: hashIdentifier('phone', '+15551234567', SALT),
+    });
+    expect(changes.identityAttributes?.emailHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(identity.resolutionMethod).toBe('email');
+    expect(JSON.stringify(changes)).not.toMatch(/jane|example|555/i);
+  });
+
+  describe.each([
+    ['email only', { email: 'a@b.co' }, 'email'],
+    ['phone only', { phone: '555-123-4567' }, 'phone'],
+    ['neither', {}, 'unknown'],
+  ])('resolution method with %s', (_case, identifiers, method) => {
+    it(`is ${method}`, () => {
+      expect(changesFromBody({ consent: { marketing: false, dataProcessing: true }, ...identifiers }, SALT).identity.resolutionMethod).toBe(method);
+    });
+  });
+
+  it('keeps ready hashes (lower-cased) and the device fingerprint', () => {
+    // Act
+    const { changes } = changesFromBody({ identityAttributes: { emailHash: 'AB'.repeat(32), deviceFingerprint: 'fp-1' } }, SALT);
+
+    // Assess
+    expect(changes.identityAttributes).toEqual({ emailHash: 'ab'.repeat(32), deviceFingerprint: 'fp-1' });
+  });
+
+  it('masks identifiers in attribute values and names the masked keys', () => {
+    // Act
+    const { changes, maskedKeys } = changesFromBody(
+      { attributes: { note: 'call me on 555-123-4567', contact: 'jane@example.com', tier: 'gold', visits: 2 } },
+      SALT,
+    );
+
+    // Assess
+    expect(changes.attributes).toEqual({ note: 'call me on ***-***-****', contact: '****************', tier: 'gold', visits: 2 });
+    expect(maskedKeys.sort()).toEqual(['contact', 'note']);
+  });
+
+  it('drops the origin page query string and fragment', () => {
+    // Act
+    const { changes } = changesFromBody({ channelContext: { originPage: 'https://shop.example.com/help/returns?email=jane@example.com#top', campaignId: 'SPRING' } }, SALT);
+
+    // Assess
+    expect(changes.channelContext).toEqual({ originPage: 'https://shop.example.com/help/returns', campaignId: 'SPRING' });
+  });
+});
+
+describe('minimiseOriginPage', () => {
+  it.each([
+    ['https://example.com', 'https://example.com/'],
+    ['https://example.com/a/b?x=1', 'https://example.com/a/b'],
+    ['HTTP://Example.com:8080/p#frag', 'http://example.com:8080/p'],
+    ['https://exa mple.com/p?q=1', 'https://exa mple.com/p'],
+  ])('%s -> %s', (input, expected) => {
+    expect(minimiseOriginPage(input)).toBe(expected);
+  });
+});
+
+describe('createGuestRequest', () => {
+  it('holds consent, hashes, context and attributes only', () => {
+    // Prepare
+    const { changes } = changesFromBody({ consent: { marketing: false, dataProcessing: true }, email: 'jane@example.com', attributes: { tier: 'gold' } }, SALT);
+
+    // Act
+    const request = createGuestRequest({ marketing: false, dataProcessing: true }, changes);
+
+    // Assess
+    expect(Object.keys(request).sort()).toEqual(['attributes', 'channel', 'consent', 'identityAttributes']);
+    expect(request.channel).toBe('webmessaging');
+  });
+});
+
+describe('changedFieldNames', () => {
+  it('names leaves, never values, in a stable order', () => {
+    // Act
+    const names = changedFieldNames({
+      attributes: { tier: 'gold', 'plan.v2': 'x' },
+      consent: { marketing: true },
+      identityAttributes: { emailHash: 'f'.repeat(64) },
+      channelContext: { campaignId: 'X' },
+    });
+
+    // Assess
+    expect(names).toEqual(['attributes.plan.v2', 'attributes.tier', 'channelContext.campaignId', 'consent.marketing', 'identityAttributes.emailHash']);
+  });
+});
+
+describe('applyChanges: the caller\'s leaves over the latest guest', () => {
+  const latest = {
+    consent: { marketing: false, dataProcessing: true },
+    identityAttributes: { emailHash: 'e'.repeat(64), phoneHash: 'p'.repeat(64) },
+    channelContext: { originPage: 'https://example.com/a', campaignId: 'OLD' },
+    attributes: { tier: 'gold', agentNote: 'from another writer' },
+  };
+
+  it.each<[string, GuestChanges, Record<string, unknown>]>([
+    ['one consent flag keeps the other', { consent: { marketing: true } }, { consent: { marketing: true, dataProcessing: true } }],
+    ['a new phone hash keeps the email hash', { identityAttributes: { phoneHash: 'n'.repeat(64) } }, { identityAttributes: { emailHash: 'e'.repeat(64), phoneHash: 'n'.repeat(64) } }],
+    ['a campaign keeps the origin page', { channelContext: { campaignId: 'NEW' } }, { channelContext: { originPage: 'https://example.com/a', campaignId: 'NEW' } }],
+    ['one attribute keeps the others', { attributes: { tier: 'platinum' } }, { attributes: { tier: 'platinum', agentNote: 'from another writer' } }],
+    ['a new attribute is added', { attributes: { visits: 3 } }, { attributes: { tier: 'gold', agentNote: 'from another writer', visits: 3 } }],
+    ['groups the caller did not touch are not sent', {}, {}],
+  ])('%s', (_case, changes, expected) => {
+    expect(applyChanges(latest, changes)).toEqual(expected);
+  });
+
+  it('starts from empty groups when the guest has none', () => {
+    expect(applyChanges({}, { consent: { marketing: true }, attributes: { a: 1 } })).toEqual({ consent: { marketing: true }, attributes: { a: 1 } });
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '#lib/errors';
+import { loadSyncWorkerConfig } from '#lib/sync';
+
+const env = {
+  CRM_BASE_URL: 'https://crm.example.com/api/',
+  CRM_CREDENTIALS_SECRET_ID: 'genesys-guest-sync/prod/crm-credentials',
+  CRM_SYNC_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-prod-crm-sync-dlq',
+};
+
+describe('loadSyncWorkerConfig', () => {
+  it('reads the defaults', () => {
+    expect(loadSyncWorkerConfig(env)).toEqual({
+      crm: { baseUrl: 'https://crm.example.com/api', credentialsSecretId: env.CRM_CREDENTIALS_SECRET_ID, batchSize: 50, maxRequestsPerSecond: 10 },
+      dlqUrl: env.CRM_SYNC_DLQ_URL,
+      maxReceiveCount: 5,
+      breakerHalfOpenMs: 30_000,
+    });
+  });
+
+  it('reads every setting', () => {
+    // Act
+    const config = loadSyncWorkerConfig({ ...env, CRM_BATCH_SIZE: '25', CRM_MAX_REQUESTS_PER_SECOND: '5', CRM_SYNC_MAX_RECEIVE_COUNT: '3', CRM_BREAKER_HALF_OPEN_SECONDS: '2' });
+
+    // Assess
+    expect(config).toMatchObject({ crm: { batchSize: 25, maxRequestsPerSecond: 5 }, maxReceiveCount: 3, breakerHalfOpenMs: 2_000 });
+  });
+
+  it.each<[string, Record<string, string | undefined>, string[]]>([
+    ['no DLQ', { CRM_SYNC_DLQ_URL: undefined }, ['CRM_SYNC_DLQ_URL']],
+    ['a DLQ that is not a URL', { CRM_SYNC_DLQ_URL: 'my-dlq' }, ['CRM_SYNC_DLQ_URL']],
+    ['no CRM URL', { CRM_BASE_URL: undefined }, ['CRM_BASE_URL']],
+    ['a batch size over 500', { CRM_BATCH_SIZE: '501' }, ['CRM_BATCH_SIZE']],
+    ['a zero receive count', { CRM_SYNC_MAX_RECEIVE_COUNT: '0' }, ['CRM_SYNC_MAX_RECEIVE_COUNT']],
+    ['a fractional breaker pause', { CRM_BREAKER_HALF_OPEN_SECONDS: '1.5' }, ['CRM_BREAKER_HALF_OPEN_SECONDS']],
+    ['several at once', { CRM_BASE_URL: undefined, CRM_SYNC_DLQ_URL: undefined, CRM_MAX_REQUESTS_PER_SECOND: 'fast' }, ['CRM_BASE_URL', 'CRM_MAX_REQUESTS_PER_SECOND', 'CRM_SYNC_DLQ_URL']],
+  ])('names the variable for %s', (_case, change, variables) => {
+    // Act
+    let caught: unknown;
+    try {
+      loadSyncWorkerConfig({ ...env, ...change });
+    } catch (error) {
+      caught = error;
+    }
+
+    // Assess
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect([...(caught as ConfigError).variables].sort()).toEqual(variables);
+  });
+});
