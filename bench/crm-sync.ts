@@ -195,6 +195,10 @@ export const crmSyncBenchmark: Benchmark = {
     const achieved = busyMs > 0 ? (accepted - 1) / (busyMs / 1000) : 0;
     const share = achieved / CRM_LIMIT_PER_SECOND;
     const throttledShare = limitedRequests.length > 0 ? throttled / limitedRequests.length : 0;
+    // The sandbox counts requests per calendar second: the fullest of its windows.
+    const perWindow = new Map<number, number>();
+    for (const at of times) perWindow.set(Math.floor(at / 1000), (perWindow.get(Math.floor(at / 1000)) ?? 0) + 1);
+    const fullestWindow = Math.max(0, ...perWindow.values());
 
     const lines = [
       '## CRM sync worker: 5,000 jobs through the local stack',
@@ -227,12 +231,13 @@ export const crmSyncBenchmark: Benchmark = {
       `Same jobs, a fresh stack with \`CRM_MAX_REQUESTS_PER_SECOND=${clientLimit}\` (the CRM's limit divided by the event source's maximumConcurrency of ${MAX_CONCURRENCY}, as the README advises) and the sandbox's fixed-window limit set to ${CRM_LIMIT_PER_SECOND}/s. The achieved rate is the accepted requests' intervals over the time from the first to the last request the CRM logged.`,
       '',
       table(
-        ['wall time', 'CRM requests', '429 answers', 'achieved rate', 'share of the limit', 'share answered 429', 'records/s', 'in the DLQ', 'lost'],
+        ['wall time', 'CRM requests', '429 answers', 'most requests in one CRM window', 'achieved rate', 'share of the limit', 'share answered 429', 'records/s', 'in the DLQ', 'lost'],
         [
           [
             seconds(limited.wallMs),
             String(limitedRequests.length),
             String(throttled),
+            String(fullestWindow),
             `${achieved.toFixed(2)} req/s`,
             percent(share),
             percent(throttledShare),
@@ -241,8 +246,10 @@ export const crmSyncBenchmark: Benchmark = {
             String(limited.lost),
           ],
         ],
-        ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+        ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
+      '',
+      'The achieved rate is measured between arrivals at the CRM, so it can read a hair above the limit when the two containers\' evenly spaced slots interleave; the CRM\'s own count (its fullest one-second window, and the 429 column) is what says whether the limit was exceeded.',
       '',
       `Goals: share of the limit at least 90%: ${share >= 0.9 ? 'met' : '**not met**'}; under 5% answered 429: ${throttledShare < 0.05 ? 'met' : '**not met**'}; no job lost: ${limited.lost === 0 && throughput.lost === 0 ? 'met' : '**not met**'}. ` +
         `No idempotency key was applied twice in either run: ${throughput.state.duplicateApplications.length === 0 && limited.state.duplicateApplications.length === 0 ? 'yes' : '**no**'}.`,

@@ -285,6 +285,12 @@ async function run(bench: BenchContext): Promise<string> {
     resetShared();
     closers.push(resetShared);
     const { handler } = (await import('../functions/http/prefill.ts')) as unknown as { handler: Handler };
+    // The shared logger may have been built by an earlier benchmark with another level: log
+    // at INFO, as deployed (serverless.yml logLevel), so the audit line is part of the cost.
+    const { logger } = await import('#lib/lambda');
+    const previousLevel = logger.getLevelName();
+    logger.setLogLevel('INFO');
+    closers.push(() => logger.setLogLevel(previousLevel));
 
     const sdkClient = new SQSClient({ region: 'eu-west-1', endpoint: sqs.url, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
     closers.push(() => sdkClient.destroy());

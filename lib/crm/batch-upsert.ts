@@ -118,29 +118,40 @@ export function readResults(body: unknown, records: readonly CrmRecord[]): CrmRe
  * The key goes both in the `Idempotency-Key` header and in the body, as the contract asks.
  */
 export async function batchUpsert(request: BatchUpsertRequest): Promise<BatchUpsertOutcome> {
+  // A hard deadline over the whole call (token, attempts, body), held by a timer of our own:
+  // the worker must never outlive its Lambda. `AbortSignal.timeout` alone is not enough, its
+  // timer only holds the signal weakly, and a collected signal never fires.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException('The CRM did not answer in time', 'TimeoutError')), Math.max(1, request.timeoutMs));
+  const deadline = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener('abort', () => reject(new CrmNetworkError('CRM POST /records/batch-upsert timed out', true)), { once: true });
+  });
+  deadline.catch(() => undefined);
+  const baseFetch = request.fetch ?? fetch;
+  const boundFetch: typeof fetch = (input, init) => baseFetch(input, { ...init, signal: AbortSignal.any([controller.signal, ...(init?.signal ? [init.signal] : [])]) });
   let response;
-  const { appendFileSync } = await import('node:fs');
-  const { threadId } = await import('node:worker_threads');
-  const t = (m: string) => appendFileSync('/tmp/smoke/trace.log', `${new Date().toISOString()} t${threadId} ${m}\n`);
-  const tokens0 = request.tokens ?? (await import('#lib/auth')).sharedCrmTokenProvider();
-  const tok = { getToken: async () => { t('token start'); const v = await tokens0.getToken(); t('token end'); return v; }, invalidate: () => tokens0.invalidate() };
   try {
-    response = await crmRequest({
-      baseUrl: request.baseUrl,
-      method: 'POST',
-      path: BATCH_UPSERT_PATH,
-      body: { idempotencyKey: request.idempotencyKey, records: request.records },
-      headers: { 'idempotency-key': request.idempotencyKey },
-      timeoutMs: request.timeoutMs,
-      tokens: tok,
-      ...(request.fetch ? { fetch: request.fetch } : {}),
-    });
+    response = await Promise.race([
+      crmRequest({
+        baseUrl: request.baseUrl,
+        method: 'POST',
+        path: BATCH_UPSERT_PATH,
+        body: { idempotencyKey: request.idempotencyKey, records: request.records },
+        headers: { 'idempotency-key': request.idempotencyKey },
+        timeoutMs: request.timeoutMs,
+        fetch: boundFetch,
+        ...(request.tokens ? { tokens: request.tokens } : {}),
+      }),
+      deadline,
+    ]);
   } catch (error) {
     if (error instanceof CrmNetworkError) {
       return { kind: 'transient', reason: error.timedOut ? 'the CRM did not answer in time' : 'the CRM could not be reached', timedOut: error.timedOut };
     }
     // The token provider could not read the CRM secret: nothing was sent.
     return { kind: 'transient', reason: `the CRM credentials could not be read (${error instanceof Error ? error.name : 'error'})` };
+  } finally {
+    clearTimeout(timer);
   }
   const { status } = response;
   if (status >= 200 && status < 300) {

@@ -68,6 +68,8 @@ export interface SendDeadLettersOptions {
   maxAttempts?: number;
   sleep?: (ms: number) => Promise<void>;
   now?: () => Date;
+  /** Time allowed for all attempts together (default: unbounded); what is not sent by then is undelivered. */
+  timeoutMs?: number;
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -81,19 +83,46 @@ export async function sendDeadLetters(letters: readonly DeadLetter[], options: S
   const maxAttempts = options.maxAttempts ?? 3;
   const sleep = options.sleep ?? defaultSleep;
   const failedAt = (options.now ?? (() => new Date()))();
+  // Our own timer (a strong reference), so a stuck call cannot keep the Lambda past its timeout.
+  const controller = new AbortController();
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(), Math.max(1, options.timeoutMs));
   let pending = [...letters];
-  for (let attempt = 1; attempt <= maxAttempts && pending.length > 0; attempt += 1) {
+  try {
+    pending = await sendWithRetries(pending, options, failedAt, maxAttempts, sleep, controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+  return new Set(pending.map((letter) => letter.message.messageId));
+}
+
+async function sendWithRetries(
+  letters: DeadLetter[],
+  options: SendDeadLettersOptions,
+  failedAt: Date,
+  maxAttempts: number,
+  sleep: (ms: number) => Promise<void>,
+  signal: AbortSignal,
+): Promise<DeadLetter[]> {
+  // A call that ignores the abort (a stuck socket) still loses the race against it.
+  const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new Error('DLQ send timed out')), { once: true }));
+  aborted.catch(() => undefined);
+  let pending = letters;
+  for (let attempt = 1; attempt <= maxAttempts && pending.length > 0 && !signal.aborted; attempt += 1) {
     if (attempt > 1) await sleep(50 * 2 ** (attempt - 2));
     const failed: DeadLetter[] = [];
     for (let start = 0; start < pending.length; start += 10) {
       const group = pending.slice(start, start + 10);
       try {
-        const result = await options.client.send(
-          new SendMessageBatchCommand({
-            QueueUrl: options.queueUrl,
-            Entries: group.map((letter, index) => deadLetterEntry(letter, String(index), failedAt)),
-          }),
-        );
+        const result = await Promise.race([
+          options.client.send(
+            new SendMessageBatchCommand({
+              QueueUrl: options.queueUrl,
+              Entries: group.map((letter, index) => deadLetterEntry(letter, String(index), failedAt)),
+            }),
+            { abortSignal: signal },
+          ),
+          aborted,
+        ]);
         for (const refused of result.Failed ?? []) {
           const letter = group[Number(refused.Id)];
           if (letter) failed.push(letter);
@@ -104,5 +133,5 @@ export async function sendDeadLetters(letters: readonly DeadLetter[], options: S
     }
     pending = failed;
   }
-  return new Set(pending.map((letter) => letter.message.messageId));
+  return pending;
 }

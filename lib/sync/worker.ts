@@ -17,10 +17,7 @@ import { sharedCrmBreaker, sharedCrmRateLimiter } from './shared.ts';
 /** Time kept back from CRM work to dead-letter, report and return before the Lambda timeout. */
 export const SAFETY_MARGIN_MS = 1_000;
 
-import { appendFileSync } from 'node:fs';
-import { threadId } from 'node:worker_threads';
-const t = (m: string) => appendFileSync('/tmp/smoke/trace.log', `${new Date().toISOString()} t${threadId} ${m}\n`);
-const sleep = (ms: number): Promise<void> => { t(`sleep ${ms}`); return new Promise((resolve) => setTimeout(resolve, ms)); };
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Handles one SQS event. Never throws: a configuration error hands the whole batch back
@@ -47,14 +44,16 @@ export async function syncCrmBatch(
     records,
     { batchSize: settings.crm.batchSize, maxReceiveCount: settings.maxReceiveCount },
     {
-      upsert: async (outgoing, idempotencyKey, timeoutMs) => {
-        t(`upsert start ${idempotencyKey.slice(9, 17)} timeout ${timeoutMs}`);
-        const o = await batchUpsert({ baseUrl: settings.crm.baseUrl, idempotencyKey, records: outgoing, timeoutMs });
-        t(`upsert end ${idempotencyKey.slice(9, 17)} ${o.kind} ${'status' in o ? o.status : ''}`);
-        return o;
-      },
-      deadLetter: (letters) => sendDeadLetters(letters, { queueUrl: settings.dlqUrl, client: sharedSqsClient() }),
-      limiter: (() => { const l = sharedCrmRateLimiter(settings.crm.maxRequestsPerSecond); return { perSecond: l.perSecond, pauseFor: (ms: number) => { t(`pause ${ms}`); l.pauseFor(ms); }, acquire: async (w?: number) => { t(`acquire ${w}`); const r = await l.acquire(w); t(`acquired ${r}`); return r; } } as any; })(),
+      upsert: (outgoing, idempotencyKey, timeoutMs) =>
+        batchUpsert({ baseUrl: settings.crm.baseUrl, idempotencyKey, records: outgoing, timeoutMs }),
+      deadLetter: (letters) =>
+        sendDeadLetters(letters, {
+          queueUrl: settings.dlqUrl,
+          client: sharedSqsClient(),
+          // What is left of the invocation, less a moment to answer: unsent letters go back to SQS.
+          timeoutMs: Math.max(200, context.getRemainingTimeInMillis() - 300),
+        }),
+      limiter: sharedCrmRateLimiter(settings.crm.maxRequestsPerSecond),
       breaker,
       remainingMs: () => context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
       sleep,

@@ -1,8 +1,8 @@
 /**
  * Run-time schema compilation with ajv: one configured instance per container, each
- * schema compiled once (call it at module scope). Functions on a cold-start budget use
- * precompiled validators instead (`npm run build:schemas`, `schemaCheck`); the build
- * script uses this same configuration, so both check alike.
+ * schema compiled once, on first use. Functions on a cold-start budget use precompiled
+ * validators instead (`npm run build:schemas`, `schemaCheck`); the build script uses this
+ * same configuration, so both check alike.
  */
 import { Ajv, type Options, type SchemaObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -29,11 +29,18 @@ export function createAjv(extra: Options = {}): Ajv {
 let shared: Ajv | undefined;
 
 /**
- * Compiles a schema once and returns a checker shaped like the HTTP stack's
- * `validateBody`. Call it at module scope so the compile cost is paid at cold start.
+ * A checker shaped like the HTTP stack's `validateBody` for `schema`, compiled on its
+ * first use and then reused. Declare it at module scope: compiling there instead would
+ * make every function that merely imports the module pay ajv's compile time (tens of
+ * milliseconds) at cold start, whether it ever checks anything or not.
  */
 export function compileSchema<T>(schema: SchemaObject): (body: unknown) => SchemaCheck<T> {
-  shared ??= createAjv();
-  const validate = shared.compile<T>(schema);
-  return (body) => (validate(body) ? { ok: true, value: body } : { ok: false, errors: fieldErrorsFromAjv(validate.errors) });
+  let validate: ((data: unknown) => boolean) & { errors?: Parameters<typeof fieldErrorsFromAjv>[0] } | undefined;
+  return (body) => {
+    if (!validate) {
+      shared ??= createAjv();
+      validate = shared.compile<T>(schema);
+    }
+    return validate(body) ? { ok: true, value: body as T } : { ok: false, errors: fieldErrorsFromAjv(validate.errors) };
+  };
 }

@@ -195,3 +195,32 @@ describe('readResults', () => {
     expect(results).toEqual([{ externalId: 'a', status: 'failed', error: { code: '', message: '' } }]);
   });
 });
+
+describe('batchUpsert under a deadline', () => {
+  it('returns a timeout outcome on time even when the token never comes (nothing is sent)', async () => {
+    // Act
+    const outcome = await batchUpsert({
+      baseUrl: sandbox.url,
+      idempotencyKey: 'k',
+      records,
+      timeoutMs: 100,
+      tokens: { getToken: () => new Promise<string>(() => undefined), invalidate: () => undefined },
+    });
+
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'transient', timedOut: true, reason: 'the CRM did not answer in time' });
+    expect(sandbox.state().requests).toHaveLength(0);
+  });
+
+  it('returns a timeout outcome when the CRM accepts the request and never answers', async () => {
+    // Prepare
+    const server = await startScriptedServer([{ hang: true }]);
+    servers.push(server);
+
+    // Act
+    const outcome = await upsertTo(server.url, 'k', 150);
+
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'transient', timedOut: true });
+  });
+});

@@ -128,3 +128,17 @@ describe('sendDeadLetters', () => {
     expect([...undelivered].sort()).toEqual(['m-0', 'm-1']);
   });
 });
+
+describe('sendDeadLetters under a deadline', () => {
+  it('gives up on a call that never answers and names its letters, within the time it was given', async () => {
+    // Prepare: SQS accepts the connection and never answers
+    sqs.on(SendMessageBatchCommand).callsFake(() => new Promise(() => undefined));
+    const client = new SQSClient({ region: 'eu-west-1' });
+
+    // Act
+    const undelivered = await sendDeadLetters([letterFor('m-0')], { queueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/dlq', client, timeoutMs: 50 });
+
+    // Assess
+    expect([...undelivered]).toEqual(['m-0']);
+  });
+});

@@ -31,4 +31,12 @@ describe('compileSchema', () => {
     expect(check({ page: 'https://example.com/' })).toEqual({ ok: true, value: { page: 'https://example.com/' } });
     expect(check({ page: 'nope' })).toEqual({ ok: false, errors: [{ path: '/page', message: 'must match format "uri"' }] });
   });
+
+  it('compiles on first use, not when declared (importing a module costs no compile)', () => {
+    // Prepare: a schema ajv's strict mode refuses, so compiling it throws.
+    const check = compileSchema({ type: 'object', properties: { a: { type: 'string', minimum: 1 } } });
+
+    // Act / Assess: declaring it threw nothing; the first check compiles and throws.
+    expect(() => check({})).toThrow(/strict mode/);
+  });
 });
