@@ -145,6 +145,7 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 const perSecond = (count: number, ms: number): string => (count / (ms / 1000)).toFixed(0);
 const percent = (value: number): string => `${(value * 100).toFixed(1)}%`;
 
+/** The CRM sync worker benchmark, registered in bench/run.ts. */
 export const crmSyncBenchmark: Benchmark = {
   name: 'crm-sync',
   async run(context) {

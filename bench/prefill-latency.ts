@@ -10,378 +10,111 @@
  * The real handler also sends the CRM sync job to SQS (the contract requires it), so a
  * third variant, the bare handler plus one SendMessageBatch with the same SDK client,
  * shows how much of the gap is that second round trip rather than the handler's own code.
- * Every server listens on 127.0.0.1 on an ephemeral port and answers at once.
+ * The measurement runs in a process of its own (support/prefill-latency-worker.ts), so no
+ * other benchmark's module state leaks into it; every server listens on 127.0.0.1.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Context } from 'aws-lambda';
-import { startLocalSecretsManager } from '../local/secrets-manager.ts';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { ratio, table } from './support/markdown.ts';
+import type { PrefillLatencyReport } from './support/prefill-latency-worker.ts';
 import { percentile } from './support/stats.ts';
 import type { Benchmark, BenchContext } from './support/types.ts';
 
-const MEASURED = 2_000;
-const WARM_UP = 200;
-/** Variants take turns in blocks of this many requests, so drift spreads over all of them. */
-const BLOCK = 100;
 const GOAL_RATIO = 1.3;
-/** A second, shorter phase with Genesys answering after this long, for scale. */
-const SLOW_GENESYS_MS = 5;
-const SLOW_MEASURED = 500;
-const SESSION_ID = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
-const GENESYS_CLIENT = { clientId: 'bench-genesys', clientSecret: 'bench-genesys-secret' };
-const SECRET_IDS = { genesys: 'bench/genesys-credentials', identity: 'bench/identity-salt' };
-/** The seed's example request: six attributes (email and phone among them) and three consent flags. */
-const BODY = JSON.stringify({
-  attributes: {
-    first_name: 'Jane',
-    last_name: 'Doe',
-    account_tier: 'enterprise',
-    preferred_language: 'en-US',
-    email: 'jane.doe@enterprise.com',
-    phone: '555-123-4567',
-  },
-  consent: { consent_terms_accepted: 'true', gdpr_data_processing: 'true', marketing_opt_in: 'false' },
-});
-
-type Handler = (event: unknown, context: Context) => Promise<{ statusCode?: number; body?: string }>;
-
-interface Loopback {
-  url: string;
-  count: () => number;
-  close: () => Promise<void>;
-}
+const WORKER_TIMEOUT_MS = 300_000;
 
 /** Milliseconds with two decimals: the loopback round trips are well under a millisecond. */
 const fine = (value: number): string => `${value.toFixed(2)} ms`;
 
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
-  );
-}
-
-const closer = (server: Server) => (): Promise<void> =>
-  new Promise((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
-
-/** Genesys that answers at once (or after `setDelay`): a token for any client, 200 for every attribute PUT. */
-async function startInstantGenesys(): Promise<Loopback & { setDelay: (ms: number) => void }> {
-  let puts = 0;
-  let delayMs = 0;
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      if (delayMs > 0 && req.method === 'PUT') {
-        puts += 1;
-        setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), delayMs);
-        return;
+/** Runs the worker with tsx and reads its JSON report; progress lines pass through to stderr. */
+function runWorker(bench: BenchContext): Promise<PrefillLatencyReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(bench.projectRoot, 'bench/support/prefill-latency-worker.ts')], {
+      cwd: bench.projectRoot,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString('utf8');
+      for (const line of chunk.toString('utf8').split('\n')) if (line.startsWith('[bench] ')) bench.progress(line.slice(8));
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), WORKER_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) return reject(new Error(`prefill latency worker exited with ${code}: ${err.slice(-2000)}`));
+      try {
+        resolve(JSON.parse(Buffer.concat(out).toString('utf8').trim().split('\n').pop() ?? '') as PrefillLatencyReport);
+      } catch (error) {
+        reject(error);
       }
-      if (req.method === 'POST' && req.url === '/oauth/token') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token":"bench-token","token_type":"bearer","expires_in":86400}');
-        return;
-      }
-      if (req.method === 'PUT' && /^\/api\/v2\/guests\/messagesessions\/[^/]+\/attributes$/.test(req.url ?? '')) {
-        puts += 1;
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-        return;
-      }
-      res.writeHead(404).end();
     });
   });
-  return { url: await listen(server), count: () => puts, close: closer(server), setDelay: (ms) => void (delayMs = ms) };
 }
 
-/** SQS (AWS JSON protocol) that accepts every SendMessageBatch at once, with the MD5s the SDK checks. */
-async function startInstantSqs(): Promise<Loopback> {
-  let sends = 0;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { Entries?: Array<{ Id: string; MessageBody: string }> };
-      sends += 1;
-      const successful = (input.Entries ?? []).map((entry) => ({
-        Id: entry.Id,
-        MessageId: randomUUID(),
-        MD5OfMessageBody: createHash('md5').update(entry.MessageBody).digest('hex'),
-      }));
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID() }).end(JSON.stringify({ Successful: successful, Failed: [] }));
-    });
-  });
-  return { url: await listen(server), count: () => sends, close: closer(server) };
-}
-
-function context(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'bench-prefill',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:000000000000:function:bench-prefill',
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/bench-prefill',
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => 10_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
-/** A fresh API Gateway (payload 2.0) event per request: the HTTP stack mutates what it is given. */
-function event(): unknown {
-  const path = `/sessions/${SESSION_ID}/prefill`;
-  return {
-    version: '2.0',
-    routeKey: 'POST /sessions/{sessionId}/prefill',
-    rawPath: path,
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json', 'x-request-id': randomUUID() },
-    body: BODY,
-    isBase64Encoded: false,
-    pathParameters: { sessionId: SESSION_ID },
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'bench',
-      domainName: 'bench.local',
-      domainPrefix: 'bench',
-      http: { method: 'POST', path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
-      requestId: randomUUID(),
-      routeKey: 'POST /sessions/{sessionId}/prefill',
-      stage: '$default',
-      time: new Date().toUTCString(),
-      timeEpoch: Date.now(),
-      authorizer: { jwt: { claims: { sub: 'bench', scope: 'guest-sync/write' }, scopes: ['guest-sync/write'] } },
-    },
-  };
-}
-
-/**
- * The bare handler: parse the body, PUT the attributes with a cached bearer token, answer.
- * No validation, hashing, masking, coercion, size check, audit, metrics or queueing.
- */
-function bareHandler(genesysUrl: string, sqs?: { client: SQSClient; queueUrl: string }): Handler {
-  let token: string | undefined;
-  return async (input) => {
-    const request = input as { body: string; pathParameters: { sessionId: string } };
-    const { attributes, consent } = JSON.parse(request.body) as { attributes: Record<string, unknown>; consent?: Record<string, unknown> };
-    if (!token) {
-      const login = await fetch(`${genesysUrl}/oauth/token`, { method: 'POST', body: 'grant_type=client_credentials' });
-      token = ((await login.json()) as { access_token: string }).access_token;
-    }
-    const response = await fetch(`${genesysUrl}/api/v2/guests/messagesessions/${request.pathParameters.sessionId}/attributes`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ attributes: { ...attributes, ...consent } }),
-    });
-    await response.text();
-    if (sqs) {
-      await sqs.client.send(
-        new SendMessageBatchCommand({ QueueUrl: sqs.queueUrl, Entries: [{ Id: '0', MessageBody: JSON.stringify({ sessionId: request.pathParameters.sessionId, attributes }) }] }),
-      );
-    }
-    return { statusCode: response.status, body: JSON.stringify({ sessionId: request.pathParameters.sessionId }) };
-  };
-}
-
-/** Replaces the variables for the handler and gives back a function restoring the old ones. */
-function setEnvironment(values: Record<string, string>): () => void {
-  const previous = Object.fromEntries(Object.keys(values).map((key) => [key, process.env[key]]));
-  Object.assign(process.env, values);
-  return () => {
-    for (const [key, value] of Object.entries(previous)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  };
-}
-
-/**
- * Swallows stdout while requests run: the handler writes an audit line and EMF metrics per
- * request there, and the benchmark's stdout carries only the Markdown document. The lines
- * are still built and written (to a counter), so their cost stays in the measurement.
- */
-function muteStdout(): { restore: () => void; bytes: () => number } {
-  const write = process.stdout.write.bind(process.stdout);
-  let bytes = 0;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
-    return true;
-  }) as typeof process.stdout.write;
-  return { restore: () => void (process.stdout.write = write), bytes: () => bytes };
-}
-
-interface Variant {
-  label: string;
-  handler: Handler;
-  samples: number[];
-  failures: number;
-}
-
-/** Runs `count` requests per variant, the variants taking turns in blocks. */
-async function measure(variants: Variant[], count: number): Promise<void> {
-  for (let done = 0; done < count; done += BLOCK) {
-    for (const variant of variants) {
-      for (let i = 0; i < BLOCK; i += 1) variant.samples.push(await timeOne(variant));
-    }
-  }
-}
-
-async function timeOne(variant: Variant): Promise<number> {
-  const input = event();
-  const ctx = context();
-  const began = performance.now();
-  const result = await variant.handler(input, ctx);
-  const elapsed = performance.now() - began;
-  if (result.statusCode !== 200) variant.failures += 1;
-  return elapsed;
-}
+type VariantReport = PrefillLatencyReport['phases'][number]['variants'][number];
 
 async function run(bench: BenchContext): Promise<string> {
-  const closers: Array<() => Promise<void> | void> = [];
-  try {
-    const genesys = await startInstantGenesys();
-    closers.push(genesys.close);
-    const sqs = await startInstantSqs();
-    closers.push(sqs.close);
-    const secrets = await startLocalSecretsManager({
-      [SECRET_IDS.genesys]: GENESYS_CLIENT,
-      [SECRET_IDS.identity]: { salt: 'bench-identity-salt' },
-    });
-    closers.push(() => secrets.close());
-    const queueUrl = `${sqs.url}/000000000000/bench-crm-sync`;
+  const report = await runWorker(bench);
+  const [instant, slow] = report.phases as [PrefillLatencyReport['phases'][number], PrefillLatencyReport['phases'][number]];
+  const p = (v: VariantReport, q: number): number => percentile(v.samples, q);
+  const rowsOf = (list: VariantReport[]): string[][] => {
+    const [first, withSend, handlerVariant] = list as [VariantReport, VariantReport, VariantReport];
+    return list.map((v) => [
+      v.label,
+      `${v.samples.length - v.failures} / ${v.samples.length}`,
+      fine(p(v, 50)),
+      fine(p(v, 90)),
+      fine(p(v, 99)),
+      v === first ? '1.00x' : ratio(p(v, 50) / p(first, 50)),
+      v === first ? '1.00x' : ratio(p(v, 99) / p(first, 99)),
+      v === handlerVariant ? ratio(p(v, 50) / p(withSend, 50)) : '',
+    ]);
+  };
+  const headers = ['variant', 'answered 200', 'p50', 'p90', 'p99', 'p50 vs bare', 'p99 vs bare', 'p50 vs bare + send'];
+  const align: Array<'l' | 'r'> = ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
+  const [bare, bareWithSend, real] = instant.variants as [VariantReport, VariantReport, VariantReport];
+  const [slowBare, , slowReal] = slow.variants as [VariantReport, VariantReport, VariantReport];
+  const p50Ratio = p(real, 50) / p(bare, 50);
+  const sameWorkRatio = p(real, 50) / p(bareWithSend, 50);
+  const verdict =
+    p50Ratio <= GOAL_RATIO
+      ? `Goal met: the prefill handler's p50 is ${ratio(p50Ratio)} the bare handler's (goal: at most ${GOAL_RATIO}x).`
+      : `**Goal NOT met**: the prefill handler's p50 is ${ratio(p50Ratio)} the bare handler's (goal: at most ${GOAL_RATIO}x). ` +
+        'The bare handler makes one round trip (the PUT); the prefill handler must make two (the PUT, then the SQS send the contract requires), ' +
+        `so against the bare handler doing the same two round trips it is ${ratio(sameWorkRatio)} at p50: that is the cost of the handler's own code ` +
+        '(middy stack, validation, hashing, masking, coercion, audit line, EMF metrics, the SDK call).';
+  const count = (n: number): string => n.toLocaleString('en-US');
 
-    closers.push(
-      setEnvironment({
-        STAGE: 'bench',
-        GENESYS_API_BASE_URL: genesys.url,
-        GENESYS_LOGIN_BASE_URL: genesys.url,
-        GENESYS_CREDENTIALS_SECRET_ID: SECRET_IDS.genesys,
-        IDENTITY_SALT_SECRET_ID: SECRET_IDS.identity,
-        CRM_SYNC_QUEUE_URL: queueUrl,
-        AWS_ENDPOINT_URL_SQS: sqs.url,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-        AWS_REGION: 'eu-west-1',
-        AWS_ACCESS_KEY_ID: 'bench',
-        AWS_SECRET_ACCESS_KEY: 'bench',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      }),
-    );
-    // Other benchmarks in this process may have built the shared clients against their own
-    // (now closed) servers: start from a cold container, and leave one behind.
-    const { resetSharedAuthForTests } = await import('#lib/auth');
-    const { resetSharedGenesysClientForTests } = await import('#lib/genesys');
-    const { resetSharedSqsClientForTests } = await import('#lib/jobs');
-    const resetShared = (): void => {
-      resetSharedAuthForTests();
-      resetSharedGenesysClientForTests();
-      resetSharedSqsClientForTests();
-    };
-    resetShared();
-    closers.push(resetShared);
-    const { handler } = (await import('../functions/http/prefill.ts')) as unknown as { handler: Handler };
-    // The shared logger may have been built by an earlier benchmark with another level: log
-    // at INFO, as deployed (serverless.yml logLevel), so the audit line is part of the cost.
-    const { logger } = await import('#lib/lambda');
-    const previousLevel = logger.getLevelName();
-    logger.setLogLevel('INFO');
-    closers.push(() => logger.setLogLevel(previousLevel));
-
-    const sdkClient = new SQSClient({ region: 'eu-west-1', endpoint: sqs.url, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
-    closers.push(() => sdkClient.destroy());
-    const variants: Variant[] = [
-      { label: 'bare handler: PUT with fetch, no validation', handler: bareHandler(genesys.url), samples: [], failures: 0 },
-      { label: 'bare handler + one SendMessageBatch (same SDK)', handler: bareHandler(genesys.url, { client: sdkClient, queueUrl }), samples: [], failures: 0 },
-      { label: 'prefill handler (functions/http/prefill.ts)', handler, samples: [], failures: 0 },
-    ];
-
-    const muted = muteStdout();
-    closers.push(muted.restore);
-    bench.progress(`prefill latency: ${WARM_UP} warm-up + ${MEASURED} measured requests per variant`);
-    for (const variant of variants) for (let i = 0; i < WARM_UP; i += 1) await timeOne(variant);
-    for (const variant of variants) variant.failures = 0;
-    const putsBefore = genesys.count();
-    const sendsBefore = sqs.count();
-    const outputBefore = muted.bytes();
-    await measure(variants, MEASURED);
-    const puts = genesys.count() - putsBefore;
-    const sends = sqs.count() - sendsBefore;
-    const outputPerRequest = (muted.bytes() - outputBefore) / MEASURED;
-
-    bench.progress(`prefill latency: ${SLOW_MEASURED} requests per variant with Genesys answering after ${SLOW_GENESYS_MS} ms`);
-    genesys.setDelay(SLOW_GENESYS_MS);
-    const slowVariants: Variant[] = variants.map((v) => ({ ...v, samples: [], failures: 0 }));
-    await measure(slowVariants, SLOW_MEASURED);
-    muted.restore();
-
-    const p = (v: Variant, q: number): number => percentile(v.samples, q);
-    const rowsOf = (list: Variant[]): string[][] => {
-      const [first, withSend, handlerVariant] = list as [Variant, Variant, Variant];
-      return list.map((v) => [
-        v.label,
-        `${v.samples.length - v.failures} / ${v.samples.length}`,
-        fine(p(v, 50)),
-        fine(p(v, 90)),
-        fine(p(v, 99)),
-        v === first ? '1.00x' : ratio(p(v, 50) / p(first, 50)),
-        v === first ? '1.00x' : ratio(p(v, 99) / p(first, 99)),
-        v === handlerVariant ? ratio(p(v, 50) / p(withSend, 50)) : '',
-      ]);
-    };
-    const headers = ['variant', 'answered 200', 'p50', 'p90', 'p99', 'p50 vs bare', 'p99 vs bare', 'p50 vs bare + send'];
-    const align: Array<'l' | 'r'> = ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
-    const [bare, bareWithSend, real] = variants as [Variant, Variant, Variant];
-    const [slowBare, , slowReal] = slowVariants as [Variant, Variant, Variant];
-    const p50Ratio = p(real, 50) / p(bare, 50);
-    const sameWorkRatio = p(real, 50) / p(bareWithSend, 50);
-    const verdict =
-      p50Ratio <= GOAL_RATIO
-        ? `Goal met: the prefill handler's p50 is ${ratio(p50Ratio)} the bare handler's (goal: at most ${GOAL_RATIO}x).`
-        : `**Goal NOT met**: the prefill handler's p50 is ${ratio(p50Ratio)} the bare handler's (goal: at most ${GOAL_RATIO}x). ` +
-          `The bare handler makes one round trip (the PUT); the prefill handler must make two (the PUT, then the SQS send the contract requires), ` +
-          `so against the bare handler doing the same two round trips it is ${ratio(sameWorkRatio)} at p50: that is the cost of the handler's own code ` +
-          '(middy stack, validation, hashing, masking, coercion, audit line, EMF metrics, the SDK call).';
-
-    return [
-      '## Prefill handler latency, next to a bare handler',
-      '',
-      `${MEASURED.toLocaleString('en-US')} sequential requests per variant (after ${WARM_UP} discarded warm-up requests each), taking turns in blocks of ${BLOCK}, ` +
-        'all in this process. Each request is the seed\'s example (six attributes, email and phone among them, and three consent flags) as an API Gateway ' +
-        'payload 2.0 event, and each handler is called directly with it. Genesys is a loopback server that answers every PUT at once; SQS is a loopback ' +
-        'AWS JSON endpoint that accepts every SendMessageBatch at once (with the MD5s the SDK checks). The prefill handler runs its real middy stack and ' +
-        'shared clients (token cached after the first request, secrets from the local Secrets Manager); its audit line and EMF metrics are serialised and ' +
-        `written to a counting stdout (${Math.round(outputPerRequest)} bytes per request), so their cost is included. **axios is not installed in this project**, ` +
-        'so the bare handler uses Node\'s built-in `fetch` (the same HTTP stack the Genesys client uses) and no validation.',
-      '',
-      table(headers, rowsOf(variants), align),
-      '',
-      `Requests seen by the loopback servers in the measured phase: ${puts.toLocaleString('en-US')} attribute PUTs (3 x ${MEASURED}) and ` +
-        `${sends.toLocaleString('en-US')} SendMessageBatch calls (2 x ${MEASURED}).`,
-      '',
-      verdict,
-      '',
-      `For scale, the same three variants with the loopback Genesys answering each PUT after ${SLOW_GENESYS_MS} ms ` +
-        `(${SLOW_MEASURED} requests each, same process, same blocks; not the goal's measurement):`,
-      '',
-      table(headers, rowsOf(slowVariants), align),
-      '',
-      `With a Genesys that takes ${SLOW_GENESYS_MS} ms, the prefill handler's p50 is ${ratio(p(slowReal, 50) / p(slowBare, 50))} the bare handler's ` +
-        `(+${fine(p(slowReal, 50) - p(slowBare, 50))}).`,
-    ].join('\n');
-  } finally {
-    for (const close of closers.reverse()) {
-      try {
-        await close();
-      } catch {
-        // keep closing the rest
-      }
-    }
-  }
+  return [
+    '## Prefill handler latency, next to a bare handler',
+    '',
+    `${count(report.measured)} sequential requests per variant (after ${report.warmUp} discarded warm-up requests each), taking turns in blocks of ${report.block}, ` +
+      'in one Node process of their own. Each request is the seed\'s example (six attributes, email and phone among them, and three consent flags) as an API Gateway ' +
+      'payload 2.0 event, and each handler is called directly with it. Genesys is a loopback server that answers every PUT at once; SQS is a loopback ' +
+      'AWS JSON endpoint that accepts every SendMessageBatch at once (with the MD5s the SDK checks). The prefill handler runs with its deployed environment ' +
+      '(log level INFO), its real middy stack and shared clients (token cached after the first request, secrets from the local Secrets Manager); its audit ' +
+      `line and EMF metrics are serialised and written to a counting stdout (${Math.round(report.outputBytesPerRequest)} bytes per request), so their cost is included. ` +
+      '**axios is not installed in this project**, so the bare handler uses Node\'s built-in `fetch` (the same HTTP stack the Genesys client uses) and no validation.',
+    '',
+    table(headers, rowsOf(instant.variants), align),
+    '',
+    `Requests seen by the loopback servers in the measured phase: ${count(report.puts)} attribute PUTs (3 x ${count(report.measured)}) and ` +
+      `${count(report.sends)} SendMessageBatch calls (2 x ${count(report.measured)}).`,
+    '',
+    verdict,
+    '',
+    `For scale, the same three variants with the loopback Genesys answering each PUT after ${report.slowGenesysMs} ms ` +
+      `(${report.slowMeasured} requests each, same process, same blocks; not the goal's measurement):`,
+    '',
+    table(headers, rowsOf(slow.variants), align),
+    '',
+    `With a Genesys that takes ${report.slowGenesysMs} ms, the prefill handler's p50 is ${ratio(p(slowReal, 50) / p(slowBare, 50))} the bare handler's ` +
+      `(+${fine(p(slowReal, 50) - p(slowBare, 50))}).`,
+  ].join('\n');
 }
 
 /** The prefill latency benchmark, for bench/run.ts. */

@@ -57,6 +57,7 @@ export function logBatch(report: BatchReport, logger: Logger, extra: Record<stri
     ...(summary.deadLettered > 0 ? { deadLetteredByCode: deadLettered } : {}),
     ...extra,
   };
-  if (summary.deadLettered > 0 || summary.deferred > 0) logger.warn('CRM sync batch', line);
+  if (report.unexpectedError) logger.error('CRM sync batch', { ...line, error: report.unexpectedError });
+  else if (summary.deadLettered > 0 || summary.deferred > 0) logger.warn('CRM sync batch', line);
   else logger.info('CRM sync batch', line);
 }

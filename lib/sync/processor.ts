@@ -91,6 +91,8 @@ export interface BatchReport {
   summary: BatchSummary;
   /** Job ids (never contents) of the messages dead-lettered, by failure code, for the log. */
   deadLetteredJobIds: Record<string, string[]>;
+  /** Set when something unexpected broke the batch (every message was handed back). */
+  unexpectedError?: string;
 }
 
 type Fate =
@@ -125,11 +127,12 @@ export async function processBatch(records: readonly SQSRecord[], settings: Sync
   const summary = emptySummary(records.length);
   try {
     return await run(records, settings, ports, summary);
-  } catch {
+  } catch (error) {
     return {
       batchItemFailures: records.map((record) => ({ itemIdentifier: record.messageId })),
       summary: { ...summary, deferred: records.length },
       deadLetteredJobIds: {},
+      unexpectedError: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
     };
   }
 }

@@ -380,6 +380,7 @@ describe('processBatch: transient failures are retried, then handed back to SQS'
 
     // Assess
     expect(failedIds(report)).toEqual(['x']);
+    expect(report.unexpectedError).toBe('Error: bug');
   });
 });
 
