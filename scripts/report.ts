@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { localEmfSource, produceReport, reportStamp, reportWindow } from '../lib/metrics/index.ts';
+import { localEmfSource, produceReport, reportStamp, reportWindow } from '../lib/metrics/report/index.ts';
 import { localSqsClient } from '../local/sqs.ts';
 import { readStackEndpoints } from './stack-endpoints.ts';
 

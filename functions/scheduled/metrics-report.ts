@@ -19,7 +19,7 @@ import {
   sharedCloudWatchClient,
   sharedS3Client,
   type ReportSettings,
-} from '#lib/metrics';
+} from '#lib/metrics/report';
 
 const config = configAtColdStart(['queue']);
 let settings: ReportSettings | undefined;

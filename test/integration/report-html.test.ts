@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildReport, CHART_COLORS, renderHtml } from '#lib/metrics';
+import { buildReport, CHART_COLORS, renderHtml } from '#lib/metrics/report';
 import { ensureChromium, headlessFlags } from '../support/chromium.ts';
 import { countColor, decodePng, type Png } from '../support/png.ts';
 import { busyDay, queue, WINDOW } from '../unit/lib/metrics/fixtures.ts';

@@ -2,7 +2,7 @@ import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput,
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cloudWatchSource, MetricNames, queryId, reportQueries, toMetricDataQuery, type SeriesQuery } from '#lib/metrics';
+import { cloudWatchSource, MetricNames, queryId, reportQueries, toMetricDataQuery, type SeriesQuery } from '#lib/metrics/report';
 import { bucketAt, WINDOW } from './fixtures.ts';
 
 const cloudwatch = mockClient(CloudWatchClient);

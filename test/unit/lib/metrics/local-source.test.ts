@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localEmfSource, MetricNames, queryId, reportQueries, seriesFromSamples, type EmfSample, type SeriesQuery } from '#lib/metrics';
+import { localEmfSource, MetricNames, queryId, reportQueries, seriesFromSamples, type EmfSample, type SeriesQuery } from '#lib/metrics/report';
 import { startEmbeddedSqs, type EmbeddedSqs } from '../../../../local/sqs.ts';
 import { bucketAt, WINDOW } from './fixtures.ts';
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildReport, deliverReport, loadReportSettings, renderHtml, renderMarkdown } from '#lib/metrics';
+import { buildReport, deliverReport, loadReportSettings, renderHtml, renderMarkdown } from '#lib/metrics/report';
 import { busyDay, queue, WINDOW } from './fixtures.ts';
 
 const s3 = mockClient(S3Client);

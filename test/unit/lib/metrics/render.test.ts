@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildReport, CHART_COLORS, renderChart, renderHtml, renderMarkdown, renderSlack } from '#lib/metrics';
+import { buildReport, CHART_COLORS, renderChart, renderHtml, renderMarkdown, renderSlack } from '#lib/metrics/report';
 import { busyDay, queue, WINDOW } from './fixtures.ts';
 
 const report = buildReport({ window: WINDOW, stage: 'prod', source: 'fixture', generatedAt: WINDOW.end, fetch: { series: busyDay(), warnings: [] }, queue: queue({ dlqDepth: 2, dlqFailureCodes: { VALIDATION_ERROR: 2 } }) });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildReport, healthScore, MetricNames, type FetchedSeries, type QueueSnapshot } from '#lib/metrics';
+import { buildReport, healthScore, MetricNames, type FetchedSeries, type QueueSnapshot } from '#lib/metrics/report';
 import { busyDay, byReason, queue, series, sum, WINDOW, windowSeries } from './fixtures.ts';
 
 /** Builds a report; `null` stands for queues that could not be read. */
