@@ -11,10 +11,11 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildJob, canonicalJson, deterministicJobId, enqueueJobs, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
+import { buildJob, deterministicJobId, enqueueJobs, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
 import { localSqsClient } from '../../local/sqs.ts';
+import { attribute, expectNothingLost, type StoredRecords } from '../support/invariant.ts';
 import { addFaults, crmState, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, until } from '../support/stack.ts';
 
 const run = promisify(execFile);
@@ -68,34 +69,6 @@ async function enqueue(jobs: CrmSyncJob[]): Promise<void> {
   }
 }
 
-/** Every DLQ message with its attributes; they are made visible again afterwards. */
-async function dlqMessages(): Promise<Message[]> {
-  const client = sqs();
-  const all: Message[] = [];
-  try {
-    for (;;) {
-      const { Messages } = await client.send(
-        new ReceiveMessageCommand({ QueueUrl: stack().dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
-      );
-      if (!Messages?.length) break;
-      all.push(...Messages);
-    }
-    for (let i = 0; i < all.length; i += 10) {
-      await client.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: stack().dlqUrl,
-          Entries: all.slice(i, i + 10).map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
-        }),
-      );
-    }
-    return all;
-  } finally {
-    client.destroy();
-  }
-}
-
-const attribute = (message: Message, name: string): string | undefined => message.MessageAttributes?.[name]?.StringValue;
-
 /**
  * Stops the worker taking batches. A poll already under way may still take what arrives
  * in its last second, so this waits that second out.
@@ -108,33 +81,6 @@ async function pauseWorker(): Promise<void> {
 /** Waits until the worker has settled every message (none visible, none in flight). */
 async function settled(timeoutMs = 45_000): Promise<void> {
   await until(async () => (await queueDepth('queue')) === 0, timeoutMs, 'the CRM sync queue to drain');
-}
-
-type StoredRecords = Record<string, { record: CrmRecord }>;
-
-/**
- * The invariant: every accepted job is in the CRM at its record's newest version, or in
- * the DLQ with a failure code and a reason. Returns the DLQ messages for more checks.
- */
-async function expectNothingLost(accepted: CrmSyncJob[]): Promise<Message[]> {
-  const state = await crmState<{ records: StoredRecords; duplicateApplications: string[] }>();
-  const dlq = await dlqMessages();
-  const newest = new Map<string, CrmSyncJob>();
-  for (const job of accepted) {
-    const current = newest.get(job.record.externalId);
-    if (!current || Date.parse(job.record.sourceUpdatedAt) > Date.parse(current.record.sourceUpdatedAt)) newest.set(job.record.externalId, job);
-  }
-  const deadLettered = new Map(dlq.map((m) => [attribute(m, 'jobId'), m]));
-  const missing = accepted.filter((job) => {
-    const stored = state.records[job.record.externalId]?.record;
-    const inCrmAtNewest = stored !== undefined && canonicalJson(stored) === canonicalJson(newest.get(job.record.externalId)?.record);
-    const letter = deadLettered.get(job.jobId);
-    const inDlqWithReason = letter !== undefined && Boolean(attribute(letter, 'failureCode')) && Boolean(attribute(letter, 'failureReason'));
-    return !inCrmAtNewest && !inDlqWithReason;
-  });
-  expect(missing.map((job) => job.jobId)).toEqual([]);
-  expect(state.duplicateApplications).toEqual([]);
-  return dlq;
 }
 
 beforeAll(async () => {

@@ -1,0 +1,128 @@
+/**
+ * `npm run demo`'s core (scripts/demo/run.ts) against the shared test stack: on a healthy
+ * stack it reports success with the CRM records, the refused record in the DLQ and a fresh
+ * report; when Genesys misbehaves it reports failure and the CLI's exit code is non-zero.
+ * The widget call is left out here: a successful one makes the warm widget function trust
+ * the deployment for 5 minutes, which would break widget-config.test.ts's refusal cases
+ * when this file runs first (the route itself is covered there).
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEMO_REJECTION_CODE, demoExitCode, runDemo } from '../../scripts/demo/run.ts';
+import { addFaults, machineToken, resetSandboxes, setWorkerPaused, stack, until } from '../support/stack.ts';
+
+let reportDir: string;
+
+/**
+ * prechat.test.ts ends with the warm pre-chat function's CRM circuit open for 30 s; wait
+ * until a lookup goes through again, so the demo's enrichment is judged on a closed circuit.
+ */
+async function preChatCircuitClosed(): Promise<void> {
+  await fetch(`${stack().crmUrl}/__sandbox/customers`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ customers: [{ id: 'cust-demo-probe', email: 'demo.probe@example.com' }] }),
+  });
+  const token = await machineToken('guest-sync/write');
+  await until(
+    async () => {
+      const response = await fetch(`${stack().apiUrl}/prechat/enrich`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ surveyAnswers: { email: 'demo.probe@example.com' }, sessionToken: 'wm-session-demo-probe' }),
+      });
+      const body = (await response.json()) as { enriched?: boolean };
+      if (body.enriched === true) return true;
+      await new Promise((done) => setTimeout(done, 2_000));
+      return false;
+    },
+    50_000,
+    'the pre-chat circuit to close',
+  );
+}
+
+beforeAll(async () => {
+  reportDir = await mkdtemp(join(tmpdir(), 'demo-reports-'));
+  await setWorkerPaused(false);
+});
+afterAll(async () => {
+  await rm(reportDir, { recursive: true, force: true });
+  await resetSandboxes();
+});
+beforeEach(async () => {
+  await resetSandboxes();
+});
+
+describe('the demo against the local stack', () => {
+  it('reports success: every route as documented, the CRM records, the refused record in the DLQ, a fresh report', async () => {
+    // Prepare
+    await preChatCircuitClosed();
+    await resetSandboxes();
+
+    // Act
+    const result = await runDemo(stack(), { reportDir, widget: false, settleTimeoutMs: 45_000 });
+
+    // Assess
+    expect(result.problems).toEqual([]);
+    expect(result.ok).toBe(true);
+    expect(demoExitCode(result)).toBe(0);
+    expect(result.steps.map((s) => [s.method, s.path.replace(/[0-9a-f-]{36}/g, '{id}'), s.actual])).toEqual([
+      ['GET', '/health', 200],
+      ['POST', '/sessions/{id}/prefill', 200],
+      ['POST', '/webhooks/genesys', 202],
+      ['POST', '/guests', 201],
+      ['PATCH', '/guests/{id}', 200],
+      ['GET', '/guests/{id}', 200],
+      ['GET', '/guests/{id}/metrics', 200],
+      ['POST', '/prechat/enrich', 200],
+      ['POST', '/sessions/{id}/prefill', 200],
+    ]);
+    expect(result.settled).toBe(true);
+    expect(result.records.map((r) => [r.from, r.found])).toEqual([
+      ['prefill + webhook', true],
+      ['guest create + update', true],
+      ['pre-chat', true],
+    ]);
+    // At least once: a redelivered copy of the refused job is dead-lettered beside it, with the same job id and code.
+    const refused = result.dlq.filter((row) => row.verdict === 'expected');
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    for (const row of refused) {
+      expect(row).toMatchObject({ jobId: result.rejectedJobId, failureCode: DEMO_REJECTION_CODE, failureReason: expect.stringContaining('refuses this record') });
+    }
+    expect(result.dlq.filter((row) => row.verdict === 'unexpected')).toEqual([]);
+    expect(existsSync(result.report?.html ?? '')).toBe(true);
+    expect(existsSync(result.report?.json ?? '')).toBe(true);
+  }, 120_000);
+
+  describe.each([
+    ['Genesys refuses every session attribute write', 'putSessionAttributes', 400, 502],
+    ['Genesys answers 404 for every session', 'putSessionAttributes', 404, 404],
+  ])('when %s', (_case, operation, status, answered) => {
+    it('reports failure naming the prefill requests and exits non-zero', async () => {
+      // Prepare
+      await addFaults('genesys', [{ operation, status }]);
+
+      // Act
+      const result = await runDemo(stack(), { reportDir, widget: false, settleTimeoutMs: 45_000 });
+
+      // Assess
+      expect(result.ok).toBe(false);
+      expect(demoExitCode(result)).not.toBe(0);
+      const prefills = result.steps.filter((s) => s.path.endsWith('/prefill'));
+      expect(prefills.map((s) => [s.actual, s.ok])).toEqual([
+        [answered, false],
+        [answered, false],
+      ]);
+      expect(result.problems).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(new RegExp(`^POST /sessions/.+/prefill: expected 200, got ${answered}`)),
+          expect.stringContaining('no job id for the record the CRM refuses'),
+        ]),
+      );
+      expect(result.steps.filter((s) => !s.path.endsWith('/prefill')).every((s) => s.ok)).toBe(true);
+    }, 120_000);
+  });
+});
