@@ -6,6 +6,7 @@
  * timestamp, and no maintained library caches an OAuth token with an injectable clock
  * and a "re-read the credentials on 401" hook.
  */
+import { exchange } from '#lib/net';
 import { TokenEndpointError } from './errors.ts';
 import { requireSecretString } from './secret-cache.ts';
 import type { SecretCache } from './secret-cache.ts';
@@ -106,19 +107,22 @@ export class GenesysTokenProvider implements TokenProvider {
     let response: Response;
     let text: string;
     try {
-      response = await this.#fetch(this.#tokenUrl, {
-        method: 'POST',
-        headers: {
-          Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`, 'utf8').toString('base64')}`,
-          'Content-Type': 'application/x-www-form-urlencoded',
-          Accept: 'application/json',
+      // The whole exchange, body included, under one deadline: a timeout while the body
+      // streams is a network failure too. An error body is read only to free the connection.
+      ({ response, text } = await exchange(
+        this.#fetch,
+        this.#tokenUrl,
+        {
+          method: 'POST',
+          headers: {
+            Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`, 'utf8').toString('base64')}`,
+            'Content-Type': 'application/x-www-form-urlencoded',
+            Accept: 'application/json',
+          },
+          body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
         },
-        body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-      // Read inside the try: a timeout while the body streams is a network failure too.
-      // An error body is read only to free the connection; its content is not reported.
-      text = await response.text();
+        this.#timeoutMs,
+      ));
     } catch (error) {
       throw networkError(error, this.#timeoutMs);
     }

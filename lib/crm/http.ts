@@ -3,6 +3,7 @@
  * token provider, a timeout, one retry after a 401 with a re-read token (the secret may
  * have rotated). Callers (batch upsert, customer lookup) add their own retry policy.
  */
+import { exchange, ExchangeTimeoutError } from '#lib/net';
 import { sharedCrmTokenProvider, type TokenProvider } from '#lib/auth';
 
 /** A CRM answer. */
@@ -43,23 +44,28 @@ export async function crmRequest<T = unknown>(options: CrmRequestOptions): Promi
   const send = async (): Promise<CrmResponse<T>> => {
     const token = await tokens.getToken();
     let response: Response;
+    let text: string;
     try {
-      response = await doFetch(`${options.baseUrl}${options.path}`, {
-        method: options.method,
-        headers: {
-          accept: 'application/json',
-          authorization: `Bearer ${token}`,
-          ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...options.headers,
+      ({ response, text } = await exchange(
+        doFetch,
+        `${options.baseUrl}${options.path}`,
+        {
+          method: options.method,
+          headers: {
+            accept: 'application/json',
+            authorization: `Bearer ${token}`,
+            ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...options.headers,
+          },
+          ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
         },
-        ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-        signal: AbortSignal.timeout(Math.max(1, options.timeoutMs)),
-      });
+        options.timeoutMs,
+      ));
     } catch (error) {
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      throw new CrmNetworkError(timedOut ? `CRM ${options.method} ${options.path.split('?')[0]} timed out` : `CRM ${options.method} ${options.path.split('?')[0]} got no answer`, timedOut, { cause: error });
+      const timedOut = error instanceof ExchangeTimeoutError || (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError'));
+      const route = `${options.method} ${options.path.split('?')[0]}`;
+      throw new CrmNetworkError(timedOut ? `CRM ${route} timed out` : `CRM ${route} got no answer`, timedOut, { cause: error });
     }
-    const text = await response.text().catch(() => '');
     let body: T | undefined;
     try {
       body = text === '' ? undefined : (JSON.parse(text) as T);

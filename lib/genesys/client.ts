@@ -5,6 +5,7 @@
  * timeouts with `Retry-After` or full-jitter backoff, one token refresh on 401, and a
  * single typed `GenesysError` for every failure.
  */
+import { exchange, ExchangeTimeoutError } from '#lib/net';
 import { PreconditionRequiredError } from '#lib/errors';
 import type { Deadline } from './deadline.ts';
 import { GenesysError } from './errors.ts';
@@ -332,22 +333,21 @@ export class GenesysClient {
     url: string,
     request: { method: string; headers: Record<string, string>; body: string | undefined; timeoutMs: number },
   ): Promise<AttemptResult> {
-    const signal = AbortSignal.timeout(Math.max(1, Math.ceil(request.timeoutMs)));
     let status: number;
     let headers: Headers;
     let text: string;
     try {
-      const response = await this.fetch(url, {
-        method: request.method,
-        headers: request.headers,
-        body: request.body,
-        signal,
-      });
-      status = response.status;
-      headers = response.headers;
-      text = await response.text();
+      const answer = await exchange(
+        this.fetch,
+        url,
+        { method: request.method, headers: request.headers, body: request.body },
+        request.timeoutMs,
+      );
+      status = answer.response.status;
+      headers = answer.response.headers;
+      text = answer.text;
     } catch (cause) {
-      const kind = signal.aborted ? 'timeout' : 'network';
+      const kind = cause instanceof ExchangeTimeoutError ? 'timeout' : 'network';
       return { ok: false, failure: { kind, retryable: true }, cause };
     }
 
