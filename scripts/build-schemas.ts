@@ -16,7 +16,7 @@ import standaloneCodeModule from 'ajv/dist/standalone/index.js';
 // validators, which must not be needed to generate them.
 import { createGuestSchema, updateGuestSchema } from '../lib/guests/schema.ts';
 import { prechatSchema } from '../lib/prechat/schema.ts';
-import { createAjv } from '#lib/validation';
+import { createAjv } from '#lib/validation/compile';
 
 // ajv's standalone module is CommonJS with a default export.
 const standaloneCode = ((standaloneCodeModule as unknown as { default?: typeof standaloneCodeModule }).default ??

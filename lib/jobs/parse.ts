@@ -4,7 +4,7 @@
  * permanent failure, reported with a reason that names the failing field and never
  * repeats a value from the message.
  */
-import { compileSchema } from '#lib/validation';
+import { compileSchema } from '#lib/validation/compile';
 import { JOB_SOURCES, type CrmSyncJob } from './job.ts';
 
 /** ISO 8601 date-time with seconds optional and a zone, as `Date#toISOString()` writes it. */

@@ -4,7 +4,7 @@
  * merged key count, an empty request) are checked after it.
  */
 import { ValidationError } from '#lib/errors';
-import { compileSchema } from '#lib/validation';
+import { compileSchema } from '#lib/validation/compile';
 
 /** A prefill attribute value: Genesys session attributes are flat scalars. */
 export type PrefillScalar = string | number | boolean;

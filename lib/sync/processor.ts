@@ -15,7 +15,8 @@
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
 import { bulkhead, isBrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
 import type { BatchUpsertOutcome, CrmRecordStatus } from '#lib/crm';
-import { parseJob, type CrmRecord } from '#lib/jobs';
+import type { CrmRecord } from '#lib/jobs';
+import { parseJob } from '#lib/jobs/parse';
 import { classifyRecordFailure, rejectedRequestCode, RETRIES_EXHAUSTED_CODE, safeFailureCode, UNSPECIFIED_FAILURE_CODE } from './classify.ts';
 import { deadLetterJobId, type DeadLetter } from './dead-letter.ts';
 import { chunk, coalesce, idempotencyKey, outgoingRecord, type CoalescedRecord, type QueuedJob } from './plan.ts';

@@ -1,7 +1,8 @@
 /**
  * Small request checks shared by handlers (path parameters and the like). Body schemas
  * are ajv schemas, precompiled to standalone validators (`npm run build:schemas`) and
- * passed to the HTTP stack's `validateBody` through `schemaCheck`.
+ * passed to the HTTP stack's `validateBody` through `schemaCheck`. Run-time compilation
+ * (ajv's compiler) is imported from `#lib/validation/compile` by the few modules that need it.
  */
 import { ValidationError } from '#lib/errors';
 
@@ -27,4 +28,3 @@ export function requireUuidParam(params: Record<string, string | undefined>, nam
 
 export { fieldErrorsFromAjv, schemaCheck } from './ajv.ts';
 export type { SchemaCheck, StandaloneValidator } from './ajv.ts';
-export { AJV_FORMATS, AJV_OPTIONS, compileSchema, createAjv } from './compile.ts';

@@ -5,7 +5,8 @@
 import { AppError, ValidationError } from '#lib/errors';
 import { buildJob, deterministicJobId, type CrmSyncJob, type JobScalar } from '#lib/jobs';
 import { maskIdentifiers } from '#lib/pii';
-import { compileSchema, UUID_PATTERN } from '#lib/validation';
+import { UUID_PATTERN } from '#lib/validation';
+import { compileSchema } from '#lib/validation/compile';
 
 /** The one event type that becomes a CRM sync job; every other is acknowledged and ignored. */
 export const ATTRIBUTES_UPDATED_EVENT = 'guest.session.attributes.updated';

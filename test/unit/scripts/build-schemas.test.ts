@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileSchema } from '#lib/validation';
+import { compileSchema } from '#lib/validation/compile';
 import { VALIDATOR_MODULES, renderValidatorModule } from '../../../scripts/build-schemas.ts';
 import { validateCreateGuestBody, validateUpdateGuestBody } from '#lib/guests';
 import { validatePrechatBody } from '#lib/prechat';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INVALID_JOB_CODE, parseJob } from '#lib/jobs';
+import { INVALID_JOB_CODE, parseJob } from '#lib/jobs/parse';
 import { jobFactory } from '../sync/support.ts';
 
 const valid = jobFactory({ externalId: 'ext-1', attributes: { tier: 'gold', points: 120, vip: true } });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileSchema, fieldErrorsFromAjv } from '#lib/validation';
+import { fieldErrorsFromAjv } from '#lib/validation';
+import { compileSchema } from '#lib/validation/compile';
 
 describe('fieldErrorsFromAjv', () => {
   it.each([
