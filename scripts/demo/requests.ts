@@ -58,6 +58,8 @@ export async function send(request: DemoRequest): Promise<DemoStep> {
     }
     const ok = response.status === request.expected;
     const problem = !ok && parsed && typeof parsed === 'object' ? (parsed as { title?: string; detail?: string }) : undefined;
+    // Not a problem document (serverless-offline's own answers, e.g. a Lambda timeout): show its start.
+    const unexplained = !ok && !problem?.title && !problem?.detail && text !== '' ? text.replace(/\s+/g, ' ').slice(0, 120) : undefined;
     return {
       ...base,
       actual: response.status,
@@ -65,6 +67,7 @@ export async function send(request: DemoRequest): Promise<DemoStep> {
       body: parsed,
       headers: response.headers,
       ...(problem?.title || problem?.detail ? { note: [problem.title, problem.detail].filter(Boolean).join(': ') } : {}),
+      ...(unexplained ? { note: `answered: ${unexplained}` } : {}),
     };
   } catch (error) {
     return { ...base, actual: 'no answer', ok: false, note: error instanceof Error ? error.message : String(error) };

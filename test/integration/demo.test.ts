@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_REJECTION_CODE, demoExitCode, runDemo } from '../../scripts/demo/run.ts';
-import { addFaults, machineToken, resetSandboxes, setWorkerPaused, stack, until } from '../support/stack.ts';
+import { addFaults, machineToken, purge, resetSandboxes, setWorkerPaused, stack, until } from '../support/stack.ts';
 
 let reportDir: string;
 
@@ -50,6 +50,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(reportDir, { recursive: true, force: true });
+  // The refused records this file dead-lettered are not for the files after it.
+  await purge('dlq');
   await resetSandboxes();
 });
 beforeEach(async () => {

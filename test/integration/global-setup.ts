@@ -9,10 +9,13 @@ import { freePort, startLocalStack, type LocalStack, type StackEndpoints } from 
 declare module 'vitest' {
   export interface ProvidedContext {
     stack: StackEndpoints;
+    /** The file the stack's serverless-offline output (every function log line) goes to. */
+    offlineLog: string;
   }
 }
 
 let stack: LocalStack | undefined;
+const OFFLINE_LOG = '.local/integration-offline.log';
 
 /** Removes a file left by an earlier run; returns its path. */
 async function freshFile(path: string): Promise<string> {
@@ -36,13 +39,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     genesysPort,
     crmPort,
     visibilityTimeoutSeconds: 2,
-    offlineOutput: '.local/integration-offline.log',
+    offlineOutput: OFFLINE_LOG,
     // Each run starts with an empty metrics file (the report tests count what they send).
     metricsFile: await freshFile(`.local/integration-metrics/emf-${port}.jsonl`),
     writeStackFile: false,
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
   project.provide('stack', stack.endpoints);
+  project.provide('offlineLog', OFFLINE_LOG);
   return async () => {
     await stack?.stop();
   };

@@ -260,6 +260,31 @@ describe('the HTTP API routes', () => {
     const api = ofType('AWS::ApiGatewayV2::Api')[0]![1];
     expect(api.Properties['CorsConfiguration']['AllowOrigins']).toEqual(['https://www.example.com']);
   });
+
+  it('take CORS origins from a stage parameter that no stage but local defaults, and that never lists *', async () => {
+    // Prepare: the stage blocks of serverless.yml, as written (before osls resolves them)
+    const source = await readFile('serverless.yml', 'utf8');
+    const params = /^params:\n((?:[ #].*\n|\n)*)/m.exec(source)?.[1] ?? '';
+    const stages = new Map<string, string>();
+    for (const [, name, body] of params.matchAll(/^  ([A-Za-z0-9_-]+):\n((?:    .*\n|\s*\n)*)/gm)) stages.set(name!, body!);
+    const originsOf = (stage: string): string[] | undefined => {
+      const block = /^    corsAllowedOrigins:(.*)\n((?:      - .*\n)*)/m.exec(stages.get(stage) ?? '');
+      if (!block) return undefined;
+      return [...(block[1]?.trim() ? [block[1].trim()] : []), ...[...block[2]!.matchAll(/^      - (.*)$/gm)].map((m) => m[1]!.trim())];
+    };
+
+    // Assess
+    expect([...stages.keys()]).toEqual(expect.arrayContaining(['default', 'example', 'local']));
+    expect(source).toMatch(/^      allowedOrigins: \$\{param:corsAllowedOrigins\}$/m);
+    expect(originsOf('default')).toBeUndefined();
+    for (const stage of stages.keys()) {
+      const origins = originsOf(stage);
+      if (origins === undefined) continue;
+      expect(origins.length).toBeGreaterThan(0);
+      for (const origin of origins) expect(origin).not.toContain('*');
+    }
+    expect(originsOf('example')).toEqual(['https://www.example.com']);
+  });
 });
 
 describe('the metrics report', () => {
