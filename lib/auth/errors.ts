@@ -28,6 +28,13 @@ export class SecretError extends AppError {
     this.status = reason === 'read_failed' ? 503 : 500;
     this.key = options?.key;
   }
+
+  /** Callers learn that credentials are unavailable, not which secret the deployment uses. */
+  override get publicDetail(): string {
+    return this.reason === 'read_failed'
+      ? 'Service credentials could not be read right now; try again shortly.'
+      : 'The service is missing or has malformed credentials; the operators have been told in the logs.';
+  }
 }
 
 /** Why the OAuth token endpoint did not give us a token. */
@@ -51,5 +58,10 @@ export class TokenEndpointError extends AppError {
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.upstreamStatus = options?.upstreamStatus;
+  }
+
+  /** Callers learn that the upstream sign-in failed, not which secret or host was involved. */
+  override get publicDetail(): string {
+    return 'Could not obtain an access token from Genesys Cloud.';
   }
 }

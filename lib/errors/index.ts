@@ -21,6 +21,15 @@ export abstract class AppError extends Error {
   /** Extra members of the problem document (never secrets or identifiers). */
   readonly extensions: Record<string, unknown> = {};
 
+  /**
+   * The problem's `detail` for callers. Defaults to the message; errors whose message
+   * names internals (secret ids, hosts) for operators override it, and keep the message
+   * for the logs.
+   */
+  get publicDetail(): string {
+    return this.message;
+  }
+
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;

@@ -46,7 +46,7 @@ export function toProblem(error: unknown, requestId: string): ProblemResponse & 
       type: problemType(error.type),
       title: error.title,
       status: error.status,
-      detail: error.message,
+      detail: error.publicDetail,
       requestId,
     };
     if (error instanceof ValidationError) document.errors = error.errors;
