@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { coldInitBenchmark } from './cold-init.ts';
 import { crmSyncBenchmark } from './crm-sync.ts';
+import { loadBenchmark } from './load.ts';
 import { metricsReportBenchmark } from './metrics-report.ts';
 import { prechatBenchmark } from './prechat.ts';
 import { prefillLatencyBenchmark } from './prefill-latency.ts';
@@ -18,7 +19,7 @@ import type { Benchmark, BenchContext } from './support/types.ts';
 import { tokenProviderBenchmark } from './token-provider.ts';
 
 /** Every benchmark, in the order they run and appear in RESULTS.md. */
-const BENCHMARKS: readonly Benchmark[] = [tokenProviderBenchmark, coldInitBenchmark, prechatBenchmark, metricsReportBenchmark, prefillLatencyBenchmark, crmSyncBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [tokenProviderBenchmark, coldInitBenchmark, prechatBenchmark, metricsReportBenchmark, prefillLatencyBenchmark, crmSyncBenchmark, loadBenchmark];
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const context: BenchContext = {

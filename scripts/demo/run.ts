@@ -21,7 +21,7 @@ import { control, failStep, getJson, send, type DemoRequest, type DemoStep } fro
 export const DEMO_REJECTION_CODE = 'VALIDATION_ERROR';
 
 /** The customer the pre-chat sample finds in the CRM (its email is the sample's). */
-const DEMO_CUSTOMER = { id: 'cust-1001', email: 'john.doe@example.com', firstName: 'John', lastName: 'Doe', loyaltyTier: 'platinum' };
+export const DEMO_CUSTOMER = { id: 'cust-1001', email: 'john.doe@example.com', firstName: 'John', lastName: 'Doe', loyaltyTier: 'platinum' };
 
 /** What the sandbox's other writer changes on the guest between the demo's read and its update. */
 const OTHER_WRITER_CHANGE = { attributes: { agentNote: 'VIP' } };

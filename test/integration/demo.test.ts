@@ -7,47 +7,52 @@
  * when this file runs first (the route itself is covered there).
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_REJECTION_CODE, demoExitCode, runDemo } from '../../scripts/demo/run.ts';
+import { DEMO_CUSTOMER, DEMO_REJECTION_CODE, demoExitCode, runDemo } from '../../scripts/demo/run.ts';
 import { addFaults, machineToken, purge, resetSandboxes, setWorkerPaused, stack, until } from '../support/stack.ts';
 
 let reportDir: string;
 
 /**
- * prechat.test.ts ends with the warm pre-chat function's CRM circuit open for 30 s; wait
- * until a lookup goes through again, so the demo's enrichment is judged on a closed circuit.
+ * The warm pre-chat function may still be refusing to enrich the sample's customer when
+ * this file starts: prechat.test.ts ends with its CRM circuit open for 30 s, and a lookup
+ * of the sample's email that found nothing is cached for 60 s. Wait (bounded) until the
+ * sample request is enriched again, so the demo is judged on a function that can enrich.
  */
-async function preChatCircuitClosed(): Promise<void> {
-  await fetch(`${stack().crmUrl}/__sandbox/customers`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ customers: [{ id: 'cust-demo-probe', email: 'demo.probe@example.com' }] }),
-  });
+async function preChatCanEnrich(): Promise<void> {
+  const sample = JSON.parse(await readFile(join('events', 'prechat-enrich.json'), 'utf8')) as { body: string };
   const token = await machineToken('guest-sync/write');
   await until(
     async () => {
+      await fetch(`${stack().crmUrl}/__sandbox/customers`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ customers: [DEMO_CUSTOMER] }),
+      });
       const response = await fetch(`${stack().apiUrl}/prechat/enrich`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ surveyAnswers: { email: 'demo.probe@example.com' }, sessionToken: 'wm-session-demo-probe' }),
+        body: sample.body,
       });
       const body = (await response.json()) as { enriched?: boolean };
       if (body.enriched === true) return true;
       await new Promise((done) => setTimeout(done, 2_000));
       return false;
     },
-    50_000,
-    'the pre-chat circuit to close',
+    80_000,
+    'the pre-chat function to enrich the sample customer',
   );
 }
 
 beforeAll(async () => {
   reportDir = await mkdtemp(join(tmpdir(), 'demo-reports-'));
   await setWorkerPaused(false);
-});
+  await resetSandboxes();
+  await preChatCanEnrich();
+}, 120_000);
 afterAll(async () => {
   await rm(reportDir, { recursive: true, force: true });
   // The refused records this file dead-lettered are not for the files after it.
@@ -60,9 +65,7 @@ beforeEach(async () => {
 
 describe('the demo against the local stack', () => {
   it('reports success: every route as documented, the CRM records, the refused record in the DLQ, a fresh report', async () => {
-    // Prepare
-    await preChatCircuitClosed();
-    await resetSandboxes();
+    // Prepare: a reset stack (beforeEach)
 
     // Act
     const result = await runDemo(stack(), { reportDir, widget: false, settleTimeoutMs: 45_000 });
