@@ -6,10 +6,11 @@ import { MetricNames } from '#lib/metrics';
 import { DeploymentGate, DeploymentUnavailableError, buildWidgetConfiguration, widgetUserFromClaims } from '#lib/widget';
 
 const config = configAtColdStart(['genesys', 'widget']);
-const deployments = new DeploymentGate(sharedGenesysClient);
+let deployments: DeploymentGate | undefined;
 
 export const handler = httpStack(async (request, context) => {
   const { widget } = config();
+  deployments ??= new DeploymentGate(sharedGenesysClient, widget.deploymentCacheTtlMs);
   const user = widgetUserFromClaims(request.claims);
   try {
     await deployments.ensureActive(widget.webDeploymentId, { deadline: deadlineFromContext(context) });

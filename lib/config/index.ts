@@ -48,6 +48,8 @@ export interface RoutingConfig {
 /** The widget's web deployment and which attributes it may show. */
 export interface WidgetConfig {
   webDeploymentId: string;
+  /** How long an Active deployment is trusted without asking Genesys again. */
+  deploymentCacheTtlMs: number;
   organizationId: string;
   environment: string;
   guestAttributeAllowlist: string[];
@@ -202,6 +204,7 @@ const sections: { [K in SectionName]: (r: Reader) => Config[K] } = {
   },
   widget: (r) => ({
     webDeploymentId: r.required('WEB_DEPLOYMENT_ID'),
+    deploymentCacheTtlMs: r.integer('WEB_DEPLOYMENT_CACHE_SECONDS', 300, 0, 3600) * 1000,
     organizationId: r.required('GENESYS_ORG_ID'),
     environment: r.optional('GENESYS_REGION') ?? 'local',
     guestAttributeAllowlist: (r.optional('GUEST_ATTRIBUTE_ALLOWLIST') ?? '')

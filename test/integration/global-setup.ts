@@ -17,6 +17,9 @@ declare module 'vitest' {
 let stack: LocalStack | undefined;
 const OFFLINE_LOG = '.local/integration-offline.log';
 
+/** The test stack trusts an Active web deployment this long (5 minutes when deployed). */
+export const TEST_DEPLOYMENT_CACHE_SECONDS = 3;
+
 /** Removes a file left by an earlier run; returns its path. */
 async function freshFile(path: string): Promise<string> {
   await rm(path, { force: true });
@@ -43,7 +46,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     // Each run starts with an empty metrics file (the report tests count what they send).
     metricsFile: await freshFile(`.local/integration-metrics/emf-${port}.jsonl`),
     writeStackFile: false,
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: {
+      ...process.env,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // Short enough that no test file inherits another's cached deployment answer.
+      WEB_DEPLOYMENT_CACHE_SECONDS: String(TEST_DEPLOYMENT_CACHE_SECONDS),
+    },
   });
   project.provide('stack', stack.endpoints);
   project.provide('offlineLog', OFFLINE_LOG);

@@ -73,6 +73,7 @@ describe('a complete environment', () => {
       routing: { queues: { platinum: 'queue-platinum', gold: 'queue-gold', standard: 'queue-standard' } },
       widget: {
         webDeploymentId: '00000000-0000-4000-8000-000000000001',
+        deploymentCacheTtlMs: 300_000,
         organizationId: '00000000-0000-4000-8000-000000000000',
         environment: 'mypurecloud.ie',
         guestAttributeAllowlist: ['customerId', 'loyaltyTier'],

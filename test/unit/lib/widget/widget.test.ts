@@ -82,6 +82,7 @@ describe('widgetUserFromClaims', () => {
 describe('buildWidgetConfiguration', () => {
   const settings: WidgetConfig = {
     webDeploymentId: 'dep-1',
+    deploymentCacheTtlMs: 300_000,
     organizationId: 'org-1',
     environment: 'mypurecloud.ie',
     guestAttributeAllowlist: ['userId', 'userTier', 'lastOrderDate', 'email'],
