@@ -4,6 +4,7 @@
  */
 import { rm } from 'node:fs/promises';
 import type { TestProject } from 'vitest/node';
+import { invokeLocalFunction } from '../../local/lambda-invoke.ts';
 import { freePort, startLocalStack, type LocalStack, type StackEndpoints } from '../../local/stack.ts';
 
 declare module 'vitest' {
@@ -53,6 +54,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
       WEB_DEPLOYMENT_CACHE_SECONDS: String(TEST_DEPLOYMENT_CACHE_SECONDS),
     },
   });
+  // Warm the worker: a cold first batch can outlast the test stack's short visibility
+  // timeout and be received twice, which the tests would then have to allow for.
+  for (const source of stack.spec.sqsEventSources) {
+    await invokeLocalFunction(stack.endpoints.lambdaEndpoint, source.functionName, { Records: [] });
+  }
   project.provide('stack', stack.endpoints);
   project.provide('offlineLog', OFFLINE_LOG);
   return async () => {

@@ -276,8 +276,17 @@ describe('duplicates and redelivery', () => {
     await settled(60_000);
 
     // Assess
-    const state = await crmState<{ faults: Array<{ applied: number }>; requests: Array<{ operation: string; faultId?: string }> }>();
+    const state = await crmState<{
+      faults: Array<{ applied: number }>;
+      requests: Array<{ operation: string; idempotencyKey?: string; faultId?: string }>;
+      idempotency: Record<string, { applications: number }>;
+    }>();
     expect(state.faults.map((fault) => fault.applied)).toEqual([1]);
+    // The chunk committed when the invocation died came back with the batch, under its key, and was applied once.
+    const upserts = state.requests.filter((r) => r.operation === 'batchUpsert');
+    const cutKey = upserts.find((r) => r.faultId !== undefined)?.idempotencyKey ?? '';
+    expect(upserts.filter((r) => r.idempotencyKey === cutKey).length).toBeGreaterThan(1);
+    expect(state.idempotency[cutKey]?.applications).toBe(1);
     expect(await expectNothingLost(batch)).toEqual([]);
     expect(await queueDepth('dlq')).toBe(0);
   });
