@@ -52,7 +52,8 @@ let moduleClient: SecretsManagerClient | undefined;
  * region: the SDK reads `AWS_REGION` and `AWS_ENDPOINT_URL_SECRETS_MANAGER` (the local stack).
  */
 export function defaultSecretsManagerClient(): SecretsManagerClient {
-  moduleClient ??= new SecretsManagerClient({});
+  // Bounded so a stalled Secrets Manager connection cannot hold a handler past its timeout.
+  moduleClient ??= new SecretsManagerClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } });
   return moduleClient;
 }
 

@@ -199,7 +199,11 @@ export class GenesysClient {
         throw last ?? new GenesysError({ operation: operation.name, kind: 'timeout', retryable: true, attempts: sent, notAttempted: true });
       }
 
-      const token = await this.tokens.getToken();
+      const token = await this.tokenWithin(deadline, operation.name, sent, last);
+      const left = deadline ? deadline.remainingMs() : Number.POSITIVE_INFINITY;
+      if (left <= 0) {
+        throw last ?? new GenesysError({ operation: operation.name, kind: 'timeout', retryable: true, attempts: sent, notAttempted: true });
+      }
       sent += 1;
       const result = await this.attempt(operation, url, {
         method: operation.method,
@@ -210,7 +214,7 @@ export class GenesysClient {
           ...(payload === undefined ? {} : { 'Content-Type': 'application/json' }),
         },
         body: payload,
-        timeoutMs: Math.min(this.timeoutMs, remaining),
+        timeoutMs: Math.min(this.timeoutMs, left),
       });
       if (result.ok) return result.response as GenesysResponse<OperationResponse<Op>>;
 
@@ -319,6 +323,34 @@ export class GenesysClient {
   /** Reads a web deployment; the widget may only be served while its `status` is `Active`. */
   getWebDeployment(deploymentId: string, options: RequestOptions = {}): Promise<GenesysResponse<WebDeployment>> {
     return this.call(ops.getWebDeployment, { ...options, params: { deploymentId } });
+  }
+
+  /**
+   * The token, fetched within what the deadline leaves: a slow or unreachable login
+   * service must not hold the call past its budget (the shared fetch goes on for the next
+   * caller). Errors of the token source itself propagate unchanged.
+   */
+  private async tokenWithin(
+    deadline: Deadline | undefined,
+    operation: string,
+    attempts: number,
+    last: GenesysError | undefined,
+  ): Promise<string> {
+    const pending = this.tokens.getToken();
+    if (!deadline) return pending;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(last ?? new GenesysError({ operation, kind: 'timeout', retryable: true, attempts, notAttempted: true })),
+        Math.max(0, deadline.remainingMs()),
+      );
+    });
+    pending.catch(() => undefined);
+    try {
+      return await Promise.race([pending, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Full jitter: uniformly in [0, min(maxDelayMs, baseDelayMs * 2^retry)). */

@@ -9,8 +9,11 @@ export interface Deadline {
   remainingMs(): number;
 }
 
-/** Default time kept back for the function to shape and send its own answer. */
-export const DEFAULT_SAFETY_MARGIN_MS = 500;
+/**
+ * Default time kept back after a Genesys call for the function's own work: queueing the
+ * CRM sync job (an SQS round trip, retried) and shaping its answer.
+ */
+export const DEFAULT_SAFETY_MARGIN_MS = 2_000;
 
 /**
  * The Lambda's remaining time minus a safety margin, so a Genesys call gives up while the

@@ -16,7 +16,11 @@ let sharedClient: SQSClient | undefined;
  * local stack) or the region decides; queue URLs are never used as endpoints.
  */
 export function sharedSqsClient(): SQSClient {
-  sharedClient ??= new SQSClient({ useQueueUrlAsEndpoint: false });
+  // Bounded so a stalled SQS connection cannot hold a handler past its Lambda timeout.
+  sharedClient ??= new SQSClient({
+    useQueueUrlAsEndpoint: false,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+  });
   return sharedClient;
 }
 
