@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { FaultEngine, type StoredFaultRule } from './faults.ts';
 import {
   HttpError,
-  faultControlRoutes,
+  applyRateLimitSetting,
+  commonControlRoutes,
+  controlRoute,
   startSandboxServer,
   type RequestLogEntry,
   type RouteDef,
@@ -442,29 +444,11 @@ export async function startCrmSandbox(options: CrmSandboxOptions): Promise<CrmSa
     });
   };
 
-  const control = (method: string, path: string, handler: RouteDef['handler']): RouteDef => ({
-    method,
-    path,
-    operation: 'control',
-    handler,
-  });
-
   const controlRoutes: RouteDef[] = [
-    control('GET', '/__sandbox/state', () => ({ status: 200, body: state() })),
-    control('POST', '/__sandbox/reset', () => {
-      reset();
-      return { status: 204 };
-    }),
-    ...faultControlRoutes(faults),
-    control('POST', '/__sandbox/config', (req) => {
+    ...commonControlRoutes({ state, reset, faults }),
+    controlRoute('POST', '/__sandbox/config', (req) => {
       const body = requireObject(req.json(), 'The body');
-      if (body.rateLimitPerSecond !== undefined) {
-        const limit = body.rateLimitPerSecond;
-        if (limit !== null && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
-          throw new HttpError(400, 'rateLimitPerSecond must be a positive integer or null');
-        }
-        limiter.setLimit(limit);
-      }
+      applyRateLimitSetting(body, limiter);
       if (body.customerNotFound !== undefined) {
         if (body.customerNotFound !== '404' && body.customerNotFound !== 'empty') {
           throw new HttpError(400, 'customerNotFound must be "404" or "empty"');
@@ -473,7 +457,7 @@ export async function startCrmSandbox(options: CrmSandboxOptions): Promise<CrmSa
       }
       return { status: 200, body: state().config };
     }),
-    control('PUT', '/__sandbox/token', (req) => {
+    controlRoute('PUT', '/__sandbox/token', (req) => {
       const body = requireObject(req.json(), 'The body');
       if (typeof body.apiToken !== 'string' || body.apiToken === '') {
         throw new HttpError(400, 'apiToken must be a non-empty string');
@@ -481,20 +465,20 @@ export async function startCrmSandbox(options: CrmSandboxOptions): Promise<CrmSa
       apiToken = body.apiToken;
       return { status: 204 };
     }),
-    control('GET', '/__sandbox/customers', () => ({ status: 200, body: { customers: [...world.customers.values()] } })),
-    control('POST', '/__sandbox/customers', (req) => {
+    controlRoute('GET', '/__sandbox/customers', () => ({ status: 200, body: { customers: [...world.customers.values()] } })),
+    controlRoute('POST', '/__sandbox/customers', (req) => {
       const body = requireObject(req.json(), 'The body');
       if (!Array.isArray(body.customers)) throw new HttpError(400, 'customers must be an array');
       const added = body.customers.map((seed, index) => toCustomer(seed, index));
       for (const customer of added) world.customers.set(customer.id, customer);
       return { status: 201, body: { customers: added } };
     }),
-    control('DELETE', '/__sandbox/customers', () => {
+    controlRoute('DELETE', '/__sandbox/customers', () => {
       world.customers.clear();
       return { status: 204 };
     }),
-    control('GET', '/__sandbox/record-failures', () => ({ status: 200, body: { rules: world.failureRules } })),
-    control('POST', '/__sandbox/record-failures', (req) => {
+    controlRoute('GET', '/__sandbox/record-failures', () => ({ status: 200, body: { rules: world.failureRules } })),
+    controlRoute('POST', '/__sandbox/record-failures', (req) => {
       const body = requireObject(req.json(), 'The body');
       if (!Array.isArray(body.rules)) throw new HttpError(400, 'rules must be an array');
       const added = body.rules.map((raw, index): StoredRecordFailureRule => {
@@ -517,11 +501,11 @@ export async function startCrmSandbox(options: CrmSandboxOptions): Promise<CrmSa
       world.failureRules.push(...added);
       return { status: 201, body: { rules: added } };
     }),
-    control('DELETE', '/__sandbox/record-failures', () => {
+    controlRoute('DELETE', '/__sandbox/record-failures', () => {
       world.failureRules = [];
       return { status: 204 };
     }),
-    control('POST', '/__sandbox/clock', (req) => {
+    controlRoute('POST', '/__sandbox/clock', (req) => {
       const body = requireObject(req.json(), 'The body');
       if (typeof body.advanceMs !== 'number' || !Number.isFinite(body.advanceMs) || body.advanceMs < 0) {
         throw new HttpError(400, 'advanceMs must be a non-negative number');

@@ -7,7 +7,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { FaultEngine, type StoredFaultRule } from './faults.ts';
 import {
   HttpError,
-  faultControlRoutes,
+  applyRateLimitSetting,
+  commonControlRoutes,
+  controlRoute,
   optionalJson,
   startSandboxServer,
   type RequestLogEntry,
@@ -800,29 +802,11 @@ export async function startGenesysSandbox(options: GenesysSandboxOptions): Promi
       requests: world.log,
     });
 
-  const control = (method: string, path: string, handler: RouteDef['handler']): RouteDef => ({
-    method,
-    path,
-    operation: 'control',
-    handler,
-  });
-
   const controlRoutes: RouteDef[] = [
-    control('GET', '/__sandbox/state', () => ({ status: 200, body: state() })),
-    control('POST', '/__sandbox/reset', () => {
-      reset();
-      return { status: 204 };
-    }),
-    ...faultControlRoutes(faults),
-    control('POST', '/__sandbox/config', (req) => {
+    ...commonControlRoutes({ state, reset, faults }),
+    controlRoute('POST', '/__sandbox/config', (req) => {
       const body = requireObject(req.json(), 'The body');
-      if (body.rateLimitPerSecond !== undefined) {
-        const limit = body.rateLimitPerSecond;
-        if (limit !== null && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
-          throw new HttpError(400, 'rateLimitPerSecond must be a positive integer or null');
-        }
-        limiter.setLimit(limit);
-      }
+      applyRateLimitSetting(body, limiter);
       if (body.tokenTtlSeconds !== undefined) {
         const ttl = body.tokenTtlSeconds;
         if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1) {
@@ -839,7 +823,7 @@ export async function startGenesysSandbox(options: GenesysSandboxOptions): Promi
       }
       return { status: 200, body: state().config };
     }),
-    control('PUT', '/__sandbox/clients', (req) => {
+    controlRoute('PUT', '/__sandbox/clients', (req) => {
       const body = requireObject(req.json(), 'The body');
       const list = body.clients;
       if (
@@ -859,7 +843,7 @@ export async function startGenesysSandbox(options: GenesysSandboxOptions): Promi
       if (body.revokeTokens === true) world.tokens.clear();
       return { status: 200, body: { clientIds: clients.map((client) => client.clientId) } };
     }),
-    control('POST', '/__sandbox/tokens/expire', () => {
+    controlRoute('POST', '/__sandbox/tokens/expire', () => {
       const now = clock.now();
       let expired = 0;
       for (const token of world.tokens.values()) {
@@ -868,12 +852,12 @@ export async function startGenesysSandbox(options: GenesysSandboxOptions): Promi
       }
       return { status: 200, body: { expired } };
     }),
-    control('POST', '/__sandbox/sessions/:sessionId/expire', (req) => {
+    controlRoute('POST', '/__sandbox/sessions/:sessionId/expire', (req) => {
       const sessionId = (req.params.sessionId ?? '').toLowerCase();
       world.expiredSessions.add(sessionId);
       return { status: 200, body: { sessionId, expired: true } };
     }),
-    control('POST', '/__sandbox/guests/:guestId/touch', (req) => {
+    controlRoute('POST', '/__sandbox/guests/:guestId/touch', (req) => {
       const guest = findGuest(req.params.guestId);
       const changes = requireObject(optionalJson(req) ?? {}, 'The body');
       const before = structuredClone(guest);
@@ -883,7 +867,7 @@ export async function startGenesysSandbox(options: GenesysSandboxOptions): Promi
       audit('Update', before, guest, changed, { user: OTHER_WRITER });
       return guestReply(200, guest);
     }),
-    control('POST', '/__sandbox/deployments/:deploymentId', (req) => {
+    controlRoute('POST', '/__sandbox/deployments/:deploymentId', (req) => {
       const id = req.params.deploymentId ?? '';
       const body = requireObject(req.json(), 'The body');
       if (body.status !== undefined && !DEPLOYMENT_STATUSES.has(body.status as DeploymentStatus)) {
@@ -893,11 +877,11 @@ export async function startGenesysSandbox(options: GenesysSandboxOptions): Promi
       world.deployments.set(id, { ...fields });
       return { status: 200, body: deploymentView(id) };
     }),
-    control('DELETE', '/__sandbox/deployments/:deploymentId', (req) => {
+    controlRoute('DELETE', '/__sandbox/deployments/:deploymentId', (req) => {
       world.deployments.set(req.params.deploymentId ?? '', { deleted: true });
       return { status: 204 };
     }),
-    control('POST', '/__sandbox/clock', (req) => {
+    controlRoute('POST', '/__sandbox/clock', (req) => {
       const body = requireObject(req.json(), 'The body');
       if (typeof body.advanceMs !== 'number' || !Number.isFinite(body.advanceMs) || body.advanceMs < 0) {
         throw new HttpError(400, 'advanceMs must be a non-negative number');

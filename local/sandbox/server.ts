@@ -388,24 +388,35 @@ export function optionalJson(req: SandboxRequest): unknown {
   return req.rawBody.length === 0 ? undefined : req.json();
 }
 
-/** The `GET|POST|DELETE /__sandbox/faults` routes over one engine. */
-export function faultControlRoutes(faults: FaultEngine): RouteDef[] {
+/** A sandbox control route: never faulted, rate limited or logged. */
+export function controlRoute(method: string, path: string, handler: RouteDef['handler']): RouteDef {
+  return { method, path, operation: 'control', handler };
+}
+
+/** The controls both sandboxes share: the state view, reset, and the fault rules. */
+export function commonControlRoutes(options: { state: () => unknown; reset: () => void; faults: FaultEngine }): RouteDef[] {
+  const { faults } = options;
   return [
-    { method: 'GET', path: '/__sandbox/faults', operation: 'control', handler: () => ({ status: 200, body: { rules: faults.list() } }) },
-    {
-      method: 'POST',
-      path: '/__sandbox/faults',
-      operation: 'control',
-      handler: (req) => ({ status: 201, body: { rules: faults.add(parseFaultRules(req.json())) } }),
-    },
-    {
-      method: 'DELETE',
-      path: '/__sandbox/faults',
-      operation: 'control',
-      handler: () => {
-        faults.clear();
-        return { status: 204 };
-      },
-    },
+    controlRoute('GET', '/__sandbox/state', () => ({ status: 200, body: options.state() })),
+    controlRoute('POST', '/__sandbox/reset', () => {
+      options.reset();
+      return { status: 204 };
+    }),
+    controlRoute('GET', '/__sandbox/faults', () => ({ status: 200, body: { rules: faults.list() } })),
+    controlRoute('POST', '/__sandbox/faults', (req) => ({ status: 201, body: { rules: faults.add(parseFaultRules(req.json())) } })),
+    controlRoute('DELETE', '/__sandbox/faults', () => {
+      faults.clear();
+      return { status: 204 };
+    }),
   ];
+}
+
+/** Applies `rateLimitPerSecond` from a config body: a positive integer, or null to lift the limit. */
+export function applyRateLimitSetting(body: Record<string, unknown>, limiter: { setLimit(limit: number | null): void }): void {
+  if (body['rateLimitPerSecond'] === undefined) return;
+  const limit = body['rateLimitPerSecond'];
+  if (limit !== null && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
+    throw new HttpError(400, 'rateLimitPerSecond must be a positive integer or null');
+  }
+  limiter.setLimit(limit);
 }
