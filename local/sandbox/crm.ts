@@ -445,7 +445,7 @@ export async function startCrmSandbox(options: CrmSandboxOptions): Promise<CrmSa
   };
 
   const controlRoutes: RouteDef[] = [
-    ...commonControlRoutes({ state, reset, faults }),
+    ...commonControlRoutes({ state, reset, faults, clock }),
     controlRoute('POST', '/__sandbox/config', (req) => {
       const body = requireObject(req.json(), 'The body');
       applyRateLimitSetting(body, limiter);
@@ -504,14 +504,6 @@ export async function startCrmSandbox(options: CrmSandboxOptions): Promise<CrmSa
     controlRoute('DELETE', '/__sandbox/record-failures', () => {
       world.failureRules = [];
       return { status: 204 };
-    }),
-    controlRoute('POST', '/__sandbox/clock', (req) => {
-      const body = requireObject(req.json(), 'The body');
-      if (typeof body.advanceMs !== 'number' || !Number.isFinite(body.advanceMs) || body.advanceMs < 0) {
-        throw new HttpError(400, 'advanceMs must be a non-negative number');
-      }
-      clock.advance(body.advanceMs);
-      return { status: 200, body: { now: nowIso() } };
     }),
   ];
 

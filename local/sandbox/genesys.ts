@@ -803,7 +803,7 @@ export async function startGenesysSandbox(options: GenesysSandboxOptions): Promi
     });
 
   const controlRoutes: RouteDef[] = [
-    ...commonControlRoutes({ state, reset, faults }),
+    ...commonControlRoutes({ state, reset, faults, clock }),
     controlRoute('POST', '/__sandbox/config', (req) => {
       const body = requireObject(req.json(), 'The body');
       applyRateLimitSetting(body, limiter);
@@ -880,14 +880,6 @@ export async function startGenesysSandbox(options: GenesysSandboxOptions): Promi
     controlRoute('DELETE', '/__sandbox/deployments/:deploymentId', (req) => {
       world.deployments.set(req.params.deploymentId ?? '', { deleted: true });
       return { status: 204 };
-    }),
-    controlRoute('POST', '/__sandbox/clock', (req) => {
-      const body = requireObject(req.json(), 'The body');
-      if (typeof body.advanceMs !== 'number' || !Number.isFinite(body.advanceMs) || body.advanceMs < 0) {
-        throw new HttpError(400, 'advanceMs must be a non-negative number');
-      }
-      clock.advance(body.advanceMs);
-      return { status: 200, body: { now: nowIso() } };
     }),
   ];
 

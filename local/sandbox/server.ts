@@ -393,9 +393,14 @@ export function controlRoute(method: string, path: string, handler: RouteDef['ha
   return { method, path, operation: 'control', handler };
 }
 
-/** The controls both sandboxes share: the state view, reset, and the fault rules. */
-export function commonControlRoutes(options: { state: () => unknown; reset: () => void; faults: FaultEngine }): RouteDef[] {
-  const { faults } = options;
+/** The controls both sandboxes share: the state view, reset, the fault rules and the clock. */
+export function commonControlRoutes(options: {
+  state: () => unknown;
+  reset: () => void;
+  faults: FaultEngine;
+  clock: Pick<SandboxClock, 'now' | 'advance'>;
+}): RouteDef[] {
+  const { faults, clock } = options;
   return [
     controlRoute('GET', '/__sandbox/state', () => ({ status: 200, body: options.state() })),
     controlRoute('POST', '/__sandbox/reset', () => {
@@ -407,6 +412,15 @@ export function commonControlRoutes(options: { state: () => unknown; reset: () =
     controlRoute('DELETE', '/__sandbox/faults', () => {
       faults.clear();
       return { status: 204 };
+    }),
+    controlRoute('POST', '/__sandbox/clock', (req) => {
+      const body = req.json() as Record<string, unknown> | null;
+      const advanceMs = body !== null && typeof body === 'object' ? body['advanceMs'] : undefined;
+      if (typeof advanceMs !== 'number' || !Number.isFinite(advanceMs) || advanceMs < 0) {
+        throw new HttpError(400, 'advanceMs must be a non-negative number');
+      }
+      clock.advance(advanceMs);
+      return { status: 200, body: { now: new Date(clock.now()).toISOString() } };
     }),
   ];
 }
