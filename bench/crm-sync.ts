@@ -14,7 +14,7 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { buildJob, canonicalJson, deterministicJobId, enqueueJobs, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
 import { readSecretsFile } from '../local/secrets-manager.ts';
-import { freePort, startLocalStack, type LocalStack } from '../local/stack.ts';
+import { freeStackPorts, startLocalStack, type LocalStack } from '../local/stack.ts';
 import { localSqsClient } from '../local/sqs.ts';
 import { ratio, table } from './support/markdown.ts';
 import { seedStyleSync } from './support/seed-crm-sync.ts';
@@ -53,20 +53,9 @@ function jobs(prefix: string, count: number): CrmSyncJob[] {
 }
 
 async function startStack(env: Record<string, string>): Promise<LocalStack> {
-  const ports: number[] = [];
-  while (ports.length < 7) {
-    const port = await freePort();
-    if (!ports.includes(port)) ports.push(port);
-  }
-  const [port, lambdaPort, controlPort, sqsPort, secretsPort, genesysPort, crmPort] = ports as [number, number, number, number, number, number, number];
+  const ports = await freeStackPorts();
   return startLocalStack({
-    port,
-    lambdaPort,
-    controlPort,
-    sqsPort,
-    secretsPort,
-    genesysPort,
-    crmPort,
+    ...ports,
     writeStackFile: false,
     offlineOutput: '.local/bench-crm-sync-offline.log',
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', LOG_LEVEL: 'WARN', ...env },

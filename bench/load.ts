@@ -15,7 +15,7 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from
 import autocannon from 'autocannon';
 import { parseWebhookEvent, signPayload, webhookJobId } from '#lib/webhook';
 import { readSecretsFile } from '../local/secrets-manager.ts';
-import { freePort, startLocalStack, type LocalStack } from '../local/stack.ts';
+import { freeStackPorts, startLocalStack, type LocalStack } from '../local/stack.ts';
 import { localSqsClient } from '../local/sqs.ts';
 import { mintLocalToken } from '../local/tokens.ts';
 import { table } from './support/markdown.ts';
@@ -64,20 +64,10 @@ export interface LoadOutcome {
 const fiveXx = (route: RouteLoad): number => Object.entries(route.byStatus).filter(([status]) => status.startsWith('5')).reduce((a, [, n]) => a + n, 0);
 
 async function startStack(): Promise<LocalStack> {
-  const ports: number[] = [];
-  while (ports.length < 7) {
-    const port = await freePort();
-    if (!ports.includes(port)) ports.push(port);
-  }
-  const [port, lambdaPort, controlPort, sqsPort, secretsPort, genesysPort, crmPort] = ports as [number, number, number, number, number, number, number];
+  const ports = await freeStackPorts();
+  const { port } = ports;
   return startLocalStack({
-    port,
-    lambdaPort,
-    controlPort,
-    sqsPort,
-    secretsPort,
-    genesysPort,
-    crmPort,
+    ...ports,
     writeStackFile: false,
     offlineOutput: '.local/bench-load-offline.log',
     metricsFile: `.local/bench-load-metrics/emf-${port}.jsonl`,

@@ -124,6 +124,19 @@ export async function freePort(): Promise<number> {
   throw new Error('No free loopback port found between 20000 and 32000');
 }
 
+/** Distinct free loopback ports for every listener of a stack, for stacks beside others. */
+export async function freeStackPorts(): Promise<
+  Required<Pick<LocalStackOptions, 'port' | 'lambdaPort' | 'controlPort' | 'sqsPort' | 'secretsPort' | 'genesysPort' | 'crmPort'>>
+> {
+  const ports: number[] = [];
+  while (ports.length < 7) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  const [port, lambdaPort, controlPort, sqsPort, secretsPort, genesysPort, crmPort] = ports as [number, number, number, number, number, number, number];
+  return { port, lambdaPort, controlPort, sqsPort, secretsPort, genesysPort, crmPort };
+}
+
 const secretString = (secrets: Record<string, Record<string, unknown>>, id: string, key: string): string => {
   const value = secrets[id]?.[key];
   if (typeof value !== 'string' || value === '') {

@@ -5,7 +5,7 @@
 import { rm } from 'node:fs/promises';
 import type { TestProject } from 'vitest/node';
 import { invokeLocalFunction } from '../../local/lambda-invoke.ts';
-import { freePort, startLocalStack, type LocalStack, type StackEndpoints } from '../../local/stack.ts';
+import { freeStackPorts, startLocalStack, type LocalStack, type StackEndpoints } from '../../local/stack.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -28,20 +28,10 @@ async function freshFile(path: string): Promise<string> {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const ports: number[] = [];
-  while (ports.length < 7) {
-    const port = await freePort();
-    if (!ports.includes(port)) ports.push(port);
-  }
-  const [port, lambdaPort, controlPort, sqsPort, secretsPort, genesysPort, crmPort] = ports as [number, number, number, number, number, number, number];
+  const ports = await freeStackPorts();
+  const { port } = ports;
   stack = await startLocalStack({
-    port,
-    lambdaPort,
-    controlPort,
-    sqsPort,
-    secretsPort,
-    genesysPort,
-    crmPort,
+    ...ports,
     visibilityTimeoutSeconds: 2,
     offlineOutput: OFFLINE_LOG,
     // Each run starts with an empty metrics file (the report tests count what they send).
