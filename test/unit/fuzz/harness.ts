@@ -111,6 +111,7 @@ export async function startHarness(files: readonly string[]): Promise<Harness> {
     IDENTITY_SALT_SECRET_ID: 'test/salt',
     WEBHOOK_SECRET_ID: 'test/webhook',
     CRM_SYNC_QUEUE_URL: QUEUE_URL,
+    STATE_TABLE_NAME: 'unit-state',
     ROUTING_QUEUES: JSON.stringify({ platinum: 'q-platinum', gold: 'q-gold', standard: 'q-standard' }),
     WEB_DEPLOYMENT_ID: '6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b',
     GENESYS_ORG_ID: 'org-1',

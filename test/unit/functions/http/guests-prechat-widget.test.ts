@@ -64,6 +64,7 @@ async function coldStart(file: string, overrides: Record<string, string> = {}): 
     CRM_CREDENTIALS_SECRET_ID: 'test/crm',
     IDENTITY_SALT_SECRET_ID: 'test/salt',
     CRM_SYNC_QUEUE_URL: QUEUE_URL,
+    STATE_TABLE_NAME: 'unit-state',
     ROUTING_QUEUES: JSON.stringify({ platinum: 'q-platinum', gold: 'q-gold', standard: 'q-standard' }),
     WEB_DEPLOYMENT_ID: DEPLOYMENT_ID,
     GENESYS_ORG_ID: 'org-1',
