@@ -204,6 +204,18 @@ describe('POST /sessions/{sessionId}/prefill', () => {
     expect(genesys.state().requests).toEqual([]);
   });
 
+  it('takes a body sent as Application/JSON (media types are case-insensitive)', async () => {
+    // Prepare
+    const handler = await coldStart();
+
+    // Act
+    const answer = await call(handler, prefill({ attributes: { tier: 'gold' } }, SESSION_ID, { 'content-type': 'Application/JSON; charset=UTF-8' }));
+
+    // Assess
+    expect(answer.statusCode).toBe(200);
+    expect(genesys.state().sessions[SESSION_ID]).toEqual({ tier: 'gold' });
+  });
+
   it('answers 404 for an expired session and queues nothing', async () => {
     // Prepare
     const handler = await coldStart();
