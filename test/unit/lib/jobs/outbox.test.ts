@@ -3,14 +3,13 @@
  * aws-sdk-client-mock, plus a real loopback server that accepts and never answers (the
  * stall a `requestTimeout` alone does not end), the state table in memory.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildJob, EnqueueError, enqueueJobs, Outbox, sweepOutbox, type CrmSyncJob, type OutboxItem } from '#lib/jobs';
 import { awsRequestHandler } from '#lib/net';
 import { MemoryStateTable } from '#lib/state';
+import { startStalledServer, type StalledServer } from '../../../support/stalled-server.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/000000000000/crm-sync';
 const job = (n: number, attributes: Record<string, string> = { tier: 'gold' }): CrmSyncJob =>
@@ -21,27 +20,16 @@ const job = (n: number, attributes: Record<string, string> = { tier: 'gold' }): 
     sourceUpdatedAt: '2026-11-30T12:00:00.000Z',
   });
 
-let stalled: Server;
-let stalledEndpoint: string;
-let held = 0;
+let stalled: StalledServer;
 
 beforeAll(async () => {
-  // Accepts every request and never answers.
-  stalled = createServer((req) => {
-    held += 1;
-    req.resume();
-  });
-  await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
-  stalledEndpoint = `http://127.0.0.1:${(stalled.address() as AddressInfo).port}`;
+  stalled = await startStalledServer();
 });
-afterAll(async () => {
-  stalled.closeAllConnections();
-  await new Promise<void>((resolve) => stalled.close(() => resolve()));
-});
+afterAll(() => stalled.close());
 
 const stalledClient = () =>
   new SQSClient({
-    endpoint: stalledEndpoint,
+    endpoint: stalled.endpoint,
     region: 'eu-west-1',
     useQueueUrlAsEndpoint: false,
     credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
@@ -53,7 +41,7 @@ describe('enqueueJobs against an SQS that accepts and never answers', () => {
     // Prepare
     const table = new MemoryStateTable();
     const client = stalledClient();
-    const heldBefore = held;
+    const heldBefore = stalled.held();
 
     // Act
     const result = await enqueueJobs([job(1, { note: 'call 555-123-4567' })], {
@@ -64,7 +52,7 @@ describe('enqueueJobs against an SQS that accepts and never answers', () => {
     });
 
     // Assess
-    expect(held).toBeGreaterThan(heldBefore);
+    expect(stalled.held()).toBeGreaterThan(heldBefore);
     expect(result.pending).toEqual([job(1).jobId]);
     const kept = [...table.items.values()] as OutboxItem[];
     expect(kept).toHaveLength(1);
