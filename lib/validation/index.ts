@@ -27,4 +27,6 @@ export function requireUuidParam(params: Record<string, string | undefined>, nam
 }
 
 export { fieldErrorsFromAjv, schemaCheck } from './ajv.ts';
+export { findUnstorable, freeTextErrors, isSafeKeyName, isStorableText, ordinal } from './free-text.ts';
+export type { FreeTextSection } from './free-text.ts';
 export type { SchemaCheck, StandaloneValidator } from './ajv.ts';
