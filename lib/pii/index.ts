@@ -17,6 +17,7 @@ import {
   TRUNK_PATTERN,
 } from './patterns.ts';
 
+export { foldText, type FoldedText } from './fold.ts';
 export { identifierKindOfKey, identityKeyKind, normaliseKeyName, type IdentifierKind } from './keys.ts';
 export { EMAIL_PATTERN, SSN_PATTERN } from './patterns.ts';
 
