@@ -64,11 +64,16 @@ function findIdentifiers(text: string): Span[] {
       if (accept && !accept(match[0])) continue;
       found.push([match.index, match.index + match[0].length]);
     }
+    if (found.length === 0) continue;
+    // Finds are blanked with a character no pattern reads as part of an identifier (one pass per detector).
+    let blanked = '';
+    let at = 0;
     for (const [start, end] of found) {
-      // Blanked with a character no pattern reads as part of an identifier.
-      scratch = scratch.slice(0, start) + '\u0000'.repeat(end - start) + scratch.slice(end);
+      blanked += scratch.slice(at, start) + '\u0000'.repeat(end - start);
+      at = end;
       if (kind !== 'protected') spans.push({ start: folded.starts[start] as number, end: folded.ends[end - 1] as number, kind });
     }
+    scratch = blanked + scratch.slice(at);
   }
   return spans.sort((a, b) => a.start - b.start);
 }

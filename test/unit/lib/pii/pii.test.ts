@@ -492,3 +492,31 @@ describe('properties', () => {
     );
   });
 });
+
+describe('long adversarial values (the body limits allow up to 256 KB)', () => {
+  // With an unbounded local part, each of these took minutes (the search was quadratic).
+  it.each([
+    ['100 KB of letters, then an @', `${'a'.repeat(100_000)}@`],
+    ['100 KB of digits', '5'.repeat(100_000)],
+    ['100 KB of hex', 'ab12'.repeat(25_000)],
+    ['100 KB of full-width digits', '５'.repeat(100_000)],
+  ])('%s: masked (or kept) in one pass', (_case, text) => {
+    // Act
+    const result = maskIdentifiers(text);
+
+    // Assess: nothing of these is an identifier
+    expect(result.masked).toBe(false);
+    expect(result.value).toBe(text);
+  });
+
+  it('masks the last 64 characters before an @ of a long run, as an address may be glued to text', () => {
+    // Prepare
+    const text = `${'a'.repeat(10_000)}@example.com`;
+
+    // Act
+    const result = maskIdentifiers(text);
+
+    // Assess
+    expect(result.value).toBe(`${'a'.repeat(10_000 - 64)}${'*'.repeat(64 + '@example.com'.length)}`);
+  });
+});
