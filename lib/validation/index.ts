@@ -42,4 +42,6 @@ export function requireIfMatch(value: string): string {
 }
 
 export { fieldErrorsFromAjv, schemaCheck } from './ajv.ts';
+export { findUnstorable, freeTextErrors, isSafeKeyName, isStorableText, ordinal } from './free-text.ts';
+export type { FreeTextSection } from './free-text.ts';
 export type { SchemaCheck, StandaloneValidator } from './ajv.ts';
