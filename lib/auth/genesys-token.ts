@@ -9,7 +9,7 @@
 import { exchange } from '#lib/net';
 import { TokenEndpointError } from './errors.ts';
 import { requireSecretString } from './secret-cache.ts';
-import type { SecretCache } from './secret-cache.ts';
+import type { SecretCache, SecretValue } from './secret-cache.ts';
 import type { TokenProvider } from './types.ts';
 
 /** Tokens are replaced this long before Genesys says they expire. */
@@ -37,11 +37,29 @@ interface Flight {
   promise: Promise<string>;
   /** Started after invalidate(), with freshly re-read credentials. */
   fresh: boolean;
+  /** Set when invalidate() detached this flight: its waiters follow the newer one. */
+  superseded: boolean;
 }
+
+interface Credentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+/** How many times one caller follows a superseded flight before taking its own result. */
+const MAX_FOLLOWS = 4;
 
 /**
  * The shared Genesys token source: one token per container, renewed 60 s before expiry,
  * one token request however many callers wait for it, and credentials re-read after a 401.
+ *
+ * Rotation (contract section 7). A rotation stores the new client secret as AWSPENDING,
+ * makes Genesys accept it (often: only it), then moves AWSCURRENT. In between, the
+ * AWSCURRENT value this container holds (cached, or even freshly read) is refused. So a
+ * refusal (400/401) of the token endpoint triggers one re-read, forced past the cache, of
+ * AWSCURRENT (unless the refused value was itself just re-read) and of AWSPENDING, and one
+ * more token request with the first of them that differs from the refused value. Nothing
+ * else is retried here: a second refusal is a real credentials problem.
  */
 export class GenesysTokenProvider implements TokenProvider {
   readonly #secrets: SecretCache;
@@ -63,15 +81,46 @@ export class GenesysTokenProvider implements TokenProvider {
     this.#timeoutMs = options.timeoutMs ?? 10_000;
   }
 
-  /** A cached token, or a new one that every concurrent caller shares. */
-  getToken(): Promise<string> {
-    if (this.#token && this.#now() < this.#token.refreshAt) return Promise.resolve(this.#token.value);
-    if (this.#flight) return this.#flight.promise;
+  /**
+   * A cached token, or a new one that every concurrent caller shares. A caller whose
+   * flight invalidate() detached while it waited gets the newer flight's result instead
+   * (its own flight used a token or credentials already known to be refused).
+   */
+  async getToken(): Promise<string> {
+    for (let follows = 0; ; follows += 1) {
+      if (this.#token && this.#now() < this.#token.refreshAt) return this.#token.value;
+      const flight = this.#flight ?? this.#startFlight();
+      try {
+        const value = await flight.promise;
+        if (!flight.superseded || follows >= MAX_FOLLOWS) return value;
+      } catch (error) {
+        if (!flight.superseded || follows >= MAX_FOLLOWS) throw error;
+      }
+    }
+  }
 
+  /**
+   * Drops the token and makes the next request re-read the credentials (they may have
+   * rotated). A request already started with re-read credentials is kept, so a burst of
+   * 401s from concurrent calls still makes one token request. `rejectedToken`, when
+   * given, lets a late report about a token already replaced change nothing.
+   */
+  invalidate(rejectedToken?: string): void {
+    if (rejectedToken !== undefined && this.#token !== undefined && this.#token.value !== rejectedToken) return;
+    this.#token = undefined;
+    this.#rereadCredentials = true;
+    if (this.#flight && !this.#flight.fresh) {
+      this.#flight.superseded = true;
+      this.#flight = undefined;
+    }
+  }
+
+  #startFlight(): Flight {
     const fresh = this.#rereadCredentials;
-    const promise = this.#requestToken(fresh).then(
+    const flight: Flight = { promise: Promise.resolve(''), fresh, superseded: false };
+    flight.promise = this.#requestToken(fresh).then(
       (token) => {
-        if (this.#flight?.promise === promise) {
+        if (this.#flight === flight) {
           this.#flight = undefined;
           if (fresh) this.#rereadCredentials = false;
           if (this.#now() < token.refreshAt) this.#token = token;
@@ -79,29 +128,55 @@ export class GenesysTokenProvider implements TokenProvider {
         return token.value;
       },
       (error: unknown) => {
-        if (this.#flight?.promise === promise) this.#flight = undefined;
+        if (this.#flight === flight) this.#flight = undefined;
         throw error;
       },
     );
-    this.#flight = { promise, fresh };
-    return promise;
-  }
-
-  /**
-   * Drops the token and makes the next request re-read the credentials (they may have
-   * rotated). A request already started with re-read credentials is kept, so a burst of
-   * 401s from concurrent calls still makes one token request.
-   */
-  invalidate(): void {
-    this.#token = undefined;
-    this.#rereadCredentials = true;
-    if (this.#flight && !this.#flight.fresh) this.#flight = undefined;
+    // Waiters handle the outcome; a flight nobody waits for any more must not be unhandled.
+    flight.promise.catch(() => undefined);
+    this.#flight = flight;
+    return flight;
   }
 
   async #requestToken(rereadCredentials: boolean): Promise<CachedToken> {
-    const secret = await this.#secrets.get(this.#secretId, { forceRefresh: rereadCredentials });
-    const clientId = requireSecretString(secret, this.#secretId, 'clientId');
-    const clientSecret = requireSecretString(secret, this.#secretId, 'clientSecret');
+    const credentials = this.#credentialsOf(await this.#secrets.get(this.#secretId, { forceRefresh: rereadCredentials }));
+    try {
+      return await this.#exchange(credentials);
+    } catch (error) {
+      if (!(error instanceof TokenEndpointError) || error.reason !== 'invalid_credentials') throw error;
+      const replacement = await this.#replacementCredentials(credentials, rereadCredentials);
+      if (!replacement) throw error;
+      return this.#exchange(replacement);
+    }
+  }
+
+  /**
+   * After a refusal: the re-read AWSCURRENT if it changed, else AWSPENDING (a rotation is
+   * installing it), else nothing (the refusal stands). Both reads are forced and run together.
+   */
+  async #replacementCredentials(refused: Credentials, currentJustReread: boolean): Promise<Credentials | undefined> {
+    const [current, pending] = await Promise.all([
+      currentJustReread ? undefined : this.#secrets.get(this.#secretId, { forceRefresh: true }),
+      this.#secrets.getOptional(this.#secretId, { versionStage: 'AWSPENDING', forceRefresh: true }),
+    ]);
+    const differs = (candidate: Credentials): boolean =>
+      candidate.clientId !== refused.clientId || candidate.clientSecret !== refused.clientSecret;
+    for (const secret of [current, pending]) {
+      if (secret === undefined) continue;
+      const candidate = this.#credentialsOf(secret);
+      if (differs(candidate)) return candidate;
+    }
+    return undefined;
+  }
+
+  #credentialsOf(secret: SecretValue): Credentials {
+    return {
+      clientId: requireSecretString(secret, this.#secretId, 'clientId'),
+      clientSecret: requireSecretString(secret, this.#secretId, 'clientSecret'),
+    };
+  }
+
+  async #exchange({ clientId, clientSecret }: Credentials): Promise<CachedToken> {
     const startedAt = this.#now();
 
     let response: Response;

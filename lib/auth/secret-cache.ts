@@ -13,8 +13,11 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretError } from './errors.ts';
 
-/** The version stages the suite reads: the current value and, during rotation, the previous one. */
-export type VersionStage = 'AWSCURRENT' | 'AWSPREVIOUS';
+/**
+ * The version stages the suite reads: the current value, the previous one (still accepted
+ * during a rotation) and the pending one (the value a rotation is installing upstream).
+ */
+export type VersionStage = 'AWSCURRENT' | 'AWSPREVIOUS' | 'AWSPENDING';
 
 /** A parsed JSON secret string (always a JSON object). */
 export type SecretValue = Readonly<Record<string, unknown>>;
@@ -23,7 +26,10 @@ export type SecretValue = Readonly<Record<string, unknown>>;
 export interface GetSecretOptions {
   /** Defaults to `AWSCURRENT`. */
   versionStage?: VersionStage;
-  /** Skip the cache (concurrent forced reads still share one GetSecretValue call). */
+  /**
+   * Skip the cache: the answer comes from a GetSecretValue call sent after this one was
+   * asked for, or one another forced read sent (concurrent forced reads share one call).
+   */
   forceRefresh?: boolean;
 }
 
@@ -72,7 +78,7 @@ export class SecretCache {
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #entries = new Map<string, Entry>();
-  readonly #inFlight = new Map<string, Promise<Outcome>>();
+  readonly #inFlight = new Map<string, { promise: Promise<Outcome>; forced: boolean }>();
 
   constructor(options: SecretCacheOptions = {}) {
     this.#client = options.client ?? defaultSecretsManagerClient();
@@ -119,26 +125,29 @@ export class SecretCache {
         return entry.outcome;
       }
     }
-    // Every in-flight read is a live call to Secrets Manager started moments ago, so a
-    // forced read may join one as well: that is what makes concurrent refreshes one call.
+    // A forced read follows a refusal of the value the caller holds: it must not join a
+    // plain read that may have been sent before the rotation it is trying to see, only a
+    // read that was itself forced (sent after some caller saw a refusal). That is what
+    // makes concurrent refreshes one call without ever handing a refused caller stale data.
     const pending = this.#inFlight.get(key);
-    if (pending) return pending;
+    if (pending && (!force || pending.forced)) return pending.promise;
 
     const flight = this.#fetch(secretId, stage).then(
       (outcome) => {
-        // Only the flight still registered may fill the cache: invalidate() detaches it.
-        if (this.#inFlight.get(key) === flight) {
+        // Only the flight still registered may fill the cache: invalidate() detaches it,
+        // and so does a forced read started after it.
+        if (this.#inFlight.get(key)?.promise === flight) {
           this.#inFlight.delete(key);
           if (this.#ttlMs > 0) this.#entries.set(key, { outcome, expiresAt: this.#now() + this.#ttlMs });
         }
         return outcome;
       },
       (error: unknown) => {
-        if (this.#inFlight.get(key) === flight) this.#inFlight.delete(key);
+        if (this.#inFlight.get(key)?.promise === flight) this.#inFlight.delete(key);
         throw error;
       },
     );
-    this.#inFlight.set(key, flight);
+    this.#inFlight.set(key, { promise: flight, forced: force });
     return flight;
   }
 

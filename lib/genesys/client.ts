@@ -43,7 +43,8 @@ import type {
  */
 export interface GenesysTokenSource {
   getToken(): Promise<string>;
-  invalidate(): void;
+  /** `rejectedToken` is the token the 401 refused (a provider may ignore stale reports). */
+  invalidate(rejectedToken?: string): void;
 }
 
 /** How the client reaches Genesys and how hard it tries. */
@@ -222,7 +223,7 @@ export class GenesysClient {
 
       if (result.failure.upstreamStatus === 401 && !refreshed) {
         refreshed = true;
-        this.tokens.invalidate();
+        this.tokens.invalidate(token);
         continue;
       }
 
