@@ -4,6 +4,7 @@
  */
 import { requireSecretString } from './secret-cache.ts';
 import type { SecretCache, SecretValue } from './secret-cache.ts';
+import { replacementAfterRefusal } from './rotation.ts';
 import type { TokenProvider } from './types.ts';
 
 /** How a `CrmTokenProvider` is built. */
@@ -13,28 +14,26 @@ export interface CrmTokenProviderOptions {
   secretId: string;
 }
 
-/** A token chosen after a refusal, in use while the cache still serves the refused one. */
-interface Override {
-  token: string;
-  /** The AWSCURRENT token that was refused; once the cache serves another, the override ends. */
-  refusedCurrent: string;
-}
+/** Refused tokens remembered with their replacement (a rotation needs one; a few spare). */
+const MAX_REMEMBERED_REFUSALS = 8;
 
 /**
  * Gives the CRM client its bearer token. Caching comes from the secret cache (its TTL).
  *
  * Rotation (contract section 7): after the CRM refuses a token (401), invalidate() starts
- * one re-read, forced past the cache, of AWSCURRENT and AWSPENDING, which every concurrent
- * caller shares: getToken() waits for it. The re-read AWSCURRENT is used when it differs
- * from the refused token; otherwise AWSPENDING, when a rotation has one (the CRM may
- * already accept only the new token while AWSCURRENT still holds the old one). That choice
- * lasts while the cache keeps serving the refused AWSCURRENT. A late invalidate() naming a
- * token already replaced starts nothing, so a burst of 401s costs one re-read.
+ * one re-read, forced past the cache, of AWSCURRENT and AWSPENDING
+ * (`replacementAfterRefusal`), which every concurrent caller shares: getToken() waits for
+ * it. The re-read AWSCURRENT is used when it differs from the refused token; otherwise
+ * AWSPENDING, when a rotation has one (the CRM may already accept only the new token
+ * while AWSCURRENT still holds the old one). The refused token is remembered with its
+ * replacement, so a cache (or a late read) still serving it cannot hand it out again, and
+ * a late invalidate() naming it starts nothing: a burst of 401s costs one re-read.
  */
 export class CrmTokenProvider implements TokenProvider {
   readonly #secrets: SecretCache;
   readonly #secretId: string;
-  #override: Override | undefined;
+  /** Refused token -> the token found to replace it. */
+  readonly #replacements = new Map<string, string>();
   #rereading: Promise<void> | undefined;
   /** The token most recently handed out (what a 401 most likely refused). */
   #lastToken: string | undefined;
@@ -44,23 +43,25 @@ export class CrmTokenProvider implements TokenProvider {
     this.#secretId = options.secretId;
   }
 
-  /** The token to send now: AWSCURRENT's `apiToken`, or the replacement chosen after a refusal. */
+  /** The token to send now: AWSCURRENT's `apiToken`, or the replacement found after a refusal. */
   async getToken(): Promise<string> {
     // Callers that arrive during a re-read follow it rather than the refused token.
     if (this.#rereading) await this.#rereading;
-    const current = this.#apiToken(await this.#secrets.get(this.#secretId));
-    const override = this.#override;
-    const token = override && override.refusedCurrent === current ? override.token : current;
-    if (override && token === current) this.#override = undefined;
+    // The cache may still serve a refused token (AWSCURRENT has not moved yet, or a read
+    // sent before it moved is answered late): its replacement stands in for it.
+    let token = this.#apiToken(await this.#secrets.get(this.#secretId));
+    for (let hops = 0; hops < MAX_REMEMBERED_REFUSALS && this.#replacements.has(token); hops += 1) {
+      token = this.#replacements.get(token) as string;
+    }
     this.#lastToken = token;
     return token;
   }
 
   /** The CRM refused `rejectedToken` (default: the last token handed out): re-read the secret once. */
   invalidate(rejectedToken?: string): void {
-    if (this.#rereading) return;
+    // One re-read at a time serves every refusal; a token already replaced needs none.
+    if (this.#rereading || (rejectedToken !== undefined && this.#replacements.has(rejectedToken))) return;
     const refused = rejectedToken ?? this.#lastToken;
-    if (rejectedToken !== undefined && this.#lastToken !== undefined && rejectedToken !== this.#lastToken) return;
     const rereading = this.#reread(refused).finally(() => {
       if (this.#rereading === rereading) this.#rereading = undefined;
     });
@@ -71,20 +72,18 @@ export class CrmTokenProvider implements TokenProvider {
   }
 
   async #reread(refused: string | undefined): Promise<void> {
-    const [currentSecret, pendingSecret] = await Promise.all([
-      this.#secrets.get(this.#secretId, { forceRefresh: true }),
-      this.#secrets.getOptional(this.#secretId, { versionStage: 'AWSPENDING', forceRefresh: true }),
-    ]);
-    const current = this.#apiToken(currentSecret);
-    const pendingToken = pendingSecret?.['apiToken'];
-    const pending = typeof pendingToken === 'string' && pendingToken.trim() !== '' ? pendingToken : undefined;
-    if (refused !== undefined && current === refused && pending !== undefined && pending !== refused) {
-      this.#override = { token: pending, refusedCurrent: current };
-      this.#lastToken = pending;
-    } else {
-      this.#override = undefined;
-      this.#lastToken = current;
+    const replacement = await replacementAfterRefusal(this.#secrets, this.#secretId, (secret) => refused === undefined || this.#apiToken(secret) !== refused);
+    const token = replacement ? this.#apiToken(replacement.secret) : refused;
+    if (refused !== undefined && token !== undefined && token !== refused) {
+      this.#replacements.delete(refused);
+      this.#replacements.set(refused, token);
+      // A token that replaced another is no longer refused, even if it once was.
+      this.#replacements.delete(token);
+      while (this.#replacements.size > MAX_REMEMBERED_REFUSALS) {
+        this.#replacements.delete(this.#replacements.keys().next().value as string);
+      }
     }
+    this.#lastToken = token;
   }
 
   #apiToken(secret: SecretValue): string {

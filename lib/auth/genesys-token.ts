@@ -10,6 +10,7 @@ import { exchange } from '#lib/net';
 import { TokenEndpointError } from './errors.ts';
 import { requireSecretString } from './secret-cache.ts';
 import type { SecretCache, SecretValue } from './secret-cache.ts';
+import { replacementAfterRefusal } from './rotation.ts';
 import type { TokenProvider } from './types.ts';
 
 /** Tokens are replaced this long before Genesys says they expire. */
@@ -37,6 +38,8 @@ interface Flight {
   promise: Promise<string>;
   /** Started after invalidate(), with freshly re-read credentials. */
   fresh: boolean;
+  /** Its token request has gone out: a token it brings may predate a refusal seen now. */
+  sent: boolean;
   /** Set when invalidate() detached this flight: its waiters follow the newer one. */
   superseded: boolean;
 }
@@ -46,9 +49,6 @@ interface Credentials {
   clientSecret: string;
 }
 
-/** How many times one caller follows a superseded flight before taking its own result. */
-const MAX_FOLLOWS = 4;
-
 /**
  * The shared Genesys token source: one token per container, renewed 60 s before expiry,
  * one token request however many callers wait for it, and credentials re-read after a 401.
@@ -57,9 +57,9 @@ const MAX_FOLLOWS = 4;
  * makes Genesys accept it (often: only it), then moves AWSCURRENT. In between, the
  * AWSCURRENT value this container holds (cached, or even freshly read) is refused. So a
  * refusal (400/401) of the token endpoint triggers one re-read, forced past the cache, of
- * AWSCURRENT (unless the refused value was itself just re-read) and of AWSPENDING, and one
- * more token request with the first of them that differs from the refused value. Nothing
- * else is retried here: a second refusal is a real credentials problem.
+ * AWSCURRENT and AWSPENDING (`replacementAfterRefusal`), and one more token request with
+ * the first of them that differs from the refused value. Nothing else is retried here: a
+ * second refusal is a real credentials problem.
  */
 export class GenesysTokenProvider implements TokenProvider {
   readonly #secrets: SecretCache;
@@ -84,32 +84,33 @@ export class GenesysTokenProvider implements TokenProvider {
   /**
    * A cached token, or a new one that every concurrent caller shares. A caller whose
    * flight invalidate() detached while it waited gets the newer flight's result instead
-   * (its own flight used a token or credentials already known to be refused).
+   * (its own flight brings a token, or a failure, from before the refusal). The loop ends:
+   * each turn awaits a newer flight, and only invalidate() makes one.
    */
   async getToken(): Promise<string> {
-    for (let follows = 0; ; follows += 1) {
+    for (;;) {
       if (this.#token && this.#now() < this.#token.refreshAt) return this.#token.value;
       const flight = this.#flight ?? this.#startFlight();
       try {
         const value = await flight.promise;
-        if (!flight.superseded || follows >= MAX_FOLLOWS) return value;
+        if (!flight.superseded) return value;
       } catch (error) {
-        if (!flight.superseded || follows >= MAX_FOLLOWS) throw error;
+        if (!flight.superseded) throw error;
       }
     }
   }
 
   /**
    * Drops the token and makes the next request re-read the credentials (they may have
-   * rotated). A request already started with re-read credentials is kept, so a burst of
-   * 401s from concurrent calls still makes one token request. `rejectedToken`, when
-   * given, lets a late report about a token already replaced change nothing.
+   * rotated). A request that re-reads them and has not yet sent its token request is kept,
+   * so a burst of 401s from concurrent calls makes one token request; any other is
+   * detached (its token could be one Genesys has already revoked) and its waiters follow
+   * the new one. The refused token is not needed: every refusal is acted on.
    */
-  invalidate(rejectedToken?: string): void {
-    if (rejectedToken !== undefined && this.#token !== undefined && this.#token.value !== rejectedToken) return;
+  invalidate(_rejectedToken?: string): void {
     this.#token = undefined;
     this.#rereadCredentials = true;
-    if (this.#flight && !this.#flight.fresh) {
+    if (this.#flight && (!this.#flight.fresh || this.#flight.sent)) {
       this.#flight.superseded = true;
       this.#flight = undefined;
     }
@@ -117,8 +118,8 @@ export class GenesysTokenProvider implements TokenProvider {
 
   #startFlight(): Flight {
     const fresh = this.#rereadCredentials;
-    const flight: Flight = { promise: Promise.resolve(''), fresh, superseded: false };
-    flight.promise = this.#requestToken(fresh).then(
+    const flight: Flight = { promise: Promise.resolve(''), fresh, sent: false, superseded: false };
+    flight.promise = this.#requestToken(flight).then(
       (token) => {
         if (this.#flight === flight) {
           this.#flight = undefined;
@@ -138,35 +139,20 @@ export class GenesysTokenProvider implements TokenProvider {
     return flight;
   }
 
-  async #requestToken(rereadCredentials: boolean): Promise<CachedToken> {
-    const credentials = this.#credentialsOf(await this.#secrets.get(this.#secretId, { forceRefresh: rereadCredentials }));
+  async #requestToken(flight: Flight): Promise<CachedToken> {
+    const credentials = this.#credentialsOf(await this.#secrets.get(this.#secretId, { forceRefresh: flight.fresh }));
+    flight.sent = true;
     try {
       return await this.#exchange(credentials);
     } catch (error) {
       if (!(error instanceof TokenEndpointError) || error.reason !== 'invalid_credentials') throw error;
-      const replacement = await this.#replacementCredentials(credentials, rereadCredentials);
+      const replacement = await replacementAfterRefusal(this.#secrets, this.#secretId, (secret) => {
+        const candidate = this.#credentialsOf(secret);
+        return candidate.clientId !== credentials.clientId || candidate.clientSecret !== credentials.clientSecret;
+      });
       if (!replacement) throw error;
-      return this.#exchange(replacement);
+      return this.#exchange(this.#credentialsOf(replacement.secret));
     }
-  }
-
-  /**
-   * After a refusal: the re-read AWSCURRENT if it changed, else AWSPENDING (a rotation is
-   * installing it), else nothing (the refusal stands). Both reads are forced and run together.
-   */
-  async #replacementCredentials(refused: Credentials, currentJustReread: boolean): Promise<Credentials | undefined> {
-    const [current, pending] = await Promise.all([
-      currentJustReread ? undefined : this.#secrets.get(this.#secretId, { forceRefresh: true }),
-      this.#secrets.getOptional(this.#secretId, { versionStage: 'AWSPENDING', forceRefresh: true }),
-    ]);
-    const differs = (candidate: Credentials): boolean =>
-      candidate.clientId !== refused.clientId || candidate.clientSecret !== refused.clientSecret;
-    for (const secret of [current, pending]) {
-      if (secret === undefined) continue;
-      const candidate = this.#credentialsOf(secret);
-      if (differs(candidate)) return candidate;
-    }
-    return undefined;
   }
 
   #credentialsOf(secret: SecretValue): Credentials {

@@ -27,8 +27,8 @@ export interface GetSecretOptions {
   /** Defaults to `AWSCURRENT`. */
   versionStage?: VersionStage;
   /**
-   * Skip the cache: the answer comes from a GetSecretValue call sent after this one was
-   * asked for, or one another forced read sent (concurrent forced reads share one call).
+   * Skip the cache: the answer comes from a GetSecretValue call sent for this call (never
+   * one already in flight); the read then refreshes the cache for everyone.
    */
   forceRefresh?: boolean;
 }
@@ -78,7 +78,7 @@ export class SecretCache {
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #entries = new Map<string, Entry>();
-  readonly #inFlight = new Map<string, { promise: Promise<Outcome>; forced: boolean }>();
+  readonly #inFlight = new Map<string, Promise<Outcome>>();
 
   constructor(options: SecretCacheOptions = {}) {
     this.#client = options.client ?? defaultSecretsManagerClient();
@@ -125,29 +125,29 @@ export class SecretCache {
         return entry.outcome;
       }
     }
-    // A forced read follows a refusal of the value the caller holds: it must not join a
-    // plain read that may have been sent before the rotation it is trying to see, only a
-    // read that was itself forced (sent after some caller saw a refusal). That is what
-    // makes concurrent refreshes one call without ever handing a refused caller stale data.
+    // A forced read follows a refusal of the value the caller holds, so it is always a new
+    // GetSecretValue call: joining one sent earlier could hand the caller the very value
+    // that was refused (sent before the rotation it is trying to see). Callers that share
+    // one re-read (a burst of 401s) are single-flighted by the token providers above this.
     const pending = this.#inFlight.get(key);
-    if (pending && (!force || pending.forced)) return pending.promise;
+    if (pending && !force) return pending;
 
     const flight = this.#fetch(secretId, stage).then(
       (outcome) => {
         // Only the flight still registered may fill the cache: invalidate() detaches it,
         // and so does a forced read started after it.
-        if (this.#inFlight.get(key)?.promise === flight) {
+        if (this.#inFlight.get(key) === flight) {
           this.#inFlight.delete(key);
           if (this.#ttlMs > 0) this.#entries.set(key, { outcome, expiresAt: this.#now() + this.#ttlMs });
         }
         return outcome;
       },
       (error: unknown) => {
-        if (this.#inFlight.get(key)?.promise === flight) this.#inFlight.delete(key);
+        if (this.#inFlight.get(key) === flight) this.#inFlight.delete(key);
         throw error;
       },
     );
-    this.#inFlight.set(key, { promise: flight, forced: force });
+    this.#inFlight.set(key, flight);
     return flight;
   }
 

@@ -43,8 +43,7 @@ import type {
  */
 export interface GenesysTokenSource {
   getToken(): Promise<string>;
-  /** `rejectedToken` is the token the 401 refused (a provider may ignore stale reports). */
-  invalidate(rejectedToken?: string): void;
+  invalidate(): void;
 }
 
 /** How the client reaches Genesys and how hard it tries. */
@@ -223,7 +222,7 @@ export class GenesysClient {
 
       if (result.failure.upstreamStatus === 401 && !refreshed) {
         refreshed = true;
-        this.tokens.invalidate(token);
+        this.tokens.invalidate();
         continue;
       }
 
