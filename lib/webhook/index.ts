@@ -1,5 +1,5 @@
 /** Genesys webhooks: signature checks, the event shape and its job, the route's flow, and registration. */
-export { SIGNATURE_HEADER, signPayload, verifySignature } from './signature.ts';
+export { SIGNATURE_HEADER, isWellFormedSignature, signPayload, verifyLabelled, verifySignature } from './signature.ts';
 export type { SignatureMatch } from './signature.ts';
 export { DEFAULT_REFRESH_INTERVAL_MS, SigningSecrets, sharedSigningSecrets } from './secrets.ts';
 export type { SigningSecretsOptions } from './secrets.ts';
