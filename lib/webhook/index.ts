@@ -17,10 +17,18 @@ export { acknowledgeWebhook, webhookRejectionReason } from './service.ts';
 export type { WebhookAcknowledgement, WebhookDependencies, WebhookRejectionReason, WebhookRequest } from './service.ts';
 export {
   RegistrationError,
+  RotationAbandonedError,
   WEBHOOK_HTTP_HEADERS,
   generateSigningSecret,
   requireHttpsUrl,
   rotateAndRegister,
+  rotateSigningSecret,
   webhookRegistration,
 } from './registration.ts';
-export type { RegistrationFailureKind, RegistrationResult, RotateAndRegisterOptions } from './registration.ts';
+export type {
+  RegistrationFailureKind,
+  RegistrationResult,
+  RotateAndRegisterOptions,
+  RotateSigningSecretOptions,
+  SigningSecretRotation,
+} from './registration.ts';
