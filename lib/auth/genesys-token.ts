@@ -71,6 +71,8 @@ export class GenesysTokenProvider implements TokenProvider {
   #token: CachedToken | undefined;
   #flight: Flight | undefined;
   #rereadCredentials = false;
+  /** Credentials Genesys refused, and those found to replace them (used while the cache serves the refused ones). */
+  #replaced: { refused: Credentials; replacement: Credentials } | undefined;
 
   constructor(options: GenesysTokenProviderOptions) {
     this.#secrets = options.secrets;
@@ -140,18 +142,23 @@ export class GenesysTokenProvider implements TokenProvider {
   }
 
   async #requestToken(flight: Flight): Promise<CachedToken> {
-    const credentials = this.#credentialsOf(await this.#secrets.get(this.#secretId, { forceRefresh: flight.fresh }));
+    let credentials = this.#credentialsOf(await this.#secrets.get(this.#secretId, { forceRefresh: flight.fresh }));
+    // The cache (5 minutes) may still serve credentials already refused in this rotation.
+    const replaced = this.#replaced;
+    if (replaced && sameCredentials(credentials, replaced.refused)) credentials = replaced.replacement;
+    else this.#replaced = undefined;
     flight.sent = true;
     try {
       return await this.#exchange(credentials);
     } catch (error) {
       if (!(error instanceof TokenEndpointError) || error.reason !== 'invalid_credentials') throw error;
-      const replacement = await replacementAfterRefusal(this.#secrets, this.#secretId, (secret) => {
-        const candidate = this.#credentialsOf(secret);
-        return candidate.clientId !== credentials.clientId || candidate.clientSecret !== credentials.clientSecret;
-      });
+      const refused = credentials;
+      const replacement = await replacementAfterRefusal(this.#secrets, this.#secretId, (secret) => !sameCredentials(this.#credentialsOf(secret), refused));
       if (!replacement) throw error;
-      return this.#exchange(this.#credentialsOf(replacement.secret));
+      const next = this.#credentialsOf(replacement.secret);
+      const token = await this.#exchange(next);
+      this.#replaced = { refused, replacement: next };
+      return token;
     }
   }
 
@@ -202,6 +209,10 @@ export class GenesysTokenProvider implements TokenProvider {
     }
     return parseTokenResponse(text, startedAt, response.status);
   }
+}
+
+function sameCredentials(a: Credentials, b: Credentials): boolean {
+  return a.clientId === b.clientId && a.clientSecret === b.clientSecret;
 }
 
 function networkError(error: unknown, timeoutMs: number): TokenEndpointError {

@@ -16,8 +16,8 @@ import { CrmUpstream, GenesysUpstream, RotationWorld } from './rotation-world.ts
 const secretsManager = mockClient(SecretsManagerClient);
 const SECRET_ID = 'guest-sync/credentials';
 const CACHE_TTL_MS = 300_000;
-/** Interleavings per property (each a whole rotation with up to 20 requests). */
-const RUNS = { numRuns: 200 };
+/** Interleavings per property (each a whole rotation with up to 20 requests); ROTATION_RUNS=3000 for a deeper search. */
+const RUNS = { numRuns: Number(process.env.ROTATION_RUNS ?? 200) };
 
 /** Requests started in one phase of the rotation, and what expires before they start. */
 const phase = fc.record({
