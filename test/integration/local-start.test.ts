@@ -26,7 +26,7 @@ async function freeBlock(): Promise<number> {
 
 /** `npm start` in this checkout with only PORT set (no LOCAL_*_PORT, no SDK warning switch). */
 function npmStart(port: number): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const env = { ...process.env, PORT: String(port) };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port) };
   for (const name of Object.keys(env)) if (/^LOCAL_.*_PORT$|^AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED$/.test(name)) delete env[name];
   const child = spawn(TSX, ['local/start.ts'], { cwd: root, env });
   let output = '';
