@@ -27,8 +27,15 @@ export const currentStackFile = (cwd: string): string => join(stateDir(cwd), 'st
 /** The file a stack serving the HTTP API on `port` owns. */
 export const stackFile = (cwd: string, port: number | string): string => join(stateDir(cwd), `stack-${port}.json`);
 
-const portOf = (apiUrl: string): string => new URL(apiUrl).port;
-const sameUrl = (a: string, b: string): boolean => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+const portOf = (apiUrl: string | undefined): string | undefined => {
+  try {
+    return new URL(apiUrl ?? '').port;
+  } catch {
+    return undefined;
+  }
+};
+const sameUrl = (a: string | undefined, b: string | undefined): boolean =>
+  a !== undefined && b !== undefined && a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 
 /** Whether the process that wrote a state file still runs (files without a pid are trusted). */
 export function isRunning(state: StackState): boolean {
@@ -44,8 +51,9 @@ export function isRunning(state: StackState): boolean {
 
 async function readState(path: string): Promise<StackState | undefined> {
   try {
-    const state = JSON.parse(await readFile(path, 'utf8')) as StackState;
-    return typeof state.apiUrl === 'string' ? state : undefined;
+    // A file written by hand or by an older stack may lack fields: whatever it lists is used.
+    const state = JSON.parse(await readFile(path, 'utf8')) as StackState | null;
+    return typeof state === 'object' && state !== null ? state : undefined;
   } catch {
     return undefined;
   }
@@ -75,7 +83,7 @@ export async function runningStacks(cwd: string): Promise<StackState[]> {
 export async function publishStack(cwd: string, endpoints: StackEndpoints): Promise<() => Promise<void>> {
   const state: StackState = { ...endpoints, pid: process.pid, startedAt: new Date().toISOString() };
   await mkdir(stateDir(cwd), { recursive: true });
-  const own = stackFile(cwd, portOf(endpoints.apiUrl));
+  const own = stackFile(cwd, portOf(endpoints.apiUrl) ?? 'unknown');
   await writeWhole(own, state);
   await writeWhole(currentStackFile(cwd), state);
   return async () => {
