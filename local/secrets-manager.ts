@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './ports.ts';
 
 interface SecretVersion {
   versionId: string;
@@ -258,7 +259,8 @@ export async function startLocalSecretsManager(
   const server = createServer((req, res) => {
     handle(req, res).catch(() => respond(res, 500, { __type: 'InternalServiceError', message: 'internal error' }));
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  // A port already taken rejects with a PortInUseError naming it, instead of an unhandled 'error' event.
+  await listenOnLoopback(server, port, 'Secrets Manager');
   const { port: actualPort } = server.address() as AddressInfo;
 
   return {
