@@ -38,6 +38,7 @@ const lines = [
   `    queue              ${e.queueUrl}`,
   `    dead-letter queue  ${e.dlqUrl}`,
   `  Secrets Manager      ${e.secretsEndpoint}`,
+  `  DynamoDB (embedded)  ${e.dynamodbEndpoint}   state table: ${e.stateTableName}`,
   `  Genesys ${e.sandboxGenesys ? '(sandbox)' : '(external)'}    ${e.genesysUrl}${e.sandboxGenesys ? `   state: ${e.genesysUrl}/__sandbox/state` : ''}`,
   `  CRM ${e.sandboxCrm ? '(sandbox)' : '(external)'}        ${e.crmUrl}${e.sandboxCrm ? `   state: ${e.crmUrl}/__sandbox/state` : ''}`,
   `  Endpoints file       ${relative(process.cwd(), stackFile(process.cwd(), new URL(e.apiUrl).port))} (and .local/stack.json, which the npm run scripts read)`,
