@@ -787,6 +787,20 @@ describe('the state table', () => {
     expect(writes?.['Condition']).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['outbox#*'] } });
   });
 
+  it('alarms when the sweep keeps deferring jobs (SQS still refusing) for 3 minutes', () => {
+    const alarm = resources['OutboxDeferredAlarm'];
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'GenesysGuestSync',
+      MetricName: 'OutboxDeferred',
+      Dimensions: expect.arrayContaining([{ Name: 'function', Value: 'genesys-guest-sync-example-outboxSweep' }]),
+      Period: 60,
+      EvaluationPeriods: 3,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(resources['OutboxSweepLambdaFunction']?.Properties['FunctionName']).toBe('genesys-guest-sync-example-outboxSweep');
+  });
+
   it('is named in the environment of every function that keeps jobs in the outbox', () => {
     for (const fn of ['PrefillLambdaFunction', 'WebhookLambdaFunction', 'OutboxSweepLambdaFunction']) {
       expect(resources[fn]?.Properties['Environment']['Variables']['STATE_TABLE_NAME']).toBe('genesys-guest-sync-example-state');
