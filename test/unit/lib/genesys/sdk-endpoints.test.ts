@@ -1,0 +1,34 @@
+/**
+ * Every endpoint the suite calls exists in Genesys Cloud's public API: each catalogue
+ * operation's method and path is one the official SDK can call, under the SDK function
+ * the catalogue names.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { genesysOperations } from '#lib/genesys';
+import { sdkEndpoints, type SdkEndpoint } from '../../../support/genesys-sdk.ts';
+
+let endpoints: SdkEndpoint[];
+beforeAll(async () => {
+  endpoints = await sdkEndpoints();
+});
+
+describe('the official SDK', () => {
+  it('is read whole (thousands of endpoints, its own token call excluded)', () => {
+    expect(endpoints.length).toBeGreaterThan(3_000);
+    expect(endpoints).toContainEqual(
+      expect.objectContaining({ fn: 'patchConversationParticipantAttributes', method: 'PATCH', path: '/api/v2/conversations/{conversationId}/participants/{participantId}/attributes' }),
+    );
+  });
+});
+
+describe.each(Object.values(genesysOperations).map((op) => [op.name, op] as const))('catalogue operation %s', (_name, op) => {
+  it('is an endpoint of the public API: the SDK has its method and path', () => {
+    expect(endpoints.map((e) => `${e.method} ${e.path}`)).toContain(`${op.method} ${op.path}`);
+  });
+
+  it('is the SDK function it names', () => {
+    expect(op.sdkFunction).toBeDefined();
+    const fn = endpoints.find((e) => e.fn === op.sdkFunction);
+    expect(fn).toMatchObject({ method: op.method, path: op.path });
+  });
+});
