@@ -14,13 +14,24 @@ import { loadBenchmark } from './load.ts';
 import { metricsReportBenchmark } from './metrics-report.ts';
 import { prechatBenchmark } from './prechat.ts';
 import { prefillLatencyBenchmark } from './prefill-latency.ts';
+import { rotationBenchmark } from './rotation.ts';
 import { sqsStallBenchmark } from './sqs-stall.ts';
 import { machineSection } from './support/machine.ts';
 import type { Benchmark, BenchContext } from './support/types.ts';
 import { tokenProviderBenchmark } from './token-provider.ts';
 
 /** Every benchmark, in the order they run and appear in RESULTS.md. */
-const BENCHMARKS: readonly Benchmark[] = [tokenProviderBenchmark, coldInitBenchmark, prechatBenchmark, metricsReportBenchmark, prefillLatencyBenchmark, sqsStallBenchmark, crmSyncBenchmark, loadBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [
+  tokenProviderBenchmark,
+  rotationBenchmark,
+  coldInitBenchmark,
+  prechatBenchmark,
+  metricsReportBenchmark,
+  prefillLatencyBenchmark,
+  sqsStallBenchmark,
+  crmSyncBenchmark,
+  loadBenchmark,
+];
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const context: BenchContext = {
