@@ -156,7 +156,9 @@ export class HubSpotAdapter implements CrmAdapter {
     }
     for (const raw of Array.isArray(body['errors']) ? body['errors'] : []) {
       const error = asBody(raw);
-      const code = typeof error['category'] === 'string' ? error['category'] : 'ERROR';
+      // The detailed code sits in the nested errors (e.g. INVALID_OPTION); the category is the fallback.
+      const nested = Array.isArray(error['errors']) ? asBody(error['errors'][0]) : {};
+      const code = typeof nested['code'] === 'string' && nested['code'] !== '' ? nested['code'] : typeof error['category'] === 'string' ? error['category'] : 'ERROR';
       for (const trace of traceIdsOf(error)) {
         const record = chunk[Number(trace)];
         if (!record) continue;

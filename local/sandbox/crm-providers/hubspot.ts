@@ -208,7 +208,13 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
       const problem = problems[index];
       if (problem) {
         takeFailure(world, input.id as string);
-        errors.push({ status: 'error', category: 'VALIDATION_ERROR', subCategory: problem.code, message: problem.message, context: { objectWriteTraceId: [input.objectWriteTraceId] } });
+        errors.push({
+          status: 'error',
+          category: 'VALIDATION_ERROR',
+          message: problem.message,
+          context: { objectWriteTraceId: [input.objectWriteTraceId] },
+          errors: [{ message: problem.message, code: problem.code }],
+        });
         return;
       }
       const properties = { ...(input.properties as Record<string, unknown>), [input.idProperty as string]: input.id };

@@ -73,7 +73,7 @@ describe('HubSpotAdapter upsert', () => {
       status: 207,
       results: [
         { externalId: 'a', status: 'created' },
-        { externalId: 'b', status: 'failed', error: { code: 'VALIDATION_ERROR', message: 'tier is not an option', classification: 'permanent' } },
+        { externalId: 'b', status: 'failed', error: { code: 'INVALID_OPTION', message: 'tier is not an option', classification: 'permanent' } },
         { externalId: 'c', status: 'created' },
       ],
     });
