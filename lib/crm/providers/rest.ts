@@ -12,7 +12,6 @@ import { batchUpsert, safeCrmText } from '../batch-upsert.ts';
 import { CrmNetworkError, crmRequest } from '../http.ts';
 import {
   classifyRecordCode,
-  networkFailure,
   type CallFailure,
   type CallOptions,
   type CrmAdapter,
@@ -117,7 +116,7 @@ export class RestAdapter implements CrmAdapter {
         ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
       });
     } catch (error) {
-      if (error instanceof CrmNetworkError) return { kind: 'failed', failure: networkFailure(error.timedOut ? Object.assign(new Error(), { name: 'TimeoutError' }) : error, 'The CRM') };
+      if (error instanceof CrmNetworkError) return { kind: 'failed', failure: { kind: 'transient', reason: error.message, ...(error.timedOut ? { timedOut: true } : {}) } };
       return { kind: 'failed', failure: { kind: 'transient', reason: 'the CRM credentials could not be read' } };
     }
     if (response.status === 404) return { kind: 'not_found' };
