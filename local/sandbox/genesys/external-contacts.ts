@@ -120,6 +120,44 @@ export function externalContactRoutes(ctx: GenesysContext): RouteDef[] {
   const schemaView = (schema: Record<string, unknown>): Record<string, unknown> => structuredClone(schema);
 
   return [
+    // The schema paths come first: `/contacts/schemas` must not be read as a contact id.
+    genesysRoute('GET', '/api/v2/externalcontacts/contacts/schemas', 'getExternalcontactsContactsSchemas', () => {
+      const entities = [...ctx.world().schemas.values()].map(schemaView);
+      return { status: 200, body: { total: entities.length, entities, selfUri: '/api/v2/externalcontacts/contacts/schemas' } };
+    }),
+    genesysRoute('POST', '/api/v2/externalcontacts/contacts/schemas', 'postExternalcontactsContactsSchemas', (req) => {
+      const body = requireObject(req.json(), 'body');
+      const jsonSchema = requireObject(body.jsonSchema, 'jsonSchema');
+      const properties = requireObject(jsonSchema.properties ?? {}, 'jsonSchema.properties');
+      if (jsonSchema.required !== undefined) {
+        const required = jsonSchema.required;
+        if (!Array.isArray(required) || !required.every((key) => typeof key === 'string' && key in properties)) {
+          throw invalid('jsonSchema.required', 'jsonSchema.required must list names of jsonSchema.properties');
+        }
+      }
+      const title = typeof jsonSchema.title === 'string' && jsonSchema.title !== '' ? jsonSchema.title : undefined;
+      const name = typeof body.name === 'string' && body.name !== '' ? body.name : title;
+      if (!name) throw invalid('jsonSchema.title', 'jsonSchema.title (the schema name) is required');
+      const id = randomUUID();
+      const schema: Record<string, unknown> = {
+        id,
+        name,
+        version: 1,
+        appliesTo: ['CONTACT'],
+        enabled: body.enabled === false ? false : true,
+        createdBy: { id: SANDBOX_ORG_ID, selfUri: `/api/v2/users/${SANDBOX_ORG_ID}` },
+        dateCreated: ctx.nowIso(),
+        jsonSchema: {
+          ...structuredClone(jsonSchema),
+          $schema: 'http://json-schema.org/draft-04/schema#',
+          title: name,
+          id: `/api/v2/externalcontacts/contacts/schemas/${id}/versions/1`,
+        },
+        selfUri: `/api/v2/externalcontacts/contacts/schemas/${id}`,
+      };
+      ctx.world().schemas.set(id, schema);
+      return { status: 200, body: schemaView(schema) };
+    }),
     genesysRoute('POST', '/api/v2/externalcontacts/contacts', 'postExternalcontactsContacts', (req) => {
       const body = requireObject(req.json(), 'body');
       checkContact(body);
@@ -221,43 +259,6 @@ export function externalContactRoutes(ctx: GenesysContext): RouteDef[] {
       }
       ctx.world().externalSources.set(id, source);
       return { status: 200, body: sourceView(source) };
-    }),
-    genesysRoute('GET', '/api/v2/externalcontacts/contacts/schemas', 'getExternalcontactsContactsSchemas', () => {
-      const entities = [...ctx.world().schemas.values()].map(schemaView);
-      return { status: 200, body: { total: entities.length, entities, selfUri: '/api/v2/externalcontacts/contacts/schemas' } };
-    }),
-    genesysRoute('POST', '/api/v2/externalcontacts/contacts/schemas', 'postExternalcontactsContactsSchemas', (req) => {
-      const body = requireObject(req.json(), 'body');
-      const jsonSchema = requireObject(body.jsonSchema, 'jsonSchema');
-      const properties = requireObject(jsonSchema.properties ?? {}, 'jsonSchema.properties');
-      if (jsonSchema.required !== undefined) {
-        const required = jsonSchema.required;
-        if (!Array.isArray(required) || !required.every((key) => typeof key === 'string' && key in properties)) {
-          throw invalid('jsonSchema.required', 'jsonSchema.required must list names of jsonSchema.properties');
-        }
-      }
-      const title = typeof jsonSchema.title === 'string' && jsonSchema.title !== '' ? jsonSchema.title : undefined;
-      const name = typeof body.name === 'string' && body.name !== '' ? body.name : title;
-      if (!name) throw invalid('jsonSchema.title', 'jsonSchema.title (the schema name) is required');
-      const id = randomUUID();
-      const schema: Record<string, unknown> = {
-        id,
-        name,
-        version: 1,
-        appliesTo: ['CONTACT'],
-        enabled: body.enabled === false ? false : true,
-        createdBy: { id: SANDBOX_ORG_ID, selfUri: `/api/v2/users/${SANDBOX_ORG_ID}` },
-        dateCreated: ctx.nowIso(),
-        jsonSchema: {
-          ...structuredClone(jsonSchema),
-          $schema: 'http://json-schema.org/draft-04/schema#',
-          title: name,
-          id: `/api/v2/externalcontacts/contacts/schemas/${id}/versions/1`,
-        },
-        selfUri: `/api/v2/externalcontacts/contacts/schemas/${id}`,
-      };
-      ctx.world().schemas.set(id, schema);
-      return { status: 200, body: schemaView(schema) };
     }),
   ];
 }
