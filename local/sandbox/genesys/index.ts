@@ -116,6 +116,8 @@ export interface GenesysSandboxV2 {
   reset(): void;
   /** Resolves once every event produced so far has been handed to the publish hook(s). */
   flushEvents(): Promise<void>;
+  /** The Genesys operations this sandbox serves (method, path with `:param`s, SDK function name); nothing else. */
+  operations: Array<{ method: string; path: string; operation: string }>;
   faults: FaultEngine;
   clock: SandboxClock;
 }
@@ -377,7 +379,7 @@ export async function startGenesysSandboxV2(options: GenesysSandboxV2Options): P
     errorReply: genesysError,
     commonHeaders: (req) => ({ 'inin-correlation-id': req.correlationId }),
     guard: (req) => {
-      if (req.operation === 'token') return undefined;
+      if (req.operation === 'loginClientCredentialsGrant') return undefined;
       if (!limiter.tryAcquire()) {
         return genesysError(429, 'Rate limit exceeded the maximum. Retry the request in [1] seconds', req, { retryAfterSeconds: 1 });
       }
@@ -418,6 +420,7 @@ export async function startGenesysSandboxV2(options: GenesysSandboxV2Options): P
         await seen;
       } while (seen !== publishing);
     },
+    operations: routes.map(({ method, path, operation }) => ({ method, path, operation })),
     faults,
     clock,
   };

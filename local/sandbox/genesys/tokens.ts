@@ -24,7 +24,7 @@ export function tokenRoutes(ctx: GenesysContext, clients: () => GenesysClientCre
     {
       method: 'POST',
       path: '/oauth/token',
-      operation: 'token',
+      operation: 'loginClientCredentialsGrant',
       handler: (req: SandboxRequest) => {
         const basic = /^Basic\s+(\S+)$/i.exec(req.header('authorization') ?? '');
         const decoded = basic?.[1] ? Buffer.from(basic[1], 'base64').toString('utf8') : '';
