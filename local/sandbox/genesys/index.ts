@@ -376,7 +376,10 @@ export async function startGenesysSandboxV2(options: GenesysSandboxV2Options): P
     maxBodyBytes: options.maxBodyBytes,
     routes,
     controlRoutes,
-    errorReply: genesysError,
+    // A served path asked with another method is still an endpoint the sandbox does not
+    // serve: 404 like any other path (section 4 and nothing else), not the pipeline's 405.
+    errorReply: (status, message, req) =>
+      status === 405 ? genesysError(404, message.replace(/^Method (\S+) not allowed on /, 'No route for $1 '), req) : genesysError(status, message, req),
     commonHeaders: (req) => ({ 'inin-correlation-id': req.correlationId }),
     guard: (req) => {
       if (req.operation === 'loginClientCredentialsGrant') return undefined;

@@ -157,6 +157,25 @@ describe('Messenger simulator', () => {
       expect(late.status).toBe(409);
     });
 
+    it('counts each further guest message for analytics and merges the custom attributes it carries', async () => {
+      // Prepare
+      const started = await startConversation({ customAttributes: { gsRef: 'ref-1' } });
+
+      // Act
+      await control(sandbox.url, 'POST', `/__sandbox/messenger/conversations/${started.conversationId}/messages`);
+      await control(sandbox.url, 'POST', `/__sandbox/messenger/conversations/${started.conversationId}/messages`, {
+        customAttributes: { page: 'cart' },
+      });
+      const details = (await (
+        await call(`${sandbox.url}/api/v2/analytics/conversations/${started.conversationId}/details`, token, 'GET')
+      ).json()) as { participants: Array<{ purpose: string; sessions: Array<{ mediaCount?: number }> }> };
+
+      // Assess
+      expect(details.participants[0]).toMatchObject({ purpose: 'customer', sessions: [{ mediaCount: 3 }] });
+      expect((await getConversation(started.conversationId)).participants[0]?.attributes).toEqual({ gsRef: 'ref-1', page: 'cart' });
+      expect(sandbox.state().events.map((event) => event['detail-type'].split('.').pop())).toEqual(['start', 'attributes']);
+    });
+
     it('refuses custom attributes that are not strings, and a deployment that is not Active', async () => {
       // Prepare
       await control(sandbox.url, 'POST', '/__sandbox/deployments/dep-1', { status: 'Inactive' });

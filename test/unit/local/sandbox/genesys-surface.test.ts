@@ -102,6 +102,9 @@ describe('sandbox Genesys surface', () => {
     ['PUT', `/api/v2/webmessaging/conversations/${ID}/contact`, { attributes: {} }],
     ['GET', '/api/v2/users/me', undefined],
     ['DELETE', `/api/v2/externalcontacts/contacts/${ID}/notes`, undefined],
+    ['DELETE', `/api/v2/externalcontacts/contacts/${ID}`, undefined],
+    ['GET', `/api/v2/integrations/${ID}`, undefined],
+    ['POST', `/api/v2/conversations/${ID}`, { state: 'disconnected' }],
   ];
 
   it.each(invented)('answers %s %s with 404 and Genesys\'s error body', async (method, path, body) => {
