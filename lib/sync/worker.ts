@@ -1,7 +1,9 @@
 /**
  * The CRM sync worker's wiring: the container's CRM client, DLQ sender, rate limiter and
- * breaker plugged into the batch processor, with the Lambda's remaining time as budget,
- * then the metrics and the batch log line. The handler in functions/ only calls this.
+ * breaker plugged into the batch processor, with the Lambda's remaining time as budget;
+ * the pause in the state table, the hold-back and resend on SQS and the control
+ * function's wake-up for outages; then the metrics and the batch log line. The handler in
+ * functions/ only calls this.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { batchUpsert } from '#lib/crm';
@@ -10,9 +12,19 @@ import { logger, metrics } from '#lib/lambda';
 import { breakerState } from './breaker.ts';
 import type { SyncWorkerConfig } from './config.ts';
 import { sendDeadLetters } from './dead-letter.ts';
+import { invokeAsync, sharedLambdaClient } from './lambda.ts';
 import { logBatch, publishBatchMetrics } from './observe.ts';
+import type { OutageSignal } from './outage.ts';
+import { holdsAt, readPause, requestPause, type PauseStore } from './pause.ts';
 import { processBatch } from './processor.ts';
+import { holdBackMessages, resendMessages } from './requeue.ts';
 import { sharedCrmBreaker, sharedCrmRateLimiter } from './shared.ts';
+
+/** What the worker is wired to besides its configuration. */
+export interface SyncWorkerDeps {
+  /** The state table holding the pause (the container's shared one). */
+  store: () => PauseStore;
+}
 
 /** Time kept back from CRM work to dead-letter, report and return before the Lambda timeout. */
 export const SAFETY_MARGIN_MS = 1_000;
@@ -27,6 +39,7 @@ export async function syncCrmBatch(
   event: SQSEvent,
   context: Pick<Context, 'getRemainingTimeInMillis'>,
   config: () => SyncWorkerConfig,
+  deps: SyncWorkerDeps,
 ): Promise<SQSBatchResponse> {
   const records = event.Records ?? [];
   let settings: SyncWorkerConfig;
@@ -40,10 +53,19 @@ export async function syncCrmBatch(
     return { batchItemFailures: records.map((record) => ({ itemIdentifier: record.messageId })) };
   }
   const breaker = sharedCrmBreaker(settings.breakerHalfOpenMs);
+  // What is left of the invocation, less a moment to answer: SQS calls never outlive it.
+  const sqsSignal = (): AbortSignal => AbortSignal.timeout(Math.max(200, context.getRemainingTimeInMillis() - 300));
   const report = await processBatch(
     records,
-    { batchSize: settings.crm.batchSize, maxReceiveCount: settings.maxReceiveCount },
+    { batchSize: settings.crm.batchSize, maxReceiveCount: settings.maxReceiveCount, probeIntervalMs: settings.probeIntervalMs },
     {
+      pausedUntil: async () => {
+        const pause = await readPause(deps.store());
+        return holdsAt(pause, Date.now()) ? pause?.until : undefined;
+      },
+      pause: (signal) => pauseCrmSync(deps.store(), signal, settings.controlFunctionName),
+      holdBack: (messages, seconds) => holdBackMessages(sharedSqsClient(), messages, seconds, sqsSignal()),
+      resend: (messages, delaySeconds) => resendMessages(sharedSqsClient(), messages, delaySeconds, sqsSignal()),
       upsert: (outgoing, idempotencyKey, timeoutMs) =>
         batchUpsert({ baseUrl: settings.crm.baseUrl, idempotencyKey, records: outgoing, timeoutMs }),
       deadLetter: (letters) =>
@@ -62,4 +84,37 @@ export async function syncCrmBatch(
   publishBatchMetrics(report, metrics);
   logBatch(report, logger, { breaker: breakerState(breaker) });
   return { batchItemFailures: report.batchItemFailures };
+}
+
+/**
+ * Writes the pause and wakes the control function (asynchronously) to disable the event
+ * source mapping now rather than at its next scheduled run. Resolves with the end of the
+ * pause in force; a failure is logged and resolves undefined (the batch is handed back
+ * as usual, and the next outage tries again).
+ */
+async function pauseCrmSync(store: PauseStore, signal: OutageSignal, controlFunctionName: string | undefined): Promise<number | undefined> {
+  const now = Date.now();
+  let until: number;
+  try {
+    const pause = await requestPause(store, { kind: signal.kind, reason: signal.reason, until: now + signal.pauseMs }, now);
+    until = pause.until;
+    logger.warn('CRM sync paused: the worker stops taking jobs until the CRM answers again', {
+      pauseKind: pause.kind,
+      reason: pause.reason,
+      until: new Date(pause.until).toISOString(),
+      since: new Date(pause.since).toISOString(),
+    });
+  } catch (error) {
+    logger.error('The CRM sync pause could not be written', { error: error instanceof Error ? error.message : String(error) });
+    return undefined;
+  }
+  if (controlFunctionName) {
+    try {
+      await invokeAsync(sharedLambdaClient(), controlFunctionName, { source: 'crm-sync-worker', reason: signal.kind });
+    } catch (error) {
+      // Its schedule runs it within a minute anyway; meanwhile batches see the pause and hand back.
+      logger.warn('The CRM sync control function could not be woken', { error: error instanceof Error ? error.name : String(error) });
+    }
+  }
+  return until;
 }
