@@ -37,6 +37,20 @@ export interface QueueSpec {
   redrive?: { dlqLogicalId: string; maxReceiveCount: number };
 }
 
+/** A DynamoDB table from the CloudFormation resources, as CreateTable takes it. */
+export interface TableSpec {
+  logicalId: string;
+  tableName: string;
+  keySchema: Array<{ AttributeName: string; KeyType: 'HASH' | 'RANGE' }>;
+  attributeDefinitions: Array<{ AttributeName: string; AttributeType: 'S' | 'N' | 'B' }>;
+  globalSecondaryIndexes: Array<{
+    IndexName: string;
+    KeySchema: Array<{ AttributeName: string; KeyType: 'HASH' | 'RANGE' }>;
+    Projection: { ProjectionType: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; NonKeyAttributes?: string[] };
+  }>;
+  ttlAttribute?: string;
+}
+
 /** What the local stack needs from the resolved service definition. */
 export interface LocalServiceSpec {
   service: string;
@@ -45,6 +59,7 @@ export interface LocalServiceSpec {
   sqsEventSources: SqsEventSourceSpec[];
   schedules: ScheduleSpec[];
   queues: Record<string, QueueSpec>;
+  tables: Record<string, TableSpec>;
 }
 
 /** The osls executable that ships with the project. */
@@ -103,8 +118,22 @@ export function toLocalServiceSpec(config: Json, stage: string): LocalServiceSpe
     }
   }
   const queues: Record<string, QueueSpec> = {};
+  const tables: Record<string, TableSpec> = {};
   for (const [logicalId, resource] of Object.entries(obj(obj(obj(config['resources'])['Resources'])))) {
     const r = obj(resource);
+    if (r['Type'] === 'AWS::DynamoDB::Table') {
+      const props = obj(r['Properties']);
+      const ttl = obj(props['TimeToLiveSpecification']);
+      tables[logicalId] = {
+        logicalId,
+        tableName: String(props['TableName'] ?? logicalId),
+        keySchema: (props['KeySchema'] ?? []) as TableSpec['keySchema'],
+        attributeDefinitions: (props['AttributeDefinitions'] ?? []) as TableSpec['attributeDefinitions'],
+        globalSecondaryIndexes: (props['GlobalSecondaryIndexes'] ?? []) as TableSpec['globalSecondaryIndexes'],
+        ...(ttl['Enabled'] === true && typeof ttl['AttributeName'] === 'string' ? { ttlAttribute: ttl['AttributeName'] } : {}),
+      };
+      continue;
+    }
     if (r['Type'] !== 'AWS::SQS::Queue') continue;
     const props = obj(r['Properties']);
     const redrive = obj(props['RedrivePolicy']);
@@ -116,7 +145,7 @@ export function toLocalServiceSpec(config: Json, stage: string): LocalServiceSpe
       ...(dlqLogicalId ? { redrive: { dlqLogicalId, maxReceiveCount: Number(redrive['maxReceiveCount'] ?? 5) } } : {}),
     };
   }
-  return { service, stage, functionKeys: Object.keys(functions), sqsEventSources, schedules, queues };
+  return { service, stage, functionKeys: Object.keys(functions), sqsEventSources, schedules, queues, tables };
 }
 
 /** Resolves serverless.yml for `stage` with osls (no credentials or network needed). */

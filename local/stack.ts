@@ -14,7 +14,9 @@ import type { Writable } from 'node:stream';
 import { join, resolve } from 'node:path';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './dynamodb.ts';
 import { captureEmf } from './emf-capture.ts';
+import { startFaultGate, type FaultGate, type GateMode } from './fault-gate.ts';
 import { startEventSource, type EventSource } from './event-source.ts';
 import { invokeLocalFunction } from './lambda-invoke.ts';
 import { startCrmSandbox, startGenesysSandbox } from './sandbox/index.ts';
@@ -48,6 +50,9 @@ export interface StackEndpoints {
   sqsEndpoint: string;
   queueUrl: string;
   dlqUrl: string;
+  /** The embedded DynamoDB-compatible server holding the state table. */
+  dynamodbEndpoint: string;
+  stateTableName: string;
   secretsEndpoint: string;
   genesysUrl: string;
   crmUrl: string;
@@ -73,6 +78,7 @@ export interface LocalStackOptions {
   secretsPort?: number;
   genesysPort?: number;
   crmPort?: number;
+  dynamodbPort?: number;
   /** Overrides the queue's visibility timeout (tests use a short one). */
   visibilityTimeoutSeconds?: number;
   /** Where serverless-offline's output goes: 'inherit' (console) or a file path. */
@@ -91,6 +97,9 @@ export interface LocalStack {
   spec: LocalServiceSpec;
   secrets: LocalSecretsManager | undefined;
   sqs: EmbeddedSqs | undefined;
+  dynamodb: EmbeddedDynamoDb;
+  /** The gate between the functions and SQS: `stall` makes every SQS call of a function hang. */
+  sqsGate: FaultGate;
   fireSchedule(functionKey: string): Promise<unknown>;
   eventSourceStats(): Record<string, ReturnType<EventSource['stats']> & { paused: boolean }>;
   /** Pauses or resumes every SQS event source (the worker stops taking batches). */
@@ -126,15 +135,15 @@ export async function freePort(): Promise<number> {
 
 /** Distinct free loopback ports for every listener of a stack, for stacks beside others. */
 export async function freeStackPorts(): Promise<
-  Required<Pick<LocalStackOptions, 'port' | 'lambdaPort' | 'controlPort' | 'sqsPort' | 'secretsPort' | 'genesysPort' | 'crmPort'>>
+  Required<Pick<LocalStackOptions, 'port' | 'lambdaPort' | 'controlPort' | 'sqsPort' | 'secretsPort' | 'genesysPort' | 'crmPort' | 'dynamodbPort'>>
 > {
   const ports: number[] = [];
-  while (ports.length < 7) {
+  while (ports.length < 8) {
     const port = await freePort();
     if (!ports.includes(port)) ports.push(port);
   }
-  const [port, lambdaPort, controlPort, sqsPort, secretsPort, genesysPort, crmPort] = ports as [number, number, number, number, number, number, number];
-  return { port, lambdaPort, controlPort, sqsPort, secretsPort, genesysPort, crmPort };
+  const [port, lambdaPort, controlPort, sqsPort, secretsPort, genesysPort, crmPort, dynamodbPort] = ports as [number, number, number, number, number, number, number, number];
+  return { port, lambdaPort, controlPort, sqsPort, secretsPort, genesysPort, crmPort, dynamodbPort };
 }
 
 const secretString = (secrets: Record<string, Record<string, unknown>>, id: string, key: string): string => {
@@ -246,6 +255,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dlqUrl = sqs.dlqUrl;
     }
 
+    // The functions reach SQS through a gate the tests can stall (accept, never answer).
+    const sqsGate = await startFaultGate(sqsEndpoint);
+    closers.push(() => sqsGate.close());
+
+    // DynamoDB: the embedded server with the tables serverless.yml declares (the state table).
+    const stateTable = Object.values(spec.tables)[0];
+    if (!stateTable) throw new Error('serverless.yml declares no DynamoDB table (the state table)');
+    const dynamodb = await startEmbeddedDynamoDb(Object.values(spec.tables), options.dynamodbPort ?? envNumber(env, 'LOCAL_DYNAMODB_PORT', 3007));
+    closers.push(() => dynamodb.close());
+
     // The HTTP API and the Lambda endpoint: serverless-offline on the same serverless.yml.
     const port = options.port ?? envNumber(env, 'PORT', 3000);
     const lambdaPort = options.lambdaPort ?? envNumber(env, 'LOCAL_LAMBDA_PORT', 3002);
@@ -268,8 +287,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       LOCAL_JWT_ISSUER: jwtIssuer,
       LOCAL_JWT_AUDIENCE: jwtAudience,
       LOCAL_WIDGET_JWT_AUDIENCE: widgetJwtAudience,
-      AWS_ENDPOINT_URL_SQS: sqsEndpoint,
+      AWS_ENDPOINT_URL_SQS: sqsGate.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
       AWS_ACCESS_KEY_ID: env['AWS_ACCESS_KEY_ID'] ?? 'local',
       AWS_SECRET_ACCESS_KEY: env['AWS_SECRET_ACCESS_KEY'] ?? 'local',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -373,6 +393,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sqsEndpoint,
       queueUrl,
       dlqUrl,
+      dynamodbEndpoint: dynamodb.endpoint,
+      stateTableName: stateTable.tableName,
       secretsEndpoint: secrets.endpoint,
       genesysUrl: env['GENESYS_API_BASE_URL'] ?? genesysUrl,
       crmUrl,
@@ -390,6 +412,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       fire: (key) => scheduler.fire(key),
       stats: () => statsOf(),
       setPaused: (paused) => eventSources.forEach((source) => (paused ? source.pause() : source.resume())),
+      sqsGate,
     });
     closers.push(() => new Promise<void>((done) => {
       control.closeAllConnections();
@@ -408,6 +431,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       spec,
       secrets,
       sqs,
+      dynamodb,
+      sqsGate,
       fireSchedule: (key) => scheduler.fire(key),
       eventSourceStats: statsOf,
       setEventSourcesPaused: (paused) => eventSources.forEach((source) => (paused ? source.pause() : source.resume())),
@@ -437,6 +462,7 @@ async function startControlServer(
     fire: (key: string) => Promise<unknown>;
     stats: () => unknown;
     setPaused: (paused: boolean) => void;
+    sqsGate: FaultGate;
   },
 ): Promise<Server> {
   const server = createServer((req, res) => {
@@ -451,6 +477,26 @@ async function startControlServer(
     if (req.method === 'POST' && (url.pathname === '/__local/event-sources/pause' || url.pathname === '/__local/event-sources/resume')) {
       handlers.setPaused(url.pathname.endsWith('/pause'));
       return send(200, handlers.stats());
+    }
+    if (url.pathname === '/__local/faults/sqs') {
+      // The functions' SQS: `{"mode":"stall"}` holds every call unanswered, `{"mode":"pass"}` ends it.
+      if (req.method === 'GET') return send(200, { mode: handlers.sqsGate.mode(), stalled: handlers.sqsGate.stalled() });
+      if (req.method === 'POST') {
+        let raw = '';
+        req.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
+        req.on('end', () => {
+          let mode: unknown;
+          try {
+            mode = (JSON.parse(raw || '{}') as { mode?: unknown }).mode;
+          } catch {
+            mode = undefined;
+          }
+          if (mode !== 'pass' && mode !== 'stall') return send(400, { error: 'mode must be "pass" or "stall"' });
+          handlers.sqsGate.setMode(mode as GateMode);
+          send(200, { mode });
+        });
+        return;
+      }
     }
     if (req.method === 'POST' && fire?.[1]) {
       handlers.fire(fire[1]).then(

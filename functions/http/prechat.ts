@@ -2,10 +2,11 @@
 import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
 import { sharedCustomerLookup } from '#lib/crm';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
+import { ENQUEUE_ANSWER_MARGIN_MS, sharedOutbox } from '#lib/jobs';
 import { configAtColdStart, httpStack } from '#lib/lambda';
 import { enrichPrechat, validatePrechatBody, type PrechatBody } from '#lib/prechat';
 
-const config = configAtColdStart(['genesys', 'crm', 'identity', 'queue', 'routing']);
+const config = configAtColdStart(['genesys', 'crm', 'identity', 'queue', 'state', 'routing']);
 
 export const handler = httpStack<PrechatBody>(
   async (request, context) => {
@@ -17,6 +18,8 @@ export const handler = httpStack<PrechatBody>(
       routingQueues: routing.queues,
       queueUrl: queue.queueUrl,
       deadline: deadlineFromContext(context),
+      outbox: sharedOutbox(),
+      enqueueDeadline: deadlineFromContext(context, ENQUEUE_ANSWER_MARGIN_MS),
     });
     return { statusCode: 200, body: result };
   },

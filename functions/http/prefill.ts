@@ -6,11 +6,11 @@
  */
 import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
-import { enqueueJobs } from '#lib/jobs';
+import { ENQUEUE_ANSWER_MARGIN_MS, enqueueJobs, sharedOutbox } from '#lib/jobs';
 import { configAtColdStart, httpStack } from '#lib/lambda';
 import { prefillSession } from '#lib/prefill';
 
-const config = configAtColdStart(['genesys', 'queue', 'identity']);
+const config = configAtColdStart(['genesys', 'queue', 'identity', 'state']);
 
 export const handler = httpStack(
   async (request, context) => {
@@ -19,7 +19,12 @@ export const handler = httpStack(
       return {
         genesys: sharedGenesysClient(),
         identitySalt: () => getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
-        enqueue: (jobs) => enqueueJobs(jobs, { queueUrl: queue.queueUrl }),
+        enqueue: (jobs) =>
+          enqueueJobs(jobs, {
+            queueUrl: queue.queueUrl,
+            outbox: sharedOutbox(),
+            budgetMs: context.getRemainingTimeInMillis() - ENQUEUE_ANSWER_MARGIN_MS,
+          }),
         deadline: deadlineFromContext(context),
       };
     });

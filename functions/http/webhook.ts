@@ -3,19 +3,24 @@
  * checks its shape and age, and acknowledges it with 202 after one SQS send. No
  * authorizer: the signature authenticates the caller.
  */
-import { enqueueJobs } from '#lib/jobs';
+import { ENQUEUE_ANSWER_MARGIN_MS, enqueueJobs, sharedOutbox } from '#lib/jobs';
 import { configAtColdStart, httpStack } from '#lib/lambda';
 import { acknowledgeWebhook, sharedSigningSecrets } from '#lib/webhook';
 
-const config = configAtColdStart(['webhook', 'queue']);
+const config = configAtColdStart(['webhook', 'queue', 'state']);
 
 export const handler = httpStack(
-  async (request) => {
+  async (request, context) => {
     const acknowledgement = await acknowledgeWebhook(request, () => {
       const { webhook, queue } = config();
       return {
         secrets: sharedSigningSecrets(webhook.secretId),
-        enqueue: (jobs) => enqueueJobs(jobs, { queueUrl: queue.queueUrl }),
+        enqueue: (jobs) =>
+          enqueueJobs(jobs, {
+            queueUrl: queue.queueUrl,
+            outbox: sharedOutbox(),
+            budgetMs: context.getRemainingTimeInMillis() - ENQUEUE_ANSWER_MARGIN_MS,
+          }),
       };
     });
     return { statusCode: 202, body: acknowledgement };

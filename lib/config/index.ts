@@ -55,6 +55,11 @@ export interface WidgetConfig {
   guestAttributeAllowlist: string[];
 }
 
+/** The suite's DynamoDB state table. */
+export interface StateConfig {
+  tableName: string;
+}
+
 /** Settings every function shares. */
 export interface RuntimeConfig {
   stage: string;
@@ -72,6 +77,7 @@ export interface Config {
   identity: IdentityConfig;
   routing: RoutingConfig;
   widget: WidgetConfig;
+  state: StateConfig;
 }
 
 export type SectionName = keyof Config;
@@ -201,6 +207,13 @@ const sections: { [K in SectionName]: (r: Reader) => Config[K] } = {
       return { queues: { standard: '' } };
     }
     return { queues: parsed as RoutingConfig['queues'] };
+  },
+  state: (r) => {
+    const tableName = r.required('STATE_TABLE_NAME');
+    if (tableName !== '' && !/^[A-Za-z0-9_.-]{3,255}$/.test(tableName)) {
+      r.problems.push('STATE_TABLE_NAME must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)');
+    }
+    return { tableName };
   },
   widget: (r) => ({
     webDeploymentId: r.required('WEB_DEPLOYMENT_ID'),

@@ -5,7 +5,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DependencyError } from '#lib/errors';
 import type { Deadline, GenesysClient, Guest } from '#lib/genesys';
-import { EnqueueError, enqueueJobs, type CrmSyncJob, type EnqueueOptions } from '#lib/jobs';
+import { EnqueueError, enqueueJobs, type CrmSyncJob, type EnqueueOptions, type EnqueueResult, type Outbox } from '#lib/jobs';
 import { metrics } from '#lib/lambda';
 import { MetricNames } from '#lib/metrics';
 import { writeAuditEntry } from './audit.ts';
@@ -25,7 +25,11 @@ export interface GuestDependencies {
   /** Who is calling, for the audit entry. */
   actor: string;
   requestId: string;
-  enqueue?: (jobs: CrmSyncJob[], options: EnqueueOptions) => Promise<Map<string, string>>;
+  enqueue?: (jobs: CrmSyncJob[], options: EnqueueOptions) => Promise<EnqueueResult>;
+  /** Where jobs SQS did not take in time wait for the sweep. */
+  outbox?: Outbox;
+  /** Time the enqueue may take (SQS, then the outbox): what the invocation has left, less a moment to answer. */
+  enqueueDeadline?: Deadline;
   now?: () => Date;
 }
 
@@ -43,7 +47,11 @@ export interface GuestWriteResult {
 async function enqueueSync(guest: Guest, etag: string | undefined, deps: GuestDependencies): Promise<string> {
   const job = guestSyncJob(guest, etag, deps.now?.() ?? new Date());
   try {
-    await (deps.enqueue ?? enqueueJobs)([job], { queueUrl: deps.queueUrl });
+    await (deps.enqueue ?? enqueueJobs)([job], {
+      queueUrl: deps.queueUrl,
+      ...(deps.outbox ? { outbox: deps.outbox } : {}),
+      ...(deps.enqueueDeadline ? { budgetMs: deps.enqueueDeadline.remainingMs() } : {}),
+    });
   } catch (error) {
     const failure =
       error instanceof EnqueueError

@@ -1,8 +1,13 @@
 /**
- * CRM sync jobs: the message shape, deterministic ids and the SQS producer. The consumer's
- * validation (ajv) is imported from `#lib/jobs/parse`, so producers never load ajv.
+ * CRM sync jobs: the message shape, deterministic ids, the SQS producer and the outbox.
+ * The consumer's validation (ajv) is imported from `#lib/jobs/parse`, so producers never load ajv.
  */
 export { JOB_SOURCES, buildJob, canonicalJson, deterministicJobId } from './job.ts';
 export type { CrmRecord, CrmSyncJob, JobScalar, JobSource } from './job.ts';
-export { EnqueueError, enqueueJobs, resetSharedSqsClientForTests, sharedSqsClient, toMessageBody } from './producer.ts';
-export type { EnqueueOptions } from './producer.ts';
+export { ENQUEUE_ANSWER_MARGIN_MS, EnqueueError, enqueueJobs, resetSharedSqsClientForTests, sendMessages, sharedSqsClient, toMessageBody } from './producer.ts';
+export type { EnqueueOptions, EnqueueResult } from './producer.ts';
+export { Outbox } from './outbox.ts';
+export type { OutboxItem } from './outbox.ts';
+export { resetSharedOutboxForTests, sharedOutbox } from './shared.ts';
+export { sweepOutbox } from './sweep.ts';
+export type { SweepReport } from './sweep.ts';

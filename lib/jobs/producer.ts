@@ -6,8 +6,13 @@
  */
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { DependencyError } from '#lib/errors';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logger, metrics } from '#lib/lambda';
+import { MetricNames } from '#lib/metrics';
+import { awsCall, awsRequestHandler, withDeadline } from '#lib/net';
 import { maskIdentifiers } from '#lib/pii';
 import type { CrmSyncJob } from './job.ts';
+import type { Outbox } from './outbox.ts';
 
 let sharedClient: SQSClient | undefined;
 
@@ -17,10 +22,7 @@ let sharedClient: SQSClient | undefined;
  */
 export function sharedSqsClient(): SQSClient {
   // Bounded so a stalled SQS connection cannot hold a handler past its Lambda timeout.
-  sharedClient ??= new SQSClient({
-    useQueueUrlAsEndpoint: false,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
-  });
+  sharedClient ??= new SQSClient({ useQueueUrlAsEndpoint: false, requestHandler: awsRequestHandler(3_000) });
   return sharedClient;
 }
 
@@ -70,54 +72,152 @@ export interface EnqueueOptions {
   client?: SQSClient;
   /** Attempts per entry (first try included). Default 3. */
   maxAttempts?: number;
+  /**
+   * The whole time enqueueing may take, SQS and outbox together (default 4 s). Callers in
+   * a Lambda pass what the invocation has left, less a moment to answer.
+   */
+  budgetMs?: number;
+  /**
+   * Where jobs SQS did not take in time wait for the sweep. Without one, such jobs raise
+   * EnqueueError (the sweep itself sends this way: its jobs are already in the outbox).
+   */
+  outbox?: Outbox;
   sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+/** What became of the jobs: on the queue, or kept in the outbox for the sweep. */
+export interface EnqueueResult {
+  /** Message id of each job SQS took. */
+  messageIds: Map<string, string>;
+  /** Job ids kept in the outbox (the sync is pending, not lost). */
+  pending: string[];
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Time kept for the outbox write after SQS gave up (a DynamoDB put, retried once). */
+export const OUTBOX_RESERVE_MS = 1_200;
+
+/** What a handler keeps back from its remaining time after the enqueue, to answer. */
+export const ENQUEUE_ANSWER_MARGIN_MS = 500;
+
+/** The most SQS gets of an enqueue's budget: it answers in milliseconds when it is well. */
+export const SQS_SEND_BUDGET_MS = 3_000;
+
+/** Default whole budget of one enqueue. */
+export const DEFAULT_ENQUEUE_BUDGET_MS = 4_000;
+
+/** One message as it goes to SQS: its body and the attributes operators filter on. */
+export interface OutgoingMessage {
+  jobId: string;
+  source: string;
+  body: string;
+}
+
+/** The message of a job. */
+export function toOutgoingMessage(job: CrmSyncJob): OutgoingMessage {
+  return { jobId: job.jobId, source: job.source, body: toMessageBody(job) };
+}
+
 /**
- * Sends jobs with SendMessageBatch (ten per call). Entries SQS rejects, and whole calls
- * that fail, are retried with a short backoff; whatever still fails raises EnqueueError
- * naming the job ids. Resolves with the message id of each job.
+ * Sends messages with SendMessageBatch (ten per call) until `budgetMs` runs out. Entries
+ * SQS rejects, and whole calls that fail or stall, are retried with a short backoff while
+ * time remains. Resolves with the message ids of those sent and the messages that were not,
+ * with the last reason; never throws.
  */
-export async function enqueueJobs(jobs: CrmSyncJob[], options: EnqueueOptions): Promise<Map<string, string>> {
+export async function sendMessages(
+  messages: OutgoingMessage[],
+  options: { queueUrl: string; client?: SQSClient; maxAttempts?: number; budgetMs: number; sleep?: (ms: number) => Promise<void>; now?: () => number },
+): Promise<{ messageIds: Map<string, string>; unsent: OutgoingMessage[]; reason?: string }> {
   const client = options.client ?? sharedSqsClient();
   const maxAttempts = options.maxAttempts ?? 3;
   const sleep = options.sleep ?? defaultSleep;
+  const now = options.now ?? Date.now;
+  const end = now() + options.budgetMs;
   const messageIds = new Map<string, string>();
-  let pending = jobs;
-  let lastError: unknown;
+  let pending = messages;
+  let reason: string | undefined;
   for (let attempt = 1; attempt <= maxAttempts && pending.length > 0; attempt += 1) {
-    if (attempt > 1) await sleep(50 * 2 ** (attempt - 2));
-    const failed: CrmSyncJob[] = [];
+    if (attempt > 1) {
+      const wait = 50 * 2 ** (attempt - 2);
+      if (end - now() <= wait + 100) break;
+      await sleep(wait);
+    }
+    const failed: OutgoingMessage[] = [];
     for (let start = 0; start < pending.length; start += 10) {
       const group = pending.slice(start, start + 10);
-      const entries: SendMessageBatchRequestEntry[] = group.map((job, index) => ({
+      const left = end - now();
+      if (left < 100) {
+        failed.push(...group);
+        reason ??= 'no time left to send';
+        continue;
+      }
+      const entries: SendMessageBatchRequestEntry[] = group.map((message, index) => ({
         Id: String(index),
-        MessageBody: toMessageBody(job),
+        MessageBody: message.body,
         MessageAttributes: {
-          jobId: { DataType: 'String', StringValue: job.jobId },
-          source: { DataType: 'String', StringValue: job.source },
+          jobId: { DataType: 'String', StringValue: message.jobId },
+          source: { DataType: 'String', StringValue: message.source },
         },
       }));
       try {
-        const result = await client.send(new SendMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: entries }));
+        const result = await awsCall(left, (o) => client.send(new SendMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: entries }), o));
         for (const ok of result.Successful ?? []) {
-          const job = group[Number(ok.Id)];
-          if (job && ok.MessageId) messageIds.set(job.jobId, ok.MessageId);
+          const message = group[Number(ok.Id)];
+          if (message && ok.MessageId) messageIds.set(message.jobId, ok.MessageId);
         }
         for (const bad of result.Failed ?? []) {
-          const job = group[Number(bad.Id)];
-          if (job) failed.push(job);
-          lastError = new Error(`SQS refused an entry: ${bad.Code ?? 'unknown'}`);
+          const message = group[Number(bad.Id)];
+          if (message) failed.push(message);
+          reason = `SQS refused an entry: ${bad.Code ?? 'unknown'}`;
         }
       } catch (error) {
         failed.push(...group);
-        lastError = error;
+        reason = `SQS ${errorName(error)}`;
       }
     }
     pending = failed;
   }
-  if (pending.length > 0) throw new EnqueueError(pending.map((job) => job.jobId), { cause: lastError });
-  return messageIds;
+  return { messageIds, unsent: pending, ...(reason !== undefined && pending.length > 0 ? { reason } : {}) };
+}
+
+/**
+ * Queues jobs: SQS first, within the budget less the outbox's reserve; whatever SQS did
+ * not take in time goes to the outbox, where the scheduled sweep re-sends it until SQS
+ * takes it. Throws EnqueueError (naming the job ids, never their content) only when a job
+ * is neither on the queue nor in the outbox.
+ */
+export async function enqueueJobs(jobs: CrmSyncJob[], options: EnqueueOptions): Promise<EnqueueResult> {
+  const now = options.now ?? Date.now;
+  const budgetMs = options.budgetMs ?? DEFAULT_ENQUEUE_BUDGET_MS;
+  const reserve = options.outbox ? Math.min(OUTBOX_RESERVE_MS, budgetMs / 2) : 0;
+  const started = now();
+  const sent = await sendMessages(jobs.map(toOutgoingMessage), {
+    queueUrl: options.queueUrl,
+    budgetMs: Math.max(0, Math.min(SQS_SEND_BUDGET_MS, budgetMs - reserve)),
+    now,
+    ...(options.client ? { client: options.client } : {}),
+    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+  });
+  if (sent.unsent.length === 0) return { messageIds: sent.messageIds, pending: [] };
+  const unsentIds = sent.unsent.map((message) => message.jobId);
+  if (!options.outbox) throw new EnqueueError(unsentIds, { cause: new Error(sent.reason ?? 'not sent') });
+  try {
+    const left = Math.max(100, budgetMs - (now() - started));
+    await withDeadline(left, () => options.outbox!.keep(sent.unsent, sent.reason ?? 'not sent'));
+  } catch (cause) {
+    throw new EnqueueError(unsentIds, { cause });
+  }
+  metrics.addMetric(MetricNames.JobsKeptInOutbox, MetricUnit.Count, unsentIds.length);
+  logger.warn('CRM sync jobs kept in the outbox; the sweep sends them when SQS takes them', {
+    jobIds: unsentIds,
+    reason: sent.reason,
+  });
+  return { messageIds: sent.messageIds, pending: unsentIds };
+}
+
+function errorName(error: unknown): string {
+  return typeof error === 'object' && error !== null && 'name' in error && typeof error.name === 'string' ? error.name : 'error';
 }

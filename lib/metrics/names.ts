@@ -55,6 +55,12 @@ export const MetricNames = {
 
   // Shared
   JobsEnqueued: 'JobsEnqueued',
+  /** Jobs SQS did not take in time, kept in the outbox for the sweep (the sync is pending, not lost). */
+  JobsKeptInOutbox: 'JobsKeptInOutbox',
+  /** Outbox jobs the sweep handed to SQS. */
+  OutboxSent: 'OutboxSent',
+  /** Outbox jobs SQS still did not take; tried again later. */
+  OutboxDeferred: 'OutboxDeferred',
 
   // The metrics report's own gauges: what each run saw of the queues (the backlog chart reads them)
   QueueBacklog: 'QueueBacklog',

@@ -1,7 +1,11 @@
 /**
- * One HTTP exchange (request and the whole answer body) under a hard deadline. Every
- * outbound call of the suite goes through it, so no call can outlive its Lambda.
+ * Deadlines for every outbound call: one HTTP exchange (request and the whole answer body)
+ * and every AWS SDK call run under a hard deadline, so no call can outlive its Lambda.
  */
+import { withDeadline } from './deadline.ts';
+
+export { DeadlineExceededError, withDeadline } from './deadline.ts';
+export { AWS_CONNECTION_TIMEOUT_MS, awsCall, awsRequestHandler } from './aws.ts';
 
 /** The answer of one exchange, body read in full. */
 export interface Exchange {
@@ -9,47 +13,18 @@ export interface Exchange {
   text: string;
 }
 
-/** Raised when the deadline passed before the answer was read; `name` is `TimeoutError`. */
-export class ExchangeTimeoutError extends Error {
-  constructor(timeoutMs: number) {
-    super(`No complete answer within ${timeoutMs} ms`);
-    this.name = 'TimeoutError';
-  }
-}
+/** Kept for callers that test for it: a deadline error of an HTTP exchange. */
+export { DeadlineExceededError as ExchangeTimeoutError } from './deadline.ts';
 
-/**
- * Sends a request and reads its body within `timeoutMs`. Hand-written rather than
- * `AbortSignal.timeout`: its timer is unreferenced and does not hold the signal, and
- * calls were seen to hang past their deadline under load; here our own timer aborts the
- * request and rejects the exchange, and is always cleared.
- */
-export async function exchange(
-  doFetch: typeof fetch,
-  url: string,
-  init: RequestInit,
-  timeoutMs: number,
-): Promise<Exchange> {
-  const controller = new AbortController();
-  const limit = Math.max(1, Math.ceil(timeoutMs));
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new ExchangeTimeoutError(limit);
-      controller.abort(error);
-      reject(error);
-    }, limit);
-  });
-  const signal = init.signal ? AbortSignal.any([controller.signal, init.signal]) : controller.signal;
-  try {
-    return await Promise.race([
-      (async () => {
-        const response = await doFetch(url, { ...init, signal });
-        const text = await response.text();
-        return { response, text };
-      })(),
-      expired,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** Sends a request and reads its whole body within `timeoutMs` (see `withDeadline`). */
+export function exchange(doFetch: typeof fetch, url: string, init: RequestInit, timeoutMs: number): Promise<Exchange> {
+  return withDeadline(
+    timeoutMs,
+    async (signal) => {
+      const response = await doFetch(url, { ...init, signal });
+      const text = await response.text();
+      return { response, text };
+    },
+    init.signal ?? undefined,
+  );
 }

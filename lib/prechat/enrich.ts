@@ -8,7 +8,7 @@ import type { CrmCustomer, CustomerLookup, CustomerLookupResult } from '#lib/crm
 import { DependencyError } from '#lib/errors';
 import { GenesysError, type Deadline, type GenesysClient } from '#lib/genesys';
 import { resolveIdentity } from '#lib/identity';
-import { EnqueueError, enqueueJobs, type CrmSyncJob, type EnqueueOptions } from '#lib/jobs';
+import { EnqueueError, enqueueJobs, type CrmSyncJob, type EnqueueOptions, type EnqueueResult, type Outbox } from '#lib/jobs';
 import { logger, metrics } from '#lib/lambda';
 import { MetricNames } from '#lib/metrics';
 import { contactAttributes, routingAttributes } from './attributes.ts';
@@ -28,7 +28,11 @@ export interface PrechatDependencies {
   routingQueues: Record<string, string> & { standard: string };
   queueUrl: string;
   deadline?: Deadline;
-  enqueue?: (jobs: CrmSyncJob[], options: EnqueueOptions) => Promise<Map<string, string>>;
+  enqueue?: (jobs: CrmSyncJob[], options: EnqueueOptions) => Promise<EnqueueResult>;
+  /** Where jobs SQS did not take in time wait for the sweep. */
+  outbox?: Outbox;
+  /** Time the enqueue may take (SQS, then the outbox): what the invocation has left, less a moment to answer. */
+  enqueueDeadline?: Deadline;
   now?: () => Date;
 }
 
@@ -109,7 +113,11 @@ export async function enrichPrechat(body: PrechatBody, deps: PrechatDependencies
     at: deps.now?.() ?? new Date(),
   });
   try {
-    await (deps.enqueue ?? enqueueJobs)([job], { queueUrl: deps.queueUrl });
+    await (deps.enqueue ?? enqueueJobs)([job], {
+      queueUrl: deps.queueUrl,
+      ...(deps.outbox ? { outbox: deps.outbox } : {}),
+      ...(deps.enqueueDeadline ? { budgetMs: deps.enqueueDeadline.remainingMs() } : {}),
+    });
   } catch (error) {
     const failure = error instanceof EnqueueError ? error : new DependencyError('The CRM sync job could not be queued.', 502, { cause: error });
     Object.assign(failure.extensions, { conversationId, routingQueue, contactUpdated: true, syncJobId: job.jobId });

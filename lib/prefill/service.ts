@@ -25,8 +25,11 @@ export interface PrefillDependencies {
   };
   /** The identity salt (read only when the request carries an email or phone). */
   identitySalt(): Promise<string>;
-  /** Queues the jobs (with its own retries); throws when they could not be queued. */
-  enqueue(jobs: CrmSyncJob[]): Promise<unknown>;
+  /**
+   * Queues the jobs (SQS with its own retries, else the outbox); resolves with the ids kept
+   * in the outbox, throws when a job is in neither.
+   */
+  enqueue(jobs: CrmSyncJob[]): Promise<{ pending: readonly string[] }>;
   deadline?: Deadline;
   now?: () => Date;
 }
@@ -45,6 +48,11 @@ export interface PrefillResult {
   byteSize: number;
   maskedKeys: string[];
   syncJobId: string;
+  /**
+   * `queued`: the job is on the CRM sync queue. `pending`: SQS did not take it in time; it
+   * waits in the outbox and the sweep hands it to SQS within about a minute (not lost).
+   */
+  sync: 'queued' | 'pending';
 }
 
 /** Why an attempt failed, as the `reason` dimension of `PrefillFailures` and in the audit. */
@@ -97,10 +105,14 @@ function audit(attempt: Attempt, outcome: { status: number; reason?: PrefillFail
  */
 export async function prefillSession(request: PrefillRequest, resolve: () => PrefillDependencies): Promise<PrefillResult> {
   const started = performance.now();
+  // The change's version is the moment the request arrived, before any upstream call: two
+  // concurrent prefills of one session end in the CRM in the order Genesys saw them.
+  let arrivedAt = new Date();
   const attempt: Attempt = {};
   metrics.addMetric(MetricNames.PrefillAttempts, MetricUnit.Count, 1);
   try {
     const deps = resolve();
+    if (deps.now) arrivedAt = deps.now();
     attempt.sessionId = requireUuidParam(request.pathParameters, 'sessionId');
     const body = validatePrefillBody(await parseJsonBody(request.rawBody, request.headers));
     attempt.attributeCount = new Set([...Object.keys(body.attributes), ...Object.keys(body.consent ?? {})]).size;
@@ -118,10 +130,11 @@ export async function prefillSession(request: PrefillRequest, resolve: () => Pre
     // A failed PUT throws here, before anything is queued.
     await deps.genesys.putSessionAttributes(attempt.sessionId, processed.attributes, { ...(deps.deadline ? { deadline: deps.deadline } : {}) });
 
-    const job = buildPrefillJob(attempt.sessionId, processed, deps.now?.() ?? new Date());
+    const job = buildPrefillJob(attempt.sessionId, processed, arrivedAt);
     attempt.syncJobId = job.jobId;
+    let sync: PrefillResult['sync'];
     try {
-      await deps.enqueue([job]);
+      sync = (await deps.enqueue([job])).pending.length > 0 ? 'pending' : 'queued';
     } catch (cause) {
       // The job holds hashes and masked values only; logged whole so it can be replayed.
       logger.error('CRM sync job not queued after the attributes were applied; replay it', { job, error: cause as Error });
@@ -140,6 +153,7 @@ export async function prefillSession(request: PrefillRequest, resolve: () => Pre
       byteSize: processed.byteSize,
       maskedKeys: processed.maskedKeys,
       syncJobId: job.jobId,
+      sync,
     };
   } catch (error) {
     const latencyMs = performance.now() - started;

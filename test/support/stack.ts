@@ -103,3 +103,21 @@ export async function purge(which: 'queue' | 'dlq'): Promise<void> {
     client.destroy();
   }
 }
+
+/** Makes every SQS call of the stack's functions hang unanswered (`stall`), or pass again. */
+export async function setFunctionsSqs(mode: 'stall' | 'pass'): Promise<void> {
+  const response = await fetch(`${stack().controlUrl}/__local/faults/sqs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ mode }),
+  });
+  if (!response.ok) throw new Error(`SQS fault refused: ${response.status}`);
+}
+
+/** Runs a scheduled function now, through the stack's control endpoint. */
+export async function fireSchedule<T = unknown>(functionKey: string): Promise<T> {
+  const response = await fetch(`${stack().controlUrl}/__local/schedules/${functionKey}`, { method: 'POST' });
+  const body = (await response.json()) as { result?: T; error?: string };
+  if (!response.ok) throw new Error(`schedule ${functionKey} failed: ${body.error ?? response.status}`);
+  return body.result as T;
+}

@@ -2,9 +2,10 @@
 import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { actorOf, createGuest, validateCreateGuestBody, type CreateGuestBody } from '#lib/guests';
+import { ENQUEUE_ANSWER_MARGIN_MS, sharedOutbox } from '#lib/jobs';
 import { configAtColdStart, httpStack } from '#lib/lambda';
 
-const config = configAtColdStart(['genesys', 'identity', 'queue']);
+const config = configAtColdStart(['genesys', 'identity', 'queue', 'state']);
 
 export const handler = httpStack<CreateGuestBody>(
   async (request, context) => {
@@ -14,6 +15,8 @@ export const handler = httpStack<CreateGuestBody>(
       salt: await getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
       queueUrl: queue.queueUrl,
       deadline: deadlineFromContext(context),
+      outbox: sharedOutbox(),
+      enqueueDeadline: deadlineFromContext(context, ENQUEUE_ANSWER_MARGIN_MS),
       actor: actorOf(request.claims),
       requestId: request.requestId,
     });

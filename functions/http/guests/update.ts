@@ -3,10 +3,11 @@ import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
 import { PreconditionRequiredError } from '#lib/errors';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { actorOf, updateGuest, validateUpdateGuestBody, type UpdateGuestBody } from '#lib/guests';
+import { ENQUEUE_ANSWER_MARGIN_MS, sharedOutbox } from '#lib/jobs';
 import { configAtColdStart, httpStack } from '#lib/lambda';
 import { requireUuidParam } from '#lib/validation';
 
-const config = configAtColdStart(['genesys', 'identity', 'queue']);
+const config = configAtColdStart(['genesys', 'identity', 'queue', 'state']);
 
 export const handler = httpStack<UpdateGuestBody>(
   async (request, context) => {
@@ -21,6 +22,8 @@ export const handler = httpStack<UpdateGuestBody>(
       salt: await getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
       queueUrl: queue.queueUrl,
       deadline: deadlineFromContext(context),
+      outbox: sharedOutbox(),
+      enqueueDeadline: deadlineFromContext(context, ENQUEUE_ANSWER_MARGIN_MS),
       actor: actorOf(request.claims),
       requestId: request.requestId,
     });

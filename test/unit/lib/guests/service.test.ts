@@ -36,7 +36,7 @@ function deps(overrides: Partial<GuestDependencies> = {}): GuestDependencies & {
     requestId: 'req-1',
     enqueue: async (jobs) => {
       sent.push(...jobs);
-      return new Map(jobs.map((job) => [job.jobId, `m-${job.jobId}`]));
+      return { messageIds: new Map(jobs.map((job) => [job.jobId, `m-${job.jobId}`])), pending: [] };
     },
     ...overrides,
   };

@@ -34,7 +34,7 @@ function fakes(answer: CustomerLookupResult) {
     enqueue: async (jobs) => {
       calls.push('enqueue');
       sent.push(...jobs);
-      return new Map();
+      return { messageIds: new Map(), pending: [] };
     },
   };
   return { deps, calls, created, contacts, sent };

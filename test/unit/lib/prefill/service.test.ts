@@ -18,7 +18,7 @@ interface Recorder {
   saltReads: number;
 }
 
-function recorder(options: { putError?: Error; enqueueError?: Error } = {}): Recorder {
+function recorder(options: { putError?: Error; enqueueError?: Error; pending?: boolean } = {}): Recorder {
   const rec: Recorder = {
     puts: [],
     enqueued: [],
@@ -38,6 +38,7 @@ function recorder(options: { putError?: Error; enqueueError?: Error } = {}): Rec
       enqueue: async (jobs) => {
         rec.enqueued.push(jobs);
         if (options.enqueueError) throw options.enqueueError;
+        return { pending: options.pending ? jobs.map((job) => job.jobId) : [] };
       },
       now: () => new Date('2025-01-15T10:30:00.000Z'),
     },
@@ -83,7 +84,39 @@ describe('prefillSession', () => {
       byteSize: Buffer.byteLength(JSON.stringify({ attributes: rec.puts[0]?.attributes })),
       maskedKeys: ['email'],
       syncJobId: expect.stringMatching(/^prefill-/),
+      sync: 'queued',
     });
+  });
+
+  it('answers 200 with sync "pending" when SQS did not take the job and the outbox keeps it', async () => {
+    // Prepare
+    const rec = recorder({ pending: true });
+
+    // Act
+    const result = await prefillSession(request({ attributes: { tier: 'gold' } }), () => rec.deps);
+
+    // Assess
+    expect(result).toMatchObject({ sync: 'pending', syncJobId: rec.enqueued[0]?.[0]?.jobId });
+    expect(audits(output)).toEqual([expect.objectContaining({ type: 'prefill_success', status: 200 })]);
+  });
+
+  it("versions the job at the request's arrival, not after the Genesys call", async () => {
+    // Prepare: the Genesys call takes 5 s of a fake clock
+    const arrival = Date.parse('2025-01-15T10:30:00.000Z');
+    let clock = arrival;
+    const rec = recorder();
+    rec.deps.now = () => new Date(clock);
+    const put = rec.deps.genesys.putSessionAttributes;
+    rec.deps.genesys.putSessionAttributes = async (...args) => {
+      clock += 5_000;
+      return put(...args);
+    };
+
+    // Act
+    await prefillSession(request({ attributes: { tier: 'gold' } }), () => rec.deps);
+
+    // Assess
+    expect(rec.enqueued[0]?.[0]?.record.sourceUpdatedAt).toBe(new Date(arrival).toISOString());
   });
 
   it('writes one audit line with counts and ids and no attribute value', async () => {

@@ -1,0 +1,14 @@
+/**
+ * The suite's DynamoDB state table (contract section 1): one table, one string key, TTL
+ * on every item that can expire, conditional writes where order matters.
+ */
+export {
+  ConditionFailedError,
+  DynamoStateTable,
+  MemoryStateTable,
+  STATE_CALL_BUDGET_MS,
+  resetSharedDynamoDbClientForTests,
+  sharedDynamoDbClient,
+} from './table.ts';
+export type { IndexQuery, PutCondition, StateItem, StateTable } from './table.ts';
+export { resetSharedStateTableForTests, sharedStateTable } from './shared.ts';

@@ -1,0 +1,208 @@
+/**
+ * The suite's one DynamoDB table (contract section 1): small state under a single string
+ * key `pk` whose prefix names the kind of item (`outbox#<jobId>`, `pause#crm-sync`, ...).
+ * Every item that can expire carries `expiresAt` (epoch seconds), the table's TTL
+ * attribute; DynamoDB deletes expired items lazily, so reads treat them as absent at once.
+ */
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { awsCall, awsRequestHandler } from '#lib/net';
+
+/** One item of the state table. */
+export interface StateItem {
+  pk: string;
+  /** Epoch seconds after which the item no longer exists for the suite (the table's TTL). */
+  expiresAt?: number;
+  [field: string]: unknown;
+}
+
+/** The conditions the suite's writes need, each one DynamoDB condition expression. */
+export type PutCondition =
+  /** `attribute_not_exists(pk)`: create only. */
+  | { kind: 'absent' }
+  /** `field = value`: replace only the version the writer read. */
+  | { kind: 'equals'; field: string; value: string | number }
+  /** `attribute_not_exists(pk) OR field < value`: create, or move forward only. */
+  | { kind: 'absentOrBelow'; field: string; value: string | number };
+
+/** A conditional write found the item in another state than the condition asks. */
+export class ConditionFailedError extends Error {
+  constructor(pk: string, options?: { cause?: unknown }) {
+    super(`The state item "${pk.split('#')[0]}#…" is not in the expected state`, options);
+    this.name = 'ConditionFailedError';
+  }
+}
+
+/** Reads and writes of the state table, as every capability sees them. */
+export interface StateTable {
+  /** The item, or undefined when it does not exist or has expired. */
+  get<T extends StateItem = StateItem>(pk: string): Promise<T | undefined>;
+  /** Writes the whole item; throws `ConditionFailedError` when the condition does not hold. */
+  put(item: StateItem, condition?: PutCondition): Promise<void>;
+  /** Deletes the item (when the condition holds). */
+  delete(pk: string, condition?: PutCondition): Promise<void>;
+  /**
+   * Items of a sparse index partition whose sort value is at most `upTo`, oldest first
+   * (the outbox's due jobs).
+   */
+  queryIndex<T extends StateItem = StateItem>(index: IndexQuery): Promise<T[]>;
+}
+
+/** A query of one of the table's sparse indexes. */
+export interface IndexQuery {
+  indexName: string;
+  partitionField: string;
+  partition: string;
+  sortField: string;
+  upTo: string;
+  limit: number;
+}
+
+/** How long one state-table call may take when the caller has not said (whole call, retries included). */
+export const STATE_CALL_BUDGET_MS = 2_000;
+
+let sharedClient: DynamoDBClient | undefined;
+
+/** The container's DynamoDB client (endpoint from `AWS_ENDPOINT_URL_DYNAMODB` locally). */
+export function sharedDynamoDbClient(): DynamoDBClient {
+  sharedClient ??= new DynamoDBClient({ requestHandler: awsRequestHandler(1_500), maxAttempts: 3 });
+  return sharedClient;
+}
+
+/** Drops the shared client so a test can build it again against another endpoint. */
+export function resetSharedDynamoDbClientForTests(): void {
+  sharedClient?.destroy();
+  sharedClient = undefined;
+}
+
+const nowSeconds = (now: () => number): number => Math.floor(now() / 1000);
+
+const isLive = (item: StateItem | undefined, now: () => number): boolean =>
+  item !== undefined && (item.expiresAt === undefined || item.expiresAt > nowSeconds(now));
+
+/** The condition as a DynamoDB expression. */
+function conditionExpression(condition: PutCondition | undefined): {
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, AttributeValue>;
+} {
+  if (!condition) return {};
+  if (condition.kind === 'absent') return { ConditionExpression: 'attribute_not_exists(pk)' };
+  const values = marshall({ ':v': condition.value });
+  const names = { '#f': condition.field };
+  if (condition.kind === 'equals') {
+    return { ConditionExpression: '#f = :v', ExpressionAttributeNames: names, ExpressionAttributeValues: values };
+  }
+  return {
+    ConditionExpression: 'attribute_not_exists(pk) OR #f < :v',
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/** The state table in DynamoDB, every call under a hard deadline. */
+export class DynamoStateTable implements StateTable {
+  readonly #client: DynamoDBClient;
+  readonly #tableName: string;
+  readonly #now: () => number;
+  readonly #budgetMs: () => number;
+
+  constructor(options: { tableName: string; client?: DynamoDBClient; now?: () => number; budgetMs?: () => number }) {
+    this.#client = options.client ?? sharedDynamoDbClient();
+    this.#tableName = options.tableName;
+    this.#now = options.now ?? Date.now;
+    this.#budgetMs = options.budgetMs ?? (() => STATE_CALL_BUDGET_MS);
+  }
+
+  async get<T extends StateItem = StateItem>(pk: string): Promise<T | undefined> {
+    const result = await awsCall(this.#budgetMs(), (o) => this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: marshall({ pk }), ConsistentRead: true }), o));
+    const item = result.Item ? (unmarshall(result.Item) as T) : undefined;
+    return isLive(item, this.#now) ? item : undefined;
+  }
+
+  async put(item: StateItem, condition?: PutCondition): Promise<void> {
+    try {
+      await awsCall(this.#budgetMs(), (o) => this.#client.send(new PutItemCommand({
+          TableName: this.#tableName,
+          Item: marshall(item, { removeUndefinedValues: true }),
+          ...conditionExpression(condition),
+        }), o));
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ConditionFailedError(item.pk, { cause: error });
+      throw error;
+    }
+  }
+
+  async delete(pk: string, condition?: PutCondition): Promise<void> {
+    try {
+      await awsCall(this.#budgetMs(), (o) => this.#client.send(new DeleteItemCommand({ TableName: this.#tableName, Key: marshall({ pk }), ...conditionExpression(condition) }), o));
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ConditionFailedError(pk, { cause: error });
+      throw error;
+    }
+  }
+
+  async queryIndex<T extends StateItem = StateItem>(query: IndexQuery): Promise<T[]> {
+    const result = await awsCall(this.#budgetMs(), (o) => this.#client.send(new QueryCommand({
+        TableName: this.#tableName,
+        IndexName: query.indexName,
+        KeyConditionExpression: '#p = :p AND #s <= :s',
+        ExpressionAttributeNames: { '#p': query.partitionField, '#s': query.sortField },
+        ExpressionAttributeValues: marshall({ ':p': query.partition, ':s': query.upTo }),
+        Limit: query.limit,
+        ScanIndexForward: true,
+      }), o));
+    return (result.Items ?? []).map((item) => unmarshall(item) as T).filter((item) => isLive(item, this.#now));
+  }
+}
+
+/**
+ * The same semantics in memory, for unit tests of the code that uses the table (the
+ * DynamoDB class itself is tested against an embedded DynamoDB-compatible server).
+ */
+export class MemoryStateTable implements StateTable {
+  readonly items = new Map<string, StateItem>();
+  constructor(private readonly now: () => number = Date.now) {}
+
+  #holds(pk: string, condition: PutCondition | undefined): boolean {
+    if (!condition) return true;
+    const current = this.items.get(pk);
+    if (condition.kind === 'absent') return current === undefined;
+    const field = current?.[condition.field] as string | number | undefined;
+    if (condition.kind === 'equals') return current !== undefined && field === condition.value;
+    return current === undefined || (field !== undefined && field < condition.value);
+  }
+
+  async get<T extends StateItem = StateItem>(pk: string): Promise<T | undefined> {
+    const item = this.items.get(pk);
+    return isLive(item, this.now) ? (structuredClone(item) as T) : undefined;
+  }
+
+  async put(item: StateItem, condition?: PutCondition): Promise<void> {
+    if (!this.#holds(item.pk, condition)) throw new ConditionFailedError(item.pk);
+    this.items.set(item.pk, structuredClone(item));
+  }
+
+  async delete(pk: string, condition?: PutCondition): Promise<void> {
+    if (!this.#holds(pk, condition)) throw new ConditionFailedError(pk);
+    this.items.delete(pk);
+  }
+
+  async queryIndex<T extends StateItem = StateItem>(query: IndexQuery): Promise<T[]> {
+    return [...this.items.values()]
+      .filter((item) => item[query.partitionField] === query.partition)
+      .filter((item) => String(item[query.sortField]) <= query.upTo)
+      .filter((item) => isLive(item, this.now))
+      .sort((a, b) => String(a[query.sortField]).localeCompare(String(b[query.sortField])))
+      .slice(0, query.limit)
+      .map((item) => structuredClone(item) as T);
+  }
+}
