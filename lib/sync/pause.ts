@@ -8,6 +8,7 @@
  * The item has no TTL on purpose: it must never vanish on its own while the mapping it
  * disabled is off, or nothing would turn the mapping back on.
  */
+import { ConditionFailedError, type StateTable } from '#lib/state';
 
 /** The pause's key in the state table. */
 export const PAUSE_KEY = 'pause#crm-sync';
@@ -34,21 +35,11 @@ export interface PauseItem {
   probes: number;
 }
 
-/** A conditional write as the state table takes it (`#lib/state` PutCondition). */
-export type PauseCondition =
-  | { kind: 'absent' }
-  | { kind: 'equals'; field: string; value: string | number }
-  | { kind: 'absentOrBelow'; field: string; value: string | number };
+/** What the pause needs of the state table. */
+export type PauseStore = Pick<StateTable, 'get' | 'put' | 'delete'>;
 
-/** What the pause needs of the state table (`#lib/state`'s StateTable has all three). */
-export interface PauseStore {
-  get<T extends { pk: string; [field: string]: unknown }>(pk: string): Promise<T | undefined>;
-  put(item: { pk: string; [field: string]: unknown }, condition?: PauseCondition): Promise<void>;
-  delete(pk: string, condition?: PauseCondition): Promise<void>;
-}
-
-/** True for the state table's refusal of a conditional write (`ConditionFailedError`). */
-export const isConditionFailed = (error: unknown): boolean => error instanceof Error && error.name === 'ConditionFailedError';
+/** True for the state table's refusal of a conditional write. */
+export const isConditionFailed = (error: unknown): boolean => error instanceof ConditionFailedError;
 
 /** The pause, when there is one. */
 export async function readPause(store: PauseStore): Promise<PauseItem | undefined> {
