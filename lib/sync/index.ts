@@ -33,5 +33,5 @@ export type { BatchReport, BatchSummary, SyncPorts, SyncSettings } from './proce
 export { RequestRateLimiter } from './rate-limit.ts';
 export type { LimiterClock } from './rate-limit.ts';
 export { resetSharedSyncForTests, sharedCrmBreaker, sharedCrmRateLimiter } from './shared.ts';
-export { SAFETY_MARGIN_MS, syncCrmBatch } from './worker.ts';
+export { pausePorts, SAFETY_MARGIN_MS, syncCrmBatch } from './worker.ts';
 export type { SyncWorkerDeps } from './worker.ts';

@@ -16,7 +16,7 @@ import { invokeAsync, sharedLambdaClient } from './lambda.ts';
 import { logBatch, publishBatchMetrics } from './observe.ts';
 import type { OutageSignal } from './outage.ts';
 import { holdsAt, readPause, requestPause, type PauseStore } from './pause.ts';
-import { processBatch } from './processor.ts';
+import { processBatch, type SyncPorts } from './processor.ts';
 import { holdBackMessages, resendMessages } from './requeue.ts';
 import { sharedCrmBreaker, sharedCrmRateLimiter } from './shared.ts';
 
@@ -59,11 +59,10 @@ export async function syncCrmBatch(
     records,
     { batchSize: settings.crm.batchSize, maxReceiveCount: settings.maxReceiveCount, probeIntervalMs: settings.probeIntervalMs },
     {
-      pausedUntil: async () => {
-        const pause = await readPause(deps.store());
-        return holdsAt(pause, Date.now()) ? pause?.until : undefined;
-      },
-      pause: (signal) => pauseCrmSync(deps.store(), signal, settings.controlFunctionName),
+      ...pausePorts(deps.store(), {
+        now: Date.now,
+        wake: settings.controlFunctionName ? wakeControl(settings.controlFunctionName) : undefined,
+      }),
       holdBack: (messages, seconds) => holdBackMessages(sharedSqsClient(), messages, seconds, sqsSignal()),
       resend: (messages, delaySeconds) => resendMessages(sharedSqsClient(), messages, delaySeconds, sqsSignal()),
       upsert: (outgoing, idempotencyKey, timeoutMs) =>
@@ -86,35 +85,51 @@ export async function syncCrmBatch(
   return { batchItemFailures: report.batchItemFailures };
 }
 
+/** Wakes the control function asynchronously (InvocationType Event). */
+const wakeControl = (functionName: string) => (signal: OutageSignal): Promise<void> =>
+  invokeAsync(sharedLambdaClient(), functionName, { source: 'crm-sync-worker', reason: signal.kind });
+
 /**
- * Writes the pause and wakes the control function (asynchronously) to disable the event
- * source mapping now rather than at its next scheduled run. Resolves with the end of the
- * pause in force; a failure is logged and resolves undefined (the batch is handed back
- * as usual, and the next outage tries again).
+ * The processor's pause ports: read the pause at the start of a batch, and on an outage
+ * write it and wake the control function to disable the event source mapping now rather
+ * than at its next scheduled run. A failure is logged, never thrown: the batch is then
+ * handed back as usual, and the next outage tries again (the fast-clock model uses these
+ * same ports with its fakes).
  */
-async function pauseCrmSync(store: PauseStore, signal: OutageSignal, controlFunctionName: string | undefined): Promise<number | undefined> {
-  const now = Date.now();
-  let until: number;
-  try {
-    const pause = await requestPause(store, { kind: signal.kind, reason: signal.reason, until: now + signal.pauseMs }, now);
-    until = pause.until;
-    logger.warn('CRM sync paused: the worker stops taking jobs until the CRM answers again', {
-      pauseKind: pause.kind,
-      reason: pause.reason,
-      until: new Date(pause.until).toISOString(),
-      since: new Date(pause.since).toISOString(),
-    });
-  } catch (error) {
-    logger.error('The CRM sync pause could not be written', { error: error instanceof Error ? error.message : String(error) });
-    return undefined;
-  }
-  if (controlFunctionName) {
-    try {
-      await invokeAsync(sharedLambdaClient(), controlFunctionName, { source: 'crm-sync-worker', reason: signal.kind });
-    } catch (error) {
-      // Its schedule runs it within a minute anyway; meanwhile batches see the pause and hand back.
-      logger.warn('The CRM sync control function could not be woken', { error: error instanceof Error ? error.name : String(error) });
-    }
-  }
-  return until;
+export function pausePorts(
+  store: PauseStore,
+  options: { now: () => number; wake: ((signal: OutageSignal) => Promise<void>) | undefined },
+): Required<Pick<SyncPorts, 'pausedUntil' | 'pause'>> {
+  return {
+    pausedUntil: async () => {
+      const pause = await readPause(store);
+      return holdsAt(pause, options.now()) ? pause?.until : undefined;
+    },
+    pause: async (signal) => {
+      const now = options.now();
+      let until: number;
+      try {
+        const pause = await requestPause(store, { kind: signal.kind, reason: signal.reason, until: now + signal.pauseMs }, now);
+        until = pause.until;
+        logger.warn('CRM sync paused: the worker stops taking jobs until the CRM answers again', {
+          pauseKind: pause.kind,
+          reason: pause.reason,
+          until: new Date(pause.until).toISOString(),
+          since: new Date(pause.since).toISOString(),
+        });
+      } catch (error) {
+        logger.error('The CRM sync pause could not be written', { error: error instanceof Error ? error.message : String(error) });
+        return undefined;
+      }
+      if (options.wake) {
+        try {
+          await options.wake(signal);
+        } catch (error) {
+          // Its schedule runs it within a minute anyway; meanwhile batches see the pause and hand back.
+          logger.warn('The CRM sync control function could not be woken', { error: error instanceof Error ? error.name : String(error) });
+        }
+      }
+      return until;
+    },
+  };
 }
