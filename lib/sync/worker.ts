@@ -59,7 +59,7 @@ export async function syncCrmBatch(
     records,
     { batchSize: settings.crm.batchSize, maxReceiveCount: settings.maxReceiveCount, probeIntervalMs: settings.probeIntervalMs },
     {
-      ...pausePorts(deps.store(), {
+      ...pausePorts(lazyStore(deps.store), {
         now: Date.now,
         wake: settings.controlFunctionName ? wakeControl(settings.controlFunctionName) : undefined,
       }),
@@ -84,6 +84,13 @@ export async function syncCrmBatch(
   logBatch(report, logger, { breaker: breakerState(breaker) });
   return { batchItemFailures: report.batchItemFailures };
 }
+
+/** The state table, built on first use: a worker without one still syncs (it only cannot pause). */
+const lazyStore = (store: () => PauseStore): PauseStore => ({
+  get: (pk) => store().get(pk),
+  put: (item, condition) => store().put(item, condition),
+  delete: (pk, condition) => store().delete(pk, condition),
+});
 
 /** Wakes the control function asynchronously (InvocationType Event). */
 const wakeControl = (functionName: string) => (signal: OutageSignal): Promise<void> =>
