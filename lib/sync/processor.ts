@@ -196,7 +196,14 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
   const letters: DeadLetter[] = [];
   const byMessageId = new Map<string, SQSRecord>();
   const valid: QueuedJob[] = [];
+  // A message delivered twice in one batch (SQS delivers at least once) counts once, by its
+  // latest receive: its fate is reported once, and its receive count is the newest.
+  const latest = new Map<string, SQSRecord>();
   for (const record of records) {
+    const seen = latest.get(record.messageId);
+    if (!seen || receiveCountOf(record) >= receiveCountOf(seen)) latest.set(record.messageId, record);
+  }
+  for (const record of latest.values()) {
     byMessageId.set(record.messageId, record);
     const parsed = parseJob(record.body);
     if (parsed.ok) {

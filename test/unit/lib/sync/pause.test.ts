@@ -216,3 +216,19 @@ describe('requestPause', () => {
     expect((await store.get(PAUSE_KEY))?.['expiresAt']).toBeUndefined();
   });
 });
+
+describe('a message delivered twice in one batch', () => {
+  it('counts once, by its latest receive: on its last receive it is resent, not also handed back', async () => {
+    // Prepare: the same message at receive 4 and (a later delivery) receive 5
+    const h = harness(() => ({ kind: 'transient', status: 503, reason: 'the CRM answered 503' }));
+    const job = jobFactory({ externalId: 'guest-0' });
+
+    // Act
+    const report = await processBatch([jobRecord(job, 'm-0', 4), jobRecord(job, 'm-0', 5)], settings, h.ports);
+
+    // Assess
+    expect(report.batchItemFailures).toEqual([]);
+    expect(h.resent).toEqual([{ ids: ['m-0'], delaySeconds: 60 }]);
+    expect(report.summary.received).toBe(2);
+  });
+});
