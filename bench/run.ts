@@ -12,6 +12,7 @@ import { coldInitBenchmark } from './cold-init.ts';
 import { crmSyncBenchmark } from './crm-sync.ts';
 import { loadBenchmark } from './load.ts';
 import { metricsReportBenchmark } from './metrics-report.ts';
+import { outageBenchmark } from './outage.ts';
 import { prechatBenchmark } from './prechat.ts';
 import { prefillLatencyBenchmark } from './prefill-latency.ts';
 import { machineSection } from './support/machine.ts';
@@ -19,7 +20,7 @@ import type { Benchmark, BenchContext } from './support/types.ts';
 import { tokenProviderBenchmark } from './token-provider.ts';
 
 /** Every benchmark, in the order they run and appear in RESULTS.md. */
-const BENCHMARKS: readonly Benchmark[] = [tokenProviderBenchmark, coldInitBenchmark, prechatBenchmark, metricsReportBenchmark, prefillLatencyBenchmark, crmSyncBenchmark, loadBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [tokenProviderBenchmark, coldInitBenchmark, prechatBenchmark, metricsReportBenchmark, prefillLatencyBenchmark, crmSyncBenchmark, outageBenchmark, loadBenchmark];
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const context: BenchContext = {
