@@ -38,6 +38,12 @@ export interface EventSourceOptions {
   onBatch?: (outcome: BatchOutcome) => void;
   /** The mapping's UUID (default: a random one). */
   uuid?: string;
+  /**
+   * The queue's visibility timeout. A gathered record is never held past half of it: AWS
+   * refuses a visibility shorter than the function's timeout, but a test stack may run one,
+   * and a record held past its visibility would be received again while still waiting.
+   */
+  visibilityTimeoutSeconds?: number;
 }
 
 /** Lambda's invocation payload limit: a batch stops growing before its records reach it. */
@@ -121,7 +127,7 @@ export function startEventSource(options: EventSourceOptions): EventSource {
   const region = options.region ?? 'us-east-1';
   const controller = new AbortController();
   const counters = { batches: 0, received: 0, deleted: 0, failed: 0 };
-  const windowMs = (options.maximumBatchingWindowSeconds ?? 0) * 1000;
+  const windowMs = Math.min((options.maximumBatchingWindowSeconds ?? 0) * 1000, ((options.visibilityTimeoutSeconds ?? Number.POSITIVE_INFINITY) * 1000) / 2);
 
   let isPaused = false;
   /**

@@ -368,6 +368,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         maximumConcurrency: source.maximumConcurrency,
         reportBatchItemFailures: source.reportBatchItemFailures,
         uuid: mappingIds[source.functionKey] ?? randomUUID(),
+        visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? queueSpec?.visibilityTimeoutSeconds ?? 180,
         consumer: async (event) => {
           // serverless-offline's Invoke API knows functions by their deployed name, not their key.
           const result = await invokeLocalFunction<SQSBatchResponse>(lambdaEndpoint, source.functionName, event);

@@ -246,7 +246,7 @@ describe('startEventSource', () => {
       sqs.on(DeleteMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     }
 
-    function firstBatchOf(options: { batchSize: number; windowSeconds: number }): Promise<string[]> {
+    function firstBatchOf(options: { batchSize: number; windowSeconds: number; visibilitySeconds?: number }): Promise<string[]> {
       return new Promise((resolve) => {
         source = startEventSource({
           client: new SQSClient({ region: 'us-east-1' }),
@@ -254,6 +254,7 @@ describe('startEventSource', () => {
           queueArn: QUEUE_ARN,
           batchSize: options.batchSize,
           maximumBatchingWindowSeconds: options.windowSeconds,
+          ...(options.visibilitySeconds === undefined ? {} : { visibilityTimeoutSeconds: options.visibilitySeconds }),
           maximumConcurrency: 1,
           reportBatchItemFailures: true,
           consumer: async (event) => resolve(event.Records.map((r) => r.messageId)),
@@ -294,6 +295,18 @@ describe('startEventSource', () => {
 
       // Assess: 20 records (about 6 MB); a third poll would pass the limit
       expect(delivered).toHaveLength(20);
+    });
+
+    it('never holds a gathered record past half its visibility timeout (a test stack may run one shorter than the window)', async () => {
+      // Prepare: one record, then an empty queue; a 60 s window over a 2 s visibility
+      scripted([[message('m-1')]]);
+
+      // Act
+      const delivered = await firstBatchOf({ batchSize: 10, windowSeconds: 60, visibilitySeconds: 2 });
+
+      // Assess: delivered after about 1 s, not 60
+      expect(delivered).toEqual(['m-1']);
+      expect(sqs.commandCalls(ReceiveMessageCommand).length).toBeLessThan(60);
     });
 
     it('gets a UUID, as a mapping does', () => {
