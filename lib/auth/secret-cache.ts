@@ -11,6 +11,7 @@
  * flight and JSON parsing itself on top of the SDK client.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsCall, awsRequestHandler } from '#lib/net';
 import { SecretError } from './errors.ts';
 
 /** The version stages the suite reads: the current value and, during rotation, the previous one. */
@@ -47,13 +48,16 @@ interface Entry {
 
 let moduleClient: SecretsManagerClient | undefined;
 
+/** The longest one secret read may take, retries included. */
+export const SECRET_READ_BUDGET_MS = 3_000;
+
 /**
  * The container's one Secrets Manager client, reused while warm. No explicit endpoint or
  * region: the SDK reads `AWS_REGION` and `AWS_ENDPOINT_URL_SECRETS_MANAGER` (the local stack).
  */
 export function defaultSecretsManagerClient(): SecretsManagerClient {
   // Bounded so a stalled Secrets Manager connection cannot hold a handler past its timeout.
-  moduleClient ??= new SecretsManagerClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } });
+  moduleClient ??= new SecretsManagerClient({ requestHandler: awsRequestHandler(2_000) });
   return moduleClient;
 }
 
@@ -145,7 +149,10 @@ export class SecretCache {
   async #fetch(secretId: string, stage: VersionStage): Promise<Outcome> {
     let secretString: string | undefined;
     try {
-      const result = await this.#client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }));
+      // The whole read, retries included, under one deadline: a stalled endpoint fails fast.
+      const result = await awsCall(SECRET_READ_BUDGET_MS, (o) =>
+        this.#client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }), o),
+      );
       secretString = result.SecretString;
     } catch (error) {
       if (errorName(error) === 'ResourceNotFoundException') return { found: false };

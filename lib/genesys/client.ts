@@ -113,6 +113,8 @@ interface AttemptFailure {
   failure: Omit<GenesysFailure, 'operation' | 'attempts'>;
   /** The wait Genesys asked for (429 with `Retry-After`), in milliseconds. */
   retryAfterMs?: number;
+  /** The request may have reached Genesys and been committed (timeout, dropped connection, 5xx). */
+  outcomeUnknown?: boolean;
   cause?: unknown;
 }
 
@@ -228,6 +230,8 @@ export class GenesysClient {
 
       const counted = sent - (refreshed ? 1 : 0);
       if (!result.failure.retryable || counted >= this.maxAttempts) throw last;
+      // A create whose outcome is unknown is not sent again: Genesys may have committed it.
+      if (!operation.repeatable && result.outcomeUnknown) throw last;
 
       const delayMs = result.retryAfterMs ?? this.jitteredDelay(counted - 1);
       if (result.retryAfterMs !== undefined && result.retryAfterMs > this.maxRetryAfterMs) throw last;
@@ -380,7 +384,7 @@ export class GenesysClient {
       text = answer.text;
     } catch (cause) {
       const kind = cause instanceof ExchangeTimeoutError ? 'timeout' : 'network';
-      return { ok: false, failure: { kind, retryable: true }, cause };
+      return { ok: false, failure: { kind, retryable: true }, cause, outcomeUnknown: !neverConnected(cause) };
     }
 
     const correlationId = headers.get(CORRELATION_HEADER) ?? undefined;
@@ -405,8 +409,15 @@ export class GenesysClient {
         upstreamCode: errorCode(text),
       },
       retryAfterMs,
+      outcomeUnknown: status >= 500,
     };
   }
+}
+
+/** True when the request never left this machine (refused or unresolvable), so it cannot have been committed. */
+function neverConnected(cause: unknown): boolean {
+  const code = (cause as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

@@ -311,6 +311,12 @@ export interface GenesysOperation<
   readonly path: TPath;
   /** Statuses that mean success; any other answer is a failure. */
   readonly success: readonly number[];
+  /**
+   * Whether sending the request again after an answer that leaves its outcome unknown
+   * (a timeout, a dropped connection, a 5xx) is safe. False for creates: Genesys may have
+   * committed the first one, and a repeat would create a duplicate.
+   */
+  readonly repeatable: boolean;
   /** Type-level only: never present at run time. */
   readonly [shapes]?: { body: TBody; response: TResponse; query: TQuery };
 }
@@ -346,8 +352,14 @@ const operation =
     method: HttpMethod;
     path: TPath;
     success: readonly number[];
+    /** Defaults to true for GET, PUT and PATCH, false for POST (see `GenesysOperation.repeatable`). */
+    repeatable?: boolean;
   }): GenesysOperation<TName, TPath, TBody, TResponse, TQuery> =>
-    Object.freeze({ ...definition, success: Object.freeze([...definition.success]) });
+    Object.freeze({
+      ...definition,
+      repeatable: definition.repeatable ?? definition.method !== 'POST',
+      success: Object.freeze([...definition.success]),
+    });
 
 /** Every Genesys operation the suite calls, each defined once (contract section 4). */
 export const genesysOperations = {
@@ -386,6 +398,8 @@ export const genesysOperations = {
     method: 'POST',
     path: '/api/v2/audits/query',
     success: [200, 202],
+    // A second query is harmless: it only starts another read-only transaction.
+    repeatable: true,
   }),
   getAuditQuery: operation<undefined, AuditQueryExecution>()({
     name: 'getAuditQuery',

@@ -14,7 +14,7 @@ import type {
   GuestPatch,
 } from '#lib/genesys';
 import { resolveIdentity, type IdentityHashes } from '#lib/identity';
-import { maskIdentifiers } from '#lib/pii';
+import { maskIdentifiers, maskScalar } from '#lib/pii';
 import type { ChannelContextInput, CreateGuestBody, UpdateGuestBody } from './schema.ts';
 
 /** The fields of a guest a caller changes, leaf by leaf, already minimised and hashed. */
@@ -42,7 +42,11 @@ export function minimiseOriginPage(uri: string): string {
   }
 }
 
-/** Attribute values with every email, phone number and SSN masked; names of masked keys. */
+/**
+ * Attribute values masked the way every route masks them (`maskScalar`): identifiers in
+ * strings, integers whose digits read as a phone number or SSN, and whole values under
+ * keys that name an identifier (`email`, `mobile`, `ssn`); names of masked keys.
+ */
 export function maskAttributes(attributes: Record<string, string | number | boolean>): {
   attributes: FlatAttributes;
   maskedKeys: string[];
@@ -50,11 +54,7 @@ export function maskAttributes(attributes: Record<string, string | number | bool
   const masked: FlatAttributes = {};
   const maskedKeys: string[] = [];
   for (const [key, value] of Object.entries(attributes)) {
-    if (typeof value !== 'string') {
-      masked[key] = value;
-      continue;
-    }
-    const result = maskIdentifiers(value);
+    const result = maskScalar(key, value);
     masked[key] = result.value;
     if (result.masked) maskedKeys.push(key);
   }
@@ -63,7 +63,8 @@ export function maskAttributes(attributes: Record<string, string | number | bool
 
 function channelContextOf(input: ChannelContextInput): GuestChannelContext {
   return {
-    ...(input.originPage !== undefined ? { originPage: minimiseOriginPage(input.originPage) } : {}),
+    // A path can carry an identifier too (`/users/jane@example.com`): masked like any text.
+    ...(input.originPage !== undefined ? { originPage: maskIdentifiers(minimiseOriginPage(input.originPage)).value } : {}),
     ...(input.campaignId !== undefined ? { campaignId: input.campaignId } : {}),
   };
 }

@@ -3,7 +3,7 @@
  * start), then the rules a schema cannot say. Every failing path is listed.
  */
 import type { FieldError } from '#lib/errors';
-import { schemaCheck, type SchemaCheck } from '#lib/validation';
+import { freeTextErrors, schemaCheck, type SchemaCheck } from '#lib/validation';
 import type { CreateGuestBody, UpdateGuestBody } from './schema.ts';
 import { validateCreateGuest, validateUpdateGuest } from './schema.validators.js';
 
@@ -29,12 +29,24 @@ function nonFiniteAttributes(body: CreateGuestBody | UpdateGuestBody): FieldErro
     .map(([key]) => ({ path: `/attributes/${key}`, message: 'must be a finite number' }));
 }
 
+/**
+ * The shared free-text check: characters no hop stores, identifier-bearing and
+ * case-conflicting attribute keys, in every caller-chosen string that is stored.
+ */
+function freeText(body: CreateGuestBody | UpdateGuestBody): FieldError[] {
+  return freeTextErrors([
+    { path: '/attributes', value: body.attributes, keys: true },
+    { path: '/channelContext', value: body.channelContext },
+    { path: '/identityAttributes/deviceFingerprint', value: body.identityAttributes?.deviceFingerprint },
+  ]);
+}
+
 const withExtraChecks =
   <T extends CreateGuestBody | UpdateGuestBody>(check: (body: unknown) => SchemaCheck<T>) =>
   (body: unknown): SchemaCheck<T> => {
     const checked = check(body);
     if (!checked.ok) return checked;
-    const errors = [...identityConflicts(checked.value), ...nonFiniteAttributes(checked.value)];
+    const errors = [...identityConflicts(checked.value), ...nonFiniteAttributes(checked.value), ...freeText(checked.value)];
     return errors.length === 0 ? checked : { ok: false, errors };
   };
 

@@ -4,19 +4,22 @@
  * normalisation, so the same person hashes the same from prefill, guests and pre-chat.
  */
 import { createHash } from 'node:crypto';
+import { foldText } from '#lib/pii';
 
 /** Which identifier a hash was made from. */
 export type IdentifierKind = 'email' | 'phone';
 
 /**
  * The canonical form hashed: trimmed and lower-cased; a phone number is reduced to its
- * digits, keeping a leading `+` (so `+1 (555) 123-4567` and `+15551234567` agree).
+ * digits, read in any script and width (`＋１ ５５５…`, `٥٥٥…`), keeping a leading `+`
+ * (so `+1 (555) 123-4567`, `+15551234567` and their full-width forms agree).
  */
 export function normaliseIdentifier(kind: IdentifierKind, value: string): string {
   const trimmed = value.trim().toLowerCase();
   if (kind === 'email') return trimmed;
-  const digits = trimmed.replace(/\D/g, '');
-  return trimmed.startsWith('+') ? `+${digits}` : digits;
+  const folded = foldText(trimmed).text;
+  const digits = folded.replace(/\D/g, '');
+  return folded.startsWith('+') ? `+${digits}` : digits;
 }
 
 /** Salted SHA-256 (64 hex chars) of a normalised identifier. The salt is required, never defaulted. */

@@ -10,7 +10,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logger, metrics } from '#lib/lambda';
 import { MetricNames } from '#lib/metrics';
 import { awsCall, awsRequestHandler, withDeadline } from '#lib/net';
-import { maskIdentifiers } from '#lib/pii';
+import { maskDeep } from '#lib/pii';
 import type { CrmSyncJob } from './job.ts';
 import type { Outbox } from './outbox.ts';
 
@@ -40,16 +40,6 @@ export class EnqueueError extends DependencyError {
   ) {
     super(`${failedJobIds.length} CRM sync job(s) could not be queued.`, 502, options);
   }
-}
-
-/** Masks identifiers in every string of a value (deep), leaving hashes and ids alone. */
-function maskDeep<T>(value: T): T {
-  if (typeof value === 'string') return maskIdentifiers(value).value as T;
-  if (Array.isArray(value)) return value.map(maskDeep) as T;
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskDeep(v)])) as T;
-  }
-  return value;
 }
 
 /** The job as it goes on the queue: identifiers masked in its free-form maps. */

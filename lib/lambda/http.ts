@@ -76,6 +76,23 @@ const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
 /**
+ * Media types are case-insensitive (RFC 9110, 8.3.1): `Application/JSON` is JSON. The JSON
+ * body parser matches lower case only, so the type and subtype are lower-cased before it
+ * runs; parameters (a charset, a boundary) are left as sent.
+ */
+const mediaTypeNormalizer = (): MiddlewareObj<HttpEvent, APIGatewayProxyStructuredResultV2> => ({
+  before: (request) => {
+    const headers = request.event.headers;
+    const value = headers?.['content-type'];
+    if (headers && typeof value === 'string') {
+      const semicolon = value.indexOf(';');
+      const type = semicolon === -1 ? value : value.slice(0, semicolon);
+      headers['content-type'] = type.trim().toLowerCase() + (semicolon === -1 ? '' : value.slice(semicolon));
+    }
+  },
+});
+
+/**
  * Picks the caller's `x-request-id` when it is sane, else the Lambda request id (unique per
  * invocation and present in every log line), else a fresh one.
  */
@@ -157,6 +174,7 @@ export function httpStack<TBody = unknown>(handler: HttpHandler<TBody>, options:
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .use(httpHeaderNormalizer())
+    .use(mediaTypeNormalizer())
     .use(httpSecurityHeaders())
     .use(rawBodyGuard(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES))
     .use(parseJsonBody)

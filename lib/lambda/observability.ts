@@ -4,7 +4,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { maskIdentifiers } from '#lib/pii';
+import { maskScalar } from '#lib/pii';
 
 const SERVICE_NAME = 'genesys-guest-sync';
 
@@ -13,12 +13,14 @@ const SECRET_KEYS =
   /^(authorization|x-hub-signature-256|password|secret|client_?secret|api_?token|api_?key|x-api-key|(access|refresh|id)_?token|token|signing_?secret|salt|cookies?|set-cookie)$/i;
 
 /**
- * JSON replacer for the logger: drops secret-bearing keys and masks anything that looks
- * like an email, phone number or SSN, so no log line carries plaintext identifiers.
+ * JSON replacer for the logger: drops secret-bearing keys and masks identifiers with the
+ * masking every route uses (`maskScalar`): in strings, in integers whose digits read as a
+ * phone number or SSN, and whole values under keys that name one (`email`, `mobile`,
+ * `ssn`), so no log line carries plaintext identifiers.
  */
 export function redactLogValue(key: string, value: unknown): unknown {
   if (key !== '' && SECRET_KEYS.test(key)) return '[redacted]';
-  if (typeof value === 'string') return maskIdentifiers(value).value;
+  if (typeof value === 'string' || typeof value === 'number') return maskScalar(key, value).value;
   return value;
 }
 

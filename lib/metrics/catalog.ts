@@ -31,6 +31,8 @@ const COUNTERS: readonly MetricName[] = [
   MetricNames.CrmRecordsRetried,
   MetricNames.CrmChunks,
   MetricNames.CrmBreakerOpened,
+  MetricNames.JobsKeptInOutbox,
+  MetricNames.OutboxSent,
   MetricNames.GuestEngagementSessions,
   MetricNames.GuestConversions,
   MetricNames.ColdStart,

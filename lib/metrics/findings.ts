@@ -120,6 +120,18 @@ export function findingsFor(report: MetricsReport): Finding[] {
     });
   }
 
+  const waiting = report.crm.window.outboxKept - report.crm.window.outboxSent;
+  if (report.crm.window.outboxKept > 0) {
+    findings.push({
+      severity: waiting > 0 ? 'warning' : 'info',
+      code: 'outbox-used',
+      message:
+        `${count(report.crm.window.outboxKept)} CRM sync job(s) were kept in the outbox in the last ${span} because SQS did not take them in time; ` +
+        `the sweep sent ${count(report.crm.window.outboxSent)}` +
+        (waiting > 0 ? `, so about ${count(waiting)} may still be waiting: check SQS's health and the outboxSweep function's errors.` : '.'),
+    });
+  }
+
   if (report.warnings.length > 0) {
     findings.push({
       severity: 'info',

@@ -124,6 +124,8 @@ export function renderHtml(report: MetricsReport): string {
       ['retried', count(c.window.retried), count(c.lastHour.retried)],
       ['chunk latency avg / p50 / p95 / p99', latency(c.window.chunkLatencyMs), latency(c.lastHour.chunkLatencyMs)],
       ['breaker openings', count(c.window.breakerOpened), count(c.lastHour.breakerOpened)],
+      ['kept in the outbox', count(c.window.outboxKept), count(c.lastHour.outboxKept)],
+      ['sent from the outbox', count(c.window.outboxSent), count(c.lastHour.outboxSent)],
     ]),
   ];
   if (report.engagement) {

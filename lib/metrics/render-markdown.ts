@@ -67,6 +67,8 @@ export function renderMarkdown(report: MetricsReport): string {
     `| chunks | ${count(c.window.chunks)} | ${count(c.lastHour.chunks)} |`,
     `| chunk latency | ${latency(c.window.chunkLatencyMs)} | ${latency(c.lastHour.chunkLatencyMs)} |`,
     `| breaker openings | ${count(c.window.breakerOpened)} | ${count(c.lastHour.breakerOpened)} |`,
+    `| kept in the outbox (SQS did not take them in time) | ${count(c.window.outboxKept)} | ${count(c.lastHour.outboxKept)} |`,
+    `| sent from the outbox | ${count(c.window.outboxSent)} | ${count(c.lastHour.outboxSent)} |`,
     '',
     `Upserted by status: ${orNone(c.window.upsertedByStatus)}.`,
     '',

@@ -237,6 +237,8 @@ class Figures {
       chunks: sum(this.counter(MetricNames.CrmChunks), span),
       chunkLatencyMs: this.latency(MetricNames.CrmChunkLatency, span, wholeWindow),
       breakerOpened: sum(this.counter(MetricNames.CrmBreakerOpened), span),
+      outboxKept: sum(this.counter(MetricNames.JobsKeptInOutbox), span),
+      outboxSent: sum(this.counter(MetricNames.OutboxSent), span),
     };
   }
 

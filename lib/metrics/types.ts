@@ -124,6 +124,10 @@ export interface CrmStats {
   chunks: number;
   chunkLatencyMs: LatencyStats;
   breakerOpened: number;
+  /** Jobs SQS did not take in time, kept in the outbox by the intake functions. */
+  outboxKept: number;
+  /** Outbox jobs the sweep handed to SQS. */
+  outboxSent: number;
 }
 
 /** Guest engagement figures for a span; present only when guests were measured. */

@@ -1,31 +1,25 @@
 /**
- * Detection and masking of personal identifiers (emails, phone numbers, SSNs) in free
- * text. Used by the prefill masker and by the logger's redaction, so both agree on what
- * counts as an identifier.
+ * Detection and masking of personal identifiers (emails, phone numbers, SSNs): the one
+ * masking module every route, the logger's redaction and the SQS producer's last guard
+ * use, so all agree on what counts as an identifier. docs/pii.md lists the formats.
  */
+import { foldText } from './fold.ts';
+import { identifierKindOfKey, type IdentifierKind } from './keys.ts';
+import {
+  acceptBareInternational,
+  acceptInternational,
+  BARE_INTERNATIONAL_PATTERN,
+  EMAIL_PATTERN,
+  INTERNATIONAL_PATTERN,
+  NANP_PATTERN,
+  PROTECTED_PATTERN,
+  SSN_PATTERN,
+  TRUNK_PATTERN,
+} from './patterns.ts';
 
-/** An email address anywhere in a string. */
-export const EMAIL_PATTERN = /[\p{L}\p{M}\p{N}._%+-]+@[\p{L}\p{M}\p{N}-]+(?:\.[\p{L}\p{M}\p{N}-]+)*\.\p{L}{2,}/gu;
-
-/** A US social security number written with dashes or spaces (3-2-4). */
-export const SSN_PATTERN = /(?<![\d+])\d{3}([- ])\d{2}\1\d{4}(?!\d)/g;
-
-/**
- * A phone number: E.164 (`+` and 8-15 digits, optionally grouped), a North American
- * national form (`555-123-4567`, `(555) 123-4567`, `555.123.4567`, `5551234567`), or a
- * grouped national form with a trunk `0` and 10-11 digits (`020 7946 0958`,
- * `07700 900123`, `01 23 45 67 89`, `030 12345678`). The trunk form needs a separator
- * after its first group, so zip codes and zero-padded ids (`02134`, `000123456`) stay.
- */
-export const PHONE_PATTERN = new RegExp(
-  [
-    String.raw`(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{3}\)[ .-]?|\d{3}[ .-]?)\d{3}[ .-]?\d{4}(?!\d)`,
-    String.raw`(?<![\w+])\+\d(?:[ .-]?\d){7,14}(?!\d)`,
-    // Trunk 0, a first group of 2-5 digits, a separator, then 10-11 digits in all.
-    String.raw`(?<![\w+.-])0[1-9](?:[ .-]\d(?:[ .-]?\d){7,8}|\d[ .-]\d(?:[ .-]?\d){6,7}|\d{2}[ .-]\d(?:[ .-]?\d){5,6}|\d{3}[ .-]\d(?:[ .-]?\d){4,5})(?!\d)`,
-  ].join('|'),
-  'g',
-);
+export { foldText, type FoldedText } from './fold.ts';
+export { identifierKindOfKey, identityKeyKind, normaliseKeyName, type IdentifierKind } from './keys.ts';
+export { EMAIL_PATTERN, SSN_PATTERN } from './patterns.ts';
 
 /** The fixed masks the contract prescribes. */
 export const PHONE_MASK = '***-***-****';
@@ -37,30 +31,120 @@ export interface MaskResult {
   masked: boolean;
 }
 
+interface Span {
+  start: number;
+  end: number;
+  kind: IdentifierKind;
+}
+
+/** The detectors in the order they run; each later one reads the text with earlier finds blanked. */
+const DETECTORS: ReadonlyArray<{ kind: IdentifierKind | 'protected'; pattern: RegExp; accept?: (match: string) => boolean }> = [
+  { kind: 'email', pattern: EMAIL_PATTERN },
+  { kind: 'protected', pattern: PROTECTED_PATTERN },
+  { kind: 'ssn', pattern: SSN_PATTERN },
+  { kind: 'phone', pattern: INTERNATIONAL_PATTERN, accept: acceptInternational },
+  { kind: 'phone', pattern: NANP_PATTERN },
+  { kind: 'phone', pattern: TRUNK_PATTERN },
+  { kind: 'phone', pattern: BARE_INTERNATIONAL_PATTERN, accept: acceptBareInternational },
+];
+
+/**
+ * The identifiers in `text`, as spans of the original string. Detection reads the folded
+ * text (full-width and other-script digits as ASCII); each find is blanked before the
+ * next detector runs, so an email's digits are never read as a phone number and a UUID
+ * or a hash is never read as anything.
+ */
+function findIdentifiers(text: string): Span[] {
+  const folded = foldText(text);
+  let scratch = folded.text;
+  const spans: Span[] = [];
+  for (const { kind, pattern, accept } of DETECTORS) {
+    const found: Array<[number, number]> = [];
+    for (const match of scratch.matchAll(pattern)) {
+      if (accept && !accept(match[0])) continue;
+      found.push([match.index, match.index + match[0].length]);
+    }
+    if (found.length === 0) continue;
+    // Finds are blanked with a character no pattern reads as part of an identifier (one pass per detector).
+    let blanked = '';
+    let at = 0;
+    for (const [start, end] of found) {
+      blanked += scratch.slice(at, start) + '\u0000'.repeat(end - start);
+      at = end;
+      if (kind !== 'protected') spans.push({ start: folded.starts[start] as number, end: folded.ends[end - 1] as number, kind });
+    }
+    scratch = blanked + scratch.slice(at);
+  }
+  return spans.sort((a, b) => a.start - b.start);
+}
+
+/** Every identifier holds an `@` or a digit (of any script): text without either is skipped cheaply. */
+const MAYBE_IDENTIFIER = /[@\uFF20\p{Nd}]/u;
+
+/** The mask of one identifier: emails become `*` of the same length, SSNs and phones their fixed masks. */
+function maskOf(kind: IdentifierKind, original: string): string {
+  if (kind === 'email') return '*'.repeat(original.length);
+  return kind === 'ssn' ? SSN_MASK : PHONE_MASK;
+}
+
 /**
  * Masks every identifier in `text`: emails become `*` of the same length, SSNs
- * `***-**-****`, phone numbers `***-***-****`. Emails go first so their digits are not
- * read as phone numbers; SSNs before phones for the same reason.
+ * `***-**-****`, phone numbers `***-***-****`; everything else is kept as it was.
  */
 export function maskIdentifiers(text: string): MaskResult {
-  let masked = false;
-  const value = text
-    .replace(EMAIL_PATTERN, (match) => {
-      masked = true;
-      return '*'.repeat(match.length);
-    })
-    .replace(SSN_PATTERN, () => {
-      masked = true;
-      return SSN_MASK;
-    })
-    .replace(PHONE_PATTERN, () => {
-      masked = true;
-      return PHONE_MASK;
-    });
-  return { value, masked };
+  if (!MAYBE_IDENTIFIER.test(text)) return { value: text, masked: false };
+  const spans = findIdentifiers(text);
+  if (spans.length === 0) return { value: text, masked: false };
+  let value = '';
+  let at = 0;
+  for (const span of spans) {
+    value += text.slice(at, span.start) + maskOf(span.kind, text.slice(span.start, span.end));
+    at = span.end;
+  }
+  return { value: value + text.slice(at), masked: true };
 }
 
 /** True when `text` holds at least one email, phone number or SSN. */
 export function containsIdentifier(text: string): boolean {
-  return maskIdentifiers(text).masked;
+  return MAYBE_IDENTIFIER.test(text) && findIdentifiers(text).length > 0;
+}
+
+/** A flat value the routes carry. */
+export type Scalar = string | number | boolean;
+
+/**
+ * Masks one value in the context of its key, the same way on every route:
+ * - under a key that names an identifier (`email`, `Phone`, `mobile`, `ssn`...), any
+ *   non-empty string and any number is the guest's identifier and is masked whole;
+ * - elsewhere a string loses every identifier it contains, and an integer whose digits
+ *   read as a phone number or SSN (`5551234567`, `447911123456`) becomes the masked string;
+ * - booleans and fractional numbers are kept.
+ */
+export function maskScalar<T extends Scalar>(key: string, value: T): { value: T | string; masked: boolean } {
+  if (typeof value === 'boolean') return { value, masked: false };
+  const kind = identifierKindOfKey(key);
+  const text = typeof value === 'number' ? String(value) : (value as string);
+  if (kind !== undefined && (typeof value === 'number' || text.trim() !== '')) {
+    return { value: maskOf(kind, text), masked: true };
+  }
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) return { value, masked: false };
+    const result = maskIdentifiers(text);
+    return result.masked ? result : { value, masked: false };
+  }
+  return maskIdentifiers(text);
+}
+
+/**
+ * Masks identifiers in every string and number of a JSON value, deep, each in the
+ * context of its own key (`maskScalar`). For last guards (the SQS producer): hashes and
+ * ids are left alone, as they never read as identifiers.
+ */
+export function maskDeep<T>(value: T, key = ''): T {
+  if (typeof value === 'string' || typeof value === 'number') return maskScalar(key, value).value as T;
+  if (Array.isArray(value)) return value.map((item) => maskDeep(item, key)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, maskDeep(item, name)])) as T;
+  }
+  return value;
 }

@@ -1,6 +1,6 @@
 /** The CRM sync job a prefill produces (contract section 3, `source: "prefill"`). */
 import { buildJob, deterministicJobId, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
-import { IDENTITY_KEYS, type ProcessedPrefill } from './process.ts';
+import { isIdentityKey, type ProcessedPrefill } from './process.ts';
 
 /**
  * One job per prefill: the session as `externalId`, the identity hashes, the consent
@@ -10,7 +10,7 @@ import { IDENTITY_KEYS, type ProcessedPrefill } from './process.ts';
  */
 export function buildPrefillJob(sessionId: string, processed: ProcessedPrefill, now: Date = new Date()): CrmSyncJob {
   const attributes = Object.fromEntries(
-    Object.entries(processed.attributes).filter(([key]) => !(IDENTITY_KEYS as readonly string[]).includes(key)),
+    Object.entries(processed.attributes).filter(([key]) => !isIdentityKey(key)),
   );
   const content = {
     externalId: sessionId,

@@ -5,14 +5,27 @@
  */
 import { PayloadTooLargeError } from '#lib/errors';
 import { resolveIdentity } from '#lib/identity';
-import { maskIdentifiers, PHONE_MASK } from '#lib/pii';
+import { identityKeyKind, maskScalar } from '#lib/pii';
 import type { PrefillBody, PrefillScalar } from './schema.ts';
 
 /** Genesys refuses session attribute bodies larger than this (UTF-8 bytes of `{attributes}`). */
 export const MAX_PREFILL_BYTES = 10_240;
 
-/** Attribute keys that hold the guest's own identifiers: hashed, and always masked. */
+/** The identity keys (contract section 2): hashed from their raw value, matched in any case. */
 export const IDENTITY_KEYS = ['email', 'phone'] as const;
+
+/** True for `email` / `phone` in any case (`Email`, `PHONE`): their values become hashes. */
+export const isIdentityKey = (key: string): boolean => identityKeyKind(key) !== undefined;
+
+/** The raw identity values of a request: under `email` / `phone` in any case (validation refuses two spellings of one). */
+function identityValues(merged: Record<string, PrefillScalar>): { email?: PrefillScalar; phone?: PrefillScalar } {
+  const found: { email?: PrefillScalar; phone?: PrefillScalar } = {};
+  for (const [key, value] of Object.entries(merged)) {
+    const kind = identityKeyKind(key);
+    if (kind !== undefined) found[kind] = value;
+  }
+  return found;
+}
 
 /** What processing produced: what goes to Genesys, what goes to the CRM job, and what changed. */
 export interface ProcessedPrefill {
@@ -30,29 +43,18 @@ export interface ProcessedPrefill {
 
 /** True when the request carries a raw email or phone worth hashing (so the salt is needed). */
 export function hasIdentityValues(body: PrefillBody): boolean {
-  const merged = { ...body.attributes, ...body.consent };
-  const { email, phone } = merged;
+  const { email, phone } = identityValues({ ...body.attributes, ...body.consent });
   return (typeof email === 'string' && email.trim() !== '') || (typeof phone === 'string' && phone.trim() !== '') || typeof phone === 'number';
 }
 
 /**
- * Masks one value. Strings lose every email, phone number and SSN they contain; an
- * integer whose digits read as a phone number or SSN becomes the masked string. The
- * identity keys are masked whole even when their value does not look like an identifier
- * (`jane@localhost`, `555-1234`): it is the guest's own identifier either way.
+ * Masks one value with the masking every route shares (`maskScalar`): strings lose every
+ * email, phone number and SSN they contain; an integer whose digits read as one becomes
+ * the masked string; under a key naming an identifier (`email`, `Phone`, `mobile`, `ssn`)
+ * the value is masked whole, whatever it looks like.
  */
 export function maskValue(key: string, value: PrefillScalar): { value: PrefillScalar; masked: boolean } {
-  if (typeof value === 'boolean') return { value, masked: false };
-  const text = typeof value === 'number' ? String(value) : value;
-  if ((IDENTITY_KEYS as readonly string[]).includes(key) && text.trim() !== '') {
-    return { value: key === 'email' ? '*'.repeat(text.length) : PHONE_MASK, masked: true };
-  }
-  if (typeof value === 'number') {
-    if (!Number.isInteger(value)) return { value, masked: false };
-    const result = maskIdentifiers(text);
-    return result.masked ? result : { value, masked: false };
-  }
-  return maskIdentifiers(value);
+  return maskScalar(key, value);
 }
 
 /**
@@ -79,7 +81,7 @@ export function processPrefill(body: PrefillBody, salt: string | undefined, maxB
   let hashes: { emailHash?: string; phoneHash?: string } = {};
   if (hasIdentityValues(body)) {
     if (salt === undefined || salt === '') throw new Error('An identity salt is required to hash email and phone values');
-    const { email, phone } = merged;
+    const { email, phone } = identityValues(merged);
     const identity = resolveIdentity({ email, phone: typeof phone === 'number' ? String(phone) : phone }, salt);
     hashes = {
       ...(identity.emailHash ? { emailHash: identity.emailHash } : {}),

@@ -4,6 +4,7 @@
  * merged key count, an empty request) are checked after it.
  */
 import { ValidationError } from '#lib/errors';
+import { freeTextErrors } from '#lib/validation';
 import { compileSchema } from '#lib/validation/compile';
 
 /** A prefill attribute value: Genesys session attributes are flat scalars. */
@@ -45,8 +46,9 @@ const clearer = (message: string): string =>
     : message;
 
 /**
- * The body as a typed request, or a 400 naming every failing key (key names that look
- * like identifiers are masked in the paths).
+ * The body as a typed request, or a 400 naming every failing key: the schema, then the
+ * shared free-text check (characters no hop stores, keys holding identifiers, given by
+ * position; keys equal but for case, across attributes and consent).
  */
 export function validatePrefillBody(body: unknown): PrefillBody {
   const checked = checkBody(body);
@@ -66,5 +68,10 @@ export function validatePrefillBody(body: unknown): PrefillBody {
       { path: '/consent', message: `attributes and consent together hold ${merged.size} keys; at most ${MAX_PREFILL_KEYS} are allowed` },
     ]);
   }
+  const textErrors = freeTextErrors([
+    { path: '/attributes', value: attributes, keys: true, group: 'merged' },
+    { path: '/consent', value: consent, keys: true, group: 'merged' },
+  ]);
+  if (textErrors.length > 0) throw new ValidationError('The prefill request body is invalid.', textErrors);
   return checked.value;
 }

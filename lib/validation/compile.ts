@@ -41,6 +41,6 @@ export function compileSchema<T>(schema: SchemaObject): (body: unknown) => Schem
       shared ??= createAjv();
       validate = shared.compile<T>(schema);
     }
-    return validate(body) ? { ok: true, value: body as T } : { ok: false, errors: fieldErrorsFromAjv(validate.errors) };
+    return validate(body) ? { ok: true, value: body as T } : { ok: false, errors: fieldErrorsFromAjv(validate.errors, body) };
   };
 }

@@ -26,5 +26,22 @@ export function requireUuidParam(params: Record<string, string | undefined>, nam
   return value.toLowerCase();
 }
 
+/**
+ * An `If-Match` value as RFC 9110 (8.8.3, 13.1.1) writes it: `*`, or entity tags
+ * (`"..."` or `W/"..."`, separated by commas). Anything else, a character above U+00FF
+ * that no HTTP client could forward included, is a 400 naming the header, at the edge.
+ */
+export function requireIfMatch(value: string): string {
+  const tag = String.raw`(?:W\/)?"[!#-~-ÿ]*"`;
+  if (!new RegExp(String.raw`^(?:\*|${tag}(?:[ 	]*,[ 	]*${tag})*)$`).test(value)) {
+    throw new ValidationError('The If-Match header must be * or a list of entity tags ("..." or W/"...").', [
+      { path: '/headers/if-match', message: 'must be * or entity tags' },
+    ]);
+  }
+  return value;
+}
+
 export { fieldErrorsFromAjv, schemaCheck } from './ajv.ts';
+export { findUnstorable, freeTextErrors, isSafeKeyName, isStorableText, ordinal } from './free-text.ts';
+export type { FreeTextSection } from './free-text.ts';
 export type { SchemaCheck, StandaloneValidator } from './ajv.ts';

@@ -4,8 +4,8 @@
  */
 import { AppError, ValidationError } from '#lib/errors';
 import { buildJob, deterministicJobId, type CrmSyncJob, type JobScalar } from '#lib/jobs';
-import { maskIdentifiers } from '#lib/pii';
-import { UUID_PATTERN } from '#lib/validation';
+import { identityKeyKind, maskScalar } from '#lib/pii';
+import { freeTextErrors, UUID_PATTERN } from '#lib/validation';
 import { compileSchema } from '#lib/validation/compile';
 
 /** The one event type that becomes a CRM sync job; every other is acknowledged and ignored. */
@@ -49,7 +49,9 @@ const checkEvent = compileSchema<WebhookEvent>({
 
 /**
  * The event in a verified body, or a 400: the body must be JSON and have the contract's
- * shape (an attribute update needs a UUID `sessionId` and flat attributes).
+ * shape (an attribute update needs a UUID `sessionId` and flat attributes), and its
+ * attributes must pass the shared free-text check (no character a hop cannot store, no
+ * identifier in a key, no two keys equal but for case).
  */
 export function parseWebhookEvent(rawBody: Buffer): WebhookEvent {
   let body: unknown;
@@ -63,6 +65,8 @@ export function parseWebhookEvent(rawBody: Buffer): WebhookEvent {
   if (Number.isNaN(Date.parse(checked.value.timestamp))) {
     throw new ValidationError('The webhook event has an unknown shape.', [{ path: '/timestamp', message: 'must be a valid date-time' }]);
   }
+  const textErrors = freeTextErrors([{ path: '/attributes', value: checked.value.attributes, keys: true }]);
+  if (textErrors.length > 0) throw new ValidationError('The webhook event attributes cannot be carried.', textErrors);
   return checked.value;
 }
 
@@ -92,18 +96,6 @@ export function webhookJobId(event: WebhookEvent): string {
   return deterministicJobId('webhook', event.eventId !== undefined ? { eventId: event.eventId } : event);
 }
 
-/** Keys that would hold a guest's own identifiers; the CRM gets hashes for those, not masks. */
-const IDENTITY_KEYS = new Set(['email', 'phone']);
-
-/** A string loses its identifiers; an integer whose digits read as a phone number or SSN is masked too. */
-function maskScalar(value: JobScalar): JobScalar {
-  if (typeof value === 'string') return maskIdentifiers(value).value;
-  if (typeof value === 'number' && Number.isInteger(value)) {
-    const masked = maskIdentifiers(String(value));
-    return masked.masked ? masked.value : value;
-  }
-  return value;
-}
 
 /**
  * The CRM sync job of an attribute update: the session as `externalId`, the attributes
@@ -115,8 +107,9 @@ export function buildWebhookJob(event: WebhookEvent, now: Date = new Date()): Cr
   const attributes = event.attributes
     ? Object.fromEntries(
         Object.entries(event.attributes)
-          .filter(([key]) => !IDENTITY_KEYS.has(key))
-          .map(([key, value]) => [maskIdentifiers(key).value, maskScalar(value)]),
+          // The identity keys (any case) hold a guest's own identifiers: the CRM gets hashes for those, not masks.
+          .filter(([key]) => identityKeyKind(key) === undefined)
+          .map(([key, value]) => [key, maskScalar(key, value).value]),
       )
     : undefined;
   return buildJob(

@@ -10,11 +10,13 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPayload } from '#lib/webhook';
 import { mintLocalToken } from '../../local/tokens.ts';
-import { FUZZ_SEED, fuzzRequest, type FuzzRequest } from '../support/arbitraries.ts';
+import { FUZZ_SEED, fuzzRequest, refusedBody, type FreeTextTarget, type FuzzRequest } from '../support/arbitraries.ts';
 import { machineToken, purge, queueDepth, setWorkerPaused, stack, until } from '../support/stack.ts';
 
 /** Requests per route over HTTP (the 1,000-per-route runs are in process, in test/unit/fuzz). */
 const HTTP_CASES_PER_ROUTE = 100;
+/** Requests per route carrying what no hop can carry (300 per route run in process). */
+const HTTP_REFUSED_CASES_PER_ROUTE = 40;
 const REQUEST_TIMEOUT_MS = 10_000;
 const KiB = 1024;
 
@@ -29,6 +31,8 @@ interface HttpRoute {
   limit: number;
   baseHeaders?: Record<string, string>;
   signed?: boolean;
+  /** Where the route takes free text: fuzzed with what no hop can carry. */
+  freeText?: readonly FreeTextTarget[];
 }
 
 const SESSION_ID = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
@@ -44,6 +48,10 @@ const ROUTES: HttpRoute[] = [
     template: () => ({ attributes: { first_name: 'Jane', account_tier: 'enterprise' }, consent: { consent_terms_accepted: 'true' } }),
     success: [200],
     limit: 256 * KiB,
+    freeText: [
+      { path: ['attributes'], keys: true },
+      { path: ['consent'], keys: true },
+    ],
   },
   {
     name: 'POST /webhooks/genesys',
@@ -54,6 +62,7 @@ const ROUTES: HttpRoute[] = [
     success: [202],
     limit: 64 * KiB,
     signed: true,
+    freeText: [{ path: ['attributes'], keys: true }],
   },
   {
     name: 'POST /guests',
@@ -63,6 +72,10 @@ const ROUTES: HttpRoute[] = [
     template: () => ({ email: 'jane.doe@example.com', consent: { marketing: false, dataProcessing: true }, attributes: { source: 'website' } }),
     success: [201],
     limit: 32 * KiB,
+    freeText: [
+      { path: ['attributes'], keys: true },
+      { path: ['identityAttributes', 'deviceFingerprint'], keys: false },
+    ],
   },
   { name: 'GET /guests/{guestId}', method: 'GET', path: '/guests/{guestId}', param: 'guestId', token: 'machine', template: () => ({}), success: [200], limit: 256 * KiB },
   {
@@ -75,6 +88,10 @@ const ROUTES: HttpRoute[] = [
     success: [200],
     limit: 32 * KiB,
     baseHeaders: { 'if-match': '"1"' },
+    freeText: [
+      { path: ['attributes'], keys: true },
+      { path: ['identityAttributes', 'deviceFingerprint'], keys: false },
+    ],
   },
   { name: 'GET /guests/{guestId}/metrics', method: 'GET', path: '/guests/{guestId}/metrics', param: 'guestId', token: 'machine', template: () => ({}), success: [200], limit: 256 * KiB },
   {
@@ -85,6 +102,7 @@ const ROUTES: HttpRoute[] = [
     template: () => ({ surveyAnswers: { email: 'john.doe@example.com', subject: 'Billing' }, sessionToken: 'wm-session-abc123xyz' }),
     success: [200],
     limit: 16 * KiB,
+    freeText: [{ path: ['surveyAnswers', 'subject'], keys: false }],
   },
   { name: 'GET /widget/config', method: 'GET', path: '/widget/config', token: 'widget', template: () => ({}), success: [200], limit: 256 * KiB },
 ];
@@ -200,6 +218,32 @@ describe.each(ROUTES.map((route) => [route.name, route] as const))('%s over HTTP
     // and the stack is still healthy afterwards.
     expect(functionAnswers).toBeGreaterThanOrEqual(HTTP_CASES_PER_ROUTE / 2);
     expect((await fetch(`${stack().apiUrl}/health`)).status).toBe(200);
+  }, 120_000);
+});
+
+describe.each(ROUTES.filter((route) => route.freeText).map((route) => [route.name, route] as const))('%s over HTTP', (_name, route) => {
+  it(`refuses ${HTTP_REFUSED_CASES_PER_ROUTE} requests carrying what no hop can store (a refused character, an identifier key, keys equal but for case) with 400, enqueueing nothing`, async () => {
+    // Prepare
+    await purge('queue');
+    const secret = await readSecret();
+    const pathId = route.param === 'guestId' ? (knownGuests[0] as string) : SESSION_ID;
+
+    await fc.assert(
+      fc.asyncProperty(refusedBody(route.template, route.freeText ?? []), async (refused) => {
+        // Act
+        const response = await send(route, { body: refused.body, isBase64Encoded: false, headers: { 'content-type': 'application/json' }, pathId }, true, secret);
+
+        // Assess
+        const text = await response.text();
+        expect(response.status, `${route.name} (${refused.kind}): ${text.slice(0, 300)}`).toBe(400);
+        expect(response.headers.get('content-type')).toBe('application/problem+json');
+        const problem = JSON.parse(text) as { errors?: Array<{ path: string }> };
+        expect(problem.errors?.some((error) => error.path.startsWith(refused.at)), text).toBe(true);
+        if (refused.secretKey) expect(text.toLowerCase()).not.toContain(refused.secretKey.toLowerCase());
+        expect(await queueDepth('queue'), `${route.name}: a refusal enqueued a job`).toBe(0);
+      }),
+      { numRuns: HTTP_REFUSED_CASES_PER_ROUTE, seed: FUZZ_SEED, timeout: REQUEST_TIMEOUT_MS + 2_000, endOnFailure: true },
+    );
   }, 120_000);
 });
 

@@ -5,10 +5,14 @@
  * - every line the functions logged (the stack's serverless-offline output file),
  * - every message on the CRM sync queue (read with the worker paused) and in the DLQ,
  * - every error body a route answered,
- * - the EMF metrics file and a fresh metrics report (the scheduled function, fired).
- * Not scanned: what the routes send to Genesys and the CRM by contract (the CRM lookup
- * takes email and phone; the widget configuration answers its own caller's claims), and
- * success bodies, which hold hashes and masked values by contract.
+ * - the EMF metrics file and a fresh metrics report (the scheduled function, fired),
+ * - what Genesys and the CRM stored (the sandboxes' state, without their request logs).
+ * Not scanned: what the routes send to the CRM by contract (the CRM lookup takes email and
+ * phone; the widget configuration answers its own caller's claims), and success bodies,
+ * which hold hashes and masked values by contract.
+ *
+ * Issue 10's formats go through every route as free text and as JSON numbers, under
+ * identifier keys in any case (`Email`, `Mobile`, `ssn`), and as keys (refused with 400).
  *
  * The corpus is random per run, so lines an earlier run appended to the log cannot match.
  */
@@ -20,7 +24,7 @@ import { signPayload } from '#lib/webhook';
 import { mintLocalToken } from '../../local/tokens.ts';
 import { localSqsClient } from '../../local/sqs.ts';
 import { dlqMessages } from '../support/invariant.ts';
-import { machineToken, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, until } from '../support/stack.ts';
+import { crmState, genesysState, machineToken, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, until } from '../support/stack.ts';
 
 const digits = (count: number): string => Array.from({ length: count }, () => String(randomInt(10))).join('');
 const tag = digits(6);
@@ -32,15 +36,39 @@ const corpus = {
   phones: [`+1415555${line}`, `(415) 555-${line}`, `415.555.${line}`, `+44 20 7946 ${line}`, `020 7946 ${line}`, `+1 (212) 555-${line}`],
   ssns: [`${randomInt(100, 665)}-${digits(2).replace(/^00$/, '12')}-${line.replace(/^0000$/, '1234')}`],
 };
-const identifiers = [...corpus.emails, ...corpus.phones, ...corpus.ssns];
+/** Issue 10's formats, used in free text, numbers and keys (not as the guests' own `email` / `phone` fields). */
+const area = `${randomInt(2, 10)}${digits(2)}`;
+const exchange = digits(3);
+const fullWidth = (text: string): string => text.replace(/\d/g, (d) => String.fromCodePoint(0xff10 + Number(d)));
+const issue10 = {
+  emails: [`user${tag}@localhost`, `user${tag}@[192.0.2.${randomInt(1, 255)}]`, `user${tag}@xn--bcher-kva.de`, `user${tag}@bücher.de`, `"jane ${tag}"@example.com`],
+  phones: [
+    `+44 (0)20 7946 ${line}`,
+    `0044 20 7946 ${line}`,
+    `(+33) 6 12 ${tag.slice(0, 2)} ${line.slice(0, 2)} ${line.slice(2)}`,
+    `1${area}${exchange}${line}`,
+    `447911${tag}`,
+    `call_${area}${exchange}${line}`,
+    fullWidth(`${area}${exchange}${line}`),
+  ],
+  ssns: [`${randomInt(100, 665)}.${randomInt(10, 100)}.${line}`],
+  /** Nine bare digits: an SSN only under a key that names one. */
+  bareSsn: `${randomInt(100, 665)}${randomInt(10, 100)}${line}`,
+  /** A phone number written as a JSON number. */
+  numberPhone: Number(`${area}${exchange}${line}`),
+};
+const identifiers = [...corpus.emails, ...corpus.phones, ...corpus.ssns, ...issue10.emails, ...issue10.phones, ...issue10.ssns, issue10.bareSsn];
 
 /**
  * The plain-text forms to look for: each identifier as sent (emails case-insensitively),
  * and the bare digits of phones and SSNs (a value logged without its separators).
  */
+const asciiDigits = (value: string): string => value.replace(/[\uff10-\uff19]/g, (d) => String((d.codePointAt(0) as number) - 0xff10)).replace(/\D/g, '');
 const needles = (): string[] => [
   ...identifiers.map((value) => value.toLowerCase()),
-  ...[...corpus.phones, ...corpus.ssns].map((value) => value.replace(/\D/g, '')),
+  ...[...corpus.phones, ...corpus.ssns, ...issue10.phones, ...issue10.ssns].map(asciiDigits),
+  // The national part alone (a number logged without its country code or trunk prefix).
+  ...issue10.phones.map((value) => asciiDigits(value).slice(-9)),
 ];
 const leaksIn = (where: string, text: string): string[] => {
   const lower = text.toLowerCase();
@@ -194,6 +222,47 @@ beforeAll(async () => {
     record('widget config', await call('/widget/config', { token }));
   }
 
+  // Issue 10's formats on every route: in free text, as JSON numbers, under identifier keys in any case.
+  const leadEmail = corpus.emails[0] as string;
+  for (const [i, phone] of issue10.phones.entries()) {
+    const email = issue10.emails[i % issue10.emails.length] as string;
+    const ssn = issue10.ssns[0] as string;
+    const note = `call ${phone}, mail ${email}, ssn ${ssn}`;
+    const free = { note, Email: leadEmail, Mobile: phone, ssn: issue10.bareSsn, callback: issue10.numberPhone };
+    record('prefill (issue 10)', await call(`/sessions/${randomUUID()}/prefill`, { method: 'POST', token: writeToken, body: json({ attributes: { ...free, PHONE: corpus.phones[0] } }) }));
+    const event = json({ eventId: randomUUID(), event: 'guest.session.attributes.updated', sessionId: randomUUID(), attributes: free, timestamp: new Date(Date.now() - 1_000).toISOString() });
+    record('webhook (issue 10)', await call('/webhooks/genesys', { method: 'POST', body: event, headers: { 'x-hub-signature-256': signPayload(webhookSecret, Buffer.from(event)) } }));
+    const guest = await fetch(`${stack().apiUrl}/guests`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${writeToken}`, 'content-type': 'application/json' },
+      body: json({ consent: { marketing: false, dataProcessing: true }, attributes: { note, Mobile: phone, ssn: issue10.bareSsn, callback: issue10.numberPhone } }),
+    });
+    record('guests create (issue 10)', guest.status);
+    const created = (await guest.json()) as { id?: string };
+    if (created.id) {
+      const etag = guest.headers.get('etag') ?? '"1"';
+      record('guests patch (issue 10)', await call(`/guests/${created.id}`, { method: 'PATCH', token: writeToken, headers: { 'if-match': etag }, body: json({ attributes: { note: `now ${phone}`, EMAIL: email, callback: issue10.numberPhone } }) }));
+    }
+    record('prechat (issue 10)', await call('/prechat/enrich', { method: 'POST', token: writeToken, body: json({ surveyAnswers: { email: leadEmail, subject: note.slice(0, 200) }, sessionToken: `wm-${tag}` }) }));
+  }
+  // Refused: keys holding identifiers, and characters no hop can store next to identifiers.
+  const dotted = `${area}.${exchange}.${line}`;
+  const refusals: Array<[string, string, Record<string, unknown>, Record<string, string>?]> = [
+    ['prefill', `/sessions/${randomUUID()}/prefill`, { attributes: { tier: 'gold', [`tel.${dotted}`]: 'x' } }],
+    ['prefill', `/sessions/${randomUUID()}/prefill`, { attributes: { tier: 'gold', [leadEmail]: 'x' } }],
+    ['prefill', `/sessions/${randomUUID()}/prefill`, { attributes: { note: `${leadEmail}\u0000` } }],
+    ['guests', '/guests', { consent: { marketing: false, dataProcessing: true }, attributes: { [`ssn-${issue10.ssns[0]?.replace(/\./g, '-')}`]: 'x' } }],
+    ['guests', '/guests', { consent: { marketing: false, dataProcessing: true }, attributes: { note: `${issue10.phones[0]}\ufffe` } }],
+    ['prechat', '/prechat/enrich', { surveyAnswers: { email: leadEmail, subject: `${issue10.phones[1]}\u0007` }, sessionToken: `wm-${tag}` }],
+  ];
+  for (const [route, path, body] of refusals) {
+    record(`${route} (refused, issue 10)`, await call(path, { method: 'POST', token: writeToken, body: json(body) }));
+  }
+  for (const attributes of [{ tier: 'gold', [`tel.${dotted}`]: 'x' }, { [leadEmail]: 'x' }, { note: `${leadEmail}\u0000` }]) {
+    const event = json({ eventId: randomUUID(), event: 'guest.session.attributes.updated', sessionId: randomUUID(), attributes, timestamp: new Date(Date.now() - 1_000).toISOString() });
+    record('webhook (refused, issue 10)', await call('/webhooks/genesys', { method: 'POST', body: event, headers: { 'x-hub-signature-256': signPayload(webhookSecret, Buffer.from(event)) } }));
+  }
+
   queueBodies.push(...(await queueMessages()).map((m) => json({ body: m.Body, attributes: m.MessageAttributes })));
 
   // The worker: one prefill job's record is refused by the CRM, so the DLQ holds a letter.
@@ -225,7 +294,13 @@ describe('the PII corpus through every route and the worker', () => {
     for (const refused of ['prefill (nested value)', 'prefill (non-UUID path)', 'webhook (stale)', 'webhook (bad signature)', 'guests patch (no If-Match)', 'guests create (raw identity)', 'guests get (non-UUID)', 'prechat (bad body)']) {
       expect(statuses[refused]?.filter((s) => s < 400 || s >= 500), refused).toEqual([]);
     }
-    expect(queueBodies.length).toBeGreaterThanOrEqual(corpus.emails.length * 3 + corpus.phones.length);
+    for (const route of ['prefill (issue 10)', 'webhook (issue 10)', 'guests create (issue 10)', 'guests patch (issue 10)', 'prechat (issue 10)']) {
+      expect([...new Set(statuses[route])], route).toEqual([route.startsWith('webhook') ? 202 : route.startsWith('guests create') ? 201 : 200]);
+    }
+    for (const route of ['prefill (refused, issue 10)', 'guests (refused, issue 10)', 'prechat (refused, issue 10)', 'webhook (refused, issue 10)']) {
+      expect([...new Set(statuses[route])], route).toEqual([400]);
+    }
+    expect(queueBodies.length).toBeGreaterThanOrEqual(corpus.emails.length * 3 + corpus.phones.length + issue10.phones.length * 5);
     expect((await dlqMessages()).length).toBe(1);
   });
 
@@ -245,6 +320,17 @@ describe('the PII corpus through every route and the worker', () => {
     // Assess
     expect(queueBodies.flatMap((body) => leaksIn('queue', body))).toEqual([]);
     expect(dlq.flatMap((body) => leaksIn('dlq', body))).toEqual([]);
+  });
+
+  it('left no identifier in plain text in what Genesys and the CRM stored', async () => {
+    // Prepare: the sandboxes' state without their request logs (the CRM lookup's query carries email and phone by contract)
+    const { requests: _genesysRequests, ...genesys } = await genesysState();
+    const { requests: _crmRequests, ...crm } = await crmState();
+
+    // Assess
+    expect(Object.keys((genesys as { guests?: object }).guests ?? {}).length).toBeGreaterThan(0);
+    expect(leaksIn('genesys', json(genesys))).toEqual([]);
+    expect(leaksIn('crm', json(crm))).toEqual([]);
   });
 
   it('answered no error body with an identifier in plain text', () => {

@@ -95,6 +95,7 @@ describe('POST /sessions/{sessionId}/prefill', () => {
       byteSize: expect.any(Number),
       maskedKeys: ['email', 'phone', 'note'],
       syncJobId: expect.stringMatching(/^prefill-[0-9a-f]{32}$/),
+      sync: 'queued',
     });
     const state = await genesysState();
     expect(state.sessions[sessionId]).toEqual({

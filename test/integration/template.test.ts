@@ -542,3 +542,68 @@ describe('the CRM sync control function', () => {
     ]);
   });
 });
+
+describe('the state table', () => {
+  const table = () => resources['StateTable'];
+  const roleOf = (functionLogicalId: string): Resource => {
+    const roleId = resources[functionLogicalId]?.Properties['Role']['Fn::GetAtt'][0] as string;
+    return resources[roleId] as Resource;
+  };
+  const dynamoStatements = (functionLogicalId: string) =>
+    statementsOf(roleOf(functionLogicalId)).filter((s) => asList(s['Action']).some((a: string) => a.startsWith('dynamodb:')));
+
+  it('is one on-demand table keyed by pk, with TTL, point-in-time recovery and encryption on, kept on stack deletion', () => {
+    expect(ofType('AWS::DynamoDB::Table')).toHaveLength(1);
+    expect(table()?.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+    expect((table() as unknown as { DeletionPolicy: string }).DeletionPolicy).toBe('Retain');
+  });
+
+  it('indexes the outbox by due time for the sweep', () => {
+    expect(table()?.Properties['GlobalSecondaryIndexes']).toEqual([
+      {
+        IndexName: 'outbox',
+        KeySchema: [
+          { AttributeName: 'outboxPk', KeyType: 'HASH' },
+          { AttributeName: 'outboxDue', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
+  });
+
+  it.each(['PrefillLambdaFunction', 'WebhookLambdaFunction', 'CreateGuestLambdaFunction', 'UpdateGuestLambdaFunction', 'PrechatEnrichLambdaFunction'])(
+    '%s may only put items under outbox# (nothing else, no read)',
+    (fn) => {
+      const statements = dynamoStatements(fn);
+      expect(statements).toHaveLength(1);
+      expect(statements[0]).toMatchObject({
+        Action: ['dynamodb:PutItem'],
+        Resource: { 'Fn::GetAtt': ['StateTable', 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['outbox#*'] } },
+      });
+    },
+  );
+
+  it('the outbox sweep runs every minute, queries the outbox index, and writes only outbox# items', () => {
+    const rule = ofType('AWS::Events::Rule').find(([, r]) =>
+      JSON.stringify(r.Properties['Targets']).includes('OutboxSweepLambdaFunction'),
+    );
+    expect(rule?.[1].Properties['ScheduleExpression']).toBe('rate(1 minute)');
+    const statements = dynamoStatements('OutboxSweepLambdaFunction');
+    expect(statements.find((s) => asList(s['Action']).includes('dynamodb:Query'))?.['Resource']).toEqual({ 'Fn::Sub': '${StateTable.Arn}/index/outbox' });
+    const writes = statements.find((s) => asList(s['Action']).includes('dynamodb:DeleteItem'));
+    expect(writes?.['Condition']).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['outbox#*'] } });
+  });
+
+  it('is named in the environment of every function that keeps jobs in the outbox', () => {
+    for (const fn of ['PrefillLambdaFunction', 'WebhookLambdaFunction', 'OutboxSweepLambdaFunction']) {
+      expect(resources[fn]?.Properties['Environment']['Variables']['STATE_TABLE_NAME']).toBe('genesys-guest-sync-example-state');
+    }
+  });
+});

@@ -245,3 +245,119 @@ export function fuzzRequest(options: {
     .tuple(fuzzBody(options.template), fuzzHeaders(options.routeHeaders), fuzzPathId(options.validId ?? fc.uuid()))
     .map(([body, headers, pathId]) => ({ ...body, headers, pathId }));
 }
+
+/**
+ * Code points no hop can store (SQS's message-body set, the CRMs' XML 1.0 set): C0
+ * controls but tab, LF and CR; DEL and the C1 controls; lone surrogates; U+FFFE / U+FFFF.
+ */
+export const refusedCodePoint = fc.oneof(
+  fc.integer({ min: 0, max: 0x1f }).filter((cp) => cp !== 0x9 && cp !== 0xa && cp !== 0xd),
+  fc.integer({ min: 0x7f, max: 0x9f }),
+  fc.integer({ min: 0xd800, max: 0xdfff }),
+  fc.constantFrom(0xfffe, 0xffff),
+);
+
+/** Text holding at least one character no hop can store, anywhere in it. */
+export const refusedText = fc
+  .tuple(fc.string({ maxLength: 16 }), refusedCodePoint, fc.string({ maxLength: 16 }))
+  .map(([before, cp, after]) => `${before}${String.fromCharCode(cp)}${after}`);
+
+const digitsOf = (count: number) => fc.array(fc.integer({ min: 0, max: 9 }).map(String), { minLength: count, maxLength: count }).map((d) => d.join(''));
+const keyPrefix = fc.stringMatching(/^[A-Za-z][A-Za-z_]{0,8}$/);
+const keySep = fc.constantFrom('', '.', '-', '_');
+const numberSep = fc.constantFrom('', '.', '-');
+
+/**
+ * Keys that hold an identifier. Most match the prefill key pattern
+ * (`^[A-Za-z][A-Za-z0-9_.-]{0,63}$`), so only the identifier check can refuse them:
+ * `tel.555.123.4567`, `x_447911123456`, `ssn-123-45-6789`; some are email addresses,
+ * which the key pattern refuses first where there is one.
+ */
+export const identifierKey = fc.oneof(
+  fc
+    .tuple(keyPrefix, keySep, fc.integer({ min: 2, max: 9 }), digitsOf(2), numberSep, digitsOf(3), digitsOf(4))
+    .map(([prefix, sep, a, b, s, exchange, line]) => `${prefix}${sep}${a}${b}${s}${exchange}${s}${line}`),
+  // An international number without its +: a country code and a national number of that country's length.
+  fc
+    .tuple(keyPrefix, keySep, fc.constantFrom(['44', 10], ['33', 9], ['49', 11], ['61', 9]), fc.integer({ min: 1, max: 9 }), digitsOf(10))
+    .map(([prefix, sep, [cc, length], first, rest]) => `${prefix}${sep}${cc}${first}${rest.slice(0, (length as number) - 1)}`),
+  fc.tuple(keyPrefix, keySep, digitsOf(3), fc.constantFrom('-', '.'), digitsOf(2), digitsOf(4)).map(([prefix, sep, a, s, b, c]) => `${prefix}${sep}${a}${s}${b}${s}${c}`),
+  fc.tuple(fc.stringMatching(/^[a-z][a-z.]{0,8}[a-z]$/), fc.constantFrom('example.com', 'bücher.de', 'localhost')).map(([local, domain]) => `${local}@${domain}`),
+);
+
+/** Where a route takes free text: a map of caller-chosen keys, or one string value. */
+export interface FreeTextTarget {
+  /** Property names from the body's root to the map or the value. */
+  path: readonly string[];
+  /** True for a map whose keys the caller chooses (then keys are fuzzed too). */
+  keys: boolean;
+}
+
+/** A body every hop would refuse to carry, and what makes it so. */
+export interface RefusedBody {
+  body: string;
+  /** `value`: an unstorable character in a value; `key-char` / `key-identifier`: in a key; `key-case`: two keys equal but for case. */
+  kind: 'value' | 'key-char' | 'key-identifier' | 'key-case';
+  /** JSON pointer of the target the offence was placed in (`/attributes`). */
+  at: string;
+  /** The offending key, when it must never be echoed. */
+  secretKey?: string;
+}
+
+const clone = (value: unknown): Record<string, unknown> => JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+
+/** The map at `path` in `root`, created on the way where missing. */
+function mapAt(root: Record<string, unknown>, path: readonly string[]): Record<string, unknown> {
+  let node = root;
+  for (const name of path) {
+    const next = node[name];
+    node = next !== null && typeof next === 'object' && !Array.isArray(next) ? (next as Record<string, unknown>) : (node[name] = {});
+  }
+  return node;
+}
+
+/**
+ * A valid `template` with one thing no hop can carry placed in one of `targets`: a value
+ * with a refused character, or (in maps of caller-chosen keys) a key with a refused
+ * character, a key holding an identifier, or a second key equal to another but for case.
+ * Serialised with `JSON.stringify`, which escapes controls and lone surrogates
+ * (`\u0000`, `\ud800`) and writes C1 controls and U+FFFE / U+FFFF raw, as clients do.
+ */
+export function refusedBody(template: () => Record<string, unknown>, targets: readonly FreeTextTarget[]): fc.Arbitrary<RefusedBody> {
+  return fc
+    .tuple(
+      fc.constantFrom(...targets),
+      fc.constantFrom<RefusedBody['kind']>('value', 'key-char', 'key-identifier', 'key-case'),
+      refusedText,
+      identifierKey,
+      fc.nat(),
+    )
+    .map(([target, wanted, text, idKey, pick]) => {
+      const body = clone(template());
+      const kind = target.keys ? wanted : 'value';
+      const at = `/${target.path.join('/')}`;
+      if (!target.keys) {
+        mapAt(body, target.path.slice(0, -1))[target.path[target.path.length - 1] as string] = text;
+        return { body: JSON.stringify(body), kind, at };
+      }
+      const map = mapAt(body, target.path);
+      const keys = Object.keys(map);
+      if (kind === 'value') {
+        const key = keys.length > 0 && pick % 2 === 0 ? (keys[pick % keys.length] as string) : 'fuzz_note';
+        map[key] = text;
+        return { body: JSON.stringify(body), kind, at };
+      }
+      if (kind === 'key-char') {
+        map[`k${text}`] = 'x';
+        return { body: JSON.stringify(body), kind, at };
+      }
+      if (kind === 'key-identifier') {
+        map[idKey] = 'x';
+        return { body: JSON.stringify(body), kind, at, secretKey: idKey };
+      }
+      const base = keys.find((key) => /[a-z]/.test(key)) ?? 'fuzz_tier';
+      if (!(base in map)) map[base] = 'gold';
+      map[base.toUpperCase()] = 'other';
+      return { body: JSON.stringify(body), kind, at };
+    });
+}

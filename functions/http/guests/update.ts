@@ -5,7 +5,7 @@ import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { actorOf, updateGuest, validateUpdateGuestBody, type UpdateGuestBody } from '#lib/guests';
 import { ENQUEUE_ANSWER_MARGIN_MS, sharedOutbox } from '#lib/jobs';
 import { configAtColdStart, httpStack } from '#lib/lambda';
-import { requireUuidParam } from '#lib/validation';
+import { requireIfMatch, requireUuidParam } from '#lib/validation';
 
 const config = configAtColdStart(['genesys', 'identity', 'queue', 'state']);
 
@@ -17,6 +17,7 @@ export const handler = httpStack<UpdateGuestBody>(
     if (!ifMatch) {
       throw new PreconditionRequiredError('Send If-Match with the ETag of the guest as you last read it.');
     }
+    requireIfMatch(ifMatch);
     const { guest, etag, conflictsResolved } = await updateGuest(guestId, ifMatch, request.body, {
       genesys: sharedGenesysClient(),
       salt: await getIdentitySalt(sharedSecretCache(), identity.saltSecretId),

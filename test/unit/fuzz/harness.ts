@@ -12,7 +12,7 @@ import { expect, vi } from 'vitest';
 import { signPayload } from '#lib/webhook';
 import { startCrmSandbox, startGenesysSandbox, type CrmSandbox, type GenesysSandbox } from '../../../local/sandbox/index.ts';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../local/secrets-manager.ts';
-import { FUZZ_SEED, POLLUTION_MARKER, fuzzRequest, type FuzzRequest } from '../../support/arbitraries.ts';
+import { FUZZ_SEED, POLLUTION_MARKER, fuzzRequest, refusedBody, type FreeTextTarget, type FuzzRequest } from '../../support/arbitraries.ts';
 import { captureOutput, httpEvent, lambdaContext, type CapturedOutput } from '../../support/lambda.ts';
 
 /** Cases per route (the issue asks for at least 1,000 in `npm test`). */
@@ -68,6 +68,8 @@ export interface FuzzRoute {
   baseHeaders?: Record<string, string>;
   /** Signs the body with the webhook secret for part of the cases. */
   signed?: boolean;
+  /** Where the route takes free text (contract section 2): fuzzed with what no hop can carry. */
+  freeText?: readonly FreeTextTarget[];
 }
 
 /** What the harness keeps between cases. */
@@ -77,6 +79,8 @@ export interface Harness {
   handler(file: string): RawHandler;
   /** Messages sent to SQS so far. */
   sent(): number;
+  /** Requests the Genesys and CRM sandboxes received so far. */
+  upstreamRequests(): number;
   close(): Promise<void>;
 }
 
@@ -111,6 +115,7 @@ export async function startHarness(files: readonly string[]): Promise<Harness> {
     IDENTITY_SALT_SECRET_ID: 'test/salt',
     WEBHOOK_SECRET_ID: 'test/webhook',
     CRM_SYNC_QUEUE_URL: QUEUE_URL,
+    STATE_TABLE_NAME: 'unit-state',
     ROUTING_QUEUES: JSON.stringify({ platinum: 'q-platinum', gold: 'q-gold', standard: 'q-standard' }),
     WEB_DEPLOYMENT_ID: '6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b',
     GENESYS_ORG_ID: 'org-1',
@@ -139,6 +144,11 @@ export async function startHarness(files: readonly string[]): Promise<Harness> {
       return handler;
     },
     sent,
+    upstreamRequests: () => {
+      const g = genesys.state();
+      const c = crm.state();
+      return g.tokensIssued + g.requests.length + c.requests.length;
+    },
     close: async () => {
       vi.unstubAllEnvs();
       await Promise.all([secrets.close(), genesys.close(), crm.close()]);
@@ -215,5 +225,41 @@ export async function fuzzRoute(harness: Harness, route: FuzzRoute): Promise<voi
       expectUnpolluted();
     }),
     { numRuns: CASES_PER_ROUTE, seed: FUZZ_SEED, timeout: CASE_TIMEOUT_MS, endOnFailure: false },
+  );
+}
+
+/** Refused cases per route with free text (each a whole request through the handler). */
+export const REFUSED_CASES_PER_ROUTE = 300;
+
+/**
+ * Sends `REFUSED_CASES_PER_ROUTE` otherwise valid requests that each carry one thing no hop
+ * can carry (a refused character in a value or key, a key holding an identifier, two keys
+ * equal but for case) into one of the route's free-text targets. Each must be a 400 problem
+ * with `errors[]` pointing into that target, never repeating an identifier-bearing key,
+ * with nothing enqueued and no request to Genesys or the CRM.
+ */
+export async function fuzzRefusals(harness: Harness, route: FuzzRoute, pathId?: () => string): Promise<void> {
+  const handler = harness.handler(route.file);
+  if (!route.freeText) throw new Error(`${route.name} has no free-text targets`);
+  await fc.assert(
+    fc.asyncProperty(refusedBody(route.template, route.freeText), async (refused) => {
+      // Prepare
+      const sentBefore = harness.sent();
+      const upstreamBefore = harness.upstreamRequests();
+      const request: FuzzRequest = { body: refused.body, isBase64Encoded: false, headers: { 'content-type': 'application/json' }, pathId: pathId?.() };
+
+      // Act
+      const answer = await handler(eventFor(route, request, true), lambdaContext());
+
+      // Assess
+      expect(answer.statusCode, `${route.name} (${refused.kind}) answered ${answer.statusCode}: ${answer.body?.slice(0, 300)}`).toBe(400);
+      const document = JSON.parse(answer.body ?? '{}') as { errors?: Array<{ path: string; message: string }> };
+      expect(document.errors?.length, answer.body).toBeGreaterThan(0);
+      expect(document.errors?.some((error) => error.path.startsWith(refused.at)), `${refused.kind} at ${refused.at}: ${answer.body}`).toBe(true);
+      if (refused.secretKey) expect(answer.body?.toLowerCase()).not.toContain(refused.secretKey.toLowerCase());
+      expect(harness.sent(), 'a refused request enqueued a job').toBe(sentBefore);
+      expect(harness.upstreamRequests(), 'a refused request reached Genesys or the CRM').toBe(upstreamBefore);
+    }),
+    { numRuns: REFUSED_CASES_PER_ROUTE, seed: FUZZ_SEED, timeout: CASE_TIMEOUT_MS, endOnFailure: false },
   );
 }

@@ -22,6 +22,10 @@ export const ROUTES: Record<string, FuzzRoute> = {
     }),
     validIds: () => [sessionId],
     success: [200],
+    freeText: [
+      { path: ['attributes'], keys: true },
+      { path: ['consent'], keys: true },
+    ],
   },
   webhook: {
     name: 'POST /webhooks/genesys',
@@ -38,6 +42,7 @@ export const ROUTES: Record<string, FuzzRoute> = {
     routeHeaders: ['x-hub-signature-256', 'X-Hub-Signature-256'],
     signed: true,
     success: [202],
+    freeText: [{ path: ['attributes'], keys: true }],
   },
   createGuest: {
     name: 'POST /guests',
@@ -52,6 +57,10 @@ export const ROUTES: Record<string, FuzzRoute> = {
       attributes: { source: 'website' },
     }),
     success: [201],
+    freeText: [
+      { path: ['attributes'], keys: true },
+      { path: ['identityAttributes', 'deviceFingerprint'], keys: false },
+    ],
   },
   getGuest: {
     name: 'GET /guests/{guestId}',
@@ -76,6 +85,10 @@ export const ROUTES: Record<string, FuzzRoute> = {
     baseHeaders: { 'if-match': '"1"' },
     validIds: () => knownGuests,
     success: [200],
+    freeText: [
+      { path: ['attributes'], keys: true },
+      { path: ['identityAttributes', 'deviceFingerprint'], keys: false },
+    ],
   },
   guestMetrics: {
     name: 'GET /guests/{guestId}/metrics',
@@ -96,6 +109,7 @@ export const ROUTES: Record<string, FuzzRoute> = {
     claims: MACHINE_CLAIMS,
     template: () => ({ surveyAnswers: { email: 'john.doe@example.com', subject: 'Billing Inquiry', priority: 'high' }, sessionToken: 'wm-session-abc123xyz' }),
     success: [200],
+    freeText: [{ path: ['surveyAnswers', 'subject'], keys: false }],
   },
   widget: { name: 'GET /widget/config', file: 'widget-config.ts', method: 'GET', path: '/widget/config', claims: END_USER_CLAIMS, template: () => ({}), success: [200] },
 };

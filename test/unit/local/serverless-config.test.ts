@@ -204,6 +204,6 @@ describe('toLocalServiceSpec', () => {
     const spec = toLocalServiceSpec({ service: 'empty' }, 'local');
 
     // Assess
-    expect(spec).toEqual({ service: 'empty', stage: 'local', functionKeys: [], sqsEventSources: [], schedules: [], queues: {} });
+    expect(spec).toEqual({ service: 'empty', stage: 'local', functionKeys: [], sqsEventSources: [], schedules: [], queues: {}, tables: {} });
   });
 });

@@ -64,6 +64,7 @@ async function coldStart(file: string, overrides: Record<string, string> = {}): 
     CRM_CREDENTIALS_SECRET_ID: 'test/crm',
     IDENTITY_SALT_SECRET_ID: 'test/salt',
     CRM_SYNC_QUEUE_URL: QUEUE_URL,
+    STATE_TABLE_NAME: 'unit-state',
     ROUTING_QUEUES: JSON.stringify({ platinum: 'q-platinum', gold: 'q-gold', standard: 'q-standard' }),
     WEB_DEPLOYMENT_ID: DEPLOYMENT_ID,
     GENESYS_ORG_ID: 'org-1',
@@ -114,6 +115,28 @@ describe('the sample events', () => {
     expect(result.statusCode).toBe(200);
     expect(bodyOf(result)).toMatchObject({ conflictsResolved: 0, consent: { marketing: true, dataProcessing: true }, attributes: { loyaltyTier: 'platinum' } });
   });
+
+  it.each(['"v\u20ac1"', 'W/"\u{1F600}"', '1', '"a" "b"'])(
+    'refuses If-Match %s (not an entity tag an HTTP client can send) with 400 at the edge, calling Genesys for nothing',
+    async (ifMatch) => {
+      // Prepare
+      const create = await coldStart('guests/create.ts');
+      const created = bodyOf(await create(await sample('create-guest'), lambdaContext()));
+      const event = await sample('update-guest');
+      event['pathParameters']['guestId'] = created['id'];
+      event['headers']['if-match'] = ifMatch;
+      const handler = await coldStart('guests/update.ts');
+      const before = genesys.state().requests.length;
+
+      // Act
+      const result = await handler(event, lambdaContext());
+
+      // Assess
+      expect(result.statusCode).toBe(400);
+      expect(bodyOf(result)).toMatchObject({ status: 400, errors: [{ path: '/headers/if-match' }] });
+      expect(genesys.state().requests.length).toBe(before);
+    },
+  );
 
   it('events/get-guest-metrics.json answers the metrics of the guest it names', async () => {
     // Prepare

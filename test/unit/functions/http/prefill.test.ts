@@ -4,6 +4,7 @@
  * aws-sdk-client-mock so the queued message can be read and sends can fail.
  */
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startGenesysSandbox, type GenesysSandbox } from '../../../../local/sandbox/index.ts';
@@ -15,6 +16,7 @@ const SESSION_ID = '3f6c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync';
 const CLIENT = { clientId: 'unit-client', clientSecret: 'unit-client-secret' };
 const sqs = mockClient(SQSClient);
+const dynamo = mockClient(DynamoDBClient);
 
 let genesys: GenesysSandbox;
 let secrets: LocalSecretsManager;
@@ -34,6 +36,8 @@ afterAll(async () => {
 beforeEach(() => {
   genesys.reset();
   sqs.reset();
+  dynamo.reset();
+  dynamo.on(PutItemCommand).rejects(Object.assign(new Error('unavailable'), { name: 'InternalServerError' }));
   sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: Array<{ Id: string }> }) => ({
     Successful: input.Entries.map((entry) => ({ Id: entry.Id, MessageId: `message-${entry.Id}`, MD5OfMessageBody: 'x' })),
     Failed: [],
@@ -53,6 +57,7 @@ async function coldStart(overrides: Record<string, string> = {}): Promise<Wrappe
     GENESYS_CREDENTIALS_SECRET_ID: 'test/genesys-credentials',
     IDENTITY_SALT_SECRET_ID: 'test/identity-salt',
     CRM_SYNC_QUEUE_URL: QUEUE_URL,
+    STATE_TABLE_NAME: 'unit-state',
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'test',
@@ -105,6 +110,7 @@ describe('POST /sessions/{sessionId}/prefill', () => {
       byteSize: expect.any(Number),
       maskedKeys: ['email', 'phone'],
       syncJobId: expect.stringMatching(/^prefill-[0-9a-f]{32}$/),
+      sync: 'queued',
     });
     expect(genesys.state().sessions[SESSION_ID]).toEqual({
       first_name: 'Jane',
@@ -198,6 +204,18 @@ describe('POST /sessions/{sessionId}/prefill', () => {
     expect(genesys.state().requests).toEqual([]);
   });
 
+  it('takes a body sent as Application/JSON (media types are case-insensitive)', async () => {
+    // Prepare
+    const handler = await coldStart();
+
+    // Act
+    const answer = await call(handler, prefill({ attributes: { tier: 'gold' } }, SESSION_ID, { 'content-type': 'Application/JSON; charset=UTF-8' }));
+
+    // Assess
+    expect(answer.statusCode).toBe(200);
+    expect(genesys.state().sessions[SESSION_ID]).toEqual({ tier: 'gold' });
+  });
+
   it('answers 404 for an expired session and queues nothing', async () => {
     // Prepare
     const handler = await coldStart();
@@ -212,7 +230,25 @@ describe('POST /sessions/{sessionId}/prefill', () => {
     expect(sqs.commandCalls(SendMessageBatchCommand)).toEqual([]);
   });
 
-  it('answers 502 "applied but not queued" when SQS keeps failing, after retrying the send', async () => {
+  it('answers 200 with sync "pending" when SQS keeps failing and the outbox keeps the job', async () => {
+    // Prepare
+    const handler = await coldStart();
+    sqs.on(SendMessageBatchCommand).rejects(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' }));
+    dynamo.on(PutItemCommand).resolves({});
+
+    // Act
+    const answer = await call(handler, prefill({ attributes: { tier: 'gold', phone: '555-123-4567' } }));
+
+    // Assess
+    expect(answer.statusCode).toBe(200);
+    expect(answer.json).toMatchObject({ sync: 'pending', syncJobId: expect.stringMatching(/^prefill-/) });
+    const puts = dynamo.commandCalls(PutItemCommand).map((c) => c.args[0].input);
+    expect(puts).toHaveLength(1);
+    expect(puts[0]).toMatchObject({ TableName: 'unit-state', Item: { pk: { S: `outbox#${String(answer.json?.['syncJobId'])}` } } });
+    expect(JSON.stringify(puts[0])).not.toContain('555-123-4567');
+  });
+
+  it('answers 502 "applied but not queued" when SQS keeps failing and the outbox cannot keep the job either', async () => {
     // Prepare
     const handler = await coldStart();
     sqs.on(SendMessageBatchCommand).rejects(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' }));

@@ -40,6 +40,7 @@ async function coldStart(): Promise<WrappedHttpHandler> {
   const env: Record<string, string> = {
     WEBHOOK_SECRET_ID: SECRET_ID,
     CRM_SYNC_QUEUE_URL: QUEUE_URL,
+    STATE_TABLE_NAME: 'unit-state',
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'test',

@@ -4,6 +4,7 @@
  */
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { signPayload } from '#lib/webhook';
@@ -15,6 +16,7 @@ const SECRET_ID = 'test/webhook-signing-secret';
 const SESSION_ID = '3f6c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync';
 const sqs = mockClient(SQSClient);
+const dynamo = mockClient(DynamoDBClient);
 
 let secrets: LocalSecretsManager;
 let output: CapturedOutput;
@@ -22,6 +24,8 @@ let output: CapturedOutput;
 beforeEach(async () => {
   secrets = await startLocalSecretsManager({ [SECRET_ID]: { signingSecret: 'secret-v1' } });
   sqs.reset();
+  dynamo.reset();
+  dynamo.on(PutItemCommand).rejects(Object.assign(new Error('unavailable'), { name: 'InternalServerError' }));
   sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: Array<{ Id: string }> }) => ({
     Successful: input.Entries.map((entry) => ({ Id: entry.Id, MessageId: `message-${entry.Id}`, MD5OfMessageBody: 'x' })),
     Failed: [],
@@ -38,6 +42,7 @@ async function coldStart(): Promise<WrappedHttpHandler> {
   const env: Record<string, string> = {
     WEBHOOK_SECRET_ID: SECRET_ID,
     CRM_SYNC_QUEUE_URL: QUEUE_URL,
+    STATE_TABLE_NAME: 'unit-state',
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'test',
@@ -194,7 +199,21 @@ describe('POST /webhooks/genesys', () => {
     expect(secrets.reads()[SECRET_ID] ?? 0).toBe(0);
   });
 
-  it('answers 502 when SQS keeps refusing, so Genesys redelivers', async () => {
+  it('acknowledges (202) when SQS keeps refusing but the outbox keeps the job', async () => {
+    // Prepare
+    const handler = await coldStart();
+    sqs.on(SendMessageBatchCommand).rejects(new Error('unavailable'));
+    dynamo.on(PutItemCommand).resolves({});
+
+    // Act
+    const answer = await call(handler, delivery(JSON.stringify(update())));
+
+    // Assess
+    expect(answer.statusCode).toBe(202);
+    expect(dynamo.commandCalls(PutItemCommand)[0]?.args[0].input.Item?.['pk']?.S).toBe(`outbox#${String(answer.json?.['jobId'])}`);
+  });
+
+  it('answers 502 when SQS keeps refusing and the outbox cannot keep the job, so the sender redelivers', async () => {
     // Prepare
     const handler = await coldStart();
     sqs.on(SendMessageBatchCommand).rejects(new Error('unavailable'));

@@ -253,3 +253,79 @@ describe('an expired token (401)', () => {
     expect(tokens.invalidateCalls).toBe(1);
   });
 });
+
+describe('a create whose outcome is unknown', () => {
+  const create = (client: GenesysClient) => client.createGuest({ consent: { marketing: false, dataProcessing: true } });
+  const created: Reply = { status: 201, body: { id: '5b8f1c2d-3e4a-4b5c-8d6e-7f8091a2b3c4' } };
+
+  it.each([
+    { what: 'a 500', first: { status: 500 } as Reply },
+    { what: 'a 503', first: { status: 503 } as Reply },
+    { what: 'a dropped connection', first: { drop: true } as Reply },
+  ])('is not sent again after $what: Genesys may have created it', async ({ first }) => {
+    // Prepare
+    server = await startScriptedServer([first, created]);
+    const { client } = testClient(server.url);
+
+    // Act
+    const error = await caught<GenesysError>(() => create(client));
+
+    // Assess
+    expect(error).toBeInstanceOf(GenesysError);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('is not sent again after a timeout', async () => {
+    // Prepare
+    server = await startScriptedServer([{ hang: true }, created]);
+    const { client } = testClient(server.url, { timeoutMs: 200 });
+
+    // Act
+    const error = await caught<GenesysError>(() => create(client));
+
+    // Assess
+    expect(error).toMatchObject({ kind: 'timeout' });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('is sent again after a 429 (refused before any work) and a 401 refresh', async () => {
+    // Prepare
+    server = await startScriptedServer([{ status: 401 }, { status: 429, headers: { 'Retry-After': '1' } }, created]);
+    const { client } = testClient(server.url);
+
+    // Act
+    const response = await create(client);
+
+    // Assess
+    expect(response.status).toBe(201);
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('is sent again when the connection was refused (nothing reached Genesys)', async () => {
+    // Prepare: a closed port first, then a live one
+    const closed = await unreachableUrl();
+    server = await startScriptedServer([created]);
+    let calls = 0;
+    const live = server.url;
+    const { client } = testClient(closed, {
+      fetch: (url, init) => {
+        calls += 1;
+        return fetch(calls === 1 ? String(url) : String(url).replace(closed, live), init);
+      },
+    });
+
+    // Act
+    const response = await create(client);
+
+    // Assess
+    expect(response.status).toBe(201);
+    expect(calls).toBe(2);
+  });
+
+  it('a read or an attribute write is still retried after a 500', async () => {
+    server = await startScriptedServer([{ status: 500 }, ok]);
+    const { client } = testClient(server.url);
+    expect((await prefill(client)).status).toBe(200);
+    expect(server.requests).toHaveLength(2);
+  });
+});

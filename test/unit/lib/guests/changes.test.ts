@@ -124,3 +124,30 @@ describe('applyChanges: the caller\'s leaves over the latest guest', () => {
     expect(applyChanges({}, { consent: { marketing: true }, attributes: { a: 1 } })).toEqual({ consent: { marketing: true }, attributes: { a: 1 } });
   });
 });
+
+describe('changesFromBody masks as every route does', () => {
+  it('masks identifiers written as JSON numbers (prefill always did; guests did not)', () => {
+    // Act
+    const { changes, maskedKeys } = changesFromBody({ attributes: { callback: 5551234567, intl: 447911123456, visits: 3, total: 1299 } }, SALT);
+
+    // Assess
+    expect(changes.attributes).toEqual({ callback: '***-***-****', intl: '***-***-****', visits: 3, total: 1299 });
+    expect(maskedKeys.sort()).toEqual(['callback', 'intl']);
+  });
+
+  it('masks values under keys that name an identifier whole, in any case', () => {
+    // Act
+    const { changes } = changesFromBody({ attributes: { Mobile: '555-1234', SSN: '123456789', Email: 'jane@intranet' } }, SALT);
+
+    // Assess
+    expect(changes.attributes).toEqual({ Mobile: '***-***-****', SSN: '***-**-****', Email: '*************' });
+  });
+
+  it('masks an identifier in the origin page path', () => {
+    // Act
+    const { changes } = changesFromBody({ channelContext: { originPage: 'https://shop.example.com/users/jane@example.com/orders' } }, SALT);
+
+    // Assess
+    expect(changes.channelContext?.originPage).toBe(`https://shop.example.com/users/${'*'.repeat(16)}/orders`);
+  });
+});

@@ -104,3 +104,26 @@ describe('PATCH /guests/{guestId} body', () => {
     expect(validateUpdateGuestBody(body)).toEqual({ ok: false, errors });
   });
 });
+
+describe.each([
+  ['POST /guests', validateCreateGuestBody, { consent: { marketing: false, dataProcessing: true } }],
+  ['PATCH /guests/{guestId}', validateUpdateGuestBody, {}],
+])('%s refuses what no hop can carry', (_route, validate, base) => {
+  it.each([
+    ['NUL in an attribute value', { attributes: { note: 'a\u0000b' } }, '/attributes/note', 'U+0000'],
+    ['a lone surrogate in an attribute value', { attributes: { note: 'x\ud800' } }, '/attributes/note', 'U+D800'],
+    ['U+FFFF in the device fingerprint', { identityAttributes: { deviceFingerprint: 'fp\uffff' } }, '/identityAttributes/deviceFingerprint', 'U+FFFF'],
+    // The URI format refuses it first; the free-text check would too.
+    ['a C1 control in the origin page', { channelContext: { originPage: 'https://example.com/a\u0085b' } }, '/channelContext/originPage', ''],
+    ['a key holding a phone number', { attributes: { tier: 'gold', 'tel.555.123.4567': 'x' } }, '/attributes/1', '2nd key'],
+    ['a key holding an SSN', { attributes: { 'id-123-45-6789': 'x' } }, '/attributes/0', '1st key'],
+    ['keys equal but for case', { attributes: { Tier: 'gold', tier: 'silver' } }, '/attributes/tier', '/attributes/Tier'],
+  ])('%s, with a 400 at the right path', (_case, extra, path, text) => {
+    // Act
+    const result = validate({ ...base, ...extra });
+
+    // Assess
+    expect(result).toEqual({ ok: false, errors: [{ path, message: expect.stringContaining(text) }] });
+    expect(JSON.stringify(result)).not.toMatch(/555|6789/);
+  });
+});

@@ -112,7 +112,15 @@ describe('a successful request', () => {
     expect(seen[0]?.headers).toMatchObject({ 'content-type': 'application/json; charset=utf-8', 'if-match': '"v3"' });
   });
 
-  it.each(['application/json', 'application/json; charset=utf-8', 'application/merge-patch+json'])(
+  it.each([
+    'application/json',
+    'application/json; charset=utf-8',
+    'application/merge-patch+json',
+    // Media types are case-insensitive (RFC 9110, 8.3.1).
+    'Application/JSON',
+    'APPLICATION/JSON; charset=UTF-8',
+    'Application/Merge-Patch+JSON',
+  ])(
     'accepts a %s body',
     async (contentType) => {
       // Prepare

@@ -199,6 +199,8 @@ describe('findings', () => {
     { code: 'webhook-rejected', severity: 'warning', fixture: [byReason(MetricNames.WebhookRejected, 'signature', { 1: 3 })], snapshot: queue(), expected: '3 webhook event(s) were rejected in the last 24 hours: signature (3); the signature did not match' },
     { code: 'queue-behind', severity: 'warning', fixture: [], snapshot: queue({ backlog: 340, oldestAgeSeconds: 1500 }), expected: 'The oldest CRM sync job has waited 25 min (backlog 340): the worker is behind or stopped.' },
     { code: 'crm-breaker-opened', severity: 'warning', fixture: [sum(MetricNames.CrmBreakerOpened, { 1: 2 })], snapshot: queue(), expected: 'The CRM circuit breaker opened 2 time(s) in the last 24 hours' },
+    { code: 'outbox-used', severity: 'warning', fixture: [sum(MetricNames.JobsKeptInOutbox, { 1: 5 }), sum(MetricNames.OutboxSent, { 2: 3 })], snapshot: queue(), expected: '5 CRM sync job(s) were kept in the outbox in the last 24 hours because SQS did not take them in time; the sweep sent 3, so about 2 may still be waiting' },
+    { code: 'outbox-used', severity: 'info', fixture: [sum(MetricNames.JobsKeptInOutbox, { 1: 4 }), sum(MetricNames.OutboxSent, { 2: 4 })], snapshot: queue(), expected: 'the sweep sent 4.' },
     { code: 'crm-permanent-failures', severity: 'warning', fixture: [byReason(MetricNames.CrmRecordsFailedPermanently, 'VALIDATION_ERROR', { 1: 1 })], snapshot: queue({ dlqDepth: 0 }), expected: '1 CRM record(s) failed permanently in the last 24 hours (VALIDATION_ERROR (1)); the DLQ is empty now' },
   ])('$code', ({ code, severity, fixture, snapshot, expected }) => {
     it('is reported in plain words', () => {

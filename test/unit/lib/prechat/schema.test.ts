@@ -24,3 +24,26 @@ describe('POST /prechat/enrich body', () => {
     expect(validatePrechatBody(body)).toEqual({ ok: false, errors });
   });
 });
+
+describe('POST /prechat/enrich body: what no hop can carry', () => {
+  it.each([
+    ['NUL in the subject', 'Billing\u0000', 'U+0000'],
+    ['an escape character in the subject', '\u001b[31mred', 'U+001B'],
+    ['a lone surrogate in the subject', 'Hi \ud83d', 'U+D83D'],
+    ['U+FFFF in the subject', 'Hi\uffff', 'U+FFFF'],
+  ])('refuses %s with a 400 naming the answer', (_case, subject, codePoint) => {
+    // Act
+    const result = validatePrechatBody({ surveyAnswers: { email: 'jane@example.com', subject }, sessionToken: 'wm-1' });
+
+    // Assess
+    expect(result).toEqual({ ok: false, errors: [{ path: '/surveyAnswers/subject', message: expect.stringContaining(codePoint) }] });
+  });
+
+  it('accepts a subject with line breaks, tabs and emoji', () => {
+    // Prepare
+    const body = { surveyAnswers: { email: 'jane@example.com', subject: 'Line 1\nLine 2\t🌷' }, sessionToken: 'wm-1' };
+
+    // Assess
+    expect(validatePrechatBody(body)).toEqual({ ok: true, value: body });
+  });
+});

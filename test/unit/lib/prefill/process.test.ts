@@ -233,3 +233,55 @@ describe('processPrefill', () => {
     });
   });
 });
+
+describe('processPrefill: identity keys in any case, and every format issue 10 found', () => {
+  it.each([
+    ['Email', 'PHONE'],
+    ['EMAIL', 'Phone'],
+    ['email', 'phone'],
+  ])('hashes %s and %s like email and phone, and masks them whole', (emailKey, phoneKey) => {
+    // Act
+    const processed = processPrefill({ attributes: { [emailKey]: ' Jane@Example.com ', [phoneKey]: '+1 (555) 123-4567' } }, SALT);
+
+    // Assess
+    expect(processed.emailHash).toBe(sha('jane@example.com'));
+    expect(processed.phoneHash).toBe(sha('+15551234567'));
+    expect(processed.attributes).toEqual({ [emailKey]: stars(' Jane@Example.com '), [phoneKey]: '***-***-****' });
+  });
+
+  it('masks a mobile number whole but does not hash it (only `phone` feeds phoneHash)', () => {
+    // Act
+    const processed = processPrefill({ attributes: { Mobile: '555-1234', mobile_number: 7700900123 } }, SALT);
+
+    // Assess
+    expect(processed.attributes).toEqual({ Mobile: '***-***-****', mobile_number: '***-***-****' });
+    expect(processed.phoneHash).toBeUndefined();
+    expect(processed.maskedKeys).toEqual(['Mobile', 'mobile_number']);
+  });
+
+  it.each([
+    ['ssn', '123456789', '***-**-****'],
+    ['SSN', '123456789', '***-**-****'],
+    ['social_security_number', 123456789, '***-**-****'],
+    ['orderId', '123456789', 123456789],
+    ['note', '+44 (0)20 7946 0958', '***-***-****'],
+    ['note', '0044 20 7946 0958', '***-***-****'],
+    ['note', '(+33) 6 12 34 56 78', '***-***-****'],
+    ['note', '15551234567', '***-***-****'],
+    ['note', 447911123456, '***-***-****'],
+    ['note', 'call_5551234567', 'call_***-***-****'],
+    ['note', '５５５１２３４５６７', '***-***-****'],
+    ['note', '123.45.6789', '***-**-****'],
+    ['note', "o'brien@example.com", stars("o'brien@example.com")],
+    ['note', 'user@localhost', stars('user@localhost')],
+    ['note', 'user@[192.0.2.1]', stars('user@[192.0.2.1]')],
+    ['note', 'ORD-123456', 'ORD-123456'],
+    ['price', '1,299.00', '1,299.00'],
+  ])('%s: %j becomes %j', (key, value, expected) => {
+    // Act
+    const processed = processPrefill({ attributes: { [key]: value } }, SALT);
+
+    // Assess
+    expect(processed.attributes[key]).toEqual(expected);
+  });
+});

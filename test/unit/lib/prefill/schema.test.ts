@@ -62,13 +62,99 @@ describe('validatePrefillBody', () => {
     });
   });
 
-  it('masks a key that looks like an identifier when it names it in an error', () => {
+  it('gives a key that holds an identifier by its position, never by its name', () => {
     // Act
-    const errors = errorsOf({ attributes: { 'jane.doe@enterprise.com': 'x' } });
+    const errors = errorsOf({ attributes: { tier: 'gold', 'jane.doe@enterprise.com': 'x' } });
 
     // Assess
-    expect(JSON.stringify(errors)).not.toContain('jane.doe@enterprise.com');
-    expect(errors[0]?.path).toBe(`/attributes/${'*'.repeat('jane.doe@enterprise.com'.length)}`);
+    expect(JSON.stringify(errors)).not.toContain('jane.doe');
+    expect(errors[0]?.path).toBe('/attributes/1');
+    expect(errors[0]?.message).toContain('2nd key');
+  });
+
+  describe.each([
+    ['a phone number with dots', 'tel.555.123.4567'],
+    ['a bare phone number', 'mobile_5551234567'],
+    ['a grouped international number', 'x-0044-20-7946-0958'],
+    ['an SSN with dots', 'ssn.123.45.6789'],
+    ['a dashed SSN', 'id-123-45-6789'],
+  ])('refuses a key that holds %s (the key itself passes the key pattern)', (_case, key) => {
+    it.each([
+      ['attributes', (k: string) => ({ attributes: { tier: 'gold', note: 'x', [k]: 'v' } }), '/attributes/2', '3rd key'],
+      ['consent', (k: string) => ({ attributes: { tier: 'gold' }, consent: { [k]: true } }), '/consent/0', '1st key'],
+    ])('in %s, by position', (_where, body, path, nth) => {
+      // Act
+      const errors = errorsOf(body(key));
+
+      // Assess
+      expect(errors).toEqual([{ path, message: expect.stringContaining(nth) }]);
+      expect(JSON.stringify(errors)).not.toContain(key);
+      expect(JSON.stringify(errors)).not.toMatch(/555|123|7946/);
+    });
+  });
+
+  describe.each([
+    ['NUL', '\u0000', 'U+0000'],
+    ['a C0 control (bell)', '\u0007', 'U+0007'],
+    ['a vertical tab', '\u000b', 'U+000B'],
+    ['DEL', '\u007f', 'U+007F'],
+    ['a C1 control', '\u0085', 'U+0085'],
+    ['a lone high surrogate', '\ud800', 'U+D800'],
+    ['a lone low surrogate', '\udc00', 'U+DC00'],
+    ['U+FFFE', '\ufffe', 'U+FFFE'],
+    ['U+FFFF', '\uffff', 'U+FFFF'],
+  ])('refuses a value holding %s, naming its key and the character', (_case, escaped, codePoint) => {
+    it.each([
+      ['attributes', (v: string) => ({ attributes: { tier: 'gold', note: v } }), '/attributes/note'],
+      ['consent', (v: string) => ({ attributes: { tier: 'gold' }, consent: { marketing: v } }), '/consent/marketing'],
+    ])('in %s', (_where, body, path) => {
+      // Prepare
+      const value = `ok ${escaped} text`;
+
+      // Act
+      const errors = errorsOf(body(value));
+
+      // Assess
+      expect(errors).toEqual([{ path, message: expect.stringContaining(`${codePoint} at character 4`) }]);
+    });
+  });
+
+  it.each([
+    ['tab, LF and CR', 'a\tb\nc\rd'],
+    ['a surrogate pair (emoji)', 'tulip 🌷'],
+    ['C1-looking text that is printable (é, €, ÿ)', 'café € ÿ'],
+    ['the last character before the noncharacters', '\ufffd'],
+  ])('accepts %s', (_case, text) => {
+    // Prepare
+    const value = text;
+
+    // Act
+    const body = validatePrefillBody({ attributes: { note: value } });
+
+    // Assess
+    expect(body.attributes['note']).toBe(value);
+  });
+
+  describe.each([
+    ['Email and email', { attributes: { Email: 'a', email: 'b' } }, '/attributes/email', '/attributes/Email'],
+    ['PHONE in attributes and phone in consent', { attributes: { PHONE: '1' }, consent: { phone: '2' } }, '/consent/phone', '/attributes/PHONE'],
+    ['Tier and tier', { attributes: { Tier: 'gold', tier: 'silver' } }, '/attributes/tier', '/attributes/Tier'],
+  ])('refuses two keys equal but for case (%s) instead of dropping one value', (_case, body, path, other) => {
+    it('naming both keys', () => {
+      // Act
+      const errors = errorsOf(body);
+
+      // Assess
+      expect(errors).toEqual([{ path, message: expect.stringContaining(other) }]);
+    });
+  });
+
+  it('still lets consent override the same key in attributes (the documented merge)', () => {
+    // Act
+    const body = validatePrefillBody({ attributes: { marketing: 'no' }, consent: { marketing: true } });
+
+    // Assess
+    expect(body.consent).toEqual({ marketing: true });
   });
 
   it('names every failing key, not only the first', () => {

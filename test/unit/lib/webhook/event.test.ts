@@ -162,3 +162,44 @@ describe('buildWebhookJob', () => {
     expect(containsIdentifier(JSON.stringify(job))).toBe(false);
   });
 });
+
+describe('parseWebhookEvent refuses attributes no hop can carry', () => {
+  it.each([
+    ['NUL in a value', { note: 'a\u0000b' }, '/attributes/note', 'U+0000'],
+    ['U+FFFE in a value', { note: '\ufffe' }, '/attributes/note', 'U+FFFE'],
+    ['a lone surrogate in a value', { note: 'x\udfff' }, '/attributes/note', 'U+DFFF'],
+    ['a control character in a key', { tier: 'gold', 'a\u0001': 'x' }, '/attributes/1', '2nd key'],
+    ['a key holding a phone number', { tier: 'gold', 'tel.555.123.4567': 'x' }, '/attributes/1', '2nd key'],
+    ['a key holding an email', { 'jane@example.com': 'x' }, '/attributes/0', '1st key'],
+    ['keys equal but for case', { Email: 'a@b.co', email: 'c@d.co' }, '/attributes/email', '/attributes/Email'],
+  ])('%s: 400 at the right path, never repeating the key', (_case, attributes, path, text) => {
+    // Prepare: the body as a relay sends it (JSON escapes the characters)
+    const raw = bytes(event({ attributes }));
+
+    // Act
+    let caught: unknown;
+    try {
+      parseWebhookEvent(raw);
+    } catch (error) {
+      caught = error;
+    }
+
+    // Assess
+    expect(caught).toBeInstanceOf(ValidationError);
+    expect((caught as ValidationError).errors).toEqual([{ path, message: expect.stringContaining(text) }]);
+    expect(JSON.stringify((caught as ValidationError).errors)).not.toMatch(/555|jane/);
+  });
+});
+
+describe('buildWebhookJob masks as every route does', () => {
+  it('leaves out identity keys in any case and masks values under identifier keys whole', () => {
+    // Prepare
+    const body = event({ attributes: { Email: 'jane@example.com', PHONE: '+14155552671', Mobile: '555-1234', ssn: '123456789', intl: 447911123456 } });
+
+    // Act
+    const job = buildWebhookJob(body as unknown as WebhookEvent);
+
+    // Assess
+    expect(job.record.attributes).toEqual({ Mobile: '***-***-****', ssn: '***-**-****', intl: '***-***-****' });
+  });
+});
