@@ -15,13 +15,25 @@ import { metricsReportBenchmark } from './metrics-report.ts';
 import { outageBenchmark } from './outage.ts';
 import { prechatBenchmark } from './prechat.ts';
 import { prefillLatencyBenchmark } from './prefill-latency.ts';
+import { rotationBenchmark } from './rotation.ts';
 import { sqsStallBenchmark } from './sqs-stall.ts';
 import { machineSection } from './support/machine.ts';
 import type { Benchmark, BenchContext } from './support/types.ts';
 import { tokenProviderBenchmark } from './token-provider.ts';
 
 /** Every benchmark, in the order they run and appear in RESULTS.md. */
-const BENCHMARKS: readonly Benchmark[] = [tokenProviderBenchmark, coldInitBenchmark, prechatBenchmark, metricsReportBenchmark, prefillLatencyBenchmark, sqsStallBenchmark, crmSyncBenchmark, outageBenchmark, loadBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [
+  tokenProviderBenchmark,
+  rotationBenchmark,
+  coldInitBenchmark,
+  prechatBenchmark,
+  metricsReportBenchmark,
+  prefillLatencyBenchmark,
+  sqsStallBenchmark,
+  crmSyncBenchmark,
+  outageBenchmark,
+  loadBenchmark,
+];
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const context: BenchContext = {

@@ -8,6 +8,7 @@
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { listenOnLoopback } from './ports.ts';
 import type { TableSpec } from './serverless-config.ts';
 
 /** A running embedded DynamoDB with the stack's tables. */
@@ -25,13 +26,7 @@ export function localDynamoDbClient(endpoint: string, region = 'us-east-1'): Dyn
 /** Starts dynalite on 127.0.0.1 and creates every table of `tables`. */
 export async function startEmbeddedDynamoDb(tables: TableSpec[], port = 0): Promise<EmbeddedDynamoDb> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOnLoopback(server, port, 'embedded DynamoDB');
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = localDynamoDbClient(endpoint);
   const close = async (): Promise<void> => {

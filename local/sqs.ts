@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { buildApp } from 'fauxqs';
+import { PortInUseError } from './ports.ts';
 
 /** Queue settings mirrored from serverless.yml. */
 export interface QueueSettings {
@@ -42,7 +43,13 @@ export async function startEmbeddedSqs(settings: QueueSettings, port = 0): Promi
   // host ending in a number is parsed as IPv4, so "sqs.us-east-1.127.0.0.1" is not a valid
   // URL and CRM_SYNC_QUEUE_URL would fail the configuration check.
   const app = buildApp({ logger: false, host: 'localhost' });
-  await app.listen({ port, host: '127.0.0.1' });
+  try {
+    await app.listen({ port, host: '127.0.0.1' });
+  } catch (error) {
+    await app.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    throw code === 'EADDRINUSE' || code === 'EACCES' ? new PortInUseError(port, 'embedded SQS') : error;
+  }
   const { port: actualPort } = app.server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${actualPort}`;
   const client = localSqsClient(endpoint);

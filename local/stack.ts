@@ -8,23 +8,37 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { join, resolve } from 'node:path';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './dynamodb.ts';
-import { captureEmf } from './emf-capture.ts';
+import { captureEmf, lineSplitter } from './emf-capture.ts';
 import { startFaultGate, type FaultGate, type GateMode } from './fault-gate.ts';
 import { startEventSource, type EventSource } from './event-source.ts';
 import { handleLambdaApi, invokeLocalFunction, type LocalLambdaApi, type LocalMapping } from './lambda-invoke.ts';
 import { startCrmSandbox, startGenesysSandbox } from './sandbox/index.ts';
+import {
+  busyPorts,
+  busyPortsMessage,
+  deadLocalOverrides,
+  deadOverridesMessage,
+  listenOnLoopback,
+  resolveStackPorts,
+  STACK_LISTENERS,
+  StackStartError,
+  type StackPorts,
+} from './ports.ts';
 import { parseScheduleIntervals, startScheduler, type LocalScheduler } from './scheduler.ts';
 import { readSecretsFile, startLocalSecretsManager, type LocalSecretsManager } from './secrets-manager.ts';
 import { oslsBin, readServiceSpec, type LocalServiceSpec } from './serverless-config.ts';
 import { localSqsClient, startEmbeddedSqs, type EmbeddedSqs } from './sqs.ts';
+import { publishStack, runningStacks } from './stack-state.ts';
+
+export { StackStartError } from './ports.ts';
 
 /** The stage the local stack runs serverless.yml with. */
 export const LOCAL_STAGE = 'local';
@@ -43,7 +57,7 @@ export const LOCAL_DEFAULTS: Readonly<Record<string, string>> = {
   GUEST_ATTRIBUTE_ALLOWLIST: 'customerId,loyaltyTier,lastOrderDate,accountStatus,userId,userTier',
 };
 
-/** Where a running local stack listens; also written to `.local/stack.json`. */
+/** Where a running local stack listens; also written to `.local/stack-<port>.json` and `.local/stack.json`. */
 export interface StackEndpoints {
   apiUrl: string;
   lambdaEndpoint: string;
@@ -67,25 +81,19 @@ export interface StackEndpoints {
   metricsFile: string;
 }
 
-/** Options of `startLocalStack`; every port defaults to the environment, then to a fixed port. */
-export interface LocalStackOptions {
+/**
+ * Options of `startLocalStack`. Each port (`port`, `controlPort`, ... one per entry of
+ * STACK_LISTENERS in local/ports.ts) defaults to its variable, then to PORT + its place.
+ */
+export interface LocalStackOptions extends Partial<StackPorts> {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
-  /** HTTP API port (PORT, default 3000). */
-  port?: number;
-  lambdaPort?: number;
-  controlPort?: number;
-  sqsPort?: number;
-  secretsPort?: number;
-  genesysPort?: number;
-  crmPort?: number;
-  dynamodbPort?: number;
   /** Overrides the queue's visibility timeout (tests use a short one). */
   visibilityTimeoutSeconds?: number;
   /** Where serverless-offline's output goes: 'inherit' (console) or a file path. */
   offlineOutput?: 'inherit' | string;
   readyTimeoutMs?: number;
-  /** Write `.local/stack.json` for the operator scripts (default true; tests pass false). */
+  /** Publish `.local/stack-<port>.json` and `.local/stack.json` for the operator scripts (default true; tests pass false). */
   writeStackFile?: boolean;
   /** Where the functions' EMF lines are kept (default `.local/metrics/emf.jsonl`; tests use their own). */
   metricsFile?: string;
@@ -107,11 +115,6 @@ export interface LocalStack {
   setEventSourcesPaused(paused: boolean): void;
   stop(): Promise<void>;
 }
-
-const envNumber = (env: NodeJS.ProcessEnv, name: string, fallback: number): number => {
-  const value = Number(env[name]);
-  return Number.isInteger(value) && value >= 0 ? value : fallback;
-};
 
 /**
  * A free loopback port for a stack beside other servers (tests). It is drawn below the
@@ -135,16 +138,59 @@ export async function freePort(): Promise<number> {
 }
 
 /** Distinct free loopback ports for every listener of a stack, for stacks beside others. */
-export async function freeStackPorts(): Promise<
-  Required<Pick<LocalStackOptions, 'port' | 'lambdaPort' | 'controlPort' | 'sqsPort' | 'secretsPort' | 'genesysPort' | 'crmPort' | 'dynamodbPort'>>
-> {
+export async function freeStackPorts(): Promise<StackPorts> {
   const ports: number[] = [];
-  while (ports.length < 8) {
+  while (ports.length < STACK_LISTENERS.length) {
     const port = await freePort();
     if (!ports.includes(port)) ports.push(port);
   }
-  const [port, lambdaPort, controlPort, sqsPort, secretsPort, genesysPort, crmPort, dynamodbPort] = ports as [number, number, number, number, number, number, number, number];
-  return { port, lambdaPort, controlPort, sqsPort, secretsPort, genesysPort, crmPort, dynamodbPort };
+  return Object.fromEntries(STACK_LISTENERS.map((listener, index) => [listener.name, ports[index]])) as StackPorts;
+}
+
+/**
+ * Everything that would make the start fail half-way, checked before anything starts:
+ * malformed or shared ports, override variables pointing at loopback servers nobody runs
+ * (a stale `export`), and every busy port at once (naming a local stack that holds one).
+ */
+async function preflight(cwd: string, env: NodeJS.ProcessEnv, given: Partial<StackPorts>): Promise<StackPorts> {
+  const ports = resolveStackPorts(env, given);
+  const [dead, busy, stacks] = await Promise.all([deadLocalOverrides(env), busyPorts(ports, env), runningStacks(cwd)]);
+  const problems: string[] = [];
+  if (dead.length > 0) problems.push(deadOverridesMessage(dead));
+  if (busy.length > 0) {
+    const holder = (port: number): string | undefined => {
+      const stack = stacks.find((state) =>
+        Object.values(state).some((value) => typeof value === 'string' && /^https?:\/\//.test(value) && new URL(value).port === String(port)),
+      );
+      return stack ? `the local stack ${stack.apiUrl}${stack.pid ? ` (process ${stack.pid})` : ''}` : undefined;
+    };
+    problems.push(busyPortsMessage(busy.map((b) => ({ ...b, ...(holder(b.port) ? { heldBy: holder(b.port) as string } : {}) })), ports));
+  }
+  if (problems.length > 0) throw new StackStartError(problems.join('\n\n'));
+  return ports;
+}
+
+/** Lines of serverless-offline's output that say nothing to someone running the stack. */
+const NOISE = [
+  // Powertools' Metrics, for an invocation that added no metric of its own (health checks).
+  /^No application metrics to publish\b/,
+];
+
+/** Forwards whole lines to `to`, leaving out the noise. */
+function withoutNoise(to: Writable): Writable {
+  const splitter = lineSplitter((line) => {
+    if (!NOISE.some((pattern) => pattern.test(line)) && !to.writableEnded) to.write(`${line}\n`);
+  });
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      splitter.push(chunk);
+      done();
+    },
+    final(done) {
+      splitter.end();
+      done();
+    },
+  });
 }
 
 const secretString = (secrets: Record<string, Record<string, unknown>>, id: string, key: string): string => {
@@ -188,6 +234,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   try {
+    const ports = await preflight(cwd, env, options);
     const spec = await readServiceSpec(LOCAL_STAGE, cwd, env);
     const secretIds = {
       genesys: `${spec.service}/${LOCAL_STAGE}/genesys-credentials`,
@@ -199,7 +246,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Secrets Manager, from LOCAL_SECRETS_FILE.
     const secretsFile = resolve(cwd, env['LOCAL_SECRETS_FILE'] ?? 'local/secrets.sample.json');
     const secretValues = await readSecretsFile(secretsFile);
-    const secrets = await startLocalSecretsManager(secretValues, options.secretsPort ?? envNumber(env, 'LOCAL_SECRETS_PORT', 3003));
+    const secrets = await startLocalSecretsManager(secretValues, ports.secretsPort);
     closers.push(() => secrets.close());
 
     // Sandboxes, unless the environment points at other servers.
@@ -207,7 +254,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let genesysUrl = env['GENESYS_API_BASE_URL'] ?? '';
     if (!genesysOverridden) {
       const sandbox = await startGenesysSandbox({
-        port: options.genesysPort ?? envNumber(env, 'LOCAL_GENESYS_PORT', 3005),
+        port: ports.genesysPort,
         clients: [
           {
             clientId: secretString(secretValues, secretIds.genesys, 'clientId'),
@@ -221,7 +268,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let crmUrl = env['CRM_BASE_URL'] ?? '';
     if (!crmUrl) {
       const sandbox = await startCrmSandbox({
-        port: options.crmPort ?? envNumber(env, 'LOCAL_CRM_PORT', 3006),
+        port: ports.crmPort,
         apiToken: secretString(secretValues, secretIds.crm, 'apiToken'),
       });
       closers.push(() => sandbox.close());
@@ -248,7 +295,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           maxReceiveCount: queueSpec?.redrive?.maxReceiveCount ?? 5,
           dlqRetentionSeconds: dlqSpec?.retentionSeconds ?? 1_209_600,
         },
-        options.sqsPort ?? envNumber(env, 'LOCAL_SQS_PORT', 3004),
+        ports.sqsPort,
       );
       closers.push(() => sqs?.close());
       sqsEndpoint = sqs.endpoint;
@@ -263,12 +310,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // DynamoDB: the embedded server with the tables serverless.yml declares (the state table).
     const stateTable = Object.values(spec.tables)[0];
     if (!stateTable) throw new Error('serverless.yml declares no DynamoDB table (the state table)');
-    const dynamodb = await startEmbeddedDynamoDb(Object.values(spec.tables), options.dynamodbPort ?? envNumber(env, 'LOCAL_DYNAMODB_PORT', 3007));
+    const dynamodb = await startEmbeddedDynamoDb(Object.values(spec.tables), ports.dynamodbPort);
     closers.push(() => dynamodb.close());
 
     // The HTTP API and the Lambda endpoint: serverless-offline on the same serverless.yml.
-    const port = options.port ?? envNumber(env, 'PORT', 3000);
-    const lambdaPort = options.lambdaPort ?? envNumber(env, 'LOCAL_LAMBDA_PORT', 3002);
+    const { port, lambdaPort } = ports;
     const apiUrl = `http://127.0.0.1:${port}`;
     const lambdaEndpoint = `http://127.0.0.1:${lambdaPort}`;
     const jwtIssuer = env['LOCAL_JWT_ISSUER'] ?? 'http://127.0.0.1/genesys-guest-sync-local';
@@ -279,7 +325,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // params.local); the functions' Lambda API calls go to the control endpoint, which serves
     // the mappings and forwards invocations to serverless-offline.
     const mappingIds = Object.fromEntries(spec.sqsEventSources.map((source) => [source.functionKey, randomUUID()]));
-    const controlPort = options.controlPort ?? envNumber(env, 'LOCAL_CONTROL_PORT', 3001);
     const childEnv: NodeJS.ProcessEnv = {
       ...LOCAL_DEFAULTS,
       ...env,
@@ -296,7 +341,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_SQS: sqsGate.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-      AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${controlPort}`,
+      AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${ports.controlPort}`,
       ...Object.fromEntries(Object.entries(mappingIds).map(([key, id]) => [`LOCAL_MAPPING_ID_${key}`, id])),
       AWS_ACCESS_KEY_ID: env['AWS_ACCESS_KEY_ID'] ?? 'local',
       AWS_SECRET_ACCESS_KEY: env['AWS_SECRET_ACCESS_KEY'] ?? 'local',
@@ -319,8 +364,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: process.platform !== 'win32',
     });
-    let out: NodeJS.WritableStream = process.stdout;
-    let err: NodeJS.WritableStream = process.stderr;
+    // A crash of this process must not leave serverless-offline (its own process group) behind.
+    const killOrphan = (): void => killTree(child, 'SIGKILL');
+    process.once('exit', killOrphan);
+    closers.push(() => void process.off('exit', killOrphan));
+    let out: Writable = process.stdout;
+    let err: Writable = process.stderr;
     if (offlineOutput !== 'inherit') {
       await mkdir(join(offlineOutput, '..'), { recursive: true });
       const file = createWriteStream(offlineOutput, { flags: 'a' });
@@ -330,8 +379,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     const emf = await captureEmf(
       [
-        { from: child.stdout!, to: out as Writable },
-        { from: child.stderr!, to: err as Writable },
+        { from: child.stdout!, to: withoutNoise(out) },
+        { from: child.stderr!, to: withoutNoise(err) },
       ],
       metricsFile,
     );
@@ -420,7 +469,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       metricsFile,
     };
 
-    const control = await startControlServer(controlPort, {
+    const control = await startControlServer(ports.controlPort, {
       lambdaApi: { lambdaEndpoint, mappings: () => mappings, log },
       endpoints: () => endpoints,
       fire: (key) => scheduler.fire(key),
@@ -434,11 +483,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }));
     endpoints.controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
 
-    if (options.writeStackFile ?? true) {
-      const stateDir = join(cwd, '.local');
-      await mkdir(stateDir, { recursive: true });
-      await writeFile(join(stateDir, 'stack.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
-    }
+    if (options.writeStackFile ?? true) closers.push(await publishStack(cwd, endpoints));
 
     return {
       endpoints,
@@ -524,6 +569,6 @@ async function startControlServer(
     }
     send(404, { error: 'unknown control route' });
   });
-  await new Promise<void>((done) => server.listen(port, '127.0.0.1', done));
+  await listenOnLoopback(server, port, 'stack control');
   return server;
 }

@@ -10,6 +10,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseCli } from './cli.ts';
 
 /** Exit code for an audit the registry could not answer (CI reports it, and goes on). */
 export const AUDIT_UNAVAILABLE = 3;
@@ -77,5 +78,6 @@ async function main(): Promise<number> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  parseCli({ name: 'audit:deps', usage: 'usage: npm run audit:deps   (no options; exit 0 clean, 1 findings, 3 audit unavailable, 2 error)', options: {} });
   process.exitCode = await main();
 }

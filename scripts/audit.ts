@@ -8,48 +8,44 @@
  * Cloud (see scripts/genesys-target.ts for hosts and credentials).
  * Exit codes: 0 done (even with no entries), 1 a failure, 2 bad usage or setup.
  */
-import { parseArgs } from 'node:util';
 import { formatAuditTable, queryGuestAudit } from '#lib/guests';
+import { parseCli, usageError } from './cli.ts';
 import { explainFailure, genesysTarget, TargetError, type GenesysTarget } from './genesys-target.ts';
+import { API_URL_OPTION, API_URL_USAGE } from './stack-endpoints.ts';
 
-const usage =
-  'usage: npm run audit -- --guest <guestId> --from <ISO date-time> --to <ISO date-time> [--json] ' +
-  '[--service Conversations] [--stage <stage, default local>] [--region <aws region>] [--timeout <seconds, default 60>]';
+const cli = {
+  name: 'audit',
+  usage:
+    'usage: npm run audit -- --guest <guestId> --from <ISO date-time> --to <ISO date-time> [--json] ' +
+    `[--service Conversations] [--stage <stage, default local>] [--region <aws region>] [--timeout <seconds, default 60>] ${API_URL_USAGE}`,
+  options: {
+    guest: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    json: { type: 'boolean' },
+    service: { type: 'string' },
+    stage: { type: 'string' },
+    region: { type: 'string' },
+    timeout: { type: 'string' },
+    ...API_URL_OPTION,
+  },
+} as const;
 
+/** Exits with a message on stderr: 2 (with the usage) for bad usage, 1 for a failure. */
 function fail(message: string, code: 1 | 2 = 1): never {
+  if (code === 2) usageError(cli, message);
   process.stderr.write(`audit: ${message}\n`);
   process.exit(code);
 }
 
-let values: Record<string, string | boolean | undefined>;
-try {
-  ({ values } = parseArgs({
-    options: {
-      guest: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      json: { type: 'boolean' },
-      service: { type: 'string' },
-      stage: { type: 'string' },
-      region: { type: 'string' },
-      timeout: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }));
-} catch (error) {
-  fail(`${error instanceof Error ? error.message : String(error)}\n${usage}`, 2);
-}
-if (values['help']) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
-const str = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+const { values } = parseCli(cli);
+const str = (name: keyof typeof values): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
 
 const guestId = str('guest')?.trim();
-if (!guestId) fail(`--guest is required.\n${usage}`, 2);
+if (!guestId) fail('--guest is required.', 2);
 const date = (name: 'from' | 'to'): Date => {
   const raw = str(name);
-  if (!raw) fail(`--${name} is required.\n${usage}`, 2);
+  if (!raw) fail(`--${name} is required.`, 2);
   const parsed = new Date(raw);
   if (Number.isNaN(parsed.getTime())) fail(`--${name} must be an ISO 8601 date-time, e.g. 2025-01-31T00:00:00Z.`, 2);
   return parsed;
@@ -62,7 +58,7 @@ if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) fail('--timeout mus
 
 let target: GenesysTarget | undefined;
 try {
-  target = await genesysTarget(str('stage') ?? 'local', str('region'));
+  target = await genesysTarget(str('stage') ?? 'local', str('region'), str('api-url'));
   const entries = await queryGuestAudit(target.client, {
     guestId,
     from,

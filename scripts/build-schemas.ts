@@ -9,6 +9,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseCli } from './cli.ts';
 import type { SchemaObject } from 'ajv';
 import { _ } from 'ajv';
 import standaloneCodeModule from 'ajv/dist/standalone/index.js';
@@ -103,5 +104,6 @@ async function main(check: boolean): Promise<number> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  process.exitCode = await main(process.argv.includes('--check'));
+  const { values } = parseCli({ name: 'build:schemas', usage: 'usage: npm run build:schemas [-- --check]', options: { check: { type: 'boolean' } } });
+  process.exitCode = await main(values.check ?? false);
 }

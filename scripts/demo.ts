@@ -8,16 +8,16 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { startLocalStack, type LocalStack, type StackEndpoints } from '../local/stack.ts';
+import { startLocalStack, StackStartError, type LocalStack, type StackEndpoints } from '../local/stack.ts';
+import { parseCli } from './cli.ts';
 import { demoExitCode, runDemo } from './demo/run.ts';
 import { formatSummary } from './demo/summary.ts';
-import { readStackEndpoints } from './stack-endpoints.ts';
+import { API_URL_OPTION, API_URL_USAGE, readStackEndpoints } from './stack-endpoints.ts';
 
 /** The whole demo, stack start included, must end well within two minutes. */
 const OVERALL_LIMIT_MS = 110_000;
 
-// Local only: the SDK's Node 20 notice says nothing about the demo (Lambda runs Node 22).
-process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+const { values } = parseCli({ name: 'demo', usage: `usage: npm run demo [-- ${API_URL_USAGE}]`, options: { ...API_URL_OPTION } });
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -37,7 +37,7 @@ const limit = setTimeout(() => abort(`The demo did not finish within ${OVERALL_L
 
 /** A stack this checkout already runs, if it answers. */
 async function runningStack(): Promise<StackEndpoints | undefined> {
-  const endpoints = await readStackEndpoints();
+  const endpoints = await readStackEndpoints(process.cwd(), { apiUrl: values['api-url'] });
   if (!endpoints) return undefined;
   try {
     const response = await fetch(`${endpoints.apiUrl}/health`, { signal: AbortSignal.timeout(2_000) });
@@ -74,7 +74,7 @@ try {
   exitCode = demoExitCode(result);
 } catch (error) {
   process.stderr.write(`The demo could not run: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.stderr.write('See README "Troubleshooting" (a port in use? set PORT, LOCAL_*_PORT).\n');
+  if (!(error instanceof StackStartError)) process.stderr.write('See README "Troubleshooting".\n');
 } finally {
   if (starting) out(`Stopping the local stack the demo started (its log: ${relative(process.cwd(), join('.local', 'demo-stack.log'))}).`);
   await stopStarted();

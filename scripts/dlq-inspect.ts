@@ -4,31 +4,29 @@
  * never message contents. Without flags it reads the local stack (.local/stack.json);
  * for a stage in AWS pass --dlq-url (`--stage <name>` prints how to find it).
  */
-import { parseArgs } from 'node:util';
+import { parseCli, positiveInteger, usageError } from './cli.ts';
 import { inspectDlq } from './dlq/tools.ts';
 import { resolveQueues, UsageError } from './dlq/queues.ts';
+import { API_URL_OPTION, API_URL_USAGE } from './stack-endpoints.ts';
 
-const usage = 'usage: npm run dlq:inspect -- [--dlq-url <url>] [--region <region>] [--stage <stage>] [--max <n>] [--json]';
+const cli = {
+  name: 'dlq:inspect',
+  usage: `usage: npm run dlq:inspect -- [--dlq-url <url>] [--region <region>] [--stage <stage>] [--max <n>] [--json] ${API_URL_USAGE}`,
+  options: {
+    'dlq-url': { type: 'string' },
+    'queue-url': { type: 'string' },
+    region: { type: 'string' },
+    stage: { type: 'string' },
+    max: { type: 'string' },
+    json: { type: 'boolean' },
+    ...API_URL_OPTION,
+  },
+} as const;
+const { values } = parseCli(cli);
+const max = positiveInteger(cli, 'max', values.max);
 
 try {
-  const { values } = parseArgs({
-    options: {
-      'dlq-url': { type: 'string' },
-      'queue-url': { type: 'string' },
-      region: { type: 'string' },
-      stage: { type: 'string' },
-      max: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(`${usage}\n`);
-    process.exit(0);
-  }
-  const max = values.max === undefined ? undefined : Number(values.max);
-  if (max !== undefined && (!Number.isInteger(max) || max < 1)) throw new UsageError('--max must be a positive integer');
-  const target = await resolveQueues({ dlqUrl: values['dlq-url'], queueUrl: values['queue-url'], region: values.region, stage: values.stage });
+  const target = await resolveQueues({ dlqUrl: values['dlq-url'], queueUrl: values['queue-url'], region: values.region, stage: values.stage, apiUrl: values['api-url'] });
   const result = await inspectDlq(target.client, target.dlqUrl, max === undefined ? {} : { max });
   target.client.destroy();
   if (values.json) {
@@ -45,10 +43,7 @@ try {
     process.stdout.write(`${lines.join('\n')}\n`);
   }
 } catch (error) {
-  if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-    process.stderr.write(`${error.message}\n${usage}\n`);
-    process.exit(2);
-  }
+  if (error instanceof UsageError) usageError(cli, error.message);
   process.stderr.write(`dlq:inspect failed: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 }

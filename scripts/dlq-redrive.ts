@@ -6,12 +6,30 @@
  * local stack (.local/stack.json); for a stage in AWS pass both URLs (`--stage <name>`
  * prints how to find them).
  */
-import { parseArgs } from 'node:util';
+import { parseCli, positiveInteger, usageError } from './cli.ts';
 import { approximateDepth, redriveDlq } from './dlq/tools.ts';
 import { resolveQueues, UsageError } from './dlq/queues.ts';
+import { API_URL_OPTION, API_URL_USAGE } from './stack-endpoints.ts';
 
-const usage =
-  'usage: npm run dlq:redrive -- [--limit <n>] [--dry-run] [--code <failureCode>] [--queue-url <url> --dlq-url <url>] [--region <region>] [--stage <stage>] [--json]';
+const cli = {
+  name: 'dlq:redrive',
+  usage:
+    'usage: npm run dlq:redrive -- [--limit <n>] [--dry-run] [--code <failureCode>] [--queue-url <url> --dlq-url <url>] ' +
+    `[--region <region>] [--stage <stage>] [--json] ${API_URL_USAGE}`,
+  options: {
+    limit: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    code: { type: 'string' },
+    'queue-url': { type: 'string' },
+    'dlq-url': { type: 'string' },
+    region: { type: 'string' },
+    stage: { type: 'string' },
+    json: { type: 'boolean' },
+    ...API_URL_OPTION,
+  },
+} as const;
+const { values } = parseCli(cli);
+const limit = positiveInteger(cli, 'limit', values.limit);
 
 /** `[#########-----------]  45/100` */
 const bar = (done: number, total: number): string => {
@@ -21,26 +39,7 @@ const bar = (done: number, total: number): string => {
 };
 
 try {
-  const { values } = parseArgs({
-    options: {
-      limit: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      code: { type: 'string' },
-      'queue-url': { type: 'string' },
-      'dlq-url': { type: 'string' },
-      region: { type: 'string' },
-      stage: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(`${usage}\n`);
-    process.exit(0);
-  }
-  const limit = values.limit === undefined ? undefined : Number(values.limit);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError('--limit must be a positive integer');
-  const target = await resolveQueues({ dlqUrl: values['dlq-url'], queueUrl: values['queue-url'], region: values.region, stage: values.stage });
+  const target = await resolveQueues({ dlqUrl: values['dlq-url'], queueUrl: values['queue-url'], region: values.region, stage: values.stage, apiUrl: values['api-url'] });
   if (!target.queueUrl) throw new UsageError('--queue-url is required with --dlq-url (the queue the messages go back to)');
 
   const dryRun = values['dry-run'] ?? false;
@@ -94,10 +93,7 @@ try {
   }
   process.exit(result.failed > 0 ? 1 : 0);
 } catch (error) {
-  if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-    process.stderr.write(`${error.message}\n${usage}\n`);
-    process.exit(2);
-  }
+  if (error instanceof UsageError) usageError(cli, error.message);
   process.stderr.write(`dlq:redrive failed: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 }

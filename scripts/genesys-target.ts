@@ -16,7 +16,7 @@ import { GenesysTokenProvider, SecretCache, SecretError, TokenEndpointError } fr
 import { loadConfig } from '#lib/config';
 import { ConfigError } from '#lib/errors';
 import { GenesysClient, GenesysError } from '#lib/genesys';
-import { readStackEndpoints } from './stack-endpoints.ts';
+import { noStackFound, readStackEndpoints } from './stack-endpoints.ts';
 
 const SERVICE = 'genesys-guest-sync';
 
@@ -40,10 +40,10 @@ function fixedSecretClient(value: Record<string, string>): SecretsManagerClient 
   return { send: async () => ({ SecretString: JSON.stringify(value) }), destroy: () => undefined } as unknown as SecretsManagerClient;
 }
 
-async function localTarget(): Promise<GenesysTarget> {
-  const stack = await readStackEndpoints();
+async function localTarget(apiUrl: string | undefined): Promise<GenesysTarget> {
+  const stack = await readStackEndpoints(process.cwd(), { apiUrl });
   if (!stack) {
-    throw new TargetError('no local stack found (.local/stack.json). Start it with `npm start`, or pass --stage <stage> to use Genesys Cloud.');
+    throw new TargetError(`${noStackFound({ apiUrl })}. Start it with \`npm start\`, or pass --stage <stage> to use Genesys Cloud.`);
   }
   const secretsManager = new SecretsManagerClient({
     region: 'us-east-1',
@@ -94,9 +94,9 @@ function cloudTarget(stage: string, awsRegion: string | undefined): GenesysTarge
   };
 }
 
-/** The target for `--stage` (default `local`). */
-export async function genesysTarget(stage = 'local', awsRegion?: string): Promise<GenesysTarget> {
-  return stage === 'local' ? localTarget() : cloudTarget(stage, awsRegion);
+/** The target for `--stage` (default `local`; `apiUrl` picks the local stack when several run). */
+export async function genesysTarget(stage = 'local', awsRegion?: string, apiUrl?: string): Promise<GenesysTarget> {
+  return stage === 'local' ? localTarget(apiUrl) : cloudTarget(stage, awsRegion);
 }
 
 /** A one-line explanation of a failure, naming what the operator can do about it. */

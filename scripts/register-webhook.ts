@@ -1,8 +1,9 @@
 /**
  * `npm run register-webhook -- --callback-url <https url> --org-id <id> [--stage <stage>]`
  * registers the Genesys webhook for guest attribute updates with a freshly generated
- * signing secret, stored first as the new current version of the webhook secret (the old
- * version stays accepted as AWSPREVIOUS while deliveries in flight arrive).
+ * signing secret, rotated the AWS way: stored first as AWSPENDING (already accepted by the
+ * route), made AWSCURRENT once Genesys accepted the registration (the old version stays
+ * accepted as AWSPREVIOUS while deliveries in flight arrive); a refusal leaves both as they were.
  *
  * Stage `local` (the default) uses the running local stack (`.local/stack.json`, written
  * by `npm start`): its Secrets Manager endpoint and its Genesys sandbox. Any other stage

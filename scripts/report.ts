@@ -6,35 +6,33 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { localEmfSource, produceReport, reportStamp, reportWindow } from '../lib/metrics/report/index.ts';
 import { localSqsClient } from '../local/sqs.ts';
-import { readStackEndpoints } from './stack-endpoints.ts';
+import { parseCli, usageError } from './cli.ts';
+import { API_URL_OPTION, API_URL_USAGE, noStackFound, readStackEndpoints } from './stack-endpoints.ts';
 
-const { values } = parseArgs({
+const cli = {
+  name: 'report',
+  usage: `usage: npm run report [-- --hours <1-168>] [--out <folder>] ${API_URL_USAGE}`,
   options: {
     hours: { type: 'string' },
     out: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
+    ...API_URL_OPTION,
   },
-});
-const usage = 'usage: npm run report [-- --hours <1-168>] [--out <folder>]';
-if (values.help) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
+} as const;
+const { values } = parseCli(cli);
 
-const endpoints = await readStackEndpoints();
-if (!endpoints) {
-  process.stderr.write('No local stack found (.local/stack.json): start it with `npm start`, send a few requests, then run `npm run report`.\n');
-  process.exit(1);
-}
 let window;
 try {
   window = reportWindow({ hours: values.hours === undefined ? 24 : Number(values.hours) });
 } catch (error) {
-  process.stderr.write(`${(error as Error).message}\n${usage}\n`);
-  process.exit(2);
+  usageError(cli, (error as Error).message);
+}
+
+const endpoints = await readStackEndpoints(process.cwd(), { apiUrl: values['api-url'] });
+if (!endpoints) {
+  process.stderr.write(`${noStackFound({ apiUrl: values['api-url'] }).replace(/^no/, 'No')}: start it with \`npm start\`, send a few requests, then run \`npm run report\`.\n`);
+  process.exit(1);
 }
 
 const sqs = localSqsClient(endpoints.sqsEndpoint);

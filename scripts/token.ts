@@ -3,11 +3,15 @@
  * [--phone ..] [--last-order-date ..] [--audience machine|widget|both] [--expires-in <s>]`
  * prints a bearer token the local stack accepts.
  */
-import { parseArgs } from 'node:util';
 import { mintLocalToken } from '../local/tokens.ts';
-import { readStackEndpoints } from './stack-endpoints.ts';
+import { parseCli, usageError } from './cli.ts';
+import { API_URL_OPTION, API_URL_USAGE, noStackFound, readStackEndpoints } from './stack-endpoints.ts';
 
-const { values } = parseArgs({
+const cli = {
+  name: 'token',
+  usage:
+    'usage: npm run token -- --sub <id> [--tier <tier>] [--scope "guest-sync/read guest-sync/write"] [--name <name>] [--email <email>] ' +
+    `[--phone <phone>] [--last-order-date <date>] [--audience machine|widget|both] [--expires-in <seconds>] ${API_URL_USAGE}`,
   options: {
     sub: { type: 'string' },
     tier: { type: 'string' },
@@ -18,29 +22,22 @@ const { values } = parseArgs({
     'last-order-date': { type: 'string' },
     audience: { type: 'string' },
     'expires-in': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
+    ...API_URL_OPTION,
   },
-});
+} as const;
+const { values } = parseCli(cli);
 
-const usage = 'usage: npm run token -- --sub <id> [--tier <tier>] [--scope "guest-sync/read guest-sync/write"] [--name <name>] [--email <email>] [--phone <phone>] [--last-order-date <date>] [--audience machine|widget|both] [--expires-in <seconds>]';
-if (values.help || !values.sub) {
-  process.stderr.write(`${usage}\n`);
-  process.exit(values.help ? 0 : 2);
-}
+if (!values.sub) usageError(cli, '--sub is required');
 const audience = values.audience ?? 'both';
-if (audience !== 'machine' && audience !== 'widget' && audience !== 'both') {
-  process.stderr.write(`--audience must be machine, widget or both\n${usage}\n`);
-  process.exit(2);
-}
+if (audience !== 'machine' && audience !== 'widget' && audience !== 'both') usageError(cli, '--audience must be machine, widget or both');
 const expiresIn = values['expires-in'] === undefined ? 3600 : Number(values['expires-in']);
-if (!Number.isInteger(expiresIn) || expiresIn <= 0) {
-  process.stderr.write('--expires-in must be a positive number of seconds\n');
-  process.exit(2);
-}
+if (!Number.isInteger(expiresIn) || expiresIn <= 0) usageError(cli, '--expires-in must be a positive number of seconds');
 
-const stack = await readStackEndpoints();
+// The stack's issuer and audiences; without a stack, the local defaults (the same unless overridden).
+const stack = await readStackEndpoints(process.cwd(), { apiUrl: values['api-url'] });
+if (!stack && values['api-url']) usageError(cli, noStackFound({ apiUrl: values['api-url'] }));
 const token = await mintLocalToken({
-  sub: values.sub,
+  sub: values.sub as string,
   scope: values.scope ?? 'guest-sync/read guest-sync/write',
   audience,
   expiresInSeconds: expiresIn,

@@ -9,44 +9,39 @@
  * Exit codes: 0 every attribute present, 1 one is missing (or no guest participant, or a
  * failure), 2 bad usage or setup.
  */
-import { parseArgs } from 'node:util';
 import { deadlineAfter } from '#lib/genesys';
 import { verifyConversationAttributes } from '#lib/widget';
 import { LOCAL_DEFAULTS } from '../local/stack.ts';
+import { parseCli, usageError } from './cli.ts';
 import { explainFailure, genesysTarget, TargetError, type GenesysTarget } from './genesys-target.ts';
+import { API_URL_OPTION, API_URL_USAGE } from './stack-endpoints.ts';
 
-const usage =
-  'usage: npm run verify-conversation -- <conversationId> [--attributes name1,name2] [--json] ' +
-  '[--stage <stage, default local>] [--region <aws region>]';
+const cli = {
+  name: 'verify-conversation',
+  usage:
+    'usage: npm run verify-conversation -- <conversationId> [--attributes name1,name2] [--json] ' +
+    `[--stage <stage, default local>] [--region <aws region>] ${API_URL_USAGE}`,
+  options: {
+    attributes: { type: 'string' },
+    json: { type: 'boolean' },
+    stage: { type: 'string' },
+    region: { type: 'string' },
+    ...API_URL_OPTION,
+  },
+  positionals: true,
+} as const;
 
+/** Exits with a message on stderr: 2 (with the usage) for bad usage, 1 for a failure. */
 function fail(message: string, code: 1 | 2 = 1): never {
+  if (code === 2) usageError(cli, message);
   process.stderr.write(`verify-conversation: ${message}\n`);
   process.exit(code);
 }
 
-let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
-try {
-  parsed = parseArgs({
-    allowPositionals: true,
-    options: {
-      attributes: { type: 'string' },
-      json: { type: 'boolean' },
-      stage: { type: 'string' },
-      region: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-} catch (error) {
-  fail(`${error instanceof Error ? error.message : String(error)}\n${usage}`, 2);
-}
-const { values, positionals } = parsed;
-if (values['help']) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
-const str = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+const { values, positionals } = parseCli(cli);
+const str = (name: keyof typeof values): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
 const conversationId = positionals[0]?.trim();
-if (!conversationId || positionals.length > 1) fail(`give exactly one conversation id.\n${usage}`, 2);
+if (!conversationId || positionals.length > 1) fail('give exactly one conversation id.', 2);
 
 const stage = str('stage') ?? 'local';
 const list = str('attributes') ?? process.env['GUEST_ATTRIBUTE_ALLOWLIST'] ?? (stage === 'local' ? LOCAL_DEFAULTS['GUEST_ATTRIBUTE_ALLOWLIST'] : undefined);
@@ -55,7 +50,7 @@ if (names.length === 0) fail('no attribute names to check: pass --attributes or 
 
 let target: GenesysTarget | undefined;
 try {
-  target = await genesysTarget(stage, str('region'));
+  target = await genesysTarget(stage, str('region'), str('api-url'));
   const { body } = await target.client.getConversation(conversationId, { deadline: deadlineAfter(30_000) });
   const verdict = verifyConversationAttributes(body, names);
   if (values['json']) {

@@ -9,7 +9,8 @@
 import { exchange } from '#lib/net';
 import { TokenEndpointError } from './errors.ts';
 import { requireSecretString } from './secret-cache.ts';
-import type { SecretCache } from './secret-cache.ts';
+import type { SecretCache, SecretValue } from './secret-cache.ts';
+import { replacementAfterRefusal } from './rotation.ts';
 import type { TokenProvider } from './types.ts';
 
 /** Tokens are replaced this long before Genesys says they expire. */
@@ -37,11 +38,28 @@ interface Flight {
   promise: Promise<string>;
   /** Started after invalidate(), with freshly re-read credentials. */
   fresh: boolean;
+  /** Its token request has gone out: a token it brings may predate a refusal seen now. */
+  sent: boolean;
+  /** Set when invalidate() detached this flight: its waiters follow the newer one. */
+  superseded: boolean;
+}
+
+interface Credentials {
+  clientId: string;
+  clientSecret: string;
 }
 
 /**
  * The shared Genesys token source: one token per container, renewed 60 s before expiry,
  * one token request however many callers wait for it, and credentials re-read after a 401.
+ *
+ * Rotation (contract section 7). A rotation stores the new client secret as AWSPENDING,
+ * makes Genesys accept it (often: only it), then moves AWSCURRENT. In between, the
+ * AWSCURRENT value this container holds (cached, or even freshly read) is refused. So a
+ * refusal (400/401) of the token endpoint triggers one re-read, forced past the cache, of
+ * AWSCURRENT and AWSPENDING (`replacementAfterRefusal`), and one more token request with
+ * the first of them that differs from the refused value. Nothing else is retried here: a
+ * second refusal is a real credentials problem.
  */
 export class GenesysTokenProvider implements TokenProvider {
   readonly #secrets: SecretCache;
@@ -53,6 +71,8 @@ export class GenesysTokenProvider implements TokenProvider {
   #token: CachedToken | undefined;
   #flight: Flight | undefined;
   #rereadCredentials = false;
+  /** Credentials Genesys refused, and those found to replace them (used while the cache serves the refused ones). */
+  #replaced: { refused: Credentials; replacement: Credentials } | undefined;
 
   constructor(options: GenesysTokenProviderOptions) {
     this.#secrets = options.secrets;
@@ -63,15 +83,47 @@ export class GenesysTokenProvider implements TokenProvider {
     this.#timeoutMs = options.timeoutMs ?? 10_000;
   }
 
-  /** A cached token, or a new one that every concurrent caller shares. */
-  getToken(): Promise<string> {
-    if (this.#token && this.#now() < this.#token.refreshAt) return Promise.resolve(this.#token.value);
-    if (this.#flight) return this.#flight.promise;
+  /**
+   * A cached token, or a new one that every concurrent caller shares. A caller whose
+   * flight invalidate() detached while it waited gets the newer flight's result instead
+   * (its own flight brings a token, or a failure, from before the refusal). The loop ends:
+   * each turn awaits a newer flight, and only invalidate() makes one.
+   */
+  async getToken(): Promise<string> {
+    for (;;) {
+      if (this.#token && this.#now() < this.#token.refreshAt) return this.#token.value;
+      const flight = this.#flight ?? this.#startFlight();
+      try {
+        const value = await flight.promise;
+        if (!flight.superseded) return value;
+      } catch (error) {
+        if (!flight.superseded) throw error;
+      }
+    }
+  }
 
+  /**
+   * Drops the token and makes the next request re-read the credentials (they may have
+   * rotated). A request that re-reads them and has not yet sent its token request is kept,
+   * so a burst of 401s from concurrent calls makes one token request; any other is
+   * detached (its token could be one Genesys has already revoked) and its waiters follow
+   * the new one. The refused token is not needed: every refusal is acted on.
+   */
+  invalidate(_rejectedToken?: string): void {
+    this.#token = undefined;
+    this.#rereadCredentials = true;
+    if (this.#flight && (!this.#flight.fresh || this.#flight.sent)) {
+      this.#flight.superseded = true;
+      this.#flight = undefined;
+    }
+  }
+
+  #startFlight(): Flight {
     const fresh = this.#rereadCredentials;
-    const promise = this.#requestToken(fresh).then(
+    const flight: Flight = { promise: Promise.resolve(''), fresh, sent: false, superseded: false };
+    flight.promise = this.#requestToken(flight).then(
       (token) => {
-        if (this.#flight?.promise === promise) {
+        if (this.#flight === flight) {
           this.#flight = undefined;
           if (fresh) this.#rereadCredentials = false;
           if (this.#now() < token.refreshAt) this.#token = token;
@@ -79,29 +131,45 @@ export class GenesysTokenProvider implements TokenProvider {
         return token.value;
       },
       (error: unknown) => {
-        if (this.#flight?.promise === promise) this.#flight = undefined;
+        if (this.#flight === flight) this.#flight = undefined;
         throw error;
       },
     );
-    this.#flight = { promise, fresh };
-    return promise;
+    // Waiters handle the outcome; a flight nobody waits for any more must not be unhandled.
+    flight.promise.catch(() => undefined);
+    this.#flight = flight;
+    return flight;
   }
 
-  /**
-   * Drops the token and makes the next request re-read the credentials (they may have
-   * rotated). A request already started with re-read credentials is kept, so a burst of
-   * 401s from concurrent calls still makes one token request.
-   */
-  invalidate(): void {
-    this.#token = undefined;
-    this.#rereadCredentials = true;
-    if (this.#flight && !this.#flight.fresh) this.#flight = undefined;
+  async #requestToken(flight: Flight): Promise<CachedToken> {
+    let credentials = this.#credentialsOf(await this.#secrets.get(this.#secretId, { forceRefresh: flight.fresh }));
+    // The cache (5 minutes) may still serve credentials already refused in this rotation.
+    const replaced = this.#replaced;
+    if (replaced && sameCredentials(credentials, replaced.refused)) credentials = replaced.replacement;
+    else this.#replaced = undefined;
+    flight.sent = true;
+    try {
+      return await this.#exchange(credentials);
+    } catch (error) {
+      if (!(error instanceof TokenEndpointError) || error.reason !== 'invalid_credentials') throw error;
+      const refused = credentials;
+      const replacement = await replacementAfterRefusal(this.#secrets, this.#secretId, (secret) => !sameCredentials(this.#credentialsOf(secret), refused));
+      if (!replacement) throw error;
+      const next = this.#credentialsOf(replacement.secret);
+      const token = await this.#exchange(next);
+      this.#replaced = { refused, replacement: next };
+      return token;
+    }
   }
 
-  async #requestToken(rereadCredentials: boolean): Promise<CachedToken> {
-    const secret = await this.#secrets.get(this.#secretId, { forceRefresh: rereadCredentials });
-    const clientId = requireSecretString(secret, this.#secretId, 'clientId');
-    const clientSecret = requireSecretString(secret, this.#secretId, 'clientSecret');
+  #credentialsOf(secret: SecretValue): Credentials {
+    return {
+      clientId: requireSecretString(secret, this.#secretId, 'clientId'),
+      clientSecret: requireSecretString(secret, this.#secretId, 'clientSecret'),
+    };
+  }
+
+  async #exchange({ clientId, clientSecret }: Credentials): Promise<CachedToken> {
     const startedAt = this.#now();
 
     let response: Response;
@@ -141,6 +209,10 @@ export class GenesysTokenProvider implements TokenProvider {
     }
     return parseTokenResponse(text, startedAt, response.status);
   }
+}
+
+function sameCredentials(a: Credentials, b: Credentials): boolean {
+  return a.clientId === b.clientId && a.clientSecret === b.clientSecret;
 }
 
 function networkError(error: unknown, timeoutMs: number): TokenEndpointError {

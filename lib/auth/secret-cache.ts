@@ -14,8 +14,11 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { awsCall, awsRequestHandler } from '#lib/net';
 import { SecretError } from './errors.ts';
 
-/** The version stages the suite reads: the current value and, during rotation, the previous one. */
-export type VersionStage = 'AWSCURRENT' | 'AWSPREVIOUS';
+/**
+ * The version stages the suite reads: the current value, the previous one (still accepted
+ * during a rotation) and the pending one (the value a rotation is installing upstream).
+ */
+export type VersionStage = 'AWSCURRENT' | 'AWSPREVIOUS' | 'AWSPENDING';
 
 /** A parsed JSON secret string (always a JSON object). */
 export type SecretValue = Readonly<Record<string, unknown>>;
@@ -24,7 +27,10 @@ export type SecretValue = Readonly<Record<string, unknown>>;
 export interface GetSecretOptions {
   /** Defaults to `AWSCURRENT`. */
   versionStage?: VersionStage;
-  /** Skip the cache (concurrent forced reads still share one GetSecretValue call). */
+  /**
+   * Skip the cache: the answer comes from a GetSecretValue call sent for this call (never
+   * one already in flight); the read then refreshes the cache for everyone.
+   */
   forceRefresh?: boolean;
 }
 
@@ -123,14 +129,17 @@ export class SecretCache {
         return entry.outcome;
       }
     }
-    // Every in-flight read is a live call to Secrets Manager started moments ago, so a
-    // forced read may join one as well: that is what makes concurrent refreshes one call.
+    // A forced read follows a refusal of the value the caller holds, so it is always a new
+    // GetSecretValue call: joining one sent earlier could hand the caller the very value
+    // that was refused (sent before the rotation it is trying to see). Callers that share
+    // one re-read (a burst of 401s) are single-flighted by the token providers above this.
     const pending = this.#inFlight.get(key);
-    if (pending) return pending;
+    if (pending && !force) return pending;
 
     const flight = this.#fetch(secretId, stage).then(
       (outcome) => {
-        // Only the flight still registered may fill the cache: invalidate() detaches it.
+        // Only the flight still registered may fill the cache: invalidate() detaches it,
+        // and so does a forced read started after it.
         if (this.#inFlight.get(key) === flight) {
           this.#inFlight.delete(key);
           if (this.#ttlMs > 0) this.#entries.set(key, { outcome, expiresAt: this.#now() + this.#ttlMs });

@@ -7,12 +7,18 @@ import type { SecretCache } from './secret-cache.ts';
 /**
  * The webhook signing secrets to try, current first: AWSCURRENT's `signingSecret` and,
  * when that version exists, AWSPREVIOUS's, so a rotation rejects no in-flight delivery.
- * The current one must be valid; an unusable previous one is skipped.
+ * The current one must be valid; an unusable previous one is skipped. `forceRefresh`
+ * re-reads both past the cache (after a signature matched no cached version).
  */
-export async function getWebhookSigningSecrets(cache: SecretCache, secretId: string): Promise<string[]> {
+export async function getWebhookSigningSecrets(
+  cache: SecretCache,
+  secretId: string,
+  options: { forceRefresh?: boolean } = {},
+): Promise<string[]> {
+  const forceRefresh = options.forceRefresh === true;
   const [current, previous] = await Promise.all([
-    cache.get(secretId, { versionStage: 'AWSCURRENT' }),
-    cache.getOptional(secretId, { versionStage: 'AWSPREVIOUS' }),
+    cache.get(secretId, { versionStage: 'AWSCURRENT', forceRefresh }),
+    cache.getOptional(secretId, { versionStage: 'AWSPREVIOUS', forceRefresh }),
   ]);
   const secrets = [requireSecretString(current, secretId, 'signingSecret')];
   const previousSecret = previous?.['signingSecret'];

@@ -9,6 +9,10 @@
 export interface TokenProvider {
   /** A token valid for at least the next minute (fetched or re-read when needed). */
   getToken(): Promise<string>;
-  /** The upstream rejected the token: drop it and re-read the credentials next time. */
-  invalidate(): void;
+  /**
+   * The upstream rejected the token: drop it and re-read the credentials next time.
+   * Passing the rejected token lets a provider ignore a late report about a token it has
+   * already replaced, so a burst of refusals costs one re-read.
+   */
+  invalidate(rejectedToken?: string): void;
 }

@@ -41,8 +41,9 @@ export interface CrmRequestOptions {
 export async function crmRequest<T = unknown>(options: CrmRequestOptions): Promise<CrmResponse<T>> {
   const tokens = options.tokens ?? sharedCrmTokenProvider();
   const doFetch = options.fetch ?? fetch;
+  let token = '';
   const send = async (): Promise<CrmResponse<T>> => {
-    const token = await tokens.getToken();
+    token = await tokens.getToken();
     let response: Response;
     let text: string;
     try {
@@ -76,6 +77,7 @@ export async function crmRequest<T = unknown>(options: CrmRequestOptions): Promi
   };
   const first = await send();
   if (first.status !== 401) return first;
-  tokens.invalidate();
+  // Naming the refused token lets concurrent 401s share one secret re-read (contract 7).
+  tokens.invalidate(token);
   return send();
 }

@@ -58,3 +58,20 @@ export type {
   Webhook,
   WebhookRegistration,
 } from './operations.ts';
+export type {
+  AnalyticsConversation,
+  AuditServiceMapping,
+  ContactIdentifier,
+  ConversationDetailsPage,
+  ConversationDetailsQuery,
+  CreateIntegrationRequest,
+  DataSchema,
+  EntityListing,
+  ExternalContact,
+  ExternalId,
+  ExternalSource,
+  Integration,
+  IntegrationConfiguration,
+  IntegrationStatePatch,
+  ParticipantAttributesPatch,
+} from './platform.ts';

@@ -11,6 +11,22 @@
  */
 import { ValidationError } from '#lib/errors';
 import type { FieldError } from '#lib/errors';
+import type {
+  AnalyticsConversation,
+  AuditServiceMapping,
+  ContactIdentifier,
+  ConversationDetailsPage,
+  ConversationDetailsQuery,
+  CreateIntegrationRequest,
+  DataSchema,
+  EntityListing,
+  ExternalContact,
+  ExternalSource,
+  Integration,
+  IntegrationConfiguration,
+  IntegrationStatePatch,
+  ParticipantAttributesPatch,
+} from './platform.ts';
 
 /** HTTP methods the catalogue uses. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH';
@@ -317,6 +333,8 @@ export interface GenesysOperation<
    * committed the first one, and a repeat would create a duplicate.
    */
   readonly repeatable: boolean;
+  /** The official SDK's function for this endpoint (checked by test/unit/lib/genesys/sdk-endpoints.test.ts). */
+  readonly sdkFunction?: string;
   /** Type-level only: never present at run time. */
   readonly [shapes]?: { body: TBody; response: TResponse; query: TQuery };
 }
@@ -354,6 +372,7 @@ const operation =
     success: readonly number[];
     /** Defaults to true for GET, PUT and PATCH, false for POST (see `GenesysOperation.repeatable`). */
     repeatable?: boolean;
+    sdkFunction?: string;
   }): GenesysOperation<TName, TPath, TBody, TResponse, TQuery> =>
     Object.freeze({
       ...definition,
@@ -398,6 +417,7 @@ export const genesysOperations = {
     method: 'POST',
     path: '/api/v2/audits/query',
     success: [200, 202],
+    sdkFunction: 'postAuditsQuery',
     // A second query is harmless: it only starts another read-only transaction.
     repeatable: true,
   }),
@@ -406,12 +426,14 @@ export const genesysOperations = {
     method: 'GET',
     path: '/api/v2/audits/query/{transactionId}',
     success: [200],
+    sdkFunction: 'getAuditsQueryTransactionId',
   }),
   getAuditQueryResults: operation<undefined, AuditQueryResultsPage, AuditQueryResultsQuery>()({
     name: 'getAuditQueryResults',
     method: 'GET',
     path: '/api/v2/audits/query/{transactionId}/results',
     success: [200],
+    sdkFunction: 'getAuditsQueryTransactionIdResults',
   }),
   createConversation: operation<CreateConversationRequest, WebMessagingConversation>()({
     name: 'createConversation',
@@ -430,12 +452,130 @@ export const genesysOperations = {
     method: 'GET',
     path: '/api/v2/conversations/{conversationId}',
     success: [200],
+    sdkFunction: 'getConversation',
   }),
   getWebDeployment: operation<undefined, WebDeployment>()({
     name: 'getWebDeployment',
     method: 'GET',
     path: '/api/v2/webdeployments/deployments/{deploymentId}',
     success: [200],
+    sdkFunction: 'getWebdeploymentsDeployment',
+  }),
+  patchParticipantAttributes: operation<ParticipantAttributesPatch, unknown>()({
+    name: 'patchParticipantAttributes',
+    method: 'PATCH',
+    path: '/api/v2/conversations/{conversationId}/participants/{participantId}/attributes',
+    success: [200, 202, 204],
+    sdkFunction: 'patchConversationParticipantAttributes',
+  }),
+  createExternalContact: operation<ExternalContact, ExternalContact>()({
+    name: 'createExternalContact',
+    method: 'POST',
+    path: '/api/v2/externalcontacts/contacts',
+    success: [200, 201],
+    sdkFunction: 'postExternalcontactsContacts',
+  }),
+  getExternalContact: operation<undefined, ExternalContact>()({
+    name: 'getExternalContact',
+    method: 'GET',
+    path: '/api/v2/externalcontacts/contacts/{contactId}',
+    success: [200],
+    sdkFunction: 'getExternalcontactsContact',
+  }),
+  updateExternalContact: operation<ExternalContact, ExternalContact>()({
+    name: 'updateExternalContact',
+    method: 'PUT',
+    path: '/api/v2/externalcontacts/contacts/{contactId}',
+    success: [200],
+    sdkFunction: 'putExternalcontactsContact',
+  }),
+  lookupContactByIdentifier: operation<ContactIdentifier, ExternalContact>()({
+    name: 'lookupContactByIdentifier',
+    method: 'POST',
+    path: '/api/v2/externalcontacts/identifierlookup/contacts',
+    success: [200],
+    // A lookup reads; asking twice changes nothing.
+    repeatable: true,
+    sdkFunction: 'postExternalcontactsIdentifierlookupContacts',
+  }),
+  listExternalSources: operation<undefined, EntityListing<ExternalSource>, { name?: string; pageSize?: number; cursor?: string }>()({
+    name: 'listExternalSources',
+    method: 'GET',
+    path: '/api/v2/externalcontacts/externalsources',
+    success: [200],
+    sdkFunction: 'getExternalcontactsExternalsources',
+  }),
+  createExternalSource: operation<ExternalSource, ExternalSource>()({
+    name: 'createExternalSource',
+    method: 'POST',
+    path: '/api/v2/externalcontacts/externalsources',
+    success: [200, 201],
+    sdkFunction: 'postExternalcontactsExternalsources',
+  }),
+  listContactSchemas: operation<undefined, EntityListing<DataSchema>>()({
+    name: 'listContactSchemas',
+    method: 'GET',
+    path: '/api/v2/externalcontacts/contacts/schemas',
+    success: [200],
+    sdkFunction: 'getExternalcontactsContactsSchemas',
+  }),
+  createContactSchema: operation<DataSchema, DataSchema>()({
+    name: 'createContactSchema',
+    method: 'POST',
+    path: '/api/v2/externalcontacts/contacts/schemas',
+    success: [200, 201],
+    sdkFunction: 'postExternalcontactsContactsSchemas',
+  }),
+  queryConversationDetails: operation<ConversationDetailsQuery, ConversationDetailsPage>()({
+    name: 'queryConversationDetails',
+    method: 'POST',
+    path: '/api/v2/analytics/conversations/details/query',
+    success: [200],
+    // A query reads; asking twice changes nothing.
+    repeatable: true,
+    sdkFunction: 'postAnalyticsConversationsDetailsQuery',
+  }),
+  getConversationDetails: operation<undefined, AnalyticsConversation>()({
+    name: 'getConversationDetails',
+    method: 'GET',
+    path: '/api/v2/analytics/conversations/{conversationId}/details',
+    success: [200],
+    sdkFunction: 'getAnalyticsConversationDetails',
+  }),
+  getAuditServiceMapping: operation<undefined, AuditServiceMapping>()({
+    name: 'getAuditServiceMapping',
+    method: 'GET',
+    path: '/api/v2/audits/query/servicemapping',
+    success: [200],
+    sdkFunction: 'getAuditsQueryServicemapping',
+  }),
+  listIntegrations: operation<undefined, EntityListing<Integration>, { pageSize?: number; pageNumber?: number }>()({
+    name: 'listIntegrations',
+    method: 'GET',
+    path: '/api/v2/integrations',
+    success: [200],
+    sdkFunction: 'getIntegrations',
+  }),
+  createIntegration: operation<CreateIntegrationRequest, Integration>()({
+    name: 'createIntegration',
+    method: 'POST',
+    path: '/api/v2/integrations',
+    success: [200, 201],
+    sdkFunction: 'postIntegrations',
+  }),
+  putIntegrationConfig: operation<IntegrationConfiguration, IntegrationConfiguration>()({
+    name: 'putIntegrationConfig',
+    method: 'PUT',
+    path: '/api/v2/integrations/{integrationId}/config/current',
+    success: [200],
+    sdkFunction: 'putIntegrationConfigCurrent',
+  }),
+  patchIntegration: operation<IntegrationStatePatch, Integration>()({
+    name: 'patchIntegration',
+    method: 'PATCH',
+    path: '/api/v2/integrations/{integrationId}',
+    success: [200],
+    sdkFunction: 'patchIntegration',
   }),
 } as const;
 

@@ -4,20 +4,20 @@
  * string, raw email and phone never included.
  */
 import type { AttributeValue, FlatAttributes } from '#lib/genesys';
-import { maskIdentifiers } from '#lib/pii';
+import { maskScalar } from '#lib/pii';
 import type { EnrichedProfile } from './merge.ts';
 
 /**
- * Keeps only flat values: strings (identifiers masked), finite numbers and booleans;
+ * Keeps only flat values: strings and finite numbers (identifiers masked, a CRM number
+ * that is a phone number included) and booleans;
  * `undefined`, `null`, objects, arrays and non-finite numbers are left out.
  */
 export function toFlatAttributes(values: Record<string, unknown>): FlatAttributes {
   const flat: FlatAttributes = {};
   for (const [key, value] of Object.entries(values)) {
     let kept: AttributeValue | undefined;
-    if (typeof value === 'string') kept = maskIdentifiers(value).value;
-    else if (typeof value === 'boolean') kept = value;
-    else if (typeof value === 'number' && Number.isFinite(value)) kept = value;
+    if (typeof value === 'boolean') kept = value;
+    else if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) kept = maskScalar(key, value).value;
     if (kept !== undefined) flat[key] = kept;
   }
   return flat;

@@ -1,5 +1,5 @@
 /** Genesys webhooks: signature checks, the event shape and its job, the route's flow, and registration. */
-export { SIGNATURE_HEADER, signPayload, verifySignature } from './signature.ts';
+export { SIGNATURE_HEADER, isWellFormedSignature, signPayload, verifyLabelled, verifySignature } from './signature.ts';
 export type { SignatureMatch } from './signature.ts';
 export { DEFAULT_REFRESH_INTERVAL_MS, SigningSecrets, sharedSigningSecrets } from './secrets.ts';
 export type { SigningSecretsOptions } from './secrets.ts';
@@ -17,10 +17,18 @@ export { acknowledgeWebhook, webhookRejectionReason } from './service.ts';
 export type { WebhookAcknowledgement, WebhookDependencies, WebhookRejectionReason, WebhookRequest } from './service.ts';
 export {
   RegistrationError,
+  RotationAbandonedError,
   WEBHOOK_HTTP_HEADERS,
   generateSigningSecret,
   requireHttpsUrl,
   rotateAndRegister,
+  rotateSigningSecret,
   webhookRegistration,
 } from './registration.ts';
-export type { RegistrationFailureKind, RegistrationResult, RotateAndRegisterOptions } from './registration.ts';
+export type {
+  RegistrationFailureKind,
+  RegistrationResult,
+  RotateAndRegisterOptions,
+  RotateSigningSecretOptions,
+  SigningSecretRotation,
+} from './registration.ts';

@@ -16,8 +16,17 @@ export function signPayload(secret: string, body: Buffer | string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('base64')}`;
 }
 
-/** Which secret version a signature matched. */
-export type SignatureMatch = 'current' | 'previous';
+/**
+ * Which secret version a signature matched: AWSCURRENT, AWSPREVIOUS, or AWSPENDING (a
+ * rotation that has given the sender its new secret but not yet made it current).
+ */
+export type SignatureMatch = 'current' | 'previous' | 'pending';
+
+/** True when the header has the shape of a signature (only those are worth a re-read). */
+export function isWellFormedSignature(header: string | undefined): boolean {
+  const match = SIGNATURE_PATTERN.exec(header?.trim() ?? '');
+  return match?.[1] !== undefined && Buffer.from(match[1], 'base64').length === 32;
+}
 
 /**
  * Checks a signature header against the secrets (current first). Every secret is compared,
@@ -26,15 +35,27 @@ export type SignatureMatch = 'current' | 'previous';
  * wrong signature.
  */
 export function verifySignature(header: string | undefined, rawBody: Buffer, secrets: readonly string[]): SignatureMatch | undefined {
+  return verifyLabelled(
+    header,
+    rawBody,
+    secrets.map((secret, index) => ({ secret, version: index === 0 ? 'current' : 'previous' })),
+  );
+}
+
+/** Like `verifySignature`, with each secret naming the version it stands for. */
+export function verifyLabelled(
+  header: string | undefined,
+  rawBody: Buffer,
+  secrets: ReadonlyArray<{ secret: string; version: SignatureMatch }>,
+): SignatureMatch | undefined {
   const match = SIGNATURE_PATTERN.exec(header?.trim() ?? '');
   if (!match?.[1]) return undefined;
   const provided = Buffer.from(match[1], 'base64');
   if (provided.length !== 32) return undefined;
-  let matched: number | undefined;
-  secrets.forEach((secret, index) => {
+  let matched: SignatureMatch | undefined;
+  for (const { secret, version } of secrets) {
     const expected = createHmac('sha256', secret).update(rawBody).digest();
-    if (timingSafeEqual(expected, provided) && matched === undefined) matched = index;
-  });
-  if (matched === undefined) return undefined;
-  return matched === 0 ? 'current' : 'previous';
+    if (timingSafeEqual(expected, provided) && matched === undefined) matched = version;
+  }
+  return matched;
 }

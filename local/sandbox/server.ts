@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FaultEngine, FaultRuleError, faultStatus, parseFaultRules, type StoredFaultRule } from './faults.ts';
 import type { SandboxClock } from './util.ts';
+import { listenOnLoopback } from '../ports.ts';
 
 /** Every sandbox binds here and nowhere else. */
 export const SANDBOX_HOST = '127.0.0.1';
@@ -362,13 +363,8 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     else socket.destroy();
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, SANDBOX_HOST, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  // A port already taken rejects with a PortInUseError naming it (the stack stops what it started).
+  await listenOnLoopback(server, options.port ?? 0, 'sandbox server');
   const port = (server.address() as AddressInfo).port;
 
   return {

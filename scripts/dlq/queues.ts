@@ -6,7 +6,7 @@
  * this project); `--stage` prints the AWS CLI command that does.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { readStackEndpoints } from '../stack-endpoints.ts';
+import { noStackFound, readStackEndpoints } from '../stack-endpoints.ts';
 
 /** Where the tools point. */
 export interface QueueTarget {
@@ -23,6 +23,8 @@ export interface TargetOptions {
   dlqUrl?: string | undefined;
   region?: string | undefined;
   stage?: string | undefined;
+  /** Which local stack, when several run (`--api-url`). */
+  apiUrl?: string | undefined;
   cwd?: string;
 }
 
@@ -49,10 +51,10 @@ export async function resolveQueues(options: TargetOptions, env: NodeJS.ProcessE
           `CrmSyncQueueUrl and CrmSyncDlqUrl:\n  ${stackOutputsCommand(options.stage, options.region ?? env['AWS_REGION'])}`,
       );
     }
-    const stack = await readStackEndpoints(options.cwd);
+    const stack = await readStackEndpoints(options.cwd, { apiUrl: options.apiUrl }, env);
     if (!stack) {
       throw new UsageError(
-        'No queue given and no local stack found (.local/stack.json). Start one with `npm start`, or pass --dlq-url ' +
+        `No queue given and ${noStackFound({ apiUrl: options.apiUrl })}. Start one with \`npm start\`, or pass --dlq-url ` +
           '(and --queue-url) for a stage in AWS; `--stage <name>` prints how to find them.',
       );
     }

@@ -2,6 +2,8 @@
  * Boots one local stack for the integration tests (random loopback ports, a short
  * visibility timeout so redelivery is observable) and stops it afterwards.
  */
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+
 import { rm } from 'node:fs/promises';
 import type { TestProject } from 'vitest/node';
 import { invokeLocalFunction } from '../../local/lambda-invoke.ts';

@@ -21,22 +21,30 @@ let workdir: string;
 let secretsManager: SecretsManagerClient;
 let originalSecret: string;
 
-const secretAt = async (stage: 'AWSCURRENT' | 'AWSPREVIOUS'): Promise<string | undefined> => {
-  const { SecretString } = await secretsManager.send(new GetSecretValueCommand({ SecretId: stack().secretIds.webhook, VersionStage: stage }));
-  return (JSON.parse(SecretString ?? '{}') as { signingSecret?: string }).signingSecret;
+const secretAt = async (stage: 'AWSCURRENT' | 'AWSPREVIOUS' | 'AWSPENDING'): Promise<string | undefined> => {
+  try {
+    const { SecretString } = await secretsManager.send(new GetSecretValueCommand({ SecretId: stack().secretIds.webhook, VersionStage: stage }));
+    return (JSON.parse(SecretString ?? '{}') as { signingSecret?: string }).signingSecret;
+  } catch (error) {
+    if ((error as Error).name === 'ResourceNotFoundException') return undefined;
+    throw error;
+  }
 };
 
-/** Runs the script from a folder whose `.local/stack.json` describes the test stack. */
-function registerWebhook(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs a script from a folder whose `.local/stack.json` describes the test stack. */
+function runScript(script: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
     execFile(
       process.execPath,
-      [join(PROJECT, 'node_modules/tsx/dist/cli.mjs'), join(PROJECT, 'scripts/register-webhook.ts'), ...args],
+      [join(PROJECT, 'node_modules/tsx/dist/cli.mjs'), join(PROJECT, 'scripts', script), ...args],
       { cwd: workdir, timeout: 60_000, env: { ...process.env, GENESYS_LOGIN_BASE_URL: '' } },
       (error, stdout, stderr) => done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
+
+const registerWebhook = (...args: string[]) => runScript('register-webhook.ts', ...args);
+const rotateWebhookSecret = (...args: string[]) => runScript('rotate-webhook-secret.ts', ...args);
 
 beforeAll(async () => {
   workdir = await mkdtemp(join(tmpdir(), 'register-webhook-'));
@@ -161,9 +169,10 @@ describe('npm run register-webhook', () => {
     expect(await secretAt('AWSCURRENT')).toBe(before);
   });
 
-  it('says Genesys refused the registration and restores the previous secret', async () => {
+  it('says Genesys refused the registration and leaves the current and previous secrets as they were', async () => {
     // Prepare
     const before = await secretAt('AWSCURRENT');
+    const previousBefore = await secretAt('AWSPREVIOUS');
     await addFaults('genesys', [{ operation: 'registerWebhook', status: 400 }]);
 
     // Act
@@ -171,8 +180,61 @@ describe('npm run register-webhook', () => {
 
     // Assess
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/Genesys refused the webhook registration: .*HTTP 400.*previous signing secret was made current again/);
+    expect(result.stderr).toMatch(/Genesys refused the webhook registration: .*HTTP 400.*current and previous versions are unchanged/);
     expect(await secretAt('AWSCURRENT')).toBe(before);
+    expect(await secretAt('AWSPREVIOUS')).toBe(previousBefore);
+    expect(await secretAt('AWSPENDING')).toBeUndefined();
     expect((await genesysState()).webhooks).toEqual([]);
+  });
+});
+
+describe('npm run rotate-webhook-secret', () => {
+  it('makes a new secret current after the route accepted it as pending; the old one stays accepted as previous', async () => {
+    // Prepare
+    const before = await secretAt('AWSCURRENT');
+
+    // Act
+    const result = await rotateWebhookSecret('--verify-url', `${stack().apiUrl}/webhooks/genesys`);
+    const again = await rotateWebhookSecret();
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(again.code).toBe(0);
+    const current = await secretAt('AWSCURRENT');
+    expect(current).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(current).not.toBe(before);
+    expect(await secretAt('AWSPREVIOUS')).not.toBe(before);
+    expect(await secretAt('AWSPENDING')).toBeUndefined();
+    expect(`${result.stdout}${result.stderr}${again.stdout}${again.stderr}`).not.toContain(current);
+  });
+
+  it('leaves the current and previous secrets exactly as they were when the route refuses the new one', async () => {
+    // Prepare
+    await rotateWebhookSecret();
+    const current = await secretAt('AWSCURRENT');
+    const previous = await secretAt('AWSPREVIOUS');
+
+    // Act: a URL that answers 404, not 202, to the signed check.
+    const result = await rotateWebhookSecret('--verify-url', `${stack().apiUrl}/webhooks/nowhere`);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/check of the new secret failed: .*answered 4\d\d.*current and previous versions are unchanged/);
+    expect(await secretAt('AWSCURRENT')).toBe(current);
+    expect(await secretAt('AWSPREVIOUS')).toBe(previous);
+    expect(await secretAt('AWSPENDING')).toBeUndefined();
+  });
+
+  it.each([['--bogus'], ['--verify-url', 'ftp://example.com'], ['--stage', 'a b']])('prints its usage and changes nothing for %s', async (...args) => {
+    // Prepare
+    const before = await secretAt('AWSCURRENT');
+
+    // Act
+    const result = await rotateWebhookSecret(...args);
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('usage: npm run rotate-webhook-secret');
+    expect(await secretAt('AWSCURRENT')).toBe(before);
   });
 });

@@ -21,13 +21,38 @@ const statementsOf = (role: Resource): Array<Record<string, any>> =>
   (role.Properties['Policies'] ?? []).flatMap((p: any) => p.PolicyDocument.Statement);
 const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
+let conditionsOfExample: Record<string, unknown>;
+
 beforeAll(async () => {
   await run(process.execPath, [oslsBin(), 'package', '--stage', 'example', '--package', OUT], {
     env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' },
   });
   const template = JSON.parse(await readFile(join(OUT, 'cloudformation-template-update-stack.json'), 'utf8'));
   resources = template.Resources;
+  conditionsOfExample = template.Conditions;
 }, 120_000);
+
+/** Evaluates the Fn::Not / Fn::Equals conditions the template uses, on literal values. */
+const evaluate = (condition: any): boolean => {
+  if (condition['Fn::Not']) return !evaluate(condition['Fn::Not'][0]);
+  if (condition['Fn::Equals']) return String(condition['Fn::Equals'][0]) === String(condition['Fn::Equals'][1]);
+  throw new Error(`unexpected condition ${JSON.stringify(condition)}`);
+};
+
+/** A property under `Fn::If`, as CloudFormation resolves it with the template's conditions (undefined for AWS::NoValue). */
+const resolveIf = (value: any, conditions: Record<string, unknown>): unknown => {
+  if (!value || typeof value !== 'object' || !('Fn::If' in value)) return value;
+  const [name, whenTrue, whenFalse] = value['Fn::If'];
+  const chosen = evaluate(conditions[name]) ? whenTrue : whenFalse;
+  return chosen?.Ref === 'AWS::NoValue' ? undefined : chosen;
+};
+
+/** `Fn::Select [5, Fn::Split [':', arn]]` on a literal ARN: the queue name. */
+const queueNameOf = (value: any): unknown => {
+  const [index, split] = value['Fn::Select'] ?? [];
+  const [separator, source] = split?.['Fn::Split'] ?? [];
+  return typeof source === 'string' ? source.split(separator)[index] : source;
+};
 
 describe('the CRM sync queue', () => {
   it('redrives to the DLQ after 5 receives', () => {
@@ -310,12 +335,6 @@ describe('the metrics report', () => {
     await rm('.esbuild/example-report-bucket', { recursive: true, force: true });
   }, 120_000);
 
-  /** Evaluates the Fn::Not / Fn::Equals conditions the template uses, on literal values. */
-  const evaluate = (condition: any): boolean => {
-    if (condition['Fn::Not']) return !evaluate(condition['Fn::Not'][0]);
-    if (condition['Fn::Equals']) return condition['Fn::Equals'][0] === condition['Fn::Equals'][1];
-    throw new Error(`unexpected condition ${JSON.stringify(condition)}`);
-  };
   const reportFunction = (from: Record<string, Resource>) =>
     Object.entries(from).find(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties['Handler'] === 'functions/scheduled/metrics-report.handler');
 
@@ -543,6 +562,256 @@ describe('the CRM sync control function', () => {
   });
 });
 
+describe('the alarms', () => {
+  const alarms = (): Array<[string, Resource]> => ofType('AWS::CloudWatch::Alarm');
+  const alarm = (name: string): Resource['Properties'] => {
+    const found = alarms().find(([, a]) => a.Properties['AlarmName'] === `genesys-guest-sync-example-${name}`);
+    if (!found) throw new Error(`no alarm ${name}`);
+    return found[1].Properties;
+  };
+  const functionLogicalId = (handler: string): string => functions().find(([, f]) => f.Properties['Handler'] === handler)![0];
+  const metricsOf = (props: Resource['Properties']): Array<Record<string, any>> =>
+    (props['Metrics'] as Array<Record<string, any>>).filter((m) => m['MetricStat']).map((m) => m['MetricStat']);
+
+  it('fire when a CRM sync job is dead-lettered', () => {
+    // Assess
+    expect(alarm('crm-sync-dlq-not-empty')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::Select': [5, { 'Fn::Split': [':', { 'Fn::GetAtt': ['CrmSyncDlq', 'Arn'] }] }] } }],
+      Statistic: 'Maximum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('fire when the oldest CRM sync job waits longer than a stage parameter, before the receives run out', () => {
+    // Prepare
+    const props = alarm('crm-sync-queue-age');
+    const queue = resources['CrmSyncQueue']!.Properties;
+    const receiveBudgetSeconds = queue['VisibilityTimeout'] * queue['RedrivePolicy']['maxReceiveCount'];
+
+    // Assess
+    expect(props).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::Select': [5, { 'Fn::Split': [':', { 'Fn::GetAtt': ['CrmSyncQueue', 'Arn'] }] }] } }],
+      Statistic: 'Maximum',
+      Threshold: 600,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(props['Threshold'] + props['Period'] * props['EvaluationPeriods']).toBeLessThan(receiveBudgetSeconds);
+  });
+
+  it('fire when the CRM sync worker itself fails', () => {
+    // Assess
+    expect(alarm('crm-sync-worker-errors')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId('functions/workers/crm-sync.handler') } }],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('fire on the share of HTTP API requests answered 5xx, not on a lone failure', () => {
+    // Prepare
+    const props = alarm('api-5xx-rate');
+    const [rate] = (props['Metrics'] as Array<Record<string, any>>).filter((m) => m['ReturnData'] === true);
+    const byId = Object.fromEntries((props['Metrics'] as Array<Record<string, any>>).map((m) => [m['Id'], m['MetricStat']?.['Metric']]));
+
+    // Assess: HTTP APIs publish `5xx` and `Count` under the ApiId dimension
+    expect(rate?.['Expression']).toBe('IF(requests >= 20, 100 * errors / requests, 0)');
+    expect(byId['errors']).toEqual({ Namespace: 'AWS/ApiGateway', MetricName: '5xx', Dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }] });
+    expect(byId['requests']).toEqual({ Namespace: 'AWS/ApiGateway', MetricName: 'Count', Dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }] });
+    for (const stat of metricsOf(props)) expect(stat['Stat']).toBe('Sum');
+    expect(props).toMatchObject({ Threshold: 5, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(resources['HttpApi']?.Type).toBe('AWS::ApiGatewayV2::Api');
+  });
+
+  it('fire on throttles of every function whose concurrency can be capped, the worker included', () => {
+    // Prepare
+    const props = alarm('throttles');
+    const watched = metricsOf(props).map((stat) => {
+      expect(stat['Metric']).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Throttles' });
+      return stat['Metric']['Dimensions'][0]['Value']['Ref'];
+    });
+    const capped = functions()
+      .filter(([, f]) => f.Properties['ReservedConcurrentExecutions'] !== undefined)
+      .map(([id]) => id);
+
+    // Assess
+    expect(capped.length).toBeGreaterThan(0);
+    expect(watched).toEqual(expect.arrayContaining([...capped, functionLogicalId('functions/workers/crm-sync.handler')]));
+    expect((props['Metrics'] as Array<Record<string, any>>).find((m) => m['ReturnData'])?.['Expression']).toBe(`SUM([${(props['Metrics'] as Array<Record<string, any>>).filter((m) => m['MetricStat']).map((m) => m['Id']).join(', ')}])`);
+  });
+
+  it('are named with the stage, treat missing data as fine and look at whole minutes', () => {
+    // Assess
+    expect(alarms().length).toBeGreaterThanOrEqual(5);
+    for (const [, { Properties: props }] of alarms()) {
+      expect(props['AlarmName']).toMatch(/^genesys-guest-sync-example-/);
+      expect(props['TreatMissingData']).toBe('notBreaching');
+      expect(props['EvaluationPeriods']).toBeGreaterThanOrEqual(1);
+      const periods = props['Metrics'] ? metricsOf(props).map((stat) => stat['Period']) : [props['Period']];
+      for (const period of periods) expect(period % 60).toBe(0);
+    }
+  });
+
+  it('notify nobody while alarmTopicArn is empty', () => {
+    // Assess
+    for (const [, { Properties: props }] of alarms()) {
+      expect(resolveIf(props['AlarmActions'], conditionsOfExample)).toBeUndefined();
+      expect(resolveIf(props['OKActions'], conditionsOfExample)).toBeUndefined();
+    }
+  });
+});
+
+describe('the HTTP API throttling', () => {
+  const stage = (): Resource['Properties'] => ofType('AWS::ApiGatewayV2::Stage')[0]![1].Properties;
+
+  it('limits every route by default, from stage parameters', () => {
+    // Assess
+    expect(stage()['DefaultRouteSettings']).toMatchObject({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 });
+  });
+
+  it('limits the unauthenticated webhook route tighter than the others', () => {
+    // Prepare
+    const webhook = stage()['RouteSettings']['POST /webhooks/genesys'];
+    const defaults = stage()['DefaultRouteSettings'];
+
+    // Assess
+    expect(webhook).toEqual({ ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 });
+    expect(webhook.ThrottlingRateLimit).toBeLessThan(defaults.ThrottlingRateLimit);
+    expect(webhook.ThrottlingBurstLimit).toBeLessThan(defaults.ThrottlingBurstLimit);
+    expect(ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties['RouteKey'])).toContain('POST /webhooks/genesys');
+  });
+
+  it('reserves no concurrency unless the stage asks (a reservation can fail a deploy on a small account)', () => {
+    // Assess
+    for (const [, fn] of functions()) expect(resolveIf(fn.Properties['ReservedConcurrentExecutions'], conditionsOfExample)).toBeUndefined();
+  });
+});
+
+describe('a stage with its own queue, a customer-managed key, an alarm topic and reservations', () => {
+  const OVERRIDE_OUT = '.local/template-test-overrides';
+  const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/shared-crm-sync';
+  const QUEUE_ARN = 'arn:aws:sqs:eu-west-1:123456789012:shared-crm-sync';
+  const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:genesys-guest-sync-alarms';
+  let overridden: Record<string, Resource & { Condition?: string }>;
+  let overriddenConditions: Record<string, unknown>;
+
+  beforeAll(async () => {
+    // Prepare: the example stage packaged again with these parameters (its own build folder)
+    const params = {
+      crmSyncQueueUrl: QUEUE_URL,
+      crmSyncQueueArn: QUEUE_ARN,
+      kmsKeyArn: KEY_ARN,
+      alarmTopicArn: TOPIC_ARN,
+      webhookReservedConcurrency: '50',
+      prefillReservedConcurrency: '40',
+      crmSyncReservedConcurrency: '2',
+    };
+    await run(
+      process.execPath,
+      [oslsBin(), 'package', '--stage', 'example', ...Object.entries(params).map(([name, value]) => `--param=${name}=${value}`), '--package', OVERRIDE_OUT],
+      { env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', LOCAL_BUILD_ID: '-overrides' } },
+    );
+    const template = JSON.parse(await readFile(join(OVERRIDE_OUT, 'cloudformation-template-update-stack.json'), 'utf8'));
+    overridden = template.Resources;
+    overriddenConditions = template.Conditions;
+    await rm('.esbuild/example-overrides', { recursive: true, force: true });
+  }, 120_000);
+
+  const fns = (): Array<[string, Resource]> => Object.entries(overridden).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+  const roleOf = (fn: Resource): Resource => overridden[fn.Properties['Role']['Fn::GetAtt'][0]]!;
+  const fnOf = (handler: string): Resource => fns().find(([, f]) => f.Properties['Handler'] === handler)![1];
+
+  it('grants sqs:SendMessage on the overriding queue to every function given its URL, and nothing on the stack\'s own queue', () => {
+    // Prepare
+    const senders = fns().filter(([, fn]) => fn.Properties['Environment']?.Variables?.['CRM_SYNC_QUEUE_URL'] === QUEUE_URL && fn.Properties['Handler'] !== 'functions/scheduled/metrics-report.handler');
+
+    // Assess
+    expect(senders.length).toBeGreaterThanOrEqual(5);
+    for (const [, fn] of senders) {
+      const sends = statementsOf(roleOf(fn)).filter((s) => asList(s['Action']).includes('sqs:SendMessage')).flatMap((s) => asList(s['Resource']));
+      expect(sends).toEqual([QUEUE_ARN]);
+    }
+    for (const [, role] of Object.entries(overridden).filter(([, r]) => r.Type === 'AWS::IAM::Role')) {
+      expect(JSON.stringify(statementsOf(role))).not.toContain('"CrmSyncQueue"');
+    }
+  });
+
+  it('feeds the worker from the overriding queue, lets the report read it, and watches its age', () => {
+    // Prepare
+    const worker = fnOf('functions/workers/crm-sync.handler');
+    const workerId = fns().find(([, f]) => f === worker)![0];
+    const mapping = Object.values(overridden).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties['FunctionName']['Fn::GetAtt']?.[0] === workerId)!;
+    const workerGrants = statementsOf(roleOf(worker)).filter((s) => asList(s['Action']).includes('sqs:ReceiveMessage'));
+    const reportReads = statementsOf(roleOf(fnOf('functions/scheduled/metrics-report.handler'))).filter((s) => asList(s['Action']).includes('sqs:GetQueueAttributes'));
+    const age = Object.values(overridden).find((r) => r.Properties?.['AlarmName'] === 'genesys-guest-sync-example-crm-sync-queue-age')!;
+
+    // Assess
+    expect(mapping.Properties['EventSourceArn']).toBe(QUEUE_ARN);
+    expect(workerGrants.flatMap((s) => asList(s['Resource']))).toEqual([QUEUE_ARN]);
+    expect(reportReads.flatMap((s) => asList(s['Resource']))).toContain(QUEUE_ARN);
+    expect(queueNameOf(age.Properties['Dimensions'][0]['Value'])).toBe('shared-crm-sync');
+  });
+
+  it('lets every function that reads a secret decrypt with the key, through Secrets Manager only', () => {
+    // Prepare
+    const policy = overridden['SecretsKmsDecryptPolicy']!;
+    const readers = fns()
+      .map(([, fn]) => fn.Properties['Role']['Fn::GetAtt'][0] as string)
+      .filter((role) => statementsOf(overridden[role]!).some((s) => asList(s['Action']).includes('secretsmanager:GetSecretValue')));
+
+    // Assess
+    expect(policy.Condition).toBe('KmsKeySet');
+    expect(evaluate(overriddenConditions['KmsKeySet'])).toBe(true);
+    expect(policy.Properties['Roles'].map((r: { Ref: string }) => r.Ref).sort()).toEqual(readers.sort());
+    expect(policy.Properties['PolicyDocument']['Statement']).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: KEY_ARN,
+        Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'secretsmanager.${AWS::Region}.amazonaws.com' } } },
+      },
+    ]);
+  });
+
+  it('grants no KMS right at all without a key', () => {
+    // Assess
+    expect((resources['SecretsKmsDecryptPolicy'] as Resource & { Condition?: string }).Condition).toBe('KmsKeySet');
+    expect(evaluate(conditionsOfExample['KmsKeySet'])).toBe(false);
+    for (const [, role] of ofType('AWS::IAM::Role')) expect(JSON.stringify(statementsOf(role))).not.toContain('kms:');
+  });
+
+  it('sends every alarm\'s ALARM and OK transitions to the topic', () => {
+    // Prepare
+    const alarms = Object.values(overridden).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+
+    // Assess
+    expect(alarms.length).toBeGreaterThanOrEqual(5);
+    for (const alarm of alarms) {
+      expect(resolveIf(alarm.Properties['AlarmActions'], overriddenConditions)).toEqual([TOPIC_ARN]);
+      expect(resolveIf(alarm.Properties['OKActions'], overriddenConditions)).toEqual([TOPIC_ARN]);
+    }
+  });
+
+  it('reserves the concurrency the stage sets for the webhook, prefill and the worker', () => {
+    // Prepare
+    const reserved = (handler: string): unknown => resolveIf(fnOf(handler).Properties['ReservedConcurrentExecutions'], overriddenConditions);
+
+    // Assess
+    expect(Number(reserved('functions/http/webhook.handler'))).toBe(50);
+    expect(Number(reserved('functions/http/prefill.handler'))).toBe(40);
+    expect(Number(reserved('functions/workers/crm-sync.handler'))).toBe(2);
+    expect(reserved('functions/http/guests/get.handler')).toBeUndefined();
+  });
+});
+
 describe('the state table', () => {
   const table = () => resources['StateTable'];
   const roleOf = (functionLogicalId: string): Resource => {
@@ -599,6 +868,20 @@ describe('the state table', () => {
     expect(statements.find((s) => asList(s['Action']).includes('dynamodb:Query'))?.['Resource']).toEqual({ 'Fn::Sub': '${StateTable.Arn}/index/outbox' });
     const writes = statements.find((s) => asList(s['Action']).includes('dynamodb:DeleteItem'));
     expect(writes?.['Condition']).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['outbox#*'] } });
+  });
+
+  it('alarms when the sweep keeps deferring jobs (SQS still refusing) for 3 minutes', () => {
+    const alarm = resources['OutboxDeferredAlarm'];
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'GenesysGuestSync',
+      MetricName: 'OutboxDeferred',
+      Dimensions: expect.arrayContaining([{ Name: 'function', Value: 'genesys-guest-sync-example-outboxSweep' }]),
+      Period: 60,
+      EvaluationPeriods: 3,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(resources['OutboxSweepLambdaFunction']?.Properties['FunctionName']).toBe('genesys-guest-sync-example-outboxSweep');
   });
 
   it('is named in the environment of every function that keeps jobs in the outbox', () => {

@@ -5,7 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
+  InvalidParameterException,
   PutSecretValueCommand,
+  UpdateSecretVersionStageCommand,
   ResourceExistsException,
   ResourceNotFoundException,
   SecretsManagerClient,
@@ -168,6 +170,104 @@ describe('the local Secrets Manager endpoint', () => {
     // Assess
     expect(error).toBeInstanceOf(ResourceExistsException);
     expect(manager.current(WEBHOOK)).toEqual({ signingSecret: 'a' });
+  });
+
+  describe('staging labels, as a rotation uses them', () => {
+    const stagesOf = async (secretId: string): Promise<Record<string, string[]>> =>
+      (await client.send(new DescribeSecretCommand({ SecretId: secretId }))).VersionIdsToStages ?? {};
+
+    it('stores a version as AWSPENDING without touching AWSCURRENT or AWSPREVIOUS', async () => {
+      // Prepare
+      const v1 = (await client.send(new GetSecretValueCommand({ SecretId: WEBHOOK }))).VersionId as string;
+
+      // Act
+      const put = await client.send(
+        new PutSecretValueCommand({ SecretId: WEBHOOK, SecretString: '{"signingSecret":"signing-v2"}', VersionStages: ['AWSPENDING'] }),
+      );
+      const current = await client.send(new GetSecretValueCommand({ SecretId: WEBHOOK }));
+      const pending = await client.send(new GetSecretValueCommand({ SecretId: WEBHOOK, VersionStage: 'AWSPENDING' }));
+      const previous = await rejectionOf(client.send(new GetSecretValueCommand({ SecretId: WEBHOOK, VersionStage: 'AWSPREVIOUS' })));
+
+      // Assess
+      expect(put.VersionStages).toEqual(['AWSPENDING']);
+      expect(current.SecretString).toBe('{"signingSecret":"signing-v1"}');
+      expect(pending.SecretString).toBe('{"signingSecret":"signing-v2"}');
+      expect(previous).toBeInstanceOf(ResourceNotFoundException);
+      expect(await stagesOf(WEBHOOK)).toEqual({ [v1]: ['AWSCURRENT'], [put.VersionId as string]: ['AWSPENDING'] });
+    });
+
+    it('moves AWSCURRENT to the pending version and AWSPREVIOUS to the one it left', async () => {
+      // Prepare
+      const v1 = (await client.send(new GetSecretValueCommand({ SecretId: WEBHOOK }))).VersionId as string;
+      const v2 = (
+        await client.send(new PutSecretValueCommand({ SecretId: WEBHOOK, SecretString: '{"signingSecret":"signing-v2"}', VersionStages: ['AWSPENDING'] }))
+      ).VersionId as string;
+
+      // Act
+      await client.send(new UpdateSecretVersionStageCommand({ SecretId: WEBHOOK, VersionStage: 'AWSCURRENT', MoveToVersionId: v2, RemoveFromVersionId: v1 }));
+      const afterMove = await stagesOf(WEBHOOK);
+      await client.send(new UpdateSecretVersionStageCommand({ SecretId: WEBHOOK, VersionStage: 'AWSPENDING', RemoveFromVersionId: v2 }));
+      const current = await client.send(new GetSecretValueCommand({ SecretId: WEBHOOK }));
+      const previous = await client.send(new GetSecretValueCommand({ SecretId: WEBHOOK, VersionStage: 'AWSPREVIOUS' }));
+
+      // Assess
+      expect(afterMove).toEqual({ [v1]: ['AWSPREVIOUS'], [v2]: ['AWSPENDING', 'AWSCURRENT'] });
+      expect(await stagesOf(WEBHOOK)).toEqual({ [v1]: ['AWSPREVIOUS'], [v2]: ['AWSCURRENT'] });
+      expect(current.SecretString).toBe('{"signingSecret":"signing-v2"}');
+      expect(previous.SecretString).toBe('{"signingSecret":"signing-v1"}');
+    });
+
+    it('reads a version by id and stage together only when they match', async () => {
+      // Prepare
+      const v1 = (await client.send(new GetSecretValueCommand({ SecretId: WEBHOOK }))).VersionId as string;
+
+      // Act
+      const matching = await client.send(new GetSecretValueCommand({ SecretId: WEBHOOK, VersionId: v1, VersionStage: 'AWSCURRENT' }));
+      const mismatch = await rejectionOf(client.send(new GetSecretValueCommand({ SecretId: WEBHOOK, VersionId: v1, VersionStage: 'AWSPENDING' })));
+
+      // Assess
+      expect(matching.SecretString).toBe('{"signingSecret":"signing-v1"}');
+      expect(mismatch).toBeInstanceOf(ResourceNotFoundException);
+    });
+
+    it('refuses to move a label without naming the version that holds it, and changes nothing', async () => {
+      // Prepare
+      const v1 = (await client.send(new GetSecretValueCommand({ SecretId: WEBHOOK }))).VersionId as string;
+      const v2 = (
+        await client.send(new PutSecretValueCommand({ SecretId: WEBHOOK, SecretString: '{"signingSecret":"signing-v2"}', VersionStages: ['AWSPENDING'] }))
+      ).VersionId as string;
+      const before = await stagesOf(WEBHOOK);
+
+      // Act
+      const unnamed = await rejectionOf(client.send(new UpdateSecretVersionStageCommand({ SecretId: WEBHOOK, VersionStage: 'AWSCURRENT', MoveToVersionId: v2 })));
+      const wrongHolder = await rejectionOf(
+        client.send(new UpdateSecretVersionStageCommand({ SecretId: WEBHOOK, VersionStage: 'AWSCURRENT', MoveToVersionId: v2, RemoveFromVersionId: v2 })),
+      );
+      const removeCurrent = await rejectionOf(client.send(new UpdateSecretVersionStageCommand({ SecretId: WEBHOOK, VersionStage: 'AWSCURRENT', RemoveFromVersionId: v1 })));
+      const unknownVersion = await rejectionOf(
+        client.send(new UpdateSecretVersionStageCommand({ SecretId: WEBHOOK, VersionStage: 'AWSPENDING', MoveToVersionId: '00000000-0000-4000-8000-000000000000', RemoveFromVersionId: v2 })),
+      );
+
+      // Assess
+      expect(unnamed).toBeInstanceOf(InvalidParameterException);
+      expect(wrongHolder).toBeInstanceOf(InvalidParameterException);
+      expect(removeCurrent).toBeInstanceOf(InvalidParameterException);
+      expect(unknownVersion).toBeInstanceOf(ResourceNotFoundException);
+      expect(await stagesOf(WEBHOOK)).toEqual(before);
+    });
+
+    it('counts reads per version stage', async () => {
+      // Prepare
+      await client.send(new PutSecretValueCommand({ SecretId: WEBHOOK, SecretString: '{"signingSecret":"signing-v2"}', VersionStages: ['AWSPENDING'] }));
+
+      // Act
+      await client.send(new GetSecretValueCommand({ SecretId: WEBHOOK }));
+      await client.send(new GetSecretValueCommand({ SecretId: WEBHOOK, VersionStage: 'AWSPENDING' }));
+      await client.send(new GetSecretValueCommand({ SecretId: WEBHOOK, VersionStage: 'AWSPENDING' }));
+
+      // Assess
+      expect(manager.readsByStage()[WEBHOOK]).toEqual({ AWSCURRENT: 1, AWSPENDING: 2 });
+    });
   });
 
   it('refuses PutSecretValue on an unknown secret', async () => {

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GenesysTokenProvider, SecretCache, SecretError, TokenEndpointError } from '#lib/auth';
 import type { TokenProvider } from '#lib/auth';
-import { everythingLogged, failure, refusedBaseUrl, secretOutput, startLoginServer } from './support.ts';
+import { everythingLogged, failure, notFound, refusedBaseUrl, secretOutput, startLoginServer } from './support.ts';
 import type { LoginServer } from './support.ts';
 
 const secretsManager = mockClient(SecretsManagerClient);
@@ -286,5 +286,114 @@ describe('GenesysTokenProvider', () => {
       expect(everythingLogged(error)).not.toContain(CLIENT_ID);
       expect(login.requests).toHaveLength(0);
     });
+  });
+});
+
+describe('GenesysTokenProvider across a credential rotation', () => {
+  let login: LoginServer;
+  const acceptOnly = (secret: string) => (n: number, request: { headers: Record<string, unknown> }) =>
+    request.headers['authorization'] === basic(CLIENT_ID, secret)
+      ? { status: 200, body: { access_token: `token-${n}`, token_type: 'bearer', expires_in: 3600 } }
+      : { status: 401, body: { error: 'invalid_client' } };
+  const reads = (stage: string): number =>
+    secretsManager.commandCalls(GetSecretValueCommand).filter((call) => (call.args[0].input.VersionStage ?? 'AWSCURRENT') === stage).length;
+
+  beforeEach(async () => {
+    secretsManager.reset();
+    login = await startLoginServer();
+  });
+
+  afterEach(async () => {
+    await login.close();
+  });
+
+  it('re-reads cached credentials once when Genesys refuses them, and gets a token with the rotated secret', async () => {
+    // Prepare: the container cached the old secret; AWSCURRENT has moved since.
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: SECRET_ID, VersionStage: 'AWSCURRENT' })
+      .resolvesOnce(secretOutput({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }))
+      .resolves(secretOutput({ clientId: CLIENT_ID, clientSecret: ROTATED_SECRET }));
+    secretsManager.on(GetSecretValueCommand, { SecretId: SECRET_ID, VersionStage: 'AWSPENDING' }).rejects(notFound('AWSPENDING'));
+    let time = 0;
+    const tokens = new GenesysTokenProvider({ secrets: new SecretCache({ now: () => time }), secretId: SECRET_ID, loginBaseUrl: login.baseUrl, now: () => time });
+    login.reply = (n) => ({ status: 200, body: { access_token: `token-${n}`, token_type: 'bearer', expires_in: 120 } });
+    await tokens.getToken();
+    login.reply = acceptOnly(ROTATED_SECRET) as LoginServer['reply'];
+    time += 120_000; // the token needs renewing; the 5-minute secret cache still serves the old secret
+
+    // Act
+    const renewed = await Promise.all(Array.from({ length: 5 }, () => tokens.getToken()));
+
+    // Assess
+    expect(new Set(renewed).size).toBe(1);
+    expect(login.requests.map((r) => r.headers['authorization'])).toEqual([
+      basic(CLIENT_ID, CLIENT_SECRET),
+      basic(CLIENT_ID, CLIENT_SECRET),
+      basic(CLIENT_ID, ROTATED_SECRET),
+    ]);
+    expect(reads('AWSCURRENT')).toBe(2);
+  });
+
+  it('uses AWSPENDING when Genesys already accepts only the new secret and AWSCURRENT still holds the old one', async () => {
+    // Prepare: a container starting in the rotation gap.
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: SECRET_ID, VersionStage: 'AWSCURRENT' })
+      .resolves(secretOutput({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }))
+      .on(GetSecretValueCommand, { SecretId: SECRET_ID, VersionStage: 'AWSPENDING' })
+      .resolves(secretOutput({ clientId: CLIENT_ID, clientSecret: ROTATED_SECRET }, 'AWSPENDING'));
+    login.reply = acceptOnly(ROTATED_SECRET) as LoginServer['reply'];
+    const tokens = new GenesysTokenProvider({ secrets: new SecretCache(), secretId: SECRET_ID, loginBaseUrl: login.baseUrl });
+
+    // Act
+    const token = await tokens.getToken();
+
+    // Assess
+    expect(token).toBe('token-2');
+    expect(login.requests.map((r) => r.headers['authorization'])).toEqual([basic(CLIENT_ID, CLIENT_SECRET), basic(CLIENT_ID, ROTATED_SECRET)]);
+  });
+
+  it('retries a refusal only once: credentials that are simply wrong still fail, after one re-read', async () => {
+    // Prepare
+    secretsManager.on(GetSecretValueCommand, { SecretId: SECRET_ID, VersionStage: 'AWSCURRENT' }).resolves(secretOutput({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }));
+    secretsManager.on(GetSecretValueCommand, { SecretId: SECRET_ID, VersionStage: 'AWSPENDING' }).rejects(notFound('AWSPENDING'));
+    login.reply = acceptOnly('something-else') as LoginServer['reply'];
+    const tokens = new GenesysTokenProvider({ secrets: new SecretCache(), secretId: SECRET_ID, loginBaseUrl: login.baseUrl });
+
+    // Act
+    const error = await failure(tokens.getToken());
+
+    // Assess
+    expect(error).toMatchObject({ reason: 'invalid_credentials', status: 502 });
+    expect(login.requests).toHaveLength(1);
+    expect(reads('AWSCURRENT')).toBe(3);
+    expect(reads('AWSPENDING')).toBe(1);
+  });
+
+  it('gives callers waiting on a request that invalidate() replaced the result of the new request', async () => {
+    // Prepare: the first token request hangs on the old secret until the rotation is seen.
+    secretsManager.on(GetSecretValueCommand, { SecretId: SECRET_ID }).resolves(secretOutput({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }));
+    let release: (() => void) | undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const failing: typeof fetch = async (input, init) => {
+      if (!release) return fetch(input, init);
+      await held;
+      return new Response(JSON.stringify({ message: 'unavailable' }), { status: 503 });
+    };
+    const tokens = new GenesysTokenProvider({ secrets: new SecretCache(), secretId: SECRET_ID, loginBaseUrl: login.baseUrl, fetch: failing });
+    const waiters = Array.from({ length: 4 }, () => tokens.getToken());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+
+    // Act: a 401 elsewhere invalidates; the old request then fails.
+    const releaseOld = release;
+    release = undefined;
+    tokens.invalidate();
+    const fresh = tokens.getToken();
+    releaseOld?.();
+    const outcomes = await Promise.allSettled([...waiters, fresh]);
+
+    // Assess
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : 'failed'))).toEqual(Array(5).fill('token-1'));
   });
 });

@@ -73,7 +73,7 @@ describe('SecretCache', () => {
     expect(new Set(values.map((v) => v['salt']))).toEqual(new Set(['pepper']));
   });
 
-  it('bypasses the cache on forceRefresh, and concurrent forced refreshes still make one call', async () => {
+  it('bypasses the cache on forceRefresh and refreshes it for later callers', async () => {
     // Prepare
     secretsManager
       .on(GetSecretValueCommand)
@@ -83,11 +83,32 @@ describe('SecretCache', () => {
     await cache.get(SECRET_ID);
 
     // Act
-    const forced = await Promise.all(Array.from({ length: 20 }, () => cache.get(SECRET_ID, { forceRefresh: true })));
+    const forced = await cache.get(SECRET_ID, { forceRefresh: true });
     const afterwards = await cache.get(SECRET_ID);
 
     // Assess
-    expect(forced.every((v) => v['apiToken'] === 'after-rotation')).toBe(true);
+    expect(forced).toEqual({ apiToken: 'after-rotation' });
+    expect(afterwards).toEqual({ apiToken: 'after-rotation' });
+    expect(reads()).toBe(2);
+  });
+
+  it('never answers a forced read with a read sent before it (that one may predate a rotation)', async () => {
+    // Prepare
+    secretsManager
+      .on(GetSecretValueCommand)
+      .resolvesOnce(secretOutput({ apiToken: 'before-rotation' }))
+      .resolves(secretOutput({ apiToken: 'after-rotation' }));
+    const cache = new SecretCache();
+
+    // Act
+    const plain = cache.get(SECRET_ID);
+    const forced = cache.get(SECRET_ID, { forceRefresh: true });
+    const [plainValue, forcedValue] = await Promise.all([plain, forced]);
+    const afterwards = await cache.get(SECRET_ID);
+
+    // Assess
+    expect(plainValue).toEqual({ apiToken: 'before-rotation' });
+    expect(forcedValue).toEqual({ apiToken: 'after-rotation' });
     expect(afterwards).toEqual({ apiToken: 'after-rotation' });
     expect(reads()).toBe(2);
   });

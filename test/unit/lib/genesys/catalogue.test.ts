@@ -6,6 +6,7 @@ import { caught, startScriptedServer, testClient } from './support.ts';
 import type { ScriptedServer } from './support.ts';
 
 const SESSION_ID = '3f2a6c1e-8b7d-4e3f-9a1b-2c3d4e5f6a7b';
+const ops = genesysOperations;
 
 let server: ScriptedServer | undefined;
 afterEach(async () => {
@@ -127,6 +128,121 @@ const cases: CatalogueCase[] = [
     act: (c) => c.getWebDeployment('dep-1'),
     method: 'GET',
     url: '/api/v2/webdeployments/deployments/dep-1',
+  },
+  // The section 4 operations, sent through the generic call until their capabilities use them.
+  {
+    operation: 'patchParticipantAttributes',
+    act: (c) => c.call(ops.patchParticipantAttributes, { params: { conversationId: 'conv-1', participantId: 'part-1' }, body: { attributes: { tier: 'gold' } } }),
+    method: 'PATCH',
+    url: '/api/v2/conversations/conv-1/participants/part-1/attributes',
+    body: { attributes: { tier: 'gold' } },
+  },
+  {
+    operation: 'createExternalContact',
+    act: (c) => c.call(ops.createExternalContact, { params: {}, body: { externalIds: [{ externalSource: { id: 'src-1' }, value: 'a'.repeat(64) }] } }),
+    method: 'POST',
+    url: '/api/v2/externalcontacts/contacts',
+    body: { externalIds: [{ externalSource: { id: 'src-1' }, value: 'a'.repeat(64) }] },
+  },
+  {
+    operation: 'getExternalContact',
+    act: (c) => c.call(ops.getExternalContact, { params: { contactId: 'contact-1' } }),
+    method: 'GET',
+    url: '/api/v2/externalcontacts/contacts/contact-1',
+  },
+  {
+    operation: 'updateExternalContact',
+    act: (c) => c.call(ops.updateExternalContact, { params: { contactId: 'contact-1' }, body: { customFields: { tier_text: 'gold' } } }),
+    method: 'PUT',
+    url: '/api/v2/externalcontacts/contacts/contact-1',
+    body: { customFields: { tier_text: 'gold' } },
+  },
+  {
+    operation: 'lookupContactByIdentifier',
+    act: (c) => c.call(ops.lookupContactByIdentifier, { params: {}, body: { type: 'ExternalId', value: 'a'.repeat(64), externalSource: { id: 'src-1' } } }),
+    method: 'POST',
+    url: '/api/v2/externalcontacts/identifierlookup/contacts',
+    body: { type: 'ExternalId', value: 'a'.repeat(64), externalSource: { id: 'src-1' } },
+  },
+  {
+    operation: 'listExternalSources',
+    act: (c) => c.call(ops.listExternalSources, { params: {}, query: { name: 'genesys-guest-sync' } }),
+    method: 'GET',
+    url: '/api/v2/externalcontacts/externalsources?name=genesys-guest-sync',
+  },
+  {
+    operation: 'createExternalSource',
+    act: (c) => c.call(ops.createExternalSource, { params: {}, body: { name: 'genesys-guest-sync', active: true } }),
+    method: 'POST',
+    url: '/api/v2/externalcontacts/externalsources',
+    body: { name: 'genesys-guest-sync', active: true },
+  },
+  {
+    operation: 'listContactSchemas',
+    act: (c) => c.call(ops.listContactSchemas, { params: {} }),
+    method: 'GET',
+    url: '/api/v2/externalcontacts/contacts/schemas',
+  },
+  {
+    operation: 'createContactSchema',
+    act: (c) => c.call(ops.createContactSchema, { params: {}, body: { name: 'guest', version: 0, jsonSchema: { properties: {} } } }),
+    method: 'POST',
+    url: '/api/v2/externalcontacts/contacts/schemas',
+    body: { name: 'guest', version: 0, jsonSchema: { properties: {} } },
+  },
+  {
+    operation: 'queryConversationDetails',
+    act: (c) =>
+      c.call(ops.queryConversationDetails, {
+        params: {},
+        body: { interval: '2026-01-01T00:00:00Z/2026-01-31T00:00:00Z', segmentFilters: [{ type: 'and', predicates: [{ dimension: 'externalContactId', value: 'contact-1' }] }] },
+      }),
+    method: 'POST',
+    url: '/api/v2/analytics/conversations/details/query',
+    body: { interval: '2026-01-01T00:00:00Z/2026-01-31T00:00:00Z', segmentFilters: [{ type: 'and', predicates: [{ dimension: 'externalContactId', value: 'contact-1' }] }] },
+  },
+  {
+    operation: 'getConversationDetails',
+    act: (c) => c.call(ops.getConversationDetails, { params: { conversationId: 'conv-1' } }),
+    method: 'GET',
+    url: '/api/v2/analytics/conversations/conv-1/details',
+  },
+  {
+    operation: 'getAuditServiceMapping',
+    act: (c) => c.call(ops.getAuditServiceMapping, { params: {} }),
+    method: 'GET',
+    url: '/api/v2/audits/query/servicemapping',
+  },
+  {
+    operation: 'listIntegrations',
+    act: (c) => c.call(ops.listIntegrations, { params: {}, query: { pageSize: 100, pageNumber: 1 } }),
+    method: 'GET',
+    url: '/api/v2/integrations?pageSize=100&pageNumber=1',
+  },
+  {
+    operation: 'createIntegration',
+    act: (c) => c.call(ops.createIntegration, { params: {}, body: { name: 'EventBridge', integrationType: { id: 'amazon-eventbridge-source' } } }),
+    method: 'POST',
+    url: '/api/v2/integrations',
+    body: { name: 'EventBridge', integrationType: { id: 'amazon-eventbridge-source' } },
+  },
+  {
+    operation: 'putIntegrationConfig',
+    act: (c) =>
+      c.call(ops.putIntegrationConfig, {
+        params: { integrationId: 'int-1' },
+        body: { name: 'EventBridge', version: 1, properties: { awsAccountId: '123456789012' }, advanced: {}, notes: '', credentials: {} },
+      }),
+    method: 'PUT',
+    url: '/api/v2/integrations/int-1/config/current',
+    body: { name: 'EventBridge', version: 1, properties: { awsAccountId: '123456789012' }, advanced: {}, notes: '', credentials: {} },
+  },
+  {
+    operation: 'patchIntegration',
+    act: (c) => c.call(ops.patchIntegration, { params: { integrationId: 'int-1' }, body: { intendedState: 'ENABLED' } }),
+    method: 'PATCH',
+    url: '/api/v2/integrations/int-1',
+    body: { intendedState: 'ENABLED' },
   },
 ];
 

@@ -8,6 +8,8 @@ describe('toFlatAttributes', () => {
     ['drops nested objects and arrays', { a: { b: 1 }, c: [1, 2], d: 1 }, { d: 1 }],
     ['drops non-finite numbers', { a: Number.NaN, b: Number.POSITIVE_INFINITY, c: 0 }, { c: 0 }],
     ['masks identifiers in strings', { note: 'mail jane@example.com or call 555-123-4567' }, { note: 'mail **************** or call ***-***-****' }],
+    ['masks an identifier the CRM holds as a number', { customerId: 5551234567, loyaltyPoints: 1200 }, { customerId: '***-***-****', loyaltyPoints: 1200 }],
+    ['masks a value under an identifier key whatever it is', { mobile: 447911123456 }, { mobile: '***-***-****' }],
   ])('%s', (_case, input, expected) => {
     expect(toFlatAttributes(input)).toEqual(expected);
   });

@@ -1,0 +1,164 @@
+/**
+ * The one CRM adapter interface (contract section 6): every provider (`rest`, `hubspot`,
+ * `salesforce`, `dynamics`) upserts a chunk keyed by the suite's `externalId`, answers one
+ * result per record in request order, classifies its own failures, looks customers up by
+ * email or phone and reports the request budget its answers reveal. The worker and the
+ * pre-chat lookup depend on this file only, never on a provider's wire format.
+ *
+ * Field mapping (each provider documents its own names in its file):
+ * - `externalId`      -> the provider's unique key: HubSpot `idProperty` (HUBSPOT_ID_PROPERTY),
+ *                        Salesforce External ID field (SALESFORCE_EXTERNAL_ID_FIELD), Dynamics
+ *                        alternate key (DYNAMICS_ALTERNATE_KEY); `rest` sends it as is.
+ * - `emailHash`, `phoneHash`, `lastInteraction`, `sourceUpdatedAt` -> one property each.
+ * - `consentFlags.k`, `attributes.k`, `channelContext.k` -> one property per key, so the
+ *   provider merges key by key: a key (or a whole map) a job does not carry is not sent,
+ *   and providers only change the properties they are sent, so nothing is erased.
+ */
+import type { CrmRecord } from '#lib/jobs';
+
+/** Providers `CRM_PROVIDER` can name. */
+export type CrmProviderName = 'rest' | 'hubspot' | 'salesforce' | 'dynamics';
+
+/** Whether resending the same record can ever succeed. */
+export type FailureClass = 'permanent' | 'transient';
+
+/** One record's result, in request order. */
+export interface ProviderRecordResult {
+  externalId: string;
+  status: 'created' | 'updated' | 'unchanged' | 'failed';
+  /** Present when `status` is `failed`: the provider's code and (masked) message. */
+  error?: { code: string; message: string; classification: FailureClass };
+}
+
+/**
+ * Why a whole call did not give per-record results, as the adapter itself classifies it:
+ * - `transient`: 5xx, timeouts, no answer, an answer that does not account for every record;
+ * - `rate_limited`: a short window is full; slow down and retry after `retryAfterMs`;
+ * - `quota_exhausted`: a daily quota is used up; stop until `resetAt` (when known), probing
+ *   at most every `probeAfterMs`;
+ * - `credentials`: the provider refused the credentials even after a fresh secret read;
+ * - `permission`: the credentials work but lack a scope or privilege (permanent until fixed);
+ * - `rejected`: the provider refused this request as malformed; resending it cannot succeed.
+ */
+export type CallFailure =
+  | { kind: 'transient'; reason: string; status?: number; retryAfterMs?: number; timedOut?: boolean }
+  | { kind: 'rate_limited'; reason: string; status: number; retryAfterMs: number }
+  | { kind: 'quota_exhausted'; reason: string; status: number; resetAt?: number; probeAfterMs: number }
+  | { kind: 'credentials'; reason: string; status?: number }
+  | { kind: 'permission'; reason: string; status: number }
+  | { kind: 'rejected'; reason: string; status: number; code?: string };
+
+/** What one chunk upsert came to. Adapters never throw. */
+export type ProviderUpsertOutcome = { kind: 'ok'; status: number; results: ProviderRecordResult[] } | { kind: 'failed'; failure: CallFailure };
+
+/** The customer shape of contract section 6; fields the CRM left out stay absent. */
+export interface ProviderCustomer {
+  id: string;
+  firstName?: string;
+  lastName?: string;
+  loyaltyTier?: string;
+  accountStatus?: string;
+  loyaltyPoints?: number;
+}
+
+/** What one lookup came to. Adapters never throw. */
+export type ProviderLookupOutcome =
+  | { kind: 'found'; customer: ProviderCustomer }
+  | { kind: 'not_found' }
+  | { kind: 'failed'; failure: CallFailure };
+
+/**
+ * The request budget as the provider's last answers describe it. Every field is optional:
+ * each provider tells a different part (HubSpot the 10-second window and the day,
+ * Salesforce the 24-hour usage, Dynamics only when it refuses).
+ */
+export interface RequestBudget {
+  /** Requests allowed in the short window and still left in it. */
+  windowLimit?: number;
+  windowRemaining?: number;
+  windowMs?: number;
+  /** Requests allowed per day (or rolling 24 h) and still left. */
+  dailyLimit?: number;
+  dailyRemaining?: number;
+  /** When the daily quota resets (epoch ms), when the provider says or documents it. */
+  dailyResetAt?: number;
+  /** Epoch ms of the answer this was read from. */
+  observedAt: number;
+}
+
+/** Options of one call. */
+export interface CallOptions {
+  /** Hard deadline of the whole call, token included. */
+  timeoutMs: number;
+}
+
+/** Options of one upsert: the chunk's deterministic key (only `rest` sends it; others have none). */
+export interface UpsertOptions extends CallOptions {
+  idempotencyKey?: string;
+}
+
+/** One CRM provider behind the suite. */
+export interface CrmAdapter {
+  readonly provider: CrmProviderName;
+  /** The provider's documented maximum records per upsert call; chunks never exceed it. */
+  readonly batchLimit: number;
+  /** Upserts one chunk (at most `batchLimit` records, distinct `externalId`s). */
+  upsert(chunk: readonly CrmRecord[], options: UpsertOptions): Promise<ProviderUpsertOutcome>;
+  /** Finds a customer by email or phone (plaintext, used only in the request). */
+  lookupCustomer(query: { email?: string; phone?: string }, options: CallOptions): Promise<ProviderLookupOutcome>;
+  /** The budget read from the latest answers, or undefined before any answer. */
+  budget(): RequestBudget | undefined;
+}
+
+/** Per-record codes that are worth retrying: a lock or a busy row, not the record itself. */
+export const TRANSIENT_RECORD_CODES: ReadonlySet<string> = new Set(['UNABLE_TO_LOCK_ROW', 'ALL_OR_NONE_OPERATION_ROLLED_BACK', 'INTERNAL_ERROR']);
+
+/** Classifies a per-record provider code: transient when listed, permanent otherwise. */
+export function classifyRecordCode(code: string): FailureClass {
+  return TRANSIENT_RECORD_CODES.has(code) ? 'transient' : 'permanent';
+}
+
+/** The flat property values a record maps to, before each provider names them. */
+export interface FlatRecordFields {
+  emailHash?: string;
+  phoneHash?: string;
+  lastInteraction: string;
+  sourceUpdatedAt: string;
+  /** `[map, key, value]` for every key of consentFlags, attributes and channelContext. */
+  entries: Array<['consent' | 'attr' | 'channel', string, string | number | boolean]>;
+}
+
+/** Splits a record into the values every provider maps; absent maps give no entries. */
+export function flattenRecord(record: CrmRecord): FlatRecordFields {
+  const entries: FlatRecordFields['entries'] = [];
+  const maps: Array<[FlatRecordFields['entries'][number][0], Record<string, string | number | boolean> | undefined]> = [
+    ['consent', record.consentFlags],
+    ['attr', record.attributes],
+    ['channel', record.channelContext],
+  ];
+  for (const [kind, map] of maps) {
+    for (const [key, value] of Object.entries(map ?? {})) entries.push([kind, key, value]);
+  }
+  return {
+    ...(record.emailHash === undefined ? {} : { emailHash: record.emailHash }),
+    ...(record.phoneHash === undefined ? {} : { phoneHash: record.phoneHash }),
+    lastInteraction: record.lastInteraction,
+    sourceUpdatedAt: record.sourceUpdatedAt,
+    entries,
+  };
+}
+
+/** A key made safe for a provider's property names: lower-case letters, digits, single underscores. */
+export function propertySafeKey(key: string): string {
+  const safe = key
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+  return safe === '' ? 'x' : safe;
+}
+
+/** Whole-call timeouts and network errors, in the adapters' words. */
+export function networkFailure(error: unknown, what: string): CallFailure {
+  const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+  return { kind: 'transient', reason: timedOut ? `${what} did not answer in time` : `${what} could not be reached`, timedOut };
+}

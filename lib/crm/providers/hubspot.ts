@@ -1,0 +1,264 @@
+/**
+ * HubSpot CRM v3 contacts (contract section 6), a thin `fetch` adapter, no SDK.
+ *
+ * Upsert: `POST /crm/v3/objects/contacts/batch/upsert` with at most 100 inputs
+ * `{id: externalId, idProperty: HUBSPOT_ID_PROPERTY, objectWriteTraceId, properties}`.
+ * Every input carries an `objectWriteTraceId` (the record's position), so one invalid
+ * record gives a 207 listing it instead of rejecting the whole batch; results are matched
+ * back by trace id (HubSpot does not promise their order). An answer that does not account
+ * for every input (HubSpot answers 2xx and writes nothing for a body it cannot read) is
+ * treated as a failure of the call, never as success.
+ *
+ * Properties (names are `{prefix}` + suffix, default prefix `guest_sync_`, HubSpot internal
+ * names: lower case, digits, underscores):
+ *   externalId -> HUBSPOT_ID_PROPERTY (via `id` + `idProperty`; a unique custom property, never `email`)
+ *   emailHash -> email_hash, phoneHash -> phone_hash, lastInteraction -> last_interaction,
+ *   sourceUpdatedAt -> source_updated_at, consentFlags.k -> consent_k, attributes.k -> attr_k,
+ *   channelContext.k -> channel_k (values as strings; booleans "true" / "false").
+ * HubSpot changes only the properties it is sent, so a key not sent keeps its value.
+ *
+ * Limits (HubSpot "API usage guidelines and limits"): 100 (Free/Starter) or 190
+ * (Professional/Enterprise) requests per rolling 10 s and a daily quota that resets at
+ * midnight in the account's time zone; `X-HubSpot-RateLimit-Max/-Remaining/-Interval-Milliseconds`
+ * and `-Daily/-Daily-Remaining`; 429 bodies name the `policyName` (`TEN_SECONDLY_ROLLING`
+ * slows down, `DAILY` stops until midnight). Search has its own limit (about 5 requests/s).
+ */
+import type { CrmRecord } from '#lib/jobs';
+import { safeCrmText } from '../batch-upsert.ts';
+import {
+  classifyRecordCode,
+  flattenRecord,
+  propertySafeKey,
+  type CallFailure,
+  type CallOptions,
+  type UpsertOptions,
+  type CrmAdapter,
+  type ProviderCustomer,
+  type ProviderLookupOutcome,
+  type ProviderRecordResult,
+  type ProviderUpsertOutcome,
+  type RequestBudget,
+} from '../adapter.ts';
+import { classifyStatus, isFailure, nextMidnight, numberHeader, retryAfterMs, sendAuthenticated, type ProviderAnswer } from './call.ts';
+import type { CrmTokenSource } from './oauth.ts';
+
+/** HubSpot's documented maximum inputs per batch call. */
+export const HUBSPOT_BATCH_LIMIT = 100;
+
+/** Contact properties the lookup reads into the customer shape. */
+export interface HubSpotCustomerProperties {
+  firstName: string;
+  lastName: string;
+  loyaltyTier: string;
+  accountStatus: string;
+  loyaltyPoints: string;
+}
+
+/** How a HubSpot adapter is built. */
+export interface HubSpotAdapterOptions {
+  /** `CRM_BASE_URL` (default `https://api.hubapi.com`). */
+  baseUrl?: string;
+  /** `HUBSPOT_ID_PROPERTY`: the unique custom property holding `externalId`. */
+  idProperty: string;
+  /** Private app token (`accessToken` of the CRM secret). */
+  tokens: CrmTokenSource;
+  /** Prefix of the suite's contact properties (default `guest_sync_`). */
+  propertyPrefix?: string;
+  customerProperties?: Partial<HubSpotCustomerProperties>;
+  /** The account's time zone, for the daily reset (default UTC). */
+  timeZone?: string;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+const DEFAULT_CUSTOMER: HubSpotCustomerProperties = {
+  firstName: 'firstname',
+  lastName: 'lastname',
+  loyaltyTier: 'loyalty_tier',
+  accountStatus: 'account_status',
+  loyaltyPoints: 'loyalty_points',
+};
+
+type Body = Record<string, unknown>;
+const asBody = (value: unknown): Body => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Body) : {});
+
+/** The trace ids an error's context names (HubSpot sends them as arrays of strings). */
+function traceIdsOf(error: Body): string[] {
+  const raw = asBody(error['context'])['objectWriteTraceId'];
+  if (Array.isArray(raw)) return raw.filter((v): v is string => typeof v === 'string');
+  return typeof raw === 'string' ? [raw] : [];
+}
+
+/** The HubSpot adapter. */
+export class HubSpotAdapter implements CrmAdapter {
+  readonly provider = 'hubspot' as const;
+  readonly batchLimit = HUBSPOT_BATCH_LIMIT;
+  readonly #options: HubSpotAdapterOptions;
+  readonly #baseUrl: string;
+  readonly #prefix: string;
+  readonly #customer: HubSpotCustomerProperties;
+  readonly #now: () => number;
+  #budget: RequestBudget | undefined;
+
+  constructor(options: HubSpotAdapterOptions) {
+    if (options.idProperty.trim() === '' || options.idProperty.trim().toLowerCase() === 'email') {
+      throw new Error('HUBSPOT_ID_PROPERTY must name a unique custom property, not email');
+    }
+    this.#options = options;
+    this.#baseUrl = (options.baseUrl ?? 'https://api.hubapi.com').replace(/\/+$/, '');
+    this.#prefix = options.propertyPrefix ?? 'guest_sync_';
+    this.#customer = { ...DEFAULT_CUSTOMER, ...options.customerProperties };
+    this.#now = options.now ?? Date.now;
+  }
+
+  budget(): RequestBudget | undefined {
+    return this.#budget ? { ...this.#budget } : undefined;
+  }
+
+  /** The contact properties a record maps to (see the file comment). */
+  properties(record: CrmRecord): Record<string, string> {
+    const flat = flattenRecord(record);
+    const p = this.#prefix;
+    const properties: Record<string, string> = {
+      [`${p}last_interaction`]: flat.lastInteraction,
+      [`${p}source_updated_at`]: flat.sourceUpdatedAt,
+    };
+    if (flat.emailHash !== undefined) properties[`${p}email_hash`] = flat.emailHash;
+    if (flat.phoneHash !== undefined) properties[`${p}phone_hash`] = flat.phoneHash;
+    for (const [kind, key, value] of flat.entries) properties[`${p}${kind}_${propertySafeKey(key)}`] = String(value);
+    return properties;
+  }
+
+  async upsert(chunk: readonly CrmRecord[], options: UpsertOptions): Promise<ProviderUpsertOutcome> {
+    if (chunk.length === 0) return { kind: 'ok', status: 200, results: [] };
+    if (chunk.length > this.batchLimit) {
+      return { kind: 'failed', failure: { kind: 'rejected', status: 400, reason: `HubSpot takes at most ${this.batchLimit} inputs per call; got ${chunk.length}` } };
+    }
+    const inputs = chunk.map((record, index) => ({
+      id: record.externalId,
+      idProperty: this.#options.idProperty,
+      objectWriteTraceId: String(index),
+      properties: this.properties(record),
+    }));
+    const answer = await this.#send({ method: 'POST', path: '/crm/v3/objects/contacts/batch/upsert', body: { inputs } }, options);
+    if (isFailure(answer)) return { kind: 'failed', failure: answer };
+    if (answer.status !== 200 && answer.status !== 201 && answer.status !== 207) {
+      return { kind: 'failed', failure: this.#classify(answer) };
+    }
+    const body = asBody(answer.body);
+    const byTrace = new Map<string, ProviderRecordResult>();
+    for (const raw of Array.isArray(body['results']) ? body['results'] : []) {
+      const result = asBody(raw);
+      const trace = typeof result['objectWriteTraceId'] === 'string' ? result['objectWriteTraceId'] : undefined;
+      const record = trace === undefined ? undefined : chunk[Number(trace)];
+      if (!record) continue;
+      byTrace.set(trace as string, { externalId: record.externalId, status: result['new'] === true ? 'created' : 'updated' });
+    }
+    for (const raw of Array.isArray(body['errors']) ? body['errors'] : []) {
+      const error = asBody(raw);
+      // The detailed code sits in the nested errors (e.g. INVALID_OPTION); the category is the fallback.
+      const nested = Array.isArray(error['errors']) ? asBody(error['errors'][0]) : {};
+      const code = typeof nested['code'] === 'string' && nested['code'] !== '' ? nested['code'] : typeof error['category'] === 'string' ? error['category'] : 'ERROR';
+      for (const trace of traceIdsOf(error)) {
+        const record = chunk[Number(trace)];
+        if (!record) continue;
+        byTrace.set(trace, { externalId: record.externalId, status: 'failed', error: { code, message: safeCrmText(error['message']), classification: classifyRecordCode(code) } });
+      }
+    }
+    const results = chunk.map((_record, index) => byTrace.get(String(index)));
+    const missing = results.filter((result) => result === undefined).length;
+    if (missing > 0) {
+      // HubSpot answered success for something it did not write: never count it as done.
+      return { kind: 'failed', failure: { kind: 'transient', status: answer.status, reason: `HubSpot answered ${answer.status} without a result for ${missing} of ${chunk.length} inputs` } };
+    }
+    return { kind: 'ok', status: answer.status, results: results as ProviderRecordResult[] };
+  }
+
+  async lookupCustomer(query: { email?: string; phone?: string }, options: CallOptions): Promise<ProviderLookupOutcome> {
+    const email = query.email?.trim();
+    const phone = query.phone?.trim();
+    const filterGroups: Array<{ filters: Array<{ propertyName: string; operator: 'EQ'; value: string }> }> = [];
+    if (email) filterGroups.push({ filters: [{ propertyName: 'email', operator: 'EQ', value: email.toLowerCase() }] });
+    if (phone) {
+      filterGroups.push({ filters: [{ propertyName: 'phone', operator: 'EQ', value: phone }] });
+      filterGroups.push({ filters: [{ propertyName: 'mobilephone', operator: 'EQ', value: phone }] });
+    }
+    if (filterGroups.length === 0) return { kind: 'not_found' };
+    const c = this.#customer;
+    const answer = await this.#send(
+      {
+        method: 'POST',
+        path: '/crm/v3/objects/contacts/search',
+        body: { filterGroups, properties: [c.firstName, c.lastName, c.loyaltyTier, c.accountStatus, c.loyaltyPoints], limit: 1 },
+      },
+      options,
+    );
+    if (isFailure(answer)) return { kind: 'failed', failure: answer };
+    if (answer.status !== 200) return { kind: 'failed', failure: this.#classify(answer) };
+    const results = asBody(answer.body)['results'];
+    if (!Array.isArray(results)) return { kind: 'failed', failure: { kind: 'transient', status: 200, reason: 'HubSpot search answered without results' } };
+    const first = asBody(results[0]);
+    const id = first['id'];
+    if (typeof id !== 'string' || id === '') return { kind: 'not_found' };
+    const props = asBody(first['properties']);
+    const text = (name: string): string | undefined => (typeof props[name] === 'string' && props[name] !== '' ? (props[name] as string) : undefined);
+    const customer: ProviderCustomer = { id };
+    const assign = (key: 'firstName' | 'lastName' | 'loyaltyTier' | 'accountStatus', name: string): void => {
+      const value = text(name);
+      if (value !== undefined) customer[key] = value;
+    };
+    assign('firstName', c.firstName);
+    assign('lastName', c.lastName);
+    assign('loyaltyTier', c.loyaltyTier);
+    assign('accountStatus', c.accountStatus);
+    const points = Number(text(c.loyaltyPoints));
+    if (text(c.loyaltyPoints) !== undefined && Number.isFinite(points)) customer.loyaltyPoints = points;
+    return { kind: 'found', customer };
+  }
+
+  async #send(request: { method: 'POST'; path: string; body: unknown }, options: CallOptions): Promise<ProviderAnswer | CallFailure> {
+    const answer = await sendAuthenticated(
+      this.#options.tokens,
+      { method: request.method, url: () => `${this.#baseUrl}${request.path}`, body: request.body },
+      { timeoutMs: options.timeoutMs, what: 'HubSpot', ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}) },
+    );
+    if (!isFailure(answer)) this.#readBudget(answer.headers);
+    return answer;
+  }
+
+  #readBudget(headers: Headers): void {
+    const now = this.#now();
+    const next: RequestBudget = { ...this.#budget, observedAt: now };
+    const set = (key: keyof Omit<RequestBudget, 'observedAt'>, header: string): void => {
+      const value = numberHeader(headers, header);
+      if (value !== undefined) next[key] = value;
+    };
+    set('windowLimit', 'x-hubspot-ratelimit-max');
+    set('windowRemaining', 'x-hubspot-ratelimit-remaining');
+    set('windowMs', 'x-hubspot-ratelimit-interval-milliseconds');
+    set('dailyLimit', 'x-hubspot-ratelimit-daily');
+    set('dailyRemaining', 'x-hubspot-ratelimit-daily-remaining');
+    if (next.dailyLimit !== undefined) next.dailyResetAt = nextMidnight(now, this.#options.timeZone);
+    this.#budget = next;
+  }
+
+  #classify(answer: ProviderAnswer): CallFailure {
+    const body = asBody(answer.body);
+    const category = typeof body['category'] === 'string' ? body['category'] : undefined;
+    const reason = `HubSpot answered ${answer.status}${category ? ` ${category}` : ''}: ${safeCrmText(body['message'])}`;
+    const now = this.#now();
+    if (answer.status === 429) {
+      if (body['policyName'] === 'DAILY') {
+        return { kind: 'quota_exhausted', status: 429, reason, resetAt: nextMidnight(now, this.#options.timeZone), probeAfterMs: 60_000 };
+      }
+      // TEN_SECONDLY_ROLLING (or the search limit): the window frees within its interval.
+      const interval = numberHeader(answer.headers, 'x-hubspot-ratelimit-interval-milliseconds');
+      return { kind: 'rate_limited', status: 429, reason, retryAfterMs: retryAfterMs(answer.headers, now) ?? (body['policyName'] === 'TEN_SECONDLY_ROLLING' ? (interval ?? 10_000) : 1_000) };
+    }
+    if (answer.status === 403) return { kind: 'permission', status: 403, reason };
+    if (answer.status === 400 || answer.status === 409 || answer.status === 413 || answer.status === 422) {
+      return { kind: 'rejected', status: answer.status, reason, ...(category ? { code: category } : {}) };
+    }
+    return classifyStatus(answer.status, reason, answer.headers, now);
+  }
+}

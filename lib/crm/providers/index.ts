@@ -1,0 +1,105 @@
+/**
+ * The provider adapters and the one factory that builds the adapter `CRM_PROVIDER` names
+ * from explicit settings (the config section reads the environment; this file does not).
+ */
+import type { SecretCache } from '#lib/auth';
+import type { CrmAdapter, CrmProviderName } from '../adapter.ts';
+import { DynamicsAdapter } from './dynamics.ts';
+import { HubSpotAdapter } from './hubspot.ts';
+import { ClientCredentialsTokenProvider, SecretTokenProvider } from './oauth.ts';
+import { RestAdapter } from './rest.ts';
+import { SalesforceAdapter } from './salesforce.ts';
+
+export { DYNAMICS_BATCH_LIMIT, DynamicsAdapter, odataString } from './dynamics.ts';
+export type { DynamicsAdapterOptions } from './dynamics.ts';
+export { HUBSPOT_BATCH_LIMIT, HubSpotAdapter } from './hubspot.ts';
+export type { HubSpotAdapterOptions } from './hubspot.ts';
+export { SALESFORCE_API_VERSION, SALESFORCE_BATCH_LIMIT, SalesforceAdapter, soqlString, soslTerm } from './salesforce.ts';
+export type { SalesforceAdapterOptions } from './salesforce.ts';
+export { REST_BATCH_LIMIT, RestAdapter, chunkKey } from './rest.ts';
+export type { RestAdapterOptions } from './rest.ts';
+export { ClientCredentialsTokenProvider, CrmCredentialsError, CrmTokenEndpointError, SecretTokenProvider, TOKEN_REFRESH_MARGIN_MS, tokenEndpoint } from './oauth.ts';
+export type { ClientCredentialsOptions, CrmTokenSource, SecretTokenOptions } from './oauth.ts';
+
+/** Batch maximum per provider (contract section 5: `CRM_BATCH_SIZE` default and ceiling). */
+export const PROVIDER_BATCH_LIMITS: Readonly<Record<CrmProviderName, number>> = { rest: 50, hubspot: 100, salesforce: 200, dynamics: 100 };
+
+/** What the factory needs; each provider reads only its own settings (contract section 8). */
+export interface CrmAdapterSettings {
+  provider: CrmProviderName;
+  secrets: SecretCache;
+  /** `CRM_CREDENTIALS_SECRET_ID`. */
+  secretId: string;
+  /** `CRM_BASE_URL` (required for `rest`; overrides each provider's API host). */
+  baseUrl?: string;
+  /** `CRM_TOKEN_URL` (overrides the Salesforce / identity platform token endpoint). */
+  tokenUrl?: string;
+  /** `HUBSPOT_ID_PROPERTY`. */
+  hubspotIdProperty?: string;
+  /** `SALESFORCE_EXTERNAL_ID_FIELD`. */
+  salesforceExternalIdField?: string;
+  /** `DYNAMICS_URL`. */
+  dynamicsUrl?: string;
+  /** `DYNAMICS_ALTERNATE_KEY`. */
+  dynamicsAlternateKey?: string;
+  fetch?: typeof fetch;
+}
+
+/** A setting the chosen provider needs is missing; the message names the variable. */
+export class CrmSettingsError extends Error {
+  constructor(variable: string, provider: CrmProviderName) {
+    super(`${variable} is required when CRM_PROVIDER is ${provider}`);
+    this.name = 'CrmSettingsError';
+  }
+}
+
+function required(value: string | undefined, variable: string, provider: CrmProviderName): string {
+  if (value === undefined || value.trim() === '') throw new CrmSettingsError(variable, provider);
+  return value.trim();
+}
+
+/** Builds the adapter of `settings.provider`, with its token handling. */
+export function createCrmAdapter(settings: CrmAdapterSettings): CrmAdapter {
+  const { provider, secrets, secretId } = settings;
+  const fetchOption = settings.fetch ? { fetch: settings.fetch } : {};
+  switch (provider) {
+    case 'rest':
+      return new RestAdapter({
+        baseUrl: required(settings.baseUrl, 'CRM_BASE_URL', provider),
+        tokens: new SecretTokenProvider({ secrets, secretId, key: 'apiToken' }),
+        ...fetchOption,
+      });
+    case 'hubspot':
+      return new HubSpotAdapter({
+        idProperty: required(settings.hubspotIdProperty, 'HUBSPOT_ID_PROPERTY', provider),
+        tokens: new SecretTokenProvider({ secrets, secretId, key: 'accessToken' }),
+        ...(settings.baseUrl ? { baseUrl: settings.baseUrl } : {}),
+        ...fetchOption,
+      });
+    case 'salesforce':
+      return new SalesforceAdapter({
+        externalIdField: required(settings.salesforceExternalIdField, 'SALESFORCE_EXTERNAL_ID_FIELD', provider),
+        tokens: new ClientCredentialsTokenProvider({ secrets, secretId, flavour: 'salesforce', ...(settings.tokenUrl ? { tokenUrl: settings.tokenUrl } : {}), ...fetchOption }),
+        ...(settings.baseUrl ? { baseUrl: settings.baseUrl } : {}),
+        ...fetchOption,
+      });
+    case 'dynamics': {
+      const dynamicsUrl = required(settings.dynamicsUrl, 'DYNAMICS_URL', provider);
+      return new DynamicsAdapter({
+        baseUrl: settings.baseUrl ?? dynamicsUrl,
+        alternateKey: required(settings.dynamicsAlternateKey, 'DYNAMICS_ALTERNATE_KEY', provider),
+        tokens: new ClientCredentialsTokenProvider({
+          secrets,
+          secretId,
+          flavour: 'dynamics',
+          resourceUrl: dynamicsUrl,
+          ...(settings.tokenUrl ? { tokenUrl: settings.tokenUrl } : {}),
+          ...fetchOption,
+        }),
+        ...fetchOption,
+      });
+    }
+    default:
+      throw new Error(`Unknown CRM_PROVIDER "${String(provider)}"`);
+  }
+}

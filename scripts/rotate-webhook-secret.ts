@@ -1,0 +1,138 @@
+/**
+ * `npm run rotate-webhook-secret -- [--stage <stage>] [--region <aws region>] [--verify-url <webhook url>]`
+ * rotates the webhook signing secret that relays sign deliveries with, the way AWS rotates
+ * secrets (lib/webhook/registration.ts): a fresh secret is stored as AWSPENDING (the
+ * webhook route accepts it at once), optionally checked against the running route, and
+ * only then made AWSCURRENT; the old one stays accepted as AWSPREVIOUS. If the check
+ * fails, AWSCURRENT and AWSPREVIOUS are left exactly as they were. Safe to re-run: a run
+ * that died half-way leaves at most an AWSPENDING version, which the next run replaces.
+ *
+ * Relays that read the signing secret from Secrets Manager pick the new AWSCURRENT up on
+ * their next read; to give Genesys a new secret, use `npm run register-webhook` (which
+ * rotates the same way, with the registration as the check).
+ *
+ * Stage `local` (the default) uses the running local stack's Secrets Manager
+ * (`.local/stack.json`); any other stage uses AWS with the SDK's usual credentials and
+ * region and the stage's secret id (`genesys-guest-sync/<stage>/webhook-signing-secret`,
+ * or WEBHOOK_SECRET_ID).
+ */
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { RegistrationError, RotationAbandonedError, rotateSigningSecret, signPayload } from '#lib/webhook';
+import { readStackEndpoints } from './stack-endpoints.ts';
+
+// Harmless on Node 20 (README, Troubleshooting); keep the operator's terminal readable.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+
+const SERVICE = 'genesys-guest-sync';
+const usage =
+  'usage: npm run rotate-webhook-secret -- [--stage <stage, default local>] [--region <aws region>] ' +
+  '[--verify-url <the webhook route, e.g. https://<api>/webhooks/genesys>]';
+
+/** Exits with a message on stderr: 2 for bad usage, 1 for a failure. */
+function fail(message: string, code: 1 | 2 = 1): never {
+  process.stderr.write(`rotate-webhook-secret: ${message}\n`);
+  process.exit(code);
+}
+
+let values: Record<string, string | boolean | undefined>;
+try {
+  ({ values } = parseArgs({
+    options: {
+      stage: { type: 'string' },
+      region: { type: 'string' },
+      'verify-url': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }));
+} catch (error) {
+  fail(`${error instanceof Error ? error.message : String(error)}\n${usage}`, 2);
+}
+if (values['help']) {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
+const str = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+const stage = str('stage') ?? 'local';
+if (!/^[A-Za-z0-9-]{1,64}$/.test(stage)) fail(`--stage must be a stage name (letters, digits, "-"), got ${JSON.stringify(stage)}\n${usage}`, 2);
+
+let verifyUrl: URL | undefined;
+const rawVerifyUrl = str('verify-url');
+if (rawVerifyUrl !== undefined) {
+  try {
+    verifyUrl = new URL(rawVerifyUrl);
+  } catch {
+    verifyUrl = undefined;
+  }
+  const local = verifyUrl !== undefined && ['127.0.0.1', 'localhost', '[::1]'].includes(verifyUrl.hostname);
+  if (!verifyUrl || !(verifyUrl.protocol === 'https:' || (verifyUrl.protocol === 'http:' && local))) {
+    fail(`--verify-url must be an absolute https URL (http only on this machine), got ${JSON.stringify(rawVerifyUrl)}\n${usage}`, 2);
+  }
+}
+
+/** Where the secret lives. */
+async function target(): Promise<{ secretsManager: SecretsManagerClient; secretId: string; description: string }> {
+  if (stage === 'local') {
+    const stack = await readStackEndpoints();
+    if (!stack) fail('no local stack found (.local/stack.json). Start it with `npm start`, or pass --stage <stage> to rotate in AWS.');
+    return {
+      secretsManager: new SecretsManagerClient({
+        region: 'us-east-1',
+        endpoint: stack.secretsEndpoint,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        maxAttempts: 2,
+      }),
+      secretId: stack.secretIds.webhook,
+      description: 'the local stack',
+    };
+  }
+  const region = str('region');
+  return {
+    secretsManager: new SecretsManagerClient(region ? { region } : {}),
+    secretId: process.env['WEBHOOK_SECRET_ID'] || `${SERVICE}/${stage}/webhook-signing-secret`,
+    description: `AWS stage "${stage}"`,
+  };
+}
+
+/**
+ * The check before AWSCURRENT moves: a signed event the route acknowledges and ignores
+ * (nothing is queued), which only a deployment accepting the new secret answers with 202.
+ */
+async function checkRouteAccepts(url: URL, secret: string): Promise<void> {
+  const body = JSON.stringify({ event: 'webhook.signing-secret.rotation-check', sessionId: randomUUID(), timestamp: new Date().toISOString() });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signPayload(secret, body) },
+    body,
+    signal: AbortSignal.timeout(15_000),
+  });
+  await response.arrayBuffer();
+  if (response.status !== 202) throw new Error(`${url.href} answered ${response.status} to a delivery signed with the new secret (expected 202)`);
+}
+
+const { secretsManager, secretId, description } = await target();
+try {
+  const rotation = await rotateSigningSecret({
+    secretId,
+    secretsManager,
+    ...(verifyUrl ? { install: (secret: string) => checkRouteAccepts(verifyUrl as URL, secret) } : {}),
+  });
+  process.stderr.write(
+    `Rotated the webhook signing secret "${secretId}" in ${description}: the new version is current, ` +
+      'the previous one stays accepted for deliveries in flight.\n',
+  );
+  process.stdout.write(`${JSON.stringify({ secretId, versionId: rotation.versionId, previousVersionId: rotation.previousVersionId }, null, 2)}\n`);
+} catch (error) {
+  if (error instanceof RotationAbandonedError) {
+    const cause = error.installError instanceof Error ? error.installError.message : String(error.installError);
+    fail(`the check of the new secret failed: ${cause}. ${error.message}`);
+  }
+  if (error instanceof RegistrationError) fail(error.message);
+  const name = (error as { name?: string } | null)?.name ?? '';
+  if (name === 'CredentialsProviderError') fail('no AWS credentials found. Configure them as for the AWS CLI (AWS_PROFILE, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, SSO or an instance role).');
+  if (/region is missing/i.test((error as Error | null)?.message ?? '')) fail('no AWS region configured: pass --region or set AWS_REGION.');
+  fail(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+} finally {
+  secretsManager.destroy();
+}

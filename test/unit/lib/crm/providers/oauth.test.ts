@@ -1,0 +1,123 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ClientCredentialsTokenProvider, CrmCredentialsError, TOKEN_REFRESH_MARGIN_MS, tokenEndpoint } from '../../../../../lib/crm/providers/oauth.ts';
+import { SECRET_ID, secretAnswers, secretCache, secretReads } from './support.ts';
+
+/** A token endpoint that counts its requests and answers tokens that live `expiresIn` seconds. */
+async function tokenServer(expiresIn: number): Promise<{ url: string; bodies: URLSearchParams[]; close(): Promise<void> }> {
+  const bodies: URLSearchParams[] = [];
+  const server: Server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+    req.on('end', () => {
+      const form = new URLSearchParams(raw);
+      bodies.push(form);
+      // A short pause so concurrent callers overlap with the request in flight.
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ token_type: 'Bearer', expires_in: expiresIn, access_token: `token-${bodies.length}` }));
+      }, 20);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, bodies, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+let endpoint: Awaited<ReturnType<typeof tokenServer>>;
+let now = 0;
+beforeEach(async () => {
+  now = Date.parse('2025-03-01T12:00:00.000Z');
+  endpoint = await tokenServer(3_600);
+  secretAnswers({ tenantId: 'tenant-1', clientId: 'client-1', clientSecret: 'secret-1' });
+});
+afterEach(async () => {
+  await endpoint.close();
+});
+
+const provider = (): ClientCredentialsTokenProvider =>
+  new ClientCredentialsTokenProvider({
+    secrets: secretCache(),
+    secretId: SECRET_ID,
+    flavour: 'dynamics',
+    resourceUrl: 'https://org.crm.dynamics.com/',
+    tokenUrl: `${endpoint.url}/{tenantId}/oauth2/v2.0/token`,
+    now: () => now,
+  });
+
+describe('ClientCredentialsTokenProvider', () => {
+  it('shares one token request among concurrent callers and asks for the {DYNAMICS_URL}/.default scope', async () => {
+    // Act
+    const shared = provider();
+    const concurrent = await Promise.all(Array.from({ length: 20 }, () => shared.getToken()));
+
+    // Assess
+    expect(new Set(concurrent)).toEqual(new Set(['token-1']));
+    expect(endpoint.bodies).toHaveLength(1);
+    const last = endpoint.bodies.at(-1);
+    expect(last?.get('grant_type')).toBe('client_credentials');
+    expect(last?.get('scope')).toBe('https://org.crm.dynamics.com/.default');
+    expect(last?.get('client_id')).toBe('client-1');
+  });
+
+  it('reuses a token until 60 s before it expires, then fetches a new one', async () => {
+    // Prepare
+    const tokens = provider();
+    const first = await tokens.getToken();
+
+    // Act
+    now += 3_600_000 - TOKEN_REFRESH_MARGIN_MS - 1;
+    const stillCached = await tokens.getToken();
+    now += 2;
+    const renewed = await tokens.getToken();
+
+    // Assess
+    expect(stillCached).toBe(first);
+    expect(renewed).not.toBe(first);
+    expect(endpoint.bodies).toHaveLength(2);
+  });
+
+  it('gets a new token and re-reads the secret after invalidate() (the API refused a fresh token)', async () => {
+    // Prepare
+    const tokens = provider();
+    await tokens.getToken();
+
+    // Act
+    tokens.invalidate();
+    await tokens.getToken();
+
+    // Assess
+    expect(endpoint.bodies).toHaveLength(2);
+    expect(secretReads()).toBe(2);
+  });
+
+  it('fails with a credentials error when the endpoint refuses the secret twice', async () => {
+    // Prepare
+    await endpoint.close();
+    const refusing = createServer((_req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' }));
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`;
+    const tokens = new ClientCredentialsTokenProvider({ secrets: secretCache(), secretId: SECRET_ID, flavour: 'dynamics', resourceUrl: 'https://x', tokenUrl: url });
+
+    // Act
+    const error = await tokens.getToken().catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(CrmCredentialsError);
+    expect((error as Error).message).toContain('invalid_client');
+    expect((error as Error).message).not.toContain('secret-1');
+    expect(secretReads()).toBe(2);
+    await new Promise<void>((resolve) => refusing.close(() => resolve()));
+    endpoint = await tokenServer(1);
+  });
+
+  it('builds each provider token URL, and CRM_TOKEN_URL replaces it', () => {
+    expect(tokenEndpoint({ flavour: 'salesforce' }, { loginUrl: 'https://acme.my.salesforce.com/' })).toBe('https://acme.my.salesforce.com/services/oauth2/token');
+    expect(tokenEndpoint({ flavour: 'dynamics' }, { tenantId: 'tenant-1' })).toBe('https://login.microsoftonline.com/tenant-1/oauth2/v2.0/token');
+    expect(tokenEndpoint({ flavour: 'dynamics', tokenUrl: 'http://127.0.0.1:9/{tenantId}/t' }, { tenantId: 'tenant-1' })).toBe('http://127.0.0.1:9/tenant-1/t');
+  });
+});
