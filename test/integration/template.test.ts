@@ -760,6 +760,20 @@ describe('a stage with its own queue, a customer-managed key, an alarm topic and
     expect(queueNameOf(age.Properties['Dimensions'][0]['Value'])).toBe('shared-crm-sync');
   });
 
+  it("keeps the CRM sync control function on the worker's mapping, which osls names after the shared queue", () => {
+    // Prepare
+    const mappings = Object.entries(overridden).filter(([, r]) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    const control = Object.values(overridden).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties['Handler'] === 'functions/scheduled/crm-sync-control.handler')!;
+    const role = overridden[control.Properties['Role']['Fn::GetAtt'][0]]!;
+    const switches = statementsOf(role).find((st) => asList(st['Action']).includes('lambda:UpdateEventSourceMapping'))!;
+
+    // Assess
+    expect(mappings).toHaveLength(1);
+    const [mappingId] = mappings[0]!;
+    expect(control.Properties['Environment']['Variables']['CRM_SYNC_EVENT_SOURCE_MAPPING_ID']).toEqual({ Ref: mappingId });
+    expect(switches['Resource']['Fn::Join'][1].at(-1)).toEqual({ Ref: mappingId });
+  });
+
   it('lets every function that reads a secret decrypt with the key, through Secrets Manager only', () => {
     // Prepare
     const policy = overridden['SecretsKmsDecryptPolicy']!;
