@@ -12,6 +12,7 @@ import { coldInitBenchmark } from './cold-init.ts';
 import { crmSyncBenchmark } from './crm-sync.ts';
 import { loadBenchmark } from './load.ts';
 import { metricsReportBenchmark } from './metrics-report.ts';
+import { outageBenchmark } from './outage.ts';
 import { prechatBenchmark } from './prechat.ts';
 import { prefillLatencyBenchmark } from './prefill-latency.ts';
 import { rotationBenchmark } from './rotation.ts';
@@ -30,6 +31,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   prefillLatencyBenchmark,
   sqsStallBenchmark,
   crmSyncBenchmark,
+  outageBenchmark,
   loadBenchmark,
 ];
 

@@ -1,10 +1,13 @@
 /**
  * The local SQS event source mapping. serverless-offline does not emulate SQS triggers,
  * so the local stack polls the queue and invokes the worker the way Lambda's event
- * source mapping does: batches up to `batchSize` gathered within the batching window,
- * a real SQS event, records not named in `batchItemFailures` deleted, failed ones left to
- * become visible again after the visibility timeout (and reach the DLQ by redrive), a
- * thrown error or an unknown item identifier failing the whole batch.
+ * source mapping does: a batch is gathered until it holds `batchSize` records, the
+ * batching window (counted from its first record) ends, or its payload nears Lambda's
+ * 6 MB limit, as AWS documents; a real SQS event, records not named in
+ * `batchItemFailures` deleted, failed ones left to become visible again after the
+ * visibility timeout (and reach the DLQ by redrive), a thrown error or an unknown item
+ * identifier failing the whole batch. Like a mapping it has a UUID, and it can be
+ * disabled (no new batch is taken; in-flight ones finish) and enabled again.
  */
 import {
   DeleteMessageBatchCommand,
@@ -12,6 +15,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
 /** Whatever consumes a batch: the worker Lambda, or a test consumer. */
@@ -32,7 +36,20 @@ export interface EventSourceOptions {
   consumer: BatchConsumer;
   /** Told about every batch, for logs and tests. */
   onBatch?: (outcome: BatchOutcome) => void;
+  /** The mapping's UUID (default: a random one). */
+  uuid?: string;
+  /**
+   * The queue's visibility timeout. A gathered record is never held past half of it: AWS
+   * refuses a visibility shorter than the function's timeout, but a test stack may run one,
+   * and a record held past its visibility would be received again while still waiting.
+   */
+  visibilityTimeoutSeconds?: number;
 }
+
+/** Lambda's invocation payload limit: a batch stops growing before its records reach it. */
+export const MAX_BATCH_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** SQS's largest message: a batch within this of the limit takes no more records. */
+const MAX_MESSAGE_BYTES = 256 * 1024;
 
 /** What happened to one batch. */
 export interface BatchOutcome {
@@ -44,6 +61,8 @@ export interface BatchOutcome {
 
 /** A running event source. */
 export interface EventSource {
+  /** The mapping's UUID, as `GetEventSourceMapping` names it. */
+  readonly uuid: string;
   /** Stops taking new batches (in-flight ones finish), like disabling the mapping. */
   pause(): void;
   resume(): void;
@@ -108,16 +127,23 @@ export function startEventSource(options: EventSourceOptions): EventSource {
   const region = options.region ?? 'us-east-1';
   const controller = new AbortController();
   const counters = { batches: 0, received: 0, deleted: 0, failed: 0 };
-  const windowMs = (options.maximumBatchingWindowSeconds ?? 0) * 1000;
+  const windowMs = Math.min((options.maximumBatchingWindowSeconds ?? 0) * 1000, ((options.visibilityTimeoutSeconds ?? Number.POSITIVE_INFINITY) * 1000) / 2);
 
   let isPaused = false;
+  /**
+   * Gathers one batch: waits (long polls) for a first record, then keeps receiving until
+   * the batch is full, the window that began with that record ends, or the payload nears
+   * 6 MB. An empty poll does not end the window. With no window, one receive is a batch.
+   */
   const receive = async (): Promise<Message[]> => {
     const messages: Message[] = [];
-    const deadline = Date.now() + windowMs;
+    let bytes = 0;
+    let deadline = Number.POSITIVE_INFINITY;
     while (messages.length < options.batchSize && !controller.signal.aborted) {
-      // Paused with nothing gathered: stop polling, so a paused source takes no new message.
-      if (isPaused && messages.length === 0) break;
-      const waitSeconds = messages.length === 0 ? 1 : Math.max(0, Math.min(1, Math.ceil((deadline - Date.now()) / 1000)));
+      // Paused: take no new message; what is gathered already is delivered.
+      if (isPaused) break;
+      const left = deadline - Date.now();
+      const waitSeconds = messages.length === 0 ? 1 : Math.max(0, Math.min(1, Math.ceil(left / 1000)));
       const result = await options.client.send(
         new ReceiveMessageCommand({
           QueueUrl: options.queueUrl,
@@ -128,8 +154,12 @@ export function startEventSource(options: EventSourceOptions): EventSource {
         }),
         { abortSignal: controller.signal },
       );
-      messages.push(...(result.Messages ?? []));
-      if (messages.length > 0 && (Date.now() >= deadline || (result.Messages ?? []).length === 0)) break;
+      const received = result.Messages ?? [];
+      if (messages.length === 0 && received.length > 0) deadline = Date.now() + windowMs;
+      messages.push(...received);
+      bytes += received.reduce((sum, message) => sum + Buffer.byteLength(JSON.stringify(toSqsRecord(message, options.queueArn, region))), 0);
+      if (messages.length === 0) continue;
+      if (windowMs === 0 || Date.now() >= deadline || bytes > MAX_BATCH_PAYLOAD_BYTES - MAX_MESSAGE_BYTES) break;
     }
     return messages;
   };
@@ -186,6 +216,7 @@ export function startEventSource(options: EventSourceOptions): EventSource {
 
   const loops = Array.from({ length: Math.max(1, options.maximumConcurrency ?? 1) }, () => loop());
   return {
+    uuid: options.uuid ?? randomUUID(),
     pause: () => {
       isPaused = true;
     },

@@ -1,6 +1,8 @@
 /**
  * The local stand-in for EventBridge schedules: `rate(...)` schedules fire on their
- * interval, and any schedule can be fired on demand. Cron expressions fire on demand only.
+ * interval by themselves, and any schedule can be fired on demand. Cron expressions fire
+ * on demand only. `LOCAL_SCHEDULE_INTERVALS` (`crmSyncControl=2,outboxSweep=5`, seconds)
+ * runs named functions' schedules faster than their rate, so tests need not wait minutes.
  */
 import type { ScheduleSpec } from './serverless-config.ts';
 
@@ -30,6 +32,21 @@ export function scheduledEvent(spec: ScheduleSpec, now = new Date()): Record<str
   };
 }
 
+/**
+ * Reads `LOCAL_SCHEDULE_INTERVALS` (`functionKey=seconds` pairs, comma-separated) as ms
+ * per function key; throws naming the first malformed pair.
+ */
+export function parseScheduleIntervals(value: string | undefined): Record<string, number> {
+  const intervals: Record<string, number> = {};
+  for (const pair of (value ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const match = /^([A-Za-z0-9_-]+)=(\d+(?:\.\d+)?)$/.exec(pair);
+    const seconds = Number(match?.[2]);
+    if (!match?.[1] || !(seconds > 0)) throw new Error(`LOCAL_SCHEDULE_INTERVALS: "${pair}" is not functionKey=seconds (seconds > 0)`);
+    intervals[match[1]] = seconds * 1000;
+  }
+  return intervals;
+}
+
 /** Running local schedules. */
 export interface LocalScheduler {
   /** Fires the named function's schedule now; resolves with its result. */
@@ -42,11 +59,13 @@ export function startScheduler(
   schedules: ScheduleSpec[],
   invoke: (spec: ScheduleSpec, event: Record<string, unknown>) => Promise<unknown>,
   onError: (spec: ScheduleSpec, error: unknown) => void = () => undefined,
+  options: { intervalsMs?: Record<string, number> } = {},
 ): LocalScheduler {
   const timers = schedules
     .filter((spec) => spec.enabled)
     .flatMap((spec) => {
-      const interval = rateToMs(spec.expression);
+      const rate = rateToMs(spec.expression);
+      const interval = rate === undefined ? undefined : (options.intervalsMs?.[spec.functionKey] ?? rate);
       if (interval === undefined) return [];
       const timer = setInterval(() => {
         invoke(spec, scheduledEvent(spec)).catch((error: unknown) => onError(spec, error));

@@ -6,6 +6,7 @@
  * Everything listens on 127.0.0.1.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -18,7 +19,7 @@ import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './dynamodb.ts';
 import { captureEmf, lineSplitter } from './emf-capture.ts';
 import { startFaultGate, type FaultGate, type GateMode } from './fault-gate.ts';
 import { startEventSource, type EventSource } from './event-source.ts';
-import { invokeLocalFunction } from './lambda-invoke.ts';
+import { handleLambdaApi, invokeLocalFunction, type LocalLambdaApi, type LocalMapping } from './lambda-invoke.ts';
 import { startCrmSandbox, startGenesysSandbox } from './sandbox/index.ts';
 import {
   busyPorts,
@@ -31,7 +32,7 @@ import {
   StackStartError,
   type StackPorts,
 } from './ports.ts';
-import { startScheduler, type LocalScheduler } from './scheduler.ts';
+import { parseScheduleIntervals, startScheduler, type LocalScheduler } from './scheduler.ts';
 import { readSecretsFile, startLocalSecretsManager, type LocalSecretsManager } from './secrets-manager.ts';
 import { oslsBin, readServiceSpec, type LocalServiceSpec } from './serverless-config.ts';
 import { localSqsClient, startEmbeddedSqs, type EmbeddedSqs } from './sqs.ts';
@@ -320,6 +321,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const jwtAudience = env['LOCAL_JWT_AUDIENCE'] ?? 'genesys-guest-sync';
     const widgetJwtAudience = env['LOCAL_WIDGET_JWT_AUDIENCE'] ?? 'web-messenger';
     const metricsFile = resolve(cwd, options.metricsFile ?? join('.local', 'metrics', 'emf.jsonl'));
+    // Each event source mapping gets a UUID (LOCAL_MAPPING_ID_<function> for serverless.yml's
+    // params.local); the functions' Lambda API calls go to the control endpoint, which serves
+    // the mappings and forwards invocations to serverless-offline.
+    const mappingIds = Object.fromEntries(spec.sqsEventSources.map((source) => [source.functionKey, randomUUID()]));
     const childEnv: NodeJS.ProcessEnv = {
       ...LOCAL_DEFAULTS,
       ...env,
@@ -336,6 +341,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_SQS: sqsGate.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+      AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${ports.controlPort}`,
+      ...Object.fromEntries(Object.entries(mappingIds).map(([key, id]) => [`LOCAL_MAPPING_ID_${key}`, id])),
       AWS_ACCESS_KEY_ID: env['AWS_ACCESS_KEY_ID'] ?? 'local',
       AWS_SECRET_ACCESS_KEY: env['AWS_SECRET_ACCESS_KEY'] ?? 'local',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -396,6 +403,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // The worker's event source mappings, as declared in serverless.yml.
     const eventSources = new Map<string, EventSource>();
+    const mappings: LocalMapping[] = [];
     const sqsClient = localSqsClient(sqsEndpoint);
     closers.push(() => sqsClient.destroy());
     const queueArn = (await sqsClient.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.['QueueArn'] ?? '';
@@ -408,6 +416,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         maximumBatchingWindowSeconds: source.maximumBatchingWindowSeconds,
         maximumConcurrency: source.maximumConcurrency,
         reportBatchItemFailures: source.reportBatchItemFailures,
+        uuid: mappingIds[source.functionKey] ?? randomUUID(),
+        visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? queueSpec?.visibilityTimeoutSeconds ?? 180,
         consumer: async (event) => {
           // serverless-offline's Invoke API knows functions by their deployed name, not their key.
           const result = await invokeLocalFunction<SQSBatchResponse>(lambdaEndpoint, source.functionName, event);
@@ -417,6 +427,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         onBatch: (outcome) => log(`[${source.functionKey}] batch of ${outcome.size}: ${outcome.deleted} done, ${outcome.failed} to retry${outcome.error ? ` (${outcome.error})` : ''}`),
       });
       eventSources.set(source.functionKey, running);
+      mappings.push({ ...source, uuid: running.uuid, queueArn, source: running });
       closers.push(() => running.stop());
     }
 
@@ -430,6 +441,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         return result.payload;
       },
       (schedule, error) => log(`[${schedule.functionKey}] scheduled run failed: ${error instanceof Error ? error.message : String(error)}`),
+      { intervalsMs: parseScheduleIntervals(env['LOCAL_SCHEDULE_INTERVALS']) },
     );
     closers.push(() => scheduler.stop());
 
@@ -458,6 +470,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
 
     const control = await startControlServer(ports.controlPort, {
+      lambdaApi: { lambdaEndpoint, mappings: () => mappings, log },
       endpoints: () => endpoints,
       fire: (key) => scheduler.fire(key),
       stats: () => statsOf(),
@@ -509,9 +522,12 @@ async function startControlServer(
     stats: () => unknown;
     setPaused: (paused: boolean) => void;
     sqsGate: FaultGate;
+    lambdaApi: LocalLambdaApi;
   },
 ): Promise<Server> {
   const server = createServer((req, res) => {
+    // The Lambda API the functions call (event source mappings, invocations).
+    if (handleLambdaApi(req, res, handlers.lambdaApi)) return;
     const send = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));

@@ -1,11 +1,13 @@
 /**
  * The CRM sync worker (SQS event source, ReportBatchItemFailures): batches of CRM sync
  * jobs become idempotent CRM batch upserts; permanent failures go to the DLQ with their
- * reason, transient ones back to SQS.
+ * reason, transient ones back to SQS; an outage pauses the sync (the state table's
+ * pause item) instead of spending the queue's receives.
  */
 import { loadAtColdStart, sqsStack } from '#lib/lambda';
+import { sharedStateTable } from '#lib/state';
 import { loadSyncWorkerConfig, syncCrmBatch } from '#lib/sync';
 
 const config = loadAtColdStart(() => loadSyncWorkerConfig());
 
-export const handler = sqsStack((event, context) => syncCrmBatch(event, context, config));
+export const handler = sqsStack((event, context) => syncCrmBatch(event, context, config, { store: sharedStateTable }));

@@ -1,4 +1,4 @@
-/** The CRM sync worker: planning (pure), failure rules, rate limit, breaker, DLQ, batch processing. */
+/** The CRM sync worker: planning (pure), failure rules, rate limit, breaker, DLQ, batch processing, the outage pause and its control. */
 export { breakerState, countsAgainstBreaker, createCrmBreaker } from './breaker.ts';
 export type { BreakerState, CrmBreakerOptions } from './breaker.ts';
 export {
@@ -9,8 +9,20 @@ export {
   UNSPECIFIED_FAILURE_CODE,
 } from './classify.ts';
 export type { FailureKind } from './classify.ts';
-export { loadSyncWorkerConfig } from './config.ts';
-export type { SyncWorkerConfig } from './config.ts';
+export { loadSyncControlConfig, loadSyncWorkerConfig } from './config.ts';
+export type { SyncControlConfig, SyncWorkerConfig } from './config.ts';
+export { controlCrmSync } from './control.ts';
+export type { ControlAction, ControlPorts, ControlReport } from './control.ts';
+export { runSyncControl } from './control-run.ts';
+export type { SyncControlDeps } from './control-run.ts';
+export { invokeAsync, lambdaMapping, mappingStateOf, resetSharedLambdaClientForTests, sharedLambdaClient } from './lambda.ts';
+export type { MappingPort, MappingState } from './lambda.ts';
+export { breakerOutage, LIMIT_RETRY_AFTER_MS, outageOf, probeResultOf } from './outage.ts';
+export type { OutageSignal, ProbeResult } from './outage.ts';
+export { holdsAt, PAUSE_KEY, readPause, requestPause } from './pause.ts';
+export type { PauseItem, PauseKind, PauseRequest, PauseStore } from './pause.ts';
+export { PROBE_EMAIL, probeCrm } from './probe.ts';
+export { holdBackMessages, parseQueueArn, queueUrlOf, RESEND_COUNT_ATTRIBUTE, resendEntry, resendMessages, resetQueueUrlsForTests } from './requeue.ts';
 export { FAILURE_ATTRIBUTES, deadLetterEntry, deadLetterJobId, sendDeadLetters } from './dead-letter.ts';
 export type { DeadLetter, SendDeadLettersOptions } from './dead-letter.ts';
 export { logBatch, publishBatchMetrics } from './observe.ts';
@@ -21,4 +33,5 @@ export type { BatchReport, BatchSummary, SyncPorts, SyncSettings } from './proce
 export { RequestRateLimiter } from './rate-limit.ts';
 export type { LimiterClock } from './rate-limit.ts';
 export { resetSharedSyncForTests, sharedCrmBreaker, sharedCrmRateLimiter } from './shared.ts';
-export { SAFETY_MARGIN_MS, syncCrmBatch } from './worker.ts';
+export { pausePorts, SAFETY_MARGIN_MS, syncCrmBatch } from './worker.ts';
+export type { SyncWorkerDeps } from './worker.ts';

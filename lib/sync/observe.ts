@@ -54,6 +54,8 @@ export function logBatch(report: BatchReport, logger: Logger, extra: Record<stri
     deadLettered: summary.deadLettered,
     deferred: summary.deferred,
     breakerRejected: summary.breakerRejected,
+    resent: summary.resent,
+    ...(summary.pause ? { pause: { kind: summary.pause.kind, ...(summary.pause.until === undefined ? {} : { until: new Date(summary.pause.until).toISOString() }) } } : {}),
     ...(summary.deadLettered > 0 ? { deadLetteredByCode: deadLettered } : {}),
     ...extra,
   };

@@ -7,18 +7,27 @@
  * - permanently failed (invalid job, 4xx-class record failure): moved to the DLQ with
  *   the reason, then done;
  * - still transiently failing when the invocation's time or attempts run out: returned in
- *   `batchItemFailures`, so SQS redelivers it; on its last receive (maxReceiveCount) it
- *   is dead-lettered with the last reason instead, so even that reason is kept.
+ *   `batchItemFailures`, so SQS redelivers it. On its last receive (maxReceiveCount) a
+ *   record the CRM keeps failing by itself is dead-lettered with the last reason; a job
+ *   that only met an unwell CRM (no answer, 5xx, 429, breaker, no time or request slot
+ *   left) is sent again as a new message instead, so an outage never reaches the DLQ.
+ *
+ * An outage (the breaker opens, the credentials are refused, a quota is used up) pauses
+ * the CRM sync through `SyncPorts.pause` (contract section 5): the rest of the batch is
+ * handed back at once with its visibility stretched to the pause, and a batch that
+ * arrives while a pause holds is handed back the same way without a CRM request.
  *
  * I/O comes in through `SyncPorts`, so every path is testable with fakes.
  */
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
-import { bulkhead, isBrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
+import { bulkhead, CircuitState, isBrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
 import type { BatchUpsertOutcome, CrmRecordStatus } from '#lib/crm';
 import type { CrmRecord } from '#lib/jobs';
 import { parseJob } from '#lib/jobs/parse';
 import { classifyRecordFailure, rejectedRequestCode, RETRIES_EXHAUSTED_CODE, safeFailureCode, UNSPECIFIED_FAILURE_CODE } from './classify.ts';
 import { deadLetterJobId, type DeadLetter } from './dead-letter.ts';
+import { breakerOutage, outageOf, type OutageSignal } from './outage.ts';
+import type { PauseKind } from './pause.ts';
 import { chunk, coalesce, idempotencyKey, outgoingRecord, type CoalescedRecord, type QueuedJob } from './plan.ts';
 import type { RequestRateLimiter } from './rate-limit.ts';
 
@@ -39,7 +48,16 @@ export interface SyncSettings {
   /** Full-jitter exponential backoff between attempts without `Retry-After` (defaults 200 ms, 4 s). */
   backoffBaseMs?: number;
   backoffCapMs?: number;
+  /** How long an outage pauses before the first probe (default 60 s; a quota pauses until it resets). */
+  probeIntervalMs?: number;
+  /** Delay of a job sent again after its last receive when no pause holds (default 60 s). */
+  resendDelaySeconds?: number;
 }
+
+/** SQS's limits on a message's delay and visibility, in seconds. */
+const MAX_DELAY_SECONDS = 900;
+/** Visibility stays under SQS's 12-hour cap, counted from the receive moments ago. */
+const MAX_HOLD_SECONDS = 11 * 3_600;
 
 /** What the processor needs from the outside world. */
 export interface SyncPorts {
@@ -55,6 +73,19 @@ export interface SyncPorts {
   random?(): number;
   /** Monotonic ms, for request latency (default performance.now). */
   monotonicMs?(): number;
+  /** Epoch ms, for pauses (default Date.now). */
+  now?(): number;
+  /** The end (epoch ms) of the pause holding now, if any. Without it, no pause is looked up. */
+  pausedUntil?(): Promise<number | undefined>;
+  /**
+   * Pauses the CRM sync (writes the pause, has the event source mapping disabled);
+   * resolves with the end of the pause in force, or undefined when it could not be set.
+   */
+  pause?(signal: OutageSignal): Promise<number | undefined>;
+  /** Keeps handed-back messages invisible for `seconds` (ChangeMessageVisibility); best effort. */
+  holdBack?(messages: SQSRecord[], seconds: number): Promise<void>;
+  /** Sends messages again as new ones (their receive count starts over); resolves with the ids not sent. */
+  resend?(messages: SQSRecord[], delaySeconds: number): Promise<Set<string>>;
 }
 
 /** Counts of one batch, for the log line and the metrics (no record contents). */
@@ -84,6 +115,10 @@ export interface BatchSummary {
   deferred: number;
   /** True when the circuit breaker refused requests in this batch. */
   breakerRejected: boolean;
+  /** Messages sent again as new messages after their last receive (an outage, not a verdict on them). */
+  resent: number;
+  /** The pause this batch met or caused, if any. */
+  pause?: { kind: PauseKind | 'held'; until?: number };
 }
 
 /** The processor's answer: the partial batch response and what happened. */
@@ -99,7 +134,8 @@ export interface BatchReport {
 type Fate =
   | { kind: 'done'; status: Exclude<CrmRecordStatus, 'failed'> }
   | { kind: 'permanent'; code: string; reason: string }
-  | { kind: 'transient'; reason: string };
+  /** `request`: the CRM did not take the request (an outage); `record`: the CRM failed this record itself. */
+  | { kind: 'transient'; reason: string; scope: 'request' | 'record' };
 
 const receiveCountOf = (record: SQSRecord): number => {
   const count = Number(record.attributes?.ApproximateReceiveCount);
@@ -121,6 +157,7 @@ const emptySummary = (received: number): BatchSummary => ({
   retried: 0,
   deferred: 0,
   breakerRejected: false,
+  resent: 0,
 });
 
 /** Processes one SQS batch. Never throws: an unexpected error hands every message back to SQS. */
@@ -145,14 +182,28 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
   const minAttemptMs = settings.minAttemptMs ?? 500;
   const backoffBaseMs = settings.backoffBaseMs ?? 200;
   const backoffCapMs = settings.backoffCapMs ?? 4_000;
+  const probeIntervalMs = settings.probeIntervalMs ?? 60_000;
   const random = ports.random ?? Math.random;
   const monotonic = ports.monotonicMs ?? (() => performance.now());
+  const now = ports.now ?? Date.now;
+
+  // 0. A pause in force: no CRM request at all (the mapping is being disabled).
+  let heldUntil = ports.pausedUntil ? await ports.pausedUntil().catch(() => undefined) : undefined;
+  if (heldUntil !== undefined && heldUntil <= now()) heldUntil = undefined;
+  if (heldUntil !== undefined) summary.pause = { kind: 'held', until: heldUntil };
 
   // 1. Parse: an unreadable or invalid message is a permanent failure.
   const letters: DeadLetter[] = [];
   const byMessageId = new Map<string, SQSRecord>();
   const valid: QueuedJob[] = [];
+  // A message delivered twice in one batch (SQS delivers at least once) counts once, by its
+  // latest receive: its fate is reported once, and its receive count is the newest.
+  const latest = new Map<string, SQSRecord>();
   for (const record of records) {
+    const seen = latest.get(record.messageId);
+    if (!seen || receiveCountOf(record) >= receiveCountOf(seen)) latest.set(record.messageId, record);
+  }
+  for (const record of latest.values()) {
     byMessageId.set(record.messageId, record);
     const parsed = parseJob(record.body);
     if (parsed.ok) {
@@ -170,18 +221,34 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
   const chunks = chunk(entries, settings.batchSize);
   summary.chunks = chunks.length;
 
-  // 4. Upsert, chunks in parallel up to the concurrency, each retried while time allows.
+  // 4. Upsert, chunks in parallel up to the concurrency, each retried while time allows;
+  //    the first outage stops every chunk and pauses the CRM sync at once.
   const fates = new Map<string, Fate>();
   let breakerOpen = false;
+  let outage: OutageSignal | undefined;
+  let pausing: Promise<number | undefined> | undefined;
+  const signalOutage = (signal: OutageSignal): void => {
+    if (outage) return;
+    outage = signal;
+    summary.pause = { kind: signal.kind };
+    pausing = ports.pause ? ports.pause(signal).catch(() => undefined) : undefined;
+  };
   const backoff = (attempt: number): number => Math.floor(random() * Math.min(backoffCapMs, backoffBaseMs * 2 ** attempt));
 
   const runChunk = async (items: CoalescedRecord[]): Promise<void> => {
     let pending = items;
     let lastReason = 'no time was left in this invocation to send it';
+    let scope: 'request' | 'record' = 'request';
     let retryAfterMs: number | undefined;
     for (let attempt = 0; pending.length > 0 && attempt < maxAttempts; attempt += 1) {
+      if (outage) {
+        lastReason = `the CRM sync is paused: ${outage.reason}`;
+        scope = 'request';
+        break;
+      }
       if (breakerOpen) {
         lastReason = 'the CRM circuit breaker is open after repeated failures';
+        scope = 'request';
         break;
       }
       if (attempt > 0) {
@@ -189,11 +256,13 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
         if (ports.remainingMs() - wait < minAttemptMs) break;
         await ports.sleep(wait);
         summary.retried += pending.length;
+        if (outage) continue;
       }
       const budget = ports.remainingMs();
       if (budget < minAttemptMs) break;
       if (!(await ports.limiter.acquire(budget - minAttemptMs))) {
         lastReason = 'no CRM request slot (client-side rate limit) was free in the time left';
+        scope = 'request';
         break;
       }
       const outgoing = pending.map((entry) => outgoingRecord(entry.winner.job.record));
@@ -208,6 +277,8 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
         breakerOpen = true;
         summary.breakerRejected = true;
         lastReason = 'the CRM circuit breaker is open after repeated failures';
+        scope = 'request';
+        signalOutage(breakerOutage(probeIntervalMs));
         break;
       }
       summary.requests += 1;
@@ -231,12 +302,19 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
           } else {
             next.push(entry);
             lastReason = `the CRM reported ${safeFailureCode(code)} for the record: ${message}`;
+            scope = 'record';
           }
         });
         pending = next;
       } else if (outcome.kind === 'transient') {
         lastReason = outcome.reason;
+        scope = 'request';
         retryAfterMs = outcome.retryAfterMs;
+        const signal = outageOf(outcome, probeIntervalMs);
+        if (signal) {
+          signalOutage(signal);
+          break;
+        }
         if (outcome.status === 429 && retryAfterMs !== undefined) ports.limiter.pauseFor(retryAfterMs);
       } else {
         // The CRM refused the request itself: halve it until the record(s) it refuses stand alone.
@@ -252,16 +330,27 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
         pending = [];
       }
     }
-    for (const entry of pending) fates.set(entry.externalId, { kind: 'transient', reason: lastReason });
+    for (const entry of pending) fates.set(entry.externalId, { kind: 'transient', reason: lastReason, scope });
   };
 
-  const pool = bulkhead(concurrency, Math.max(1, chunks.length));
-  await Promise.all(chunks.map((items) => pool.execute(() => runChunk(items))));
+  if (heldUntil === undefined) {
+    const pool = bulkhead(concurrency, Math.max(1, chunks.length));
+    await Promise.all(chunks.map((items) => pool.execute(() => runChunk(items))));
+    // A breaker that opened on this batch's last attempt is an outage too.
+    if (ports.breaker.state === CircuitState.Open) signalOutage(breakerOutage(probeIntervalMs));
+    if (pausing) {
+      heldUntil = await pausing;
+      if (summary.pause && heldUntil !== undefined) summary.pause.until = heldUntil;
+    }
+  }
+  const heldReason = (): string => `the CRM sync is paused until ${new Date(heldUntil ?? 0).toISOString()}`;
 
   // 5. Each message shares its record's fate.
   const deferred: string[] = [];
+  const held: SQSRecord[] = [];
+  const resends: Array<{ message: SQSRecord; jobId: string; reason: string }> = [];
   for (const entry of entries) {
-    const fate = fates.get(entry.externalId) ?? { kind: 'transient', reason: 'not attempted' };
+    const fate = fates.get(entry.externalId) ?? { kind: 'transient', reason: heldUntil === undefined ? 'not attempted' : heldReason(), scope: 'request' };
     if (fate.kind === 'done') summary.upserted[fate.status] += 1;
     for (const member of [entry.winner, ...entry.superseded]) {
       const message = byMessageId.get(member.messageId) as SQSRecord;
@@ -270,17 +359,41 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
         const reason = superseded ? `superseded by job ${entry.winner.job.jobId}, which failed: ${fate.reason}` : fate.reason;
         letters.push({ message, code: fate.code, reason, jobId: member.job.jobId });
       } else if (fate.kind === 'transient') {
-        if (member.receiveCount >= settings.maxReceiveCount) {
-          const reason = `${fate.reason} (still failing on receive ${member.receiveCount} of ${settings.maxReceiveCount})`;
-          letters.push({ message, code: RETRIES_EXHAUSTED_CODE, reason, jobId: member.job.jobId });
-        } else {
+        const reason = `${fate.reason} (still failing on receive ${member.receiveCount} of ${settings.maxReceiveCount})`;
+        if (member.receiveCount < settings.maxReceiveCount) {
           deferred.push(member.messageId);
+          if (heldUntil !== undefined) held.push(message);
+        } else if (fate.scope === 'request' && ports.resend) {
+          resends.push({ message, jobId: member.job.jobId, reason });
+        } else {
+          letters.push({ message, code: RETRIES_EXHAUSTED_CODE, reason, jobId: member.job.jobId });
         }
       }
     }
   }
 
-  // 6. Dead letters: whatever cannot be sent to the DLQ goes back to SQS instead.
+  // 6. Last receives during an outage start over as new messages, delayed into the pause;
+  //    one that cannot be sent is dead-lettered with its reason rather than lost.
+  if (resends.length > 0 && ports.resend) {
+    const untilPause = heldUntil === undefined ? undefined : Math.ceil((heldUntil - now()) / 1000);
+    const delay = Math.max(0, Math.min(MAX_DELAY_SECONDS, untilPause ?? settings.resendDelaySeconds ?? 60));
+    const unsent = await ports.resend(
+      resends.map((resend) => resend.message),
+      delay,
+    ).catch(() => new Set(resends.map((resend) => resend.message.messageId)));
+    for (const resend of resends) {
+      if (unsent.has(resend.message.messageId)) letters.push({ message: resend.message, code: RETRIES_EXHAUSTED_CODE, reason: resend.reason, jobId: resend.jobId });
+      else summary.resent += 1;
+    }
+  }
+
+  // 7. Handed back during a pause: invisible until it ends, so the queue's receives are kept.
+  if (held.length > 0 && heldUntil !== undefined && ports.holdBack) {
+    const seconds = Math.min(MAX_HOLD_SECONDS, Math.ceil((heldUntil - now()) / 1000));
+    if (seconds > 0) await ports.holdBack(held, seconds).catch(() => undefined);
+  }
+
+  // 8. Dead letters: whatever cannot be sent to the DLQ goes back to SQS instead.
   const undelivered = letters.length > 0 ? await ports.deadLetter(letters) : new Set<string>();
   const deadLetteredJobIds: Record<string, string[]> = {};
   for (const letter of letters) {

@@ -1,7 +1,9 @@
 /**
  * The CRM sync worker's wiring: the container's CRM client, DLQ sender, rate limiter and
- * breaker plugged into the batch processor, with the Lambda's remaining time as budget,
- * then the metrics and the batch log line. The handler in functions/ only calls this.
+ * breaker plugged into the batch processor, with the Lambda's remaining time as budget;
+ * the pause in the state table, the hold-back and resend on SQS and the control
+ * function's wake-up for outages; then the metrics and the batch log line. The handler in
+ * functions/ only calls this.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { batchUpsert } from '#lib/crm';
@@ -10,9 +12,19 @@ import { logger, metrics } from '#lib/lambda';
 import { breakerState } from './breaker.ts';
 import type { SyncWorkerConfig } from './config.ts';
 import { sendDeadLetters } from './dead-letter.ts';
+import { invokeAsync, sharedLambdaClient } from './lambda.ts';
 import { logBatch, publishBatchMetrics } from './observe.ts';
-import { processBatch } from './processor.ts';
+import type { OutageSignal } from './outage.ts';
+import { holdsAt, readPause, requestPause, type PauseStore } from './pause.ts';
+import { processBatch, type SyncPorts } from './processor.ts';
+import { holdBackMessages, resendMessages } from './requeue.ts';
 import { sharedCrmBreaker, sharedCrmRateLimiter } from './shared.ts';
+
+/** What the worker is wired to besides its configuration. */
+export interface SyncWorkerDeps {
+  /** The state table holding the pause (the container's shared one). */
+  store: () => PauseStore;
+}
 
 /** Time kept back from CRM work to dead-letter, report and return before the Lambda timeout. */
 export const SAFETY_MARGIN_MS = 1_000;
@@ -27,6 +39,7 @@ export async function syncCrmBatch(
   event: SQSEvent,
   context: Pick<Context, 'getRemainingTimeInMillis'>,
   config: () => SyncWorkerConfig,
+  deps: SyncWorkerDeps,
 ): Promise<SQSBatchResponse> {
   const records = event.Records ?? [];
   let settings: SyncWorkerConfig;
@@ -40,10 +53,18 @@ export async function syncCrmBatch(
     return { batchItemFailures: records.map((record) => ({ itemIdentifier: record.messageId })) };
   }
   const breaker = sharedCrmBreaker(settings.breakerHalfOpenMs);
+  // What is left of the invocation, less a moment to answer: SQS calls never outlive it.
+  const sqsSignal = (): AbortSignal => AbortSignal.timeout(Math.max(200, context.getRemainingTimeInMillis() - 300));
   const report = await processBatch(
     records,
-    { batchSize: settings.crm.batchSize, maxReceiveCount: settings.maxReceiveCount },
+    { batchSize: settings.crm.batchSize, maxReceiveCount: settings.maxReceiveCount, probeIntervalMs: settings.probeIntervalMs },
     {
+      ...pausePorts(lazyStore(deps.store), {
+        now: Date.now,
+        wake: settings.controlFunctionName ? wakeControl(settings.controlFunctionName) : undefined,
+      }),
+      holdBack: (messages, seconds) => holdBackMessages(sharedSqsClient(), messages, seconds, sqsSignal()),
+      resend: (messages, delaySeconds) => resendMessages(sharedSqsClient(), messages, delaySeconds, sqsSignal()),
       upsert: (outgoing, idempotencyKey, timeoutMs) =>
         batchUpsert({ baseUrl: settings.crm.baseUrl, idempotencyKey, records: outgoing, timeoutMs }),
       deadLetter: (letters) =>
@@ -62,4 +83,60 @@ export async function syncCrmBatch(
   publishBatchMetrics(report, metrics);
   logBatch(report, logger, { breaker: breakerState(breaker) });
   return { batchItemFailures: report.batchItemFailures };
+}
+
+/** The state table, built on first use: a worker without one still syncs (it only cannot pause). */
+const lazyStore = (store: () => PauseStore): PauseStore => ({
+  get: (pk) => store().get(pk),
+  put: (item, condition) => store().put(item, condition),
+  delete: (pk, condition) => store().delete(pk, condition),
+});
+
+/** Wakes the control function asynchronously (InvocationType Event). */
+const wakeControl = (functionName: string) => (signal: OutageSignal): Promise<void> =>
+  invokeAsync(sharedLambdaClient(), functionName, { source: 'crm-sync-worker', reason: signal.kind });
+
+/**
+ * The processor's pause ports: read the pause at the start of a batch, and on an outage
+ * write it and wake the control function to disable the event source mapping now rather
+ * than at its next scheduled run. A failure is logged, never thrown: the batch is then
+ * handed back as usual, and the next outage tries again (the fast-clock model uses these
+ * same ports with its fakes).
+ */
+export function pausePorts(
+  store: PauseStore,
+  options: { now: () => number; wake: ((signal: OutageSignal) => Promise<void>) | undefined },
+): Required<Pick<SyncPorts, 'pausedUntil' | 'pause'>> {
+  return {
+    pausedUntil: async () => {
+      const pause = await readPause(store);
+      return holdsAt(pause, options.now()) ? pause?.until : undefined;
+    },
+    pause: async (signal) => {
+      const now = options.now();
+      let until: number;
+      try {
+        const pause = await requestPause(store, { kind: signal.kind, reason: signal.reason, until: now + signal.pauseMs }, now);
+        until = pause.until;
+        logger.warn('CRM sync paused: the worker stops taking jobs until the CRM answers again', {
+          pauseKind: pause.kind,
+          reason: pause.reason,
+          until: new Date(pause.until).toISOString(),
+          since: new Date(pause.since).toISOString(),
+        });
+      } catch (error) {
+        logger.error('The CRM sync pause could not be written', { error: error instanceof Error ? error.message : String(error) });
+        return undefined;
+      }
+      if (options.wake) {
+        try {
+          await options.wake(signal);
+        } catch (error) {
+          // Its schedule runs it within a minute anyway; meanwhile batches see the pause and hand back.
+          logger.warn('The CRM sync control function could not be woken', { error: error instanceof Error ? error.name : String(error) });
+        }
+      }
+      return until;
+    },
+  };
 }

@@ -44,6 +44,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       // Short enough that no test file inherits another's cached deployment answer.
       WEB_DEPLOYMENT_CACHE_SECONDS: String(TEST_DEPLOYMENT_CACHE_SECONDS),
+      // The CRM sync pause probes every 2 s, and its control function runs every second
+      // (1 minute when deployed), so a CRM outage and its recovery fit in a test.
+      CRM_SYNC_PROBE_INTERVAL_SECONDS: '2',
+      LOCAL_SCHEDULE_INTERVALS: 'crmSyncControl=1',
     },
   });
   // Warm the worker: a cold first batch can outlast the test stack's short visibility

@@ -128,7 +128,12 @@ describe('every function', () => {
       // The queues it is given (the CRM sync worker is given the DLQ only, for dead letters);
       // it may send to those and no other.
       const variables = fn.Properties['Environment']?.Variables ?? {};
-      const givenQueues = ['CRM_SYNC_QUEUE_URL', 'CRM_SYNC_DLQ_URL'].filter((name) => name in variables).map((name) => variables[name]?.Ref);
+      // A function fed by a queue may also send to it (the CRM sync worker resends a job on its
+      // last receive during a CRM outage, rather than let it reach the DLQ).
+      const fedFrom = ofType('AWS::Lambda::EventSourceMapping')
+        .filter(([, m]) => resources[m.Properties['FunctionName']['Fn::GetAtt']?.[0]] === fn)
+        .map(([, m]) => m.Properties['EventSourceArn']['Fn::GetAtt']?.[0]);
+      const givenQueues = [...['CRM_SYNC_QUEUE_URL', 'CRM_SYNC_DLQ_URL'].filter((name) => name in variables).map((name) => variables[name]?.Ref), ...fedFrom];
       expect(sends).toBe(givenQueues.length > 0 && !readsAttributesOnly);
       const sendTargets = statementsOf(role)
         .filter((s) => asList(s['Action']).includes('sqs:SendMessage'))
@@ -454,7 +459,7 @@ describe('the CRM sync worker', () => {
     expect(variables).not.toHaveProperty('CRM_SYNC_QUEUE_URL');
   });
 
-  it('may consume the queue, send to the DLQ and read the CRM secret, and nothing else', () => {
+  it('may consume the queue, hold back and resend on it, send to the DLQ, read the CRM secret, read and write the pause, wake the control function, and nothing else', () => {
     // Prepare
     const role = resources[worker().Properties['Role']['Fn::GetAtt'][0]]!;
     const grants = statementsOf(role)
@@ -466,16 +471,94 @@ describe('the CRM sync worker', () => {
       'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:genesys-guest-sync/example/crm-credentials-??????',
     });
 
+    const table = JSON.stringify({ 'Fn::GetAtt': ['StateTable', 'Arn'] });
+    const control = JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:genesys-guest-sync-example-crmSyncControl' });
+
     // Assess
     expect([...new Set(grants)].sort()).toEqual(
       [
         `sqs:ReceiveMessage ${queue}`,
         `sqs:DeleteMessage ${queue}`,
         `sqs:GetQueueAttributes ${queue}`,
+        `sqs:ChangeMessageVisibility ${queue}`,
+        `sqs:SendMessage ${queue}`,
+        `sqs:GetQueueUrl ${queue}`,
         `sqs:SendMessage ${dlq}`,
         `secretsmanager:GetSecretValue ${crmSecret}`,
+        `dynamodb:GetItem ${table}`,
+        `dynamodb:PutItem ${table}`,
+        `lambda:InvokeFunction ${control}`,
       ].sort(),
     );
+    // The state table only under the pause's key.
+    for (const statement of statementsOf(role).filter((st) => asList(st['Action']).some((a: string) => a.startsWith('dynamodb:')))) {
+      expect(statement['Condition']).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pause#*'] } });
+    }
+  });
+
+  it('may invoke exactly the CRM sync control function, which exists under that name', () => {
+    // Prepare
+    const role = resources[worker().Properties['Role']['Fn::GetAtt'][0]]!;
+    const invokes = statementsOf(role).filter((st) => asList(st['Action']).includes('lambda:InvokeFunction'));
+    const variables = worker().Properties['Environment']['Variables'];
+
+    // Assess
+    expect(invokes.flatMap((st) => asList(st['Action']))).toEqual(['lambda:InvokeFunction']);
+    expect(variables['CRM_SYNC_CONTROL_FUNCTION']).toBe('genesys-guest-sync-example-crmSyncControl');
+    expect(functions().some(([, f]) => f.Properties['FunctionName'] === variables['CRM_SYNC_CONTROL_FUNCTION'])).toBe(true);
+  });
+});
+
+describe('the CRM sync control function', () => {
+  const control = (): [string, Resource] => {
+    const found = functions().find(([, f]) => f.Properties['Handler'] === 'functions/scheduled/crm-sync-control.handler');
+    if (!found) throw new Error('no CRM sync control function');
+    return found;
+  };
+  const workerMappingId = (): string => {
+    const found = ofType('AWS::Lambda::EventSourceMapping').filter(([, m]) => m.Properties['EventSourceArn']['Fn::GetAtt']?.[0] === 'CrmSyncQueue');
+    expect(found).toHaveLength(1);
+    return found[0]![0];
+  };
+
+  it("runs every minute on an EventBridge schedule", () => {
+    // Prepare
+    const [logicalId] = control();
+    const rules = ofType('AWS::Events::Rule').filter(([, rule]) => (rule.Properties['Targets'] ?? []).some((t: any) => t.Arn?.['Fn::GetAtt']?.[0] === logicalId));
+
+    // Assess
+    expect(rules.map(([, rule]) => [rule.Properties['ScheduleExpression'], rule.Properties['State']])).toEqual([['rate(1 minute)', 'ENABLED']]);
+  });
+
+  it("is given the worker's event source mapping id and the probe interval", () => {
+    // Assess
+    expect(control()[1].Properties['Environment']['Variables']).toMatchObject({
+      CRM_SYNC_EVENT_SOURCE_MAPPING_ID: { Ref: workerMappingId() },
+      CRM_SYNC_PROBE_INTERVAL_SECONDS: '60',
+      STATE_TABLE_NAME: expect.any(String),
+    });
+  });
+
+  it('may read and switch that one mapping, read, write and delete the pause, read the CRM secret, and nothing else', () => {
+    // Prepare
+    const role = resources[control()[1].Properties['Role']['Fn::GetAtt'][0]]!;
+    const statements = statementsOf(role).filter((st) => !asList(st['Action']).every((a: string) => a.startsWith('logs:')));
+    const grants = statements.flatMap((st) => asList(st['Action']).map((action: string) => action)).sort();
+    const lambda = statements.filter((st) => asList(st['Action']).some((a: string) => a.startsWith('lambda:')));
+    const dynamo = statements.filter((st) => asList(st['Action']).some((a: string) => a.startsWith('dynamodb:')));
+
+    // Assess
+    expect(grants).toEqual(
+      ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping', 'secretsmanager:GetSecretValue'].sort(),
+    );
+    expect(lambda.map((st) => st['Resource'])).toEqual([
+      {
+        'Fn::Join': [':', ['arn', { Ref: 'AWS::Partition' }, 'lambda', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'event-source-mapping', { Ref: workerMappingId() }]],
+      },
+    ]);
+    expect(dynamo.map((st) => [st['Resource'], st['Condition']])).toEqual([
+      [{ 'Fn::GetAtt': ['StateTable', 'Arn'] }, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pause#*'] } }],
+    ]);
   });
 });
 
@@ -675,6 +758,20 @@ describe('a stage with its own queue, a customer-managed key, an alarm topic and
     expect(workerGrants.flatMap((s) => asList(s['Resource']))).toEqual([QUEUE_ARN]);
     expect(reportReads.flatMap((s) => asList(s['Resource']))).toContain(QUEUE_ARN);
     expect(queueNameOf(age.Properties['Dimensions'][0]['Value'])).toBe('shared-crm-sync');
+  });
+
+  it("keeps the CRM sync control function on the worker's mapping, which osls names after the shared queue", () => {
+    // Prepare
+    const mappings = Object.entries(overridden).filter(([, r]) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    const control = Object.values(overridden).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties['Handler'] === 'functions/scheduled/crm-sync-control.handler')!;
+    const role = overridden[control.Properties['Role']['Fn::GetAtt'][0]]!;
+    const switches = statementsOf(role).find((st) => asList(st['Action']).includes('lambda:UpdateEventSourceMapping'))!;
+
+    // Assess
+    expect(mappings).toHaveLength(1);
+    const [mappingId] = mappings[0]!;
+    expect(control.Properties['Environment']['Variables']['CRM_SYNC_EVENT_SOURCE_MAPPING_ID']).toEqual({ Ref: mappingId });
+    expect(switches['Resource']['Fn::Join'][1].at(-1)).toEqual({ Ref: mappingId });
   });
 
   it('lets every function that reads a secret decrypt with the key, through Secrets Manager only', () => {

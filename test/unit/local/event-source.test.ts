@@ -232,4 +232,100 @@ describe('startEventSource', () => {
     expect(receives).toBe(receivesWhenPaused);
     expect(delivered).toEqual([]);
   });
+
+  describe('gathering a batch, as Lambda does (until full, the window ends, or 6 MB)', () => {
+    /** Serves the scripted answers in turn, then an empty queue; empty answers take a moment, like a long poll. */
+    function scripted(answers: Message[][]): void {
+      let turn = 0;
+      sqs.on(ReceiveMessageCommand).callsFake(async () => {
+        const answer = answers[turn] ?? [];
+        turn += 1;
+        await new Promise((resolve) => setTimeout(resolve, answer.length === 0 ? 20 : 1));
+        return { Messages: answer };
+      });
+      sqs.on(DeleteMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    }
+
+    function firstBatchOf(options: { batchSize: number; windowSeconds: number; visibilitySeconds?: number }): Promise<string[]> {
+      return new Promise((resolve) => {
+        source = startEventSource({
+          client: new SQSClient({ region: 'us-east-1' }),
+          queueUrl: QUEUE_URL,
+          queueArn: QUEUE_ARN,
+          batchSize: options.batchSize,
+          maximumBatchingWindowSeconds: options.windowSeconds,
+          ...(options.visibilitySeconds === undefined ? {} : { visibilityTimeoutSeconds: options.visibilitySeconds }),
+          maximumConcurrency: 1,
+          reportBatchItemFailures: true,
+          consumer: async (event) => resolve(event.Records.map((r) => r.messageId)),
+        });
+      });
+    }
+
+    it('keeps gathering through empty polls until the window ends', async () => {
+      // Prepare: one message, an empty poll, two more messages, all within the 1 s window
+      scripted([[message('m-1')], [], [message('m-2'), message('m-3')]]);
+
+      // Act
+      const delivered = await firstBatchOf({ batchSize: 10, windowSeconds: 1 });
+
+      // Assess
+      expect(delivered).toEqual(['m-1', 'm-2', 'm-3']);
+    });
+
+    it('invokes at once when the batch is full, without waiting for the window', async () => {
+      // Prepare
+      scripted([[message('m-1'), message('m-2')], [message('m-3')], [message('m-4')]]);
+
+      // Act: a 60 s window that must not be waited out
+      const delivered = await firstBatchOf({ batchSize: 3, windowSeconds: 60 });
+
+      // Assess
+      expect(delivered).toEqual(['m-1', 'm-2', 'm-3']);
+      expect(sqs.commandCalls(ReceiveMessageCommand)[1]?.args[0].input.MaxNumberOfMessages).toBe(1);
+    });
+
+    it('stops before the payload reaches 6 MB', async () => {
+      // Prepare: 300 KB messages, ten per poll
+      const big = (id: string): Message => ({ ...message(id), Body: 'x'.repeat(300 * 1024) });
+      scripted(Array.from({ length: 5 }, (_, poll) => Array.from({ length: 10 }, (_, i) => big(`m-${poll * 10 + i}`))));
+
+      // Act
+      const delivered = await firstBatchOf({ batchSize: 100, windowSeconds: 60 });
+
+      // Assess: 20 records (about 6 MB); a third poll would pass the limit
+      expect(delivered).toHaveLength(20);
+    });
+
+    it('never holds a gathered record past half its visibility timeout (a test stack may run one shorter than the window)', async () => {
+      // Prepare: one record, then an empty queue; a 60 s window over a 2 s visibility
+      scripted([[message('m-1')]]);
+
+      // Act
+      const delivered = await firstBatchOf({ batchSize: 10, windowSeconds: 60, visibilitySeconds: 2 });
+
+      // Assess: delivered after about 1 s, not 60
+      expect(delivered).toEqual(['m-1']);
+      expect(sqs.commandCalls(ReceiveMessageCommand).length).toBeLessThan(60);
+    });
+
+    it('gets a UUID, as a mapping does', () => {
+      // Prepare
+      scripted([]);
+
+      // Act
+      source = startEventSource({
+        client: new SQSClient({ region: 'us-east-1' }),
+        queueUrl: QUEUE_URL,
+        queueArn: QUEUE_ARN,
+        batchSize: 10,
+        reportBatchItemFailures: true,
+        consumer: async () => undefined,
+        uuid: '6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b',
+      });
+
+      // Assess
+      expect(source.uuid).toBe('6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b');
+    });
+  });
 });

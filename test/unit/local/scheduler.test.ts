@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { rateToMs, scheduledEvent, startScheduler } from '../../../local/scheduler.ts';
+import { parseScheduleIntervals, rateToMs, scheduledEvent, startScheduler } from '../../../local/scheduler.ts';
 import type { LocalScheduler } from '../../../local/scheduler.ts';
 import type { ScheduleSpec } from '../../../local/serverless-config.ts';
 
@@ -178,6 +178,31 @@ describe('startScheduler', () => {
     expect(fired.filter((key) => key === 'hourly')).toHaveLength(1);
     expect(fired).not.toContain('cron');
     expect(fired).not.toContain('disabled');
+  });
+
+  it('runs a schedule at the interval LOCAL_SCHEDULE_INTERVALS names for its function, on its own', async () => {
+    // Prepare
+    vi.useFakeTimers();
+    const fired: string[] = [];
+    scheduler = startScheduler(
+      [schedule({ functionKey: 'crmSyncControl', expression: 'rate(1 minute)' }), schedule({ functionKey: 'other', expression: 'rate(1 minute)' })],
+      async (spec) => {
+        fired.push(spec.functionKey);
+      },
+      undefined,
+      { intervalsMs: parseScheduleIntervals('crmSyncControl=2') },
+    );
+
+    // Act
+    await vi.advanceTimersByTimeAsync(60_000);
+
+    // Assess
+    expect(fired.filter((key) => key === 'crmSyncControl')).toHaveLength(30);
+    expect(fired.filter((key) => key === 'other')).toHaveLength(1);
+  });
+
+  it.each(['crmSyncControl', 'crmSyncControl=0', 'crmSyncControl=fast', '=2'])('refuses LOCAL_SCHEDULE_INTERVALS "%s", naming it', (value) => {
+    expect(() => parseScheduleIntervals(value)).toThrow(value);
   });
 
   it('hands a timed run its own EventBridge event', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '#lib/errors';
-import { loadSyncWorkerConfig } from '#lib/sync';
+import { loadSyncControlConfig, loadSyncWorkerConfig } from '#lib/sync';
 
 const env = {
   CRM_BASE_URL: 'https://crm.example.com/api/',
@@ -15,7 +15,16 @@ describe('loadSyncWorkerConfig', () => {
       dlqUrl: env.CRM_SYNC_DLQ_URL,
       maxReceiveCount: 5,
       breakerHalfOpenMs: 30_000,
+      probeIntervalMs: 60_000,
     });
+  });
+
+  it('reads the outage pause settings', () => {
+    // Act
+    const config = loadSyncWorkerConfig({ ...env, CRM_SYNC_PROBE_INTERVAL_SECONDS: '5', CRM_SYNC_CONTROL_FUNCTION: 'genesys-guest-sync-prod-crmSyncControl' });
+
+    // Assess
+    expect(config).toMatchObject({ probeIntervalMs: 5_000, controlFunctionName: 'genesys-guest-sync-prod-crmSyncControl' });
   });
 
   it('reads every setting', () => {
@@ -46,5 +55,19 @@ describe('loadSyncWorkerConfig', () => {
     // Assess
     expect(caught).toBeInstanceOf(ConfigError);
     expect([...(caught as ConfigError).variables].sort()).toEqual(variables);
+  });
+});
+
+describe('loadSyncControlConfig', () => {
+  it('reads the mapping id and the probe interval', () => {
+    // Act
+    const config = loadSyncControlConfig({ ...env, CRM_SYNC_EVENT_SOURCE_MAPPING_ID: '6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b' });
+
+    // Assess
+    expect(config).toEqual({ crm: { baseUrl: 'https://crm.example.com/api' }, mappingId: '6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b', probeIntervalMs: 60_000 });
+  });
+
+  it('names a missing mapping id', () => {
+    expect(() => loadSyncControlConfig(env)).toThrow(/CRM_SYNC_EVENT_SOURCE_MAPPING_ID/);
   });
 });

@@ -1,0 +1,12 @@
+/**
+ * The CRM sync control (every minute, and woken by the worker when it sees an outage):
+ * keeps the worker's SQS event source mapping disabled while the CRM cannot take work,
+ * probes the CRM at most once a minute, and re-enables the mapping when it answers.
+ */
+import { loadAtColdStart, scheduleStack } from '#lib/lambda';
+import { sharedStateTable } from '#lib/state';
+import { loadSyncControlConfig, runSyncControl } from '#lib/sync';
+
+const config = loadAtColdStart(() => loadSyncControlConfig());
+
+export const handler = scheduleStack(() => runSyncControl(config, { store: sharedStateTable }));
