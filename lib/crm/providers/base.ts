@@ -1,0 +1,90 @@
+/**
+ * What the HubSpot, Salesforce and Dynamics adapters share, written once: how they reach
+ * their API (token source, `fetch`, clock), the budget their answers reveal, the checks a
+ * chunk passes before it is sent, and how a lookup row becomes the contract customer shape.
+ * Each adapter keeps only its wire format and its own classification.
+ */
+import type { CallFailure, CallOptions, ProviderCustomer, ProviderUpsertOutcome, RequestBudget } from '../adapter.ts';
+import { sendAuthenticated, type ProviderAnswer, type ProviderRequest, type TokenRefusal } from './call.ts';
+import type { CrmTokenSource } from './oauth.ts';
+
+/** A JSON object read from an answer. */
+export type Body = Record<string, unknown>;
+
+/** `value` when it is a JSON object, else an empty one: answers are read without trusting their shape. */
+export const asBody = (value: unknown): Body => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Body) : {});
+
+/** The provider-side names of the customer fields a lookup reads (each provider has its defaults). */
+export interface CustomerFieldNames {
+  firstName: string;
+  lastName: string;
+  loyaltyTier: string;
+  accountStatus: string;
+  loyaltyPoints: string;
+}
+
+/** How a provider adapter reaches its API; every provider's options carry these. */
+export interface ProviderConnection {
+  tokens: CrmTokenSource;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+/**
+ * The customer a lookup row describes: texts only when non-empty, loyalty points only when a
+ * finite number (`pointsAsText`: the provider sends numbers as strings, as HubSpot does).
+ */
+export function customerFromRow(id: string, row: Body, names: CustomerFieldNames, pointsAsText = false): ProviderCustomer {
+  const customer: ProviderCustomer = { id };
+  for (const key of ['firstName', 'lastName', 'loyaltyTier', 'accountStatus'] as const) {
+    const value = row[names[key]];
+    if (typeof value === 'string' && value !== '') customer[key] = value;
+  }
+  const raw = row[names.loyaltyPoints];
+  const points = pointsAsText ? (typeof raw === 'string' && raw !== '' ? Number(raw) : undefined) : typeof raw === 'number' ? raw : undefined;
+  if (points !== undefined && Number.isFinite(points)) customer.loyaltyPoints = points;
+  return customer;
+}
+
+/** The connection, clock and budget every provider adapter keeps. */
+export abstract class ProviderAdapterBase {
+  /** The provider's documented maximum records per upsert call. */
+  abstract readonly batchLimit: number;
+  protected readonly now: () => number;
+  /** The budget the latest answer revealed (each provider reads its own headers into it). */
+  protected lastBudget: RequestBudget | undefined;
+  readonly #connection: ProviderConnection;
+  readonly #what: string;
+
+  /** `what` names the provider in failure reasons ("HubSpot could not be reached"). */
+  protected constructor(what: string, connection: ProviderConnection) {
+    this.#what = what;
+    this.#connection = connection;
+    this.now = connection.now ?? Date.now;
+  }
+
+  /** The budget read from the latest answers, or undefined before any answer. */
+  budget(): RequestBudget | undefined {
+    return this.lastBudget ? { ...this.lastBudget } : undefined;
+  }
+
+  /**
+   * The outcome of a chunk that is not sent: an empty one succeeds with `emptyStatus`, one
+   * over `batchLimit` is rejected with `tooMany(limit, size)`; undefined when it may be sent.
+   */
+  protected unsent(size: number, emptyStatus: number, tooMany: (limit: number, size: number) => string): ProviderUpsertOutcome | undefined {
+    if (size === 0) return { kind: 'ok', status: emptyStatus, results: [] };
+    if (size > this.batchLimit) return { kind: 'failed', failure: { kind: 'rejected', status: 400, reason: tooMany(this.batchLimit, size) } };
+    return undefined;
+  }
+
+  /** One authenticated request with this adapter's token source and `fetch` (see `sendAuthenticated`). */
+  protected send(request: ProviderRequest, options: CallOptions, refusedToken?: TokenRefusal): Promise<ProviderAnswer | CallFailure> {
+    return sendAuthenticated(this.#connection.tokens, request, {
+      timeoutMs: options.timeoutMs,
+      what: this.#what,
+      ...(this.#connection.fetch ? { fetch: this.#connection.fetch } : {}),
+      ...(refusedToken ? { refusedToken } : {}),
+    });
+  }
+}
