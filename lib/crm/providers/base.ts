@@ -4,7 +4,8 @@
  * chunk passes before it is sent, and how a lookup row becomes the contract customer shape.
  * Each adapter keeps only its wire format and its own classification.
  */
-import type { CallFailure, CallOptions, ProviderCustomer, ProviderUpsertOutcome, RequestBudget } from '../adapter.ts';
+import type { CrmRecord } from '#lib/jobs';
+import { flattenRecord, type CallFailure, type CallOptions, type FlatRecordFields, type ProviderCustomer, type ProviderUpsertOutcome, type RequestBudget } from '../adapter.ts';
 import { sendAuthenticated, type ProviderAnswer, type ProviderRequest, type TokenRefusal } from './call.ts';
 import type { CrmTokenSource } from './oauth.ts';
 
@@ -21,6 +22,26 @@ export interface CustomerFieldNames {
   loyaltyTier: string;
   accountStatus: string;
   loyaltyPoints: string;
+}
+
+/** The provider-side names a record's values are written under. */
+export interface RecordFieldNames {
+  lastInteraction: string;
+  sourceUpdatedAt: string;
+  emailHash: string;
+  phoneHash: string;
+  /** The name of one key of consentFlags (`consent`), attributes (`attr`) or channelContext (`channel`). */
+  entry(kind: FlatRecordFields['entries'][number][0], key: string): string;
+}
+
+/** A record's values under a provider's names; an absent hash or map key is not sent, so the provider keeps its value. */
+export function recordFields(record: CrmRecord, names: RecordFieldNames): Record<string, string | number | boolean> {
+  const flat = flattenRecord(record);
+  const fields: Record<string, string | number | boolean> = { [names.lastInteraction]: flat.lastInteraction, [names.sourceUpdatedAt]: flat.sourceUpdatedAt };
+  if (flat.emailHash !== undefined) fields[names.emailHash] = flat.emailHash;
+  if (flat.phoneHash !== undefined) fields[names.phoneHash] = flat.phoneHash;
+  for (const [kind, key, value] of flat.entries) fields[names.entry(kind, key)] = value;
+  return fields;
 }
 
 /** How a provider adapter reaches its API; every provider's options carry these. */
@@ -46,19 +67,22 @@ export function customerFromRow(id: string, row: Body, names: CustomerFieldNames
   return customer;
 }
 
-/** The connection, clock and budget every provider adapter keeps. */
+/** The connection, clock, budget and customer field names every provider adapter keeps. */
 export abstract class ProviderAdapterBase {
   /** The provider's documented maximum records per upsert call. */
   abstract readonly batchLimit: number;
   protected readonly now: () => number;
+  /** Where the lookup finds the customer's fields (the provider's defaults, overridden by options). */
+  protected readonly customer: CustomerFieldNames;
   /** The budget the latest answer revealed (each provider reads its own headers into it). */
   protected lastBudget: RequestBudget | undefined;
   readonly #connection: ProviderConnection;
   readonly #what: string;
 
   /** `what` names the provider in failure reasons ("HubSpot could not be reached"). */
-  protected constructor(what: string, connection: ProviderConnection) {
+  protected constructor(what: string, connection: ProviderConnection, customer: CustomerFieldNames) {
     this.#what = what;
+    this.customer = customer;
     this.#connection = connection;
     this.now = connection.now ?? Date.now;
   }

@@ -22,8 +22,8 @@
  */
 import type { CrmRecord } from '#lib/jobs';
 import { safeCrmText } from '../batch-upsert.ts';
-import { flattenRecord, propertySafeKey, type CallFailure, type CallOptions, type CrmAdapter, type ProviderLookupOutcome, type ProviderUpsertOutcome, type UpsertOptions } from '../adapter.ts';
-import { ProviderAdapterBase, asBody, customerFromRow, type CustomerFieldNames, type ProviderConnection } from './base.ts';
+import { propertySafeKey, type CallFailure, type CallOptions, type CrmAdapter, type ProviderLookupOutcome, type ProviderUpsertOutcome, type UpsertOptions } from '../adapter.ts';
+import { ProviderAdapterBase, asBody, customerFromRow, recordFields, type CustomerFieldNames, type ProviderConnection, type RecordFieldNames } from './base.ts';
 import { classifyStatus, isFailure, retryAfterMs, type ProviderAnswer } from './call.ts';
 
 /** Records per UpsertMultiple call: the contract's default (Dataverse documents no hard maximum for it). */
@@ -57,31 +57,23 @@ export class DynamicsAdapter extends ProviderAdapterBase implements CrmAdapter {
   readonly batchLimit = DYNAMICS_BATCH_LIMIT;
   readonly #options: DynamicsAdapterOptions;
   readonly #baseUrl: string;
-  readonly #prefix: string;
-  readonly #customer: DynamicsCustomerColumns;
+  readonly #columns: RecordFieldNames;
 
   constructor(options: DynamicsAdapterOptions) {
-    super('Dynamics 365', options);
+    super('Dynamics 365', options, { ...DEFAULT_CUSTOMER, ...options.customerColumns });
     this.#options = options;
     this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.#prefix = options.columnPrefix ?? 'gs_';
-    this.#customer = { ...DEFAULT_CUSTOMER, ...options.customerColumns };
+    const p = options.columnPrefix ?? 'gs_';
+    this.#columns = { lastInteraction: `${p}lastinteraction`, sourceUpdatedAt: `${p}sourceupdatedat`, emailHash: `${p}emailhash`, phoneHash: `${p}phonehash`, entry: (kind, key) => `${p}${kind}_${propertySafeKey(key)}` };
   }
 
   /** One UpsertMultiple target for a record (see the file comment). */
   target(record: CrmRecord): Record<string, string | number | boolean> {
-    const flat = flattenRecord(record);
-    const p = this.#prefix;
-    const target: Record<string, string | number | boolean> = {
+    return {
       '@odata.type': 'Microsoft.Dynamics.CRM.contact',
       '@odata.id': `contacts(${this.#options.alternateKey}=${odataString(record.externalId)})`,
-      [`${p}lastinteraction`]: flat.lastInteraction,
-      [`${p}sourceupdatedat`]: flat.sourceUpdatedAt,
+      ...recordFields(record, this.#columns),
     };
-    if (flat.emailHash !== undefined) target[`${p}emailhash`] = flat.emailHash;
-    if (flat.phoneHash !== undefined) target[`${p}phonehash`] = flat.phoneHash;
-    for (const [kind, key, value] of flat.entries) target[`${p}${kind}_${propertySafeKey(key)}`] = value;
-    return target;
   }
 
   async upsert(chunk: readonly CrmRecord[], options: UpsertOptions): Promise<ProviderUpsertOutcome> {
@@ -103,7 +95,7 @@ export class DynamicsAdapter extends ProviderAdapterBase implements CrmAdapter {
     if (email) filter = `emailaddress1 eq ${odataString(email.toLowerCase())}`;
     else if (phone) filter = (this.#options.phoneColumns ?? ['telephone1', 'mobilephone']).map((column) => `${column} eq ${odataString(phone)}`).join(' or ');
     else return { kind: 'not_found' };
-    const c = this.#customer;
+    const c = this.customer;
     const select = ['contactid', c.firstName, c.lastName, c.loyaltyTier, c.accountStatus, c.loyaltyPoints].join(',');
     const search = new URLSearchParams({ $select: select, $filter: filter, $top: '1' });
     const answer = await this.#send('GET', `/api/data/v9.2/contacts?${search.toString().replace(/\+/g, '%20')}`, options);

@@ -26,8 +26,8 @@
 import type { CrmRecord } from '#lib/jobs';
 import { safeCrmText } from '../batch-upsert.ts';
 import type { CallFailure, CallOptions, CrmAdapter, ProviderLookupOutcome, ProviderRecordResult, ProviderUpsertOutcome, RequestBudget, UpsertOptions } from '../adapter.ts';
-import { classifyRecordCode, flattenRecord, propertySafeKey } from '../adapter.ts';
-import { ProviderAdapterBase, asBody, customerFromRow, type Body, type CustomerFieldNames, type ProviderConnection } from './base.ts';
+import { classifyRecordCode, propertySafeKey } from '../adapter.ts';
+import { ProviderAdapterBase, asBody, customerFromRow, recordFields, type Body, type CustomerFieldNames, type ProviderConnection, type RecordFieldNames } from './base.ts';
 import { classifyStatus, isFailure, nextMidnight, numberHeader, retryAfterMs, type ProviderAnswer } from './call.ts';
 
 /** HubSpot's documented maximum inputs per batch call. */
@@ -65,32 +65,23 @@ export class HubSpotAdapter extends ProviderAdapterBase implements CrmAdapter {
   readonly batchLimit = HUBSPOT_BATCH_LIMIT;
   readonly #options: HubSpotAdapterOptions;
   readonly #baseUrl: string;
-  readonly #prefix: string;
-  readonly #customer: HubSpotCustomerProperties;
+  readonly #properties: RecordFieldNames;
 
   constructor(options: HubSpotAdapterOptions) {
-    super('HubSpot', options);
+    super('HubSpot', options, { ...DEFAULT_CUSTOMER, ...options.customerProperties });
     if (options.idProperty.trim() === '' || options.idProperty.trim().toLowerCase() === 'email') {
       throw new Error('HUBSPOT_ID_PROPERTY must name a unique custom property, not email');
     }
     this.#options = options;
     this.#baseUrl = (options.baseUrl ?? 'https://api.hubapi.com').replace(/\/+$/, '');
-    this.#prefix = options.propertyPrefix ?? 'guest_sync_';
-    this.#customer = { ...DEFAULT_CUSTOMER, ...options.customerProperties };
+    const p = options.propertyPrefix ?? 'guest_sync_';
+    this.#properties = { lastInteraction: `${p}last_interaction`, sourceUpdatedAt: `${p}source_updated_at`, emailHash: `${p}email_hash`, phoneHash: `${p}phone_hash`, entry: (kind, key) => `${p}${kind}_${propertySafeKey(key)}` };
   }
 
   /** The contact properties a record maps to (see the file comment). */
   properties(record: CrmRecord): Record<string, string> {
-    const flat = flattenRecord(record);
-    const p = this.#prefix;
-    const properties: Record<string, string> = {
-      [`${p}last_interaction`]: flat.lastInteraction,
-      [`${p}source_updated_at`]: flat.sourceUpdatedAt,
-    };
-    if (flat.emailHash !== undefined) properties[`${p}email_hash`] = flat.emailHash;
-    if (flat.phoneHash !== undefined) properties[`${p}phone_hash`] = flat.phoneHash;
-    for (const [kind, key, value] of flat.entries) properties[`${p}${kind}_${propertySafeKey(key)}`] = String(value);
-    return properties;
+    // HubSpot property values are strings (booleans "true" / "false").
+    return Object.fromEntries(Object.entries(recordFields(record, this.#properties)).map(([name, value]) => [name, String(value)]));
   }
 
   async upsert(chunk: readonly CrmRecord[], options: UpsertOptions): Promise<ProviderUpsertOutcome> {
@@ -146,7 +137,7 @@ export class HubSpotAdapter extends ProviderAdapterBase implements CrmAdapter {
       filterGroups.push({ filters: [{ propertyName: 'mobilephone', operator: 'EQ', value: phone }] });
     }
     if (filterGroups.length === 0) return { kind: 'not_found' };
-    const c = this.#customer;
+    const c = this.customer;
     const answer = await this.#send(
       {
         method: 'POST',

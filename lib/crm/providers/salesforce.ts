@@ -22,8 +22,8 @@
  */
 import type { CrmRecord } from '#lib/jobs';
 import { safeCrmText } from '../batch-upsert.ts';
-import { classifyRecordCode, flattenRecord, type CallFailure, type CallOptions, type CrmAdapter, type ProviderLookupOutcome, type ProviderRecordResult, type ProviderUpsertOutcome, type UpsertOptions } from '../adapter.ts';
-import { ProviderAdapterBase, asBody, customerFromRow, type CustomerFieldNames, type ProviderConnection } from './base.ts';
+import { classifyRecordCode, type CallFailure, type CallOptions, type CrmAdapter, type ProviderLookupOutcome, type ProviderRecordResult, type ProviderUpsertOutcome, type UpsertOptions } from '../adapter.ts';
+import { ProviderAdapterBase, asBody, customerFromRow, recordFields, type CustomerFieldNames, type ProviderConnection, type RecordFieldNames } from './base.ts';
 import { classifyStatus, isFailure, type ProviderAnswer } from './call.ts';
 
 /** Salesforce's documented maximum records per sObject Collections call. */
@@ -77,32 +77,20 @@ export class SalesforceAdapter extends ProviderAdapterBase implements CrmAdapter
   readonly provider = 'salesforce' as const;
   readonly batchLimit = SALESFORCE_BATCH_LIMIT;
   readonly #options: SalesforceAdapterOptions;
-  readonly #prefix: string;
-  readonly #customer: SalesforceCustomerFields;
+  readonly #fields: RecordFieldNames;
 
   constructor(options: SalesforceAdapterOptions) {
-    super('Salesforce', options);
+    super('Salesforce', options, { ...DEFAULT_CUSTOMER, ...options.customerFields });
     this.#options = options;
-    this.#prefix = options.fieldPrefix ?? 'GS_';
-    this.#customer = { ...DEFAULT_CUSTOMER, ...options.customerFields };
+    const p = options.fieldPrefix ?? 'GS_';
+    const maps = { consent: 'Consent', attr: 'Attr', channel: 'Channel' } as const;
+    this.#fields = { lastInteraction: `${p}Last_Interaction__c`, sourceUpdatedAt: `${p}Source_Updated_At__c`, emailHash: `${p}Email_Hash__c`, phoneHash: `${p}Phone_Hash__c`, entry: (kind, key) => `${p}${maps[kind]}_${fieldSafeKey(key)}__c` };
   }
 
   /** The Contact fields a record maps to (see the file comment). */
   fields(record: CrmRecord): Record<string, string | number | boolean> {
-    const flat = flattenRecord(record);
-    const p = this.#prefix;
-    const fields: Record<string, string | number | boolean> = {
-      [this.#options.externalIdField]: record.externalId,
-      [`${p}Last_Interaction__c`]: flat.lastInteraction,
-      [`${p}Source_Updated_At__c`]: flat.sourceUpdatedAt,
-    };
     const placeholder = this.#options.lastNamePlaceholder === undefined ? 'Guest' : this.#options.lastNamePlaceholder;
-    if (placeholder !== null) fields['LastName'] = placeholder;
-    if (flat.emailHash !== undefined) fields[`${p}Email_Hash__c`] = flat.emailHash;
-    if (flat.phoneHash !== undefined) fields[`${p}Phone_Hash__c`] = flat.phoneHash;
-    const names = { consent: 'Consent', attr: 'Attr', channel: 'Channel' } as const;
-    for (const [kind, key, value] of flat.entries) fields[`${p}${names[kind]}_${fieldSafeKey(key)}__c`] = value;
-    return fields;
+    return { [this.#options.externalIdField]: record.externalId, ...(placeholder === null ? {} : { LastName: placeholder }), ...recordFields(record, this.#fields) };
   }
 
   async upsert(chunk: readonly CrmRecord[], options: UpsertOptions): Promise<ProviderUpsertOutcome> {
@@ -133,7 +121,7 @@ export class SalesforceAdapter extends ProviderAdapterBase implements CrmAdapter
   async lookupCustomer(query: { email?: string; phone?: string }, options: CallOptions): Promise<ProviderLookupOutcome> {
     const email = query.email?.trim();
     const phone = query.phone?.trim();
-    const c = this.#customer;
+    const c = this.customer;
     const select = ['Id', c.firstName, c.lastName, c.loyaltyTier, c.accountStatus, c.loyaltyPoints].join(', ');
     let path: string;
     if (email) {
