@@ -5,7 +5,7 @@
  * Each adapter keeps only its wire format and its own classification.
  */
 import type { CrmRecord } from '#lib/jobs';
-import { flattenRecord, type CallFailure, type CallOptions, type FlatRecordFields, type ProviderCustomer, type ProviderUpsertOutcome, type RequestBudget } from '../adapter.ts';
+import { flattenRecord, type CallFailure, type CallOptions, type CrmProviderName, type FlatRecordFields, type ProviderCustomer, type ProviderUpsertOutcome, type RequestBudget } from '../adapter.ts';
 import { sendAuthenticated, type ProviderAnswer, type ProviderRequest, type TokenRefusal } from './call.ts';
 import type { CrmTokenSource } from './oauth.ts';
 
@@ -67,24 +67,43 @@ export function customerFromRow(id: string, row: Body, names: CustomerFieldNames
   return customer;
 }
 
-/** The connection, clock, budget and customer field names every provider adapter keeps. */
-export abstract class ProviderAdapterBase {
+/** Who a provider adapter is. */
+export interface ProviderIdentity<P extends CrmProviderName> {
+  /** Its `CRM_PROVIDER` name. */
+  provider: P;
+  /** Its name in failure reasons ("HubSpot could not be reached"). */
+  what: string;
   /** The provider's documented maximum records per upsert call. */
-  abstract readonly batchLimit: number;
+  batchLimit: number;
+}
+
+/** What every provider adapter keeps: who it is, its connection and clock, its field names and the budget last seen. */
+export abstract class ProviderAdapterBase<P extends CrmProviderName> {
+  readonly provider: P;
+  /** The provider's documented maximum records per upsert call; chunks never exceed it. */
+  readonly batchLimit: number;
   protected readonly now: () => number;
   /** Where the lookup finds the customer's fields (the provider's defaults, overridden by options). */
   protected readonly customer: CustomerFieldNames;
   /** The budget the latest answer revealed (each provider reads its own headers into it). */
   protected lastBudget: RequestBudget | undefined;
-  readonly #connection: ProviderConnection;
   readonly #what: string;
+  readonly #connection: ProviderConnection;
+  readonly #fields: RecordFieldNames;
 
-  /** `what` names the provider in failure reasons ("HubSpot could not be reached"). */
-  protected constructor(what: string, connection: ProviderConnection, customer: CustomerFieldNames) {
-    this.#what = what;
-    this.customer = customer;
+  protected constructor(identity: ProviderIdentity<P>, connection: ProviderConnection, names: { customer: CustomerFieldNames; fields: RecordFieldNames }) {
+    this.provider = identity.provider;
+    this.batchLimit = identity.batchLimit;
+    this.#what = identity.what;
     this.#connection = connection;
     this.now = connection.now ?? Date.now;
+    this.customer = names.customer;
+    this.#fields = names.fields;
+  }
+
+  /** A record's values under this provider's names (see `recordFields`). */
+  protected fieldsOf(record: CrmRecord): Record<string, string | number | boolean> {
+    return recordFields(record, this.#fields);
   }
 
   /** The budget read from the latest answers, or undefined before any answer. */

@@ -23,7 +23,7 @@
 import type { CrmRecord } from '#lib/jobs';
 import { safeCrmText } from '../batch-upsert.ts';
 import { propertySafeKey, type CallFailure, type CallOptions, type CrmAdapter, type ProviderLookupOutcome, type ProviderUpsertOutcome, type UpsertOptions } from '../adapter.ts';
-import { ProviderAdapterBase, asBody, customerFromRow, recordFields, type CustomerFieldNames, type ProviderConnection, type RecordFieldNames } from './base.ts';
+import { ProviderAdapterBase, asBody, customerFromRow, type CustomerFieldNames, type ProviderConnection } from './base.ts';
 import { classifyStatus, isFailure, retryAfterMs, type ProviderAnswer } from './call.ts';
 
 /** Records per UpsertMultiple call: the contract's default (Dataverse documents no hard maximum for it). */
@@ -52,19 +52,18 @@ export function odataString(value: string): string {
 }
 
 /** The Dynamics 365 adapter. */
-export class DynamicsAdapter extends ProviderAdapterBase implements CrmAdapter {
-  readonly provider = 'dynamics' as const;
-  readonly batchLimit = DYNAMICS_BATCH_LIMIT;
+export class DynamicsAdapter extends ProviderAdapterBase<'dynamics'> implements CrmAdapter {
   readonly #options: DynamicsAdapterOptions;
   readonly #baseUrl: string;
-  readonly #columns: RecordFieldNames;
 
   constructor(options: DynamicsAdapterOptions) {
-    super('Dynamics 365', options, { ...DEFAULT_CUSTOMER, ...options.customerColumns });
+    const p = options.columnPrefix ?? 'gs_';
+    super({ provider: 'dynamics', what: 'Dynamics 365', batchLimit: DYNAMICS_BATCH_LIMIT }, options, {
+      customer: { ...DEFAULT_CUSTOMER, ...options.customerColumns },
+      fields: { lastInteraction: `${p}lastinteraction`, sourceUpdatedAt: `${p}sourceupdatedat`, emailHash: `${p}emailhash`, phoneHash: `${p}phonehash`, entry: (kind, key) => `${p}${kind}_${propertySafeKey(key)}` },
+    });
     this.#options = options;
     this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
-    const p = options.columnPrefix ?? 'gs_';
-    this.#columns = { lastInteraction: `${p}lastinteraction`, sourceUpdatedAt: `${p}sourceupdatedat`, emailHash: `${p}emailhash`, phoneHash: `${p}phonehash`, entry: (kind, key) => `${p}${kind}_${propertySafeKey(key)}` };
   }
 
   /** One UpsertMultiple target for a record (see the file comment). */
@@ -72,7 +71,7 @@ export class DynamicsAdapter extends ProviderAdapterBase implements CrmAdapter {
     return {
       '@odata.type': 'Microsoft.Dynamics.CRM.contact',
       '@odata.id': `contacts(${this.#options.alternateKey}=${odataString(record.externalId)})`,
-      ...recordFields(record, this.#columns),
+      ...this.fieldsOf(record),
     };
   }
 

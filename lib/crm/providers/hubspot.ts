@@ -27,7 +27,7 @@ import type { CrmRecord } from '#lib/jobs';
 import { safeCrmText } from '../batch-upsert.ts';
 import type { CallFailure, CallOptions, CrmAdapter, ProviderLookupOutcome, ProviderRecordResult, ProviderUpsertOutcome, RequestBudget, UpsertOptions } from '../adapter.ts';
 import { classifyRecordCode, propertySafeKey } from '../adapter.ts';
-import { ProviderAdapterBase, asBody, customerFromRow, recordFields, type Body, type CustomerFieldNames, type ProviderConnection, type RecordFieldNames } from './base.ts';
+import { ProviderAdapterBase, asBody, customerFromRow, type Body, type CustomerFieldNames, type ProviderConnection } from './base.ts';
 import { classifyStatus, isFailure, nextMidnight, numberHeader, retryAfterMs, type ProviderAnswer } from './call.ts';
 
 /** HubSpot's documented maximum inputs per batch call. */
@@ -60,28 +60,27 @@ function traceIdsOf(error: Body): string[] {
 }
 
 /** The HubSpot adapter. */
-export class HubSpotAdapter extends ProviderAdapterBase implements CrmAdapter {
-  readonly provider = 'hubspot' as const;
-  readonly batchLimit = HUBSPOT_BATCH_LIMIT;
+export class HubSpotAdapter extends ProviderAdapterBase<'hubspot'> implements CrmAdapter {
   readonly #options: HubSpotAdapterOptions;
   readonly #baseUrl: string;
-  readonly #properties: RecordFieldNames;
 
   constructor(options: HubSpotAdapterOptions) {
-    super('HubSpot', options, { ...DEFAULT_CUSTOMER, ...options.customerProperties });
+    const p = options.propertyPrefix ?? 'guest_sync_';
+    super({ provider: 'hubspot', what: 'HubSpot', batchLimit: HUBSPOT_BATCH_LIMIT }, options, {
+      customer: { ...DEFAULT_CUSTOMER, ...options.customerProperties },
+      fields: { lastInteraction: `${p}last_interaction`, sourceUpdatedAt: `${p}source_updated_at`, emailHash: `${p}email_hash`, phoneHash: `${p}phone_hash`, entry: (kind, key) => `${p}${kind}_${propertySafeKey(key)}` },
+    });
     if (options.idProperty.trim() === '' || options.idProperty.trim().toLowerCase() === 'email') {
       throw new Error('HUBSPOT_ID_PROPERTY must name a unique custom property, not email');
     }
     this.#options = options;
     this.#baseUrl = (options.baseUrl ?? 'https://api.hubapi.com').replace(/\/+$/, '');
-    const p = options.propertyPrefix ?? 'guest_sync_';
-    this.#properties = { lastInteraction: `${p}last_interaction`, sourceUpdatedAt: `${p}source_updated_at`, emailHash: `${p}email_hash`, phoneHash: `${p}phone_hash`, entry: (kind, key) => `${p}${kind}_${propertySafeKey(key)}` };
   }
 
   /** The contact properties a record maps to (see the file comment). */
   properties(record: CrmRecord): Record<string, string> {
     // HubSpot property values are strings (booleans "true" / "false").
-    return Object.fromEntries(Object.entries(recordFields(record, this.#properties)).map(([name, value]) => [name, String(value)]));
+    return Object.fromEntries(Object.entries(this.fieldsOf(record)).map(([name, value]) => [name, String(value)]));
   }
 
   async upsert(chunk: readonly CrmRecord[], options: UpsertOptions): Promise<ProviderUpsertOutcome> {

@@ -23,7 +23,7 @@
 import type { CrmRecord } from '#lib/jobs';
 import { safeCrmText } from '../batch-upsert.ts';
 import { classifyRecordCode, type CallFailure, type CallOptions, type CrmAdapter, type ProviderLookupOutcome, type ProviderRecordResult, type ProviderUpsertOutcome, type UpsertOptions } from '../adapter.ts';
-import { ProviderAdapterBase, asBody, customerFromRow, recordFields, type CustomerFieldNames, type ProviderConnection, type RecordFieldNames } from './base.ts';
+import { ProviderAdapterBase, asBody, customerFromRow, type CustomerFieldNames, type ProviderConnection } from './base.ts';
 import { classifyStatus, isFailure, type ProviderAnswer } from './call.ts';
 
 /** Salesforce's documented maximum records per sObject Collections call. */
@@ -73,24 +73,23 @@ function firstError(body: unknown): { code?: string; message: string } {
 }
 
 /** The Salesforce adapter. */
-export class SalesforceAdapter extends ProviderAdapterBase implements CrmAdapter {
-  readonly provider = 'salesforce' as const;
-  readonly batchLimit = SALESFORCE_BATCH_LIMIT;
+export class SalesforceAdapter extends ProviderAdapterBase<'salesforce'> implements CrmAdapter {
   readonly #options: SalesforceAdapterOptions;
-  readonly #fields: RecordFieldNames;
 
   constructor(options: SalesforceAdapterOptions) {
-    super('Salesforce', options, { ...DEFAULT_CUSTOMER, ...options.customerFields });
-    this.#options = options;
     const p = options.fieldPrefix ?? 'GS_';
     const maps = { consent: 'Consent', attr: 'Attr', channel: 'Channel' } as const;
-    this.#fields = { lastInteraction: `${p}Last_Interaction__c`, sourceUpdatedAt: `${p}Source_Updated_At__c`, emailHash: `${p}Email_Hash__c`, phoneHash: `${p}Phone_Hash__c`, entry: (kind, key) => `${p}${maps[kind]}_${fieldSafeKey(key)}__c` };
+    super({ provider: 'salesforce', what: 'Salesforce', batchLimit: SALESFORCE_BATCH_LIMIT }, options, {
+      customer: { ...DEFAULT_CUSTOMER, ...options.customerFields },
+      fields: { lastInteraction: `${p}Last_Interaction__c`, sourceUpdatedAt: `${p}Source_Updated_At__c`, emailHash: `${p}Email_Hash__c`, phoneHash: `${p}Phone_Hash__c`, entry: (kind, key) => `${p}${maps[kind]}_${fieldSafeKey(key)}__c` },
+    });
+    this.#options = options;
   }
 
   /** The Contact fields a record maps to (see the file comment). */
   fields(record: CrmRecord): Record<string, string | number | boolean> {
     const placeholder = this.#options.lastNamePlaceholder === undefined ? 'Guest' : this.#options.lastNamePlaceholder;
-    return { [this.#options.externalIdField]: record.externalId, ...(placeholder === null ? {} : { LastName: placeholder }), ...recordFields(record, this.#fields) };
+    return { [this.#options.externalIdField]: record.externalId, ...(placeholder === null ? {} : { LastName: placeholder }), ...this.fieldsOf(record) };
   }
 
   async upsert(chunk: readonly CrmRecord[], options: UpsertOptions): Promise<ProviderUpsertOutcome> {
