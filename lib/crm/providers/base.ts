@@ -6,7 +6,7 @@
  */
 import type { CrmRecord } from '#lib/jobs';
 import { flattenRecord, type CallFailure, type CallOptions, type CrmProviderName, type FlatRecordFields, type ProviderCustomer, type ProviderUpsertOutcome, type RequestBudget } from '../adapter.ts';
-import { sendAuthenticated, type ProviderAnswer, type ProviderRequest, type TokenRefusal } from './call.ts';
+import { isFailure, sendAuthenticated, type ProviderAnswer, type ProviderRequest } from './call.ts';
 import type { CrmTokenSource } from './oauth.ts';
 
 /** A JSON object read from an answer. */
@@ -46,6 +46,8 @@ export function recordFields(record: CrmRecord, names: RecordFieldNames): Record
 
 /** How a provider adapter reaches its API; every provider's options carry these. */
 export interface ProviderConnection {
+  /** `CRM_BASE_URL`; without it, the instance URL the token endpoint names. */
+  baseUrl?: string;
   tokens: CrmTokenSource;
   fetch?: typeof fetch;
   now?: () => number;
@@ -75,6 +77,8 @@ export interface ProviderIdentity<P extends CrmProviderName> {
   what: string;
   /** The provider's documented maximum records per upsert call. */
   batchLimit: number;
+  /** Headers every request carries (Dataverse: the OData version). */
+  headers?: Record<string, string>;
 }
 
 /** What every provider adapter keeps: who it is, its connection and clock, its field names and the budget last seen. */
@@ -87,14 +91,14 @@ export abstract class ProviderAdapterBase<P extends CrmProviderName> {
   protected readonly customer: CustomerFieldNames;
   /** The budget the latest answer revealed (each provider reads its own headers into it). */
   protected lastBudget: RequestBudget | undefined;
-  readonly #what: string;
+  readonly #identity: ProviderIdentity<P>;
   readonly #connection: ProviderConnection;
   readonly #fields: RecordFieldNames;
 
   protected constructor(identity: ProviderIdentity<P>, connection: ProviderConnection, names: { customer: CustomerFieldNames; fields: RecordFieldNames }) {
     this.provider = identity.provider;
     this.batchLimit = identity.batchLimit;
-    this.#what = identity.what;
+    this.#identity = identity;
     this.#connection = connection;
     this.now = connection.now ?? Date.now;
     this.customer = names.customer;
@@ -121,13 +125,27 @@ export abstract class ProviderAdapterBase<P extends CrmProviderName> {
     return undefined;
   }
 
-  /** One authenticated request with this adapter's token source and `fetch` (see `sendAuthenticated`). */
-  protected send(request: ProviderRequest, options: CallOptions, refusedToken?: TokenRefusal): Promise<ProviderAnswer | CallFailure> {
-    return sendAuthenticated(this.#connection.tokens, request, {
-      timeoutMs: options.timeoutMs,
-      what: this.#what,
-      ...(this.#connection.fetch ? { fetch: this.#connection.fetch } : {}),
-      ...(refusedToken ? { refusedToken } : {}),
-    });
+  /** Whether an answer says the API refused the token (renewed once); a provider with its own code overrides it. */
+  protected refusesToken(answer: ProviderAnswer): boolean {
+    return answer.status === 401;
+  }
+
+  /** Reads the budget headers of an answer into `lastBudget`; a provider that sends them overrides it. */
+  protected readBudget(_headers: Headers): void {}
+
+  /**
+   * One authenticated request to `path` under the base URL, with this adapter's token source,
+   * `fetch` and headers (see `sendAuthenticated`); every answer's budget headers are read.
+   */
+  protected async send(request: { method: ProviderRequest['method']; path: string; body?: unknown }, options: CallOptions): Promise<ProviderAnswer | CallFailure> {
+    const { tokens, fetch, baseUrl } = this.#connection;
+    const base = (): string => (baseUrl ?? tokens.instanceUrl() ?? '').replace(/\/+$/, '');
+    const answer = await sendAuthenticated(
+      tokens,
+      { method: request.method, url: () => `${base()}${request.path}`, ...(request.body === undefined ? {} : { body: request.body }), ...(this.#identity.headers ? { headers: this.#identity.headers } : {}) },
+      { timeoutMs: options.timeoutMs, what: this.#identity.what, ...(fetch ? { fetch } : {}), refusedToken: (a) => this.refusesToken(a) },
+    );
+    if (!isFailure(answer)) this.readBudget(answer.headers);
+    return answer;
   }
 }

@@ -54,16 +54,15 @@ export function odataString(value: string): string {
 /** The Dynamics 365 adapter. */
 export class DynamicsAdapter extends ProviderAdapterBase<'dynamics'> implements CrmAdapter {
   readonly #options: DynamicsAdapterOptions;
-  readonly #baseUrl: string;
 
   constructor(options: DynamicsAdapterOptions) {
     const p = options.columnPrefix ?? 'gs_';
-    super({ provider: 'dynamics', what: 'Dynamics 365', batchLimit: DYNAMICS_BATCH_LIMIT }, options, {
+    const identity = { provider: 'dynamics', what: 'Dynamics 365', batchLimit: DYNAMICS_BATCH_LIMIT, headers: { 'odata-version': '4.0', 'odata-maxversion': '4.0' } } as const;
+    super(identity, options, {
       customer: { ...DEFAULT_CUSTOMER, ...options.customerColumns },
       fields: { lastInteraction: `${p}lastinteraction`, sourceUpdatedAt: `${p}sourceupdatedat`, emailHash: `${p}emailhash`, phoneHash: `${p}phonehash`, entry: (kind, key) => `${p}${kind}_${propertySafeKey(key)}` },
     });
     this.#options = options;
-    this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
   }
 
   /** One UpsertMultiple target for a record (see the file comment). */
@@ -78,9 +77,7 @@ export class DynamicsAdapter extends ProviderAdapterBase<'dynamics'> implements 
   async upsert(chunk: readonly CrmRecord[], options: UpsertOptions): Promise<ProviderUpsertOutcome> {
     const unsent = this.unsent(chunk.length, 204, (limit, size) => `Dynamics upserts at most ${limit} records per call here; got ${size}`);
     if (unsent) return unsent;
-    const answer = await this.#send('POST', '/api/data/v9.2/contacts/Microsoft.Dynamics.CRM.UpsertMultiple', options, {
-      Targets: chunk.map((record) => this.target(record)),
-    });
+    const answer = await this.send({ method: 'POST', path: '/api/data/v9.2/contacts/Microsoft.Dynamics.CRM.UpsertMultiple', body: { Targets: chunk.map((record) => this.target(record)) } }, options);
     if (isFailure(answer)) return { kind: 'failed', failure: answer };
     if (answer.status !== 204 && answer.status !== 200) return { kind: 'failed', failure: this.#classify(answer) };
     // UpsertMultiple tells neither created nor updated per record: all were applied.
@@ -97,7 +94,7 @@ export class DynamicsAdapter extends ProviderAdapterBase<'dynamics'> implements 
     const c = this.customer;
     const select = ['contactid', c.firstName, c.lastName, c.loyaltyTier, c.accountStatus, c.loyaltyPoints].join(',');
     const search = new URLSearchParams({ $select: select, $filter: filter, $top: '1' });
-    const answer = await this.#send('GET', `/api/data/v9.2/contacts?${search.toString().replace(/\+/g, '%20')}`, options);
+    const answer = await this.send({ method: 'GET', path: `/api/data/v9.2/contacts?${search.toString().replace(/\+/g, '%20')}` }, options);
     if (isFailure(answer)) return { kind: 'failed', failure: answer };
     if (answer.status !== 200) return { kind: 'failed', failure: this.#classify(answer) };
     const rows = asBody(answer.body)['value'];
@@ -105,13 +102,6 @@ export class DynamicsAdapter extends ProviderAdapterBase<'dynamics'> implements 
     const row = asBody(rows[0]);
     if (typeof row['contactid'] !== 'string') return { kind: 'not_found' };
     return { kind: 'found', customer: customerFromRow(row['contactid'], row, c) };
-  }
-
-  async #send(method: 'GET' | 'POST', path: string, options: CallOptions, body?: unknown): Promise<ProviderAnswer | CallFailure> {
-    return this.send(
-      { method, url: () => `${this.#baseUrl}${path}`, headers: { 'odata-version': '4.0', 'odata-maxversion': '4.0' }, ...(body === undefined ? {} : { body }) },
-      options,
-    );
   }
 
   #classify(answer: ProviderAnswer): CallFailure {

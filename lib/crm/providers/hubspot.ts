@@ -62,11 +62,10 @@ function traceIdsOf(error: Body): string[] {
 /** The HubSpot adapter. */
 export class HubSpotAdapter extends ProviderAdapterBase<'hubspot'> implements CrmAdapter {
   readonly #options: HubSpotAdapterOptions;
-  readonly #baseUrl: string;
 
   constructor(options: HubSpotAdapterOptions) {
     const p = options.propertyPrefix ?? 'guest_sync_';
-    super({ provider: 'hubspot', what: 'HubSpot', batchLimit: HUBSPOT_BATCH_LIMIT }, options, {
+    super({ provider: 'hubspot', what: 'HubSpot', batchLimit: HUBSPOT_BATCH_LIMIT }, { ...options, baseUrl: options.baseUrl ?? 'https://api.hubapi.com' }, {
       customer: { ...DEFAULT_CUSTOMER, ...options.customerProperties },
       fields: { lastInteraction: `${p}last_interaction`, sourceUpdatedAt: `${p}source_updated_at`, emailHash: `${p}email_hash`, phoneHash: `${p}phone_hash`, entry: (kind, key) => `${p}${kind}_${propertySafeKey(key)}` },
     });
@@ -74,7 +73,6 @@ export class HubSpotAdapter extends ProviderAdapterBase<'hubspot'> implements Cr
       throw new Error('HUBSPOT_ID_PROPERTY must name a unique custom property, not email');
     }
     this.#options = options;
-    this.#baseUrl = (options.baseUrl ?? 'https://api.hubapi.com').replace(/\/+$/, '');
   }
 
   /** The contact properties a record maps to (see the file comment). */
@@ -92,7 +90,7 @@ export class HubSpotAdapter extends ProviderAdapterBase<'hubspot'> implements Cr
       objectWriteTraceId: String(index),
       properties: this.properties(record),
     }));
-    const answer = await this.#send({ method: 'POST', path: '/crm/v3/objects/contacts/batch/upsert', body: { inputs } }, options);
+    const answer = await this.send({ method: 'POST', path: '/crm/v3/objects/contacts/batch/upsert', body: { inputs } }, options);
     if (isFailure(answer)) return { kind: 'failed', failure: answer };
     if (answer.status !== 200 && answer.status !== 201 && answer.status !== 207) {
       return { kind: 'failed', failure: this.#classify(answer) };
@@ -137,7 +135,7 @@ export class HubSpotAdapter extends ProviderAdapterBase<'hubspot'> implements Cr
     }
     if (filterGroups.length === 0) return { kind: 'not_found' };
     const c = this.customer;
-    const answer = await this.#send(
+    const answer = await this.send(
       {
         method: 'POST',
         path: '/crm/v3/objects/contacts/search',
@@ -156,13 +154,8 @@ export class HubSpotAdapter extends ProviderAdapterBase<'hubspot'> implements Cr
     return { kind: 'found', customer: customerFromRow(id, asBody(first['properties']), c, true) };
   }
 
-  async #send(request: { method: 'POST'; path: string; body: unknown }, options: CallOptions): Promise<ProviderAnswer | CallFailure> {
-    const answer = await this.send({ method: request.method, url: () => `${this.#baseUrl}${request.path}`, body: request.body }, options);
-    if (!isFailure(answer)) this.#readBudget(answer.headers);
-    return answer;
-  }
-
-  #readBudget(headers: Headers): void {
+  /** Reads the `X-HubSpot-RateLimit-*` headers every answer carries. */
+  protected override readBudget(headers: Headers): void {
     const now = this.now();
     const next: RequestBudget = { ...this.lastBudget, observedAt: now };
     const set = (key: keyof Omit<RequestBudget, 'observedAt'>, header: string): void => {

@@ -97,7 +97,7 @@ export class SalesforceAdapter extends ProviderAdapterBase<'salesforce'> impleme
     if (unsent) return unsent;
     const records = chunk.map((record) => ({ attributes: { type: 'Contact' }, ...this.fields(record) }));
     const path = `/services/data/${SALESFORCE_API_VERSION}/composite/sobjects/Contact/${encodeURIComponent(this.#options.externalIdField)}`;
-    const answer = await this.#send('PATCH', path, options, { allOrNone: false, records });
+    const answer = await this.send({ method: 'PATCH', path, body: { allOrNone: false, records } }, options);
     if (isFailure(answer)) return { kind: 'failed', failure: answer };
     if (answer.status !== 200) return { kind: 'failed', failure: this.#classify(answer) };
     const body = answer.body;
@@ -132,7 +132,7 @@ export class SalesforceAdapter extends ProviderAdapterBase<'salesforce'> impleme
     } else {
       return { kind: 'not_found' };
     }
-    const answer = await this.#send('GET', path, options);
+    const answer = await this.send({ method: 'GET', path }, options);
     if (isFailure(answer)) return { kind: 'failed', failure: answer };
     if (answer.status !== 200) return { kind: 'failed', failure: this.#classify(answer) };
     const body = asBody(answer.body);
@@ -143,15 +143,13 @@ export class SalesforceAdapter extends ProviderAdapterBase<'salesforce'> impleme
     return { kind: 'found', customer: customerFromRow(row['Id'], row, c) };
   }
 
-  async #send(method: 'GET' | 'PATCH', path: string, options: CallOptions, body?: unknown): Promise<ProviderAnswer | CallFailure> {
-    const tokens = this.#options.tokens;
-    const base = (): string => (this.#options.baseUrl ?? tokens.instanceUrl() ?? '').replace(/\/+$/, '');
-    const answer = await this.send({ method, url: () => `${base()}${path}`, ...(body === undefined ? {} : { body }) }, options, (a) => a.status === 401 || firstError(a.body).code === 'INVALID_SESSION_ID');
-    if (!isFailure(answer)) this.#readBudget(answer.headers);
-    return answer;
+  /** A session past its timeout can also come back as `INVALID_SESSION_ID`. */
+  protected override refusesToken(answer: ProviderAnswer): boolean {
+    return answer.status === 401 || firstError(answer.body).code === 'INVALID_SESSION_ID';
   }
 
-  #readBudget(headers: Headers): void {
+  /** Reads `Sforce-Limit-Info: api-usage=n/max` (the rolling 24-hour quota). */
+  protected override readBudget(headers: Headers): void {
     const match = /api-usage=(\d+)\/(\d+)/.exec(headers.get('sforce-limit-info') ?? '');
     if (!match) return;
     const used = Number(match[1]);
