@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamicsAdapter, odataString } from '../../../../../lib/crm/providers/dynamics.ts';
 import { ClientCredentialsTokenProvider } from '../../../../../lib/crm/providers/oauth.ts';
 import { startDynamicsSandbox } from '../../../../../local/sandbox/crm-providers/index.ts';
-import { SECRET_ID, chunkOf, clock, control, recordFactory, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
+import { SECRET_ID, chunkOf, clock, control, lookupStories, recordFactory, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
 
 const TENANT = '11111111-2222-3333-4444-555555555555';
 const sandbox = sandboxPerTest(
@@ -154,21 +154,7 @@ describe('DynamicsAdapter lookup', () => {
     });
   });
 
-  it('finds a contact by a phone column', async () => {
-    // Act
-    const outcome = await adapterFor().lookupCustomer({ phone: '+15550102000' }, call);
-
-    // Assess
-    expect(outcome).toMatchObject({ kind: 'found', customer: { firstName: 'Pat' } });
-  });
-
-  it('answers not found for an unknown email', async () => {
-    // Act
-    const outcome = await adapterFor().lookupCustomer({ email: 'nobody@example.com' }, call);
-
-    // Assess
-    expect(outcome).toEqual({ kind: 'not_found' });
-  });
+  lookupStories((query) => adapterFor().lookupCustomer(query, call), { phoneStory: 'finds a contact by a phone column', phone: '+15550102000', firstName: 'Pat' });
 
   it('doubles single quotes in OData literals', () => {
     expect(odataString("o'brien")).toBe("'o''brien'");

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { HubSpotAdapter } from '../../../../../lib/crm/providers/hubspot.ts';
 import { SecretTokenProvider } from '../../../../../lib/crm/providers/oauth.ts';
 import { HUBSPOT_SCOPES, startHubSpotSandbox } from '../../../../../local/sandbox/crm-providers/index.ts';
-import { SECRET_ID, chunkOf, clock, control, expectResultsInOrder, recordFactory, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
+import { SECRET_ID, chunkOf, clock, control, expectResultsInOrder, lookupStories, recordFactory, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
 
 const sandbox = sandboxPerTest((now) => startHubSpotSandbox({ accessToken: 'pat-1', clock: now, searchLagMs: 0 }), () => ({ accessToken: 'pat-1' }));
 const adapterFor = (): HubSpotAdapter =>
@@ -192,19 +192,5 @@ describe('HubSpotAdapter lookup', () => {
     });
   });
 
-  it('finds a contact by phone', async () => {
-    // Act
-    const outcome = await adapterFor().lookupCustomer({ phone: '+15550102000' }, call);
-
-    // Assess
-    expect(outcome).toMatchObject({ kind: 'found', customer: { firstName: 'Ada' } });
-  });
-
-  it('answers not found for an unknown email', async () => {
-    // Act
-    const outcome = await adapterFor().lookupCustomer({ email: 'nobody@example.com' }, call);
-
-    // Assess
-    expect(outcome).toEqual({ kind: 'not_found' });
-  });
+  lookupStories((query) => adapterFor().lookupCustomer(query, call), { phoneStory: 'finds a contact by phone', phone: '+15550102000', firstName: 'Ada' });
 });

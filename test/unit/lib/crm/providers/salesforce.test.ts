@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ClientCredentialsTokenProvider } from '../../../../../lib/crm/providers/oauth.ts';
 import { SalesforceAdapter, soqlString, soslTerm } from '../../../../../lib/crm/providers/salesforce.ts';
 import { startSalesforceSandbox } from '../../../../../local/sandbox/crm-providers/index.ts';
-import { SECRET_ID, chunkOf, clock, control, expectResultsInOrder, recordFactory, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
+import { SECRET_ID, chunkOf, clock, control, expectResultsInOrder, lookupStories, recordFactory, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
 
 const sandbox = sandboxPerTest(
   (now) => startSalesforceSandbox({ clientId: 'sf-client', clientSecret: 'sf-secret-1', clock: now }),
@@ -179,21 +179,7 @@ describe('SalesforceAdapter lookup', () => {
     });
   });
 
-  it('finds a contact by phone with SOSL (reserved characters escaped)', async () => {
-    // Act
-    const outcome = await adapterFor().lookupCustomer({ phone: '+1 (555) 010-2000' }, call);
-
-    // Assess
-    expect(outcome).toMatchObject({ kind: 'found', customer: { firstName: 'Pat' } });
-  });
-
-  it('answers not found for an unknown email', async () => {
-    // Act
-    const outcome = await adapterFor().lookupCustomer({ email: 'nobody@example.com' }, call);
-
-    // Assess
-    expect(outcome).toEqual({ kind: 'not_found' });
-  });
+  lookupStories((query) => adapterFor().lookupCustomer(query, call), { phoneStory: 'finds a contact by phone with SOSL (reserved characters escaped)', phone: '+1 (555) 010-2000', firstName: 'Pat' });
 
   it('escapes SOQL literals and SOSL terms', () => {
     expect(soqlString("a'b\\c")).toBe("'a\\'b\\\\c'");

@@ -4,8 +4,8 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, expect } from 'vitest';
-import type { ProviderUpsertOutcome } from '../../../../../lib/crm/adapter.ts';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { ProviderLookupOutcome, ProviderUpsertOutcome } from '../../../../../lib/crm/adapter.ts';
 import { SecretCache } from '#lib/auth';
 import type { CrmRecord } from '#lib/jobs';
 
@@ -89,4 +89,26 @@ export function expectResultsInOrder(outcome: ProviderUpsertOutcome, chunk: read
   if (outcome.kind !== 'ok') return;
   expect(outcome.results.map((r) => r.externalId)).toEqual(chunk.map((r) => r.externalId));
   expect(new Set(outcome.results.map((r) => r.status))).toEqual(new Set([status]));
+}
+
+/**
+ * The lookup stories every provider tells alike, against the customer its file seeds: found
+ * by `phone` (named `phoneStory`), and an unknown email not found.
+ */
+export function lookupStories(lookup: (query: { email?: string; phone?: string }) => Promise<ProviderLookupOutcome>, seeded: { phoneStory: string; phone: string; firstName: string }): void {
+  it(seeded.phoneStory, async () => {
+    // Act
+    const outcome = await lookup({ phone: seeded.phone });
+
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'found', customer: { firstName: seeded.firstName } });
+  });
+
+  it('answers not found for an unknown email', async () => {
+    // Act
+    const outcome = await lookup({ email: 'nobody@example.com' });
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'not_found' });
+  });
 }
