@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamicsAdapter, odataString } from '../../../../../lib/crm/providers/dynamics.ts';
 import { ClientCredentialsTokenProvider } from '../../../../../lib/crm/providers/oauth.ts';
 import { startDynamicsSandbox } from '../../../../../local/sandbox/crm-providers/index.ts';
-import { SECRET_ID, chunkOf, clock, control, lookupStories, recordFactory, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
+import { SECRET_ID, chunkOf, clock, control, laterRecordFactory, lookupStories, recordFactory, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
 
 const TENANT = '11111111-2222-3333-4444-555555555555';
 const sandbox = sandboxPerTest(
@@ -71,7 +71,7 @@ describe('DynamicsAdapter upsert', () => {
     await adapter.upsert([recordFactory("it's-1")], call);
 
     // Act
-    await adapter.upsert([{ externalId: "it's-1", attributes: { lang: 'en' }, lastInteraction: '2025-03-01T11:00:00.000Z', sourceUpdatedAt: '2025-03-01T11:00:00.000Z' }], call);
+    await adapter.upsert([laterRecordFactory("it's-1")], call);
 
     // Assess
     expect(sandbox().state().records["it's-1"]).toMatchObject({

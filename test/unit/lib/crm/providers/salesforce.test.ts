@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ClientCredentialsTokenProvider } from '../../../../../lib/crm/providers/oauth.ts';
 import { SalesforceAdapter, soqlString, soslTerm } from '../../../../../lib/crm/providers/salesforce.ts';
 import { startSalesforceSandbox } from '../../../../../local/sandbox/crm-providers/index.ts';
-import { SECRET_ID, chunkOf, clock, control, expectResultsInOrder, lookupStories, recordFactory, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
+import { SECRET_ID, chunkOf, clock, control, expectResultsInOrder, laterRecordFactory, lookupStories, recordFactory, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
 
 const sandbox = sandboxPerTest(
   (now) => startSalesforceSandbox({ clientId: 'sf-client', clientSecret: 'sf-secret-1', clock: now }),
@@ -74,10 +74,7 @@ describe('SalesforceAdapter upsert', () => {
     await adapter.upsert([recordFactory('s1')], call);
 
     // Act
-    const outcome = await adapter.upsert(
-      [{ externalId: 's1', attributes: { lang: 'en' }, lastInteraction: '2025-03-01T11:00:00.000Z', sourceUpdatedAt: '2025-03-01T11:00:00.000Z' }],
-      call,
-    );
+    const outcome = await adapter.upsert([laterRecordFactory('s1')], call);
 
     // Assess
     expect(outcome).toMatchObject({ kind: 'ok', results: [{ externalId: 's1', status: 'updated' }] });

@@ -42,6 +42,14 @@ export const recordFactory = (externalId: string, overrides: Partial<CrmRecord> 
   ...overrides,
 });
 
+/** A later job for the same session: only `attributes.lang`, no consent, no hashes (an hour on). */
+export const laterRecordFactory = (externalId: string): CrmRecord => ({
+  externalId,
+  attributes: { lang: 'en' },
+  lastInteraction: '2025-03-01T11:00:00.000Z',
+  sourceUpdatedAt: '2025-03-01T11:00:00.000Z',
+});
+
 /** `n` distinct records. */
 export const chunkOf = (n: number, prefix = 'session-'): CrmRecord[] => Array.from({ length: n }, (_, i) => recordFactory(`${prefix}${i}`));
 
