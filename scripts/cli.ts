@@ -49,6 +49,21 @@ export function parseCli<const O extends Options>(spec: CliSpec<O>, argv: string
   return parsed;
 }
 
+/** Prints why a script failed (something the operator can fix, not a usage problem), then exits 1. */
+export function failure(spec: Pick<CliSpec<Options>, 'name'>, message: string): never {
+  process.stderr.write(`${spec.name}: ${message}\n`);
+  process.exit(1);
+}
+
+/** What to fix when an AWS SDK call failed for want of credentials or a region; undefined for other errors. */
+export function awsProblem(error: unknown): string | undefined {
+  if ((error as { name?: string } | null)?.name === 'CredentialsProviderError') {
+    return 'no AWS credentials found. Configure them as for the AWS CLI (AWS_PROFILE, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, SSO or an instance role).';
+  }
+  if (/region is missing/i.test((error as { message?: string } | null)?.message ?? '')) return 'no AWS region configured: pass --region or set AWS_REGION.';
+  return undefined;
+}
+
 /** A positive integer option, or a usage error naming it. */
 export function positiveInteger(spec: Pick<CliSpec<Options>, 'name' | 'usage'>, option: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;

@@ -11,60 +11,41 @@
  * (`genesys-guest-sync/<stage>/...`, or WEBHOOK_SECRET_ID / GENESYS_CREDENTIALS_SECRET_ID)
  * and the Genesys hosts of GENESYS_REGION (or --genesys-region, or the overrides).
  */
-import { parseArgs } from 'node:util';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GenesysTokenProvider, SecretCache, SecretError, TokenEndpointError } from '#lib/auth';
 import { loadConfig } from '#lib/config';
 import { ConfigError } from '#lib/errors';
 import { GenesysClient, deadlineAfter } from '#lib/genesys';
 import { RegistrationError, requireHttpsUrl, rotateAndRegister } from '#lib/webhook';
+import { awsProblem, failure, parseCli, usageError } from './cli.ts';
 import { readStackEndpoints } from './stack-endpoints.ts';
 
-// Harmless on Node 20 (README, Troubleshooting); keep the operator's terminal readable.
-process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
-
 const SERVICE = 'genesys-guest-sync';
-const usage =
-  'usage: npm run register-webhook -- --callback-url <https url> --org-id <genesys org id> ' +
-  '[--stage <stage, default local>] [--region <aws region>] [--genesys-region <e.g. mypurecloud.ie>]';
-
-/** Exits with a message on stderr: 2 for bad usage, 1 for a failure. */
-function fail(message: string, code: 1 | 2 = 1): never {
-  process.stderr.write(`register-webhook: ${message}\n`);
-  process.exit(code);
-}
-
-let values: Record<string, string | boolean | undefined>;
-try {
-  ({ values } = parseArgs({
-    options: {
-      'callback-url': { type: 'string' },
-      'org-id': { type: 'string' },
-      stage: { type: 'string' },
-      region: { type: 'string' },
-      'genesys-region': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }));
-} catch (error) {
-  fail(`${error instanceof Error ? error.message : String(error)}\n${usage}`, 2);
-}
-if (values['help']) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
-const str = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+const cli = {
+  name: 'register-webhook',
+  usage:
+    'usage: npm run register-webhook -- --callback-url <https url> --org-id <genesys org id> ' +
+    '[--stage <stage, default local>] [--region <aws region>] [--genesys-region <e.g. mypurecloud.ie>]',
+  options: {
+    'callback-url': { type: 'string' },
+    'org-id': { type: 'string' },
+    stage: { type: 'string' },
+    region: { type: 'string' },
+    'genesys-region': { type: 'string' },
+  },
+} as const;
+const { values } = parseCli(cli);
 
 let callbackUrl: string;
 try {
-  callbackUrl = requireHttpsUrl(str('callback-url'));
+  callbackUrl = requireHttpsUrl(values['callback-url']);
 } catch (error) {
-  fail(`${(error as Error).message}\n${usage}`, 2);
+  usageError(cli, (error as Error).message);
 }
-const orgId = str('org-id');
-if (!orgId) fail(`--org-id is required (your Genesys Cloud organization id).\n${usage}`, 2);
+const orgId = values['org-id'];
+if (!orgId) usageError(cli, '--org-id is required (your Genesys Cloud organization id).');
 
-const stage = str('stage') ?? 'local';
+const stage = values.stage ?? 'local';
 
 /** Where to find Secrets Manager and Genesys, and which secrets to use. */
 interface Target {
@@ -79,7 +60,7 @@ interface Target {
 async function localTarget(): Promise<Target> {
   const stack = await readStackEndpoints();
   if (!stack) {
-    fail('no local stack found (.local/stack.json). Start it with `npm start`, or pass --stage <stage> to register against AWS.');
+    failure(cli, 'no local stack found (.local/stack.json). Start it with `npm start`, or pass --stage <stage> to register against AWS.');
   }
   return {
     secretsManager: new SecretsManagerClient({
@@ -97,7 +78,7 @@ async function localTarget(): Promise<Target> {
 
 function awsTarget(): Target {
   const env = process.env;
-  const genesysRegion = str('genesys-region') ?? env['GENESYS_REGION'] ?? 'mypurecloud.com';
+  const genesysRegion = values['genesys-region'] ?? env['GENESYS_REGION'] ?? 'mypurecloud.com';
   let genesys;
   try {
     ({ genesys } = loadConfig(['genesys'], {
@@ -106,10 +87,10 @@ function awsTarget(): Target {
       GENESYS_CREDENTIALS_SECRET_ID: env['GENESYS_CREDENTIALS_SECRET_ID'] || `${SERVICE}/${stage}/genesys-credentials`,
     }));
   } catch (error) {
-    if (error instanceof ConfigError) fail(error.message, 2);
+    if (error instanceof ConfigError) usageError(cli, error.message);
     throw error;
   }
-  const region = str('region');
+  const region = values.region;
   return {
     secretsManager: new SecretsManagerClient(region ? { region } : {}),
     apiBaseUrl: genesys.apiBaseUrl,
@@ -125,13 +106,9 @@ function explain(error: unknown, target: Target): string {
   if (error instanceof RegistrationError) return error.message;
   // Secret reads wrap the SDK's error; what went wrong underneath decides the advice.
   const root = error instanceof SecretError && error.reason === 'read_failed' && error.cause ? error.cause : error;
-  const rootName = (root as { name?: string } | null)?.name ?? '';
-  const rootMessage = (root as { message?: string } | null)?.message ?? '';
-  if (rootName === 'CredentialsProviderError') {
-    return 'no AWS credentials found. Configure them as for the AWS CLI (AWS_PROFILE, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, SSO or an instance role).';
-  }
-  if (/region is missing/i.test(rootMessage)) return 'no AWS region configured: pass --region or set AWS_REGION.';
-  if (rootName === 'AccessDeniedException') return `AWS refused access: ${rootMessage}`;
+  const aws = awsProblem(root);
+  if (aws) return aws;
+  if ((root as { name?: string } | null)?.name === 'AccessDeniedException') return `AWS refused access: ${(root as Error).message}`;
   if (error instanceof SecretError && error.secretId === target.genesysSecretId && error.reason !== 'read_failed') {
     return `missing Genesys credentials: ${error.message}. Store {"clientId":"...","clientSecret":"..."} of a client-credentials OAuth client in it.`;
   }
@@ -182,7 +159,7 @@ try {
     )}\n`,
   );
 } catch (error) {
-  fail(explain(error, target));
+  failure(cli, explain(error, target));
 } finally {
   target.secretsManager.destroy();
 }

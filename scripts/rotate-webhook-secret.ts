@@ -17,48 +17,29 @@
  * or WEBHOOK_SECRET_ID).
  */
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { RegistrationError, RotationAbandonedError, rotateSigningSecret, signPayload } from '#lib/webhook';
+import { awsProblem, failure, parseCli, usageError } from './cli.ts';
 import { readStackEndpoints } from './stack-endpoints.ts';
 
-// Harmless on Node 20 (README, Troubleshooting); keep the operator's terminal readable.
-process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
-
 const SERVICE = 'genesys-guest-sync';
-const usage =
-  'usage: npm run rotate-webhook-secret -- [--stage <stage, default local>] [--region <aws region>] ' +
-  '[--verify-url <the webhook route, e.g. https://<api>/webhooks/genesys>]';
-
-/** Exits with a message on stderr: 2 for bad usage, 1 for a failure. */
-function fail(message: string, code: 1 | 2 = 1): never {
-  process.stderr.write(`rotate-webhook-secret: ${message}\n`);
-  process.exit(code);
-}
-
-let values: Record<string, string | boolean | undefined>;
-try {
-  ({ values } = parseArgs({
-    options: {
-      stage: { type: 'string' },
-      region: { type: 'string' },
-      'verify-url': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }));
-} catch (error) {
-  fail(`${error instanceof Error ? error.message : String(error)}\n${usage}`, 2);
-}
-if (values['help']) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
-const str = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
-const stage = str('stage') ?? 'local';
-if (!/^[A-Za-z0-9-]{1,64}$/.test(stage)) fail(`--stage must be a stage name (letters, digits, "-"), got ${JSON.stringify(stage)}\n${usage}`, 2);
+const cli = {
+  name: 'rotate-webhook-secret',
+  usage:
+    'usage: npm run rotate-webhook-secret -- [--stage <stage, default local>] [--region <aws region>] ' +
+    '[--verify-url <the webhook route, e.g. https://<api>/webhooks/genesys>]',
+  options: {
+    stage: { type: 'string' },
+    region: { type: 'string' },
+    'verify-url': { type: 'string' },
+  },
+} as const;
+const { values } = parseCli(cli);
+const stage = values.stage ?? 'local';
+if (!/^[A-Za-z0-9-]{1,64}$/.test(stage)) usageError(cli, `--stage must be a stage name (letters, digits, "-"), got ${JSON.stringify(stage)}`);
 
 let verifyUrl: URL | undefined;
-const rawVerifyUrl = str('verify-url');
+const rawVerifyUrl = values['verify-url'];
 if (rawVerifyUrl !== undefined) {
   try {
     verifyUrl = new URL(rawVerifyUrl);
@@ -67,7 +48,7 @@ if (rawVerifyUrl !== undefined) {
   }
   const local = verifyUrl !== undefined && ['127.0.0.1', 'localhost', '[::1]'].includes(verifyUrl.hostname);
   if (!verifyUrl || !(verifyUrl.protocol === 'https:' || (verifyUrl.protocol === 'http:' && local))) {
-    fail(`--verify-url must be an absolute https URL (http only on this machine), got ${JSON.stringify(rawVerifyUrl)}\n${usage}`, 2);
+    usageError(cli, `--verify-url must be an absolute https URL (http only on this machine), got ${JSON.stringify(rawVerifyUrl)}`);
   }
 }
 
@@ -75,7 +56,7 @@ if (rawVerifyUrl !== undefined) {
 async function target(): Promise<{ secretsManager: SecretsManagerClient; secretId: string; description: string }> {
   if (stage === 'local') {
     const stack = await readStackEndpoints();
-    if (!stack) fail('no local stack found (.local/stack.json). Start it with `npm start`, or pass --stage <stage> to rotate in AWS.');
+    if (!stack) failure(cli, 'no local stack found (.local/stack.json). Start it with `npm start`, or pass --stage <stage> to rotate in AWS.');
     return {
       secretsManager: new SecretsManagerClient({
         region: 'us-east-1',
@@ -87,7 +68,7 @@ async function target(): Promise<{ secretsManager: SecretsManagerClient; secretI
       description: 'the local stack',
     };
   }
-  const region = str('region');
+  const region = values.region;
   return {
     secretsManager: new SecretsManagerClient(region ? { region } : {}),
     secretId: process.env['WEBHOOK_SECRET_ID'] || `${SERVICE}/${stage}/webhook-signing-secret`,
@@ -126,13 +107,10 @@ try {
 } catch (error) {
   if (error instanceof RotationAbandonedError) {
     const cause = error.installError instanceof Error ? error.installError.message : String(error.installError);
-    fail(`the check of the new secret failed: ${cause}. ${error.message}`);
+    failure(cli, `the check of the new secret failed: ${cause}. ${error.message}`);
   }
-  if (error instanceof RegistrationError) fail(error.message);
-  const name = (error as { name?: string } | null)?.name ?? '';
-  if (name === 'CredentialsProviderError') fail('no AWS credentials found. Configure them as for the AWS CLI (AWS_PROFILE, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, SSO or an instance role).');
-  if (/region is missing/i.test((error as Error | null)?.message ?? '')) fail('no AWS region configured: pass --region or set AWS_REGION.');
-  fail(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  if (error instanceof RegistrationError) failure(cli, error.message);
+  failure(cli, awsProblem(error) ?? (error instanceof Error ? `${error.name}: ${error.message}` : String(error)));
 } finally {
   secretsManager.destroy();
 }

@@ -7,6 +7,7 @@
 import type { TokenProvider } from '#lib/auth';
 import type { CrmRecord } from '#lib/jobs';
 import { maskIdentifiers } from '#lib/pii';
+import { parseRetryAfter } from '#lib/net';
 import { CrmNetworkError, crmRequest } from './http.ts';
 
 /** The four per-record statuses of contract section 5. */
@@ -55,14 +56,8 @@ export function isTransientUpsertStatus(status: number): boolean {
   return status < 400 || status >= 500 || TRANSIENT_STATUSES.has(status);
 }
 
-/** `Retry-After` as milliseconds (delta seconds or an HTTP date), or undefined. */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
-  if (value === null || value === undefined || value.trim() === '') return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
+/** Kept for callers of `#lib/crm`: the one `Retry-After` parser lives in `#lib/net`. */
+export { parseRetryAfter } from '#lib/net';
 
 const STATUSES = new Set<CrmRecordStatus>(['created', 'updated', 'unchanged', 'failed']);
 const MAX_TEXT = 300;

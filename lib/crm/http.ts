@@ -3,15 +3,11 @@
  * token provider, a timeout, one retry after a 401 with a re-read token (the secret may
  * have rotated). Callers (batch upsert, customer lookup) add their own retry policy.
  */
-import { exchange, ExchangeTimeoutError } from '#lib/net';
+import { exchangeJson, ExchangeTimeoutError, type JsonAnswer } from '#lib/net';
 import { sharedCrmTokenProvider, type TokenProvider } from '#lib/auth';
 
 /** A CRM answer. */
-export interface CrmResponse<T = unknown> {
-  status: number;
-  headers: Headers;
-  body: T | undefined;
-}
+export type CrmResponse<T = unknown> = JsonAnswer<T>;
 
 /** A CRM call that got no answer (timeout, connection refused, reset). */
 export class CrmNetworkError extends Error {
@@ -44,36 +40,13 @@ export async function crmRequest<T = unknown>(options: CrmRequestOptions): Promi
   let token = '';
   const send = async (): Promise<CrmResponse<T>> => {
     token = await tokens.getToken();
-    let response: Response;
-    let text: string;
     try {
-      ({ response, text } = await exchange(
-        doFetch,
-        `${options.baseUrl}${options.path}`,
-        {
-          method: options.method,
-          headers: {
-            accept: 'application/json',
-            authorization: `Bearer ${token}`,
-            ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-            ...options.headers,
-          },
-          ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-        },
-        options.timeoutMs,
-      ));
+      return await exchangeJson<T>(doFetch, `${options.baseUrl}${options.path}`, { method: options.method, token, body: options.body, headers: options.headers }, options.timeoutMs);
     } catch (error) {
       const timedOut = error instanceof ExchangeTimeoutError || (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError'));
       const route = `${options.method} ${options.path.split('?')[0]}`;
       throw new CrmNetworkError(timedOut ? `CRM ${route} timed out` : `CRM ${route} got no answer`, timedOut, { cause: error });
     }
-    let body: T | undefined;
-    try {
-      body = text === '' ? undefined : (JSON.parse(text) as T);
-    } catch {
-      body = undefined;
-    }
-    return { status: response.status, headers: response.headers, body };
   };
   const first = await send();
   if (first.status !== 401) return first;

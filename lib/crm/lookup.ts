@@ -26,17 +26,11 @@ import { loadConfig } from '#lib/config';
 import { normaliseIdentifier } from '#lib/identity';
 import { logger, metrics } from '#lib/lambda';
 import { MetricNames } from '#lib/metrics';
+import type { ProviderCustomer } from './adapter.ts';
 import { CrmNetworkError, crmRequest } from './http.ts';
 
-/** A CRM customer as the lookup returns it; fields the CRM left out stay absent. */
-export interface CrmCustomer {
-  id: string;
-  firstName?: string;
-  lastName?: string;
-  loyaltyTier?: string;
-  accountStatus?: string;
-  loyaltyPoints?: number;
-}
+/** A CRM customer as the lookup returns it: the adapters' customer shape, one definition. */
+export type CrmCustomer = ProviderCustomer;
 
 /** Who to look for: at least one of email and phone. */
 export interface CustomerQuery {

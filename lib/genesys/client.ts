@@ -5,7 +5,7 @@
  * timeouts with `Retry-After` or full-jitter backoff, one token refresh on 401, and a
  * single typed `GenesysError` for every failure.
  */
-import { exchange, ExchangeTimeoutError } from '#lib/net';
+import { exchange, ExchangeTimeoutError, parseRetryAfter } from '#lib/net';
 import { PreconditionRequiredError } from '#lib/errors';
 import type { Deadline } from './deadline.ts';
 import { GenesysError } from './errors.ts';
@@ -449,15 +449,6 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   } catch {
     return { ok: false };
   }
-}
-
-/** `Retry-After` as milliseconds: delta-seconds or an HTTP date; unusable values are ignored. */
-function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /** Genesys' machine-readable `code` from an error body; its `message` may echo input, so it is dropped. */

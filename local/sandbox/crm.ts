@@ -27,6 +27,7 @@ import {
   type PiiFinding,
   type SandboxClock,
 } from './util.ts';
+import { logRequest, parseRecordFailureRule, takeRecordFailure, type StoredRecordFailureRule } from './crm-world.ts';
 
 /** Most records one batch-upsert request may carry. */
 export const CRM_MAX_BATCH_RECORDS = 500;
@@ -78,22 +79,7 @@ export interface CrmRecordResult {
   error?: { code: string; message: string };
 }
 
-/** A rule for `POST /__sandbox/record-failures`: fail matching records with `code`. */
-export interface RecordFailureRule {
-  /** Exact external id; with neither this nor the prefix the rule matches every record. */
-  externalId?: string;
-  externalIdPrefix?: string;
-  code: string;
-  message?: string;
-  /** How many records it fails (default: unlimited). */
-  times?: number;
-}
-
-/** A stored per-record failure rule with its counter. */
-export interface StoredRecordFailureRule extends RecordFailureRule {
-  id: string;
-  applied: number;
-}
+export type { RecordFailureRule, StoredRecordFailureRule } from './crm-world.ts';
 
 /** What the CRM holds for one external id. */
 export interface CrmStoredRecord {
@@ -179,7 +165,6 @@ export interface CrmSandbox {
   clock: SandboxClock;
 }
 
-const MAX_LOG = 5_000;
 const HASH_PATTERN = /^[a-f0-9]{64}$/i;
 
 interface KeyEntry extends CrmIdempotencyEntry {
@@ -302,16 +287,7 @@ export async function startCrmSandbox(options: CrmSandboxOptions): Promise<CrmSa
     seedCustomers();
   };
 
-  const failureFor = (externalId: string): StoredRecordFailureRule | undefined => {
-    const rule = world.failureRules.find(
-      (candidate) =>
-        (candidate.times === undefined || candidate.applied < candidate.times) &&
-        (candidate.externalId === undefined || candidate.externalId === externalId) &&
-        (candidate.externalIdPrefix === undefined || externalId.startsWith(candidate.externalIdPrefix)),
-    );
-    if (rule) rule.applied += 1;
-    return rule;
-  };
+  const failureFor = (externalId: string): StoredRecordFailureRule | undefined => takeRecordFailure(world.failureRules, externalId);
 
   const applyRecord = (raw: unknown, key: string): CrmRecordResult => {
     const externalId = isPlainObject(raw) && typeof raw.externalId === 'string' ? raw.externalId : '';
@@ -483,20 +459,7 @@ export async function startCrmSandbox(options: CrmSandboxOptions): Promise<CrmSa
       if (!Array.isArray(body.rules)) throw new HttpError(400, 'rules must be an array');
       const added = body.rules.map((raw, index): StoredRecordFailureRule => {
         if (!isPlainObject(raw)) throw new HttpError(400, `rules[${index}] must be an object`);
-        if (typeof raw.code !== 'string' || raw.code === '') throw new HttpError(400, `rules[${index}].code is required`);
-        const rule: StoredRecordFailureRule = { id: randomUUID(), code: raw.code, applied: 0 };
-        for (const key of ['externalId', 'externalIdPrefix', 'message'] as const) {
-          if (raw[key] === undefined) continue;
-          if (typeof raw[key] !== 'string') throw new HttpError(400, `rules[${index}].${key} must be a string`);
-          rule[key] = raw[key];
-        }
-        if (raw.times !== undefined) {
-          if (typeof raw.times !== 'number' || !Number.isInteger(raw.times) || raw.times < 1) {
-            throw new HttpError(400, `rules[${index}].times must be a positive integer`);
-          }
-          rule.times = raw.times;
-        }
-        return rule;
+        return parseRecordFailureRule(raw, index);
       });
       world.failureRules.push(...added);
       return { status: 201, body: { rules: added } };
@@ -529,12 +492,7 @@ export async function startCrmSandbox(options: CrmSandboxOptions): Promise<CrmSa
       const key = req.header('idempotency-key');
       return key ? { idempotencyKey: key } : {};
     },
-    onLog: (entry) => {
-      const bucket = entry.dropped ? 'dropped' : String(entry.status);
-      world.requestsByStatus[bucket] = (world.requestsByStatus[bucket] ?? 0) + 1;
-      world.log.push(entry);
-      if (world.log.length > MAX_LOG) world.log.splice(0, world.log.length - MAX_LOG);
-    },
+    onLog: (entry) => logRequest(world, entry),
   });
 
   return { url: server.url, port: server.port, close: server.close, state, reset, faults, clock };

@@ -5,18 +5,14 @@
  * the token. Every provider adapter sends through here, so the deadline and the token
  * handling have one home.
  */
-import { exchange, withDeadline } from '#lib/net';
+import { exchangeJson, parseRetryAfter, withDeadline, type JsonAnswer } from '#lib/net';
 import { SecretError } from '#lib/auth';
 import type { CallFailure } from '../adapter.ts';
 import { networkFailure } from '../adapter.ts';
 import { CrmCredentialsError, CrmTokenEndpointError, type CrmTokenSource } from './oauth.ts';
 
 /** A provider answer, body parsed as JSON when it is JSON. */
-export interface ProviderAnswer {
-  status: number;
-  headers: Headers;
-  body: unknown;
-}
+export type ProviderAnswer = JsonAnswer;
 
 /** One request to send. */
 export interface ProviderRequest {
@@ -41,29 +37,7 @@ export async function sendAuthenticated(
     return await withDeadline(options.timeoutMs, async (signal) => {
       const send = async (): Promise<ProviderAnswer> => {
         const token = await tokens.getToken();
-        const { response, text } = await exchange(
-          options.fetch ?? fetch,
-          request.url(token),
-          {
-            method: request.method,
-            signal,
-            headers: {
-              accept: 'application/json',
-              authorization: `Bearer ${token}`,
-              ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
-              ...request.headers,
-            },
-            ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
-          },
-          options.timeoutMs,
-        );
-        let body: unknown;
-        try {
-          body = text === '' ? undefined : JSON.parse(text);
-        } catch {
-          body = undefined;
-        }
-        return { status: response.status, headers: response.headers, body };
+        return exchangeJson(options.fetch ?? fetch, request.url(token), { method: request.method, token, body: request.body, headers: request.headers, signal }, options.timeoutMs);
       };
       const first = await send();
       if (!refused(first)) return first;
@@ -98,13 +72,9 @@ export function numberHeader(headers: Headers, name: string): number | undefined
   return Number.isFinite(value) ? value : undefined;
 }
 
-/** `Retry-After` in ms (delta seconds or an HTTP date). */
+/** `Retry-After` of an answer in ms (see `parseRetryAfter`). */
 export function retryAfterMs(headers: Headers, now: number): number | undefined {
-  const raw = headers.get('retry-after')?.trim();
-  if (!raw) return undefined;
-  if (/^\d+(\.\d+)?$/.test(raw)) return Math.round(Number(raw) * 1000);
-  const at = Date.parse(raw);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  return parseRetryAfter(headers.get('retry-after'), now);
 }
 
 /** The generic classification of a status no provider rule claimed. */

@@ -22,111 +22,62 @@
  */
 import type { CrmRecord } from '#lib/jobs';
 import { safeCrmText } from '../batch-upsert.ts';
-import {
-  flattenRecord,
-  propertySafeKey,
-  type CallFailure,
-  type CallOptions,
-  type UpsertOptions,
-  type CrmAdapter,
-  type ProviderCustomer,
-  type ProviderLookupOutcome,
-  type ProviderUpsertOutcome,
-  type RequestBudget,
-} from '../adapter.ts';
-import { classifyStatus, isFailure, retryAfterMs, sendAuthenticated, type ProviderAnswer } from './call.ts';
-import type { CrmTokenSource } from './oauth.ts';
+import { propertySafeKey, type CallFailure, type CallOptions, type CrmAdapter, type ProviderLookupOutcome, type ProviderUpsertOutcome, type UpsertOptions } from '../adapter.ts';
+import { ProviderAdapterBase, asBody, customerFromRow, type CustomerFieldNames, type ProviderConnection } from './base.ts';
+import { classifyStatus, isFailure, retryAfterMs, type ProviderAnswer } from './call.ts';
 
 /** Records per UpsertMultiple call: the contract's default (Dataverse documents no hard maximum for it). */
 export const DYNAMICS_BATCH_LIMIT = 100;
 
 /** Contact columns the lookup reads into the customer shape. */
-export interface DynamicsCustomerColumns {
-  firstName: string;
-  lastName: string;
-  loyaltyTier: string;
-  accountStatus: string;
-  loyaltyPoints: string;
-}
+export type DynamicsCustomerColumns = CustomerFieldNames;
 
 /** How a Dynamics adapter is built. */
-export interface DynamicsAdapterOptions {
+export interface DynamicsAdapterOptions extends ProviderConnection {
   /** `CRM_BASE_URL`, else `DYNAMICS_URL` (the organisation URI). */
   baseUrl: string;
   /** `DYNAMICS_ALTERNATE_KEY`: the key column holding `externalId`. */
   alternateKey: string;
-  tokens: CrmTokenSource;
   columnPrefix?: string;
   customerColumns?: Partial<DynamicsCustomerColumns>;
   /** Phone columns the lookup compares (default telephone1, mobilephone). */
   phoneColumns?: string[];
-  fetch?: typeof fetch;
-  now?: () => number;
 }
 
-const DEFAULT_CUSTOMER: DynamicsCustomerColumns = {
-  firstName: 'firstname',
-  lastName: 'lastname',
-  loyaltyTier: 'gs_loyaltytier',
-  accountStatus: 'gs_accountstatus',
-  loyaltyPoints: 'gs_loyaltypoints',
-};
+const DEFAULT_CUSTOMER: DynamicsCustomerColumns = { firstName: 'firstname', lastName: 'lastname', loyaltyTier: 'gs_loyaltytier', accountStatus: 'gs_accountstatus', loyaltyPoints: 'gs_loyaltypoints' };
 
 /** An OData string literal: single quotes doubled (OData ABNF `SQUOTE-in-string`). */
 export function odataString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-type Body = Record<string, unknown>;
-const asBody = (value: unknown): Body => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Body) : {});
-
 /** The Dynamics 365 adapter. */
-export class DynamicsAdapter implements CrmAdapter {
-  readonly provider = 'dynamics' as const;
-  readonly batchLimit = DYNAMICS_BATCH_LIMIT;
+export class DynamicsAdapter extends ProviderAdapterBase<'dynamics'> implements CrmAdapter {
   readonly #options: DynamicsAdapterOptions;
-  readonly #baseUrl: string;
-  readonly #prefix: string;
-  readonly #customer: DynamicsCustomerColumns;
-  readonly #now: () => number;
-  #budget: RequestBudget | undefined;
 
   constructor(options: DynamicsAdapterOptions) {
+    const p = options.columnPrefix ?? 'gs_';
+    const identity = { provider: 'dynamics', what: 'Dynamics 365', batchLimit: DYNAMICS_BATCH_LIMIT, headers: { 'odata-version': '4.0', 'odata-maxversion': '4.0' } } as const;
+    super(identity, options, {
+      customer: { ...DEFAULT_CUSTOMER, ...options.customerColumns },
+      fields: { lastInteraction: `${p}lastinteraction`, sourceUpdatedAt: `${p}sourceupdatedat`, emailHash: `${p}emailhash`, phoneHash: `${p}phonehash`, entry: (kind, key) => `${p}${kind}_${propertySafeKey(key)}` },
+    });
     this.#options = options;
-    this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.#prefix = options.columnPrefix ?? 'gs_';
-    this.#customer = { ...DEFAULT_CUSTOMER, ...options.customerColumns };
-    this.#now = options.now ?? Date.now;
-  }
-
-  budget(): RequestBudget | undefined {
-    return this.#budget ? { ...this.#budget } : undefined;
   }
 
   /** One UpsertMultiple target for a record (see the file comment). */
   target(record: CrmRecord): Record<string, string | number | boolean> {
-    const flat = flattenRecord(record);
-    const p = this.#prefix;
-    const target: Record<string, string | number | boolean> = {
+    return {
       '@odata.type': 'Microsoft.Dynamics.CRM.contact',
       '@odata.id': `contacts(${this.#options.alternateKey}=${odataString(record.externalId)})`,
-      [`${p}lastinteraction`]: flat.lastInteraction,
-      [`${p}sourceupdatedat`]: flat.sourceUpdatedAt,
+      ...this.fieldsOf(record),
     };
-    if (flat.emailHash !== undefined) target[`${p}emailhash`] = flat.emailHash;
-    if (flat.phoneHash !== undefined) target[`${p}phonehash`] = flat.phoneHash;
-    for (const [kind, key, value] of flat.entries) target[`${p}${kind}_${propertySafeKey(key)}`] = value;
-    return target;
   }
 
   async upsert(chunk: readonly CrmRecord[], options: UpsertOptions): Promise<ProviderUpsertOutcome> {
-    if (chunk.length === 0) return { kind: 'ok', status: 204, results: [] };
-    if (chunk.length > this.batchLimit) {
-      return { kind: 'failed', failure: { kind: 'rejected', status: 400, reason: `Dynamics upserts at most ${this.batchLimit} records per call here; got ${chunk.length}` } };
-    }
-    const answer = await this.#send('POST', '/api/data/v9.2/contacts/Microsoft.Dynamics.CRM.UpsertMultiple', options, {
-      Targets: chunk.map((record) => this.target(record)),
-    });
+    const unsent = this.unsent(chunk.length, 204, (limit, size) => `Dynamics upserts at most ${limit} records per call here; got ${size}`);
+    if (unsent) return unsent;
+    const answer = await this.send({ method: 'POST', path: '/api/data/v9.2/contacts/Microsoft.Dynamics.CRM.UpsertMultiple', body: { Targets: chunk.map((record) => this.target(record)) } }, options);
     if (isFailure(answer)) return { kind: 'failed', failure: answer };
     if (answer.status !== 204 && answer.status !== 200) return { kind: 'failed', failure: this.#classify(answer) };
     // UpsertMultiple tells neither created nor updated per record: all were applied.
@@ -140,47 +91,27 @@ export class DynamicsAdapter implements CrmAdapter {
     if (email) filter = `emailaddress1 eq ${odataString(email.toLowerCase())}`;
     else if (phone) filter = (this.#options.phoneColumns ?? ['telephone1', 'mobilephone']).map((column) => `${column} eq ${odataString(phone)}`).join(' or ');
     else return { kind: 'not_found' };
-    const c = this.#customer;
+    const c = this.customer;
     const select = ['contactid', c.firstName, c.lastName, c.loyaltyTier, c.accountStatus, c.loyaltyPoints].join(',');
     const search = new URLSearchParams({ $select: select, $filter: filter, $top: '1' });
-    const answer = await this.#send('GET', `/api/data/v9.2/contacts?${search.toString().replace(/\+/g, '%20')}`, options);
+    const answer = await this.send({ method: 'GET', path: `/api/data/v9.2/contacts?${search.toString().replace(/\+/g, '%20')}` }, options);
     if (isFailure(answer)) return { kind: 'failed', failure: answer };
     if (answer.status !== 200) return { kind: 'failed', failure: this.#classify(answer) };
     const rows = asBody(answer.body)['value'];
     if (!Array.isArray(rows)) return { kind: 'failed', failure: { kind: 'transient', status: 200, reason: 'Dynamics answered a query without value' } };
     const row = asBody(rows[0]);
     if (typeof row['contactid'] !== 'string') return { kind: 'not_found' };
-    const customer: ProviderCustomer = { id: row['contactid'] };
-    for (const key of ['firstName', 'lastName', 'loyaltyTier', 'accountStatus'] as const) {
-      const value = row[c[key]];
-      if (typeof value === 'string' && value !== '') customer[key] = value;
-    }
-    const points = row[c.loyaltyPoints];
-    if (typeof points === 'number' && Number.isFinite(points)) customer.loyaltyPoints = points;
-    return { kind: 'found', customer };
-  }
-
-  async #send(method: 'GET' | 'POST', path: string, options: CallOptions, body?: unknown): Promise<ProviderAnswer | CallFailure> {
-    return sendAuthenticated(
-      this.#options.tokens,
-      {
-        method,
-        url: () => `${this.#baseUrl}${path}`,
-        headers: { 'odata-version': '4.0', 'odata-maxversion': '4.0' },
-        ...(body === undefined ? {} : { body }),
-      },
-      { timeoutMs: options.timeoutMs, what: 'Dynamics 365', ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}) },
-    );
+    return { kind: 'found', customer: customerFromRow(row['contactid'], row, c) };
   }
 
   #classify(answer: ProviderAnswer): CallFailure {
     const error = asBody(asBody(answer.body)['error']);
     const code = typeof error['code'] === 'string' ? error['code'] : undefined;
     const reason = `Dynamics answered ${answer.status}${code ? ` ${code}` : ''}: ${safeCrmText(error['message'])}`;
-    const now = this.#now();
+    const now = this.now();
     if (answer.status === 429) {
       const wait = retryAfterMs(answer.headers, now) ?? 5_000;
-      this.#budget = { windowRemaining: 0, windowMs: 300_000, observedAt: now };
+      this.lastBudget = { windowRemaining: 0, windowMs: 300_000, observedAt: now };
       return { kind: 'rate_limited', status: 429, reason, retryAfterMs: wait };
     }
     if (answer.status === 403) return { kind: 'permission', status: 403, reason };

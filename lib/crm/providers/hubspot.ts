@@ -25,62 +25,32 @@
  */
 import type { CrmRecord } from '#lib/jobs';
 import { safeCrmText } from '../batch-upsert.ts';
-import {
-  classifyRecordCode,
-  flattenRecord,
-  propertySafeKey,
-  type CallFailure,
-  type CallOptions,
-  type UpsertOptions,
-  type CrmAdapter,
-  type ProviderCustomer,
-  type ProviderLookupOutcome,
-  type ProviderRecordResult,
-  type ProviderUpsertOutcome,
-  type RequestBudget,
-} from '../adapter.ts';
-import { classifyStatus, isFailure, nextMidnight, numberHeader, retryAfterMs, sendAuthenticated, type ProviderAnswer } from './call.ts';
-import type { CrmTokenSource } from './oauth.ts';
+import type { CallFailure, CallOptions, CrmAdapter, ProviderLookupOutcome, ProviderRecordResult, ProviderUpsertOutcome, RequestBudget, UpsertOptions } from '../adapter.ts';
+import { classifyRecordCode, propertySafeKey } from '../adapter.ts';
+import { ProviderAdapterBase, asBody, customerFromRow, type Body, type CustomerFieldNames, type ProviderConnection } from './base.ts';
+import { classifyStatus, isFailure, nextMidnight, numberHeader, retryAfterMs, type ProviderAnswer } from './call.ts';
 
 /** HubSpot's documented maximum inputs per batch call. */
 export const HUBSPOT_BATCH_LIMIT = 100;
 
 /** Contact properties the lookup reads into the customer shape. */
-export interface HubSpotCustomerProperties {
-  firstName: string;
-  lastName: string;
-  loyaltyTier: string;
-  accountStatus: string;
-  loyaltyPoints: string;
-}
+export type HubSpotCustomerProperties = CustomerFieldNames;
 
 /** How a HubSpot adapter is built. */
-export interface HubSpotAdapterOptions {
+export interface HubSpotAdapterOptions extends ProviderConnection {
   /** `CRM_BASE_URL` (default `https://api.hubapi.com`). */
   baseUrl?: string;
   /** `HUBSPOT_ID_PROPERTY`: the unique custom property holding `externalId`. */
   idProperty: string;
-  /** Private app token (`accessToken` of the CRM secret). */
-  tokens: CrmTokenSource;
+  /** Private app token (`accessToken` of the CRM secret), through `tokens`. */
   /** Prefix of the suite's contact properties (default `guest_sync_`). */
   propertyPrefix?: string;
   customerProperties?: Partial<HubSpotCustomerProperties>;
   /** The account's time zone, for the daily reset (default UTC). */
   timeZone?: string;
-  fetch?: typeof fetch;
-  now?: () => number;
 }
 
-const DEFAULT_CUSTOMER: HubSpotCustomerProperties = {
-  firstName: 'firstname',
-  lastName: 'lastname',
-  loyaltyTier: 'loyalty_tier',
-  accountStatus: 'account_status',
-  loyaltyPoints: 'loyalty_points',
-};
-
-type Body = Record<string, unknown>;
-const asBody = (value: unknown): Body => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Body) : {});
+const DEFAULT_CUSTOMER: HubSpotCustomerProperties = { firstName: 'firstname', lastName: 'lastname', loyaltyTier: 'loyalty_tier', accountStatus: 'account_status', loyaltyPoints: 'loyalty_points' };
 
 /** The trace ids an error's context names (HubSpot sends them as arrays of strings). */
 function traceIdsOf(error: Body): string[] {
@@ -90,57 +60,37 @@ function traceIdsOf(error: Body): string[] {
 }
 
 /** The HubSpot adapter. */
-export class HubSpotAdapter implements CrmAdapter {
-  readonly provider = 'hubspot' as const;
-  readonly batchLimit = HUBSPOT_BATCH_LIMIT;
+export class HubSpotAdapter extends ProviderAdapterBase<'hubspot'> implements CrmAdapter {
   readonly #options: HubSpotAdapterOptions;
-  readonly #baseUrl: string;
-  readonly #prefix: string;
-  readonly #customer: HubSpotCustomerProperties;
-  readonly #now: () => number;
-  #budget: RequestBudget | undefined;
 
   constructor(options: HubSpotAdapterOptions) {
+    const p = options.propertyPrefix ?? 'guest_sync_';
+    super({ provider: 'hubspot', what: 'HubSpot', batchLimit: HUBSPOT_BATCH_LIMIT }, { ...options, baseUrl: options.baseUrl ?? 'https://api.hubapi.com' }, {
+      customer: { ...DEFAULT_CUSTOMER, ...options.customerProperties },
+      fields: { lastInteraction: `${p}last_interaction`, sourceUpdatedAt: `${p}source_updated_at`, emailHash: `${p}email_hash`, phoneHash: `${p}phone_hash`, entry: (kind, key) => `${p}${kind}_${propertySafeKey(key)}` },
+    });
     if (options.idProperty.trim() === '' || options.idProperty.trim().toLowerCase() === 'email') {
       throw new Error('HUBSPOT_ID_PROPERTY must name a unique custom property, not email');
     }
     this.#options = options;
-    this.#baseUrl = (options.baseUrl ?? 'https://api.hubapi.com').replace(/\/+$/, '');
-    this.#prefix = options.propertyPrefix ?? 'guest_sync_';
-    this.#customer = { ...DEFAULT_CUSTOMER, ...options.customerProperties };
-    this.#now = options.now ?? Date.now;
-  }
-
-  budget(): RequestBudget | undefined {
-    return this.#budget ? { ...this.#budget } : undefined;
   }
 
   /** The contact properties a record maps to (see the file comment). */
   properties(record: CrmRecord): Record<string, string> {
-    const flat = flattenRecord(record);
-    const p = this.#prefix;
-    const properties: Record<string, string> = {
-      [`${p}last_interaction`]: flat.lastInteraction,
-      [`${p}source_updated_at`]: flat.sourceUpdatedAt,
-    };
-    if (flat.emailHash !== undefined) properties[`${p}email_hash`] = flat.emailHash;
-    if (flat.phoneHash !== undefined) properties[`${p}phone_hash`] = flat.phoneHash;
-    for (const [kind, key, value] of flat.entries) properties[`${p}${kind}_${propertySafeKey(key)}`] = String(value);
-    return properties;
+    // HubSpot property values are strings (booleans "true" / "false").
+    return Object.fromEntries(Object.entries(this.fieldsOf(record)).map(([name, value]) => [name, String(value)]));
   }
 
   async upsert(chunk: readonly CrmRecord[], options: UpsertOptions): Promise<ProviderUpsertOutcome> {
-    if (chunk.length === 0) return { kind: 'ok', status: 200, results: [] };
-    if (chunk.length > this.batchLimit) {
-      return { kind: 'failed', failure: { kind: 'rejected', status: 400, reason: `HubSpot takes at most ${this.batchLimit} inputs per call; got ${chunk.length}` } };
-    }
+    const unsent = this.unsent(chunk.length, 200, (limit, size) => `HubSpot takes at most ${limit} inputs per call; got ${size}`);
+    if (unsent) return unsent;
     const inputs = chunk.map((record, index) => ({
       id: record.externalId,
       idProperty: this.#options.idProperty,
       objectWriteTraceId: String(index),
       properties: this.properties(record),
     }));
-    const answer = await this.#send({ method: 'POST', path: '/crm/v3/objects/contacts/batch/upsert', body: { inputs } }, options);
+    const answer = await this.send({ method: 'POST', path: '/crm/v3/objects/contacts/batch/upsert', body: { inputs } }, options);
     if (isFailure(answer)) return { kind: 'failed', failure: answer };
     if (answer.status !== 200 && answer.status !== 201 && answer.status !== 207) {
       return { kind: 'failed', failure: this.#classify(answer) };
@@ -184,8 +134,8 @@ export class HubSpotAdapter implements CrmAdapter {
       filterGroups.push({ filters: [{ propertyName: 'mobilephone', operator: 'EQ', value: phone }] });
     }
     if (filterGroups.length === 0) return { kind: 'not_found' };
-    const c = this.#customer;
-    const answer = await this.#send(
+    const c = this.customer;
+    const answer = await this.send(
       {
         method: 'POST',
         path: '/crm/v3/objects/contacts/search',
@@ -200,35 +150,14 @@ export class HubSpotAdapter implements CrmAdapter {
     const first = asBody(results[0]);
     const id = first['id'];
     if (typeof id !== 'string' || id === '') return { kind: 'not_found' };
-    const props = asBody(first['properties']);
-    const text = (name: string): string | undefined => (typeof props[name] === 'string' && props[name] !== '' ? (props[name] as string) : undefined);
-    const customer: ProviderCustomer = { id };
-    const assign = (key: 'firstName' | 'lastName' | 'loyaltyTier' | 'accountStatus', name: string): void => {
-      const value = text(name);
-      if (value !== undefined) customer[key] = value;
-    };
-    assign('firstName', c.firstName);
-    assign('lastName', c.lastName);
-    assign('loyaltyTier', c.loyaltyTier);
-    assign('accountStatus', c.accountStatus);
-    const points = Number(text(c.loyaltyPoints));
-    if (text(c.loyaltyPoints) !== undefined && Number.isFinite(points)) customer.loyaltyPoints = points;
-    return { kind: 'found', customer };
+    // HubSpot answers every property as a string, loyalty points included.
+    return { kind: 'found', customer: customerFromRow(id, asBody(first['properties']), c, true) };
   }
 
-  async #send(request: { method: 'POST'; path: string; body: unknown }, options: CallOptions): Promise<ProviderAnswer | CallFailure> {
-    const answer = await sendAuthenticated(
-      this.#options.tokens,
-      { method: request.method, url: () => `${this.#baseUrl}${request.path}`, body: request.body },
-      { timeoutMs: options.timeoutMs, what: 'HubSpot', ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}) },
-    );
-    if (!isFailure(answer)) this.#readBudget(answer.headers);
-    return answer;
-  }
-
-  #readBudget(headers: Headers): void {
-    const now = this.#now();
-    const next: RequestBudget = { ...this.#budget, observedAt: now };
+  /** Reads the `X-HubSpot-RateLimit-*` headers every answer carries. */
+  protected override readBudget(headers: Headers): void {
+    const now = this.now();
+    const next: RequestBudget = { ...this.lastBudget, observedAt: now };
     const set = (key: keyof Omit<RequestBudget, 'observedAt'>, header: string): void => {
       const value = numberHeader(headers, header);
       if (value !== undefined) next[key] = value;
@@ -239,14 +168,14 @@ export class HubSpotAdapter implements CrmAdapter {
     set('dailyLimit', 'x-hubspot-ratelimit-daily');
     set('dailyRemaining', 'x-hubspot-ratelimit-daily-remaining');
     if (next.dailyLimit !== undefined) next.dailyResetAt = nextMidnight(now, this.#options.timeZone);
-    this.#budget = next;
+    this.lastBudget = next;
   }
 
   #classify(answer: ProviderAnswer): CallFailure {
     const body = asBody(answer.body);
     const category = typeof body['category'] === 'string' ? body['category'] : undefined;
     const reason = `HubSpot answered ${answer.status}${category ? ` ${category}` : ''}: ${safeCrmText(body['message'])}`;
-    const now = this.#now();
+    const now = this.now();
     if (answer.status === 429) {
       if (body['policyName'] === 'DAILY') {
         return { kind: 'quota_exhausted', status: 429, reason, resetAt: nextMidnight(now, this.#options.timeZone), probeAfterMs: 60_000 };

@@ -22,21 +22,9 @@
  */
 import type { CrmRecord } from '#lib/jobs';
 import { safeCrmText } from '../batch-upsert.ts';
-import {
-  classifyRecordCode,
-  flattenRecord,
-  type CallFailure,
-  type CallOptions,
-  type UpsertOptions,
-  type CrmAdapter,
-  type ProviderCustomer,
-  type ProviderLookupOutcome,
-  type ProviderRecordResult,
-  type ProviderUpsertOutcome,
-  type RequestBudget,
-} from '../adapter.ts';
-import { classifyStatus, isFailure, sendAuthenticated, type ProviderAnswer } from './call.ts';
-import type { CrmTokenSource } from './oauth.ts';
+import { classifyRecordCode, type CallFailure, type CallOptions, type CrmAdapter, type ProviderLookupOutcome, type ProviderRecordResult, type ProviderUpsertOutcome, type UpsertOptions } from '../adapter.ts';
+import { ProviderAdapterBase, asBody, customerFromRow, type CustomerFieldNames, type ProviderConnection } from './base.ts';
+import { classifyStatus, isFailure, type ProviderAnswer } from './call.ts';
 
 /** Salesforce's documented maximum records per sObject Collections call. */
 export const SALESFORCE_BATCH_LIMIT = 200;
@@ -45,36 +33,21 @@ export const SALESFORCE_BATCH_LIMIT = 200;
 export const SALESFORCE_API_VERSION = 'v62.0';
 
 /** Contact fields the lookup reads into the customer shape. */
-export interface SalesforceCustomerFields {
-  firstName: string;
-  lastName: string;
-  loyaltyTier: string;
-  accountStatus: string;
-  loyaltyPoints: string;
-}
+export type SalesforceCustomerFields = CustomerFieldNames;
 
 /** How a Salesforce adapter is built. */
-export interface SalesforceAdapterOptions {
+export interface SalesforceAdapterOptions extends ProviderConnection {
   /** `CRM_BASE_URL`; default: the `instance_url` the token endpoint answers. */
   baseUrl?: string;
   /** `SALESFORCE_EXTERNAL_ID_FIELD`, e.g. `GS_External_Id__c`. */
   externalIdField: string;
-  tokens: CrmTokenSource;
   fieldPrefix?: string;
   /** `LastName` sent with every record (Contact requires it); null sends none. */
   lastNamePlaceholder?: string | null;
   customerFields?: Partial<SalesforceCustomerFields>;
-  fetch?: typeof fetch;
-  now?: () => number;
 }
 
-const DEFAULT_CUSTOMER: SalesforceCustomerFields = {
-  firstName: 'FirstName',
-  lastName: 'LastName',
-  loyaltyTier: 'GS_Loyalty_Tier__c',
-  accountStatus: 'GS_Account_Status__c',
-  loyaltyPoints: 'GS_Loyalty_Points__c',
-};
+const DEFAULT_CUSTOMER: SalesforceCustomerFields = { firstName: 'FirstName', lastName: 'LastName', loyaltyTier: 'GS_Loyalty_Tier__c', accountStatus: 'GS_Account_Status__c', loyaltyPoints: 'GS_Loyalty_Points__c' };
 
 /** A map key as a custom field name part: letters, digits, single underscores, starting with a letter. */
 function fieldSafeKey(key: string): string {
@@ -92,9 +65,6 @@ export function soslTerm(value: string): string {
   return value.replace(/[?&|!{}[\]()^~*:\\"'+-]/g, (c) => `\\${c}`);
 }
 
-type Body = Record<string, unknown>;
-const asBody = (value: unknown): Body => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Body) : {});
-
 /** Salesforce error bodies are arrays of `{errorCode, message}`. */
 function firstError(body: unknown): { code?: string; message: string } {
   const first = Array.isArray(body) ? asBody(body[0]) : asBody(body);
@@ -103,52 +73,31 @@ function firstError(body: unknown): { code?: string; message: string } {
 }
 
 /** The Salesforce adapter. */
-export class SalesforceAdapter implements CrmAdapter {
-  readonly provider = 'salesforce' as const;
-  readonly batchLimit = SALESFORCE_BATCH_LIMIT;
+export class SalesforceAdapter extends ProviderAdapterBase<'salesforce'> implements CrmAdapter {
   readonly #options: SalesforceAdapterOptions;
-  readonly #prefix: string;
-  readonly #customer: SalesforceCustomerFields;
-  readonly #now: () => number;
-  #budget: RequestBudget | undefined;
 
   constructor(options: SalesforceAdapterOptions) {
+    const p = options.fieldPrefix ?? 'GS_';
+    const maps = { consent: 'Consent', attr: 'Attr', channel: 'Channel' } as const;
+    super({ provider: 'salesforce', what: 'Salesforce', batchLimit: SALESFORCE_BATCH_LIMIT }, options, {
+      customer: { ...DEFAULT_CUSTOMER, ...options.customerFields },
+      fields: { lastInteraction: `${p}Last_Interaction__c`, sourceUpdatedAt: `${p}Source_Updated_At__c`, emailHash: `${p}Email_Hash__c`, phoneHash: `${p}Phone_Hash__c`, entry: (kind, key) => `${p}${maps[kind]}_${fieldSafeKey(key)}__c` },
+    });
     this.#options = options;
-    this.#prefix = options.fieldPrefix ?? 'GS_';
-    this.#customer = { ...DEFAULT_CUSTOMER, ...options.customerFields };
-    this.#now = options.now ?? Date.now;
-  }
-
-  budget(): RequestBudget | undefined {
-    return this.#budget ? { ...this.#budget } : undefined;
   }
 
   /** The Contact fields a record maps to (see the file comment). */
   fields(record: CrmRecord): Record<string, string | number | boolean> {
-    const flat = flattenRecord(record);
-    const p = this.#prefix;
-    const fields: Record<string, string | number | boolean> = {
-      [this.#options.externalIdField]: record.externalId,
-      [`${p}Last_Interaction__c`]: flat.lastInteraction,
-      [`${p}Source_Updated_At__c`]: flat.sourceUpdatedAt,
-    };
     const placeholder = this.#options.lastNamePlaceholder === undefined ? 'Guest' : this.#options.lastNamePlaceholder;
-    if (placeholder !== null) fields['LastName'] = placeholder;
-    if (flat.emailHash !== undefined) fields[`${p}Email_Hash__c`] = flat.emailHash;
-    if (flat.phoneHash !== undefined) fields[`${p}Phone_Hash__c`] = flat.phoneHash;
-    const names = { consent: 'Consent', attr: 'Attr', channel: 'Channel' } as const;
-    for (const [kind, key, value] of flat.entries) fields[`${p}${names[kind]}_${fieldSafeKey(key)}__c`] = value;
-    return fields;
+    return { [this.#options.externalIdField]: record.externalId, ...(placeholder === null ? {} : { LastName: placeholder }), ...this.fieldsOf(record) };
   }
 
   async upsert(chunk: readonly CrmRecord[], options: UpsertOptions): Promise<ProviderUpsertOutcome> {
-    if (chunk.length === 0) return { kind: 'ok', status: 200, results: [] };
-    if (chunk.length > this.batchLimit) {
-      return { kind: 'failed', failure: { kind: 'rejected', status: 400, reason: `Salesforce takes at most ${this.batchLimit} records per call; got ${chunk.length}` } };
-    }
+    const unsent = this.unsent(chunk.length, 200, (limit, size) => `Salesforce takes at most ${limit} records per call; got ${size}`);
+    if (unsent) return unsent;
     const records = chunk.map((record) => ({ attributes: { type: 'Contact' }, ...this.fields(record) }));
     const path = `/services/data/${SALESFORCE_API_VERSION}/composite/sobjects/Contact/${encodeURIComponent(this.#options.externalIdField)}`;
-    const answer = await this.#send('PATCH', path, options, { allOrNone: false, records });
+    const answer = await this.send({ method: 'PATCH', path, body: { allOrNone: false, records } }, options);
     if (isFailure(answer)) return { kind: 'failed', failure: answer };
     if (answer.status !== 200) return { kind: 'failed', failure: this.#classify(answer) };
     const body = answer.body;
@@ -171,7 +120,7 @@ export class SalesforceAdapter implements CrmAdapter {
   async lookupCustomer(query: { email?: string; phone?: string }, options: CallOptions): Promise<ProviderLookupOutcome> {
     const email = query.email?.trim();
     const phone = query.phone?.trim();
-    const c = this.#customer;
+    const c = this.customer;
     const select = ['Id', c.firstName, c.lastName, c.loyaltyTier, c.accountStatus, c.loyaltyPoints].join(', ');
     let path: string;
     if (email) {
@@ -183,7 +132,7 @@ export class SalesforceAdapter implements CrmAdapter {
     } else {
       return { kind: 'not_found' };
     }
-    const answer = await this.#send('GET', path, options);
+    const answer = await this.send({ method: 'GET', path }, options);
     if (isFailure(answer)) return { kind: 'failed', failure: answer };
     if (answer.status !== 200) return { kind: 'failed', failure: this.#classify(answer) };
     const body = asBody(answer.body);
@@ -191,40 +140,21 @@ export class SalesforceAdapter implements CrmAdapter {
     if (!rows) return { kind: 'failed', failure: { kind: 'transient', status: 200, reason: 'Salesforce answered a query without records' } };
     const row = asBody(rows[0]);
     if (typeof row['Id'] !== 'string') return { kind: 'not_found' };
-    const customer: ProviderCustomer = { id: row['Id'] };
-    const text = (name: string): string | undefined => (typeof row[name] === 'string' && row[name] !== '' ? (row[name] as string) : undefined);
-    for (const key of ['firstName', 'lastName', 'loyaltyTier', 'accountStatus'] as const) {
-      const value = text(c[key]);
-      if (value !== undefined) customer[key] = value;
-    }
-    const points = row[c.loyaltyPoints];
-    if (typeof points === 'number' && Number.isFinite(points)) customer.loyaltyPoints = points;
-    return { kind: 'found', customer };
+    return { kind: 'found', customer: customerFromRow(row['Id'], row, c) };
   }
 
-  async #send(method: 'GET' | 'PATCH', path: string, options: CallOptions, body?: unknown): Promise<ProviderAnswer | CallFailure> {
-    const tokens = this.#options.tokens;
-    const base = (): string => (this.#options.baseUrl ?? tokens.instanceUrl() ?? '').replace(/\/+$/, '');
-    const answer = await sendAuthenticated(
-      tokens,
-      { method, url: () => `${base()}${path}`, ...(body === undefined ? {} : { body }) },
-      {
-        timeoutMs: options.timeoutMs,
-        what: 'Salesforce',
-        ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
-        refusedToken: (a) => a.status === 401 || firstError(a.body).code === 'INVALID_SESSION_ID',
-      },
-    );
-    if (!isFailure(answer)) this.#readBudget(answer.headers);
-    return answer;
+  /** A session past its timeout can also come back as `INVALID_SESSION_ID`. */
+  protected override refusesToken(answer: ProviderAnswer): boolean {
+    return answer.status === 401 || firstError(answer.body).code === 'INVALID_SESSION_ID';
   }
 
-  #readBudget(headers: Headers): void {
+  /** Reads `Sforce-Limit-Info: api-usage=n/max` (the rolling 24-hour quota). */
+  protected override readBudget(headers: Headers): void {
     const match = /api-usage=(\d+)\/(\d+)/.exec(headers.get('sforce-limit-info') ?? '');
     if (!match) return;
     const used = Number(match[1]);
     const limit = Number(match[2]);
-    this.#budget = { dailyLimit: limit, dailyRemaining: Math.max(0, limit - used), observedAt: this.#now() };
+    this.lastBudget = { dailyLimit: limit, dailyRemaining: Math.max(0, limit - used), observedAt: this.now() };
   }
 
   #classify(answer: ProviderAnswer): CallFailure {
@@ -237,6 +167,6 @@ export class SalesforceAdapter implements CrmAdapter {
     if (answer.status === 401 || code === 'INVALID_SESSION_ID') return { kind: 'credentials', status: answer.status, reason };
     if (answer.status === 403) return { kind: 'permission', status: 403, reason };
     if (answer.status === 400 || answer.status === 404 || answer.status === 413) return { kind: 'rejected', status: answer.status, reason, ...(code ? { code } : {}) };
-    return classifyStatus(answer.status, reason, answer.headers, this.#now());
+    return classifyStatus(answer.status, reason, answer.headers, this.now());
   }
 }

@@ -13,28 +13,13 @@
  * - `GET /api/data/v9.2/contacts?$filter=col eq '..' [or ..]&$select=..&$top=..`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { FaultEngine, type StoredFaultRule } from '../faults.ts';
-import { HttpError, commonControlRoutes, controlRoute, startSandboxServer, type RequestLogEntry, type RouteDef, type SandboxReply } from '../server.ts';
-import { createClock, isPlainObject, type SandboxClock } from '../util.ts';
-import {
-  formBody,
-  logRequest,
-  newWorld,
-  positiveInteger,
-  recordsView,
-  samePhone,
-  seedCustomer,
-  storeControlRoutes,
-  takeFailure,
-  writeRecord,
-  type ProviderFailureRule,
-  type ProviderStoredRecord,
-  type ProviderWorld,
-} from './store.ts';
+import { HttpError, type RouteDef, type SandboxReply } from '../server.ts';
+import { isPlainObject } from '../util.ts';
+import { ClientCredentialsGrant, ProviderSandboxCore, configRoute, sandboxHandle, type ProviderSandboxBaseOptions, type ProviderSandboxHandle, type ProviderSandboxState } from './base.ts';
+import { positiveInteger, samePhone } from './store.ts';
 
 /** Options of the Dynamics sandbox. */
-export interface DynamicsSandboxOptions {
-  port?: number;
+export interface DynamicsSandboxOptions extends ProviderSandboxBaseOptions {
   tenantId: string;
   clientId: string;
   clientSecret: string;
@@ -50,37 +35,23 @@ export interface DynamicsSandboxOptions {
   resourceUrl?: string;
   /** Contacts present from the start (Dataverse column names: emailaddress1, telephone1, ...). */
   customers?: Array<Record<string, unknown>>;
-  clock?: () => number;
 }
 
 /** What `GET /__sandbox/state` shows. */
-export interface DynamicsSandboxState {
-  now: string;
-  config: { requestsPerWindow: number; requestsInWindow: number; privileges: { read: boolean; write: boolean } };
-  records: Record<string, ProviderStoredRecord>;
+export interface DynamicsSandboxState extends ProviderSandboxState<{ requestsPerWindow: number; requestsInWindow: number; privileges: { read: boolean; write: boolean } }> {
   tokensIssued: number;
-  requestsByStatus: Record<string, number>;
-  recordFailureRules: ProviderFailureRule[];
-  faults: StoredFaultRule[];
-  requests: RequestLogEntry[];
 }
 
 /** A running Dynamics sandbox. */
-export interface DynamicsSandbox {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-  state(): DynamicsSandboxState;
-  reset(): void;
+export interface DynamicsSandbox extends ProviderSandboxHandle<DynamicsSandboxState> {
   rotateClientSecret(clientSecret: string): void;
   expireTokens(): void;
   setPrivileges(privileges: Partial<{ read: boolean; write: boolean }>): void;
-  faults: FaultEngine;
-  clock: SandboxClock;
 }
 
 const WINDOW_MS = 300_000;
 const dvError = (status: number, code: string, message: string, headers: Record<string, string> = {}): SandboxReply => ({ status, body: { error: { code, message } }, headers });
+const aadError = (status: number, error: string, description: string): SandboxReply => ({ status, body: { error, error_description: description } });
 
 /** Parses `col eq 'v' [or col eq 'v']...` (OData quotes doubled); undefined when it is anything else. */
 export function parseODataFilter(filter: string): Array<{ column: string; value: string }> | undefined {
@@ -101,42 +72,28 @@ export function parseODataFilter(filter: string): Array<{ column: string; value:
 
 /** Starts the Dynamics sandbox on 127.0.0.1. */
 export async function startDynamicsSandbox(options: DynamicsSandboxOptions): Promise<DynamicsSandbox> {
-  const clock = createClock(options.clock);
-  const faults = new FaultEngine();
+  const core = new ProviderSandboxCore(options, () => randomUUID());
+  const { clock } = core;
+  const credentials = new ClientCredentialsGrant(options.clientId, options.clientSecret, clock);
   const alternateKey = options.alternateKey ?? 'gs_externalid';
   const sourceColumn = options.sourceColumn ?? 'gs_sourceupdatedat';
-  let world: ProviderWorld = newWorld();
-  let clientSecret = options.clientSecret;
   let requestsPerWindow = options.requestsPerWindow ?? 6_000;
   let privileges = { read: true, write: true };
-  let tokens = new Map<string, number>();
   let window: number[] = [];
-  let tokensIssued = 0;
   let url = '';
-  const newId = (): string => randomUUID();
 
   const liveWindow = (): number[] => {
     const since = clock.now() - WINDOW_MS;
     window = window.filter((at) => at > since);
     return window;
   };
-  const seed = (fields: Record<string, unknown>): ProviderStoredRecord => seedCustomer(world, newId(), fields, clock.now());
-  const seedAll = (): void => {
-    for (const customer of options.customers ?? []) seed(customer);
-  };
-  seedAll();
 
   const reset = (): void => {
-    world = newWorld();
-    faults.clear();
-    clock.reset();
-    clientSecret = options.clientSecret;
+    core.reset();
+    credentials.reset();
     requestsPerWindow = options.requestsPerWindow ?? 6_000;
     privileges = { read: true, write: true };
-    tokens = new Map();
     window = [];
-    tokensIssued = 0;
-    seedAll();
   };
 
   const missingPrivilege = (kind: 'read' | 'write'): SandboxReply | undefined =>
@@ -163,12 +120,12 @@ export async function startDynamicsSandbox(options: DynamicsSandboxOptions): Pro
     if (new Set(keys).size !== keys.length) return dvError(400, '0x80040237', 'Duplicate key values found in Targets.');
     // All or nothing: check every target before writing any.
     for (const key of keys) {
-      const rule = takeFailure(world, key);
+      const rule = core.takeFailure(key);
       if (rule) return dvError(400, rule.code, rule.message ?? `Injected failure ${rule.code}`);
     }
     targets.forEach((target, index) => {
       const fields = Object.fromEntries(Object.entries(target).filter(([column]) => !column.startsWith('@')));
-      writeRecord(world, keys[index] as string, { ...fields, [alternateKey]: keys[index] }, { now: clock.now(), newId, sourceField: sourceColumn });
+      core.write(keys[index] as string, { ...fields, [alternateKey]: keys[index] }, sourceColumn);
     });
     return { status: 204 };
   };
@@ -177,7 +134,7 @@ export async function startDynamicsSandbox(options: DynamicsSandboxOptions): Pro
     const terms = parseODataFilter(query.get('$filter') ?? '');
     if (!terms) return dvError(400, '0x80060888', 'Syntax error in $filter');
     const select = (query.get('$select') ?? 'contactid').split(',').map((s) => s.trim());
-    const rows = [...world.records.values()].filter((record) =>
+    const rows = core.records().filter((record) =>
       terms.some(({ column, value }) =>
         column === 'telephone1' || column === 'mobilephone'
           ? samePhone(record.fields[column], value)
@@ -195,26 +152,21 @@ export async function startDynamicsSandbox(options: DynamicsSandboxOptions): Pro
   };
 
   const routes: RouteDef[] = [
-    {
-      method: 'POST',
-      path: '/:tenant/oauth2/v2.0/token',
-      operation: 'token',
-      handler: (req) => {
-        const form = formBody(req.rawBody);
-        if (req.params['tenant'] !== options.tenantId) return { status: 400, body: { error: 'invalid_request', error_description: "AADSTS90002: Tenant not found." } };
-        if (form.get('grant_type') !== 'client_credentials') return { status: 400, body: { error: 'unsupported_grant_type', error_description: 'AADSTS70003: The app requested an unsupported grant type.' } };
-        if (form.get('client_id') !== options.clientId || form.get('client_secret') !== clientSecret) {
-          return { status: 401, body: { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' } };
-        }
-        const resource = (options.resourceUrl ?? url).replace(/\/+$/, '');
-        if (form.get('scope') !== `${resource}/.default`) return { status: 400, body: { error: 'invalid_scope', error_description: 'AADSTS70011: The provided value for the input parameter scope is not valid.' } };
+    credentials.tokenRoute('/:tenant/oauth2/v2.0/token', {
+      precheck: (req) => (req.params['tenant'] === options.tenantId ? undefined : aadError(400, 'invalid_request', 'AADSTS90002: Tenant not found.')),
+      unsupportedGrant: () => aadError(400, 'unsupported_grant_type', 'AADSTS70003: The app requested an unsupported grant type.'),
+      invalidClient: () => aadError(401, 'invalid_client', 'AADSTS7000215: Invalid client secret provided.'),
+      postcheck: (form) =>
+        form.get('scope') === `${(options.resourceUrl ?? url).replace(/\/+$/, '')}/.default`
+          ? undefined
+          : aadError(400, 'invalid_scope', 'AADSTS70011: The provided value for the input parameter scope is not valid.'),
+      grant: () => {
         const lifetime = options.tokenLifetimeSeconds ?? 3_599;
         const token = `eyJ0eXAi.${randomBytes(24).toString('base64url')}`;
-        tokens.set(token, clock.now() + lifetime * 1000);
-        tokensIssued += 1;
+        credentials.issue(token, lifetime * 1000);
         return { status: 200, body: { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token } };
       },
-    },
+    }),
     {
       method: 'POST',
       path: '/api/data/v9.2/contacts/Microsoft.Dynamics.CRM.UpsertMultiple',
@@ -224,68 +176,30 @@ export async function startDynamicsSandbox(options: DynamicsSandboxOptions): Pro
     { method: 'GET', path: '/api/data/v9.2/contacts', operation: 'queryContacts', handler: (req) => missingPrivilege('read') ?? queryContacts(req.query) },
   ];
 
-  const state = (): DynamicsSandboxState =>
-    structuredClone({
-      now: new Date(clock.now()).toISOString(),
-      config: { requestsPerWindow, requestsInWindow: liveWindow().length, privileges },
-      records: recordsView(world),
-      tokensIssued,
-      requestsByStatus: world.requestsByStatus,
-      recordFailureRules: world.failureRules,
-      faults: faults.list(),
-      requests: world.log,
-    });
-
-  const rotateClientSecret = (next: string): void => {
-    clientSecret = next;
-  };
-  const expireTokens = (): void => {
-    for (const token of tokens.keys()) tokens.set(token, 0);
-  };
+  const state = (): DynamicsSandboxState => ({ ...core.state({ requestsPerWindow, requestsInWindow: liveWindow().length, privileges }), tokensIssued: credentials.issued });
   const setPrivileges = (next: Partial<{ read: boolean; write: boolean }>): void => {
     privileges = { ...privileges, ...next };
   };
 
-  const controlRoutes: RouteDef[] = [
-    ...commonControlRoutes({ state, reset, faults, clock }),
-    ...storeControlRoutes(() => world, seed),
-    controlRoute('POST', '/__sandbox/config', (req) => {
-      const body = req.json();
-      if (!isPlainObject(body)) throw new HttpError(400, 'The body must be a JSON object');
-      requestsPerWindow = positiveInteger(body, 'requestsPerWindow') ?? requestsPerWindow;
-      if (body.privileges !== undefined) {
-        if (!isPlainObject(body.privileges)) throw new HttpError(400, 'privileges must be an object');
-        setPrivileges({
-          ...(typeof body.privileges.read === 'boolean' ? { read: body.privileges.read } : {}),
-          ...(typeof body.privileges.write === 'boolean' ? { write: body.privileges.write } : {}),
-        });
-      }
-      return { status: 200, body: state().config };
-    }),
-    controlRoute('PUT', '/__sandbox/credentials', (req) => {
-      const body = req.json();
-      if (!isPlainObject(body) || typeof body.clientSecret !== 'string' || body.clientSecret === '') throw new HttpError(400, 'clientSecret must be a non-empty string');
-      rotateClientSecret(body.clientSecret);
-      return { status: 204 };
-    }),
-    controlRoute('POST', '/__sandbox/tokens/expire', () => {
-      expireTokens();
-      return { status: 204 };
-    }),
-  ];
-
-  const server = await startSandboxServer({
-    port: options.port,
-    clock,
-    faults,
+  const server = await core.start(options.port, state, reset, {
     routes,
-    controlRoutes,
+    controlRoutes: [
+      configRoute((body) => {
+        requestsPerWindow = positiveInteger(body, 'requestsPerWindow') ?? requestsPerWindow;
+        if (body.privileges !== undefined) {
+          if (!isPlainObject(body.privileges)) throw new HttpError(400, 'privileges must be an object');
+          setPrivileges({
+            ...(typeof body.privileges.read === 'boolean' ? { read: body.privileges.read } : {}),
+            ...(typeof body.privileges.write === 'boolean' ? { write: body.privileges.write } : {}),
+          });
+        }
+      }, () => state().config),
+      ...credentials.controlRoutes('/__sandbox/tokens/expire'),
+    ],
     errorReply: (status, message) => dvError(status, status === 400 ? '0x80040203' : '0x80040216', message),
     guard: (req): SandboxReply | undefined => {
       if (req.operation === 'token') return undefined;
-      const bearer = /^Bearer\s+(\S+)$/i.exec(req.header('authorization') ?? '')?.[1];
-      const expiresAt = bearer === undefined ? undefined : tokens.get(bearer);
-      if (expiresAt === undefined || expiresAt <= clock.now()) {
+      if (!credentials.admits(req)) {
         return { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token", error_description="The access token has expired or is not yet valid."' } };
       }
       const live = liveWindow();
@@ -296,9 +210,13 @@ export async function startDynamicsSandbox(options: DynamicsSandboxOptions): Pro
       window.push(clock.now());
       return undefined;
     },
-    onLog: (entry) => logRequest(world, entry),
   });
   url = server.url;
 
-  return { url: server.url, port: server.port, close: server.close, state, reset, rotateClientSecret, expireTokens, setPrivileges, faults, clock };
+  return {
+    ...sandboxHandle(server, core, state, reset),
+    rotateClientSecret: (next) => credentials.rotate(next),
+    expireTokens: () => credentials.expireAll(),
+    setPrivileges,
+  };
 }

@@ -15,23 +15,10 @@
  *   a missing scope a 403 (`MISSING_SCOPES`).
  */
 import { randomInt } from 'node:crypto';
-import { FaultEngine, type StoredFaultRule } from '../faults.ts';
-import { HttpError, commonControlRoutes, controlRoute, startSandboxServer, type RequestLogEntry, type RouteDef, type SandboxReply } from '../server.ts';
-import { FixedWindowRateLimiter, createClock, isPlainObject, type SandboxClock } from '../util.ts';
-import {
-  logRequest,
-  newWorld,
-  positiveInteger,
-  recordsView,
-  samePhone,
-  seedCustomer,
-  storeControlRoutes,
-  takeFailure,
-  writeRecord,
-  type ProviderFailureRule,
-  type ProviderStoredRecord,
-  type ProviderWorld,
-} from './store.ts';
+import { HttpError, controlRoute, type RouteDef, type SandboxReply } from '../server.ts';
+import { FixedWindowRateLimiter, isPlainObject } from '../util.ts';
+import { ProviderSandboxCore, bearerOf, configRoute, sandboxHandle, type ProviderSandboxBaseOptions, type ProviderSandboxHandle, type ProviderSandboxState } from './base.ts';
+import { positiveInteger, samePhone } from './store.ts';
 
 /** HubSpot's batch maximum. */
 export const HUBSPOT_MAX_INPUTS = 100;
@@ -40,8 +27,7 @@ export const HUBSPOT_MAX_INPUTS = 100;
 export const HUBSPOT_SCOPES = { read: 'crm.objects.contacts.read', write: 'crm.objects.contacts.write' } as const;
 
 /** Options of the HubSpot sandbox. */
-export interface HubSpotSandboxOptions {
-  port?: number;
+export interface HubSpotSandboxOptions extends ProviderSandboxBaseOptions {
   /** The private app token callers must send. */
   accessToken: string;
   /** 100 requests per 10 s (starter, default) or 190 (professional). */
@@ -59,34 +45,25 @@ export interface HubSpotSandboxOptions {
   grantedScopes?: string[];
   /** Contacts present from the start (HubSpot property names, e.g. email, phone, firstname). */
   customers?: Array<Record<string, unknown>>;
-  clock?: () => number;
 }
 
 /** What `GET /__sandbox/state` shows. */
-export interface HubSpotSandboxState {
-  now: string;
-  config: { tier: 'starter' | 'professional'; tenSecondLimit: number; dailyLimit: number; dailyUsed: number; searchLagMs: number; grantedScopes: string[] };
-  records: Record<string, ProviderStoredRecord>;
-  requestsByStatus: Record<string, number>;
-  recordFailureRules: ProviderFailureRule[];
-  faults: StoredFaultRule[];
-  requests: RequestLogEntry[];
-}
+export type HubSpotSandboxState = ProviderSandboxState<{
+  tier: 'starter' | 'professional';
+  tenSecondLimit: number;
+  dailyLimit: number;
+  dailyUsed: number;
+  searchLagMs: number;
+  grantedScopes: string[];
+}>;
 
 /** A running HubSpot sandbox. */
-export interface HubSpotSandbox {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-  state(): HubSpotSandboxState;
-  reset(): void;
+export interface HubSpotSandbox extends ProviderSandboxHandle<HubSpotSandboxState> {
   /** Replaces the valid token; the old one answers 401 EXPIRED_AUTHENTICATION. */
   rotateToken(accessToken: string): void;
   /** The current token expires (401) until a new one is set. */
   expireToken(): void;
   setScopes(scopes: string[]): void;
-  faults: FaultEngine;
-  clock: SandboxClock;
 }
 
 const TEN_SECONDS = 10_000;
@@ -98,11 +75,11 @@ function hubspotError(status: number, category: string, message: string, extra: 
 
 /** Starts the HubSpot sandbox on 127.0.0.1. */
 export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promise<HubSpotSandbox> {
-  const clock = createClock(options.clock);
-  const faults = new FaultEngine();
+  let nextId = 0;
+  const core = new ProviderSandboxCore(options, () => String(51_000 + ++nextId * 7 + randomInt(7)));
+  const { clock } = core;
   const idProperty = options.idProperty ?? 'guest_sync_external_id';
   const sourceProperty = options.sourceProperty ?? 'guest_sync_source_updated_at';
-  let world: ProviderWorld = newWorld();
   let token = options.accessToken;
   let expired = new Set<string>();
   let tier = options.tier ?? 'starter';
@@ -113,20 +90,11 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
   let day = -1;
   let dailyUsed = 0;
   const searchLimiter = new FixedWindowRateLimiter(clock, options.searchPerSecond ?? 5);
-  let nextId = 0;
-  const newId = (): string => String(51_000 + ++nextId * 7 + randomInt(7));
 
   const tenSecondLimit = (): number => (tier === 'professional' ? 190 : 100);
-  const seed = (fields: Record<string, unknown>): ProviderStoredRecord => seedCustomer(world, newId(), fields, clock.now());
-  const seedAll = (): void => {
-    for (const customer of options.customers ?? []) seed(customer);
-  };
-  seedAll();
 
   const reset = (): void => {
-    world = newWorld();
-    faults.clear();
-    clock.reset();
+    core.reset();
     token = options.accessToken;
     expired = new Set();
     tier = options.tier ?? 'starter';
@@ -137,7 +105,6 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
     day = -1;
     dailyUsed = 0;
     searchLimiter.setLimit(options.searchPerSecond ?? 5);
-    seedAll();
   };
 
   const rollDay = (): void => {
@@ -170,7 +137,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
         return { code: 'INVALID_OPTION', message: `Property "${name}" must be a string, number or boolean` };
       }
     }
-    const rule = takeFailure(world, input.id, false);
+    const rule = core.takeFailure(input.id, false);
     if (rule) return { code: rule.code, message: rule.message ?? `Property values were not valid (${rule.code})` };
     return undefined;
   };
@@ -207,7 +174,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
     objects.forEach((input, index) => {
       const problem = problems[index];
       if (problem) {
-        takeFailure(world, input.id as string);
+        core.takeFailure(input.id as string);
         errors.push({
           status: 'error',
           category: 'VALIDATION_ERROR',
@@ -219,7 +186,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
       }
       const properties = { ...(input.properties as Record<string, unknown>), [input.idProperty as string]: input.id };
       const stringified = Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, String(v)]));
-      const { record, created } = writeRecord(world, input.id as string, stringified, { now: clock.now(), newId, sourceField: sourceProperty, searchLagMs });
+      const { record, created } = core.write(input.id as string, stringified, sourceProperty, searchLagMs);
       results.push({
         id: record.id,
         properties: { ...stringified, hs_object_id: record.id },
@@ -246,7 +213,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
     if (!isPlainObject(body) || !Array.isArray(body.filterGroups)) throw new HttpError(400, 'filterGroups is required');
     const groups = body.filterGroups.map((group) => (isPlainObject(group) && Array.isArray(group.filters) ? group.filters.filter(isPlainObject) : []));
     const now = clock.now();
-    const matches = [...world.records.values()].filter((record) => {
+    const matches = core.records().filter((record) => {
       if (record.searchableAt > now) return false;
       return groups.some((filters) =>
         filters.length > 0 &&
@@ -292,15 +259,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
 
   const state = (): HubSpotSandboxState => {
     rollDay();
-    return structuredClone({
-      now: new Date(clock.now()).toISOString(),
-      config: { tier, tenSecondLimit: tenSecondLimit(), dailyLimit, dailyUsed, searchLagMs, grantedScopes: scopes },
-      records: recordsView(world),
-      requestsByStatus: world.requestsByStatus,
-      recordFailureRules: world.failureRules,
-      faults: faults.list(),
-      requests: world.log,
-    });
+    return core.state({ tier, tenSecondLimit: tenSecondLimit(), dailyLimit, dailyUsed, searchLagMs, grantedScopes: scopes });
   };
 
   const rotateToken = (next: string): void => {
@@ -311,42 +270,32 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
     expired.add(token);
   };
 
-  const controlRoutes: RouteDef[] = [
-    ...commonControlRoutes({ state, reset, faults, clock }),
-    ...storeControlRoutes(() => world, seed),
-    controlRoute('POST', '/__sandbox/config', (req) => {
-      const body = req.json();
-      if (!isPlainObject(body)) throw new HttpError(400, 'The body must be a JSON object');
-      if (body.tier !== undefined) {
-        if (body.tier !== 'starter' && body.tier !== 'professional') throw new HttpError(400, 'tier must be "starter" or "professional"');
-        tier = body.tier;
-      }
-      dailyLimit = positiveInteger(body, 'dailyLimit') ?? dailyLimit;
-      searchLagMs = positiveInteger(body, 'searchLagMs') ?? searchLagMs;
-      if (body.grantedScopes !== undefined) {
-        if (!Array.isArray(body.grantedScopes) || !body.grantedScopes.every((s) => typeof s === 'string')) throw new HttpError(400, 'grantedScopes must be strings');
-        scopes = body.grantedScopes as string[];
-      }
-      return { status: 200, body: state().config };
-    }),
-    controlRoute('PUT', '/__sandbox/token', (req) => {
-      const body = req.json();
-      if (!isPlainObject(body) || typeof body.accessToken !== 'string' || body.accessToken === '') throw new HttpError(400, 'accessToken must be a non-empty string');
-      rotateToken(body.accessToken);
-      return { status: 204 };
-    }),
-    controlRoute('POST', '/__sandbox/token/expire', () => {
-      expireToken();
-      return { status: 204 };
-    }),
-  ];
-
-  const server = await startSandboxServer({
-    port: options.port,
-    clock,
-    faults,
+  const server = await core.start(options.port, state, reset, {
     routes,
-    controlRoutes,
+    controlRoutes: [
+      configRoute((body) => {
+        if (body.tier !== undefined) {
+          if (body.tier !== 'starter' && body.tier !== 'professional') throw new HttpError(400, 'tier must be "starter" or "professional"');
+          tier = body.tier;
+        }
+        dailyLimit = positiveInteger(body, 'dailyLimit') ?? dailyLimit;
+        searchLagMs = positiveInteger(body, 'searchLagMs') ?? searchLagMs;
+        if (body.grantedScopes !== undefined) {
+          if (!Array.isArray(body.grantedScopes) || !body.grantedScopes.every((s) => typeof s === 'string')) throw new HttpError(400, 'grantedScopes must be strings');
+          scopes = body.grantedScopes as string[];
+        }
+      }, () => state().config),
+      controlRoute('PUT', '/__sandbox/token', (req) => {
+        const body = req.json();
+        if (!isPlainObject(body) || typeof body.accessToken !== 'string' || body.accessToken === '') throw new HttpError(400, 'accessToken must be a non-empty string');
+        rotateToken(body.accessToken);
+        return { status: 204 };
+      }),
+      controlRoute('POST', '/__sandbox/token/expire', () => {
+        expireToken();
+        return { status: 204 };
+      }),
+    ],
     errorReply: (status, message) => hubspotError(status, status === 400 ? 'VALIDATION_ERROR' : 'ERROR', message),
     commonHeaders: () => {
       rollDay();
@@ -359,7 +308,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
       };
     },
     guard: (req): SandboxReply | undefined => {
-      const bearer = /^Bearer\s+(\S+)$/i.exec(req.header('authorization') ?? '')?.[1];
+      const bearer = bearerOf(req);
       if (bearer === undefined || bearer !== token || expired.has(bearer)) {
         const known = bearer !== undefined && expired.has(bearer);
         return hubspotError(
@@ -379,21 +328,14 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
       dailyUsed += 1;
       return undefined;
     },
-    onLog: (entry) => logRequest(world, entry),
   });
 
   return {
-    url: server.url,
-    port: server.port,
-    close: server.close,
-    state,
-    reset,
+    ...sandboxHandle(server, core, state, reset),
     rotateToken,
     expireToken,
     setScopes: (next) => {
       scopes = [...next];
     },
-    faults,
-    clock,
   };
 }

@@ -17,31 +17,16 @@
  *   with a malformed (unescaped) search term refused as `MALFORMED_SEARCH`.
  */
 import { randomBytes } from 'node:crypto';
-import { FaultEngine, type StoredFaultRule } from '../faults.ts';
-import { HttpError, commonControlRoutes, controlRoute, startSandboxServer, type RequestLogEntry, type RouteDef, type SandboxReply } from '../server.ts';
-import { createClock, isPlainObject, type SandboxClock } from '../util.ts';
-import {
-  formBody,
-  logRequest,
-  newWorld,
-  positiveInteger,
-  recordsView,
-  samePhone,
-  seedCustomer,
-  storeControlRoutes,
-  takeFailure,
-  writeRecord,
-  type ProviderFailureRule,
-  type ProviderStoredRecord,
-  type ProviderWorld,
-} from './store.ts';
+import type { RouteDef, SandboxReply } from '../server.ts';
+import { isPlainObject } from '../util.ts';
+import { ClientCredentialsGrant, ProviderSandboxCore, configRoute, sandboxHandle, type ProviderSandboxBaseOptions, type ProviderSandboxHandle, type ProviderSandboxState } from './base.ts';
+import { positiveInteger, samePhone, type ProviderStoredRecord } from './store.ts';
 
 /** Salesforce's sObject Collections maximum. */
 export const SALESFORCE_MAX_RECORDS = 200;
 
 /** Options of the Salesforce sandbox. */
-export interface SalesforceSandboxOptions {
-  port?: number;
+export interface SalesforceSandboxOptions extends ProviderSandboxBaseOptions {
   clientId: string;
   clientSecret: string;
   /** The External ID field on Contact (default `GS_External_Id__c`). */
@@ -54,34 +39,19 @@ export interface SalesforceSandboxOptions {
   sessionTimeoutMs?: number;
   /** Contacts present from the start (Salesforce field names: Email, Phone, FirstName, ...). */
   customers?: Array<Record<string, unknown>>;
-  clock?: () => number;
 }
 
 /** What `GET /__sandbox/state` shows. */
-export interface SalesforceSandboxState {
-  now: string;
-  config: { dailyApiLimit: number; apiUsage: number; sessionTimeoutMs: number };
-  records: Record<string, ProviderStoredRecord>;
+export interface SalesforceSandboxState extends ProviderSandboxState<{ dailyApiLimit: number; apiUsage: number; sessionTimeoutMs: number }> {
   tokensIssued: number;
-  requestsByStatus: Record<string, number>;
-  recordFailureRules: ProviderFailureRule[];
-  faults: StoredFaultRule[];
-  requests: RequestLogEntry[];
 }
 
 /** A running Salesforce sandbox. */
-export interface SalesforceSandbox {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-  state(): SalesforceSandboxState;
-  reset(): void;
+export interface SalesforceSandbox extends ProviderSandboxHandle<SalesforceSandboxState> {
   /** Rotates the client secret; the old one is refused by the token endpoint. */
   rotateClientSecret(clientSecret: string): void;
   /** Every session issued so far expires now. */
   expireSessions(): void;
-  faults: FaultEngine;
-  clock: SandboxClock;
 }
 
 const HOUR = 3_600_000;
@@ -115,19 +85,15 @@ export function parseSoqlEmail(query: string): string | undefined {
 
 /** Starts the Salesforce sandbox on 127.0.0.1. */
 export async function startSalesforceSandbox(options: SalesforceSandboxOptions): Promise<SalesforceSandbox> {
-  const clock = createClock(options.clock);
-  const faults = new FaultEngine();
+  const core = new ProviderSandboxCore(options, () => `003${randomBytes(8).toString('hex').slice(0, 15)}`);
+  const { clock } = core;
+  const credentials = new ClientCredentialsGrant(options.clientId, options.clientSecret, clock);
   const externalIdField = options.externalIdField ?? 'GS_External_Id__c';
   const sourceField = options.sourceField ?? 'GS_Source_Updated_At__c';
-  let world: ProviderWorld = newWorld();
-  let clientSecret = options.clientSecret;
   let dailyApiLimit = options.dailyApiLimit ?? 100_000;
   let sessionTimeoutMs = options.sessionTimeoutMs ?? 2 * HOUR;
-  let sessions = new Map<string, number>();
   let usage = new Map<number, number>();
-  let tokensIssued = 0;
   let url = '';
-  const newId = (): string => `003${randomBytes(8).toString('hex').slice(0, 15)}`;
 
   const apiUsage = (): number => {
     const hour = Math.floor(clock.now() / HOUR);
@@ -138,23 +104,13 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     }
     return total;
   };
-  const seed = (fields: Record<string, unknown>): ProviderStoredRecord => seedCustomer(world, newId(), fields, clock.now());
-  const seedAll = (): void => {
-    for (const customer of options.customers ?? []) seed(customer);
-  };
-  seedAll();
 
   const reset = (): void => {
-    world = newWorld();
-    faults.clear();
-    clock.reset();
-    clientSecret = options.clientSecret;
+    core.reset();
+    credentials.reset();
     dailyApiLimit = options.dailyApiLimit ?? 100_000;
     sessionTimeoutMs = options.sessionTimeoutMs ?? 2 * HOUR;
-    sessions = new Map();
     usage = new Map();
-    tokensIssued = 0;
-    seedAll();
   };
 
   const recordError = (statusCode: string, message: string, fields: string[] = []) => ({ success: false, errors: [{ statusCode, message, fields }] });
@@ -183,9 +139,9 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
       const key = keys[index];
       if (typeof key !== 'string' || key === '') return recordError('REQUIRED_FIELD_MISSING', `Required fields are missing: [${externalIdField}]`, [externalIdField]);
       if (keys.indexOf(key) !== keys.lastIndexOf(key)) return recordError('DUPLICATE_VALUE', `Duplicate external id specified: ${key}`, [externalIdField]);
-      const rule = takeFailure(world, key);
+      const rule = core.takeFailure(key);
       if (rule) return recordError(rule.code, rule.message ?? `Injected ${rule.code}`);
-      if (!world.records.has(key) && (typeof record['LastName'] !== 'string' || record['LastName'] === '')) {
+      if (!core.world.records.has(key) && (typeof record['LastName'] !== 'string' || record['LastName'] === '')) {
         return recordError('REQUIRED_FIELD_MISSING', 'Required fields are missing: [LastName]', ['LastName']);
       }
       return undefined;
@@ -204,7 +160,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
       const failure = planned[index];
       if (failure) return failure;
       const { attributes: _attributes, ...fields } = record;
-      const { record: stored, created } = writeRecord(world, keys[index] as string, fields, { now: clock.now(), newId, sourceField });
+      const { record: stored, created } = core.write(keys[index] as string, fields, sourceField);
       return { id: stored.id, success: true, errors: [], created };
     });
     return { status: 200, body: results };
@@ -219,7 +175,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     const select = /^SELECT\s+(.+?)\s+FROM\s+Contact\b/i.exec(q)?.[1]?.split(',').map((s) => s.trim());
     const email = parseSoqlEmail(q);
     if (!select || email === undefined) return sfError(400, 'MALFORMED_QUERY', 'unexpected token in query');
-    const rows = [...world.records.values()].filter((record) => typeof record.fields['Email'] === 'string' && (record.fields['Email'] as string).toLowerCase() === email.toLowerCase());
+    const rows = core.records().filter((record) => typeof record.fields['Email'] === 'string' && (record.fields['Email'] as string).toLowerCase() === email.toLowerCase());
     const limited = rows.slice(0, Number(/LIMIT\s+(\d+)/i.exec(q)?.[1] ?? rows.length));
     return { status: 200, body: { totalSize: limited.length, done: true, records: limited.map((record) => selectedRow(record, select)) } };
   };
@@ -229,97 +185,51 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     if (typeof term !== 'string') return sfError(400, 'MALFORMED_SEARCH', term.error);
     if (!/\bIN\s+PHONE\s+FIELDS\b/i.test(q)) return sfError(400, 'MALFORMED_SEARCH', 'only IN PHONE FIELDS is supported here');
     const select = /RETURNING\s+Contact\s*\(([^)]*)\)/i.exec(q)?.[1]?.split(',').map((s) => s.trim()) ?? ['Id'];
-    const rows = [...world.records.values()].filter((record) => samePhone(record.fields['Phone'], term) || samePhone(record.fields['MobilePhone'], term));
+    const rows = core.records().filter((record) => samePhone(record.fields['Phone'], term) || samePhone(record.fields['MobilePhone'], term));
     return { status: 200, body: { searchRecords: rows.slice(0, Number(/LIMIT\s+(\d+)/i.exec(q)?.[1] ?? rows.length)).map((record) => selectedRow(record, select)) } };
   };
 
   const routes: RouteDef[] = [
-    {
-      method: 'POST',
-      path: '/services/oauth2/token',
-      operation: 'token',
-      handler: (req) => {
-        const form = formBody(req.rawBody);
-        if (form.get('grant_type') !== 'client_credentials') return { status: 400, body: { error: 'unsupported_grant_type', error_description: 'grant type not supported' } };
-        if (form.get('client_id') !== options.clientId || form.get('client_secret') !== clientSecret) {
-          return { status: 400, body: { error: 'invalid_client', error_description: 'invalid client credentials' } };
-        }
+    credentials.tokenRoute('/services/oauth2/token', {
+      unsupportedGrant: () => ({ status: 400, body: { error: 'unsupported_grant_type', error_description: 'grant type not supported' } }),
+      invalidClient: () => ({ status: 400, body: { error: 'invalid_client', error_description: 'invalid client credentials' } }),
+      grant: () => {
         const token = `00D${randomBytes(4).toString('hex')}!${randomBytes(24).toString('base64url')}`;
-        sessions.set(token, clock.now() + sessionTimeoutMs);
-        tokensIssued += 1;
+        credentials.issue(token, sessionTimeoutMs);
         return {
           status: 200,
           body: { access_token: token, instance_url: url, id: `${url}/id/00D/005`, token_type: 'Bearer', issued_at: String(clock.now()), signature: randomBytes(8).toString('base64'), scope: 'api' },
         };
       },
-    },
+    }),
     { method: 'PATCH', path: '/services/data/:version/composite/sobjects/:sobject/:field', operation: 'upsertCollection', handler: upsert },
     { method: 'GET', path: '/services/data/:version/query', operation: 'query', handler: (req) => query(req.query.get('q') ?? '') },
     { method: 'GET', path: '/services/data/:version/search', operation: 'search', handler: (req) => search(req.query.get('q') ?? '') },
   ];
 
-  const state = (): SalesforceSandboxState =>
-    structuredClone({
-      now: new Date(clock.now()).toISOString(),
-      config: { dailyApiLimit, apiUsage: apiUsage(), sessionTimeoutMs },
-      records: recordsView(world),
-      tokensIssued,
-      requestsByStatus: world.requestsByStatus,
-      recordFailureRules: world.failureRules,
-      faults: faults.list(),
-      requests: world.log,
-    });
+  const state = (): SalesforceSandboxState => ({ ...core.state({ dailyApiLimit, apiUsage: apiUsage(), sessionTimeoutMs }), tokensIssued: credentials.issued });
 
-  const rotateClientSecret = (next: string): void => {
-    clientSecret = next;
-  };
-  const expireSessions = (): void => {
-    for (const token of sessions.keys()) sessions.set(token, 0);
-  };
-
-  const controlRoutes: RouteDef[] = [
-    ...commonControlRoutes({ state, reset, faults, clock }),
-    ...storeControlRoutes(() => world, seed),
-    controlRoute('POST', '/__sandbox/config', (req) => {
-      const body = req.json();
-      if (!isPlainObject(body)) throw new HttpError(400, 'The body must be a JSON object');
-      dailyApiLimit = positiveInteger(body, 'dailyApiLimit') ?? dailyApiLimit;
-      sessionTimeoutMs = positiveInteger(body, 'sessionTimeoutMs') ?? sessionTimeoutMs;
-      return { status: 200, body: state().config };
-    }),
-    controlRoute('PUT', '/__sandbox/credentials', (req) => {
-      const body = req.json();
-      if (!isPlainObject(body) || typeof body.clientSecret !== 'string' || body.clientSecret === '') throw new HttpError(400, 'clientSecret must be a non-empty string');
-      rotateClientSecret(body.clientSecret);
-      return { status: 204 };
-    }),
-    controlRoute('POST', '/__sandbox/sessions/expire', () => {
-      expireSessions();
-      return { status: 204 };
-    }),
-  ];
-
-  const server = await startSandboxServer({
-    port: options.port,
-    clock,
-    faults,
+  const server = await core.start(options.port, state, reset, {
     routes,
-    controlRoutes,
+    controlRoutes: [
+      configRoute((body) => {
+        dailyApiLimit = positiveInteger(body, 'dailyApiLimit') ?? dailyApiLimit;
+        sessionTimeoutMs = positiveInteger(body, 'sessionTimeoutMs') ?? sessionTimeoutMs;
+      }, () => state().config),
+      ...credentials.controlRoutes('/__sandbox/sessions/expire'),
+    ],
     errorReply: (status, message) => sfError(status, status === 400 ? 'JSON_PARSER_ERROR' : status === 404 ? 'NOT_FOUND' : 'UNKNOWN_EXCEPTION', message),
     commonHeaders: () => ({ 'sforce-limit-info': `api-usage=${apiUsage()}/${dailyApiLimit}` }),
     guard: (req): SandboxReply | undefined => {
       if (req.operation === 'token') return undefined;
-      const bearer = /^Bearer\s+(\S+)$/i.exec(req.header('authorization') ?? '')?.[1];
-      const expiresAt = bearer === undefined ? undefined : sessions.get(bearer);
-      if (expiresAt === undefined || expiresAt <= clock.now()) return sfError(401, 'INVALID_SESSION_ID', 'Session expired or invalid');
+      if (!credentials.admits(req)) return sfError(401, 'INVALID_SESSION_ID', 'Session expired or invalid');
       if (apiUsage() >= dailyApiLimit) return sfError(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
       const hour = Math.floor(clock.now() / HOUR);
       usage.set(hour, (usage.get(hour) ?? 0) + 1);
       return undefined;
     },
-    onLog: (entry) => logRequest(world, entry),
   });
   url = server.url;
 
-  return { url: server.url, port: server.port, close: server.close, state, reset, rotateClientSecret, expireSessions, faults, clock };
+  return { ...sandboxHandle(server, core, state, reset), rotateClientSecret: (next) => credentials.rotate(next), expireSessions: () => credentials.expireAll() };
 }

@@ -5,8 +5,8 @@
  * back in time"), per-record failure rules, seeded customers for lookups, and the control
  * routes for them.
  */
-import { randomUUID } from 'node:crypto';
-import { HttpError, controlRoute, type RequestLogEntry, type RouteDef } from '../server.ts';
+import { parseRecordFailureRule, takeRecordFailure, type RequestLog, type StoredRecordFailureRule } from '../crm-world.ts';
+import { HttpError, controlRoute, type RouteDef } from '../server.ts';
 import { isPlainObject } from '../util.ts';
 
 /** One stored CRM record. */
@@ -27,50 +27,23 @@ export interface ProviderStoredRecord {
   searchableAt: number;
 }
 
-/** A per-record failure rule (`POST /__sandbox/record-failures`). */
-export interface ProviderFailureRule {
-  id: string;
-  externalId?: string;
-  externalIdPrefix?: string;
-  code: string;
-  message?: string;
-  times?: number;
-  applied: number;
-}
+/** A per-record failure rule (`POST /__sandbox/record-failures`), the same as the generic CRM sandbox's. */
+export type ProviderFailureRule = StoredRecordFailureRule;
 
 /** Counters every provider sandbox keeps. */
-export interface ProviderWorld {
+export interface ProviderWorld extends RequestLog {
   records: Map<string, ProviderStoredRecord>;
   failureRules: ProviderFailureRule[];
-  requestsByStatus: Record<string, number>;
-  log: RequestLogEntry[];
 }
-
-const MAX_LOG = 5_000;
 
 /** A fresh world. */
 export function newWorld(): ProviderWorld {
   return { records: new Map(), failureRules: [], requestsByStatus: {}, log: [] };
 }
 
-/** Appends one request log line and counts its status. */
-export function logRequest(world: ProviderWorld, entry: RequestLogEntry): void {
-  const bucket = entry.dropped ? 'dropped' : String(entry.status);
-  world.requestsByStatus[bucket] = (world.requestsByStatus[bucket] ?? 0) + 1;
-  world.log.push(entry);
-  if (world.log.length > MAX_LOG) world.log.splice(0, world.log.length - MAX_LOG);
-}
-
-/** The first live failure rule matching `externalId` (its counter moves on), if any. */
+/** The first live failure rule matching `externalId` (its counter moves on unless `consume` is false), if any. */
 export function takeFailure(world: ProviderWorld, externalId: string, consume = true): ProviderFailureRule | undefined {
-  const rule = world.failureRules.find(
-    (r) =>
-      (r.times === undefined || r.applied < r.times) &&
-      (r.externalId === undefined || r.externalId === externalId) &&
-      (r.externalIdPrefix === undefined || externalId.startsWith(r.externalIdPrefix)),
-  );
-  if (rule && consume) rule.applied += 1;
-  return rule;
+  return takeRecordFailure(world.failureRules, externalId, consume);
 }
 
 /** Merges `fields` into the record of `externalId` (creating it); returns whether it was created. */
@@ -139,18 +112,8 @@ export function storeControlRoutes(getWorld: () => ProviderWorld, seed: (fields:
       const body = req.json();
       if (!isPlainObject(body) || !Array.isArray(body.rules)) throw new HttpError(400, 'body must be { "rules": [ ... ] }');
       const added = body.rules.map((raw, index): ProviderFailureRule => {
-        if (!isPlainObject(raw) || typeof raw.code !== 'string' || raw.code === '') throw new HttpError(400, `rules[${index}].code is required`);
-        const rule: ProviderFailureRule = { id: randomUUID(), code: raw.code, applied: 0 };
-        for (const key of ['externalId', 'externalIdPrefix', 'message'] as const) {
-          if (raw[key] === undefined) continue;
-          if (typeof raw[key] !== 'string') throw new HttpError(400, `rules[${index}].${key} must be a string`);
-          rule[key] = raw[key];
-        }
-        if (raw.times !== undefined) {
-          if (typeof raw.times !== 'number' || !Number.isInteger(raw.times) || raw.times < 1) throw new HttpError(400, `rules[${index}].times must be a positive integer`);
-          rule.times = raw.times;
-        }
-        return rule;
+        if (!isPlainObject(raw)) throw new HttpError(400, `rules[${index}].code is required`);
+        return parseRecordFailureRule(raw, index);
       });
       getWorld().failureRules.push(...added);
       return { status: 201, body: { rules: added } };

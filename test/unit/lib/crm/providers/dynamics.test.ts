@@ -1,36 +1,27 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamicsAdapter, odataString } from '../../../../../lib/crm/providers/dynamics.ts';
 import { ClientCredentialsTokenProvider } from '../../../../../lib/crm/providers/oauth.ts';
-import { startDynamicsSandbox, type DynamicsSandbox } from '../../../../../local/sandbox/crm-providers/index.ts';
-import { SECRET_ID, chunkOf, control, recordFactory, secretAnswers, secretCache, secretReads } from './support.ts';
+import { startDynamicsSandbox } from '../../../../../local/sandbox/crm-providers/index.ts';
+import { SECRET_ID, chunkOf, clock, control, laterRecordFactory, lookupStories, recordFactory, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
 
-const NOW = Date.parse('2025-03-01T12:00:00.000Z');
 const TENANT = '11111111-2222-3333-4444-555555555555';
-let sandbox: DynamicsSandbox;
-let now = NOW;
-
+const sandbox = sandboxPerTest(
+  (now) => startDynamicsSandbox({ tenantId: TENANT, clientId: 'dv-client', clientSecret: 'dv-secret-1', clock: now }),
+  () => ({ tenantId: TENANT, clientId: 'dv-client', clientSecret: 'dv-secret-1' }),
+);
 const adapterFor = (): DynamicsAdapter => {
   const tokens = new ClientCredentialsTokenProvider({
     secrets: secretCache(),
     secretId: SECRET_ID,
     flavour: 'dynamics',
-    resourceUrl: sandbox.url,
+    resourceUrl: sandbox().url,
     // CRM_TOKEN_URL pointing at the stand-in, with the tenant filled in from the secret.
-    tokenUrl: `${sandbox.url}/{tenantId}/oauth2/v2.0/token`,
-    now: () => now,
+    tokenUrl: `${sandbox().url}/{tenantId}/oauth2/v2.0/token`,
+    now: clock.now,
   });
-  return new DynamicsAdapter({ baseUrl: sandbox.url, alternateKey: 'gs_externalid', tokens, now: () => now });
+  return new DynamicsAdapter({ baseUrl: sandbox().url, alternateKey: 'gs_externalid', tokens, now: clock.now });
 };
 const call = { timeoutMs: 2_000 };
-
-beforeEach(async () => {
-  now = NOW;
-  sandbox = await startDynamicsSandbox({ tenantId: TENANT, clientId: 'dv-client', clientSecret: 'dv-secret-1', clock: () => now });
-  secretAnswers({ tenantId: TENANT, clientId: 'dv-client', clientSecret: 'dv-secret-1' });
-});
-afterEach(async () => {
-  await sandbox.close();
-});
 
 describe('DynamicsAdapter upsert', () => {
   it('upserts a chunk of 100 with UpsertMultiple by the alternate key', async () => {
@@ -44,7 +35,7 @@ describe('DynamicsAdapter upsert', () => {
     expect(outcome).toMatchObject({ kind: 'ok', status: 204 });
     if (outcome.kind !== 'ok') return;
     expect(outcome.results.map((r) => r.externalId)).toEqual(chunk.map((r) => r.externalId));
-    expect(sandbox.state().records['session-42']?.fields).toMatchObject({
+    expect(sandbox().state().records['session-42']?.fields).toMatchObject({
       gs_externalid: 'session-42',
       gs_emailhash: 'a'.repeat(64),
       gs_consent_marketing: true,
@@ -59,19 +50,19 @@ describe('DynamicsAdapter upsert', () => {
 
     // Assess
     expect(outcome).toMatchObject({ kind: 'failed', failure: { kind: 'rejected' } });
-    expect(sandbox.state().requests).toHaveLength(0);
+    expect(sandbox().state().requests).toHaveLength(0);
   });
 
   it('reports a failing target as a rejected call with the provider code, nothing written (all or nothing)', async () => {
     // Prepare
-    await control(sandbox.url, '/__sandbox/record-failures', { rules: [{ externalId: 'bad', code: '0x80044331', message: 'A validation error occurred.' }] });
+    await control(sandbox().url, '/__sandbox/record-failures', { rules: [{ externalId: 'bad', code: '0x80044331', message: 'A validation error occurred.' }] });
 
     // Act
     const outcome = await adapterFor().upsert([recordFactory('good'), recordFactory('bad')], call);
 
     // Assess
     expect(outcome).toMatchObject({ kind: 'failed', failure: { kind: 'rejected', status: 400, code: '0x80044331' } });
-    expect(sandbox.state().records).toEqual({});
+    expect(sandbox().state().records).toEqual({});
   });
 
   it('keeps columns a later job does not carry', async () => {
@@ -80,10 +71,10 @@ describe('DynamicsAdapter upsert', () => {
     await adapter.upsert([recordFactory("it's-1")], call);
 
     // Act
-    await adapter.upsert([{ externalId: "it's-1", attributes: { lang: 'en' }, lastInteraction: '2025-03-01T11:00:00.000Z', sourceUpdatedAt: '2025-03-01T11:00:00.000Z' }], call);
+    await adapter.upsert([laterRecordFactory("it's-1")], call);
 
     // Assess
-    expect(sandbox.state().records["it's-1"]).toMatchObject({
+    expect(sandbox().state().records["it's-1"]).toMatchObject({
       writes: 2,
       fields: { gs_emailhash: 'a'.repeat(64), gs_consent_marketing: true, gs_attr_tier: 'gold', gs_attr_lang: 'en', gs_sourceupdatedat: '2025-03-01T11:00:00.000Z' },
     });
@@ -93,10 +84,10 @@ describe('DynamicsAdapter upsert', () => {
 describe('DynamicsAdapter limits and tokens', () => {
   it('classifies the service protection 429 as rate limited with the Retry-After wait', async () => {
     // Prepare
-    await control(sandbox.url, '/__sandbox/config', { requestsPerWindow: 2 });
+    await control(sandbox().url, '/__sandbox/config', { requestsPerWindow: 2 });
     const adapter = adapterFor();
     await adapter.upsert([recordFactory('a')], call);
-    now += 60_000;
+    clock.advance(60_000);
     await adapter.upsert([recordFactory('b')], call);
 
     // Act
@@ -110,20 +101,20 @@ describe('DynamicsAdapter limits and tokens', () => {
     // Prepare
     const adapter = adapterFor();
     await adapter.upsert([recordFactory('a')], call);
-    sandbox.expireTokens();
+    sandbox().expireTokens();
 
     // Act
     const outcome = await adapter.upsert([recordFactory('b')], call);
 
     // Assess
     expect(outcome).toMatchObject({ kind: 'ok' });
-    expect(sandbox.state().tokensIssued).toBe(2);
+    expect(sandbox().state().tokensIssued).toBe(2);
   });
 
   it('re-reads the secret when the identity platform refuses the client secret, and recovers', async () => {
     // Prepare
     secretAnswers({ tenantId: TENANT, clientId: 'dv-client', clientSecret: 'dv-secret-1' }, { tenantId: TENANT, clientId: 'dv-client', clientSecret: 'dv-secret-2' });
-    sandbox.rotateClientSecret('dv-secret-2');
+    sandbox().rotateClientSecret('dv-secret-2');
 
     // Act
     const outcome = await adapterFor().upsert([recordFactory('a')], call);
@@ -135,7 +126,7 @@ describe('DynamicsAdapter limits and tokens', () => {
 
   it('classifies a missing privilege (403) as lost permission', async () => {
     // Prepare
-    sandbox.setPrivileges({ write: false });
+    sandbox().setPrivileges({ write: false });
 
     // Act
     const outcome = await adapterFor().upsert([recordFactory('a')], call);
@@ -147,7 +138,7 @@ describe('DynamicsAdapter limits and tokens', () => {
 
 describe('DynamicsAdapter lookup', () => {
   beforeEach(async () => {
-    await control(sandbox.url, '/__sandbox/customers', {
+    await control(sandbox().url, '/__sandbox/customers', {
       customers: [{ emailaddress1: "o'brien@example.com", mobilephone: '+1 555 010 2000', firstname: 'Pat', lastname: "O'Brien", gs_loyaltytier: 'gold', gs_accountstatus: 'active', gs_loyaltypoints: 900 }],
     });
   });
@@ -163,21 +154,7 @@ describe('DynamicsAdapter lookup', () => {
     });
   });
 
-  it('finds a contact by a phone column', async () => {
-    // Act
-    const outcome = await adapterFor().lookupCustomer({ phone: '+15550102000' }, call);
-
-    // Assess
-    expect(outcome).toMatchObject({ kind: 'found', customer: { firstName: 'Pat' } });
-  });
-
-  it('answers not found for an unknown email', async () => {
-    // Act
-    const outcome = await adapterFor().lookupCustomer({ email: 'nobody@example.com' }, call);
-
-    // Assess
-    expect(outcome).toEqual({ kind: 'not_found' });
-  });
+  lookupStories((query) => adapterFor().lookupCustomer(query, call), { phoneStory: 'finds a contact by a phone column', phone: '+15550102000', firstName: 'Pat' });
 
   it('doubles single quotes in OData literals', () => {
     expect(odataString("o'brien")).toBe("'o''brien'");

@@ -1,30 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { HubSpotAdapter } from '../../../../../lib/crm/providers/hubspot.ts';
 import { SecretTokenProvider } from '../../../../../lib/crm/providers/oauth.ts';
-import { HUBSPOT_SCOPES, startHubSpotSandbox, type HubSpotSandbox } from '../../../../../local/sandbox/crm-providers/index.ts';
-import { SECRET_ID, chunkOf, control, recordFactory, secretAnswers, secretCache, secretReads } from './support.ts';
+import { HUBSPOT_SCOPES, startHubSpotSandbox } from '../../../../../local/sandbox/crm-providers/index.ts';
+import { SECRET_ID, chunkOf, clock, control, expectResultsInOrder, laterRecordFactory, lookupStories, recordFactory, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
 
-const NOW = Date.parse('2025-03-01T12:00:00.000Z');
-let sandbox: HubSpotSandbox;
-let now = NOW;
-
+const sandbox = sandboxPerTest((now) => startHubSpotSandbox({ accessToken: 'pat-1', clock: now, searchLagMs: 0 }), () => ({ accessToken: 'pat-1' }));
 const adapterFor = (): HubSpotAdapter =>
   new HubSpotAdapter({
-    baseUrl: sandbox.url,
+    baseUrl: sandbox().url,
     idProperty: 'guest_sync_external_id',
     tokens: new SecretTokenProvider({ secrets: secretCache(), secretId: SECRET_ID, key: 'accessToken' }),
-    now: () => now,
+    now: clock.now,
   });
 const call = { timeoutMs: 2_000 };
-
-beforeEach(async () => {
-  now = NOW;
-  secretAnswers({ accessToken: 'pat-1' });
-  sandbox = await startHubSpotSandbox({ accessToken: 'pat-1', clock: () => now, searchLagMs: 0 });
-});
-afterEach(async () => {
-  await sandbox.close();
-});
 
 describe('HubSpotAdapter upsert', () => {
   it('writes a chunk at the batch maximum (100) and answers each input in request order', async () => {
@@ -35,11 +23,8 @@ describe('HubSpotAdapter upsert', () => {
     const outcome = await adapterFor().upsert(chunk, call);
 
     // Assess
-    expect(outcome.kind).toBe('ok');
-    if (outcome.kind !== 'ok') return;
-    expect(outcome.results.map((r) => r.externalId)).toEqual(chunk.map((r) => r.externalId));
-    expect(new Set(outcome.results.map((r) => r.status))).toEqual(new Set(['created']));
-    const records = sandbox.state().records;
+    expectResultsInOrder(outcome, chunk, 'created');
+    const records = sandbox().state().records;
     expect(Object.keys(records)).toHaveLength(100);
     expect(records['session-7']?.fields).toMatchObject({
       guest_sync_external_id: 'session-7',
@@ -57,12 +42,12 @@ describe('HubSpotAdapter upsert', () => {
 
     // Assess
     expect(outcome).toMatchObject({ kind: 'failed', failure: { kind: 'rejected', status: 400 } });
-    expect(sandbox.state().requests).toHaveLength(0);
+    expect(sandbox().state().requests).toHaveLength(0);
   });
 
   it('maps a per-record error of a 207 to that record, permanent, and writes the others', async () => {
     // Prepare
-    await control(sandbox.url, '/__sandbox/record-failures', { rules: [{ externalId: 'b', code: 'INVALID_OPTION', message: 'tier is not an option' }] });
+    await control(sandbox().url, '/__sandbox/record-failures', { rules: [{ externalId: 'b', code: 'INVALID_OPTION', message: 'tier is not an option' }] });
 
     // Act
     const outcome = await adapterFor().upsert([recordFactory('a'), recordFactory('b'), recordFactory('c')], call);
@@ -77,12 +62,12 @@ describe('HubSpotAdapter upsert', () => {
         { externalId: 'c', status: 'created' },
       ],
     });
-    expect(Object.keys(sandbox.state().records).sort()).toEqual(['a', 'c']);
+    expect(Object.keys(sandbox().state().records).sort()).toEqual(['a', 'c']);
   });
 
   it('never counts a 2xx that wrote nothing as done', async () => {
     // Prepare: HubSpot answers 200 with no results to a body it could not read as inputs.
-    sandbox.faults.add([{ operation: 'batchUpsertContacts', status: 200, body: { status: 'COMPLETE', results: [] }, times: 1 }]);
+    sandbox().faults.add([{ operation: 'batchUpsertContacts', status: 200, body: { status: 'COMPLETE', results: [] }, times: 1 }]);
 
     // Act
     const outcome = await adapterFor().upsert([recordFactory('a')], call);
@@ -97,14 +82,11 @@ describe('HubSpotAdapter upsert', () => {
     await adapter.upsert([recordFactory('s1')], call);
 
     // Act
-    const outcome = await adapter.upsert(
-      [{ externalId: 's1', attributes: { lang: 'en' }, lastInteraction: '2025-03-01T11:00:00.000Z', sourceUpdatedAt: '2025-03-01T11:00:00.000Z' }],
-      call,
-    );
+    const outcome = await adapter.upsert([laterRecordFactory('s1')], call);
 
     // Assess
     expect(outcome).toMatchObject({ kind: 'ok', results: [{ externalId: 's1', status: 'updated' }] });
-    const stored = sandbox.state().records['s1'];
+    const stored = sandbox().state().records['s1'];
     expect(stored?.fields).toMatchObject({
       guest_sync_email_hash: 'a'.repeat(64),
       guest_sync_consent_marketing: 'true',
@@ -124,7 +106,7 @@ describe('HubSpotAdapter limits and credentials', () => {
 
     // Act
     const outcome = await adapter.upsert([recordFactory('one-too-many')], call);
-    now += 10_001;
+    clock.advance(10_001);
     const later = await adapter.upsert([recordFactory('after-the-window')], call);
 
     // Assess
@@ -135,7 +117,7 @@ describe('HubSpotAdapter limits and credentials', () => {
 
   it('classifies the daily limit as a quota that lasts until midnight', async () => {
     // Prepare
-    await control(sandbox.url, '/__sandbox/config', { dailyLimit: 2 });
+    await control(sandbox().url, '/__sandbox/config', { dailyLimit: 2 });
     const adapter = adapterFor();
     await adapter.upsert([recordFactory('a')], call);
     await adapter.upsert([recordFactory('b')], call);
@@ -155,7 +137,7 @@ describe('HubSpotAdapter limits and credentials', () => {
     secretAnswers({ accessToken: 'pat-1' }, { accessToken: 'pat-2' });
     const adapter = adapterFor();
     await adapter.upsert([recordFactory('a')], call);
-    sandbox.rotateToken('pat-2');
+    sandbox().rotateToken('pat-2');
 
     // Act
     const outcome = await adapter.upsert([recordFactory('b')], call);
@@ -163,12 +145,12 @@ describe('HubSpotAdapter limits and credentials', () => {
     // Assess
     expect(outcome).toMatchObject({ kind: 'ok', results: [{ externalId: 'b', status: 'created' }] });
     expect(secretReads()).toBe(2);
-    expect(sandbox.state().requestsByStatus).toMatchObject({ '200': 2, '401': 1 });
+    expect(sandbox().state().requestsByStatus).toMatchObject({ '200': 2, '401': 1 });
   });
 
   it('reports refused credentials when the re-read secret is refused too', async () => {
     // Prepare
-    sandbox.expireToken();
+    sandbox().expireToken();
 
     // Act
     const outcome = await adapterFor().upsert([recordFactory('a')], call);
@@ -179,7 +161,7 @@ describe('HubSpotAdapter limits and credentials', () => {
 
   it('classifies a missing scope (403) as lost permission, not transient', async () => {
     // Prepare
-    sandbox.setScopes([HUBSPOT_SCOPES.read]);
+    sandbox().setScopes([HUBSPOT_SCOPES.read]);
 
     // Act
     const outcome = await adapterFor().upsert([recordFactory('a')], call);
@@ -191,7 +173,7 @@ describe('HubSpotAdapter limits and credentials', () => {
 
 describe('HubSpotAdapter lookup', () => {
   beforeEach(async () => {
-    await control(sandbox.url, '/__sandbox/customers', {
+    await control(sandbox().url, '/__sandbox/customers', {
       customers: [{ email: 'ada@example.com', phone: '+1 555 010 2000', firstname: 'Ada', lastname: 'Lovelace', loyalty_tier: 'gold', account_status: 'active', loyalty_points: '1200' }],
     });
   });
@@ -207,19 +189,5 @@ describe('HubSpotAdapter lookup', () => {
     });
   });
 
-  it('finds a contact by phone', async () => {
-    // Act
-    const outcome = await adapterFor().lookupCustomer({ phone: '+15550102000' }, call);
-
-    // Assess
-    expect(outcome).toMatchObject({ kind: 'found', customer: { firstName: 'Ada' } });
-  });
-
-  it('answers not found for an unknown email', async () => {
-    // Act
-    const outcome = await adapterFor().lookupCustomer({ email: 'nobody@example.com' }, call);
-
-    // Assess
-    expect(outcome).toEqual({ kind: 'not_found' });
-  });
+  lookupStories((query) => adapterFor().lookupCustomer(query, call), { phoneStory: 'finds a contact by phone', phone: '+15550102000', firstName: 'Ada' });
 });

@@ -1,27 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ClientCredentialsTokenProvider } from '../../../../../lib/crm/providers/oauth.ts';
 import { SalesforceAdapter, soqlString, soslTerm } from '../../../../../lib/crm/providers/salesforce.ts';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../../../../local/sandbox/crm-providers/index.ts';
-import { SECRET_ID, chunkOf, control, recordFactory, secretAnswers, secretCache, secretReads } from './support.ts';
+import { startSalesforceSandbox } from '../../../../../local/sandbox/crm-providers/index.ts';
+import { SECRET_ID, chunkOf, clock, control, expectResultsInOrder, laterRecordFactory, lookupStories, recordFactory, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
 
-const NOW = Date.parse('2025-03-01T12:00:00.000Z');
-let sandbox: SalesforceSandbox;
-let now = NOW;
-
+const sandbox = sandboxPerTest(
+  (now) => startSalesforceSandbox({ clientId: 'sf-client', clientSecret: 'sf-secret-1', clock: now }),
+  (started) => ({ clientId: 'sf-client', clientSecret: 'sf-secret-1', loginUrl: started.url }),
+);
 const adapterFor = (): SalesforceAdapter => {
-  const tokens = new ClientCredentialsTokenProvider({ secrets: secretCache(), secretId: SECRET_ID, flavour: 'salesforce', now: () => now });
-  return new SalesforceAdapter({ externalIdField: 'GS_External_Id__c', tokens, now: () => now });
+  const tokens = new ClientCredentialsTokenProvider({ secrets: secretCache(), secretId: SECRET_ID, flavour: 'salesforce', now: clock.now });
+  return new SalesforceAdapter({ externalIdField: 'GS_External_Id__c', tokens, now: clock.now });
 };
 const call = { timeoutMs: 2_000 };
-
-beforeEach(async () => {
-  now = NOW;
-  sandbox = await startSalesforceSandbox({ clientId: 'sf-client', clientSecret: 'sf-secret-1', clock: () => now });
-  secretAnswers({ clientId: 'sf-client', clientSecret: 'sf-secret-1', loginUrl: sandbox.url });
-});
-afterEach(async () => {
-  await sandbox.close();
-});
 
 describe('SalesforceAdapter upsert', () => {
   it('upserts a chunk at the batch maximum (200) by the external id field, results in order', async () => {
@@ -32,11 +23,8 @@ describe('SalesforceAdapter upsert', () => {
     const outcome = await adapterFor().upsert(chunk, call);
 
     // Assess
-    expect(outcome.kind).toBe('ok');
-    if (outcome.kind !== 'ok') return;
-    expect(outcome.results.map((r) => r.externalId)).toEqual(chunk.map((r) => r.externalId));
-    expect(new Set(outcome.results.map((r) => r.status))).toEqual(new Set(['created']));
-    expect(sandbox.state().records['session-3']?.fields).toMatchObject({
+    expectResultsInOrder(outcome, chunk, 'created');
+    expect(sandbox().state().records['session-3']?.fields).toMatchObject({
       GS_External_Id__c: 'session-3',
       GS_Email_Hash__c: 'a'.repeat(64),
       GS_Consent_marketing__c: true,
@@ -51,12 +39,12 @@ describe('SalesforceAdapter upsert', () => {
 
     // Assess
     expect(outcome).toMatchObject({ kind: 'failed', failure: { kind: 'rejected', status: 400 } });
-    expect(sandbox.state().requests).toHaveLength(0);
+    expect(sandbox().state().requests).toHaveLength(0);
   });
 
   it('maps per-record errors: UNABLE_TO_LOCK_ROW transient, validation and duplicates permanent', async () => {
     // Prepare
-    await control(sandbox.url, '/__sandbox/record-failures', {
+    await control(sandbox().url, '/__sandbox/record-failures', {
       rules: [
         { externalId: 'locked', code: 'UNABLE_TO_LOCK_ROW', message: 'unable to obtain exclusive access to this record' },
         { externalId: 'invalid', code: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', message: 'Tier must be set' },
@@ -77,7 +65,7 @@ describe('SalesforceAdapter upsert', () => {
         { externalId: 'dup', status: 'failed', error: { code: 'DUPLICATE_EXTERNAL_ID', classification: 'permanent' } },
       ],
     });
-    expect(Object.keys(sandbox.state().records)).toEqual(['ok']);
+    expect(Object.keys(sandbox().state().records)).toEqual(['ok']);
   });
 
   it('tells created from updated and keeps fields a later job does not carry', async () => {
@@ -86,14 +74,11 @@ describe('SalesforceAdapter upsert', () => {
     await adapter.upsert([recordFactory('s1')], call);
 
     // Act
-    const outcome = await adapter.upsert(
-      [{ externalId: 's1', attributes: { lang: 'en' }, lastInteraction: '2025-03-01T11:00:00.000Z', sourceUpdatedAt: '2025-03-01T11:00:00.000Z' }],
-      call,
-    );
+    const outcome = await adapter.upsert([laterRecordFactory('s1')], call);
 
     // Assess
     expect(outcome).toMatchObject({ kind: 'ok', results: [{ externalId: 's1', status: 'updated' }] });
-    expect(sandbox.state().records['s1']).toMatchObject({
+    expect(sandbox().state().records['s1']).toMatchObject({
       writes: 2,
       history: ['2025-03-01T10:00:00.000Z', '2025-03-01T11:00:00.000Z'],
       fields: { GS_Email_Hash__c: 'a'.repeat(64), GS_Consent_marketing__c: true, GS_Attr_tier__c: 'gold', GS_Attr_lang__c: 'en' },
@@ -104,7 +89,7 @@ describe('SalesforceAdapter upsert', () => {
 describe('SalesforceAdapter limits and sessions', () => {
   it('reads the 24-hour budget from Sforce-Limit-Info and stops on REQUEST_LIMIT_EXCEEDED', async () => {
     // Prepare
-    await control(sandbox.url, '/__sandbox/config', { dailyApiLimit: 2 });
+    await control(sandbox().url, '/__sandbox/config', { dailyApiLimit: 2 });
     const adapter = adapterFor();
     await adapter.upsert([recordFactory('a')], call);
     await adapter.upsert([recordFactory('b')], call);
@@ -122,23 +107,23 @@ describe('SalesforceAdapter limits and sessions', () => {
     // Prepare
     const adapter = adapterFor();
     await adapter.upsert([recordFactory('a')], call);
-    sandbox.expireSessions();
+    sandbox().expireSessions();
 
     // Act
     const outcome = await adapter.upsert([recordFactory('b')], call);
 
     // Assess
     expect(outcome).toMatchObject({ kind: 'ok', results: [{ externalId: 'b', status: 'created' }] });
-    expect(sandbox.state().tokensIssued).toBe(2);
+    expect(sandbox().state().tokensIssued).toBe(2);
   });
 
   it('re-reads the secret when the token endpoint refuses the client secret (rotation) and recovers', async () => {
     // Prepare
     secretAnswers(
-      { clientId: 'sf-client', clientSecret: 'sf-secret-1', loginUrl: sandbox.url },
-      { clientId: 'sf-client', clientSecret: 'sf-secret-2', loginUrl: sandbox.url },
+      { clientId: 'sf-client', clientSecret: 'sf-secret-1', loginUrl: sandbox().url },
+      { clientId: 'sf-client', clientSecret: 'sf-secret-2', loginUrl: sandbox().url },
     );
-    sandbox.rotateClientSecret('sf-secret-2');
+    sandbox().rotateClientSecret('sf-secret-2');
 
     // Act
     const outcome = await adapterFor().upsert([recordFactory('a')], call);
@@ -150,7 +135,7 @@ describe('SalesforceAdapter limits and sessions', () => {
 
   it('reports refused credentials when the re-read secret is refused too', async () => {
     // Prepare
-    sandbox.rotateClientSecret('someone-else');
+    sandbox().rotateClientSecret('someone-else');
 
     // Act
     const outcome = await adapterFor().upsert([recordFactory('a')], call);
@@ -161,7 +146,7 @@ describe('SalesforceAdapter limits and sessions', () => {
 
   it('classifies a 403 other than the request limit as lost permission', async () => {
     // Prepare
-    sandbox.faults.add([{ operation: 'upsertCollection', status: 403, body: [{ errorCode: 'INSUFFICIENT_ACCESS', message: 'insufficient access rights on object id' }] }]);
+    sandbox().faults.add([{ operation: 'upsertCollection', status: 403, body: [{ errorCode: 'INSUFFICIENT_ACCESS', message: 'insufficient access rights on object id' }] }]);
 
     // Act
     const outcome = await adapterFor().upsert([recordFactory('a')], call);
@@ -173,7 +158,7 @@ describe('SalesforceAdapter limits and sessions', () => {
 
 describe('SalesforceAdapter lookup', () => {
   beforeEach(async () => {
-    await control(sandbox.url, '/__sandbox/customers', {
+    await control(sandbox().url, '/__sandbox/customers', {
       customers: [
         { Email: "o'brien@example.com", Phone: '+1 (555) 010-2000', FirstName: 'Pat', LastName: "O'Brien", GS_Loyalty_Tier__c: 'platinum', GS_Account_Status__c: 'active', GS_Loyalty_Points__c: 5000 },
       ],
@@ -191,21 +176,7 @@ describe('SalesforceAdapter lookup', () => {
     });
   });
 
-  it('finds a contact by phone with SOSL (reserved characters escaped)', async () => {
-    // Act
-    const outcome = await adapterFor().lookupCustomer({ phone: '+1 (555) 010-2000' }, call);
-
-    // Assess
-    expect(outcome).toMatchObject({ kind: 'found', customer: { firstName: 'Pat' } });
-  });
-
-  it('answers not found for an unknown email', async () => {
-    // Act
-    const outcome = await adapterFor().lookupCustomer({ email: 'nobody@example.com' }, call);
-
-    // Assess
-    expect(outcome).toEqual({ kind: 'not_found' });
-  });
+  lookupStories((query) => adapterFor().lookupCustomer(query, call), { phoneStory: 'finds a contact by phone with SOSL (reserved characters escaped)', phone: '+1 (555) 010-2000', firstName: 'Pat' });
 
   it('escapes SOQL literals and SOSL terms', () => {
     expect(soqlString("a'b\\c")).toBe("'a\\'b\\\\c'");

@@ -1,6 +1,11 @@
-/** Factories the provider adapter tests share: records, and a secret cache over a mocked Secrets Manager. */
+/**
+ * What the provider adapter tests share: records, a secret cache over a mocked Secrets
+ * Manager, one test clock, a fresh provider sandbox per test, and the upsert assertions.
+ */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { ProviderLookupOutcome, ProviderUpsertOutcome } from '../../../../../lib/crm/adapter.ts';
 import { SecretCache } from '#lib/auth';
 import type { CrmRecord } from '#lib/jobs';
 
@@ -37,6 +42,14 @@ export const recordFactory = (externalId: string, overrides: Partial<CrmRecord> 
   ...overrides,
 });
 
+/** A later job for the same session: only `attributes.lang`, no consent, no hashes (an hour on). */
+export const laterRecordFactory = (externalId: string): CrmRecord => ({
+  externalId,
+  attributes: { lang: 'en' },
+  lastInteraction: '2025-03-01T11:00:00.000Z',
+  sourceUpdatedAt: '2025-03-01T11:00:00.000Z',
+});
+
 /** `n` distinct records. */
 export const chunkOf = (n: number, prefix = 'session-'): CrmRecord[] => Array.from({ length: n }, (_, i) => recordFactory(`${prefix}${i}`));
 
@@ -44,4 +57,66 @@ export const chunkOf = (n: number, prefix = 'session-'): CrmRecord[] => Array.fr
 export async function control(url: string, path: string, body: unknown, method = 'POST'): Promise<void> {
   const response = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   if (response.status >= 300) throw new Error(`${path} answered ${response.status}`);
+}
+
+/** When each test starts. */
+export const NOW = Date.parse('2025-03-01T12:00:00.000Z');
+
+/** The clock the sandbox and the adapter read in a test; back at `NOW` before each test. */
+export const clock = {
+  at: NOW,
+  now: (): number => clock.at,
+  advance: (ms: number): void => {
+    clock.at += ms;
+  },
+};
+
+/**
+ * A fresh provider sandbox for each test, started on `clock` with the CRM secret answering
+ * `secret(sandbox)`, closed after the test. Answers a getter for the running one.
+ */
+export function sandboxPerTest<S extends { url: string; close(): Promise<void> }>(start: (now: () => number) => Promise<S>, secret: (sandbox: S) => Record<string, unknown>): () => S {
+  let sandbox: S | undefined;
+  beforeEach(async () => {
+    clock.at = NOW;
+    sandbox = await start(clock.now);
+    secretAnswers(secret(sandbox));
+  });
+  afterEach(async () => {
+    await sandbox?.close();
+  });
+  return () => {
+    if (!sandbox) throw new Error('The sandbox starts before each test');
+    return sandbox;
+  };
+}
+
+/** Asserts an upsert succeeded and answered every record of `chunk` in request order, each with `status`. */
+export function expectResultsInOrder(outcome: ProviderUpsertOutcome, chunk: readonly CrmRecord[], status: string): void {
+  expect(outcome.kind).toBe('ok');
+  if (outcome.kind !== 'ok') return;
+  expect(outcome.results.map((r) => r.externalId)).toEqual(chunk.map((r) => r.externalId));
+  expect(new Set(outcome.results.map((r) => r.status))).toEqual(new Set([status]));
+}
+
+/**
+ * The lookup stories every provider tells alike, against the customer its file seeds: found
+ * by `phone` (named `phoneStory`), and an unknown email not found.
+ */
+export function lookupStories(lookup: (query: { email?: string; phone?: string }) => Promise<ProviderLookupOutcome>, seeded: { phoneStory: string; phone: string; firstName: string }): void {
+  it(seeded.phoneStory, async () => {
+    // Act
+    const outcome = await lookup({ phone: seeded.phone });
+
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'found', customer: { firstName: seeded.firstName } });
+  });
+
+  it('answers not found for an unknown email', async () => {
+    // Act
+    const outcome = await lookup({ email: 'nobody@example.com' });
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'not_found' });
+  });
 }
