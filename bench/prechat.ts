@@ -164,6 +164,7 @@ async function run(bench: BenchContext): Promise<string> {
         CRM_CREDENTIALS_SECRET_ID: SECRET_IDS.crm,
         IDENTITY_SALT_SECRET_ID: SECRET_IDS.identity,
         CRM_SYNC_QUEUE_URL: sqs.queueUrl,
+        STATE_TABLE_NAME: 'bench-state',
         ROUTING_QUEUES: JSON.stringify(QUEUES),
         AWS_ENDPOINT_URL_SQS: sqs.endpoint,
         AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,

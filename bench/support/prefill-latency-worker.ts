@@ -256,6 +256,7 @@ async function main(): Promise<PrefillLatencyReport> {
       GENESYS_CREDENTIALS_SECRET_ID: SECRET_IDS.genesys,
       IDENTITY_SALT_SECRET_ID: SECRET_IDS.identity,
       CRM_SYNC_QUEUE_URL: queueUrl,
+      STATE_TABLE_NAME: 'bench-state',
       AWS_ENDPOINT_URL_SQS: sqs.url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
       AWS_REGION: 'eu-west-1',
