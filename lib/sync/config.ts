@@ -43,8 +43,11 @@ const integer = (env: Env, name: string, fallback: number, min: number, max: num
   return value;
 };
 
-/** Reads and checks the worker's settings; throws one ConfigError naming every bad variable. */
-export function loadSyncWorkerConfig(env: Env = process.env): SyncWorkerConfig {
+/**
+ * Reads the shared `crm` section and a function's own settings together, so one ConfigError
+ * names every bad variable of both. `readOwn` pushes its problems onto the list it is given.
+ */
+function withCrmSection<T>(env: Env, readOwn: (own: string[]) => T): T & { crm: CrmConfig } {
   const problems: string[] = [];
   const variables: string[] = [];
   let crm: CrmConfig | undefined;
@@ -56,51 +59,45 @@ export function loadSyncWorkerConfig(env: Env = process.env): SyncWorkerConfig {
     variables.push(...error.variables);
   }
   const own: string[] = [];
-  const dlqUrl = env['CRM_SYNC_DLQ_URL']?.trim() ?? '';
-  if (dlqUrl === '') own.push('CRM_SYNC_DLQ_URL is required');
-  else if (!/^https?:\/\/\S+$/.test(dlqUrl)) own.push('CRM_SYNC_DLQ_URL must be an http(s) URL');
-  const maxReceiveCount = integer(env, 'CRM_SYNC_MAX_RECEIVE_COUNT', 5, 1, 1000, own);
-  const breakerHalfOpenSeconds = integer(env, 'CRM_BREAKER_HALF_OPEN_SECONDS', 30, 1, 3600, own);
-  const probeIntervalSeconds = integer(env, 'CRM_SYNC_PROBE_INTERVAL_SECONDS', 60, 1, 3600, own);
-  const controlFunctionName = env['CRM_SYNC_CONTROL_FUNCTION']?.trim() ?? '';
-  if (controlFunctionName !== '' && !/^[A-Za-z0-9_:.-]{1,170}$/.test(controlFunctionName)) own.push('CRM_SYNC_CONTROL_FUNCTION must be a Lambda function name');
+  const settings = readOwn(own);
   problems.push(...own);
   variables.push(...own.map((problem) => problem.split(' ')[0] ?? problem));
   if (problems.length > 0 || !crm) {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`, [...new Set(variables)]);
   }
-  return {
-    crm,
-    dlqUrl,
-    maxReceiveCount,
-    breakerHalfOpenMs: breakerHalfOpenSeconds * 1000,
-    probeIntervalMs: probeIntervalSeconds * 1000,
-    ...(controlFunctionName ? { controlFunctionName } : {}),
-  };
+  return { ...settings, crm };
+}
+
+/** Reads and checks the worker's settings; throws one ConfigError naming every bad variable. */
+export function loadSyncWorkerConfig(env: Env = process.env): SyncWorkerConfig {
+  return withCrmSection(env, (own) => {
+    const dlqUrl = env['CRM_SYNC_DLQ_URL']?.trim() ?? '';
+    if (dlqUrl === '') own.push('CRM_SYNC_DLQ_URL is required');
+    else if (!/^https?:\/\/\S+$/.test(dlqUrl)) own.push('CRM_SYNC_DLQ_URL must be an http(s) URL');
+    const maxReceiveCount = integer(env, 'CRM_SYNC_MAX_RECEIVE_COUNT', 5, 1, 1000, own);
+    const breakerHalfOpenSeconds = integer(env, 'CRM_BREAKER_HALF_OPEN_SECONDS', 30, 1, 3600, own);
+    const probeIntervalSeconds = integer(env, 'CRM_SYNC_PROBE_INTERVAL_SECONDS', 60, 1, 3600, own);
+    const controlFunctionName = env['CRM_SYNC_CONTROL_FUNCTION']?.trim() ?? '';
+    if (controlFunctionName !== '' && !/^[A-Za-z0-9_:.-]{1,170}$/.test(controlFunctionName)) own.push('CRM_SYNC_CONTROL_FUNCTION must be a Lambda function name');
+    return {
+      dlqUrl,
+      maxReceiveCount,
+      breakerHalfOpenMs: breakerHalfOpenSeconds * 1000,
+      probeIntervalMs: probeIntervalSeconds * 1000,
+      ...(controlFunctionName ? { controlFunctionName } : {}),
+    };
+  });
 }
 
 /** Reads and checks the control function's settings; throws one ConfigError naming every bad variable. */
 export function loadSyncControlConfig(env: Env = process.env): SyncControlConfig {
-  const problems: string[] = [];
-  const variables: string[] = [];
-  let crm: CrmConfig | undefined;
-  try {
-    crm = loadConfig(['crm'], env).crm;
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(error.message.replace(/^Invalid configuration: /, ''));
-    variables.push(...error.variables);
-  }
-  const own: string[] = [];
-  const mappingId = env['CRM_SYNC_EVENT_SOURCE_MAPPING_ID']?.trim() ?? '';
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(mappingId)) {
-    own.push("CRM_SYNC_EVENT_SOURCE_MAPPING_ID must be the UUID of the worker's event source mapping");
-  }
-  const probeIntervalSeconds = integer(env, 'CRM_SYNC_PROBE_INTERVAL_SECONDS', 60, 1, 3600, own);
-  problems.push(...own);
-  variables.push(...own.map((problem) => problem.split(' ')[0] ?? problem));
-  if (problems.length > 0 || !crm) {
-    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`, [...new Set(variables)]);
-  }
-  return { crm: { baseUrl: crm.baseUrl }, mappingId, probeIntervalMs: probeIntervalSeconds * 1000 };
+  const { crm, ...settings } = withCrmSection(env, (own) => {
+    const mappingId = env['CRM_SYNC_EVENT_SOURCE_MAPPING_ID']?.trim() ?? '';
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(mappingId)) {
+      own.push("CRM_SYNC_EVENT_SOURCE_MAPPING_ID must be the UUID of the worker's event source mapping");
+    }
+    const probeIntervalSeconds = integer(env, 'CRM_SYNC_PROBE_INTERVAL_SECONDS', 60, 1, 3600, own);
+    return { mappingId, probeIntervalMs: probeIntervalSeconds * 1000 };
+  });
+  return { crm: { baseUrl: crm.baseUrl }, ...settings };
 }
