@@ -62,7 +62,7 @@ export class Outbox {
     });
   }
 
-  /** The job is on the queue: it leaves the outbox (unless another sweep already rescheduled it). */
+  /** The job is on the queue: it leaves the outbox (a second send by a racing sweep is harmless: same job id). */
   async sent(item: OutboxItem): Promise<void> {
     await this.table.delete(item.pk);
   }
