@@ -60,6 +60,21 @@ export interface StateConfig {
   tableName: string;
 }
 
+/** Prepared sessions (contract section 2): how long a prepared session is kept. */
+export interface PrefillConfig {
+  ttlSeconds: number;
+}
+
+/** Guests as Genesys external contacts (contract section 2) and their engagement metrics. */
+export interface GuestsConfig {
+  /** The external source the identity hashes are `externalIds` under. */
+  externalSourceId: string;
+  /** The contact schema whose `customFields` hold consent, channel context and attributes. */
+  contactSchemaId: string;
+  /** Days of analytics conversation details the metrics cover. */
+  metricsDays: number;
+}
+
 /** Settings every function shares. */
 export interface RuntimeConfig {
   stage: string;
@@ -78,6 +93,8 @@ export interface Config {
   routing: RoutingConfig;
   widget: WidgetConfig;
   state: StateConfig;
+  prefill: PrefillConfig;
+  guests: GuestsConfig;
 }
 
 export type SectionName = keyof Config;
@@ -215,6 +232,12 @@ const sections: { [K in SectionName]: (r: Reader) => Config[K] } = {
     }
     return { tableName };
   },
+  prefill: (r) => ({ ttlSeconds: r.integer('PREFILL_TTL_SECONDS', 1800, 60, 86_400) }),
+  guests: (r) => ({
+    externalSourceId: r.required('GUEST_EXTERNAL_SOURCE_ID'),
+    contactSchemaId: r.required('GUEST_CONTACT_SCHEMA_ID'),
+    metricsDays: r.integer('GUEST_METRICS_DAYS', 30, 1, 90),
+  }),
   widget: (r) => ({
     webDeploymentId: r.required('WEB_DEPLOYMENT_ID'),
     deploymentCacheTtlMs: r.integer('WEB_DEPLOYMENT_CACHE_SECONDS', 300, 0, 3600) * 1000,

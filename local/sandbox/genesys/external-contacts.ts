@@ -125,39 +125,10 @@ export function externalContactRoutes(ctx: GenesysContext): RouteDef[] {
       const entities = [...ctx.world().schemas.values()].map(schemaView);
       return { status: 200, body: { total: entities.length, entities, selfUri: '/api/v2/externalcontacts/contacts/schemas' } };
     }),
-    genesysRoute('POST', '/api/v2/externalcontacts/contacts/schemas', 'postExternalcontactsContactsSchemas', (req) => {
-      const body = requireObject(req.json(), 'body');
-      const jsonSchema = requireObject(body.jsonSchema, 'jsonSchema');
-      const properties = requireObject(jsonSchema.properties ?? {}, 'jsonSchema.properties');
-      if (jsonSchema.required !== undefined) {
-        const required = jsonSchema.required;
-        if (!Array.isArray(required) || !required.every((key) => typeof key === 'string' && key in properties)) {
-          throw invalid('jsonSchema.required', 'jsonSchema.required must list names of jsonSchema.properties');
-        }
-      }
-      const title = typeof jsonSchema.title === 'string' && jsonSchema.title !== '' ? jsonSchema.title : undefined;
-      const name = typeof body.name === 'string' && body.name !== '' ? body.name : title;
-      if (!name) throw invalid('jsonSchema.title', 'jsonSchema.title (the schema name) is required');
-      const id = randomUUID();
-      const schema: Record<string, unknown> = {
-        id,
-        name,
-        version: 1,
-        appliesTo: ['CONTACT'],
-        enabled: body.enabled === false ? false : true,
-        createdBy: { id: SANDBOX_ORG_ID, selfUri: `/api/v2/users/${SANDBOX_ORG_ID}` },
-        dateCreated: ctx.nowIso(),
-        jsonSchema: {
-          ...structuredClone(jsonSchema),
-          $schema: 'http://json-schema.org/draft-04/schema#',
-          title: name,
-          id: `/api/v2/externalcontacts/contacts/schemas/${id}/versions/1`,
-        },
-        selfUri: `/api/v2/externalcontacts/contacts/schemas/${id}`,
-      };
-      ctx.world().schemas.set(id, schema);
-      return { status: 200, body: schemaView(schema) };
-    }),
+    genesysRoute('POST', '/api/v2/externalcontacts/contacts/schemas', 'postExternalcontactsContactsSchemas', (req) => ({
+      status: 200,
+      body: schemaView(createContactSchema(ctx, requireObject(req.json(), 'body'))),
+    })),
     genesysRoute('POST', '/api/v2/externalcontacts/contacts', 'postExternalcontactsContacts', (req) => {
       const body = requireObject(req.json(), 'body');
       checkContact(body);
@@ -242,25 +213,65 @@ export function externalContactRoutes(ctx: GenesysContext): RouteDef[] {
       }
       return { status: 200, body };
     }),
-    genesysRoute('POST', '/api/v2/externalcontacts/externalsources', 'postExternalcontactsExternalsources', (req) => {
-      const body = requireObject(req.json(), 'body');
-      const name = requireString(body.name, 'name');
-      if (body.active !== undefined && typeof body.active !== 'boolean') throw invalid('active', 'active must be a boolean');
-      const id = randomUUID();
-      const source: Record<string, unknown> = {
-        id,
-        name,
-        active: (body.active as boolean | undefined) ?? true,
-        selfUri: `/api/v2/externalcontacts/externalsources/${id}`,
-      };
-      if (body.linkConfiguration !== undefined) {
-        const link = requireObject(body.linkConfiguration, 'linkConfiguration');
-        source.linkConfiguration = { uriTemplate: requireString(link.uriTemplate, 'linkConfiguration.uriTemplate') };
-      }
-      ctx.world().externalSources.set(id, source);
-      return { status: 200, body: sourceView(source) };
-    }),
+    genesysRoute('POST', '/api/v2/externalcontacts/externalsources', 'postExternalcontactsExternalsources', (req) => ({
+      status: 200,
+      body: sourceView(createExternalSource(ctx, requireObject(req.json(), 'body'))),
+    })),
   ];
+}
+
+/**
+ * Creates a contact schema from a `DataSchema` request body (validated as Genesys does);
+ * `id` fixes its id (the local stack's pre-existing set-up), else a new one.
+ */
+export function createContactSchema(ctx: GenesysContext, body: Record<string, unknown>, id: string = randomUUID()): Record<string, unknown> {
+  const jsonSchema = requireObject(body.jsonSchema, 'jsonSchema');
+  const properties = requireObject(jsonSchema.properties ?? {}, 'jsonSchema.properties');
+  if (jsonSchema.required !== undefined) {
+    const required = jsonSchema.required;
+    if (!Array.isArray(required) || !required.every((key) => typeof key === 'string' && key in properties)) {
+      throw invalid('jsonSchema.required', 'jsonSchema.required must list names of jsonSchema.properties');
+    }
+  }
+  const title = typeof jsonSchema.title === 'string' && jsonSchema.title !== '' ? jsonSchema.title : undefined;
+  const name = typeof body.name === 'string' && body.name !== '' ? body.name : title;
+  if (!name) throw invalid('jsonSchema.title', 'jsonSchema.title (the schema name) is required');
+  const schema: Record<string, unknown> = {
+    id,
+    name,
+    version: 1,
+    appliesTo: ['CONTACT'],
+    enabled: body.enabled === false ? false : true,
+    createdBy: { id: SANDBOX_ORG_ID, selfUri: `/api/v2/users/${SANDBOX_ORG_ID}` },
+    dateCreated: ctx.nowIso(),
+    jsonSchema: {
+      ...structuredClone(jsonSchema),
+      $schema: 'http://json-schema.org/draft-04/schema#',
+      title: name,
+      id: `/api/v2/externalcontacts/contacts/schemas/${id}/versions/1`,
+    },
+    selfUri: `/api/v2/externalcontacts/contacts/schemas/${id}`,
+  };
+  ctx.world().schemas.set(id, schema);
+  return schema;
+}
+
+/** Creates an external source from an `ExternalSource` request body; `id` as for schemas. */
+export function createExternalSource(ctx: GenesysContext, body: Record<string, unknown>, id: string = randomUUID()): Record<string, unknown> {
+  const name = requireString(body.name, 'name');
+  if (body.active !== undefined && typeof body.active !== 'boolean') throw invalid('active', 'active must be a boolean');
+  const source: Record<string, unknown> = {
+    id,
+    name,
+    active: (body.active as boolean | undefined) ?? true,
+    selfUri: `/api/v2/externalcontacts/externalsources/${id}`,
+  };
+  if (body.linkConfiguration !== undefined) {
+    const link = requireObject(body.linkConfiguration, 'linkConfiguration');
+    source.linkConfiguration = { uriTemplate: requireString(link.uriTemplate, 'linkConfiguration.uriTemplate') };
+  }
+  ctx.world().externalSources.set(id, source);
+  return source;
 }
 
 /** Another writer changes a contact (merge), as an agent or another system would. */

@@ -36,7 +36,7 @@ import {
 } from './context.ts';
 import { conversationRoutes } from './conversations.ts';
 import { buildEnvelope, partnerEventSource, putEventsPublisher, type EventSourceOptions, type PublishHook } from './events.ts';
-import { externalContactRoutes, touchContact } from './external-contacts.ts';
+import { createContactSchema, createExternalSource, externalContactRoutes, touchContact } from './external-contacts.ts';
 import { integrationRoutes } from './integrations.ts';
 import { messengerRoutes } from './messenger.ts';
 import { bearerToken, spendTokenBudget, tokenRoutes, type GenesysClientCredentials } from './tokens.ts';
@@ -73,6 +73,18 @@ export interface GenesysSandboxV2Options {
   publish?: PublishHook;
   /** An EventBridge `PutEvents` endpoint to send every event to (with `eventBusName`). */
   putEvents?: { url: string; eventBusName: string };
+  /**
+   * What the organisation already holds at start and after every reset, created through
+   * the same checks as the API (request bodies of `postExternalcontactsExternalsources`
+   * and `postExternalcontactsContactsSchemas`, with the id each one gets).
+   */
+  seed?: GenesysSandboxSeed;
+}
+
+/** Entities an organisation has before the suite runs (e.g. after `npm run setup-genesys`). */
+export interface GenesysSandboxSeed {
+  externalSources?: Array<{ id: string; body: Record<string, unknown> }>;
+  contactSchemas?: Array<{ id: string; body: Record<string, unknown> }>;
 }
 
 /** Everything `GET /__sandbox/state` (and `state()`) shows. */
@@ -200,8 +212,15 @@ export async function startGenesysSandboxV2(options: GenesysSandboxV2Options): P
     notePii: (operation, id, value) => collectPii(world, operation, id, value),
   };
 
+  const applySeed = (): void => {
+    for (const { id, body } of options.seed?.externalSources ?? []) createExternalSource(ctx, structuredClone(body), id);
+    for (const { id, body } of options.seed?.contactSchemas ?? []) createContactSchema(ctx, structuredClone(body), id);
+  };
+  applySeed();
+
   const reset = (): void => {
     world = new GenesysWorld();
+    applySeed();
     faults.clear();
     clock.reset();
     clients = initial.clients.map((client) => ({ ...client }));

@@ -341,4 +341,37 @@ describe('sandbox Genesys fidelity', () => {
     expect(state.events).toEqual([]);
     expect((await deployment()).status).toBe(401);
   });
+
+  it('keeps the seeded set-up (an external source and a contact schema with fixed ids) across resets, and contacts may use it', async () => {
+    // Prepare
+    const seeded = await startGenesysSandboxV2({
+      clients: [CLIENT],
+      seed: {
+        externalSources: [{ id: 'source-1', body: { name: 'Web messaging guests' } }],
+        contactSchemas: [{ id: 'schema-1', body: { jsonSchema: { title: 'Guest', properties: { tier_text: { type: 'string' } } } } }],
+      },
+    });
+    try {
+      await control(seeded.url, 'POST', '/__sandbox/reset');
+      const bearer = await tokenFor(seeded.url, CLIENT.clientId, CLIENT.clientSecret);
+
+      // Act
+      const created = await call(`${seeded.url}/api/v2/externalcontacts/contacts`, bearer, 'POST', {
+        externalIds: [{ externalSource: { id: 'source-1' }, value: 'a'.repeat(64) }],
+        schema: { id: 'schema-1', version: 1 },
+        customFields: { tier_text: 'gold' },
+      });
+      const unknownSource = await call(`${seeded.url}/api/v2/externalcontacts/contacts`, bearer, 'POST', {
+        externalIds: [{ externalSource: { id: 'source-2' }, value: 'b'.repeat(64) }],
+      });
+
+      // Assess
+      expect(created.status).toBe(200);
+      expect(unknownSource.status).toBe(400);
+      expect(seeded.state().externalSources).toEqual([expect.objectContaining({ id: 'source-1', name: 'Web messaging guests', active: true })]);
+      expect(seeded.state().contactSchemas).toEqual([expect.objectContaining({ id: 'schema-1', name: 'Guest', version: 1 })]);
+    } finally {
+      await seeded.close();
+    }
+  });
 });
