@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 
 /** Where a job came from. */
-export type JobSource = 'prefill' | 'webhook' | 'guest' | 'prechat';
+export type JobSource = 'prefill' | 'webhook' | 'guest' | 'prechat' | 'event';
 
 /** Scalar values a CRM record carries in its flat maps. */
 export type JobScalar = string | number | boolean;
@@ -33,8 +33,8 @@ export interface CrmSyncJob {
   record: CrmRecord;
 }
 
-/** The four sources, for validation. */
-export const JOB_SOURCES: readonly JobSource[] = ['prefill', 'webhook', 'guest', 'prechat'];
+/** The sources, for validation (`event`: Genesys conversation events, contract section 3). */
+export const JOB_SOURCES: readonly JobSource[] = ['prefill', 'webhook', 'guest', 'prechat', 'event'];
 
 /** JSON with object keys sorted, so equal documents hash identically whatever their key order. */
 export function canonicalJson(value: unknown): string {

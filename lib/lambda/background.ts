@@ -5,7 +5,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, EventBridgeEvent, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { logger, metrics } from './observability.ts';
 
 /**
@@ -25,6 +25,17 @@ export type ScheduleEvent = Partial<ScheduledEvent> & Record<string, unknown>;
 /** Wraps a scheduled (EventBridge) or on-demand function. */
 export function scheduleStack<TResult>(handler: (event: ScheduleEvent, context: Context) => Promise<TResult>) {
   return middy<ScheduleEvent, TResult, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }))
+    .handler(handler);
+}
+
+/**
+ * Wraps a function an EventBridge rule invokes. An error it throws makes EventBridge retry
+ * the event under the rule target's retry policy, then send it to the target's DLQ.
+ */
+export function eventStack<TResult>(handler: (event: EventBridgeEvent<string, unknown>, context: Context) => Promise<TResult>) {
+  return middy<EventBridgeEvent<string, unknown>, TResult, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .handler(handler);

@@ -1,7 +1,7 @@
 /** Middy stacks, problem details and the shared logger and metrics for every function. */
 export { httpStack, resolveRequestId } from './http.ts';
 export type { BodyValidator, HttpEvent, HttpRequest, HttpResult, HttpStackOptions } from './http.ts';
-export { sqsStack, scheduleStack } from './background.ts';
+export { eventStack, sqsStack, scheduleStack } from './background.ts';
 export type { ScheduleEvent } from './background.ts';
 export { configAtColdStart, loadAtColdStart } from './cold-start.ts';
 export { logger, metrics, redactLogValue } from './observability.ts';

@@ -62,6 +62,21 @@ export const MetricNames = {
   /** Outbox jobs SQS still did not take; tried again later. */
   OutboxDeferred: 'OutboxDeferred',
 
+  // Genesys conversation events from EventBridge (contract section 3)
+  EventsReceived: 'EventsReceived',
+  /** Deliveries the function cannot read (logged with the reason, never retried). */
+  EventsMalformed: 'EventsMalformed',
+  /** Topics the suite does not act on. */
+  EventsIgnored: 'EventsIgnored',
+  /** The same event delivered again (same id, or same topic, conversation, participant, time and body). */
+  EventsDuplicate: 'EventsDuplicate',
+  /** Attributes older than the newest applied to their conversation. */
+  EventsStale: 'EventsStale',
+  /** A `gsRef` that names no prepared session (expired, or guessed). */
+  EventsUnknownSession: 'EventsUnknownSession',
+  /** PATCHes that re-asserted prepared attributes on a participant. */
+  AttributesReasserted: 'AttributesReasserted',
+
   // The metrics report's own gauges: what each run saw of the queues (the backlog chart reads them)
   QueueBacklog: 'QueueBacklog',
   /** Seconds. */

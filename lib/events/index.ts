@@ -1,0 +1,13 @@
+/**
+ * Genesys conversation events from Amazon EventBridge (contract section 3): the envelope
+ * parser, the pure decisions, what the function remembers, and the flow the handler runs.
+ */
+export { CONVERSATION_TOPICS, contentKeyOf, detailTypeOf, parseConversationEvent } from './envelope.ts';
+export type { ConversationEvent, ConversationTopic, ParsedEvent } from './envelope.ts';
+export { SESSION_REF_ATTRIBUTE, attributesToReassert, buildEndJob, buildLinkJob } from './plan.ts';
+export type { EndFacts, LinkFacts } from './plan.ts';
+export { CONVERSATION_TTL_SECONDS, EventLedger, PROCESSED_EVENT_TTL_SECONDS } from './ledger.ts';
+export type { ConversationRecord } from './ledger.ts';
+export { handleConversationEvent } from './process.ts';
+export type { EventDependencies, EventResult, SessionDirectory } from './process.ts';
+export { preparedSessionDirectory } from './sessions.ts';
