@@ -11,6 +11,8 @@ export interface InvokeResult<T> {
   ok: boolean;
   payload: T | undefined;
   error?: string;
+  /** Set when the function itself failed (`X-Amz-Function-Error`), as opposed to the invocation. */
+  functionError?: string;
 }
 
 /** Calls `POST /2015-03-31/functions/{name}/invocations` on the local Lambda endpoint. */
@@ -30,7 +32,12 @@ export async function invokeLocalFunction<T = unknown>(lambdaEndpoint: string, f
   const functionError = response.headers.get('x-amz-function-error');
   if (!response.ok || functionError) {
     const message = typeof payload === 'object' && payload !== null && 'errorMessage' in payload ? String((payload as { errorMessage: unknown }).errorMessage) : text;
-    return { ok: false, payload: undefined, error: `${functionName} failed (${functionError ?? response.status}): ${message}` };
+    return {
+      ok: false,
+      payload: undefined,
+      error: `${functionName} failed (${functionError ?? response.status}): ${message}`,
+      ...(functionError ? { functionError } : {}),
+    };
   }
   return { ok: true, payload: payload as T };
 }

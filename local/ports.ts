@@ -17,6 +17,7 @@ export const STACK_LISTENERS = [
   { name: 'genesysPort', variable: 'LOCAL_GENESYS_PORT', what: 'Genesys sandbox', skippedBy: ['GENESYS_API_BASE_URL', 'GENESYS_LOGIN_BASE_URL'] },
   { name: 'crmPort', variable: 'LOCAL_CRM_PORT', what: 'CRM sandbox', skippedBy: ['CRM_BASE_URL'] },
   { name: 'dynamodbPort', variable: 'LOCAL_DYNAMODB_PORT', what: 'embedded DynamoDB' },
+  { name: 'eventBusPort', variable: 'LOCAL_EVENTBRIDGE_PORT', what: 'local event bus' },
 ] as const satisfies ReadonlyArray<{ name: string; variable: string; what: string; skippedBy?: readonly string[] }>;
 
 /** One listener of the stack. */

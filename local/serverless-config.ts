@@ -51,6 +51,31 @@ export interface TableSpec {
   ttlAttribute?: string;
 }
 
+/**
+ * An `eventBridge` event of a function with a pattern (a rule on a bus), with what the
+ * local event bus needs to deliver as AWS does: the rule's retry policy and DLQ, and the
+ * function's asynchronous invocation retries and on-failure destination.
+ */
+export interface EventRuleSpec {
+  functionKey: string;
+  functionName: string;
+  ruleName: string;
+  /** The bus name (a `Fn::GetAtt [Bus, Name]` resolved to the bus resource's Name). */
+  eventBusName: string;
+  /** The event pattern, exactly as serverless.yml gives it. */
+  pattern: Record<string, unknown>;
+  /** The rule target's retry policy (EventBridge's defaults: 24 h, 185 retries). */
+  maximumEventAgeSeconds: number;
+  maximumRetryAttempts: number;
+  /** The rule target's dead-letter queue. */
+  dlq?: { logicalId: string; queueName: string };
+  /** Lambda's asynchronous invocation of the function (defaults: 2 retries, 6 h). */
+  functionRetryAttempts: number;
+  functionMaximumEventAgeSeconds: number;
+  /** The function's on-failure destination, when it is one of the stack's queues. */
+  onFailure?: { logicalId: string; queueName: string };
+}
+
 /** What the local stack needs from the resolved service definition. */
 export interface LocalServiceSpec {
   service: string;
@@ -60,6 +85,7 @@ export interface LocalServiceSpec {
   schedules: ScheduleSpec[];
   queues: Record<string, QueueSpec>;
   tables: Record<string, TableSpec>;
+  eventRules: EventRuleSpec[];
 }
 
 /** The osls executable that ships with the project. */
@@ -83,6 +109,19 @@ export function toLocalServiceSpec(config: Json, stage: string): LocalServiceSpe
   const functions = obj(config['functions']);
   const sqsEventSources: SqsEventSourceSpec[] = [];
   const schedules: ScheduleSpec[] = [];
+  const eventRules: EventRuleSpec[] = [];
+  const resources = obj(obj(config['resources'])['Resources']);
+  const queueOf = (value: unknown): { logicalId: string; queueName: string } | undefined => {
+    const logicalId = logicalIdOf(value);
+    const queue = logicalId ? obj(resources[logicalId]) : {};
+    if (!logicalId || queue['Type'] !== 'AWS::SQS::Queue') return undefined;
+    return { logicalId, queueName: String(obj(queue['Properties'])['QueueName'] ?? logicalId) };
+  };
+  const busNameOf = (value: unknown): string => {
+    if (typeof value === 'string') return value.startsWith('arn:') ? value.slice(value.indexOf('/') + 1) : value;
+    const logicalId = logicalIdOf(value);
+    return String(obj(obj(resources[logicalId ?? ''])['Properties'])['Name'] ?? 'default');
+  };
   for (const [functionKey, definition] of Object.entries(functions)) {
     const fn = obj(definition);
     const functionName = typeof fn['name'] === 'string' ? fn['name'] : `${service}-${stage}-${functionKey}`;
@@ -98,6 +137,26 @@ export function toLocalServiceSpec(config: Json, stage: string): LocalServiceSpe
           maximumBatchingWindowSeconds: Number(sqs['maximumBatchingWindow'] ?? 0),
           maximumConcurrency: Number(sqs['maximumConcurrency'] ?? 2),
           reportBatchItemFailures: sqs['functionResponseType'] === 'ReportBatchItemFailures',
+        });
+      }
+      if (e['eventBridge'] !== undefined && obj(e['eventBridge'])['pattern'] !== undefined) {
+        const rule = obj(e['eventBridge']);
+        const retry = obj(rule['retryPolicy']);
+        const dlq = queueOf(rule['deadLetterQueueArn']);
+        const onFailureRaw = obj(obj(fn['destinations'])['onFailure']);
+        const onFailure = queueOf(onFailureRaw['arn']);
+        eventRules.push({
+          functionKey,
+          functionName,
+          ruleName: typeof rule['name'] === 'string' ? rule['name'] : `${functionName}-rule-${eventRules.length + 1}`,
+          eventBusName: busNameOf(rule['eventBus'] ?? 'default'),
+          pattern: obj(rule['pattern']),
+          maximumEventAgeSeconds: Number(retry['maximumEventAge'] ?? 86_400),
+          maximumRetryAttempts: Number(retry['maximumRetryAttempts'] ?? 185),
+          ...(dlq ? { dlq } : {}),
+          functionRetryAttempts: Number(fn['maximumRetryAttempts'] ?? 2),
+          functionMaximumEventAgeSeconds: Number(fn['maximumEventAge'] ?? 21_600),
+          ...(onFailure ? { onFailure } : {}),
         });
       }
       if (e['schedule'] !== undefined) {
@@ -119,7 +178,7 @@ export function toLocalServiceSpec(config: Json, stage: string): LocalServiceSpe
   }
   const queues: Record<string, QueueSpec> = {};
   const tables: Record<string, TableSpec> = {};
-  for (const [logicalId, resource] of Object.entries(obj(obj(obj(config['resources'])['Resources'])))) {
+  for (const [logicalId, resource] of Object.entries(resources)) {
     const r = obj(resource);
     if (r['Type'] === 'AWS::DynamoDB::Table') {
       const props = obj(r['Properties']);
@@ -145,7 +204,7 @@ export function toLocalServiceSpec(config: Json, stage: string): LocalServiceSpe
       ...(dlqLogicalId ? { redrive: { dlqLogicalId, maxReceiveCount: Number(redrive['maxReceiveCount'] ?? 5) } } : {}),
     };
   }
-  return { service, stage, functionKeys: Object.keys(functions), sqsEventSources, schedules, queues, tables };
+  return { service, stage, functionKeys: Object.keys(functions), sqsEventSources, schedules, queues, tables, eventRules };
 }
 
 /** Resolves serverless.yml for `stage` with osls (no credentials or network needed). */

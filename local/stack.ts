@@ -19,6 +19,7 @@ import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './dynamodb.ts';
 import { captureEmf, lineSplitter } from './emf-capture.ts';
 import { startFaultGate, type FaultGate, type GateMode } from './fault-gate.ts';
 import { startEventSource, type EventSource } from './event-source.ts';
+import { startLocalEventBus, type LocalEventBus } from './event-bus.ts';
 import { handleLambdaApi, invokeLocalFunction, type LocalLambdaApi, type LocalMapping } from './lambda-invoke.ts';
 import { startGenesysSandboxV2 } from './sandbox/genesys/index.ts';
 import { startCrmSandbox } from './sandbox/index.ts';
@@ -80,6 +81,10 @@ export interface StackEndpoints {
   secretIds: Record<'genesys' | 'crm' | 'webhook' | 'identity', string>;
   /** The file the functions' EMF metric lines are appended to (the local metrics report reads it). */
   metricsFile: string;
+  /** The local event bus (EventBridge PutEvents) and the Genesys partner bus it serves; the events' DLQ. */
+  eventBusUrl: string;
+  eventBusName: string;
+  eventsDlqUrl: string;
 }
 
 /**
@@ -110,6 +115,8 @@ export interface LocalStack {
   dynamodb: EmbeddedDynamoDb;
   /** The gate between the functions and SQS: `stall` makes every SQS call of a function hang. */
   sqsGate: FaultGate;
+  /** The local event bus (Genesys conversation events). */
+  eventBus: LocalEventBus;
   fireSchedule(functionKey: string): Promise<unknown>;
   eventSourceStats(): Record<string, ReturnType<EventSource['stats']> & { paused: boolean }>;
   /** Pauses or resumes every SQS event source (the worker stops taking batches). */
@@ -236,7 +243,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   try {
     const ports = await preflight(cwd, env, options);
-    const spec = await readServiceSpec(LOCAL_STAGE, cwd, env);
+    // Resolved with the local defaults too: the partner bus name needs GENESYS_ORG_ID.
+    const spec = await readServiceSpec(LOCAL_STAGE, cwd, { ...LOCAL_DEFAULTS, ...env });
+    // Genesys conversation events: the rule's bus (serverless.yml, EVENTBRIDGE_EVENT_BUS_NAME overrides it).
+    const eventRule = spec.eventRules[0];
+    const eventBusName = eventRule?.eventBusName ?? '';
+    const eventBusUrl = `http://127.0.0.1:${ports.eventBusPort}`;
     const secretIds = {
       genesys: `${spec.service}/${LOCAL_STAGE}/genesys-credentials`,
       crm: `${spec.service}/${LOCAL_STAGE}/crm-credentials`,
@@ -262,6 +274,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             clientSecret: secretString(secretValues, secretIds.genesys, 'clientSecret'),
           },
         ],
+        eventSource: {
+          organizationId: env['GENESYS_ORG_ID'] ?? LOCAL_DEFAULTS['GENESYS_ORG_ID'] ?? '',
+          eventSourceSuffix: env['GENESYS_EVENT_SOURCE_SUFFIX'] ?? 'guest-sync-local',
+        },
+        // Its conversation events go to the local event bus (started below, once SQS runs).
+        ...(eventBusName ? { putEvents: { url: eventBusUrl, eventBusName } } : {}),
       });
       closers.push(() => sandbox.close());
       genesysUrl = sandbox.url;
@@ -432,6 +450,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       closers.push(() => running.stop());
     }
 
+    // The local event bus: the rules of serverless.yml, delivered through the Lambda invoke path.
+    const eventBus = await startLocalEventBus({
+      port: ports.eventBusPort,
+      eventBusName,
+      rules: spec.eventRules,
+      invoke: (functionName, event) => invokeLocalFunction(lambdaEndpoint, functionName, event),
+      sqs: sqsClient,
+      baseDelayMs: Number(env['LOCAL_EVENTBRIDGE_RETRY_BASE_MS'] ?? 1_000),
+      log,
+    });
+    closers.push(() => eventBus.close());
+
     // Schedules: on their rate, and on demand through the control endpoint.
     const scheduler: LocalScheduler = startScheduler(
       spec.schedules,
@@ -468,6 +498,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       widgetJwtAudience,
       secretIds,
       metricsFile,
+      eventBusUrl,
+      eventBusName,
+      eventsDlqUrl: eventBus.dlqUrls[eventRule?.dlq?.logicalId ?? ''] ?? '',
     };
 
     const control = await startControlServer(ports.controlPort, {
@@ -493,6 +526,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sqs,
       dynamodb,
       sqsGate,
+      eventBus,
       fireSchedule: (key) => scheduler.fire(key),
       eventSourceStats: statsOf,
       setEventSourcesPaused: (paused) => eventSources.forEach((source) => (paused ? source.pause() : source.resume())),

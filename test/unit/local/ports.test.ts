@@ -43,12 +43,12 @@ const cleanEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
 };
 
 describe('the port scheme', () => {
-  it('uses 3000 to 3007 by default, as the README lists them', () => {
+  it('uses 3000 to 3008 by default, as the README lists them', () => {
     // Act
     const ports = resolveStackPorts(cleanEnv());
 
     // Assess
-    expect(ports).toEqual({ port: 3000, controlPort: 3001, lambdaPort: 3002, secretsPort: 3003, sqsPort: 3004, genesysPort: 3005, crmPort: 3006, dynamodbPort: 3007 });
+    expect(ports).toEqual({ port: 3000, controlPort: 3001, lambdaPort: 3002, secretsPort: 3003, sqsPort: 3004, genesysPort: 3005, crmPort: 3006, dynamodbPort: 3007, eventBusPort: 3008 });
   });
 
   it('moves every port with PORT alone, in the order of the listener list', () => {

@@ -204,6 +204,59 @@ describe('toLocalServiceSpec', () => {
     const spec = toLocalServiceSpec({ service: 'empty' }, 'local');
 
     // Assess
-    expect(spec).toEqual({ service: 'empty', stage: 'local', functionKeys: [], sqsEventSources: [], schedules: [], queues: {}, tables: {} });
+    expect(spec).toEqual({ service: 'empty', stage: 'local', functionKeys: [], sqsEventSources: [], schedules: [], queues: {}, tables: {}, eventRules: [] });
+  });
+
+  it('reads an eventBridge rule: the bus behind Fn::GetAtt, the pattern as written, the retry policies and the dead-letter queues', () => {
+    // Prepare
+    const config = {
+      service: 'svc',
+      functions: {
+        genesysEvents: {
+          name: 'svc-local-genesysEvents',
+          maximumRetryAttempts: 1,
+          maximumEventAge: 600,
+          destinations: { onFailure: { type: 'sqs', arn: { 'Fn::GetAtt': ['EventsDlq', 'Arn'] } } },
+          events: [
+            {
+              eventBridge: {
+                name: 'svc-local-genesys-events',
+                eventBus: { 'Fn::GetAtt': ['Bus', 'Name'] },
+                pattern: { 'detail-type': ['v2.detail.events.conversation.{id}.attributes'] },
+                retryPolicy: { maximumEventAge: 3600, maximumRetryAttempts: 10 },
+                deadLetterQueueArn: { 'Fn::GetAtt': ['EventsDlq', 'Arn'] },
+              },
+            },
+            { eventBridge: { schedule: 'rate(1 hour)' } },
+          ],
+        },
+      },
+      resources: {
+        Resources: {
+          Bus: { Type: 'AWS::Events::EventBus', Properties: { Name: 'aws.partner/genesys.com/cloud/org/s', EventSourceName: 'aws.partner/genesys.com/cloud/org/s' } },
+          EventsDlq: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'svc-local-genesys-events-dlq' } },
+        },
+      },
+    };
+
+    // Act
+    const spec = toLocalServiceSpec(config, 'local');
+
+    // Assess
+    expect(spec.eventRules).toEqual([
+      {
+        functionKey: 'genesysEvents',
+        functionName: 'svc-local-genesysEvents',
+        ruleName: 'svc-local-genesys-events',
+        eventBusName: 'aws.partner/genesys.com/cloud/org/s',
+        pattern: { 'detail-type': ['v2.detail.events.conversation.{id}.attributes'] },
+        maximumEventAgeSeconds: 3600,
+        maximumRetryAttempts: 10,
+        dlq: { logicalId: 'EventsDlq', queueName: 'svc-local-genesys-events-dlq' },
+        functionRetryAttempts: 1,
+        functionMaximumEventAgeSeconds: 600,
+        onFailure: { logicalId: 'EventsDlq', queueName: 'svc-local-genesys-events-dlq' },
+      },
+    ]);
   });
 });

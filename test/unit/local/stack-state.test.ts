@@ -38,6 +38,9 @@ const endpointsOn = (port: number): StackEndpoints => ({
   widgetJwtAudience: 'web-messenger',
   secretIds: { genesys: 'g', crm: 'c', webhook: 'w', identity: 'i' },
   metricsFile: join(cwd, 'emf.jsonl'),
+  eventBusUrl: `http://127.0.0.1:${port + 8}`,
+  eventBusName: 'aws.partner/genesys.com/cloud/org/guest-sync-local',
+  eventsDlqUrl: `http://sqs.us-east-1.localhost:${port + 4}/000000000000/events-dlq`,
 });
 
 const current = async (): Promise<StackEndpoints | undefined> =>
