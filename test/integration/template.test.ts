@@ -23,6 +23,13 @@ const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [valu
 
 let conditionsOfExample: Record<string, unknown>;
 
+/** The queues a function's asynchronous invocations go to on failure (its EventInvokeConfig). */
+const onFailureQueuesOf = (all: Record<string, Resource>, fn: Resource): string[] =>
+  Object.values(all)
+    .filter((r) => r.Type === 'AWS::Lambda::EventInvokeConfig' && all[r.Properties['FunctionName']?.Ref] === fn)
+    .map((r) => r.Properties['DestinationConfig']?.['OnFailure']?.['Destination']?.['Fn::GetAtt']?.[0])
+    .filter((id): id is string => typeof id === 'string');
+
 beforeAll(async () => {
   await run(process.execPath, [oslsBin(), 'package', '--stage', 'example', '--package', OUT], {
     env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' },
@@ -133,7 +140,9 @@ describe('every function', () => {
       const fedFrom = ofType('AWS::Lambda::EventSourceMapping')
         .filter(([, m]) => resources[m.Properties['FunctionName']['Fn::GetAtt']?.[0]] === fn)
         .map(([, m]) => m.Properties['EventSourceArn']['Fn::GetAtt']?.[0]);
-      const givenQueues = [...['CRM_SYNC_QUEUE_URL', 'CRM_SYNC_DLQ_URL'].filter((name) => name in variables).map((name) => variables[name]?.Ref), ...fedFrom];
+      // And Lambda sends an event the function failed on to its on-failure destination with its role.
+      const onFailure = onFailureQueuesOf(resources, fn);
+      const givenQueues = [...['CRM_SYNC_QUEUE_URL', 'CRM_SYNC_DLQ_URL'].filter((name) => name in variables).map((name) => variables[name]?.Ref), ...fedFrom, ...onFailure];
       expect(sends).toBe(givenQueues.length > 0 && !readsAttributesOnly);
       const sendTargets = statementsOf(role)
         .filter((s) => asList(s['Action']).includes('sqs:SendMessage'))
@@ -736,7 +745,11 @@ describe('a stage with its own queue, a customer-managed key, an alarm topic and
     // Assess
     expect(senders.length).toBeGreaterThanOrEqual(5);
     for (const [, fn] of senders) {
-      const sends = statementsOf(roleOf(fn)).filter((s) => asList(s['Action']).includes('sqs:SendMessage')).flatMap((s) => asList(s['Resource']));
+      const onFailure = onFailureQueuesOf(overridden, fn);
+      const sends = statementsOf(roleOf(fn))
+        .filter((s) => asList(s['Action']).includes('sqs:SendMessage'))
+        .flatMap((s) => asList(s['Resource']))
+        .filter((r: any) => !onFailure.includes(r['Fn::GetAtt']?.[0]));
       expect(sends).toEqual([QUEUE_ARN]);
     }
     for (const [, role] of Object.entries(overridden).filter(([, r]) => r.Type === 'AWS::IAM::Role')) {
@@ -919,5 +932,89 @@ describe('the state table', () => {
     for (const fn of ['PrefillLambdaFunction', 'WebhookLambdaFunction', 'OutboxSweepLambdaFunction']) {
       expect(resources[fn]?.Properties['Environment']['Variables']['STATE_TABLE_NAME']).toBe('genesys-guest-sync-example-state');
     }
+  });
+});
+
+describe('Genesys conversation events (EventBridge)', () => {
+  const TOPICS = ['customer.start', 'attributes', 'customer.end'].map((topic) => `v2.detail.events.conversation.{id}.${topic}`);
+  const BUS = 'aws.partner/genesys.com/cloud/00000000-0000-4000-8000-000000000000/guest-sync';
+  const rule = (): Resource => {
+    const found = ofType('AWS::Events::Rule').find(([, r]) => JSON.stringify(r.Properties['Targets']).includes('GenesysEventsLambdaFunction'));
+    if (!found) throw new Error('no rule targets the events function');
+    return found[1];
+  };
+  const role = (): Resource => resources[resources['GenesysEventsLambdaFunction']!.Properties['Role']['Fn::GetAtt'][0]]!;
+
+  it('creates the partner event bus from the Genesys partner event source (organisation and suffix from the stage)', () => {
+    expect(resources['GenesysEventBus']?.Properties).toEqual({ Name: BUS, EventSourceName: BUS });
+    expect(resources['GenesysEventsLambdaFunction']?.Properties['Environment']['Variables']['EVENTBRIDGE_EVENT_BUS_NAME']).toBe(BUS);
+  });
+
+  it('invokes the events function for the three topics only, matched on detail-type with a literal {id}', () => {
+    // Assess
+    const props = rule().Properties;
+    expect(props['EventBusName']).toEqual({ 'Fn::GetAtt': ['GenesysEventBus', 'Name'] });
+    expect(props['EventPattern']).toEqual({ 'detail-type': TOPICS });
+    expect(props['State']).toBe('ENABLED');
+    expect(props['Targets']).toHaveLength(1);
+    expect(props['Targets'][0]['Arn']).toEqual({ 'Fn::GetAtt': ['GenesysEventsLambdaFunction', 'Arn'] });
+  });
+
+  it('retries a delivery for at most an hour, then sends the event to its own DLQ (not the CRM sync DLQ)', () => {
+    // Assess
+    const target = rule().Properties['Targets'][0];
+    expect(target['RetryPolicy']).toEqual({ MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 10 });
+    expect(target['DeadLetterConfig']).toEqual({ Arn: { 'Fn::GetAtt': ['GenesysEventsDlq', 'Arn'] } });
+    expect(resources['GenesysEventsDlq']?.Properties).toMatchObject({ MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true });
+  });
+
+  it('sends an event the function kept failing on (after Lambda\'s 2 asynchronous retries) to the same DLQ', () => {
+    // Assess
+    const config = ofType('AWS::Lambda::EventInvokeConfig').find(([, r]) => r.Properties['FunctionName'].Ref === 'GenesysEventsLambdaFunction')?.[1];
+    expect(config?.Properties).toMatchObject({
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 3600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['GenesysEventsDlq', 'Arn'] } } },
+    });
+  });
+
+  it('lets only this rule (events.amazonaws.com) send to the DLQ', () => {
+    // Assess
+    const policy = ofType('AWS::SQS::QueuePolicy').find(([, r]) => JSON.stringify(r.Properties['Queues']).includes('GenesysEventsDlq'))?.[1];
+    expect(policy?.Properties['PolicyDocument']['Statement']).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': ['GenesysEventsDlq', 'Arn'] },
+        Condition: {
+          ArnEquals: {
+            'aws:SourceArn': { 'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/\${GenesysEventBus.Name}/${rule().Properties['Name']}` },
+          },
+        },
+      },
+    ]);
+  });
+
+  it('gives the function only what it touches: its state items by key, the sync queue, the outbox, its DLQ and the Genesys secret', () => {
+    // Assess
+    const statements = statementsOf(role()).filter((s) => !asList(s['Action']).some((a: string) => a.startsWith('logs:')));
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:genesys-guest-sync/example/genesys-credentials-??????' } },
+      { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['CrmSyncQueue', 'Arn'] } },
+      { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['GenesysEventsDlq', 'Arn'] } },
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:PutItem'],
+        Resource: { 'Fn::GetAtt': ['StateTable', 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['outbox#*'] } },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        Resource: { 'Fn::GetAtt': ['StateTable', 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['session#*', 'gsref#*', 'event#*', 'conversation#*'] } },
+      },
+    ]);
   });
 });
