@@ -11,3 +11,5 @@ export type { ConversationRecord } from './ledger.ts';
 export { handleConversationEvent } from './process.ts';
 export type { EventDependencies, EventResult, SessionDirectory } from './process.ts';
 export { preparedSessionDirectory } from './sessions.ts';
+export { EVENTBRIDGE_INTEGRATION_TYPE, EVENTBRIDGE_TOPIC_FILTER, connectEventBridge, eventBridgeTargetProblem, operatorSteps } from './connect.ts';
+export type { EventBridgeConnection, EventBridgeTarget } from './connect.ts';

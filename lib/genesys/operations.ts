@@ -549,7 +549,7 @@ export const genesysOperations = {
     success: [200],
     sdkFunction: 'getAuditsQueryServicemapping',
   }),
-  listIntegrations: operation<undefined, EntityListing<Integration>, { pageSize?: number; pageNumber?: number }>()({
+  listIntegrations: operation<undefined, EntityListing<Integration>, { pageSize?: number; pageNumber?: number; expand?: string }>()({
     name: 'listIntegrations',
     method: 'GET',
     path: '/api/v2/integrations',
