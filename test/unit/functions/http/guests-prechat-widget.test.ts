@@ -1,5 +1,5 @@
 /**
- * The guest, pre-chat and widget functions as Lambda runs them (the whole middy stack),
+ * The guest and pre-chat functions as Lambda runs them (the whole middy stack),
  * fed the sample events of `events/`, against the Genesys and CRM sandboxes and the local
  * Secrets Manager on 127.0.0.1, with SQS faked by aws-sdk-client-mock.
  */
@@ -167,29 +167,12 @@ describe('the sample events', () => {
     expect(bodyOf(result)).toMatchObject({ status: 'enriched', enriched: true, routingQueue: 'q-platinum' });
     expect(queued()).toEqual([expect.objectContaining({ source: 'prechat', record: expect.objectContaining({ externalId: 'cust-1001' }) })]);
   });
-
-  it('events/widget-config.json serves the widget configuration of the user in its claims', async () => {
-    // Prepare
-    const handler = await coldStart('widget-config.ts');
-
-    // Act
-    const result = await handler(await sample('widget-config'), lambdaContext());
-
-    // Assess
-    expect(result.statusCode).toBe(200);
-    expect(bodyOf(result)).toMatchObject({
-      deploymentId: DEPLOYMENT_ID,
-      guestAttributes: { userId: 'usr_992834', userTier: 'gold', lastOrderDate: '2026-10-27T14:30:00Z' },
-      features: { login: false },
-    });
-  });
 });
 
 describe('misconfiguration', () => {
   it.each([
     ['guests/create.ts', 'create-guest', 'IDENTITY_SALT_SECRET_ID'],
     ['prechat.ts', 'prechat-enrich', 'ROUTING_QUEUES'],
-    ['widget-config.ts', 'widget-config', 'WEB_DEPLOYMENT_ID'],
   ])('%s answers 500 service-misconfigured without %s, and logs the variable at cold start', async (file, event, variable) => {
     // Prepare
     const handler = await coldStart(file, { [variable]: '' });
