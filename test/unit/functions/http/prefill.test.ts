@@ -11,39 +11,18 @@ import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, Quer
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoStateTable, PreparedSessions } from '#lib/state';
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
+import type { EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
 import { startGenesysSandboxV2, type GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
-import type { TableSpec } from '../../../../local/serverless-config.ts';
 import { captureOutput, httpEvent, lambdaContext, type CapturedOutput } from '../../../support/lambda.ts';
+import { startStateTable } from '../../../support/state-table.ts';
 import { call, type WrappedHttpHandler } from '../../lib/lambda/support.ts';
 
 const SESSION_ID = '3f6c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync';
 const CLIENT = { clientId: 'unit-client', clientSecret: 'unit-client-secret' };
 const PATCH = 'patchConversationParticipantAttributes';
-/** The state table as serverless.yml declares it (key, the outbox's sparse index, TTL). */
-const TABLE: TableSpec = {
-  logicalId: 'StateTable',
-  tableName: 'unit-state',
-  keySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-  attributeDefinitions: [
-    { AttributeName: 'pk', AttributeType: 'S' },
-    { AttributeName: 'outboxPk', AttributeType: 'S' },
-    { AttributeName: 'outboxDue', AttributeType: 'S' },
-  ],
-  globalSecondaryIndexes: [
-    {
-      IndexName: 'outbox',
-      KeySchema: [
-        { AttributeName: 'outboxPk', KeyType: 'HASH' },
-        { AttributeName: 'outboxDue', KeyType: 'RANGE' },
-      ],
-      Projection: { ProjectionType: 'ALL' },
-    },
-  ],
-  ttlAttribute: 'expiresAt',
-};
+const TABLE = { tableName: 'unit-state' };
 
 // The real send, kept before aws-sdk-client-mock replaces it, to forward DynamoDB calls to the embedded server.
 const realSend = DynamoDBClient.prototype.send;
@@ -67,7 +46,7 @@ beforeAll(async () => {
     'test/genesys-credentials': CLIENT,
     'test/identity-salt': { salt: 'unit-test-salt' },
   });
-  dynamodb = await startEmbeddedDynamoDb([TABLE]);
+  dynamodb = await startStateTable(TABLE.tableName);
   // Mocked only once the embedded server has its table (its creation goes through the real client).
   dynamo = mockClient(DynamoDBClient);
 });

@@ -9,22 +9,15 @@ import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoStateTable, PreparedSessions } from '#lib/state';
 import { widgetSessionId } from '#lib/widget';
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
+import type { EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
 import { startGenesysSandboxV2, type GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
-import type { TableSpec } from '../../../../local/serverless-config.ts';
 import { captureOutput, httpEvent, lambdaContext, type CapturedOutput } from '../../../support/lambda.ts';
+import { startStateTable } from '../../../support/state-table.ts';
 
 const CLIENT = { clientId: 'unit-genesys', clientSecret: 'unit-genesys-secret' };
 const DEPLOYMENT_ID = '6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b';
-const TABLE: TableSpec = {
-  logicalId: 'StateTable',
-  tableName: 'unit-widget-state',
-  keySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-  attributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-  globalSecondaryIndexes: [],
-  ttlAttribute: 'expiresAt',
-};
+const TABLE = { tableName: 'unit-widget-state' };
 
 type Handler = (event: unknown, context: Context) => Promise<{ statusCode: number; headers?: Record<string, string>; body?: string }>;
 
@@ -37,7 +30,7 @@ let output: CapturedOutput;
 beforeAll(async () => {
   secrets = await startLocalSecretsManager({ 'test/genesys': CLIENT });
   genesys = await startGenesysSandboxV2({ clients: [CLIENT] });
-  dynamodb = await startEmbeddedDynamoDb([TABLE]);
+  dynamodb = await startStateTable(TABLE.tableName);
   sessions = new PreparedSessions(new DynamoStateTable({ tableName: TABLE.tableName, client: dynamodb.client }));
 });
 afterAll(async () => {
