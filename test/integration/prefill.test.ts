@@ -21,6 +21,7 @@ import {
   resetSandboxes,
   setWorkerPaused,
   stack,
+  startLinkedConversation,
 } from '../support/stack.ts';
 
 interface LoggedRequest {
@@ -76,10 +77,9 @@ async function linkedSession(sessionId: string): Promise<{ conversationId: strin
   const response = await prefill(sessionId, { attributes: { tier: 'silver' } });
   expect(response.status).toBe(200);
   const { customAttributes } = (await response.json()) as { customAttributes: Record<string, string> };
-  const started = await firstMessage(customAttributes);
-  await sessions.link(sessionId, { conversationId: started.conversationId, participantId: started.customerParticipantId }, new Date().toISOString());
+  const { conversationId } = await startLinkedConversation(sessionId, customAttributes);
   await purge('queue');
-  return { conversationId: started.conversationId, gsRef: customAttributes['gsRef'] ?? '' };
+  return { conversationId, gsRef: customAttributes['gsRef'] ?? '' };
 }
 
 /**
