@@ -49,6 +49,7 @@ export {
   GUEST_EXTERNAL_SOURCE_BODY,
   GUEST_EXTERNAL_SOURCE_NAME,
   ensureGuestSetup,
+  guestSetupSeed,
 } from './setup.ts';
 export type { GuestSetup } from './setup.ts';
 export { readGuest } from './store.ts';

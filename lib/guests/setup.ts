@@ -67,6 +67,20 @@ export const GUEST_CONTACT_SCHEMA_BODY: DataSchema = {
   },
 };
 
+/**
+ * The guest set-up as a sandbox Genesys seed (`startGenesysSandboxV2({ seed })`): the same
+ * request bodies under the ids the stack configures, as if `npm run setup-genesys` had run.
+ */
+export function guestSetupSeed(ids: { externalSourceId: string; contactSchemaId: string }): {
+  externalSources: Array<{ id: string; body: Record<string, unknown> }>;
+  contactSchemas: Array<{ id: string; body: Record<string, unknown> }>;
+} {
+  return {
+    externalSources: [{ id: ids.externalSourceId, body: structuredClone(GUEST_EXTERNAL_SOURCE_BODY) as unknown as Record<string, unknown> }],
+    contactSchemas: [{ id: ids.contactSchemaId, body: structuredClone(GUEST_CONTACT_SCHEMA_BODY) as unknown as Record<string, unknown> }],
+  };
+}
+
 /** What set-up found or made. */
 export interface GuestSetup {
   externalSourceId: string;

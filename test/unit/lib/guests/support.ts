@@ -4,7 +4,7 @@
  * client pointed at it.
  */
 import { GenesysClient } from '#lib/genesys';
-import { GUEST_CONTACT_SCHEMA_BODY, GUEST_EXTERNAL_SOURCE_BODY, type GuestContactSettings } from '#lib/guests';
+import { guestSetupSeed, type GuestContactSettings } from '#lib/guests';
 import { startGenesysSandboxV2, type GenesysSandboxV2, type GenesysSandboxV2Options } from '../../../../local/sandbox/genesys/index.ts';
 
 /** The OAuth client the sandbox accepts. */
@@ -20,10 +20,7 @@ export const SETTINGS: GuestContactSettings = {
 export function startGuestSandbox(options: Partial<GenesysSandboxV2Options> = {}): Promise<GenesysSandboxV2> {
   return startGenesysSandboxV2({
     clients: [CLIENT],
-    seed: {
-      externalSources: [{ id: SETTINGS.externalSourceId, body: { ...GUEST_EXTERNAL_SOURCE_BODY } }],
-      contactSchemas: [{ id: SETTINGS.contactSchemaId, body: structuredClone(GUEST_CONTACT_SCHEMA_BODY) as unknown as Record<string, unknown> }],
-    },
+    seed: guestSetupSeed(SETTINGS),
     ...options,
   });
 }
