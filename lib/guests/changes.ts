@@ -73,7 +73,8 @@ function channelContextOf(input: ChannelContextInput): GuestChannelContext {
 
 /**
  * The caller's changes as Genesys will store them. Raw `email` / `phone` are hashed here
- * with the identity salt and dropped; nothing raw survives in the result.
+ * with the identity salt and dropped; nothing raw survives in the result. What the guest
+ * schema cannot store whatever it is merged with is refused here (400), before any call.
  */
 export function changesFromBody(
   body: CreateGuestBody | UpdateGuestBody,
@@ -95,6 +96,12 @@ export function changesFromBody(
     ...(body.channelContext !== undefined ? { channelContext: channelContextOf(body.channelContext) } : {}),
     ...(masked !== undefined ? { attributes: masked.attributes } : {}),
   };
+  assertStorable({
+    identityAttributes: {},
+    consent: { marketing: false, dataProcessing: false },
+    ...(changes.channelContext ? { channelContext: changes.channelContext } : {}),
+    attributes: changes.attributes ?? {},
+  });
   return { changes, identity, maskedKeys: masked?.maskedKeys ?? [] };
 }
 

@@ -89,11 +89,8 @@ describe('createGuestFields', () => {
     ['an origin page over 200 characters once its query string is gone', { channelContext: { originPage: `https://example.com/${'p'.repeat(190)}?q=1` } }, '/channelContext/originPage'],
     ['attributes whose JSON outgrows the ten long text fields', { attributes: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v'.repeat(1000)])) }, '/attributes'],
   ])('refuses %s (400 naming the path): the Genesys schema cannot store it', (_case, body, path) => {
-    // Prepare
-    const { changes } = changesFromBody(body, SALT);
-
     // Act
-    const act = (): unknown => createGuestFields({ marketing: true, dataProcessing: true }, changes);
+    const act = (): unknown => createGuestFields({ marketing: true, dataProcessing: true }, changesFromBody(body, SALT).changes);
 
     // Assess
     expect(act).toThrow(expect.objectContaining({ status: 400, errors: [expect.objectContaining({ path })] }));
@@ -145,6 +142,18 @@ describe('applyChanges: the caller\'s leaves over the latest guest', () => {
     expect(applyChanges(latest, changes)).toEqual({ ...latest, ...expected });
   });
 
+  it('refuses (400) attributes that fit alone but not merged with the guest\'s others', () => {
+    // Prepare
+    const half = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`a${i}`, 'v'.repeat(950)]));
+    const other = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`b${i}`, 'v'.repeat(950)]));
+
+    // Act
+    const act = (): unknown => applyChanges({ ...latest, attributes: half }, { attributes: other });
+
+    // Assess
+    expect(act).toThrow(expect.objectContaining({ status: 400, errors: [expect.objectContaining({ path: '/attributes' })] }));
+  });
+
   it('starts from empty groups when the guest has none', () => {
     expect(applyChanges({ identityAttributes: {}, consent: { marketing: false, dataProcessing: false }, attributes: {} }, { consent: { marketing: true }, attributes: { a: 1 } })).toEqual({
       identityAttributes: {},
@@ -178,5 +187,15 @@ describe('changesFromBody masks as every route does', () => {
 
     // Assess
     expect(changes.channelContext?.originPage).toBe(`https://shop.example.com/users/${'*'.repeat(16)}/orders`);
+  });
+});
+
+describe('changesFromBody refuses early what the guest schema cannot hold', () => {
+  it('an update of an origin page over 200 characters is a 400 before Genesys or the lease is asked', () => {
+    // Act
+    const act = (): unknown => changesFromBody({ channelContext: { originPage: `https://example.com/${'p'.repeat(200)}` } }, SALT);
+
+    // Assess
+    expect(act).toThrow(expect.objectContaining({ status: 400, errors: [expect.objectContaining({ path: '/channelContext/originPage' })] }));
   });
 });
