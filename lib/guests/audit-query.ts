@@ -15,7 +15,7 @@
  * those), and anything older than Genesys keeps audits.
  */
 import { DependencyError, ValidationError } from '#lib/errors';
-import { deadlineAfter, genesysOperations, type AuditLogMessage, type GenesysClient } from '#lib/genesys';
+import { deadlineAfter, genesysOperations, type AuditLogMessage, type Deadline, type GenesysClient } from '#lib/genesys';
 import { maskIdentifiers } from '#lib/pii';
 
 /** The audit service under which Genesys records changes to external contacts (guests). */
@@ -42,7 +42,7 @@ export interface GuestAuditQuery {
 export async function resolveAuditService(
   client: Pick<GenesysClient, 'call'>,
   requested: string = GUEST_AUDIT_SERVICE,
-  options: { deadline?: ReturnType<typeof deadlineAfter> } = {},
+  options: { deadline?: Deadline } = {},
 ): Promise<string> {
   const { body } = await client.call(genesysOperations.getAuditServiceMapping, options.deadline ? { deadline: options.deadline } : {});
   const names = (body.services ?? []).map((service) => service.name).filter((name): name is string => typeof name === 'string');
