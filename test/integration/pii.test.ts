@@ -328,7 +328,7 @@ describe('the PII corpus through every route and the worker', () => {
     const { requests: _crmRequests, ...crm } = await crmState();
 
     // Assess
-    expect(Object.keys((genesys as { guests?: object }).guests ?? {}).length).toBeGreaterThan(0);
+    expect(Object.keys((genesys as { externalContacts?: object }).externalContacts ?? {}).length).toBeGreaterThan(0);
     expect(leaksIn('genesys', json(genesys))).toEqual([]);
     expect(leaksIn('crm', json(crm))).toEqual([]);
   });

@@ -86,75 +86,6 @@ const queued = (): Array<Record<string, any>> =>
   sqs.commandCalls(SendMessageBatchCommand).flatMap((call) => (call.args[0].input.Entries ?? []).map((e) => JSON.parse(e.MessageBody ?? '{}')));
 
 describe('the sample events', () => {
-  it('events/create-guest.json creates a guest: 201, ETag, one guest job', async () => {
-    // Prepare
-    const handler = await coldStart('guests/create.ts');
-
-    // Act
-    const result = await handler(await sample('create-guest'), lambdaContext());
-
-    // Assess
-    expect(result.statusCode).toBe(201);
-    expect(result.headers).toMatchObject({ ETag: '"1"', 'x-request-id': 'sample-request-1' });
-    expect(bodyOf(result)['identityAttributes']['emailHash']).toMatch(/^[0-9a-f]{64}$/);
-    expect(queued()).toEqual([expect.objectContaining({ source: 'guest' })]);
-  });
-
-  it('events/update-guest.json updates the guest it names (If-Match "1"): 200, conflictsResolved 0', async () => {
-    // Prepare: the guest of the sample, at version 1.
-    const create = await coldStart('guests/create.ts');
-    const created = bodyOf(await create(await sample('create-guest'), lambdaContext()));
-    const event = await sample('update-guest');
-    event['pathParameters']['guestId'] = created['id'];
-    const handler = await coldStart('guests/update.ts');
-
-    // Act
-    const result = await handler(event, lambdaContext());
-
-    // Assess
-    expect(result.statusCode).toBe(200);
-    expect(bodyOf(result)).toMatchObject({ conflictsResolved: 0, consent: { marketing: true, dataProcessing: true }, attributes: { loyaltyTier: 'platinum' } });
-  });
-
-  it.each(['"v\u20ac1"', 'W/"\u{1F600}"', '1', '"a" "b"'])(
-    'refuses If-Match %s (not an entity tag an HTTP client can send) with 400 at the edge, calling Genesys for nothing',
-    async (ifMatch) => {
-      // Prepare
-      const create = await coldStart('guests/create.ts');
-      const created = bodyOf(await create(await sample('create-guest'), lambdaContext()));
-      const event = await sample('update-guest');
-      event['pathParameters']['guestId'] = created['id'];
-      event['headers']['if-match'] = ifMatch;
-      const handler = await coldStart('guests/update.ts');
-      const before = genesys.state().requests.length;
-
-      // Act
-      const result = await handler(event, lambdaContext());
-
-      // Assess
-      expect(result.statusCode).toBe(400);
-      expect(bodyOf(result)).toMatchObject({ status: 400, errors: [{ path: '/headers/if-match' }] });
-      expect(genesys.state().requests.length).toBe(before);
-    },
-  );
-
-  it('events/get-guest-metrics.json answers the metrics of the guest it names', async () => {
-    // Prepare
-    const create = await coldStart('guests/create.ts');
-    const created = bodyOf(await create(await sample('create-guest'), lambdaContext()));
-    const event = await sample('get-guest-metrics');
-    event['pathParameters']['guestId'] = created['id'];
-    const handler = await coldStart('guests/metrics.ts');
-
-    // Act
-    const result = await handler(event, lambdaContext());
-
-    // Assess
-    expect(result.statusCode).toBe(200);
-    expect(bodyOf(result)).toMatchObject({ guestId: created['id'], messageCount: 0, conversionFlag: false });
-    expect(output.text()).toContain('"GuestEngagementSessions":1');
-  });
-
   it('events/prechat-enrich.json enriches a known customer and routes by tier', async () => {
     // Prepare
     const handler = await coldStart('prechat.ts');
@@ -171,7 +102,6 @@ describe('the sample events', () => {
 
 describe('misconfiguration', () => {
   it.each([
-    ['guests/create.ts', 'create-guest', 'IDENTITY_SALT_SECRET_ID'],
     ['prechat.ts', 'prechat-enrich', 'ROUTING_QUEUES'],
   ])('%s answers 500 service-misconfigured without %s, and logs the variable at cold start', async (file, event, variable) => {
     // Prepare
