@@ -1,5 +1,5 @@
 /**
- * The guest, pre-chat and widget functions as Lambda runs them (the whole middy stack),
+ * The guest and widget functions as Lambda runs them (the whole middy stack),
  * fed the sample events of `events/`, against the Genesys and CRM sandboxes and the local
  * Secrets Manager on 127.0.0.1, with SQS faked by aws-sdk-client-mock.
  */
@@ -155,19 +155,6 @@ describe('the sample events', () => {
     expect(output.text()).toContain('"GuestEngagementSessions":1');
   });
 
-  it('events/prechat-enrich.json enriches a known customer and routes by tier', async () => {
-    // Prepare
-    const handler = await coldStart('prechat.ts');
-
-    // Act
-    const result = await handler(await sample('prechat-enrich'), lambdaContext());
-
-    // Assess
-    expect(result.statusCode).toBe(200);
-    expect(bodyOf(result)).toMatchObject({ status: 'enriched', enriched: true, routingQueue: 'q-platinum' });
-    expect(queued()).toEqual([expect.objectContaining({ source: 'prechat', record: expect.objectContaining({ externalId: 'cust-1001' }) })]);
-  });
-
   it('events/widget-config.json serves the widget configuration of the user in its claims', async () => {
     // Prepare
     const handler = await coldStart('widget-config.ts');
@@ -188,7 +175,6 @@ describe('the sample events', () => {
 describe('misconfiguration', () => {
   it.each([
     ['guests/create.ts', 'create-guest', 'IDENTITY_SALT_SECRET_ID'],
-    ['prechat.ts', 'prechat-enrich', 'ROUTING_QUEUES'],
     ['widget-config.ts', 'widget-config', 'WEB_DEPLOYMENT_ID'],
   ])('%s answers 500 service-misconfigured without %s, and logs the variable at cold start', async (file, event, variable) => {
     // Prepare
