@@ -192,6 +192,7 @@ describe('POST /prechat/enrich: a known customer', () => {
     expect(JSON.stringify(customer.attributes)).not.toMatch(/john\.doe|555/);
     expect(genesys.state().piiFindings).toEqual([]);
     expect(patches()).toHaveLength(1);
+    expect(output.text()).not.toMatch(/john\.doe|555 0100/);
   });
 
   it('enqueues one CRM sync job keyed by the CRM customer id, with hashes and no raw identifier', async () => {
@@ -309,6 +310,7 @@ describe('POST /prechat/enrich: Genesys failures map as in prefill, and enqueue 
     // Assess
     expect(result.statusCode).toBe(503);
     expect(result.headers?.['Retry-After'] ?? result.headers?.['retry-after']).toBe('1');
+    expect(output.text()).not.toContain(EMAIL);
     expect(patches()).toHaveLength(3);
     expect(customerOf(conversationId).attributes['prechat:enriched']).toBeUndefined();
     expect(queued()).toEqual([]);
