@@ -20,7 +20,8 @@ import { captureEmf, lineSplitter } from './emf-capture.ts';
 import { startFaultGate, type FaultGate, type GateMode } from './fault-gate.ts';
 import { startEventSource, type EventSource } from './event-source.ts';
 import { handleLambdaApi, invokeLocalFunction, type LocalLambdaApi, type LocalMapping } from './lambda-invoke.ts';
-import { startCrmSandbox, startGenesysSandbox } from './sandbox/index.ts';
+import { startGenesysSandboxV2 } from './sandbox/genesys/index.ts';
+import { startCrmSandbox } from './sandbox/index.ts';
 import {
   busyPorts,
   busyPortsMessage,
@@ -253,7 +254,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const genesysOverridden = Boolean(env['GENESYS_API_BASE_URL'] || env['GENESYS_LOGIN_BASE_URL']);
     let genesysUrl = env['GENESYS_API_BASE_URL'] ?? '';
     if (!genesysOverridden) {
-      const sandbox = await startGenesysSandbox({
+      const sandbox = await startGenesysSandboxV2({
         port: ports.genesysPort,
         clients: [
           {

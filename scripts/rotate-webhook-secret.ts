@@ -8,8 +8,9 @@
  * that died half-way leaves at most an AWSPENDING version, which the next run replaces.
  *
  * Relays that read the signing secret from Secrets Manager pick the new AWSCURRENT up on
- * their next read; to give Genesys a new secret, use `npm run register-webhook` (which
- * rotates the same way, with the registration as the check).
+ * their next read; relays configured by hand need the new value before the next run (the
+ * previous one stays accepted until then). Genesys Cloud itself delivers conversation
+ * events through EventBridge and needs no signing secret.
  *
  * Stage `local` (the default) uses the running local stack's Secrets Manager
  * (`.local/stack.json`); any other stage uses AWS with the SDK's usual credentials and
@@ -18,7 +19,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { RegistrationError, RotationAbandonedError, rotateSigningSecret, signPayload } from '#lib/webhook';
+import { RotationError, RotationAbandonedError, rotateSigningSecret, signPayload } from '#lib/webhook';
 import { awsProblem, failure, parseCli, usageError } from './cli.ts';
 import { readStackEndpoints } from './stack-endpoints.ts';
 
@@ -109,7 +110,7 @@ try {
     const cause = error.installError instanceof Error ? error.installError.message : String(error.installError);
     failure(cli, `the check of the new secret failed: ${cause}. ${error.message}`);
   }
-  if (error instanceof RegistrationError) failure(cli, error.message);
+  if (error instanceof RotationError) failure(cli, error.message);
   failure(cli, awsProblem(error) ?? (error instanceof Error ? `${error.name}: ${error.message}` : String(error)));
 } finally {
   secretsManager.destroy();

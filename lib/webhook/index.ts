@@ -15,20 +15,5 @@ export {
 export type { WebhookEvent } from './event.ts';
 export { acknowledgeWebhook, webhookRejectionReason } from './service.ts';
 export type { WebhookAcknowledgement, WebhookDependencies, WebhookRejectionReason, WebhookRequest } from './service.ts';
-export {
-  RegistrationError,
-  RotationAbandonedError,
-  WEBHOOK_HTTP_HEADERS,
-  generateSigningSecret,
-  requireHttpsUrl,
-  rotateAndRegister,
-  rotateSigningSecret,
-  webhookRegistration,
-} from './registration.ts';
-export type {
-  RegistrationFailureKind,
-  RegistrationResult,
-  RotateAndRegisterOptions,
-  RotateSigningSecretOptions,
-  SigningSecretRotation,
-} from './registration.ts';
+export { RotationAbandonedError, RotationError, generateSigningSecret, rotateSigningSecret } from './rotation.ts';
+export type { RotateSigningSecretOptions, RotationFailureKind, SigningSecretRotation } from './rotation.ts';

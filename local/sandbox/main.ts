@@ -5,7 +5,7 @@
  * SANDBOX_GENESYS_CLIENT_SECRET and SANDBOX_CRM_API_TOKEN (local-only defaults otherwise).
  */
 import { startCrmSandbox } from './crm.ts';
-import { startGenesysSandbox } from './genesys.ts';
+import { startGenesysSandboxV2 } from './genesys/index.ts';
 
 function port(name: string): number {
   const raw = process.env[name];
@@ -16,7 +16,7 @@ function port(name: string): number {
 }
 
 const clientId = process.env.SANDBOX_GENESYS_CLIENT_ID ?? 'local-genesys-client';
-const genesys = await startGenesysSandbox({
+const genesys = await startGenesysSandboxV2({
   port: port('GENESYS_SANDBOX_PORT'),
   clients: [{ clientId, clientSecret: process.env.SANDBOX_GENESYS_CLIENT_SECRET ?? 'local-genesys-secret' }],
 });

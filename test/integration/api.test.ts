@@ -45,7 +45,7 @@ describe('the machine JWT authorizer on GET /guests/{guestId}', () => {
     ['a token with no scope at all', async () => mintLocalToken({ sub: 'client' }), 403],
   ])('refuses %s before the function runs', async (_case, token, status) => {
     // Prepare
-    const before = await genesysRequests('getGuest');
+    const before = await genesysRequests('getExternalcontactsContact');
     const bearer = await token();
 
     // Act
@@ -55,13 +55,13 @@ describe('the machine JWT authorizer on GET /guests/{guestId}', () => {
 
     // Assess
     expect(response.status).toBe(status);
-    expect(await genesysRequests('getGuest')).toBe(before);
+    expect(await genesysRequests('getExternalcontactsContact')).toBe(before);
   });
 
   it('lets a token with the read scope through to Genesys', async () => {
     // Prepare
     const token = await mintLocalToken({ sub: 'client', scope: 'guest-sync/read' });
-    const before = await genesysRequests('getGuest');
+    const before = await genesysRequests('getExternalcontactsContact');
 
     // Act
     const response = await fetch(`${stack.apiUrl}/guests/${GUEST_ID}`, { headers: { authorization: `Bearer ${token}` } });
@@ -71,7 +71,7 @@ describe('the machine JWT authorizer on GET /guests/{guestId}', () => {
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toContain('application/problem+json');
     expect(await response.json()).toMatchObject({ status: 404, type: expect.stringContaining('not-found') });
-    expect(await genesysRequests('getGuest')).toBeGreaterThan(before);
+    expect(await genesysRequests('getExternalcontactsContact')).toBeGreaterThan(before);
   });
 });
 

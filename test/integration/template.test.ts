@@ -860,18 +860,35 @@ describe('the state table', () => {
     ]);
   });
 
-  it.each(['PrefillLambdaFunction', 'WebhookLambdaFunction', 'CreateGuestLambdaFunction', 'UpdateGuestLambdaFunction', 'PrechatEnrichLambdaFunction'])(
+  const outboxPut = {
+    Action: ['dynamodb:PutItem'],
+    Resource: { 'Fn::GetAtt': ['StateTable', 'Arn'] },
+    Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['outbox#*'] } },
+  };
+  const keysOnly = (prefixes: string[]) => ({
+    Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+    Resource: { 'Fn::GetAtt': ['StateTable', 'Arn'] },
+    Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes } },
+  });
+
+  it.each(['WebhookLambdaFunction', 'CreateGuestLambdaFunction', 'PrechatEnrichLambdaFunction'])(
     '%s may only put items under outbox# (nothing else, no read)',
     (fn) => {
       const statements = dynamoStatements(fn);
       expect(statements).toHaveLength(1);
-      expect(statements[0]).toMatchObject({
-        Action: ['dynamodb:PutItem'],
-        Resource: { 'Fn::GetAtt': ['StateTable', 'Arn'] },
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['outbox#*'] } },
-      });
+      expect(statements[0]).toMatchObject(outboxPut);
     },
   );
+
+  it.each([
+    ['PrefillLambdaFunction', [outboxPut, keysOnly(['session#*', 'gsref#*'])]],
+    ['WidgetConfigLambdaFunction', [keysOnly(['session#*', 'gsref#*'])]],
+    ['UpdateGuestLambdaFunction', [outboxPut, keysOnly(['lease#guest#*'])]],
+  ])('%s may put outbox jobs and read and write only its own kind of item (prepared sessions, guest leases)', (fn, expected) => {
+    const statements = dynamoStatements(fn);
+    expect(statements).toHaveLength(expected.length);
+    expected.forEach((statement, index) => expect(statements[index]).toMatchObject(statement));
+  });
 
   it('the outbox sweep runs every minute, queries the outbox index, and writes only outbox# items', () => {
     const rule = ofType('AWS::Events::Rule').find(([, r]) =>
