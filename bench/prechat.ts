@@ -1,7 +1,9 @@
 /**
  * Benchmark (c): the pre-chat enrichment handler (`functions/http/prechat.ts`, the real
  * middy stack and the real shared clients), in process, against loopback servers: the
- * Genesys and CRM sandboxes, the local Secrets Manager and the embedded SQS (fauxqs).
+ * sandbox Genesys (version 2: each request enriches a conversation its Messenger simulator
+ * started, and PATCHes the guest participant's attributes), the CRM sandbox, the local
+ * Secrets Manager and the embedded SQS (fauxqs).
  * Latency per request with the CRM answering at once, with the CRM slower than the 5 s
  * budget (the goal: p99 within 5 s + 10%), and with the CRM failing behind an open
  * circuit. Every server listens on 127.0.0.1 on an ephemeral port.
@@ -9,7 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { startLocalSecretsManager } from '../local/secrets-manager.ts';
-import { startCrmSandbox, startGenesysSandbox } from '../local/sandbox/index.ts';
+import { startGenesysSandboxV2 } from '../local/sandbox/genesys/index.ts';
+import { startCrmSandbox } from '../local/sandbox/index.ts';
 import { startEmbeddedSqs } from '../local/sqs.ts';
 import { ms, table } from './support/markdown.ts';
 import { median, percentile } from './support/stats.ts';
@@ -54,16 +57,22 @@ function context(): Context {
     awsRequestId: randomUUID(),
     logGroupName: '/aws/lambda/bench-prechatEnrich',
     logStreamName: 'bench',
-    // The deployed function's timeout (serverless.yml: 20 s).
-    getRemainingTimeInMillis: () => Math.max(0, 20_000 - (Date.now() - started)),
+    // The deployed function's timeout (serverless.yml: 15 s).
+    getRemainingTimeInMillis: () => Math.max(0, 15_000 - (Date.now() - started)),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
   };
 }
 
-function event(email: string): unknown {
-  const body = JSON.stringify({ surveyAnswers: { email, subject: 'Billing', priority: 'high' }, sessionToken: `wm-${randomUUID()}` });
+/** A live conversation and its guest participant, as the Data Action names them. */
+interface Conversation {
+  conversationId: string;
+  participantId: string;
+}
+
+function event(email: string, conversation: Conversation): unknown {
+  const body = JSON.stringify({ ...conversation, surveyAnswers: { email, subject: 'Billing', priority: 'high' } });
   return {
     version: '2.0',
     routeKey: 'POST /prechat/enrich',
@@ -88,9 +97,21 @@ function event(email: string): unknown {
   };
 }
 
-async function invoke(handler: Handler, email: string): Promise<Sample> {
+/** A guest's first message through the Messenger simulator (before the clock starts). */
+async function firstMessage(genesysUrl: string): Promise<Conversation> {
+  const response = await fetch(`${genesysUrl}/__sandbox/messenger/conversations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ customAttributes: { pageCategory: 'billing' } }),
+  });
+  if (response.status !== 201) throw new Error(`the Messenger simulator answered ${response.status}`);
+  const started = (await response.json()) as { conversationId: string; customerParticipantId: string };
+  return { conversationId: started.conversationId, participantId: started.customerParticipantId };
+}
+
+async function invoke(handler: Handler, email: string, conversation: Conversation): Promise<Sample> {
   const began = performance.now();
-  const result = await handler(event(email), context());
+  const result = await handler(event(email, conversation), context());
   const elapsed = performance.now() - began;
   const body = result.body ? (JSON.parse(result.body) as { enriched?: boolean }) : {};
   return { ms: elapsed, status: result.statusCode, enriched: body.enriched };
@@ -142,7 +163,7 @@ async function run(bench: BenchContext): Promise<string> {
       [SECRET_IDS.identity]: { salt: 'bench-identity-salt' },
     });
     closers.push(() => secrets.close());
-    const genesys = await startGenesysSandbox({ port: 0, clients: [GENESYS_CLIENT] });
+    const genesys = await startGenesysSandboxV2({ port: 0, clients: [GENESYS_CLIENT] });
     closers.push(() => genesys.close());
     const crm = await startCrmSandbox({ port: 0, apiToken: CRM_TOKEN });
     closers.push(() => crm.close());
@@ -193,12 +214,13 @@ async function run(bench: BenchContext): Promise<string> {
 
     const unmute = muteStdout();
     closers.push(unmute);
+    const conversation = (): Promise<Conversation> => firstMessage(genesys.url);
     // Warm-up: cold start, first token, first secret reads (not counted).
-    await invoke(handler, customers[INSTANT_REQUESTS]?.email ?? 'warmup@bench.example');
+    await invoke(handler, customers[INSTANT_REQUESTS]?.email ?? 'warmup@bench.example', await conversation());
 
     bench.progress(`prechat: ${INSTANT_REQUESTS} requests with an instant CRM`);
     const instant: Sample[] = [];
-    for (let i = 0; i < INSTANT_REQUESTS; i += 1) instant.push(await invoke(handler, customers[i]?.email ?? ''));
+    for (let i = 0; i < INSTANT_REQUESTS; i += 1) instant.push(await invoke(handler, customers[i]?.email ?? '', await conversation()));
 
     bench.progress(`prechat: ${TIMEOUT_WAVES} waves of ${TIMEOUT_WAVE_SIZE} requests with a CRM slower than the budget`);
     const slow = await fetch(`${crm.url}/__sandbox/faults`, {
@@ -211,7 +233,8 @@ async function run(bench: BenchContext): Promise<string> {
     for (let wave = 0; wave < TIMEOUT_WAVES; wave += 1) {
       // A closed circuit for each wave, so every request of it waits for the budget.
       resetSharedCustomerLookupForTests();
-      timedOut.push(...(await Promise.all(Array.from({ length: TIMEOUT_WAVE_SIZE }, () => invoke(handler, `slow-${randomUUID()}@bench.example`)))));
+      const started = await Promise.all(Array.from({ length: TIMEOUT_WAVE_SIZE }, conversation));
+      timedOut.push(...(await Promise.all(started.map((c) => invoke(handler, `slow-${randomUUID()}@bench.example`, c)))));
     }
 
     bench.progress(`prechat: ${OPEN_CIRCUIT_REQUESTS} requests with a failing CRM behind an open circuit`);
@@ -222,10 +245,10 @@ async function run(bench: BenchContext): Promise<string> {
       body: JSON.stringify({ rules: [{ operation: 'lookupCustomers', status: 503 }] }),
     });
     resetSharedCustomerLookupForTests();
-    for (let i = 0; i < 5; i += 1) await invoke(handler, `open-${i}@bench.example`); // opens the circuit
+    for (let i = 0; i < 5; i += 1) await invoke(handler, `open-${i}@bench.example`, await conversation()); // opens the circuit
     const lookupsBefore = crm.state().requests.filter((r) => r.operation === 'lookupCustomers').length;
     const open: Sample[] = [];
-    for (let i = 0; i < OPEN_CIRCUIT_REQUESTS; i += 1) open.push(await invoke(handler, `open-${randomUUID()}@bench.example`));
+    for (let i = 0; i < OPEN_CIRCUIT_REQUESTS; i += 1) open.push(await invoke(handler, `open-${randomUUID()}@bench.example`, await conversation()));
     const lookupsDuring = crm.state().requests.filter((r) => r.operation === 'lookupCustomers').length - lookupsBefore;
     unmute();
 
@@ -236,8 +259,10 @@ async function run(bench: BenchContext): Promise<string> {
       '## (c) Pre-chat enrichment: instant CRM, CRM past its budget, open circuit',
       '',
       'The handler of `functions/http/prechat.ts` (middy stack, shared Genesys client, CRM lookup with cockatiel timeout and ' +
-        'circuit breaker, SQS producer) invoked in process with API Gateway events, against the Genesys and CRM sandboxes, the ' +
-        'local Secrets Manager and the embedded SQS on 127.0.0.1. Latency is from invoke to answer. "Instant CRM": each request ' +
+        'circuit breaker, SQS producer) invoked in process with API Gateway events, against the sandbox Genesys (version 2), the CRM ' +
+        'sandbox, the local Secrets Manager and the embedded SQS on 127.0.0.1. Each request enriches a conversation the Messenger ' +
+        "simulator started beforehand (not timed) and PATCHes its guest participant's attributes. Latency is from invoke to answer. " +
+        '"Instant CRM": each request ' +
         `a different seeded customer (a CRM call each time, no cache hit), one after another. "CRM past its budget": the CRM ` +
         `answers after ${SLOW_CRM_DELAY_MS / 1000} s, the budget is ${BUDGET_MS / 1000} s; ${TIMEOUT_WAVES} waves of ` +
         `${TIMEOUT_WAVE_SIZE} concurrent requests, each wave with a fresh (closed) circuit so every request waits for the budget. ` +

@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { GenesysTokenProvider, SecretCache, type TokenProvider } from '#lib/auth';
 import { GenesysClient } from '#lib/genesys';
-import { startGenesysSandbox } from '../local/sandbox/index.ts';
+import { startGenesysSandboxV2 } from '../local/sandbox/genesys/index.ts';
 import { startLocalSecretsManager } from '../local/secrets-manager.ts';
 import { table } from './support/markdown.ts';
 import { PreRotationTokenProvider } from './support/pre-rotation-token-provider.ts';
@@ -54,7 +54,7 @@ interface RunResult {
 /** One whole run: fresh Secrets Manager, sandbox and provider. */
 async function runOnce(kind: ProviderKind): Promise<RunResult> {
   const secrets = await startLocalSecretsManager({ [SECRET_ID]: { clientId: CLIENT_ID, clientSecret: OLD_SECRET } });
-  const genesys = await startGenesysSandbox({ clients: [{ clientId: CLIENT_ID, clientSecret: OLD_SECRET }] });
+  const genesys = await startGenesysSandboxV2({ clients: [{ clientId: CLIENT_ID, clientSecret: OLD_SECRET }] });
   const client = new SecretsManagerClient({
     region: 'us-east-1',
     endpoint: secrets.endpoint,

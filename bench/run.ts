@@ -3,37 +3,15 @@
  * writes it to bench/RESULTS.md with the machine and date it was measured on.
  *
  * To add a benchmark: write bench/<name>.ts exporting a `Benchmark` (see
- * bench/support/types.ts) whose run() returns one Markdown section, and list it below.
+ * bench/support/types.ts) whose run() returns one Markdown section, and list it in
+ * bench/list.ts.
  */
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { coldInitBenchmark } from './cold-init.ts';
-import { crmSyncBenchmark } from './crm-sync.ts';
-import { loadBenchmark } from './load.ts';
-import { metricsReportBenchmark } from './metrics-report.ts';
-import { outageBenchmark } from './outage.ts';
-import { prechatBenchmark } from './prechat.ts';
-import { prefillLatencyBenchmark } from './prefill-latency.ts';
-import { rotationBenchmark } from './rotation.ts';
-import { sqsStallBenchmark } from './sqs-stall.ts';
+import { BENCHMARKS } from './list.ts';
 import { machineSection } from './support/machine.ts';
-import type { Benchmark, BenchContext } from './support/types.ts';
-import { tokenProviderBenchmark } from './token-provider.ts';
-
-/** Every benchmark, in the order they run and appear in RESULTS.md. */
-const BENCHMARKS: readonly Benchmark[] = [
-  tokenProviderBenchmark,
-  rotationBenchmark,
-  coldInitBenchmark,
-  prechatBenchmark,
-  metricsReportBenchmark,
-  prefillLatencyBenchmark,
-  sqsStallBenchmark,
-  crmSyncBenchmark,
-  outageBenchmark,
-  loadBenchmark,
-];
+import type { BenchContext } from './support/types.ts';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const context: BenchContext = {

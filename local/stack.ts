@@ -21,6 +21,7 @@ import { startFaultGate, type FaultGate, type GateMode } from './fault-gate.ts';
 import { startEventSource, type EventSource } from './event-source.ts';
 import { startLocalEventBus, type LocalEventBus } from './event-bus.ts';
 import { handleLambdaApi, invokeLocalFunction, type LocalLambdaApi, type LocalMapping } from './lambda-invoke.ts';
+import { guestSetupSeed } from '../lib/guests/setup.ts';
 import { startGenesysSandboxV2 } from './sandbox/genesys/index.ts';
 import { startCrmSandbox } from './sandbox/index.ts';
 import {
@@ -57,6 +58,9 @@ export const LOCAL_DEFAULTS: Readonly<Record<string, string>> = {
   WEB_DEPLOYMENT_ID: '6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b',
   GENESYS_ORG_ID: '2d8e4f6a-1b3c-4d5e-8f70-a1b2c3d4e5f6',
   GUEST_ATTRIBUTE_ALLOWLIST: 'customerId,loyaltyTier,lastOrderDate,accountStatus,userId,userTier',
+  // The guest set-up `npm run setup-genesys` would print; the sandbox Genesys starts with it (seed).
+  GUEST_EXTERNAL_SOURCE_ID: '6a0f5c2e-3b1d-4c8e-9f7a-1b2c3d4e5f01',
+  GUEST_CONTACT_SCHEMA_ID: '6a0f5c2e-3b1d-4c8e-9f7a-1b2c3d4e5f02',
 };
 
 /** Where a running local stack listens; also written to `.local/stack-<port>.json` and `.local/stack.json`. */
@@ -274,6 +278,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             clientSecret: secretString(secretValues, secretIds.genesys, 'clientSecret'),
           },
         ],
+        seed: guestSetupSeed({
+          externalSourceId: env['GUEST_EXTERNAL_SOURCE_ID'] || (LOCAL_DEFAULTS['GUEST_EXTERNAL_SOURCE_ID'] as string),
+          contactSchemaId: env['GUEST_CONTACT_SCHEMA_ID'] || (LOCAL_DEFAULTS['GUEST_CONTACT_SCHEMA_ID'] as string),
+        }),
         eventSource: {
           organizationId: env['GENESYS_ORG_ID'] ?? LOCAL_DEFAULTS['GENESYS_ORG_ID'] ?? '',
           eventSourceSuffix: env['GENESYS_EVENT_SOURCE_SUFFIX'] ?? 'guest-sync-local',

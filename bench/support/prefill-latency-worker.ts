@@ -3,24 +3,36 @@
  * other benchmark's module state (shared clients, the logger's level, muted stdout) leaks
  * into it: the process starts with the environment a deployed prefill function has, loads
  * the real handler, and prints the samples as one JSON document on stdout at the end.
+ *
+ * Two phases, each the real handler next to a bare twin making the same writes over the
+ * same SDK clients and loopback servers:
+ * - not linked: the state table's three round trips of `PreparedSessions.prepare` (read the
+ *   session, write the reference, write the session) and the SQS send;
+ * - linked to a live conversation: the same, plus the participant-attributes PATCH.
+ * The loopback servers count every call per variant, so the report shows both sides made
+ * the same number of round trips.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { startLocalSecretsManager } from '../../local/secrets-manager.ts';
+
+/** Round trips one variant made, by kind. */
+export type RoundTrips = Record<'get' | 'put' | 'patch' | 'send', number>;
 
 /** What the worker reports, read by bench/prefill-latency.ts. */
 export interface PrefillLatencyReport {
   measured: number;
   warmUp: number;
   block: number;
-  slowGenesysMs: number;
-  slowMeasured: number;
-  phases: Array<{ variants: Array<{ label: string; samples: number[]; failures: number }> }>;
-  puts: number;
-  sends: number;
+  phases: Array<{
+    name: 'not linked' | 'linked';
+    variants: Array<{ label: string; samples: number[]; failures: number; roundTrips: RoundTrips }>;
+  }>;
   outputBytesPerRequest: number;
 }
 
@@ -28,10 +40,10 @@ const MEASURED = 2_000;
 const WARM_UP = 200;
 /** Variants take turns in blocks of this many requests, so drift spreads over all of them. */
 const BLOCK = 100;
-/** A second, shorter phase with Genesys answering after this long, for scale. */
-const SLOW_GENESYS_MS = 5;
-const SLOW_MEASURED = 500;
 const SESSION_ID = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+const LINKED_SESSION_ID = '7c9e6679-7425-40de-944b-e07fc1f90ae8';
+const LINK = { conversationId: 'c0c0c0c0-0000-4000-8000-0000000000c1', participantId: 'b0b0b0b0-0000-4000-8000-0000000000b1' };
+const TABLE_NAME = 'bench-state';
 const GENESYS_CLIENT = { clientId: 'bench-genesys', clientSecret: 'bench-genesys-secret' };
 const SECRET_IDS = { genesys: 'bench/genesys-credentials', identity: 'bench/identity-salt' };
 /** The seed's example request: six attributes (email and phone among them) and three consent flags. */
@@ -49,12 +61,12 @@ const BODY = JSON.stringify({
 
 type Handler = (event: unknown, context: Context) => Promise<{ statusCode?: number; body?: string }>;
 
-interface Loopback {
-  url: string;
-  count: () => number;
-  close: () => Promise<void>;
-}
-
+/** Which variant the loopback servers count the next calls for (requests run one at a time). */
+let counting: RoundTrips | undefined;
+const noteCall = (kind: keyof RoundTrips): void => {
+  if (counting) counting[kind] += 1;
+};
+const noTrips = (): RoundTrips => ({ get: 0, put: 0, patch: 0, send: 0 });
 
 function listen(server: Server): Promise<string> {
   return new Promise((resolve) =>
@@ -68,42 +80,69 @@ const closer = (server: Server) => (): Promise<void> =>
     server.close(() => resolve());
   });
 
-/** Genesys that answers at once (or after `setDelay`): a token for any client, 200 for every attribute PUT. */
-async function startInstantGenesys(): Promise<Loopback & { setDelay: (ms: number) => void }> {
-  let puts = 0;
-  let delayMs = 0;
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
+
+/** Genesys that answers at once: a token for any client, 202 for every participant-attributes PATCH. */
+async function startInstantGenesys(): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      if (delayMs > 0 && req.method === 'PUT') {
-        puts += 1;
-        setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), delayMs);
-        return;
-      }
       if (req.method === 'POST' && req.url === '/oauth/token') {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token":"bench-token","token_type":"bearer","expires_in":86400}');
         return;
       }
-      if (req.method === 'PUT' && /^\/api\/v2\/guests\/messagesessions\/[^/]+\/attributes$/.test(req.url ?? '')) {
-        puts += 1;
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      if (req.method === 'PATCH' && /^\/api\/v2\/conversations\/[^/]+\/participants\/[^/]+\/attributes$/.test(req.url ?? '')) {
+        noteCall('patch');
+        res.writeHead(202).end();
         return;
       }
       res.writeHead(404).end();
     });
   });
-  return { url: await listen(server), count: () => puts, close: closer(server), setDelay: (ms) => void (delayMs = ms) };
+  const url = await listen(server);
+  return { url, close: closer(server) };
+}
+
+/**
+ * DynamoDB (AWS JSON 1.0) that answers at once from memory: GetItem and PutItem (conditions
+ * always hold: requests run one at a time) and DeleteItem.
+ */
+async function startInstantDynamoDb(): Promise<{ url: string; close: () => Promise<void> }> {
+  const items = new Map<string, Record<string, AttributeValue>>();
+  const server = createServer((req, res) => {
+    void readBody(req).then((text) => {
+      const target = String(req.headers['x-amz-target'] ?? '').split('.').pop();
+      const input = JSON.parse(text || '{}') as { Key?: { pk: { S: string } }; Item?: Record<string, AttributeValue> & { pk: { S: string } } };
+      let answer: unknown = {};
+      if (target === 'GetItem') {
+        noteCall('get');
+        const item = items.get(input.Key?.pk.S ?? '');
+        answer = item ? { Item: item } : {};
+      } else if (target === 'PutItem' && input.Item) {
+        noteCall('put');
+        items.set(input.Item.pk.S, input.Item);
+      } else if (target === 'DeleteItem') {
+        items.delete(input.Key?.pk.S ?? '');
+      }
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID() }).end(JSON.stringify(answer));
+    });
+  });
+  const url = await listen(server);
+  return { url, close: closer(server) };
 }
 
 /** SQS (AWS JSON protocol) that accepts every SendMessageBatch at once, with the MD5s the SDK checks. */
-async function startInstantSqs(): Promise<Loopback> {
-  let sends = 0;
+async function startInstantSqs(): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { Entries?: Array<{ Id: string; MessageBody: string }> };
-      sends += 1;
+    void readBody(req).then((text) => {
+      const input = JSON.parse(text || '{}') as { Entries?: Array<{ Id: string; MessageBody: string }> };
+      noteCall('send');
       const successful = (input.Entries ?? []).map((entry) => ({
         Id: entry.Id,
         MessageId: randomUUID(),
@@ -112,7 +151,8 @@ async function startInstantSqs(): Promise<Loopback> {
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID() }).end(JSON.stringify({ Successful: successful, Failed: [] }));
     });
   });
-  return { url: await listen(server), count: () => sends, close: closer(server) };
+  const url = await listen(server);
+  return { url, close: closer(server) };
 }
 
 function context(): Context {
@@ -133,8 +173,8 @@ function context(): Context {
 }
 
 /** A fresh API Gateway (payload 2.0) event per request: the HTTP stack mutates what it is given. */
-function event(): unknown {
-  const path = `/sessions/${SESSION_ID}/prefill`;
+function event(sessionId: string): unknown {
+  const path = `/sessions/${sessionId}/prefill`;
   return {
     version: '2.0',
     routeKey: 'POST /sessions/{sessionId}/prefill',
@@ -143,7 +183,7 @@ function event(): unknown {
     headers: { 'content-type': 'application/json', 'x-request-id': randomUUID() },
     body: BODY,
     isBase64Encoded: false,
-    pathParameters: { sessionId: SESSION_ID },
+    pathParameters: { sessionId },
     requestContext: {
       accountId: '000000000000',
       apiId: 'bench',
@@ -161,30 +201,41 @@ function event(): unknown {
 }
 
 /**
- * The bare handler: parse the body, PUT the attributes with a cached bearer token, answer.
- * No validation, hashing, masking, coercion, size check, audit, metrics or queueing.
+ * The bare twin: parse the body, make the writes prefill makes with the same SDK clients
+ * (read the session, write the reference, write the session; PATCH the participant with a
+ * cached bearer token when `link` is given; one SendMessageBatch), answer. No validation,
+ * hashing, masking, coercion, size check, audit, metrics, retries or deadlines.
  */
-function bareHandler(genesysUrl: string, sqs?: { client: SQSClient; queueUrl: string }): Handler {
+function bareTwin(deps: { dynamo: DynamoDBClient; sqs: SQSClient; queueUrl: string; genesysUrl: string; link?: typeof LINK }): Handler {
   let token: string | undefined;
   return async (input) => {
     const request = input as { body: string; pathParameters: { sessionId: string } };
+    const { sessionId } = request.pathParameters;
     const { attributes, consent } = JSON.parse(request.body) as { attributes: Record<string, unknown>; consent?: Record<string, unknown> };
-    if (!token) {
-      const login = await fetch(`${genesysUrl}/oauth/token`, { method: 'POST', body: 'grant_type=client_credentials' });
-      token = ((await login.json()) as { access_token: string }).access_token;
+    const merged = Object.fromEntries(Object.entries({ ...attributes, ...consent }).map(([key, value]) => [key, String(value)]));
+    const existing = await deps.dynamo.send(new GetItemCommand({ TableName: TABLE_NAME, Key: marshall({ pk: `session#${sessionId}` }), ConsistentRead: true }));
+    const gsRef = (existing.Item?.['gsRef']?.S as string | undefined) ?? randomUUID();
+    const expiresAt = Math.floor(Date.now() / 1000) + 1800;
+    await deps.dynamo.send(new PutItemCommand({ TableName: TABLE_NAME, Item: marshall({ pk: `gsref#${gsRef}`, sessionId, expiresAt }) }));
+    await deps.dynamo.send(
+      new PutItemCommand({ TableName: TABLE_NAME, Item: marshall({ pk: `session#${sessionId}`, sessionId, gsRef, attributes: merged, expiresAt }) }),
+    );
+    if (deps.link) {
+      if (!token) {
+        const login = await fetch(`${deps.genesysUrl}/oauth/token`, { method: 'POST', body: 'grant_type=client_credentials' });
+        token = ((await login.json()) as { access_token: string }).access_token;
+      }
+      const response = await fetch(`${deps.genesysUrl}/api/v2/conversations/${deps.link.conversationId}/participants/${deps.link.participantId}/attributes`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ attributes: { ...merged, gsRef } }),
+      });
+      await response.text();
     }
-    const response = await fetch(`${genesysUrl}/api/v2/guests/messagesessions/${request.pathParameters.sessionId}/attributes`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ attributes: { ...attributes, ...consent } }),
-    });
-    await response.text();
-    if (sqs) {
-      await sqs.client.send(
-        new SendMessageBatchCommand({ QueueUrl: sqs.queueUrl, Entries: [{ Id: '0', MessageBody: JSON.stringify({ sessionId: request.pathParameters.sessionId, attributes }) }] }),
-      );
-    }
-    return { statusCode: response.status, body: JSON.stringify({ sessionId: request.pathParameters.sessionId }) };
+    await deps.sqs.send(
+      new SendMessageBatchCommand({ QueueUrl: deps.queueUrl, Entries: [{ Id: '0', MessageBody: JSON.stringify({ sessionId, attributes }) }] }),
+    );
+    return { statusCode: 200, body: JSON.stringify({ sessionId, customAttributes: { ...merged, gsRef } }) };
   };
 }
 
@@ -206,8 +257,10 @@ function muteStdout(): { restore: () => void; bytes: () => number } {
 interface Variant {
   label: string;
   handler: Handler;
+  sessionId: string;
   samples: number[];
   failures: number;
+  roundTrips: RoundTrips;
 }
 
 /** Runs `count` requests per variant, the variants taking turns in blocks. */
@@ -220,11 +273,13 @@ async function measure(variants: Variant[], count: number): Promise<void> {
 }
 
 async function timeOne(variant: Variant): Promise<number> {
-  const input = event();
+  const input = event(variant.sessionId);
   const ctx = context();
+  counting = variant.roundTrips;
   const began = performance.now();
   const result = await variant.handler(input, ctx);
   const elapsed = performance.now() - began;
+  counting = undefined;
   if (result.statusCode !== 200) variant.failures += 1;
   return elapsed;
 }
@@ -238,6 +293,8 @@ async function main(): Promise<PrefillLatencyReport> {
     closers.push(genesys.close);
     const sqs = await startInstantSqs();
     closers.push(sqs.close);
+    const dynamodb = await startInstantDynamoDb();
+    closers.push(dynamodb.close);
     const secrets = await startLocalSecretsManager({
       [SECRET_IDS.genesys]: GENESYS_CLIENT,
       [SECRET_IDS.identity]: { salt: 'bench-identity-salt' },
@@ -256,8 +313,10 @@ async function main(): Promise<PrefillLatencyReport> {
       GENESYS_CREDENTIALS_SECRET_ID: SECRET_IDS.genesys,
       IDENTITY_SALT_SECRET_ID: SECRET_IDS.identity,
       CRM_SYNC_QUEUE_URL: queueUrl,
-      STATE_TABLE_NAME: 'bench-state',
+      STATE_TABLE_NAME: TABLE_NAME,
+      PREFILL_TTL_SECONDS: '1800',
       AWS_ENDPOINT_URL_SQS: sqs.url,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
       AWS_REGION: 'eu-west-1',
       AWS_ACCESS_KEY_ID: 'bench',
@@ -266,45 +325,63 @@ async function main(): Promise<PrefillLatencyReport> {
     });
     // Imported after the environment is set: the function reads it at cold start.
     const { handler } = (await import('../../functions/http/prefill.ts')) as unknown as { handler: Handler };
+    const { DynamoStateTable, PreparedSessions } = await import('../../lib/state/index.ts');
 
-    const sdkClient = new SQSClient({ region: 'eu-west-1', endpoint: sqs.url, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
-    closers.push(() => sdkClient.destroy());
-    const variants: Variant[] = [
-      { label: 'bare handler: PUT with fetch, no validation', handler: bareHandler(genesys.url), samples: [], failures: 0 },
-      { label: 'bare handler + one SendMessageBatch (same SDK)', handler: bareHandler(genesys.url, { client: sdkClient, queueUrl }), samples: [], failures: 0 },
-      { label: 'prefill handler (functions/http/prefill.ts)', handler, samples: [], failures: 0 },
-    ];
+    const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
+    const sdkSqs = new SQSClient({ region: 'eu-west-1', endpoint: sqs.url, credentials });
+    const sdkDynamo = new DynamoDBClient({ region: 'eu-west-1', endpoint: dynamodb.url, credentials });
+    closers.push(() => sdkSqs.destroy(), () => sdkDynamo.destroy());
 
+    // The linked session: prepared once by the real handler, then linked as the events function will.
     const muted = muteStdout();
     closers.push(muted.restore);
-    progress(`${WARM_UP} warm-up + ${MEASURED} measured requests per variant`);
-    for (const variant of variants) for (let i = 0; i < WARM_UP; i += 1) await timeOne(variant);
-    for (const variant of variants) variant.failures = 0;
-    const putsBefore = genesys.count();
-    const sendsBefore = sqs.count();
-    const outputBefore = muted.bytes();
-    await measure(variants, MEASURED);
-    const puts = genesys.count() - putsBefore;
-    const sends = sqs.count() - sendsBefore;
-    const outputBytesPerRequest = (muted.bytes() - outputBefore) / MEASURED;
+    await handler(event(LINKED_SESSION_ID), context());
+    await new PreparedSessions(new DynamoStateTable({ tableName: TABLE_NAME, client: sdkDynamo })).link(LINKED_SESSION_ID, LINK, new Date().toISOString());
 
-    progress(`${SLOW_MEASURED} requests per variant with Genesys answering after ${SLOW_GENESYS_MS} ms`);
-    genesys.setDelay(SLOW_GENESYS_MS);
-    const slowVariants: Variant[] = variants.map((v) => ({ ...v, samples: [], failures: 0 }));
-    await measure(slowVariants, SLOW_MEASURED);
+    const variant = (label: string, h: Handler, sessionId: string): Variant => ({ label, handler: h, sessionId, samples: [], failures: 0, roundTrips: noTrips() });
+    const twin = { dynamo: sdkDynamo, sqs: sdkSqs, queueUrl, genesysUrl: genesys.url };
+    const phases: Array<{ name: 'not linked' | 'linked'; variants: Variant[] }> = [
+      {
+        name: 'not linked',
+        variants: [
+          variant('bare twin: get + 2 puts + SendMessageBatch', bareTwin(twin), SESSION_ID),
+          variant('prefill handler (functions/http/prefill.ts)', handler, SESSION_ID),
+        ],
+      },
+      {
+        name: 'linked',
+        variants: [
+          variant('bare twin: get + 2 puts + PATCH + SendMessageBatch', bareTwin({ ...twin, link: LINK }), `${LINKED_SESSION_ID.slice(0, -1)}9`),
+          variant('prefill handler (functions/http/prefill.ts)', handler, LINKED_SESSION_ID),
+        ],
+      },
+    ];
+
+    let outputBytes = 0;
+    for (const phase of phases) {
+      progress(`${phase.name}: ${WARM_UP} warm-up + ${MEASURED} measured requests per variant`);
+      for (const v of phase.variants) for (let i = 0; i < WARM_UP; i += 1) await timeOne(v);
+      for (const v of phase.variants) {
+        v.samples = [];
+        v.failures = 0;
+        v.roundTrips = noTrips();
+      }
+      const before = muted.bytes();
+      await measure(phase.variants, MEASURED);
+      outputBytes += muted.bytes() - before;
+    }
     muted.restore();
 
-    const phase = (list: Variant[]) => ({ variants: list.map(({ label, samples, failures }) => ({ label, samples, failures })) });
     return {
       measured: MEASURED,
       warmUp: WARM_UP,
       block: BLOCK,
-      slowGenesysMs: SLOW_GENESYS_MS,
-      slowMeasured: SLOW_MEASURED,
-      phases: [phase(variants), phase(slowVariants)],
-      puts,
-      sends,
-      outputBytesPerRequest,
+      phases: phases.map((phase) => ({
+        name: phase.name,
+        variants: phase.variants.map(({ label, samples, failures, roundTrips }) => ({ label, samples, failures, roundTrips })),
+      })),
+      // Only the handler writes to stdout: one request of each phase per measured pair.
+      outputBytesPerRequest: outputBytes / (MEASURED * phases.length),
     };
   } finally {
     for (const close of closers.reverse()) {

@@ -5,7 +5,7 @@
  * the event, then hand it to the rule's dead-letter queue.
  */
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
-import { EventLedger, handleConversationEvent, preparedSessionDirectory } from '#lib/events';
+import { EventLedger, handleConversationEvent } from '#lib/events';
 import { ENQUEUE_ANSWER_MARGIN_MS, enqueueJobs, sharedOutbox } from '#lib/jobs';
 import { configAtColdStart, eventStack } from '#lib/lambda';
 import { PreparedSessions, sharedStateTable } from '#lib/state';
@@ -17,7 +17,7 @@ export const handler = eventStack(async (event, context) => {
   const table = sharedStateTable();
   return handleConversationEvent(event, {
     ledger: new EventLedger(table),
-    sessions: preparedSessionDirectory(new PreparedSessions(table)),
+    sessions: new PreparedSessions(table),
     genesys: sharedGenesysClient(),
     enqueue: (jobs) =>
       enqueueJobs(jobs, {

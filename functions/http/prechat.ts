@@ -1,15 +1,16 @@
-/** `POST /prechat/enrich`: CRM lookup (5 s budget, never a 5xx because of the CRM), merge, tier routing, conversation and contact update. */
+/** `POST /prechat/enrich`, the Data Action of the inbound message flow: CRM lookup (5 s budget, never a 5xx because of the CRM), merge, tier routing, guest participant attributes, CRM sync job. */
 import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
 import { sharedCustomerLookup } from '#lib/crm';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { ENQUEUE_ANSWER_MARGIN_MS, sharedOutbox } from '#lib/jobs';
 import { configAtColdStart, httpStack } from '#lib/lambda';
-import { enrichPrechat, validatePrechatBody, type PrechatBody } from '#lib/prechat';
+import { enrichPrechat, prechatDeadline, validatePrechatBody, type PrechatBody } from '#lib/prechat';
 
 const config = configAtColdStart(['genesys', 'crm', 'identity', 'queue', 'state', 'routing']);
 
 export const handler = httpStack<PrechatBody>(
   async (request, context) => {
+    const deadline = prechatDeadline(deadlineFromContext(context));
     const { identity, queue, routing } = config();
     const result = await enrichPrechat(request.body, {
       genesys: sharedGenesysClient(),
@@ -17,7 +18,7 @@ export const handler = httpStack<PrechatBody>(
       salt: await getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
       routingQueues: routing.queues,
       queueUrl: queue.queueUrl,
-      deadline: deadlineFromContext(context),
+      deadline,
       outbox: sharedOutbox(),
       enqueueDeadline: deadlineFromContext(context, ENQUEUE_ANSWER_MARGIN_MS),
     });

@@ -1,25 +1,41 @@
-/** `GET /widget/config`: the Messenger configuration for the signed-in user (end-user JWT), served only while the web deployment is Active. */
+/**
+ * `GET /widget/config`: the Messenger configuration for the signed-in user (end-user JWT),
+ * served only while the web deployment is Active, with the Messenger `environment` of
+ * GENESYS_REGION and the `customAttributes` (allowlisted attributes plus the `gsRef` of the
+ * prepared session they are stored under).
+ */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
-import { configAtColdStart, httpStack, logger, metrics } from '#lib/lambda';
+import { configAtColdStart, httpStack, loadAtColdStart, logger, metrics } from '#lib/lambda';
 import { MetricNames } from '#lib/metrics';
-import { DeploymentGate, DeploymentUnavailableError, buildWidgetConfiguration, widgetUserFromClaims } from '#lib/widget';
+import { PreparedSessions, sharedStateTable } from '#lib/state';
+import { DeploymentGate, DeploymentUnavailableError, messengerEnvironment, widgetConfigurationFor, widgetUserFromClaims } from '#lib/widget';
 
-const config = configAtColdStart(['genesys', 'widget']);
+const config = configAtColdStart(['genesys', 'widget', 'state', 'prefill']);
+// An unknown GENESYS_REGION fails here, at cold start, naming the variable.
+const environment = loadAtColdStart(() => messengerEnvironment(config().genesys.region));
 let deployments: DeploymentGate | undefined;
+let sessions: PreparedSessions | undefined;
 
 export const handler = httpStack(async (request, context) => {
-  const { widget } = config();
+  const { widget, prefill } = config();
   deployments ??= new DeploymentGate(sharedGenesysClient, widget.deploymentCacheTtlMs);
+  sessions ??= new PreparedSessions(sharedStateTable());
   const user = widgetUserFromClaims(request.claims);
   try {
-    await deployments.ensureActive(widget.webDeploymentId, { deadline: deadlineFromContext(context) });
+    const { configuration, dropped } = await widgetConfigurationFor(user, {
+      deployments,
+      sessions,
+      settings: widget,
+      environment: environment(),
+      ttlSeconds: prefill.ttlSeconds,
+      deadline: deadlineFromContext(context),
+    });
+    if (dropped.length > 0) logger.info('Widget attributes left out', { dropped });
+    metrics.addMetric(MetricNames.WidgetConfigServed, MetricUnit.Count, 1);
+    return { statusCode: 200, body: configuration, headers: { 'Cache-Control': 'private, no-store' } };
   } catch (error) {
     if (error instanceof DeploymentUnavailableError) metrics.addMetric(MetricNames.WidgetDeploymentUnavailable, MetricUnit.Count, 1);
     throw error;
   }
-  const { configuration, dropped } = buildWidgetConfiguration(user, widget);
-  if (dropped.length > 0) logger.info('Widget attributes left out', { dropped });
-  metrics.addMetric(MetricNames.WidgetConfigServed, MetricUnit.Count, 1);
-  return { statusCode: 200, body: configuration, headers: { 'Cache-Control': 'private, no-store' } };
 });

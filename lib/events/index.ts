@@ -6,10 +6,8 @@ export { CONVERSATION_TOPICS, contentKeyOf, detailTypeOf, parseConversationEvent
 export type { ConversationEvent, ConversationTopic, ParsedEvent } from './envelope.ts';
 export { SESSION_REF_ATTRIBUTE, attributesToReassert, buildEndJob, buildLinkJob } from './plan.ts';
 export type { EndFacts, LinkFacts } from './plan.ts';
-export { CONVERSATION_TTL_SECONDS, EventLedger, PROCESSED_EVENT_TTL_SECONDS } from './ledger.ts';
-export type { ConversationRecord } from './ledger.ts';
+export { CONVERSATION_ORDER_TTL_SECONDS, EventLedger, PROCESSED_EVENT_TTL_SECONDS } from './ledger.ts';
 export { handleConversationEvent } from './process.ts';
 export type { EventDependencies, EventResult, SessionDirectory } from './process.ts';
-export { preparedSessionDirectory } from './sessions.ts';
 export { EVENTBRIDGE_INTEGRATION_TYPE, EVENTBRIDGE_TOPIC_FILTER, connectEventBridge, eventBridgeTargetProblem, operatorSteps } from './connect.ts';
 export type { EventBridgeConnection, EventBridgeTarget } from './connect.ts';

@@ -14,20 +14,13 @@ import { genesysOperations, type Deadline, type GenesysClient } from '#lib/genes
 import type { CrmSyncJob } from '#lib/jobs';
 import { logger, metrics } from '#lib/lambda';
 import { MetricNames } from '#lib/metrics';
-import type { PreparedSession } from '#lib/state';
+import type { PreparedSession, PreparedSessions } from '#lib/state';
 import { parseConversationEvent, type ConversationEvent } from './envelope.ts';
-import type { ConversationRecord, EventLedger } from './ledger.ts';
+import type { EventLedger } from './ledger.ts';
 import { SESSION_REF_ATTRIBUTE, attributesToReassert, buildEndJob, buildLinkJob } from './plan.ts';
 
-/** The prepared sessions as the events function uses them. */
-export interface SessionDirectory {
-  byRef(gsRef: string): Promise<PreparedSession | undefined>;
-  get(sessionId: string): Promise<PreparedSession | undefined>;
-  /** Records on the session which conversation and participant it became. */
-  link(sessionId: string, conversationId: string, participantId: string): Promise<void>;
-  /** Records on the session that its conversation ended. */
-  markEnded(sessionId: string, conversationId: string, endedAt: string): Promise<void>;
-}
+/** The prepared sessions as the events function uses them: look-ups, the conversation link, its end. */
+export type SessionDirectory = Pick<PreparedSessions, 'byRef' | 'get' | 'byConversation' | 'link' | 'end'>;
 
 /** What handling an event needs from the outside world. */
 export interface EventDependencies {
@@ -103,18 +96,19 @@ async function dispatch(event: ConversationEvent, deps: EventDependencies): Prom
   return applyAttributes(event, participantId, participant?.attributes ?? {}, deps);
 }
 
-/** Which session the attributes name: the linked one, else the one `gsRef` names. */
+/** Which session the conversation belongs to: the one linked to it, else the one `gsRef` names. */
 async function sessionFor(
-  record: ConversationRecord,
+  conversationId: string,
   attributes: Record<string, string>,
   sessions: SessionDirectory,
-): Promise<{ session?: PreparedSession; unknownRef: boolean }> {
+): Promise<{ session?: PreparedSession; linked: boolean; unknownRef: boolean }> {
   // The first link wins: the browser cannot move a conversation to another session.
-  if (record.sessionId) return { session: await sessions.get(record.sessionId), unknownRef: false };
+  const linked = await sessions.byConversation(conversationId);
+  if (linked) return { session: linked, linked: true, unknownRef: false };
   const gsRef = attributes[SESSION_REF_ATTRIBUTE];
-  if (gsRef === undefined) return { unknownRef: false };
+  if (gsRef === undefined) return { linked: false, unknownRef: false };
   const session = await sessions.byRef(gsRef);
-  return session ? { session, unknownRef: false } : { unknownRef: true };
+  return session ? { session, linked: false, unknownRef: false } : { linked: false, unknownRef: true };
 }
 
 async function applyAttributes(
@@ -123,13 +117,13 @@ async function applyAttributes(
   attributes: Record<string, string>,
   deps: EventDependencies,
 ): Promise<EventResult> {
-  const record = await deps.ledger.conversation(event.conversationId);
-  if (record.attributesAt !== undefined && event.eventTime < record.attributesAt) {
+  const appliedAt = await deps.ledger.appliedAt(event.conversationId);
+  if (appliedAt !== undefined && event.eventTime < appliedAt) {
     // A newer state of this conversation was applied already: this one must not undo it.
     metrics.addMetric(MetricNames.EventsStale, MetricUnit.Count, 1);
     return { outcome: 'stale' };
   }
-  const { session, unknownRef } = await sessionFor(record, attributes, deps.sessions);
+  const { session, linked, unknownRef } = await sessionFor(event.conversationId, attributes, deps.sessions);
   if (!session) {
     if (unknownRef) {
       // Expired, or guessed: nothing changes, and it is counted.
@@ -152,44 +146,47 @@ async function applyAttributes(
   }
 
   const now = deps.now?.() ?? new Date();
-  const jobs: CrmSyncJob[] = [];
-  const newLink = record.sessionId === undefined;
+  const jobIds: string[] = [];
   const facts = { sessionId: session.sessionId, conversationId: event.conversationId, participantId, eventTime: event.eventTime };
-  if (newLink) {
-    jobs.push(buildLinkJob(facts, now));
-    // The conversation ended before its link was known (events out of order): its end counts now.
-    if (record.endedAt !== undefined) jobs.push(buildEndJob({ ...facts, eventTime: record.endedAt }, now));
+  let current: PreparedSession | undefined = session;
+  if (!linked) {
+    // Queued before the link is recorded: a retry after a failure finds no link and queues
+    // the same job again (same id), so the CRM never misses it.
+    const job = buildLinkJob(facts, now);
+    await deps.enqueue([job]);
+    jobIds.push(job.jobId);
+    current = await deps.sessions.link(session.sessionId, { conversationId: event.conversationId, participantId }, new Date(event.eventTime).toISOString());
   }
-  // Queue first, then write: a retry after a failed write queues the same jobs (same ids) again.
-  if (jobs.length > 0) await deps.enqueue(jobs);
-  if (newLink) await deps.sessions.link(session.sessionId, event.conversationId, participantId);
-  await deps.ledger.update(event.conversationId, (current) => ({
-    ...current,
-    sessionId: current.sessionId ?? session.sessionId,
-    participantId: current.participantId ?? participantId,
-    attributesAt: Math.max(current.attributesAt ?? 0, event.eventTime),
-  }));
-  return { outcome: 'applied', reasserted, jobIds: jobs.map((job) => job.jobId) };
+  if (current?.endedAt && current.conversationId === event.conversationId) {
+    // The conversation ended before its link was known (events out of order): its end counts
+    // now. Same job as the end event would have queued, so a repeat changes nothing.
+    const job = buildEndJob({ ...facts, eventTime: Date.parse(current.endedAt) }, now);
+    await deps.enqueue([job]);
+    jobIds.push(job.jobId);
+  }
+  await deps.ledger.markApplied(event.conversationId, event.eventTime);
+  return { outcome: 'applied', reasserted, jobIds };
 }
 
 async function conversationEnded(event: ConversationEvent, deps: EventDependencies): Promise<EventResult> {
-  const record = await deps.ledger.conversation(event.conversationId);
-  if (!record.sessionId) {
-    // Not linked (yet): remember the end, so a link made by a late event still reports it.
-    await deps.ledger.update(event.conversationId, (current) => ({ ...current, endedAt: current.endedAt ?? event.eventTime }));
+  const endedAt = new Date(event.eventTime).toISOString();
+  const linked = await deps.sessions.byConversation(event.conversationId);
+  if (!linked) {
+    // Not linked (yet): the end is remembered, so a link made by a late event still reports it.
+    await deps.sessions.end(event.conversationId, endedAt);
     return { outcome: 'end-noted' };
   }
   const job = buildEndJob(
     {
-      sessionId: record.sessionId,
+      sessionId: linked.sessionId,
       conversationId: event.conversationId,
       eventTime: event.eventTime,
       ...(event.interactingDurationMs === undefined ? {} : { interactingDurationMs: event.interactingDurationMs }),
     },
     deps.now?.() ?? new Date(),
   );
+  // Queued before the end is recorded: a retry finds the same state and queues the same job.
   await deps.enqueue([job]);
-  await deps.sessions.markEnded(record.sessionId, event.conversationId, new Date(event.eventTime).toISOString());
-  await deps.ledger.update(event.conversationId, (current) => ({ ...current, endedAt: current.endedAt ?? event.eventTime }));
+  await deps.sessions.end(event.conversationId, endedAt);
   return { outcome: 'ended', jobIds: [job.jobId] };
 }

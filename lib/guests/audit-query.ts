@@ -1,18 +1,32 @@
 /**
  * Genesys' platform audit trail of one guest, through the public audit query API
- * (contract section 4): submit a query, poll its transaction until it has succeeded,
- * then page through the results with the cursor. Used by `npm run audit`.
+ * (contract section 4): check the service against the organisation's service mapping,
+ * submit a query filtered on the guest's contact id, poll its transaction until it has
+ * succeeded, then page through the results with the cursor. Used by `npm run audit`.
+ *
+ * What the trail can show: changes to the guest's external contact recorded by Genesys
+ * under the service `ExternalContacts` (create, update, merge, delete; who made them, user
+ * or OAuth client; which properties changed), when the organisation's service mapping
+ * offers that service for queries. What it cannot show: the values the suite never sends
+ * (raw email or phone: only hashes exist), the guest's conversations and messages
+ * (conversations are not an audit service; their record is analytics and the interaction
+ * audit), reads (audits record changes, not who looked), the suite's own reasoning (merges,
+ * masked attributes: the structured `Guest audit` log entries of the guest functions hold
+ * those), and anything older than Genesys keeps audits.
  */
 import { DependencyError, ValidationError } from '#lib/errors';
-import { deadlineAfter, type AuditLogMessage, type GenesysClient } from '#lib/genesys';
+import { deadlineAfter, genesysOperations, type AuditLogMessage, type Deadline, type GenesysClient } from '#lib/genesys';
 import { maskIdentifiers } from '#lib/pii';
+
+/** The audit service under which Genesys records changes to external contacts (guests). */
+export const GUEST_AUDIT_SERVICE = 'ExternalContacts';
 
 /** What to look for. */
 export interface GuestAuditQuery {
   guestId: string;
   from: Date;
   to: Date;
-  /** The audited service (default `Conversations`, where Web Messaging guests live). */
+  /** The audited service (default `ExternalContacts`); checked against the service mapping. */
   serviceName?: string;
   /** Results per page (default 100; Genesys allows up to 500). */
   pageSize?: number;
@@ -24,16 +38,29 @@ export interface GuestAuditQuery {
   now?: () => number;
 }
 
+/** The service asked for, as the organisation's service mapping spells it, or a 400 listing the valid ones. */
+export async function resolveAuditService(
+  client: Pick<GenesysClient, 'call'>,
+  requested: string = GUEST_AUDIT_SERVICE,
+  options: { deadline?: Deadline } = {},
+): Promise<string> {
+  const { body } = await client.call(genesysOperations.getAuditServiceMapping, options.deadline ? { deadline: options.deadline } : {});
+  const names = (body.services ?? []).map((service) => service.name).filter((name): name is string => typeof name === 'string');
+  const match = names.find((name) => name.toLowerCase() === requested.toLowerCase());
+  if (match) return match;
+  throw new ValidationError(
+    `The audit query service mapping of this organisation does not offer "${requested}"; it offers: ${names.join(', ') || '(none)'}.`,
+    [{ path: 'serviceName', message: `must be one of ${names.join(', ')}` }],
+  );
+}
+
 /** Bound on pages read, so a cursor that never ends cannot loop forever. */
 const MAX_PAGES = 1_000;
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Submits, polls and pages; resolves with every audit entry of the guest in the interval, oldest first. */
-export async function queryGuestAudit(
-  client: Pick<GenesysClient, 'submitAuditQuery' | 'getAuditQuery' | 'getAuditQueryResults'>,
-  query: GuestAuditQuery,
-): Promise<AuditLogMessage[]> {
+export async function queryGuestAudit(client: Pick<GenesysClient, 'call'>, query: GuestAuditQuery): Promise<AuditLogMessage[]> {
   if (query.guestId.trim() === '') throw new ValidationError('A guest id is required.', [{ path: 'guest', message: 'is required' }]);
   if (!(query.from.getTime() < query.to.getTime())) {
     throw new ValidationError('The interval must start before it ends.', [{ path: 'from', message: 'must be before to' }]);
@@ -44,15 +71,16 @@ export async function queryGuestAudit(
   const deadline = deadlineAfter(timeoutMs, now);
   const call = { deadline };
 
-  const { body: submitted } = await client.submitAuditQuery(
-    {
+  const serviceName = await resolveAuditService(client, query.serviceName ?? GUEST_AUDIT_SERVICE, call);
+  const { body: submitted } = await client.call(genesysOperations.submitAuditQuery, {
+    ...call,
+    body: {
       interval: `${query.from.toISOString()}/${query.to.toISOString()}`,
-      serviceName: query.serviceName ?? 'Conversations',
+      serviceName,
       filters: [{ property: 'EntityId', value: query.guestId }],
       sort: [{ name: 'Timestamp', sortOrder: 'ascending' }],
     },
-    call,
-  );
+  });
   const transactionId = submitted.id;
 
   let state = submitted.state;
@@ -66,17 +94,17 @@ export async function queryGuestAudit(
     }
     await sleep(wait);
     wait = Math.min(wait * 2, 5_000);
-    state = (await client.getAuditQuery(transactionId, call)).body.state;
+    state = (await client.call(genesysOperations.getAuditQuery, { ...call, params: { transactionId } })).body.state;
   }
 
   const entries: AuditLogMessage[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < MAX_PAGES; page += 1) {
-    const { body } = await client.getAuditQueryResults(
-      transactionId,
-      { pageSize: query.pageSize ?? 100, ...(cursor ? { cursor } : {}) },
-      call,
-    );
+    const { body } = await client.call(genesysOperations.getAuditQueryResults, {
+      ...call,
+      params: { transactionId },
+      query: { pageSize: query.pageSize ?? 100, ...(cursor ? { cursor } : {}) },
+    });
     entries.push(...(body.entities ?? []));
     if (!body.cursor || body.cursor === cursor) return entries;
     cursor = body.cursor;

@@ -1,20 +1,22 @@
 /**
- * From a validated request to what Genesys receives (pure): raw identifiers become
+ * From a validated request to the fields a guest keeps (pure): raw identifiers become
  * salted hashes, attribute values are masked, the origin page loses its query string;
- * and, for updates, the caller's changes laid over the latest stored guest, field by
- * field, so nothing the caller did not send is ever overwritten.
+ * and, for updates, the caller's changes laid over the latest stored fields, leaf by leaf,
+ * so nothing the caller did not send is ever overwritten.
  */
-import type {
-  CreateGuestRequest,
-  FlatAttributes,
-  Guest,
-  GuestChannelContext,
-  GuestConsent,
-  GuestIdentityAttributes,
-  GuestPatch,
-} from '#lib/genesys';
+import { ValidationError, type FieldError } from '#lib/errors';
 import { resolveIdentity, type IdentityHashes } from '#lib/identity';
 import { maskIdentifiers, maskScalar } from '#lib/pii';
+import {
+  FIELD_LIMITS,
+  MAX_ATTRIBUTES_JSON,
+  attributesJson,
+  type GuestAttributeValue,
+  type GuestChannelContext,
+  type GuestConsent,
+  type GuestFields,
+  type GuestIdentityAttributes,
+} from './contact.ts';
 import type { ChannelContextInput, CreateGuestBody, UpdateGuestBody } from './schema.ts';
 
 /** The fields of a guest a caller changes, leaf by leaf, already minimised and hashed. */
@@ -22,7 +24,7 @@ export interface GuestChanges {
   consent?: Partial<GuestConsent>;
   identityAttributes?: GuestIdentityAttributes;
   channelContext?: GuestChannelContext;
-  attributes?: FlatAttributes;
+  attributes?: Record<string, GuestAttributeValue>;
 }
 
 /** The groups of a guest that `GuestChanges` touches, in a stable order. */
@@ -47,11 +49,11 @@ export function minimiseOriginPage(uri: string): string {
  * strings, integers whose digits read as a phone number or SSN, and whole values under
  * keys that name an identifier (`email`, `mobile`, `ssn`); names of masked keys.
  */
-export function maskAttributes(attributes: Record<string, string | number | boolean>): {
-  attributes: FlatAttributes;
+export function maskAttributes(attributes: Record<string, GuestAttributeValue>): {
+  attributes: Record<string, GuestAttributeValue>;
   maskedKeys: string[];
 } {
-  const masked: FlatAttributes = {};
+  const masked: Record<string, GuestAttributeValue> = {};
   const maskedKeys: string[] = [];
   for (const [key, value] of Object.entries(attributes)) {
     const result = maskScalar(key, value);
@@ -71,7 +73,8 @@ function channelContextOf(input: ChannelContextInput): GuestChannelContext {
 
 /**
  * The caller's changes as Genesys will store them. Raw `email` / `phone` are hashed here
- * with the identity salt and dropped; nothing raw survives in the result.
+ * with the identity salt and dropped; nothing raw survives in the result. What the guest
+ * schema cannot store whatever it is merged with is refused here (400), before any call.
  */
 export function changesFromBody(
   body: CreateGuestBody | UpdateGuestBody,
@@ -93,18 +96,28 @@ export function changesFromBody(
     ...(body.channelContext !== undefined ? { channelContext: channelContextOf(body.channelContext) } : {}),
     ...(masked !== undefined ? { attributes: masked.attributes } : {}),
   };
+  assertStorable({
+    identityAttributes: {},
+    consent: { marketing: false, dataProcessing: false },
+    ...(changes.channelContext ? { channelContext: changes.channelContext } : {}),
+    attributes: changes.attributes ?? {},
+  });
   return { changes, identity, maskedKeys: masked?.maskedKeys ?? [] };
 }
 
-/** The minimised create request: consent, hashes, context and attributes; nothing else. */
-export function createGuestRequest(consent: GuestConsent, changes: GuestChanges): CreateGuestRequest {
-  return {
-    channel: 'webmessaging',
+/**
+ * The fields of a new guest: consent as sent, and whatever else the caller gave. Checked
+ * against what the guest schema can hold (`assertStorable`).
+ */
+export function createGuestFields(consent: GuestConsent, changes: GuestChanges): GuestFields {
+  const fields: GuestFields = {
+    identityAttributes: { ...changes.identityAttributes },
     consent: { marketing: consent.marketing, dataProcessing: consent.dataProcessing },
-    ...(changes.identityAttributes ? { identityAttributes: changes.identityAttributes } : {}),
-    ...(changes.channelContext ? { channelContext: changes.channelContext } : {}),
-    ...(changes.attributes ? { attributes: changes.attributes } : {}),
+    ...(changes.channelContext ? { channelContext: { ...changes.channelContext } } : {}),
+    attributes: { ...changes.attributes },
   };
+  assertStorable(fields);
+  return fields;
 }
 
 /** Names of the changed fields (`consent.marketing`, `attributes.tier`, ...), never their values. */
@@ -113,16 +126,42 @@ export function changedFieldNames(changes: GuestChanges): string[] {
 }
 
 /**
- * The PATCH body that applies the caller's changes onto `latest`: each group the caller
- * touched is sent whole, as the latest group with the caller's leaves laid over it, so a
- * leaf the caller did not send keeps its latest value whether Genesys replaces or merges
- * the group. Groups the caller did not touch are not sent at all.
+ * The caller's changes laid over `latest`: each group the caller touched is the latest
+ * group with the caller's leaves over it, so a leaf the caller did not send keeps its
+ * latest value (another writer's, when one wrote in between). Checked against what the
+ * guest schema can hold: the merged attributes may outgrow it even when neither side did.
  */
-export function applyChanges(latest: Pick<Guest, 'consent' | 'identityAttributes' | 'channelContext' | 'attributes'>, changes: GuestChanges): GuestPatch {
-  const patch: GuestPatch = {};
-  if (changes.consent) patch.consent = { ...latest.consent, ...changes.consent };
-  if (changes.identityAttributes) patch.identityAttributes = { ...latest.identityAttributes, ...changes.identityAttributes };
-  if (changes.channelContext) patch.channelContext = { ...latest.channelContext, ...changes.channelContext };
-  if (changes.attributes) patch.attributes = { ...latest.attributes, ...changes.attributes };
-  return patch;
+export function applyChanges(latest: GuestFields, changes: GuestChanges): GuestFields {
+  const channelContext = changes.channelContext ? { ...latest.channelContext, ...changes.channelContext } : latest.channelContext;
+  const fields: GuestFields = {
+    identityAttributes: { ...latest.identityAttributes, ...changes.identityAttributes },
+    consent: { ...latest.consent, ...changes.consent },
+    ...(channelContext ? { channelContext } : {}),
+    attributes: { ...latest.attributes, ...changes.attributes },
+  };
+  assertStorable(fields);
+  return fields;
+}
+
+/**
+ * Refuses (400) what the guest contact schema cannot store: Genesys caps a url field at
+ * 200 characters, an identifier at 100 and a long text at 1000, and the attributes' JSON
+ * spreads over ten long text fields. Checked after minimisation and merging, so a long
+ * query string (removed) never counts.
+ */
+export function assertStorable(fields: GuestFields): void {
+  const errors: FieldError[] = [];
+  const page = fields.channelContext?.originPage;
+  if (page !== undefined && page.length > FIELD_LIMITS.url) {
+    errors.push({ path: '/channelContext/originPage', message: `must be at most ${FIELD_LIMITS.url} characters without its query string and fragment` });
+  }
+  const campaign = fields.channelContext?.campaignId;
+  if (campaign !== undefined && campaign.length > FIELD_LIMITS.identifier) {
+    errors.push({ path: '/channelContext/campaignId', message: `must be at most ${FIELD_LIMITS.identifier} characters` });
+  }
+  const size = attributesJson(fields.attributes).length;
+  if (Object.keys(fields.attributes).length > 0 && size > MAX_ATTRIBUTES_JSON) {
+    errors.push({ path: '/attributes', message: `must fit in ${MAX_ATTRIBUTES_JSON} characters as JSON (with the guest's other attributes: ${size})` });
+  }
+  if (errors.length > 0) throw new ValidationError('The guest does not fit the Genesys contact schema.', errors);
 }

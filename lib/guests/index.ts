@@ -1,18 +1,29 @@
-/** Guest sessions (contract section 2, `/guests`): schemas, minimisation, merge-on-conflict, metrics, audit, sync jobs. */
+/** Guests (contract section 2, `/guests`): Genesys external contacts with hashed identity, merge-on-conflict under a lease, metrics from analytics, audit, set-up, sync jobs. */
 export { actorOf, writeAuditEntry } from './audit.ts';
 export type { GuestAuditEntry, GuestAuditEvent } from './audit.ts';
-export { formatAuditTable, queryGuestAudit } from './audit-query.ts';
+export { GUEST_AUDIT_SERVICE, formatAuditTable, queryGuestAudit, resolveAuditService } from './audit-query.ts';
 export type { GuestAuditQuery } from './audit-query.ts';
 export {
   applyChanges,
+  assertStorable,
   changedFieldNames,
   changesFromBody,
-  createGuestRequest,
+  createGuestFields,
   maskAttributes,
   minimiseOriginPage,
 } from './changes.ts';
 export type { GuestChanges } from './changes.ts';
-export { engagementMetrics } from './metrics.ts';
+export { guestEtag, guestExternalIdValue, guestFromContact } from './contact.ts';
+export type {
+  Guest,
+  GuestAttributeValue,
+  GuestChannelContext,
+  GuestConsent,
+  GuestContactSettings,
+  GuestFields,
+  GuestIdentityAttributes,
+} from './contact.ts';
+export { engagementMetrics, measureGuest } from './metrics.ts';
 export type { EngagementMetrics } from './metrics.ts';
 export {
   ATTRIBUTE_KEY_PATTERN,
@@ -30,9 +41,20 @@ export type {
   IdentityAttributesInput,
   UpdateGuestBody,
 } from './schema.ts';
-export { createGuest, measureGuest, updateGuest } from './service.ts';
+export { createGuest, updateGuest } from './service.ts';
 export type { GuestDependencies, GuestWriteResult } from './service.ts';
+export {
+  GUEST_CONTACT_SCHEMA_BODY,
+  GUEST_CONTACT_SCHEMA_NAME,
+  GUEST_EXTERNAL_SOURCE_BODY,
+  GUEST_EXTERNAL_SOURCE_NAME,
+  ensureGuestSetup,
+  guestSetupSeed,
+} from './setup.ts';
+export type { GuestSetup } from './setup.ts';
+export { readGuest } from './store.ts';
+export type { GuestGenesys, StoredGuest } from './store.ts';
 export { guestSyncJob } from './sync.ts';
 export { ifMatchSatisfiedBy, updateGuestWithMerge } from './update.ts';
-export type { GuestStore, GuestUpdateOptions, GuestUpdateResult } from './update.ts';
+export type { GuestUpdateOptions, GuestUpdateResult } from './update.ts';
 export { validateCreateGuestBody, validateUpdateGuestBody } from './validate.ts';

@@ -6,7 +6,7 @@
  * rules. `npm run build:schemas` precompiles them into `schema.validators.js`.
  */
 import type { SchemaObject } from 'ajv';
-import type { AttributeValue } from '#lib/genesys';
+import type { GuestAttributeValue as AttributeValue } from './contact.ts';
 import { PHONE_INPUT_PATTERN } from '#lib/validation';
 
 /** A salted SHA-256 as 64 hex characters. */

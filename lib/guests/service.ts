@@ -4,20 +4,24 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DependencyError } from '#lib/errors';
-import type { Deadline, GenesysClient, Guest } from '#lib/genesys';
+import type { Deadline } from '#lib/genesys';
 import { EnqueueError, enqueueJobs, type CrmSyncJob, type EnqueueOptions, type EnqueueResult, type Outbox } from '#lib/jobs';
 import { metrics } from '#lib/lambda';
 import { MetricNames } from '#lib/metrics';
+import type { WriteLeases } from '#lib/state';
 import { writeAuditEntry } from './audit.ts';
-import { changedFieldNames, changesFromBody, createGuestRequest } from './changes.ts';
-import { engagementMetrics, type EngagementMetrics } from './metrics.ts';
+import { changedFieldNames, changesFromBody, createGuestFields } from './changes.ts';
+import type { Guest, GuestContactSettings } from './contact.ts';
 import type { CreateGuestBody, UpdateGuestBody } from './schema.ts';
+import { createGuestContact, type GuestGenesys } from './store.ts';
 import { guestSyncJob } from './sync.ts';
 import { updateGuestWithMerge } from './update.ts';
 
 /** What the guest routes need from the outside world. */
 export interface GuestDependencies {
-  genesys: Pick<GenesysClient, 'createGuest' | 'getGuest' | 'updateGuest'>;
+  genesys: GuestGenesys;
+  /** The external source and contact schema guests use. */
+  settings: GuestContactSettings;
   /** The identity-hash salt (from the identity-salt secret, never a default). */
   salt: string;
   queueUrl: string;
@@ -36,7 +40,7 @@ export interface GuestDependencies {
 /** A guest as written, with its version and the sync job made for it. */
 export interface GuestWriteResult {
   guest: Guest;
-  etag: string | undefined;
+  etag: string;
   syncJobId: string;
 }
 
@@ -44,7 +48,7 @@ export interface GuestWriteResult {
  * Enqueues the guest's sync job. The guest is already written, so a queue failure is a
  * 502 that names the guest (the caller knows the write happened) rather than a silent loss.
  */
-async function enqueueSync(guest: Guest, etag: string | undefined, deps: GuestDependencies): Promise<string> {
+async function enqueueSync(guest: Guest, etag: string, deps: GuestDependencies): Promise<string> {
   const job = guestSyncJob(guest, etag, deps.now?.() ?? new Date());
   try {
     await (deps.enqueue ?? enqueueJobs)([job], {
@@ -64,36 +68,38 @@ async function enqueueSync(guest: Guest, etag: string | undefined, deps: GuestDe
   return job.jobId;
 }
 
-/** `POST /guests`: hash, minimise, create in Genesys, audit `GUEST_CREATED`, enqueue. */
+/** `POST /guests`: hash, minimise, create the external contact (never two), audit `GUEST_CREATED`, enqueue. */
 export async function createGuest(body: CreateGuestBody, deps: GuestDependencies): Promise<GuestWriteResult> {
   const { changes, identity, maskedKeys } = changesFromBody(body, deps.salt);
-  const request = createGuestRequest(body.consent, changes);
-  const created = await deps.genesys.createGuest(request, deps.deadline ? { deadline: deps.deadline } : {});
-  const guest = created.body;
+  const fields = createGuestFields(body.consent, changes);
+  const created = await createGuestContact(deps.genesys, deps.settings, fields, deps.deadline ? { deadline: deps.deadline } : {});
   writeAuditEntry({
     eventType: 'GUEST_CREATED',
-    guestId: guest.id,
+    guestId: created.guest.id,
     actor: deps.actor,
-    changedFields: changedFieldNames({ ...changes, consent: request.consent }),
+    changedFields: changedFieldNames({ ...changes, consent: fields.consent }),
     resolutionMethod: identity.resolutionMethod,
     ...(maskedKeys.length > 0 ? { maskedAttributes: maskedKeys } : {}),
     requestId: deps.requestId,
     timestamp: (deps.now?.() ?? new Date()).toISOString(),
   });
   metrics.addMetric(MetricNames.GuestsCreated, MetricUnit.Count, 1);
-  const syncJobId = await enqueueSync(guest, created.etag, deps);
-  return { guest, etag: created.etag, syncJobId };
+  const syncJobId = await enqueueSync(created.guest, created.etag, deps);
+  return { guest: created.guest, etag: created.etag, syncJobId };
 }
 
-/** `PATCH /guests/{guestId}`: hash, merge onto the latest version under `If-Match`, audit `GUEST_UPDATED`, enqueue. */
+/** `PATCH /guests/{guestId}`: hash, merge onto the latest version under the guest's lease, audit `GUEST_UPDATED`, enqueue. */
 export async function updateGuest(
   guestId: string,
   ifMatch: string,
   body: UpdateGuestBody,
-  deps: GuestDependencies,
+  deps: GuestDependencies & { leases: WriteLeases },
 ): Promise<GuestWriteResult & { conflictsResolved: number }> {
   const { changes, maskedKeys } = changesFromBody(body, deps.salt);
-  const result = await updateGuestWithMerge(deps.genesys, guestId, ifMatch, changes, deps.deadline ? { deadline: deps.deadline } : {});
+  const result = await updateGuestWithMerge(deps.genesys, deps.settings, guestId, ifMatch, changes, {
+    leases: deps.leases,
+    ...(deps.deadline ? { deadline: deps.deadline } : {}),
+  });
   writeAuditEntry({
     eventType: 'GUEST_UPDATED',
     guestId,
@@ -110,22 +116,4 @@ export async function updateGuest(
   }
   const syncJobId = await enqueueSync(result.guest, result.etag, deps);
   return { guest: result.guest, etag: result.etag, syncJobId, conflictsResolved: result.conflictsResolved };
-}
-
-/**
- * `GET /guests/{guestId}/metrics`: reads the guest and computes its engagement. Each
- * measurement is also one data point for the metrics report (sessions, duration in
- * seconds, conversions).
- */
-export async function measureGuest(
-  genesys: Pick<GenesysClient, 'getGuest'>,
-  guestId: string,
-  options: { deadline?: Deadline; now?: Date } = {},
-): Promise<EngagementMetrics> {
-  const { body } = await genesys.getGuest(guestId, options.deadline ? { deadline: options.deadline } : {});
-  const measured = engagementMetrics(body, options.now);
-  metrics.addMetric(MetricNames.GuestEngagementSessions, MetricUnit.Count, 1);
-  metrics.addMetric(MetricNames.GuestSessionDuration, MetricUnit.Seconds, Math.round(measured.durationMinutes * 60));
-  metrics.addMetric(MetricNames.GuestConversions, MetricUnit.Count, measured.conversionFlag ? 1 : 0);
-  return measured;
 }

@@ -2,7 +2,7 @@
  * The CRM sync job for a guest (contract section 3, source `guest`): the guest's stored
  * state after a create or an update, keyed by the guest id. Pure.
  */
-import type { Guest } from '#lib/genesys';
+import type { Guest } from './contact.ts';
 import { buildJob, deterministicJobId, type CrmRecord, type CrmSyncJob, type JobScalar } from '#lib/jobs';
 
 /** Only flat scalar values go to the CRM. */

@@ -1,36 +1,58 @@
 /**
- * Optimistic concurrency for guest updates (contract section 2, `PATCH /guests/{guestId}`):
- * the update is written only at a version Genesys confirms with `If-Match`; when another
- * writer got there first (412), the latest guest is re-read, the caller's changes are laid
- * over it again and the write is retried, at most three attempts, then 409.
+ * Guest updates without lost updates (contract section 2, `PATCH /guests/{guestId}`).
  *
- * The loop is hand-written: a cockatiel retry policy could repeat the call, but each
- * attempt needs the state read after the previous one failed (a new body and a new ETag),
- * which is this loop's whole content.
+ * Genesys offers no conditional write on external contacts: a `PUT` replaces the whole
+ * contact, whatever happened since it was read. So the suite serialises its own writers
+ * with a per-guest lease in the state table (`lease#guest#<id>`), and under the lease reads
+ * the latest contact, lays the caller's changed fields over it and writes it back. When
+ * the contact moved since the caller read it (its ETag no longer matches `If-Match`), the
+ * fields the caller did not send keep the other writer's values (`conflictsResolved`).
+ *
+ * An attempt fails when this writer's lease ran out and another writer took it before the
+ * `PUT` (checked with a conditional renewal just before writing): the attempt is started
+ * again from a fresh read, at most `maxAttempts` (3) times, then 409. A lease another
+ * request holds for longer than the wait allows is also a 409.
+ *
+ * What remains possible: a writer outside the suite (an agent in the Genesys UI, another
+ * integration) that writes between this read and this `PUT` loses its change to this one,
+ * and one that writes a whole contact it read earlier overwrites this change. No writer
+ * going through the suite loses an update.
+ *
+ * The loop is hand-written: each attempt needs a new lease and the state read under it.
  */
-import { ConflictError, DependencyError } from '#lib/errors';
-import { GenesysError, type Deadline, type GenesysClient, type Guest } from '#lib/genesys';
+import { ConflictError } from '#lib/errors';
+import type { Deadline } from '#lib/genesys';
+import type { WriteLeases } from '#lib/state';
 import { applyChanges, changedFieldNames, type GuestChanges } from './changes.ts';
-
-/** The two Genesys operations an update needs (the shared client, or a test double). */
-export type GuestStore = Pick<GenesysClient, 'getGuest' | 'updateGuest'>;
+import { fieldsOf, updatedGuestContact, type Guest, type GuestContactSettings } from './contact.ts';
+import { readGuest, replaceGuest, type GuestGenesys } from './store.ts';
 
 /** How an update went. */
 export interface GuestUpdateResult {
   guest: Guest;
-  etag: string | undefined;
+  etag: string;
   /** Times another writer's change was found and the caller's changes laid over it. */
   conflictsResolved: number;
-  /** PATCH requests sent. */
+  /** Read-merge-write attempts made. */
   attempts: number;
 }
 
 /** Options of `updateGuestWithMerge`. */
 export interface GuestUpdateOptions {
+  leases: WriteLeases;
   deadline?: Deadline;
-  /** PATCH attempts before giving up with 409 (default 3). */
+  /** Attempts before giving up with 409 (default 3). */
   maxAttempts?: number;
+  /** Longest wait for a lease another request holds (default: up to 5 s, within the deadline). */
+  leaseWaitMs?: number;
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/** Longest lease: a holder that dies blocks the guest's other writers at most this long. */
+export const MAX_GUEST_LEASE_MS = 30_000;
+
+/** Time kept back from the lease wait for the read and the write themselves. */
+const WORK_RESERVE_MS = 3_000;
 
 /** The opaque part of an entity tag: `W/"3"`, `"3"` and `3` are the same version. */
 const opaque = (tag: string): string => tag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
@@ -41,57 +63,51 @@ export function ifMatchSatisfiedBy(ifMatch: string, etag: string): boolean {
   return ifMatch.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === current);
 }
 
-const isPreconditionFailed = (error: unknown): boolean => error instanceof GenesysError && error.upstreamStatus === 412;
-
-/**
- * Applies `changes` to a guest the caller last saw at version `ifMatch`. The guest is read
- * first: its groups are the base the caller's leaves are laid over (so a partial group
- * never wipes its siblings), and a version newer than `ifMatch` is a conflict resolved
- * the same way as a 412 (the caller's version would only earn a 412). Every PATCH carries
- * `If-Match`, so a write between our read and our PATCH is never overwritten.
- */
+/** Applies `changes` to a guest the caller last saw at version `ifMatch`. */
 export async function updateGuestWithMerge(
-  store: GuestStore,
+  client: GuestGenesys,
+  settings: GuestContactSettings,
   guestId: string,
   ifMatch: string,
   changes: GuestChanges,
-  options: GuestUpdateOptions = {},
+  options: GuestUpdateOptions,
 ): Promise<GuestUpdateResult> {
   const maxAttempts = options.maxAttempts ?? 3;
-  const call = options.deadline ? { deadline: options.deadline } : {};
-  const read = async (): Promise<{ guest: Guest; etag: string }> => {
-    const { body, etag } = await store.getGuest(guestId, call);
-    if (!etag) throw new DependencyError('Genesys returned the guest without an ETag, so it cannot be updated safely.');
-    return { guest: body, etag };
-  };
+  const remaining = (): number => options.deadline?.remainingMs() ?? MAX_GUEST_LEASE_MS;
+  const leaseTtl = (): number => Math.max(1, Math.min(MAX_GUEST_LEASE_MS, remaining()));
+  const leaseWait = (): number => options.leaseWaitMs ?? Math.max(0, Math.min(5_000, remaining() - WORK_RESERVE_MS));
+  const fields = changedFieldNames(changes);
 
   let conflictsResolved = 0;
-  let latest = await read();
-  let precondition = ifMatch;
-  if (!ifMatchSatisfiedBy(ifMatch, latest.etag)) {
-    conflictsResolved += 1;
-    precondition = latest.etag;
-  }
-
-  for (let attempt = 1; ; attempt += 1) {
+  let lastSeen: string | undefined;
+  for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+    const lease = await options.leases.acquire(`guest#${guestId}`, {
+      ttlMs: leaseTtl(),
+      waitMs: leaseWait(),
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+    });
+    if (!lease) {
+      const busy = new ConflictError(`Guest ${guestId} is being updated by another request; the update of ${fields.join(', ')} was not applied. Try again.`);
+      Object.assign(busy.extensions, { guestId, attempts: attempt, conflictingFields: fields });
+      throw busy;
+    }
     try {
-      const written = await store.updateGuest(guestId, applyChanges(latest.guest, changes), precondition, call);
-      return { guest: written.body, etag: written.etag, conflictsResolved, attempts: attempt };
-    } catch (error) {
-      if (!isPreconditionFailed(error)) throw error;
-      if (attempt >= maxAttempts) {
-        const fields = changedFieldNames(changes);
-        const conflict = new ConflictError(
-          `Guest ${guestId} was changed by another writer during each of ${attempt} attempts; ` +
-            `the update of ${fields.join(', ')} was not applied. Read the guest and try again.`,
-          { cause: error },
-        );
-        Object.assign(conflict.extensions, { guestId, attempts: attempt, conflictingFields: fields });
-        throw conflict;
-      }
-      conflictsResolved += 1;
-      latest = await read();
-      precondition = latest.etag;
+      const latest = await readGuest(client, settings, guestId, options.deadline);
+      const expected = lastSeen ?? ifMatch;
+      if (!ifMatchSatisfiedBy(expected, latest.etag)) conflictsResolved += 1;
+      lastSeen = latest.etag;
+      const body = updatedGuestContact(settings, latest.contact, applyChanges(fieldsOf(latest.guest), changes));
+      if (!(await lease.renew(leaseTtl()))) continue;
+      const written = await replaceGuest(client, settings, guestId, body, options.deadline);
+      return { guest: written.guest, etag: written.etag, conflictsResolved, attempts: attempt };
+    } finally {
+      await lease.release();
     }
   }
+  const conflict = new ConflictError(
+    `Guest ${guestId} was taken over by another writer during each of ${maxAttempts} attempts; ` +
+      `the update of ${fields.join(', ')} was not applied. Read the guest and try again.`,
+  );
+  Object.assign(conflict.extensions, { guestId, attempts: maxAttempts, conflictingFields: fields });
+  throw conflict;
 }

@@ -1,11 +1,23 @@
 /**
- * What pre-chat enrichment tells Genesys (pure): contact attributes as flat strings,
- * numbers and booleans (Genesys rejects anything nested), identifiers masked in every
- * string, raw email and phone never included.
+ * What pre-chat enrichment writes onto the guest participant (pure): the merged profile as
+ * flat string attributes (Genesys participant data holds strings only), identifiers masked
+ * in every value, raw email and phone never included.
+ *
+ * Every name carries the prefix `prechat:`. Prefill's and the widget's attributes (the
+ * page's own keys and `gsRef`) live on the same participant, and the events function
+ * re-asserts every prepared attribute whose value differs: if pre-chat wrote `loyaltyTier`
+ * and a page had prepared `loyaltyTier` too, the two would overwrite each other on every
+ * `attributes` event. A prefill key must match `^[A-Za-z][A-Za-z0-9_.-]{0,63}$`, which
+ * cannot contain `:`, so no prepared attribute can ever share a name with pre-chat's: the
+ * namespaces are disjoint by construction, not by convention. It also tells an agent's
+ * script or an Architect `Get Participant Data` where a value came from.
  */
 import type { AttributeValue, FlatAttributes } from '#lib/genesys';
 import { maskScalar } from '#lib/pii';
 import type { EnrichedProfile } from './merge.ts';
+
+/** The prefix of every participant attribute pre-chat writes (see the module comment). */
+export const PRECHAT_ATTRIBUTE_PREFIX = 'prechat:';
 
 /**
  * Keeps only flat values: strings and finite numbers (identifiers masked, a CRM number
@@ -23,31 +35,30 @@ export function toFlatAttributes(values: Record<string, unknown>): FlatAttribute
   return flat;
 }
 
-/** The attributes a new conversation is created with: what routing rules evaluate. */
-export function routingAttributes(profile: EnrichedProfile): FlatAttributes {
-  return toFlatAttributes({
-    preChatSubject: profile.subject,
-    preChatPriority: profile.priority,
-    loyaltyTier: profile.loyaltyTier,
-  });
+/** Where the conversation is routed: the `ROUTING_QUEUES` key used and its queue id. */
+export interface RoutingChoice {
+  /** The tier key of `ROUTING_QUEUES` the queue was taken from (`standard` for an unknown tier). */
+  routingQueue: string;
+  routingQueueId: string;
 }
 
-/** The full contact attributes written after the conversation exists. */
-export function contactAttributes(
-  profile: EnrichedProfile,
-  enriched: boolean,
-  resolutionMethod: 'email' | 'phone' | 'unknown',
-): FlatAttributes {
-  return toFlatAttributes({
+/**
+ * The participant attributes of an enrichment: the merged profile, whether the CRM knew
+ * the guest, and the queue chosen, every value a string under `prechat:`.
+ */
+export function participantAttributes(profile: EnrichedProfile, enriched: boolean, routing: RoutingChoice): Record<string, string> {
+  const flat = toFlatAttributes({
     customerId: profile.customerId,
     firstName: profile.firstName,
     lastName: profile.lastName,
     loyaltyTier: profile.loyaltyTier,
     accountStatus: profile.accountStatus,
     loyaltyPoints: profile.loyaltyPoints,
-    preChatSubject: profile.subject,
-    preChatPriority: profile.priority,
+    subject: profile.subject,
+    priority: profile.priority,
     enriched,
-    identityResolution: resolutionMethod,
+    routingQueue: routing.routingQueue,
+    routingQueueId: routing.routingQueueId,
   });
+  return Object.fromEntries(Object.entries(flat).map(([key, value]) => [`${PRECHAT_ATTRIBUTE_PREFIX}${key}`, String(value)]));
 }

@@ -4,6 +4,7 @@
  * (subject, priority), and defaults fill the gaps. Pure.
  */
 import type { CrmCustomer } from '#lib/crm';
+import type { RoutingChoice } from './attributes.ts';
 import type { SurveyAnswers } from './schema.ts';
 
 /** Defaults when neither side has a value. */
@@ -54,7 +55,11 @@ export function mergeProfile(survey: SurveyAnswers, customer: CrmCustomer | unde
   };
 }
 
-/** The routing queue of a tier; an unknown tier goes to the `standard` queue. */
-export function queueForTier(tier: string, queues: Record<string, string> & { standard: string }): string {
-  return Object.hasOwn(queues, tier) && queues[tier] ? (queues[tier] as string) : queues.standard;
+/**
+ * The routing queue of a tier: the `ROUTING_QUEUES` key used and its queue id. An unknown
+ * tier (or one mapped to an empty id) goes to the `standard` queue.
+ */
+export function queueForTier(tier: string, queues: Record<string, string> & { standard: string }): RoutingChoice {
+  const id = Object.hasOwn(queues, tier) ? queues[tier] : undefined;
+  return id ? { routingQueue: tier, routingQueueId: id } : { routingQueue: 'standard', routingQueueId: queues.standard };
 }

@@ -1,20 +1,11 @@
 /**
- * The CRM sync job of a pre-chat (contract section 3, source `prechat`): the chat's
- * session context keyed by the CRM customer id, else by the conversation id. Pure.
+ * The CRM sync job of a pre-chat (contract section 5, source `prechat`): the chat's
+ * context keyed by the CRM customer id, else by the conversation id. Pure.
  */
-import { createHash } from 'node:crypto';
 import type { IdentityHashes } from '#lib/identity';
 import { buildJob, deterministicJobId, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
-import { toFlatAttributes } from './attributes.ts';
+import { toFlatAttributes, type RoutingChoice } from './attributes.ts';
 import type { EnrichedProfile } from './merge.ts';
-
-/**
- * A stable reference to the Web Messaging session that never reveals its token: the
- * first 32 hex characters of its SHA-256.
- */
-export function sessionReference(sessionToken: string): string {
-  return createHash('sha256').update(sessionToken).digest('hex').slice(0, 32);
-}
 
 /** What the job describes. */
 export interface PrechatJobInput {
@@ -22,12 +13,15 @@ export interface PrechatJobInput {
   enriched: boolean;
   identity: IdentityHashes;
   conversationId: string;
-  routingQueue: string;
-  sessionToken: string;
+  participantId: string;
+  routing: RoutingChoice;
   at: Date;
 }
 
-/** One job per created conversation; the id follows from the conversation and the record. */
+/**
+ * One job per enrichment. Its id follows from the record's content (not the time), so a
+ * Data Action retried by the flow for the same conversation yields the same job id.
+ */
 export function prechatSyncJob(input: PrechatJobInput): CrmSyncJob {
   const { profile, identity } = input;
   const stamp = input.at.toISOString();
@@ -45,8 +39,9 @@ export function prechatSyncJob(input: PrechatJobInput): CrmSyncJob {
     channelContext: toFlatAttributes({
       channel: 'webmessaging',
       conversationId: input.conversationId,
-      routingQueue: input.routingQueue,
-      sessionRef: sessionReference(input.sessionToken),
+      participantId: input.participantId,
+      routingQueue: input.routing.routingQueue,
+      routingQueueId: input.routing.routingQueueId,
     }),
   };
   const record: CrmRecord = { ...content, lastInteraction: stamp, sourceUpdatedAt: stamp };

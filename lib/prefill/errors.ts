@@ -1,22 +1,24 @@
-/** The prefill route's own failure: Genesys has the attributes, the queue does not have the job. */
+/** The prefill route's own failure: the session is prepared, the queue does not have the job. */
 import { AppError } from '#lib/errors';
 
 /**
- * The attributes reached Genesys but the CRM sync job could not be queued, even after
- * retries: 502, saying exactly that, so the caller knows a retry is safe (the PUT is
- * idempotent and the job id is the same) and nothing was lost silently.
+ * The attributes were stored as the prepared session (and PATCHed onto the live
+ * conversation when there is one) but the CRM sync job could not be queued, even after
+ * retries: 502, saying exactly that, so the caller knows a retry is safe (preparing and
+ * PATCHing again change nothing, and the job id is the same) and nothing was lost silently.
  */
 export class SyncNotQueuedError extends AppError {
   readonly status = 502;
   readonly type = 'sync-not-queued';
-  readonly title = 'Attributes applied, CRM sync not queued';
+  readonly title = 'Attributes prepared, CRM sync not queued';
 
-  constructor(sessionId: string, syncJobId: string, options?: { cause?: unknown }) {
+  constructor(sessionId: string, syncJobId: string, applied: 'pending' | 'conversation', options?: { cause?: unknown }) {
     super(
-      `The attributes were applied to session ${sessionId} in Genesys, but CRM sync job ${syncJobId} could not be queued. ` +
-        'The job was logged for replay; sending the same request again re-applies the attributes and queues the same job.',
+      `The attributes of session ${sessionId} were prepared${applied === 'conversation' ? ' and applied to its conversation in Genesys' : ''}, ` +
+        `but CRM sync job ${syncJobId} could not be queued. ` +
+        'The job was logged for replay; sending the same request again prepares the same attributes and queues the same job.',
       options,
     );
-    Object.assign(this.extensions, { sessionId, syncJobId, attributesApplied: true, syncQueued: false });
+    Object.assign(this.extensions, { sessionId, syncJobId, attributesPrepared: true, attributesApplied: applied === 'conversation', syncQueued: false });
   }
 }

@@ -112,3 +112,11 @@ export function processPrefill(body: PrefillBody, salt: string | undefined, maxB
 
   return { attributes, ...(consentFlags ? { consentFlags } : {}), byteSize, maskedKeys, ...hashes };
 }
+
+/**
+ * The Messenger's map (contract section 2): Genesys participant data holds strings only,
+ * so every processed value is carried as its string (`true` -> `"true"`, `42` -> `"42"`).
+ */
+export function messengerAttributes(attributes: Record<string, PrefillScalar>): Record<string, string> {
+  return Object.fromEntries(Object.entries(attributes).map(([key, value]) => [key, String(value)]));
+}

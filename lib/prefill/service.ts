@@ -1,28 +1,34 @@
 /**
- * `POST /sessions/{sessionId}/prefill` end to end: validate, process, PUT to Genesys,
- * enqueue the CRM sync job, and audit and measure every attempt, whatever its outcome.
- * Dependencies come in from the handler, so this runs the same in tests and in Lambda.
+ * `POST /sessions/{sessionId}/prefill` end to end (contract section 2): validate, process,
+ * store the prepared session, PATCH the guest participant when the session is already
+ * linked to a live conversation, enqueue the CRM sync job, and audit and measure every
+ * attempt, whatever its outcome. Dependencies come in from the handler, so this runs the
+ * same in tests and in Lambda.
  */
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { AppError, PayloadTooLargeError, ValidationError } from '#lib/errors';
-import type { Deadline, FlatAttributes, GenesysResponse } from '#lib/genesys';
-import { GenesysError } from '#lib/genesys';
+import type { Deadline, GenesysClient } from '#lib/genesys';
+import { GenesysError, genesysOperations } from '#lib/genesys';
 import type { CrmSyncJob } from '#lib/jobs';
 import { logger, metrics, toProblem } from '#lib/lambda';
 import { MetricNames } from '#lib/metrics';
+import { SessionStoreError, liveConversation, type PreparedSessions } from '#lib/state';
 import { requireUuidParam } from '#lib/validation';
 import { SyncNotQueuedError } from './errors.ts';
 import { buildPrefillJob } from './job.ts';
 import { parseJsonBody } from './parse.ts';
-import { hasIdentityValues, processPrefill } from './process.ts';
+import { hasIdentityValues, messengerAttributes, processPrefill } from './process.ts';
 import { validatePrefillBody } from './schema.ts';
 
 /** What the prefill flow needs from the outside world. */
 export interface PrefillDependencies {
-  genesys: {
-    putSessionAttributes(sessionId: string, attributes: FlatAttributes, options: { deadline?: Deadline }): Promise<GenesysResponse<unknown>>;
-  };
+  /** Where prepared sessions are kept (the state table). */
+  sessions: Pick<PreparedSessions, 'prepare'>;
+  /** How long a prepared session is kept (`PREFILL_TTL_SECONDS`). */
+  ttlSeconds: number;
+  /** The Genesys client; prefill only ever PATCHes a participant's attributes. */
+  genesys: Pick<GenesysClient, 'call'>;
   /** The identity salt (read only when the request carries an email or phone). */
   identitySalt(): Promise<string>;
   /**
@@ -44,23 +50,34 @@ export interface PrefillRequest {
 /** The 200 body (contract section 2). */
 export interface PrefillResult {
   sessionId: string;
+  /** The caller's attributes after processing (consent merged), `gsRef` not counted. */
   attributeCount: number;
+  /** UTF-8 bytes of the processed `{attributes}`, `gsRef` not counted. */
   byteSize: number;
   maskedKeys: string[];
   syncJobId: string;
+  /**
+   * `conversation`: the session was linked to a live conversation and its guest participant
+   * now holds the attributes. `pending`: no live conversation yet; the page passes
+   * `customAttributes` to `Database.set` and the conversation gets them with the first message.
+   */
+  applied: 'pending' | 'conversation';
   /**
    * `queued`: the job is on the CRM sync queue. `pending`: SQS did not take it in time; it
    * waits in the outbox and the sweep hands it to SQS within about a minute (not lost).
    */
   sync: 'queued' | 'pending';
+  /** Exactly what the page passes to `Database.set`: every value a string, plus `gsRef`. */
+  customAttributes: Record<string, string>;
 }
 
 /** Why an attempt failed, as the `reason` dimension of `PrefillFailures` and in the audit. */
-export type PrefillFailureReason = 'validation' | 'too_large' | 'not_found' | 'throttled' | 'upstream' | 'enqueue' | 'internal';
+export type PrefillFailureReason = 'validation' | 'too_large' | 'not_found' | 'throttled' | 'upstream' | 'state' | 'enqueue' | 'internal';
 
 /** Maps a failure to its reason; anything unexpected is `internal`. */
 export function prefillFailureReason(error: unknown): PrefillFailureReason {
   if (error instanceof SyncNotQueuedError) return 'enqueue';
+  if (error instanceof SessionStoreError) return 'state';
   if (error instanceof PayloadTooLargeError) return 'too_large';
   if (error instanceof ValidationError) return 'validation';
   if (error instanceof GenesysError) {
@@ -80,6 +97,7 @@ interface Attempt {
   attributeCount?: number;
   byteSize?: number;
   syncJobId?: string;
+  applied?: PrefillResult['applied'];
 }
 
 /** One structured audit line per attempt: never an attribute value, only counts and ids. */
@@ -95,6 +113,7 @@ function audit(attempt: Attempt, outcome: { status: number; reason?: PrefillFail
     status: outcome.status,
     ...(outcome.reason ? { reason: outcome.reason, problemType: outcome.problemType } : {}),
     ...(attempt.syncJobId ? { syncJobId: attempt.syncJobId } : {}),
+    ...(attempt.applied ? { applied: attempt.applied } : {}),
   });
 }
 
@@ -127,18 +146,40 @@ export async function prefillSession(request: PrefillRequest, resolve: () => Pre
     }
     attempt.byteSize = processed.byteSize;
 
-    // A failed PUT throws here, before anything is queued.
-    await deps.genesys.putSessionAttributes(attempt.sessionId, processed.attributes, { ...(deps.deadline ? { deadline: deps.deadline } : {}) });
+    // Stored before anything is sent: a second prefill of the session replaces the
+    // attributes and keeps the reference (and the conversation link, if any).
+    const customAttributes = messengerAttributes(processed.attributes);
+    const sessionId = attempt.sessionId;
+    const session = await deps.sessions
+      .prepare(sessionId, customAttributes, arrivedAt.toISOString(), deps.ttlSeconds)
+      .catch((cause: unknown) => {
+        throw cause instanceof AppError ? cause : new SessionStoreError(sessionId, cause);
+      });
+    const messenger = { ...customAttributes, gsRef: session.gsRef };
 
-    const job = buildPrefillJob(attempt.sessionId, processed, arrivedAt);
+    // Linked to a live conversation: the guest participant gets them now. A failed PATCH
+    // throws here, before anything is queued (the prepared session stays stored: it is
+    // what the events function re-asserts, and a retry replaces it).
+    const live = liveConversation(session);
+    if (live) {
+      await deps.genesys.call(genesysOperations.patchParticipantAttributes, {
+        params: live,
+        body: { attributes: messenger },
+        ...(deps.deadline ? { deadline: deps.deadline } : {}),
+      });
+    }
+    const applied: PrefillResult['applied'] = live ? 'conversation' : 'pending';
+    attempt.applied = applied;
+
+    const job = buildPrefillJob(sessionId, processed, arrivedAt);
     attempt.syncJobId = job.jobId;
     let sync: PrefillResult['sync'];
     try {
       sync = (await deps.enqueue([job])).pending.length > 0 ? 'pending' : 'queued';
     } catch (cause) {
       // The job holds hashes and masked values only; logged whole so it can be replayed.
-      logger.error('CRM sync job not queued after the attributes were applied; replay it', { job, error: cause as Error });
-      throw new SyncNotQueuedError(attempt.sessionId, job.jobId, { cause });
+      logger.error('CRM sync job not queued after the attributes were prepared; replay it', { job, error: cause as Error });
+      throw new SyncNotQueuedError(sessionId, job.jobId, applied, { cause });
     }
 
     const latencyMs = performance.now() - started;
@@ -148,12 +189,14 @@ export async function prefillSession(request: PrefillRequest, resolve: () => Pre
     metrics.addMetric(MetricNames.PrefillLatency, MetricUnit.Milliseconds, latencyMs);
     audit(attempt, { status: 200 }, latencyMs, request.rawBody.length);
     return {
-      sessionId: attempt.sessionId,
+      sessionId,
       attributeCount: Object.keys(processed.attributes).length,
       byteSize: processed.byteSize,
       maskedKeys: processed.maskedKeys,
       syncJobId: job.jobId,
+      applied,
       sync,
+      customAttributes: messenger,
     };
   } catch (error) {
     const latencyMs = performance.now() - started;

@@ -12,5 +12,7 @@ export {
 } from './table.ts';
 export type { IndexQuery, PutCondition, StateItem, StateTable } from './table.ts';
 export { resetSharedStateTableForTests, sharedStateTable } from './shared.ts';
-export { PreparedSessions, SESSION_REF_PATTERN, newSessionRef } from './sessions.ts';
-export type { PreparedSession } from './sessions.ts';
+export { CONVERSATION_LINK_TTL_SECONDS, PreparedSessions, SESSION_REF_PATTERN, SessionStoreError, liveConversation, newSessionRef } from './sessions.ts';
+export type { ConversationLink, PreparedSession } from './sessions.ts';
+export { WriteLeases } from './leases.ts';
+export type { AcquireOptions, HeldLease } from './leases.ts';

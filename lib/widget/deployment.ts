@@ -5,7 +5,7 @@
  * that comes back is served at once.
  */
 import { AppError } from '#lib/errors';
-import { GenesysError, type Deadline, type GenesysClient } from '#lib/genesys';
+import { GenesysError, genesysOperations, type Deadline, type GenesysClient } from '#lib/genesys';
 
 /** The deployment cannot serve the Messenger (paused, broken, being deleted or missing): 503. */
 export class DeploymentUnavailableError extends AppError {
@@ -32,7 +32,7 @@ export class DeploymentGate {
   readonly #activeUntil = new Map<string, number>();
 
   constructor(
-    private readonly client: () => Pick<GenesysClient, 'getWebDeployment'>,
+    private readonly client: () => Pick<GenesysClient, 'call'>,
     private readonly ttlMs: number = DEPLOYMENT_CACHE_TTL_MS,
     private readonly now: () => number = Date.now,
   ) {}
@@ -47,7 +47,10 @@ export class DeploymentGate {
     this.#activeUntil.delete(deploymentId);
     let status: string;
     try {
-      const { body } = await this.client().getWebDeployment(deploymentId, options.deadline ? { deadline: options.deadline } : {});
+      const { body } = await this.client().call(genesysOperations.getWebDeployment, {
+        params: { deploymentId },
+        ...(options.deadline ? { deadline: options.deadline } : {}),
+      });
       status = typeof body?.status === 'string' ? body.status : 'Unknown';
     } catch (error) {
       if (error instanceof GenesysError && error.upstreamStatus === 404) {

@@ -3,6 +3,7 @@
  * authorizer refusing requests exactly as API Gateway would, before any function runs.
  */
 import { describe, expect, inject, it } from 'vitest';
+import { LOCAL_DEFAULTS } from '../../local/stack.ts';
 import { mintLocalToken } from '../../local/tokens.ts';
 
 const stack = inject('stack');
@@ -76,8 +77,8 @@ describe('the machine JWT authorizer on GET /guests/{guestId}', () => {
 });
 
 describe('GET /guests/{guestId} end to end', () => {
-  it('returns a guest that exists in Genesys with its ETag', async () => {
-    // Prepare: create a guest directly in the Genesys sandbox with the sample credentials.
+  it('returns a guest that exists in Genesys (an external contact of the guest schema) with a strong ETag', async () => {
+    // Prepare: create the guest's external contact directly in the Genesys sandbox with the sample credentials.
     const basic = Buffer.from('local-genesys-client:local-genesys-client-secret').toString('base64');
     const tokenResponse = await fetch(`${stack.genesysUrl}/oauth/token`, {
       method: 'POST',
@@ -85,10 +86,13 @@ describe('GET /guests/{guestId} end to end', () => {
       body: 'grant_type=client_credentials',
     });
     const { access_token: genesysToken } = (await tokenResponse.json()) as { access_token: string };
-    const created = await fetch(`${stack.genesysUrl}/api/v2/conversations/webmessaging/guests`, {
+    const created = await fetch(`${stack.genesysUrl}/api/v2/externalcontacts/contacts`, {
       method: 'POST',
       headers: { authorization: `Bearer ${genesysToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ consent: { marketing: false, dataProcessing: true }, attributes: { loyaltyTier: 'gold' } }),
+      body: JSON.stringify({
+        schema: { id: LOCAL_DEFAULTS['GUEST_CONTACT_SCHEMA_ID'], version: 1 },
+        customFields: { marketingConsent_checkbox: false, dataProcessingConsent_checkbox: true, attributes1_longtext: '{"loyaltyTier":"gold"}' },
+      }),
     });
     const guest = (await created.json()) as { id: string };
     const token = await mintLocalToken({ sub: 'client', scope: 'guest-sync/read' });
@@ -98,7 +102,7 @@ describe('GET /guests/{guestId} end to end', () => {
 
     // Assess
     expect(response.status).toBe(200);
-    expect(response.headers.get('etag')).toBe(created.headers.get('etag'));
-    expect(await response.json()).toMatchObject({ id: guest.id, attributes: { loyaltyTier: 'gold' } });
+    expect(response.headers.get('etag')).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+    expect(await response.json()).toMatchObject({ id: guest.id, consent: { marketing: false, dataProcessing: true }, attributes: { loyaltyTier: 'gold' } });
   });
 });

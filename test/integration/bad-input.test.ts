@@ -37,6 +37,9 @@ interface HttpRoute {
 
 const SESSION_ID = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
 const knownGuests: string[] = [];
+/** The conversation pre-chat enriches: replaced in beforeAll by one the Messenger simulator starts. */
+const prechatConversation = { conversationId: '5c9e2f4a-1b3d-4e6f-8a7b-9c0d1e2f3a4b', participantId: '7d1f3a5b-2c4e-4f60-9b8a-0d1e2f3a4b5c' };
+
 const ROUTES: HttpRoute[] = [
   { name: 'GET /health', method: 'GET', path: '/health', token: 'none', template: () => ({}), success: [200], limit: 256 * KiB },
   {
@@ -99,7 +102,7 @@ const ROUTES: HttpRoute[] = [
     method: 'POST',
     path: '/prechat/enrich',
     token: 'machine',
-    template: () => ({ surveyAnswers: { email: 'john.doe@example.com', subject: 'Billing' }, sessionToken: 'wm-session-abc123xyz' }),
+    template: () => ({ ...prechatConversation, surveyAnswers: { email: 'john.doe@example.com', subject: 'Billing' } }),
     success: [200],
     limit: 16 * KiB,
     freeText: [{ path: ['surveyAnswers', 'subject'], keys: false }],
@@ -181,6 +184,9 @@ beforeAll(async () => {
     expect(created.status).toBe(201);
     knownGuests.push(((await created.json()) as { id: string }).id);
   }
+  const started = await fetch(`${stack().genesysUrl}/__sandbox/messenger/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const conversation = (await started.json()) as { conversationId: string; customerParticipantId: string };
+  Object.assign(prechatConversation, { conversationId: conversation.conversationId, participantId: conversation.customerParticipantId });
   await purge('queue');
 });
 afterAll(async () => {

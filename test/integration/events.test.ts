@@ -1,17 +1,16 @@
 /**
- * Genesys conversation events on the local stack (contract sections 3 and 9): the sandbox
+ * Genesys conversation events on the local stack (contract sections 3 and 9): a prefill,
+ * then the guest's first message through the Messenger simulator. The sandbox
  * Genesys publishes its conversations' events to the local event bus, which invokes the
  * events function as the EventBridge rule of serverless.yml would. A guest who alters a
  * prepared attribute in the browser ends with the prepared value, one CRM record, and no
  * loop; a PATCH Genesys keeps refusing ends in the events' dead-letter queue with the reason.
  */
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoStateTable, PreparedSessions } from '../../lib/state/index.ts';
 import { localSqsClient } from '../../local/sqs.ts';
-import { addFaults, crmState, genesysState, resetSandboxes, stack, until } from '../support/stack.ts';
+import { addFaults, crmState, genesysState, machineToken, resetSandboxes, stack, until } from '../support/stack.ts';
 
 const PREPARED = { customerId: 'C-7001', loyaltyTier: 'gold' };
 
@@ -20,16 +19,18 @@ interface Started {
   customerParticipantId: string;
 }
 
-/** Prepares a session as prefill does; returns what the page passes to Database.set. */
-async function prepareSession(sessionId: string): Promise<Record<string, string>> {
-  const client = new DynamoDBClient({ endpoint: stack().dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  try {
-    const sessions = new PreparedSessions(new DynamoStateTable({ tableName: stack().stateTableName, client }));
-    const session = await sessions.prepare(sessionId, PREPARED, new Date().toISOString(), 1800);
-    return { ...session.attributes, gsRef: session.gsRef };
-  } finally {
-    client.destroy();
-  }
+/** Prefills a session (machine JWT); returns what the page passes to Database.set. */
+async function prefill(sessionId: string): Promise<Record<string, string>> {
+  const response = await fetch(`${stack().apiUrl}/sessions/${sessionId}/prefill`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await machineToken('guest-sync/write')}` },
+    body: JSON.stringify({ attributes: PREPARED }),
+  });
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { applied: string; customAttributes: Record<string, string> };
+  expect(body.applied).toBe('pending');
+  expect(body.customAttributes['gsRef']).toMatch(/^[A-Za-z0-9_-]{24}$/);
+  return body.customAttributes;
 }
 
 /** The guest's first message through the Messenger simulator, with the attributes the browser holds. */
@@ -61,14 +62,14 @@ describe('Genesys conversation events through the local event bus', () => {
   it('ends with the participant holding the prepared value after the browser altered it, one CRM record, and no loop', async () => {
     // Prepare
     const sessionId = randomUUID();
-    const customAttributes = await prepareSession(sessionId);
+    const customAttributes = await prefill(sessionId);
 
     // Act: the guest's first message, with loyaltyTier edited in the browser
     const started = await firstMessage({ ...customAttributes, loyaltyTier: 'platinum' });
 
     // Assess
     await until(async () => (await conversation(started.conversationId))?.customer.attributes.loyaltyTier === 'gold', 30_000, 'the prepared loyaltyTier re-asserted');
-    await until(async () => (await crmState()).records[sessionId] !== undefined, 30_000, 'the CRM record');
+    await until(async () => (await crmState()).records[sessionId]?.record.channelContext?.conversationId === started.conversationId, 30_000, 'the CRM record linked to the conversation');
     // Give a loop time to show: the PATCH's own attributes event has been handled by now, and nothing follows it.
     await until(async () => (await eventsOf(started.conversationId)).length >= 2, 10_000, 'the PATCH echo');
     await new Promise((done) => setTimeout(done, 3_000));
@@ -79,14 +80,14 @@ describe('Genesys conversation events through the local event bus', () => {
       (r) => r.record.channelContext?.conversationId === started.conversationId,
     );
     expect(records).toHaveLength(1);
-    expect(records[0]?.record).toMatchObject({ externalId: sessionId, channelContext: { conversationId: started.conversationId } });
+    expect(records[0]?.record).toMatchObject({ externalId: sessionId, channelContext: { conversationId: started.conversationId, participantId: started.customerParticipantId } });
   }, 60_000);
 
   it('records the end of a linked conversation as the session\'s last interaction in the CRM', async () => {
     // Prepare
     const sessionId = randomUUID();
-    const started = await firstMessage(await prepareSession(sessionId));
-    await until(async () => (await crmState()).records[sessionId] !== undefined, 30_000, 'the CRM record');
+    const started = await firstMessage(await prefill(sessionId));
+    await until(async () => (await crmState()).records[sessionId]?.record.channelContext?.conversationId === started.conversationId, 30_000, 'the CRM record linked to the conversation');
 
     // Act
     const ended = await fetch(`${stack().genesysUrl}/__sandbox/messenger/conversations/${started.conversationId}/end`, { method: 'POST' });
@@ -101,7 +102,7 @@ describe('Genesys conversation events through the local event bus', () => {
   it('hands an event whose PATCH Genesys keeps refusing to the events DLQ, with the reason, after the retries', async () => {
     // Prepare
     const sessionId = randomUUID();
-    const customAttributes = await prepareSession(sessionId);
+    const customAttributes = await prefill(sessionId);
     await addFaults('genesys', [{ operation: 'patchConversationParticipantAttributes', status: 500 }]);
 
     // Act

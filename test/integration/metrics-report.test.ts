@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localEmfSource, produceReport, reportWindow, type MetricsReport } from '#lib/metrics/report';
 import { signPayload } from '#lib/webhook';
 import { localSqsClient } from '../../local/sqs.ts';
-import { addFaults, machineToken, peekMessages, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, until } from '../support/stack.ts';
+import { addFaults, machineToken, peekMessages, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, startLinkedConversation, until } from '../support/stack.ts';
 
 const run = promisify(execFile);
 /** The project's tsx, runnable from any folder (npm run report is `tsx scripts/report.ts`). */
@@ -42,6 +42,7 @@ let webhookSecret: string;
 let before: MetricsReport;
 let after: MetricsReport;
 const failingSession = randomUUID();
+const linkedSessions = [randomUUID(), randomUUID()];
 
 const prefill = (sessionId: string, attributes: Record<string, unknown>) =>
   fetch(`${stack().apiUrl}/sessions/${sessionId}/prefill`, {
@@ -82,15 +83,21 @@ beforeAll(async () => {
   // Warm the worker up first: a cold batch can outlast the test stack's short visibility
   // timeout and be received twice, which would count its records twice.
   expect((await prefill(randomUUID(), { warmup: true })).status).toBe(200);
-  await until(async () => (await queueDepth('queue')) === 0, 30_000, 'the warm-up job synced');
+  // Two sessions already in a conversation: prefill PATCHes their guest participant, which
+  // Genesys will answer 404 (prepared and linked before the baseline, so not counted).
+  for (const sessionId of linkedSessions) {
+    const answer = await prefill(sessionId, { tier: 'silver' });
+    await startLinkedConversation(sessionId, ((await answer.json()) as { customAttributes: Record<string, string> }).customAttributes);
+  }
+  await until(async () => (await queueDepth('queue')) === 0, 30_000, 'the warm-up jobs synced');
   before = await reportNow();
 
-  // Act: 3 prefills that succeed (one of them rejected by the CRM later), 2 that Genesys
-  // answers 404, 1 invalid; 2 webhook updates, 1 other event, 1 badly signed delivery.
+  // Act: 3 prefills that succeed (one of them rejected by the CRM later), 2 whose participant
+  // PATCH Genesys answers 404, 1 invalid; 2 webhook updates, 1 other event, 1 badly signed delivery.
   const statuses: number[] = [];
   for (const sessionId of [randomUUID(), randomUUID(), failingSession]) statuses.push((await prefill(sessionId, { tier: 'gold', visits: 3 })).status);
-  await addFaults('genesys', [{ operation: 'putSessionAttributes', status: 404, times: 2 }]);
-  for (let i = 0; i < 2; i += 1) statuses.push((await prefill(randomUUID(), { tier: 'gold' })).status);
+  await addFaults('genesys', [{ operation: 'patchConversationParticipantAttributes', status: 404, times: 2 }]);
+  for (const sessionId of linkedSessions) statuses.push((await prefill(sessionId, { tier: 'gold' })).status);
   statuses.push((await prefill(randomUUID(), { nested: { not: 'allowed' } })).status);
   for (let i = 0; i < 2; i += 1) statuses.push((await deliver(event('guest.session.attributes.updated'))).status);
   statuses.push((await deliver(event('conversation.ended'))).status);

@@ -57,6 +57,12 @@ const issue10 = {
   /** A phone number written as a JSON number. */
   numberPhone: Number(`${area}${exchange}${line}`),
 };
+/** A conversation a guest's first message started (the Messenger simulator), as pre-chat's Data Action names it. */
+async function liveConversation(): Promise<{ conversationId: string; participantId: string }> {
+  const response = await fetch(`${stack().genesysUrl}/__sandbox/messenger/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const started = (await response.json()) as { conversationId: string; customerParticipantId: string };
+  return { conversationId: started.conversationId, participantId: started.customerParticipantId };
+}
 const identifiers = [...corpus.emails, ...corpus.phones, ...corpus.ssns, ...issue10.emails, ...issue10.phones, ...issue10.ssns, issue10.bareSsn];
 
 /**
@@ -212,8 +218,8 @@ beforeAll(async () => {
   // Pre-chat: the survey's identifiers, and a refusal.
   for (const [i, email] of corpus.emails.entries()) {
     const phone = corpus.phones[i % corpus.phones.length] as string;
-    record('prechat', await call('/prechat/enrich', { method: 'POST', token: writeToken, body: json({ surveyAnswers: { email, phone, subject: `ssn ${corpus.ssns[0]}` }, sessionToken: `wm-${tag}` }) }));
-    record('prechat (bad body)', await call('/prechat/enrich', { method: 'POST', token: writeToken, body: json({ surveyAnswers: { email: [email], phone: { n: phone } }, sessionToken: 7 }) }));
+    record('prechat', await call('/prechat/enrich', { method: 'POST', token: writeToken, body: json({ ...(await liveConversation()), surveyAnswers: { email, phone, subject: `ssn ${corpus.ssns[0]}` } }) }));
+    record('prechat (bad body)', await call('/prechat/enrich', { method: 'POST', token: writeToken, body: json({ ...(await liveConversation()), surveyAnswers: { email: [email], phone: { n: phone } } }) }));
   }
 
   // Widget configuration: identifiers in the caller's claims.
@@ -243,7 +249,7 @@ beforeAll(async () => {
       const etag = guest.headers.get('etag') ?? '"1"';
       record('guests patch (issue 10)', await call(`/guests/${created.id}`, { method: 'PATCH', token: writeToken, headers: { 'if-match': etag }, body: json({ attributes: { note: `now ${phone}`, EMAIL: email, callback: issue10.numberPhone } }) }));
     }
-    record('prechat (issue 10)', await call('/prechat/enrich', { method: 'POST', token: writeToken, body: json({ surveyAnswers: { email: leadEmail, subject: note.slice(0, 200) }, sessionToken: `wm-${tag}` }) }));
+    record('prechat (issue 10)', await call('/prechat/enrich', { method: 'POST', token: writeToken, body: json({ ...(await liveConversation()), surveyAnswers: { email: leadEmail, subject: note.slice(0, 200) } }) }));
   }
   // Refused: keys holding identifiers, and characters no hop can store next to identifiers.
   const dotted = `${area}.${exchange}.${line}`;
@@ -253,7 +259,7 @@ beforeAll(async () => {
     ['prefill', `/sessions/${randomUUID()}/prefill`, { attributes: { note: `${leadEmail}\u0000` } }],
     ['guests', '/guests', { consent: { marketing: false, dataProcessing: true }, attributes: { [`ssn-${issue10.ssns[0]?.replace(/\./g, '-')}`]: 'x' } }],
     ['guests', '/guests', { consent: { marketing: false, dataProcessing: true }, attributes: { note: `${issue10.phones[0]}\ufffe` } }],
-    ['prechat', '/prechat/enrich', { surveyAnswers: { email: leadEmail, subject: `${issue10.phones[1]}\u0007` }, sessionToken: `wm-${tag}` }],
+    ['prechat', '/prechat/enrich', { ...(await liveConversation()), surveyAnswers: { email: leadEmail, subject: `${issue10.phones[1]}\u0007` } }],
   ];
   for (const [route, path, body] of refusals) {
     record(`${route} (refused, issue 10)`, await call(path, { method: 'POST', token: writeToken, body: json(body) }));
@@ -328,7 +334,7 @@ describe('the PII corpus through every route and the worker', () => {
     const { requests: _crmRequests, ...crm } = await crmState();
 
     // Assess
-    expect(Object.keys((genesys as { guests?: object }).guests ?? {}).length).toBeGreaterThan(0);
+    expect(Object.keys((genesys as { externalContacts?: object }).externalContacts ?? {}).length).toBeGreaterThan(0);
     expect(leaksIn('genesys', json(genesys))).toEqual([]);
     expect(leaksIn('crm', json(crm))).toEqual([]);
   });

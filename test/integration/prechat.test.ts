@@ -1,8 +1,10 @@
 /**
- * `POST /prechat/enrich` end to end against the local stack: the CRM sandbox (seeded
- * customers, slow and failing answers), the Genesys sandbox (conversations and contact
- * attributes) and the CRM sync queue (the worker is paused so the jobs stay visible).
- * The open-circuit test runs last: the breaker stays open in the warm function for 30 s.
+ * `POST /prechat/enrich` end to end against the local stack, called as the Genesys Data
+ * Action calls it: for a conversation the sandbox Genesys's Messenger simulator started
+ * (a guest's first message), with the CRM sandbox (seeded customers, slow and failing
+ * answers), the guest participant's attributes read back from `/__sandbox/state`, and the
+ * CRM sync queue (the worker is paused so the jobs stay visible). The open-circuit test
+ * runs last: the breaker stays open in the warm function for 30 s.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -37,12 +39,38 @@ beforeEach(async () => {
 /** A fresh address per test: the function caches CRM answers for a minute. */
 const freshEmail = (): string => `guest-${randomUUID().slice(0, 8)}@example.com`;
 
+/** The ids the Data Action sends: a conversation and its guest participant. */
+interface Ids {
+  conversationId: string;
+  participantId: string;
+}
+
+/** A guest's first message through the Messenger simulator: the conversation the inbound message flow then enriches. */
+async function firstMessage(): Promise<Ids> {
+  const response = await fetch(`${stack().genesysUrl}/__sandbox/messenger/conversations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ customAttributes: { pageCategory: 'billing' } }),
+  });
+  expect(response.status).toBe(201);
+  const started = (await response.json()) as { conversationId: string; customerParticipantId: string };
+  return { conversationId: started.conversationId, participantId: started.customerParticipantId };
+}
+
+const UNKNOWN_IDS: Ids = { conversationId: '0b7a1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d', participantId: '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f' };
+
 const enrich = (body: unknown, bearer: string | null = token) =>
   fetch(`${stack().apiUrl}/prechat/enrich`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
     body: JSON.stringify(body),
   });
+
+/** Starts a conversation, then enriches it with the survey answers. */
+const enrichNew = async (surveyAnswers: Record<string, string>): Promise<{ ids: Ids; response: Response }> => {
+  const ids = await firstMessage();
+  return { ids, response: await enrich({ ...ids, surveyAnswers }) };
+};
 
 const seedCustomer = async (customer: Record<string, unknown>): Promise<void> => {
   const response = await fetch(`${stack().crmUrl}/__sandbox/customers`, {
@@ -56,45 +84,60 @@ const seedCustomer = async (customer: Record<string, unknown>): Promise<void> =>
 const crmLookups = async (): Promise<number> =>
   (await crmState())['requests'].filter((r: { operation: string }) => r.operation === 'lookupCustomers').length;
 
-const conversations = async (): Promise<Record<string, any>> => (await genesysState())['conversations'];
+/** The guest participant's attributes, as the sandbox Genesys holds them. */
+const guestAttributes = async (conversationId: string): Promise<Record<string, string>> =>
+  (await genesysState())['conversations'][conversationId]['customer']['attributes'];
+
+const patches = async (): Promise<number> =>
+  (await genesysState())['requests'].filter((r: { operation: string }) => r.operation === 'patchConversationParticipantAttributes').length;
 
 /** The CRM sync jobs waiting on the queue (read once: every read counts as a receive). */
 const queuedJobs = async (): Promise<Array<Record<string, any>>> =>
   (await peekMessages('queue', 10)).map((message) => JSON.parse(message.Body ?? '{}') as Record<string, any>);
 
 describe('POST /prechat/enrich', () => {
-  it('enriches a known customer: CRM wins for the profile, the survey for the chat, routed by tier', async () => {
+  it('enriches a known customer: CRM wins for the profile, the survey for the chat, routed by tier, written onto the guest participant', async () => {
     // Prepare
     const email = freshEmail();
     await seedCustomer({ id: 'cust-1001', email, firstName: 'Jane', lastName: 'Doe', loyaltyTier: 'platinum', accountStatus: 'active', loyaltyPoints: 4200 });
 
     // Act
-    const response = await enrich({ surveyAnswers: { email, subject: 'Billing Inquiry', priority: 'high' }, sessionToken: 'wm-session-abc123xyz' });
+    const { ids, response } = await enrichNew({ email, subject: 'Billing Inquiry', priority: 'high' });
 
-    // Assess: the answer
+    // Assess: the flat answer the Data Action maps
     expect(response.status).toBe(200);
-    const body = (await response.json()) as Record<string, any>;
-    expect(body).toEqual({ status: 'enriched', enriched: true, conversationId: expect.any(String), routingQueue: QUEUES['platinum'] });
-
-    // Assess: the conversation, routed and with flat, identifier-free contact attributes
-    const conversation = (await conversations())[body['conversationId']];
-    expect(conversation['routing']).toEqual({ queueId: QUEUES['platinum'] });
-    expect(conversation['contact']['attributes']).toEqual({
+    expect(await response.json()).toEqual({
+      status: 'enriched',
+      enriched: true,
+      conversationId: ids.conversationId,
+      routingQueue: 'platinum',
+      routingQueueId: QUEUES['platinum'],
+      loyaltyTier: 'platinum',
+      accountStatus: 'active',
       customerId: 'cust-1001',
       firstName: 'Jane',
       lastName: 'Doe',
-      loyaltyTier: 'platinum',
-      accountStatus: 'active',
       loyaltyPoints: 4200,
-      preChatSubject: 'Billing Inquiry',
-      preChatPriority: 'high',
-      enriched: true,
-      identityResolution: 'email',
     });
-    expect(conversation['contactUpdates']).toBe(1);
+
+    // Assess: the guest participant, with string attributes and no identifier, next to the page's own
+    expect(await guestAttributes(ids.conversationId)).toEqual({
+      pageCategory: 'billing',
+      'prechat:customerId': 'cust-1001',
+      'prechat:firstName': 'Jane',
+      'prechat:lastName': 'Doe',
+      'prechat:loyaltyTier': 'platinum',
+      'prechat:accountStatus': 'active',
+      'prechat:loyaltyPoints': '4200',
+      'prechat:subject': 'Billing Inquiry',
+      'prechat:priority': 'high',
+      'prechat:enriched': 'true',
+      'prechat:routingQueue': 'platinum',
+      'prechat:routingQueueId': QUEUES['platinum'],
+    });
     expect((await genesysState())['piiFindings']).toEqual([]);
 
-    // Assess: the CRM sync job, keyed by the customer id, carrying the session context
+    // Assess: the CRM sync job, keyed by the customer id, carrying the conversation
     const jobs = await queuedJobs();
     expect(jobs).toEqual([
       expect.objectContaining({
@@ -103,12 +146,11 @@ describe('POST /prechat/enrich', () => {
         record: expect.objectContaining({
           externalId: 'cust-1001',
           emailHash: expect.stringMatching(/^[0-9a-f]{64}$/),
-          channelContext: expect.objectContaining({ channel: 'webmessaging', conversationId: body['conversationId'], sessionRef: expect.stringMatching(/^[0-9a-f]{32}$/) }),
+          channelContext: expect.objectContaining({ channel: 'webmessaging', conversationId: ids.conversationId, participantId: ids.participantId }),
         }),
       }),
     ]);
     expect(JSON.stringify(jobs)).not.toContain(email);
-    expect(JSON.stringify(jobs)).not.toContain('wm-session-abc123xyz');
   });
 
   it('finds a customer by phone and routes gold to the gold queue', async () => {
@@ -117,29 +159,40 @@ describe('POST /prechat/enrich', () => {
     await seedCustomer({ id: `cust-${randomUUID().slice(0, 6)}`, phone, loyaltyTier: 'gold' });
 
     // Act
-    const response = await enrich({ surveyAnswers: { phone }, sessionToken: 'wm-1' });
+    const { ids, response } = await enrichNew({ phone });
 
     // Assess
-    expect(await response.json()).toMatchObject({ enriched: true, routingQueue: QUEUES['gold'] });
+    expect(await response.json()).toMatchObject({ enriched: true, routingQueue: 'gold', routingQueueId: QUEUES['gold'] });
+    expect(JSON.stringify(await guestAttributes(ids.conversationId))).not.toContain(phone.slice(-4));
+    expect((await genesysState())['piiFindings']).toEqual([]);
   });
 
   it('continues unenriched on the standard queue for an unknown guest, with the defaults', async () => {
     // Act
-    const response = await enrich({ surveyAnswers: { email: freshEmail() }, sessionToken: 'wm-1' });
+    const { ids, response } = await enrichNew({ email: freshEmail() });
 
     // Assess
     expect(response.status).toBe(200);
-    const body = (await response.json()) as Record<string, any>;
-    expect(body).toMatchObject({ status: 'enriched', enriched: false, routingQueue: QUEUES['standard'] });
-    expect((await conversations())[body['conversationId']]['contact']['attributes']).toEqual({
+    expect(await response.json()).toEqual({
+      status: 'enriched',
+      enriched: false,
+      conversationId: ids.conversationId,
+      routingQueue: 'standard',
+      routingQueueId: QUEUES['standard'],
       loyaltyTier: 'standard',
       accountStatus: 'active',
-      preChatSubject: 'General Inquiry',
-      preChatPriority: 'normal',
-      enriched: false,
-      identityResolution: 'email',
     });
-    expect((await queuedJobs())[0]?.['record']['externalId']).toBe(body['conversationId']);
+    expect(await guestAttributes(ids.conversationId)).toEqual({
+      pageCategory: 'billing',
+      'prechat:loyaltyTier': 'standard',
+      'prechat:accountStatus': 'active',
+      'prechat:subject': 'General Inquiry',
+      'prechat:priority': 'normal',
+      'prechat:enriched': 'false',
+      'prechat:routingQueue': 'standard',
+      'prechat:routingQueueId': QUEUES['standard'],
+    });
+    expect((await queuedJobs())[0]?.['record']['externalId']).toBe(ids.conversationId);
   });
 
   it('routes an unknown tier to the standard queue', async () => {
@@ -148,34 +201,39 @@ describe('POST /prechat/enrich', () => {
     await seedCustomer({ id: 'cust-diamond', email, loyaltyTier: 'Diamond' });
 
     // Act
-    const response = await enrich({ surveyAnswers: { email }, sessionToken: 'wm-1' });
+    const { response } = await enrichNew({ email });
 
     // Assess
-    expect(await response.json()).toMatchObject({ enriched: true, routingQueue: QUEUES['standard'] });
+    expect(await response.json()).toMatchObject({ enriched: true, loyaltyTier: 'diamond', routingQueue: 'standard', routingQueueId: QUEUES['standard'] });
   });
 
-  it('asks the CRM once for a guest who submits twice (in-container cache)', async () => {
+  it('asks the CRM once for a guest who comes back (in-container cache)', async () => {
     // Prepare
     const email = freshEmail();
     await seedCustomer({ id: 'cust-cache', email, loyaltyTier: 'gold' });
 
     // Act
-    await enrich({ surveyAnswers: { email }, sessionToken: 'wm-1' });
-    const second = await enrich({ surveyAnswers: { email: email.toUpperCase() }, sessionToken: 'wm-2' });
+    await enrichNew({ email });
+    const { response: second } = await enrichNew({ email: email.toUpperCase() });
 
     // Assess
-    expect(await second.json()).toMatchObject({ enriched: true, routingQueue: QUEUES['gold'] });
+    expect(await second.json()).toMatchObject({ enriched: true, routingQueueId: QUEUES['gold'] });
     expect(await crmLookups()).toBe(1);
   });
 
-  it.each([
-    ['neither email nor phone', { surveyAnswers: { subject: 'Hello' }, sessionToken: 'wm-1' }, '/surveyAnswers'],
-    ['no session token', { surveyAnswers: { email: 'jane@example.com' } }, '/sessionToken'],
-    ['an invalid email', { surveyAnswers: { email: 'jane' }, sessionToken: 'wm-1' }, '/surveyAnswers/email'],
-    ['an unknown answer', { surveyAnswers: { email: 'jane@example.com', ssn: '123-45-6789' }, sessionToken: 'wm-1' }, '/surveyAnswers/ssn'],
+  it.each<[string, (ids: Ids) => unknown, string]>([
+    ['neither email nor phone', (ids) => ({ ...ids, surveyAnswers: { subject: 'Hello' } }), '/surveyAnswers'],
+    ['no participant id', (ids) => ({ conversationId: ids.conversationId, surveyAnswers: { email: 'jane@example.com' } }), '/participantId'],
+    ['a conversation id that is not a UUID', (ids) => ({ ...ids, conversationId: 'conv-1', surveyAnswers: { email: 'jane@example.com' } }), '/conversationId'],
+    ['an invalid email', (ids) => ({ ...ids, surveyAnswers: { email: 'jane' } }), '/surveyAnswers/email'],
+    ['an unknown answer', (ids) => ({ ...ids, surveyAnswers: { email: 'jane@example.com', ssn: '123-45-6789' } }), '/surveyAnswers/ssn'],
+    ['the version 1 body (a session token)', () => ({ surveyAnswers: { email: 'jane@example.com' }, sessionToken: 'wm-1' }), '/sessionToken'],
   ])('refuses %s with 400, asks nobody and enqueues nothing', async (_case, body, path) => {
+    // Prepare
+    const ids = await firstMessage();
+
     // Act
-    const response = await enrich(body);
+    const response = await enrich(body(ids));
 
     // Assess
     expect(response.status).toBe(400);
@@ -183,7 +241,7 @@ describe('POST /prechat/enrich', () => {
     expect(problem.errors.map((e) => e.path)).toContain(path);
     expect(JSON.stringify(problem)).not.toMatch(/jane@example\.com|123-45-6789/);
     expect(await crmLookups()).toBe(0);
-    expect(await conversations()).toEqual({});
+    expect(await patches()).toBe(0);
     expect(await queuedJobs()).toEqual([]);
   });
 
@@ -193,13 +251,14 @@ describe('POST /prechat/enrich', () => {
   ])('refuses %s before the function runs', async (_case, which, status) => {
     // Prepare
     const bearer = which ? await machineToken('guest-sync/read') : null;
+    const ids = await firstMessage();
 
     // Act
-    const response = await enrich({ surveyAnswers: { email: freshEmail() }, sessionToken: 'wm-1' }, bearer);
+    const response = await enrich({ ...ids, surveyAnswers: { email: freshEmail() } }, bearer);
 
     // Assess
     expect(response.status).toBe(status);
-    expect(await conversations()).toEqual({});
+    expect(await patches()).toBe(0);
   });
 
   it.each([
@@ -213,11 +272,11 @@ describe('POST /prechat/enrich', () => {
     await addFaults('crm', [{ operation: 'lookupCustomers', times: 1, ...fault }]);
 
     // Act
-    const response = await enrich({ surveyAnswers: { email }, sessionToken: 'wm-1' });
+    const { response } = await enrichNew({ email });
 
     // Assess
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ enriched: false, routingQueue: QUEUES['standard'] });
+    expect(await response.json()).toMatchObject({ enriched: false, routingQueueId: QUEUES['standard'] });
   });
 
   it('continues unenriched (200) when the CRM is slower than the 5 s budget', async () => {
@@ -227,45 +286,41 @@ describe('POST /prechat/enrich', () => {
     await addFaults('crm', [{ operation: 'lookupCustomers', delayMs: 8_000, times: 1 }]);
 
     // Act
-    const response = await enrich({ surveyAnswers: { email }, sessionToken: 'wm-1' });
+    const { ids, response } = await enrichNew({ email });
 
     // Assess
     expect(response.status).toBe(200);
-    const body = (await response.json()) as Record<string, any>;
-    expect(body).toMatchObject({ enriched: false, routingQueue: QUEUES['standard'] });
-    expect((await conversations())[body['conversationId']]['contact']['attributes']).toMatchObject({ enriched: false });
+    expect(await response.json()).toMatchObject({ enriched: false, routingQueueId: QUEUES['standard'] });
+    expect(await guestAttributes(ids.conversationId)).toMatchObject({ 'prechat:enriched': 'false' });
+  });
+
+  it('answers 404 for a conversation Genesys does not have, and enqueues nothing', async () => {
+    // Act
+    const response = await enrich({ ...UNKNOWN_IDS, surveyAnswers: { email: freshEmail() } });
+
+    // Assess
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ status: 404, conversationId: UNKNOWN_IDS.conversationId });
+    expect(await queuedJobs()).toEqual([]);
   });
 
   it.each([
     ['429 (after its retries)', 503, { status: 429, retryAfterSeconds: 1 }],
     ['500 (after its retries)', 502, { status: 500 }],
-  ])('answers a conversation creation failing with %s with %i, and enqueues nothing', async (_case, status, fault) => {
+    ['403', 502, { status: 403 }],
+  ])('answers a participant PATCH failing with %s with %i, and enqueues nothing', async (_case, status, fault) => {
     // Prepare
-    await addFaults('genesys', [{ operation: 'createConversation', ...fault }]);
+    const ids = await firstMessage();
+    await addFaults('genesys', [{ operation: 'patchConversationParticipantAttributes', ...fault }]);
 
     // Act
-    const response = await enrich({ surveyAnswers: { email: freshEmail() }, sessionToken: 'wm-1' });
+    const response = await enrich({ ...ids, surveyAnswers: { email: freshEmail() } });
 
     // Assess
     expect(response.status).toBe(status);
-    expect(await response.json()).toMatchObject({ status, operation: 'createConversation' });
-    expect(await conversations()).toEqual({});
-    expect(await queuedJobs()).toEqual([]);
-  });
-
-  it('says so (502 with the conversation id) when the contact update fails after the conversation was created', async () => {
-    // Prepare
-    await addFaults('genesys', [{ operation: 'updateContact', status: 500 }]);
-
-    // Act
-    const response = await enrich({ surveyAnswers: { email: freshEmail() }, sessionToken: 'wm-1' });
-
-    // Assess
-    expect(response.status).toBe(502);
-    const problem = (await response.json()) as Record<string, any>;
-    const [conversationId] = Object.keys(await conversations());
-    expect(problem).toMatchObject({ status: 502, conversationId, contactUpdated: false, operation: 'updateContact', upstreamStatus: 500 });
-    expect(problem['detail']).toContain(conversationId);
+    if (status === 503) expect(response.headers.get('retry-after')).toBe('1');
+    expect(await response.json()).toMatchObject({ status, operation: 'patchParticipantAttributes', conversationId: ids.conversationId });
+    expect(await guestAttributes(ids.conversationId)).toEqual({ pageCategory: 'billing' });
     expect(await queuedJobs()).toEqual([]);
   });
 
@@ -273,7 +328,7 @@ describe('POST /prechat/enrich', () => {
     // Prepare: five failing lookups in a row open the breaker.
     await addFaults('crm', [{ operation: 'lookupCustomers', status: 503 }]);
     for (let i = 0; i < 5; i += 1) {
-      const response = await enrich({ surveyAnswers: { email: freshEmail() }, sessionToken: 'wm-1' });
+      const { response } = await enrichNew({ email: freshEmail() });
       expect(response.status).toBe(200);
     }
     const lookupsWhenOpened = await crmLookups();
@@ -282,11 +337,11 @@ describe('POST /prechat/enrich', () => {
     await seedCustomer({ id: 'cust-behind-breaker', email, loyaltyTier: 'platinum' });
 
     // Act: the CRM is healthy again, but the circuit is open.
-    const response = await enrich({ surveyAnswers: { email }, sessionToken: 'wm-1' });
+    const { response } = await enrichNew({ email });
 
     // Assess
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ enriched: false, routingQueue: QUEUES['standard'] });
+    expect(await response.json()).toMatchObject({ enriched: false, routingQueueId: QUEUES['standard'] });
     expect(lookupsWhenOpened).toBe(5);
     expect(await crmLookups()).toBe(5);
   });

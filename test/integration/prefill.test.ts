@@ -1,10 +1,16 @@
 /**
  * POST /sessions/{sessionId}/prefill against the local stack, as a server-to-server caller
- * sees it: the machine JWT authorizer, the sandbox Genesys (faults injected), and the CRM
- * sync queue (the worker paused, so what was queued can be read).
+ * and a guest's page see it: the machine JWT authorizer, the prepared session in the
+ * stack's state table, the sandbox Genesys (its Messenger simulator plays the guest's
+ * first message; faults injected on the participant PATCH), and the CRM sync queue (the
+ * worker paused, so what was queued can be read). The link between a session and its
+ * conversation is recorded through `PreparedSessions` against the stack's DynamoDB, as the
+ * events function records it.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoStateTable, PreparedSessions } from '#lib/state';
+import { localDynamoDbClient } from '../../local/dynamodb.ts';
 import {
   addFaults,
   genesysState,
@@ -15,6 +21,7 @@ import {
   resetSandboxes,
   setWorkerPaused,
   stack,
+  startLinkedConversation,
 } from '../support/stack.ts';
 
 interface LoggedRequest {
@@ -24,7 +31,10 @@ interface LoggedRequest {
   status: number;
 }
 
+const PATCH = 'patchConversationParticipantAttributes';
 let token: string;
+let sessions: PreparedSessions;
+let dynamo: ReturnType<typeof localDynamoDbClient>;
 
 /** `bearer`: the test's write token by default, `null` for none. */
 const prefill = (sessionId: string, body: unknown, bearer: string | null = token) =>
@@ -34,14 +44,43 @@ const prefill = (sessionId: string, body: unknown, bearer: string | null = token
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 
-/** Requests Genesys received for one session's attributes. */
-const putsFor = async (sessionId: string): Promise<LoggedRequest[]> =>
-  ((await genesysState()).requests as LoggedRequest[]).filter((r) => r.operation === 'putSessionAttributes' && r.path.includes(sessionId));
+/** Every Genesys API request except the token grant. */
+const apiRequests = async (): Promise<LoggedRequest[]> =>
+  ((await genesysState()).requests as LoggedRequest[]).filter((r) => r.path.startsWith('/api/'));
+
+/** The participant PATCHes Genesys received for one conversation. */
+const patchesOf = async (conversationId: string): Promise<LoggedRequest[]> =>
+  (await apiRequests()).filter((r) => r.operation === PATCH && r.path.includes(conversationId));
 
 const tokensIssued = async (): Promise<number> => (await genesysState()).tokensIssued as number;
 
+/** The guest participant's attributes as Genesys holds them. */
+const participantAttributes = async (conversationId: string): Promise<Record<string, string> | undefined> =>
+  ((await genesysState()).conversations[conversationId] as { customer: { attributes: Record<string, string> } } | undefined)?.customer.attributes;
+
 /** Attributes whose processed `{attributes}` is exactly `bytes` bytes. */
 const attributesOfBytes = (bytes: number) => ({ note: 'x'.repeat(bytes - Buffer.byteLength(JSON.stringify({ attributes: { note: '' } }))) });
+
+/** The guest's first message through the Messenger simulator, carrying what the page passed to `Database.set`. */
+async function firstMessage(customAttributes: Record<string, string>): Promise<{ conversationId: string; customerParticipantId: string }> {
+  const response = await fetch(`${stack().genesysUrl}/__sandbox/messenger/conversations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ customAttributes }),
+  });
+  expect(response.status).toBe(201);
+  return (await response.json()) as { conversationId: string; customerParticipantId: string };
+}
+
+/** Prefills a session, starts its conversation with the answer's map, and links the two as the events function will. */
+async function linkedSession(sessionId: string): Promise<{ conversationId: string; gsRef: string }> {
+  const response = await prefill(sessionId, { attributes: { tier: 'silver' } });
+  expect(response.status).toBe(200);
+  const { customAttributes } = (await response.json()) as { customAttributes: Record<string, string> };
+  const { conversationId } = await startLinkedConversation(sessionId, customAttributes);
+  await purge('queue');
+  return { conversationId, gsRef: customAttributes['gsRef'] ?? '' };
+}
 
 /**
  * Pauses the worker and waits out a batch it may be gathering: a pause only stops the next
@@ -54,24 +93,30 @@ async function pauseWorker(): Promise<void> {
 
 beforeAll(async () => {
   token = await machineToken('guest-sync/write');
+  dynamo = localDynamoDbClient(stack().dynamodbEndpoint);
+  sessions = new PreparedSessions(new DynamoStateTable({ tableName: stack().stateTableName, client: dynamo }));
   await pauseWorker();
 });
 afterAll(async () => {
   await purge('queue');
   await setWorkerPaused(false);
+  dynamo.destroy();
 });
 beforeEach(async () => {
   await resetSandboxes();
-  // The reset revokes every Genesys token: one warm-up call lets the function refresh its
-  // cached token now, so each test sees only its own requests.
-  expect((await prefill(randomUUID(), { attributes: { warmup: true } })).status).toBe(200);
+  // The reset revokes every Genesys token: one PATCH through a linked session lets the
+  // function refresh its cached token now, so each test sees only its own requests.
+  const warmUp = randomUUID();
+  await linkedSession(warmUp);
+  expect((await prefill(warmUp, { attributes: { warmup: true } })).status).toBe(200);
   await purge('queue');
 });
 
 describe('POST /sessions/{sessionId}/prefill', () => {
-  it('prefills a session as the README shows and queues one job without plaintext identifiers', async () => {
+  it('prepares a session as the README shows: Messenger-ready customAttributes, no Genesys call before the first message, one job without plaintext identifiers', async () => {
     // Prepare
     const sessionId = randomUUID();
+    const before = (await apiRequests()).length;
 
     // Act
     const response = await prefill(sessionId, {
@@ -89,25 +134,29 @@ describe('POST /sessions/{sessionId}/prefill', () => {
     // Assess
     expect(response.status).toBe(200);
     const body = (await response.json()) as Record<string, unknown>;
+    const customAttributes = body['customAttributes'] as Record<string, string>;
     expect(body).toEqual({
       sessionId,
       attributeCount: 7,
       byteSize: expect.any(Number),
       maskedKeys: ['email', 'phone', 'note'],
       syncJobId: expect.stringMatching(/^prefill-[0-9a-f]{32}$/),
+      applied: 'pending',
       sync: 'queued',
+      customAttributes: {
+        first_name: 'Jane',
+        email: '*'.repeat(23),
+        phone: '***-***-****',
+        note: 'SSN on file: ***-**-****',
+        zip: '02134',
+        visits: '3',
+        marketing_opt_in: 'false',
+        gsRef: expect.stringMatching(/^[A-Za-z0-9_-]{24}$/),
+      },
     });
-    const state = await genesysState();
-    expect(state.sessions[sessionId]).toEqual({
-      first_name: 'Jane',
-      email: '*'.repeat(23),
-      phone: '***-***-****',
-      note: 'SSN on file: ***-**-****',
-      zip: '02134',
-      visits: 3,
-      marketing_opt_in: false,
-    });
-    expect(state.piiFindings).toEqual([]);
+    expect((await apiRequests()).slice(before)).toEqual([]);
+    const { gsRef, ...prepared } = customAttributes;
+    expect(await sessions.byRef(gsRef ?? '')).toMatchObject({ sessionId, attributes: prepared });
     const messages = await peekMessages('queue');
     expect(messages).toHaveLength(1);
     const [message] = messages;
@@ -129,40 +178,95 @@ describe('POST /sessions/{sessionId}/prefill', () => {
     expect(message?.MessageAttributes?.['jobId']?.StringValue).toBe(body['syncJobId']);
   });
 
-  it('gives the same prefill sent twice the same sync job id', async () => {
+  it('gives the conversation the prepared attributes when the page hands customAttributes to the first message', async () => {
+    // Prepare
+    const sessionId = randomUUID();
+    const answer = (await (await prefill(sessionId, { attributes: { tier: 'gold', vip: true, email: 'jane@example.com' } })).json()) as {
+      customAttributes: Record<string, string>;
+    };
+
+    // Act
+    const started = await firstMessage(answer.customAttributes);
+
+    // Assess
+    expect(await participantAttributes(started.conversationId)).toEqual({
+      tier: 'gold',
+      vip: 'true',
+      email: '*'.repeat(16),
+      gsRef: answer.customAttributes['gsRef'],
+    });
+    expect((await genesysState()).piiFindings).toEqual([]);
+  });
+
+  it('PATCHes the guest participant at once once the session is linked to its conversation, and queues the job', async () => {
+    // Prepare
+    const sessionId = randomUUID();
+    const { conversationId, gsRef } = await linkedSession(sessionId);
+
+    // Act
+    const response = await prefill(sessionId, { attributes: { tier: 'platinum', visits: 4 } });
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ applied: 'conversation', customAttributes: { tier: 'platinum', visits: '4', gsRef } });
+    expect((await patchesOf(conversationId)).map((r) => r.status)).toEqual([202]);
+    expect(await participantAttributes(conversationId)).toEqual({ tier: 'platinum', visits: '4', gsRef });
+    expect(await queueDepth('queue')).toBe(1);
+  });
+
+  it('stops PATCHing once the conversation has ended', async () => {
+    // Prepare
+    const sessionId = randomUUID();
+    const { conversationId } = await linkedSession(sessionId);
+    await fetch(`${stack().genesysUrl}/__sandbox/messenger/conversations/${conversationId}/end`, { method: 'POST' });
+    await sessions.end(conversationId, new Date().toISOString());
+
+    // Act
+    const response = await prefill(sessionId, { attributes: { tier: 'platinum' } });
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ applied: 'pending' });
+    expect(await patchesOf(conversationId)).toEqual([]);
+  });
+
+  it('gives the same prefill sent twice the same sync job id and the same reference', async () => {
     // Prepare
     const sessionId = randomUUID();
     const payload = { attributes: { tier: 'gold' } };
 
     // Act
-    const first = (await (await prefill(sessionId, payload)).json()) as { syncJobId: string };
-    const second = (await (await prefill(sessionId, payload)).json()) as { syncJobId: string };
+    const first = (await (await prefill(sessionId, payload)).json()) as { syncJobId: string; customAttributes: Record<string, string> };
+    const second = (await (await prefill(sessionId, payload)).json()) as { syncJobId: string; customAttributes: Record<string, string> };
 
     // Assess
     expect(second.syncJobId).toBe(first.syncJobId);
+    expect(second.customAttributes['gsRef']).toBe(first.customAttributes['gsRef']);
   });
 
-  it('succeeds in three calls when Genesys answers 429 twice, waiting as Retry-After asks', async () => {
+  it('succeeds in three PATCHes when Genesys answers 429 twice, waiting as Retry-After asks', async () => {
     // Prepare
     const sessionId = randomUUID();
-    await addFaults('genesys', [{ operation: 'putSessionAttributes', status: 429, retryAfterSeconds: 1, times: 2 }]);
+    const { conversationId } = await linkedSession(sessionId);
+    await addFaults('genesys', [{ operation: PATCH, status: 429, retryAfterSeconds: 1, times: 2 }]);
 
     // Act
     const response = await prefill(sessionId, { attributes: { tier: 'gold' } });
 
     // Assess
     expect(response.status).toBe(200);
-    const puts = await putsFor(sessionId);
-    expect(puts.map((r) => r.status)).toEqual([429, 429, 200]);
+    const patches = await patchesOf(conversationId);
+    expect(patches.map((r) => r.status)).toEqual([429, 429, 202]);
     // Each retry came after the second Genesys asked for (a lower bound on a wait, not a speed check).
-    const gaps = puts.slice(1).map((r, i) => Date.parse(r.at) - Date.parse(puts[i]?.at ?? ''));
+    const gaps = patches.slice(1).map((r, i) => Date.parse(r.at) - Date.parse(patches[i]?.at ?? ''));
     for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(950);
     expect(await queueDepth('queue')).toBe(1);
   });
 
-  it('refreshes an expired token once and succeeds', async () => {
+  it('refreshes an expired token once and PATCHes', async () => {
     // Prepare
     const sessionId = randomUUID();
+    const { conversationId } = await linkedSession(sessionId);
     await fetch(`${stack().genesysUrl}/__sandbox/tokens/expire`, { method: 'POST' });
     const issuedBefore = await tokensIssued();
 
@@ -171,11 +275,11 @@ describe('POST /sessions/{sessionId}/prefill', () => {
 
     // Assess
     expect(response.status).toBe(200);
-    expect((await putsFor(sessionId)).map((r) => r.status)).toEqual([401, 200]);
+    expect((await patchesOf(conversationId)).map((r) => r.status)).toEqual([401, 202]);
     expect(await tokensIssued()).toBe(issuedBefore + 1);
   });
 
-  it('reports the size in a 413 for 10,241 bytes and accepts exactly 10,240', async () => {
+  it('reports the size in a 413 for 10,241 bytes, storing nothing, and accepts exactly 10,240', async () => {
     // Prepare
     const tooBig = randomUUID();
     const atLimit = randomUUID();
@@ -187,21 +291,23 @@ describe('POST /sessions/{sessionId}/prefill', () => {
     // Assess
     expect(refused.status).toBe(413);
     expect(await refused.json()).toMatchObject({ status: 413, detail: expect.stringContaining('10241 bytes') });
-    expect(await putsFor(tooBig)).toEqual([]);
+    expect(await sessions.get(tooBig)).toBeUndefined();
     expect(accepted.status).toBe(200);
     expect(await accepted.json()).toMatchObject({ byteSize: 10_240 });
+    expect(await queueDepth('queue')).toBe(1);
   });
 
   describe.each([
-    ['Genesys 404 (session unknown or expired)', [{ operation: 'putSessionAttributes', status: 404 }], 404, [404]],
-    ['Genesys 429 three times', [{ operation: 'putSessionAttributes', status: 429, retryAfterSeconds: 1, times: 3 }], 503, [429, 429, 429]],
-    ['Genesys 401 even after a token refresh', [{ operation: 'putSessionAttributes', status: 401, times: 2 }], 502, [401, 401]],
-    ['Genesys 403', [{ operation: 'putSessionAttributes', status: 403 }], 502, [403]],
-    ['Genesys 500 three times', [{ operation: 'putSessionAttributes', status: 500, times: 3 }], 502, [500, 500, 500]],
-  ])('on %s', (_case, faults, status, upstream) => {
+    ['404 (conversation gone)', [{ operation: PATCH, status: 404 }], 404, [404]],
+    ['429 three times', [{ operation: PATCH, status: 429, retryAfterSeconds: 1, times: 3 }], 503, [429, 429, 429]],
+    ['401 even after a token refresh', [{ operation: PATCH, status: 401, times: 2 }], 502, [401, 401]],
+    ['403', [{ operation: PATCH, status: 403 }], 502, [403]],
+    ['500 three times', [{ operation: PATCH, status: 500, times: 3 }], 502, [500, 500, 500]],
+  ])('when the PATCH meets Genesys %s', (_case, faults, status, upstream) => {
     it(`answers ${status} and leaves the queue empty`, async () => {
       // Prepare
       const sessionId = randomUUID();
+      const { conversationId } = await linkedSession(sessionId);
       await addFaults('genesys', faults);
 
       // Act
@@ -211,10 +317,11 @@ describe('POST /sessions/{sessionId}/prefill', () => {
       expect(response.status).toBe(status);
       expect(response.headers.get('content-type')).toContain('application/problem+json');
       const problem = (await response.json()) as Record<string, unknown>;
-      expect(problem).toMatchObject({ status, operation: 'putSessionAttributes' });
+      expect(problem).toMatchObject({ status, operation: 'patchParticipantAttributes' });
       expect(JSON.stringify(problem)).not.toContain('jane@example.com');
       if (status === 503) expect(response.headers.get('retry-after')).toBe('1');
-      expect((await putsFor(sessionId)).map((r) => r.status)).toEqual(upstream);
+      expect((await patchesOf(conversationId)).map((r) => r.status)).toEqual(upstream);
+      expect(await participantAttributes(conversationId)).toMatchObject({ tier: 'silver' });
       expect(await queueDepth('queue')).toBe(0);
     });
   });
@@ -226,14 +333,18 @@ describe('POST /sessions/{sessionId}/prefill', () => {
     ['101 keys', randomUUID(), { attributes: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`k${i}`, i])) }, 400],
     ['malformed JSON', randomUUID(), '{"attributes": ', 400],
   ])('refuses %s', (_case, sessionId, body, status) => {
-    it(`with ${status}, calls nothing and leaves the queue empty`, async () => {
+    it(`with ${status}, stores and calls nothing and leaves the queue empty`, async () => {
+      // Prepare
+      const before = (await apiRequests()).length;
+
       // Act
       const response = await prefill(sessionId, body);
 
       // Assess
       expect(response.status).toBe(status);
       expect(await response.json()).toMatchObject({ status, errors: expect.any(Array) });
-      expect(await putsFor(sessionId)).toEqual([]);
+      expect(await sessions.get(sessionId)).toBeUndefined();
+      expect((await apiRequests()).slice(before)).toEqual([]);
       expect(await queueDepth('queue')).toBe(0);
     });
   });
@@ -251,7 +362,7 @@ describe('POST /sessions/{sessionId}/prefill', () => {
 
       // Assess
       expect(response.status).toBe(status);
-      expect(await putsFor(sessionId)).toEqual([]);
+      expect(await sessions.get(sessionId)).toBeUndefined();
     });
   });
 });

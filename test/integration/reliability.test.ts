@@ -16,7 +16,7 @@ import { buildJob, deterministicJobId, enqueueJobs, type CrmRecord, type CrmSync
 import { signPayload } from '#lib/webhook';
 import { localSqsClient } from '../../local/sqs.ts';
 import { expectAcceptedJobsSettled, expectNothingLost, type AcceptedJob } from '../support/invariant.ts';
-import { addFaults, crmState, genesysState, machineToken, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, until } from '../support/stack.ts';
+import { addFaults, crmState, genesysState, machineToken, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, startLinkedConversation, until } from '../support/stack.ts';
 
 let token: string;
 let secretsManager: SecretsManagerClient;
@@ -36,12 +36,12 @@ const answer = async (response: Response): Promise<Answer> => ({
   body: (await response.json()) as Record<string, any>,
 });
 
-const prefill = async (sessionId: string): Promise<Answer> =>
+const prefill = async (sessionId: string, attributes: Record<string, string> = { first_name: 'Jane', tier: 'gold' }): Promise<Answer> =>
   answer(
     await fetch(`${stack().apiUrl}/sessions/${sessionId}/prefill`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ attributes: { first_name: 'Jane', tier: 'gold' } }),
+      body: JSON.stringify({ attributes }),
     }),
   );
 
@@ -49,9 +49,21 @@ const prefill = async (sessionId: string): Promise<Answer> =>
 const acceptedPrefills = (answers: Array<[string, Answer]>): AcceptedJob[] =>
   answers.filter(([, a]) => a.status === 200 && !functionTimedOut(a)).map(([sessionId, a]) => ({ jobId: a.body['syncJobId'] as string, externalId: sessionId }));
 
-/** Prefills `count` fresh sessions at once. */
+/**
+ * Prefills `count` fresh sessions at once, each already in a conversation (prepared with
+ * other attributes, the guest's first message played, the link recorded as the events
+ * function records it), so that every one of these prefills PATCHes Genesys.
+ */
 const prefillMany = async (count: number): Promise<Array<[string, Answer]>> => {
-  const sessions = Array.from({ length: count }, () => randomUUID());
+  const sessions = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const id = randomUUID();
+      const prepared = await prefill(id, { tier: 'silver' });
+      if (prepared.status !== 200) throw new Error(`preparing session ${id} answered ${prepared.status}`);
+      await startLinkedConversation(id, prepared.body['customAttributes'] as Record<string, string>);
+      return id;
+    }),
+  );
   return Promise.all(sessions.map(async (id) => [id, await prefill(id)] as [string, Answer]));
 };
 
@@ -164,15 +176,15 @@ afterAll(async () => {
 describe('prefill while Genesys misbehaves', () => {
   // The last column: whether a request may outlive the function (Genesys slower than it).
   describe.each<[string, () => Promise<void>, boolean]>([
-    ['a 429 storm', () => addFaults('genesys', [{ operation: 'putSessionAttributes', status: 429, retryAfterSeconds: 1, times: 8 }]), false],
+    ['a 429 storm', () => addFaults('genesys', [{ operation: 'patchConversationParticipantAttributes', status: 429, retryAfterSeconds: 1, times: 8 }]), false],
     ['a burst of 500, 502 and 503 answers', () => addFaults('genesys', [
-      { operation: 'putSessionAttributes', status: 503, times: 3 },
-      { operation: 'putSessionAttributes', status: 500, times: 2 },
-      { operation: 'putSessionAttributes', status: 502, times: 2 },
+      { operation: 'patchConversationParticipantAttributes', status: 503, times: 3 },
+      { operation: 'patchConversationParticipantAttributes', status: 500, times: 2 },
+      { operation: 'patchConversationParticipantAttributes', status: 502, times: 2 },
     ]), false],
-    ['requests that time out', () => addFaults('genesys', [{ operation: 'putSessionAttributes', delayMs: 11_000, times: 2 }]), true],
+    ['requests that time out', () => addFaults('genesys', [{ operation: 'patchConversationParticipantAttributes', delayMs: 11_000, times: 2 }]), true],
     ['the token endpoint down while the cached token expires', async () => {
-      await addFaults('genesys', [{ operation: 'token', status: 503, times: 6 }]);
+      await addFaults('genesys', [{ operation: 'loginClientCredentialsGrant', status: 503, times: 6 }]);
       await fetch(`${stack().genesysUrl}/__sandbox/tokens/expire`, { method: 'POST' });
     }, false],
   ])('during %s', (_cell, inject, mayOutliveFunction) => {

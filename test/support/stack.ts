@@ -4,6 +4,8 @@
  */
 import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
+import { DynamoStateTable, PreparedSessions } from '#lib/state';
+import { localDynamoDbClient } from '../../local/dynamodb.ts';
 import { localSqsClient } from '../../local/sqs.ts';
 import { mintLocalToken, type MintOptions } from '../../local/tokens.ts';
 
@@ -120,4 +122,31 @@ export async function fireSchedule<T = unknown>(functionKey: string): Promise<T>
   const body = (await response.json()) as { result?: T; error?: string };
   if (!response.ok) throw new Error(`schedule ${functionKey} failed: ${body.error ?? response.status}`);
   return body.result as T;
+}
+
+/**
+ * Plays a guest's first message for a prepared session through the sandbox's Messenger
+ * simulator (carrying the `customAttributes` its prefill answered) and records the link the
+ * events function records: from then on a prefill of the session PATCHes that conversation.
+ */
+export async function startLinkedConversation(
+  sessionId: string,
+  customAttributes: Record<string, string>,
+): Promise<{ conversationId: string; participantId: string }> {
+  const response = await fetch(`${stack().genesysUrl}/__sandbox/messenger/conversations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ customAttributes }),
+  });
+  if (response.status !== 201) throw new Error(`the Messenger simulator answered ${response.status}: ${await response.text()}`);
+  const started = (await response.json()) as { conversationId: string; customerParticipantId: string };
+  const link = { conversationId: started.conversationId, participantId: started.customerParticipantId };
+  const client = localDynamoDbClient(stack().dynamodbEndpoint);
+  try {
+    const linked = await new PreparedSessions(new DynamoStateTable({ tableName: stack().stateTableName, client })).link(sessionId, link, new Date().toISOString());
+    if (!linked) throw new Error(`session ${sessionId} is not prepared`);
+  } finally {
+    client.destroy();
+  }
+  return link;
 }

@@ -1,17 +1,18 @@
-/** `POST /guests`: creates a minimised guest with hashed identity through Genesys; 201 + ETag; enqueues a CRM sync job. */
+/** `POST /guests`: creates a guest (a Genesys external contact, hashed identity, never two); 201 + ETag; enqueues a CRM sync job. */
 import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { actorOf, createGuest, validateCreateGuestBody, type CreateGuestBody } from '#lib/guests';
 import { ENQUEUE_ANSWER_MARGIN_MS, sharedOutbox } from '#lib/jobs';
 import { configAtColdStart, httpStack } from '#lib/lambda';
 
-const config = configAtColdStart(['genesys', 'identity', 'queue', 'state']);
+const config = configAtColdStart(['genesys', 'guests', 'identity', 'queue', 'state']);
 
 export const handler = httpStack<CreateGuestBody>(
   async (request, context) => {
-    const { identity, queue } = config();
+    const { guests, identity, queue } = config();
     const { guest, etag } = await createGuest(request.body, {
       genesys: sharedGenesysClient(),
+      settings: guests,
       salt: await getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
       queueUrl: queue.queueUrl,
       deadline: deadlineFromContext(context),
@@ -20,11 +21,7 @@ export const handler = httpStack<CreateGuestBody>(
       actor: actorOf(request.claims),
       requestId: request.requestId,
     });
-    return {
-      statusCode: 201,
-      body: guest,
-      headers: { Location: `/guests/${guest.id}`, ...(etag ? { ETag: etag } : {}) },
-    };
+    return { statusCode: 201, body: guest, headers: { Location: `/guests/${guest.id}`, ETag: etag } };
   },
   { validateBody: validateCreateGuestBody, maxBodyBytes: 32 * 1024 },
 );

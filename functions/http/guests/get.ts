@@ -1,13 +1,14 @@
-/** `GET /guests/{guestId}`: reads a guest through Genesys and returns it with its ETag. */
+/** `GET /guests/{guestId}`: reads the guest's external contact and answers the guest representation with its ETag. */
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
+import { readGuest } from '#lib/guests';
 import { configAtColdStart, httpStack } from '#lib/lambda';
 import { requireUuidParam } from '#lib/validation';
 
-const config = configAtColdStart(['genesys']);
+const config = configAtColdStart(['genesys', 'guests']);
 
 export const handler = httpStack(async (request, context) => {
-  config();
+  const { guests } = config();
   const guestId = requireUuidParam(request.pathParameters, 'guestId');
-  const { body, etag } = await sharedGenesysClient().getGuest(guestId, { deadline: deadlineFromContext(context) });
-  return { statusCode: 200, body, ...(etag ? { headers: { ETag: etag } } : {}) };
+  const { guest, etag } = await readGuest(sharedGenesysClient(), guests, guestId, deadlineFromContext(context));
+  return { statusCode: 200, body: guest, headers: { ETag: etag } };
 });

@@ -1,14 +1,14 @@
-/** `GET /guests/{guestId}/metrics`: engagement metrics (duration, messages, response time, conversion) of a guest. */
+/** `GET /guests/{guestId}/metrics`: engagement metrics of a guest from Genesys analytics conversation details. */
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { measureGuest } from '#lib/guests';
 import { configAtColdStart, httpStack } from '#lib/lambda';
 import { requireUuidParam } from '#lib/validation';
 
-const config = configAtColdStart(['genesys']);
+const config = configAtColdStart(['genesys', 'guests']);
 
 export const handler = httpStack(async (request, context) => {
-  config();
+  const { guests } = config();
   const guestId = requireUuidParam(request.pathParameters, 'guestId');
-  const body = await measureGuest(sharedGenesysClient(), guestId, { deadline: deadlineFromContext(context) });
+  const body = await measureGuest(sharedGenesysClient(), guests, guestId, { days: guests.metricsDays, deadline: deadlineFromContext(context) });
   return { statusCode: 200, body };
 });

@@ -1,17 +1,18 @@
-/** `PATCH /guests/{guestId}`: updates under `If-Match` (428 without); on 412 re-reads, merges and retries, then 409. */
+/** `PATCH /guests/{guestId}`: updates under `If-Match` (428 without) and the guest's write lease; merges other writers' changes; 409 after 3 attempts. */
 import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
 import { PreconditionRequiredError } from '#lib/errors';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { actorOf, updateGuest, validateUpdateGuestBody, type UpdateGuestBody } from '#lib/guests';
 import { ENQUEUE_ANSWER_MARGIN_MS, sharedOutbox } from '#lib/jobs';
 import { configAtColdStart, httpStack } from '#lib/lambda';
+import { WriteLeases, sharedStateTable } from '#lib/state';
 import { requireIfMatch, requireUuidParam } from '#lib/validation';
 
-const config = configAtColdStart(['genesys', 'identity', 'queue', 'state']);
+const config = configAtColdStart(['genesys', 'guests', 'identity', 'queue', 'state']);
 
 export const handler = httpStack<UpdateGuestBody>(
   async (request, context) => {
-    const { identity, queue } = config();
+    const { guests, identity, queue } = config();
     const guestId = requireUuidParam(request.pathParameters, 'guestId');
     const ifMatch = request.headers['if-match']?.trim();
     if (!ifMatch) {
@@ -20,6 +21,8 @@ export const handler = httpStack<UpdateGuestBody>(
     requireIfMatch(ifMatch);
     const { guest, etag, conflictsResolved } = await updateGuest(guestId, ifMatch, request.body, {
       genesys: sharedGenesysClient(),
+      settings: guests,
+      leases: new WriteLeases(sharedStateTable()),
       salt: await getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
       queueUrl: queue.queueUrl,
       deadline: deadlineFromContext(context),
@@ -28,7 +31,7 @@ export const handler = httpStack<UpdateGuestBody>(
       actor: actorOf(request.claims),
       requestId: request.requestId,
     });
-    return { statusCode: 200, body: { ...guest, conflictsResolved }, ...(etag ? { headers: { ETag: etag } } : {}) };
+    return { statusCode: 200, body: { ...guest, conflictsResolved }, headers: { ETag: etag } };
   },
   { validateBody: validateUpdateGuestBody, maxBodyBytes: 32 * 1024 },
 );

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { expect, vi } from 'vitest';
 import { signPayload } from '#lib/webhook';
 import { startCrmSandbox, startGenesysSandbox, type CrmSandbox, type GenesysSandbox } from '../../../local/sandbox/index.ts';
+import { startStateTable } from '../../support/state-table.ts';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../local/secrets-manager.ts';
 import { FUZZ_SEED, POLLUTION_MARKER, fuzzRequest, refusedBody, type FreeTextTarget, type FuzzRequest } from '../../support/arbitraries.ts';
 import { captureOutput, httpEvent, lambdaContext, type CapturedOutput } from '../../support/lambda.ts';
@@ -100,6 +101,8 @@ export async function startHarness(files: readonly string[]): Promise<Harness> {
     apiToken: 'crm-token',
     customers: [{ id: 'cust-1001', email: 'john.doe@example.com', firstName: 'John', loyaltyTier: 'platinum' }],
   });
+  // Prefill and the widget keep prepared sessions in the state table.
+  const state = await startStateTable('unit-state');
   sqs.reset();
   sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: Array<{ Id: string }> }) => ({
     Successful: input.Entries.map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}`, MD5OfMessageBody: 'x' })),
@@ -121,6 +124,7 @@ export async function startHarness(files: readonly string[]): Promise<Harness> {
     GENESYS_ORG_ID: 'org-1',
     GUEST_ATTRIBUTE_ALLOWLIST: 'userId,userTier,lastOrderDate',
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: state.endpoint,
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
@@ -151,7 +155,7 @@ export async function startHarness(files: readonly string[]): Promise<Harness> {
     },
     close: async () => {
       vi.unstubAllEnvs();
-      await Promise.all([secrets.close(), genesys.close(), crm.close()]);
+      await Promise.all([secrets.close(), genesys.close(), crm.close(), state.close()]);
     },
   };
 }

@@ -107,7 +107,11 @@ export const ROUTES: Record<string, FuzzRoute> = {
     method: 'POST',
     path: '/prechat/enrich',
     claims: MACHINE_CLAIMS,
-    template: () => ({ surveyAnswers: { email: 'john.doe@example.com', subject: 'Billing Inquiry', priority: 'high' }, sessionToken: 'wm-session-abc123xyz' }),
+    template: () => ({
+      conversationId: '5c9e2f4a-1b3d-4e6f-8a7b-9c0d1e2f3a4b',
+      participantId: '7d1f3a5b-2c4e-4f60-9b8a-0d1e2f3a4b5c',
+      surveyAnswers: { email: 'john.doe@example.com', subject: 'Billing Inquiry', priority: 'high' },
+    }),
     success: [200],
     freeText: [{ path: ['surveyAnswers', 'subject'], keys: false }],
   },

@@ -5,7 +5,7 @@
  * PATCH), and the participant, the PATCHes and the CRM jobs show what a user would see.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { EventLedger, handleConversationEvent, preparedSessionDirectory, type EventDependencies } from '../../../../lib/events/index.ts';
+import { EventLedger, handleConversationEvent, type EventDependencies } from '../../../../lib/events/index.ts';
 import { GenesysClient } from '../../../../lib/genesys/index.ts';
 import type { CrmSyncJob } from '../../../../lib/jobs/index.ts';
 import { metrics } from '../../../../lib/lambda/index.ts';
@@ -42,7 +42,7 @@ describe('handleConversationEvent', () => {
     jobs = [];
     deps = {
       ledger: new EventLedger(table, clock.now),
-      sessions: preparedSessionDirectory(sessions),
+      sessions,
       genesys: new GenesysClient({
         apiBaseUrl: sandbox.url,
         tokens: { getToken: () => tokenFor(sandbox.url, CLIENT.clientId, CLIENT.clientSecret), invalidate: () => undefined },
@@ -100,6 +100,7 @@ describe('handleConversationEvent', () => {
       record: { externalId: SESSION_ID, channelContext: { conversationId: started.conversationId, participantId: started.customerParticipantId } },
     });
     expect(events).toHaveLength(2);
+    expect(await sessions.get(SESSION_ID)).toMatchObject({ conversationId: started.conversationId, participantId: started.customerParticipantId });
   });
 
   it('PATCHes nothing when the browser sent the prepared values, and adds what a late Database.set left out', async () => {
@@ -228,6 +229,7 @@ describe('handleConversationEvent', () => {
 
     // Assess
     expect(outcomes).toEqual(['ended', 'duplicate']);
+    expect((await sessions.get(SESSION_ID))?.endedAt).toBe(new Date(end.detail.eventBody.eventTime as number).toISOString());
     expect(jobs).toHaveLength(2);
     expect(jobs[1]).toMatchObject({
       source: 'event',

@@ -1,7 +1,14 @@
-import { describe, expect, it } from 'vitest';
+/**
+ * The guest audit query against the sandbox Genesys (version 2): the service is checked
+ * against the organisation's service mapping before any query is submitted ("Conversations"
+ * is not an audit service), then the query is submitted, polled and paged.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DependencyError, ValidationError } from '#lib/errors';
-import type { AuditLogMessage, AuditQueryRequest, AuditQueryResultsQuery, AuditQueryState } from '#lib/genesys';
-import { formatAuditTable, queryGuestAudit } from '#lib/guests';
+import type { AuditLogMessage } from '#lib/genesys';
+import { GUEST_AUDIT_SERVICE, formatAuditTable, queryGuestAudit, resolveAuditService } from '#lib/guests';
+import type { GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
+import { clientFor, control, requestsFor, startGuestSandbox } from './support.ts';
 
 const entry = (n: number, extra: Partial<AuditLogMessage> = {}): AuditLogMessage => ({
   id: `a-${n}`,
@@ -14,77 +21,88 @@ const entry = (n: number, extra: Partial<AuditLogMessage> = {}): AuditLogMessage
   ...extra,
 });
 
-/** An audit API that answers `states` to the polls and serves `entries` in pages. */
-function auditApi(states: AuditQueryState[], entries: AuditLogMessage[]) {
-  const submitted: AuditQueryRequest[] = [];
-  const pages: AuditQueryResultsQuery[] = [];
-  let polls = 0;
-  return {
-    submitted,
-    pages,
-    polls: () => polls,
-    client: {
-      submitAuditQuery: async (query: AuditQueryRequest) => {
-        submitted.push(query);
-        return { status: 202, body: { id: 'tx-1', state: 'Queued' as const } };
-      },
-      getAuditQuery: async () => {
-        const state = states[Math.min(polls, states.length - 1)] as AuditQueryState;
-        polls += 1;
-        return { status: 200, body: { id: 'tx-1', state } };
-      },
-      getAuditQueryResults: async (_id: string, page: AuditQueryResultsQuery = {}) => {
-        pages.push(page);
-        const offset = page.cursor ? Number(page.cursor) : 0;
-        const size = page.pageSize ?? 100;
-        const next = offset + size;
-        return { status: 200, body: { id: 'tx-1', entities: entries.slice(offset, next), ...(next < entries.length ? { cursor: String(next) } : {}) } };
-      },
-    },
-  };
+const GUEST = '0b5e7f3a-5c1d-4e2f-9a3b-6c7d8e9f0a77';
+const query = { guestId: GUEST, from: new Date('2025-03-01T00:00:00Z'), to: new Date('2025-03-02T00:00:00Z'), sleep: async () => undefined };
+
+let sandbox: GenesysSandboxV2;
+beforeAll(async () => {
+  sandbox = await startGuestSandbox();
+});
+afterAll(async () => {
+  await sandbox.close();
+});
+beforeEach(() => {
+  sandbox.reset();
+});
+
+/** Audit entries about `entityId`, recorded under `serviceName`. */
+async function recorded(serviceName: string, entityId: string, count: number): Promise<void> {
+  await control(sandbox, 'POST', '/__sandbox/audits', {
+    entries: Array.from({ length: count }, (_, n) => ({
+      serviceName,
+      entityType: 'Integration',
+      action: n === 0 ? 'Create' : 'Update',
+      entity: { id: entityId },
+      eventDate: `2025-03-01T10:0${n}:00.000Z`,
+      propertyChanges: [{ property: 'config', oldValues: [], newValues: ['x'] }],
+    })),
+  });
 }
 
-const query = { guestId: 'g-1', from: new Date('2025-03-01T00:00:00Z'), to: new Date('2025-03-02T00:00:00Z'), sleep: async () => undefined };
-
-describe('queryGuestAudit', () => {
-  it('submits a query filtered on the guest, polls until it succeeds and reads every page', async () => {
-    // Prepare
-    const api = auditApi(['Running', 'Running', 'Succeeded'], [0, 1, 2, 3, 4].map((n) => entry(n)));
-
+describe('resolveAuditService', () => {
+  it('refuses "Conversations" (not an audit service), listing the services the organisation offers', async () => {
     // Act
-    const entries = await queryGuestAudit(api.client, { ...query, pageSize: 2 });
+    const failure = await resolveAuditService(clientFor(sandbox), 'Conversations').catch((e: unknown) => e);
 
     // Assess
-    expect(api.submitted).toEqual([
-      {
-        interval: '2025-03-01T00:00:00.000Z/2025-03-02T00:00:00.000Z',
-        serviceName: 'Conversations',
-        filters: [{ property: 'EntityId', value: 'g-1' }],
-        sort: [{ name: 'Timestamp', sortOrder: 'ascending' }],
-      },
-    ]);
-    expect(api.polls()).toBe(3);
-    expect(api.pages).toEqual([{ pageSize: 2 }, { pageSize: 2, cursor: '2' }, { pageSize: 2, cursor: '4' }]);
-    expect(entries.map((e) => e.id)).toEqual(['a-0', 'a-1', 'a-2', 'a-3', 'a-4']);
+    expect(failure).toBeInstanceOf(ValidationError);
+    expect((failure as Error).message).toMatch(/does not offer "Conversations".*Integrations/);
   });
 
-  it.each(['Failed', 'Cancelled'] as const)('fails when the query ends %s', async (state) => {
+  it('answers the spelling the service mapping uses', async () => {
+    expect(await resolveAuditService(clientFor(sandbox), 'integrations')).toBe('Integrations');
+  });
+});
+
+describe('queryGuestAudit', () => {
+  it('asks for ExternalContacts by default, where Genesys records changes to external contacts', () => {
+    expect(GUEST_AUDIT_SERVICE).toBe('ExternalContacts');
+  });
+
+  it('submits nothing when the organisation does not offer the service (the sandbox has no ExternalContacts audits)', async () => {
     // Act
-    const failure = await queryGuestAudit(auditApi([state], []).client, query).catch((e: unknown) => e);
+    const failure = await queryGuestAudit(clientFor(sandbox), query).catch((e: unknown) => e);
 
     // Assess
-    expect(failure).toBeInstanceOf(DependencyError);
-    expect((failure as Error).message).toContain(state);
+    expect(failure).toBeInstanceOf(ValidationError);
+    expect(requestsFor(sandbox, 'postAuditsQuery')).toBe(0);
+  });
+
+  it('submits a query filtered on the guest, polls until it succeeds and reads every page', async () => {
+    // Prepare
+    await recorded('Integrations', GUEST, 5);
+    await recorded('Integrations', 'someone-else', 2);
+    await control(sandbox, 'POST', '/__sandbox/config', { auditPendingPolls: 2 });
+
+    // Act
+    const entries = await queryGuestAudit(clientFor(sandbox), { ...query, serviceName: 'Integrations', pageSize: 2 });
+
+    // Assess
+    expect(entries.map((e) => e.entity?.id)).toEqual([GUEST, GUEST, GUEST, GUEST, GUEST]);
+    expect(entries.map((e) => e.action)).toEqual(['Create', 'Update', 'Update', 'Update', 'Update']);
+    expect(sandbox.state().auditQueries).toEqual([expect.objectContaining({ serviceName: 'Integrations', state: 'Succeeded', polls: 2, resultCount: 5 })]);
+    expect(requestsFor(sandbox, 'getAuditsQueryTransactionIdResults')).toBe(3);
   });
 
   it('gives up with 504 when the query never finishes in time', async () => {
     // Prepare: a clock that moves with each wait.
+    await control(sandbox, 'POST', '/__sandbox/config', { auditPendingPolls: 1_000 });
     let now = 0;
-    const api = auditApi(['Running'], []);
 
     // Act
-    const failure = await queryGuestAudit(api.client, {
+    const failure = await queryGuestAudit(clientFor(sandbox), {
       ...query,
+      serviceName: 'Integrations',
       timeoutMs: 10_000,
       now: () => now,
       sleep: async (ms) => {
@@ -93,23 +111,21 @@ describe('queryGuestAudit', () => {
     }).catch((e: unknown) => e);
 
     // Assess
+    expect(failure).toBeInstanceOf(DependencyError);
     expect(failure).toMatchObject({ status: 504 });
-    expect(api.polls()).toBeLessThan(10);
+    expect(requestsFor(sandbox, 'getAuditsQueryTransactionId')).toBeLessThan(10);
   });
 
   it.each([
     ['an empty guest id', { guestId: ' ' }],
     ['an interval that ends before it starts', { from: new Date('2025-03-02T00:00:00Z') }],
   ])('refuses %s without asking Genesys', async (_case, change) => {
-    // Prepare
-    const api = auditApi(['Succeeded'], []);
-
     // Act
-    const failure = await queryGuestAudit(api.client, { ...query, ...change }).catch((e: unknown) => e);
+    const failure = await queryGuestAudit(clientFor(sandbox), { ...query, ...change }).catch((e: unknown) => e);
 
     // Assess
     expect(failure).toBeInstanceOf(ValidationError);
-    expect(api.submitted).toHaveLength(0);
+    expect(sandbox.state().requests.filter((r) => r.operation !== 'loginClientCredentialsGrant')).toEqual([]);
   });
 });
 

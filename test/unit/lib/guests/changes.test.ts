@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyChanges, changedFieldNames, changesFromBody, createGuestRequest, minimiseOriginPage, type GuestChanges } from '#lib/guests';
+import { applyChanges, changedFieldNames, changesFromBody, createGuestFields, minimiseOriginPage, type GuestChanges, type GuestFields } from '#lib/guests';
 import { hashIdentifier } from '#lib/identity';
 
 const SALT = 'unit-test-salt';
@@ -72,17 +72,39 @@ describe('minimiseOriginPage', () => {
   });
 });
 
-describe('createGuestRequest', () => {
-  it('holds consent, hashes, context and attributes only', () => {
+describe('createGuestFields', () => {
+  it('holds consent, hashes, context and attributes only; raw identifiers are gone', () => {
     // Prepare
     const { changes } = changesFromBody({ consent: { marketing: false, dataProcessing: true }, email: 'jane@example.com', attributes: { tier: 'gold' } }, SALT);
 
     // Act
-    const request = createGuestRequest({ marketing: false, dataProcessing: true }, changes);
+    const fields = createGuestFields({ marketing: false, dataProcessing: true }, changes);
 
     // Assess
-    expect(Object.keys(request).sort()).toEqual(['attributes', 'channel', 'consent', 'identityAttributes']);
-    expect(request.channel).toBe('webmessaging');
+    expect(Object.keys(fields).sort()).toEqual(['attributes', 'consent', 'identityAttributes']);
+    expect(JSON.stringify(fields)).not.toContain('jane');
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['an origin page over 200 characters once its query string is gone', { channelContext: { originPage: `https://example.com/${'p'.repeat(190)}?q=1` } }, '/channelContext/originPage'],
+    ['attributes whose JSON outgrows the ten long text fields', { attributes: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v'.repeat(1000)])) }, '/attributes'],
+  ])('refuses %s (400 naming the path): the Genesys schema cannot store it', (_case, body, path) => {
+    // Act
+    const act = (): unknown => createGuestFields({ marketing: true, dataProcessing: true }, changesFromBody(body, SALT).changes);
+
+    // Assess
+    expect(act).toThrow(expect.objectContaining({ status: 400, errors: [expect.objectContaining({ path })] }));
+  });
+
+  it('accepts a long origin page whose query string makes it long (only the stored page counts)', () => {
+    // Prepare
+    const { changes } = changesFromBody({ channelContext: { originPage: `https://example.com/help?${'q'.repeat(1500)}` } }, SALT);
+
+    // Act
+    const fields = createGuestFields({ marketing: true, dataProcessing: true }, changes);
+
+    // Assess
+    expect(fields.channelContext).toEqual({ originPage: 'https://example.com/help' });
   });
 });
 
@@ -102,7 +124,7 @@ describe('changedFieldNames', () => {
 });
 
 describe('applyChanges: the caller\'s leaves over the latest guest', () => {
-  const latest = {
+  const latest: GuestFields = {
     consent: { marketing: false, dataProcessing: true },
     identityAttributes: { emailHash: 'e'.repeat(64), phoneHash: 'p'.repeat(64) },
     channelContext: { originPage: 'https://example.com/a', campaignId: 'OLD' },
@@ -115,13 +137,29 @@ describe('applyChanges: the caller\'s leaves over the latest guest', () => {
     ['a campaign keeps the origin page', { channelContext: { campaignId: 'NEW' } }, { channelContext: { originPage: 'https://example.com/a', campaignId: 'NEW' } }],
     ['one attribute keeps the others', { attributes: { tier: 'platinum' } }, { attributes: { tier: 'platinum', agentNote: 'from another writer' } }],
     ['a new attribute is added', { attributes: { visits: 3 } }, { attributes: { tier: 'gold', agentNote: 'from another writer', visits: 3 } }],
-    ['groups the caller did not touch are not sent', {}, {}],
+    ['groups the caller did not touch keep their latest values', {}, {}],
   ])('%s', (_case, changes, expected) => {
-    expect(applyChanges(latest, changes)).toEqual(expected);
+    expect(applyChanges(latest, changes)).toEqual({ ...latest, ...expected });
+  });
+
+  it('refuses (400) attributes that fit alone but not merged with the guest\'s others', () => {
+    // Prepare
+    const half = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`a${i}`, 'v'.repeat(950)]));
+    const other = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`b${i}`, 'v'.repeat(950)]));
+
+    // Act
+    const act = (): unknown => applyChanges({ ...latest, attributes: half }, { attributes: other });
+
+    // Assess
+    expect(act).toThrow(expect.objectContaining({ status: 400, errors: [expect.objectContaining({ path: '/attributes' })] }));
   });
 
   it('starts from empty groups when the guest has none', () => {
-    expect(applyChanges({}, { consent: { marketing: true }, attributes: { a: 1 } })).toEqual({ consent: { marketing: true }, attributes: { a: 1 } });
+    expect(applyChanges({ identityAttributes: {}, consent: { marketing: false, dataProcessing: false }, attributes: {} }, { consent: { marketing: true }, attributes: { a: 1 } })).toEqual({
+      identityAttributes: {},
+      consent: { marketing: true, dataProcessing: false },
+      attributes: { a: 1 },
+    });
   });
 });
 
@@ -149,5 +187,15 @@ describe('changesFromBody masks as every route does', () => {
 
     // Assess
     expect(changes.channelContext?.originPage).toBe(`https://shop.example.com/users/${'*'.repeat(16)}/orders`);
+  });
+});
+
+describe('changesFromBody refuses early what the guest schema cannot hold', () => {
+  it('an update of an origin page over 200 characters is a 400 before Genesys or the lease is asked', () => {
+    // Act
+    const act = (): unknown => changesFromBody({ channelContext: { originPage: `https://example.com/${'p'.repeat(200)}` } }, SALT);
+
+    // Assess
+    expect(act).toThrow(expect.objectContaining({ status: 400, errors: [expect.objectContaining({ path: '/channelContext/originPage' })] }));
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Guest } from '#lib/genesys';
+import type { Guest } from '#lib/guests';
 import { guestSyncJob } from '#lib/guests';
 
 const guest: Guest = {

@@ -1,165 +1,180 @@
-import { describe, expect, it } from 'vitest';
-import { ConflictError } from '#lib/errors';
-import { GenesysError, type Guest, type GuestPatch } from '#lib/genesys';
-import { ifMatchSatisfiedBy, updateGuestWithMerge, type GuestStore } from '#lib/guests';
-
-const GUEST_ID = '3f2b6c1e-9a7d-4e1b-8c2a-1d2e3f4a5b6c';
-
 /**
- * An in-memory guest store with Genesys' rules: ETag `"<version>"`, PATCH only at the
- * current version (else 412), groups replaced whole except `attributes` (merged by key).
- * `beforePatch` lets a test play another writer between our read and our write.
+ * Guest updates against the sandbox Genesys (version 2) and the state table (in memory):
+ * the caller's changed fields laid over the latest contact, other writers' fields kept,
+ * suite writers serialised by the per-guest lease, 409 when the lease cannot be held.
  */
-function memoryStore(initial: Omit<Guest, 'id' | 'createdDate' | 'modifiedDate'>) {
-  let version = 1;
-  let guest: Guest = { id: GUEST_ID, createdDate: '2025-01-01T00:00:00.000Z', modifiedDate: '2025-01-01T00:00:00.000Z', ...structuredClone(initial) };
-  const patches: Array<{ ifMatch: string; patch: GuestPatch }> = [];
-  let reads = 0;
-  const hooks = { beforePatch: (_n: number): void => undefined, failPatch: (_n: number): number | undefined => undefined };
-  const write = (patch: GuestPatch): void => {
-    const next = structuredClone(guest) as Guest & Record<string, unknown>;
-    for (const [key, value] of Object.entries(patch)) {
-      next[key] = key === 'attributes' ? { ...guest.attributes, ...(value as object) } : structuredClone(value);
-    }
-    version += 1;
-    guest = next;
-  };
-  const store: GuestStore = {
-    getGuest: async () => {
-      reads += 1;
-      return { status: 200, body: structuredClone(guest), etag: `"${version}"` };
-    },
-    updateGuest: async (_id, patch, ifMatch) => {
-      patches.push({ ifMatch, patch: structuredClone(patch) });
-      hooks.beforePatch(patches.length);
-      const injected = hooks.failPatch(patches.length);
-      if (injected !== undefined || ifMatch !== `"${version}"`) {
-        throw new GenesysError({ operation: 'updateGuest', kind: 'http', upstreamStatus: injected ?? 412, retryable: false, attempts: 1 });
-      }
-      write(patch);
-      return { status: 200, body: structuredClone(guest), etag: `"${version}"` };
-    },
-  };
-  return {
-    store,
-    hooks,
-    patches,
-    reads: () => reads,
-    current: () => guest,
-    /** Another writer changes the guest (its version moves). */
-    otherWriter: (patch: GuestPatch) => write(patch),
-  };
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError } from '#lib/errors';
+import { changesFromBody, createGuestFields, readGuest, updateGuestWithMerge, type GuestChanges } from '#lib/guests';
+import { MemoryStateTable, WriteLeases, type StateItem } from '#lib/state';
+import type { GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
+import { createGuestContact, resetGuestSchemaCacheForTests } from '../../../../lib/guests/store.ts';
+import { SETTINGS, clientFor, control, requestsFor, startGuestSandbox } from './support.ts';
+
+const SALT = 'unit-salt';
+let sandbox: GenesysSandboxV2;
+let table: MemoryStateTable;
+
+beforeAll(async () => {
+  sandbox = await startGuestSandbox();
+});
+afterAll(async () => {
+  await sandbox.close();
+});
+beforeEach(() => {
+  sandbox.reset();
+  resetGuestSchemaCacheForTests();
+  table = new MemoryStateTable();
+});
+
+const changes = (body: Record<string, unknown>): GuestChanges => changesFromBody(body, SALT).changes;
+
+/** A guest as a caller created and read it. */
+async function existingGuest(): Promise<{ id: string; etag: string }> {
+  const created = await createGuestContact(
+    clientFor(sandbox),
+    SETTINGS,
+    createGuestFields({ marketing: false, dataProcessing: true }, changes({ email: 'jane@example.com', attributes: { tier: 'gold' }, channelContext: { campaignId: 'SPRING' } })),
+  );
+  return { id: created.guest.id, etag: created.etag };
 }
 
-const initial = {
-  consent: { marketing: false, dataProcessing: true },
-  attributes: { tier: 'gold', agentNote: 'original' },
-};
+const leaseItems = (): StateItem[] => [...table.items.values()].filter((item) => item.pk.startsWith('lease#guest#'));
 
 describe('updateGuestWithMerge', () => {
-  it('writes at the caller\'s version when nobody else wrote', async () => {
+  it('applies the change at the version the caller read: conflictsResolved 0, a new ETag, the lease given back', async () => {
     // Prepare
-    const genesys = memoryStore(initial);
+    const guest = await existingGuest();
 
     // Act
-    const result = await updateGuestWithMerge(genesys.store, GUEST_ID, '"1"', { consent: { marketing: true } });
+    const result = await updateGuestWithMerge(clientFor(sandbox), SETTINGS, guest.id, guest.etag, changes({ consent: { marketing: true } }), {
+      leases: new WriteLeases(table),
+    });
 
     // Assess
-    expect(result).toMatchObject({ conflictsResolved: 0, attempts: 1, etag: '"2"' });
-    expect(genesys.patches).toEqual([{ ifMatch: '"1"', patch: { consent: { marketing: true, dataProcessing: true } } }]);
-    expect(genesys.current().consent).toEqual({ marketing: true, dataProcessing: true });
+    expect(result).toMatchObject({ conflictsResolved: 0, attempts: 1, guest: { consent: { marketing: true, dataProcessing: true }, attributes: { tier: 'gold' } } });
+    expect(result.etag).not.toBe(guest.etag);
+    expect((await readGuest(clientFor(sandbox), SETTINGS, guest.id)).etag).toBe(result.etag);
+    expect(leaseItems()).toEqual([]);
   });
 
-  it('merges onto a newer version when the caller\'s ETag is stale: both changes survive', async () => {
-    // Prepare: another writer changed agentNote after the caller read version 1.
-    const genesys = memoryStore(initial);
-    genesys.otherWriter({ attributes: { agentNote: 'changed by agent' } });
+  it('merges over a concurrent writer: the caller\'s fields win, the other writer\'s fields are kept, conflictsResolved 1', async () => {
+    // Prepare: the caller read the guest; then an agent changed it in Genesys.
+    const guest = await existingGuest();
+    await control(sandbox, 'POST', `/__sandbox/externalcontacts/contacts/${guest.id}/touch`, {
+      customFields: { campaignId_identifier: 'AGENT_SET', dataProcessingConsent_checkbox: false },
+    });
 
     // Act
-    const result = await updateGuestWithMerge(genesys.store, GUEST_ID, '"1"', { attributes: { tier: 'platinum' } });
+    const result = await updateGuestWithMerge(clientFor(sandbox), SETTINGS, guest.id, guest.etag, changes({ consent: { marketing: true }, attributes: { visits: 2 } }), {
+      leases: new WriteLeases(table),
+    });
 
     // Assess
-    expect(result).toMatchObject({ conflictsResolved: 1, attempts: 1 });
-    expect(genesys.current().attributes).toEqual({ tier: 'platinum', agentNote: 'changed by agent' });
-    expect(genesys.patches[0]?.ifMatch).toBe('"2"');
+    expect(result.conflictsResolved).toBe(1);
+    const stored = (await readGuest(clientFor(sandbox), SETTINGS, guest.id)).guest;
+    expect(stored).toMatchObject({
+      consent: { marketing: true, dataProcessing: false },
+      channelContext: { campaignId: 'AGENT_SET' },
+      attributes: { tier: 'gold', visits: 2 },
+      identityAttributes: { emailHash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    });
   });
 
-  it('on a 412 (a write between our read and ours) re-reads, re-applies and retries: both changes survive', async () => {
+  it('keeps what another system put on the contact outside the guest fields (a PUT replaces the whole contact)', async () => {
     // Prepare
-    const genesys = memoryStore(initial);
-    genesys.hooks.beforePatch = (n) => {
-      if (n === 1) genesys.otherWriter({ consent: { marketing: false, dataProcessing: false } });
+    const guest = await existingGuest();
+    await control(sandbox, 'POST', `/__sandbox/externalcontacts/contacts/${guest.id}/touch`, { title: 'kept by the suite' });
+
+    // Act
+    await updateGuestWithMerge(clientFor(sandbox), SETTINGS, guest.id, guest.etag, changes({ attributes: { tier: 'platinum' } }), { leases: new WriteLeases(table) });
+
+    // Assess
+    expect(sandbox.state().externalContacts[guest.id]).toMatchObject({ title: 'kept by the suite' });
+  });
+
+  it('serialises two suite writers with the same If-Match: both changes land, one of them reports the merge', async () => {
+    // Prepare
+    const guest = await existingGuest();
+    const leases = new WriteLeases(table);
+
+    // Act
+    const results = await Promise.all([
+      updateGuestWithMerge(clientFor(sandbox), SETTINGS, guest.id, guest.etag, changes({ attributes: { first: 'a' } }), { leases }),
+      updateGuestWithMerge(clientFor(sandbox), SETTINGS, guest.id, guest.etag, changes({ attributes: { second: 'b' } }), { leases }),
+    ]);
+
+    // Assess
+    expect(results.map((result) => result.conflictsResolved).sort()).toEqual([0, 1]);
+    expect((await readGuest(clientFor(sandbox), SETTINGS, guest.id)).guest.attributes).toEqual({ tier: 'gold', first: 'a', second: 'b' });
+  });
+
+  it('answers 409 without writing when another request holds the guest\'s lease for longer than the wait', async () => {
+    // Prepare
+    const guest = await existingGuest();
+    await table.put({ pk: `lease#guest#${guest.id}`, owner: 'another-request', leaseUntilMs: Date.now() + 60_000 });
+
+    // Act
+    const update = updateGuestWithMerge(clientFor(sandbox), SETTINGS, guest.id, guest.etag, changes({ consent: { marketing: true } }), {
+      leases: new WriteLeases(table),
+      leaseWaitMs: 50,
+    });
+
+    // Assess
+    await expect(update).rejects.toBeInstanceOf(ConflictError);
+    await expect(update).rejects.toMatchObject({ status: 409, extensions: { guestId: guest.id, conflictingFields: ['consent.marketing'] } });
+    expect(requestsFor(sandbox, 'putExternalcontactsContact')).toBe(0);
+  });
+
+  it('takes over a lease whose holder ran out of time (a writer that died does not block the guest)', async () => {
+    // Prepare
+    const guest = await existingGuest();
+    await table.put({ pk: `lease#guest#${guest.id}`, owner: 'a-dead-request', leaseUntilMs: Date.now() - 1 });
+
+    // Act
+    const result = await updateGuestWithMerge(clientFor(sandbox), SETTINGS, guest.id, guest.etag, changes({ consent: { marketing: true } }), {
+      leases: new WriteLeases(table),
+      leaseWaitMs: 0,
+    });
+
+    // Assess
+    expect(result.guest.consent.marketing).toBe(true);
+  });
+
+  it('gives up with 409 after 3 attempts when its lease is taken over before every write, and writes nothing', async () => {
+    // Prepare: every read of the contact is slow enough for another writer to take the lease over.
+    const guest = await existingGuest();
+    const thief: typeof fetch = async (input, init) => {
+      const answer = await fetch(input, init);
+      if ((init?.method ?? 'GET') === 'GET' && String(input).includes('/externalcontacts/contacts/')) {
+        await table.put({ pk: `lease#guest#${guest.id}`, owner: 'took-over', leaseUntilMs: Date.now() + 1 });
+      }
+      return answer;
     };
 
     // Act
-    const result = await updateGuestWithMerge(genesys.store, GUEST_ID, '"1"', { consent: { marketing: true } });
-
-    // Assess: the other writer's dataProcessing=false is kept; our marketing=true is applied.
-    expect(result).toMatchObject({ conflictsResolved: 1, attempts: 2 });
-    expect(genesys.current().consent).toEqual({ marketing: true, dataProcessing: false });
-    expect(genesys.reads()).toBe(2);
-  });
-
-  it('gives up after 3 attempts with a 409 naming the fields that were not applied', async () => {
-    // Prepare: someone writes before each of our PATCHes.
-    const genesys = memoryStore(initial);
-    genesys.hooks.beforePatch = () => genesys.otherWriter({ attributes: { agentNote: `note ${Math.random()}` } });
-
-    // Act
-    const failure = await updateGuestWithMerge(genesys.store, GUEST_ID, '"1"', { attributes: { tier: 'silver' }, consent: { marketing: true } }).catch((e: unknown) => e);
+    const update = updateGuestWithMerge(clientFor(sandbox, { fetch: thief }), SETTINGS, guest.id, guest.etag, changes({ attributes: { tier: 'silver' } }), {
+      leases: new WriteLeases(table),
+      leaseWaitMs: 1_000,
+    });
 
     // Assess
-    expect(failure).toBeInstanceOf(ConflictError);
-    const conflict = failure as ConflictError;
-    expect(conflict.status).toBe(409);
-    expect(conflict.message).toContain('attributes.tier, consent.marketing');
-    expect(conflict.extensions).toMatchObject({ guestId: GUEST_ID, attempts: 3, conflictingFields: ['attributes.tier', 'consent.marketing'] });
-    expect(genesys.patches).toHaveLength(3);
-    expect(genesys.current().attributes?.['tier']).toBe('gold');
+    await expect(update).rejects.toMatchObject({ status: 409, extensions: { attempts: 3 } });
+    expect(requestsFor(sandbox, 'getExternalcontactsContact')).toBe(3);
+    expect(requestsFor(sandbox, 'putExternalcontactsContact')).toBe(0);
+    expect((await readGuest(clientFor(sandbox), SETTINGS, guest.id)).guest.attributes).toEqual({ tier: 'gold' });
   });
 
-  it.each([1, 2, 5])('respects maxAttempts = %i', async (maxAttempts) => {
+  it('accepts If-Match * as any version (no conflict reported)', async () => {
     // Prepare
-    const genesys = memoryStore(initial);
-    genesys.hooks.failPatch = () => 412;
+    const guest = await existingGuest();
+    await control(sandbox, 'POST', `/__sandbox/externalcontacts/contacts/${guest.id}/touch`, { customFields: { campaignId_identifier: 'MOVED' } });
 
     // Act
-    const failure = await updateGuestWithMerge(genesys.store, GUEST_ID, '"1"', { attributes: { a: 1 } }, { maxAttempts }).catch((e: unknown) => e);
+    const result = await updateGuestWithMerge(clientFor(sandbox), SETTINGS, guest.id, '*', changes({ consent: { marketing: true } }), { leases: new WriteLeases(table) });
 
     // Assess
-    expect(failure).toBeInstanceOf(ConflictError);
-    expect(genesys.patches).toHaveLength(maxAttempts);
-  });
-
-  it.each([
-    [404, 404],
-    [429, 503],
-    [500, 502],
-  ])('passes a Genesys %i through (answered as %i), without retrying it as a conflict', async (upstream, status) => {
-    // Prepare
-    const genesys = memoryStore(initial);
-    genesys.hooks.failPatch = () => upstream;
-
-    // Act
-    const failure = await updateGuestWithMerge(genesys.store, GUEST_ID, '"1"', { attributes: { a: 1 } }).catch((e: unknown) => e);
-
-    // Assess
-    expect(failure).toBeInstanceOf(GenesysError);
-    expect((failure as GenesysError).status).toBe(status);
-    expect(genesys.patches).toHaveLength(1);
-  });
-});
-
-describe('ifMatchSatisfiedBy', () => {
-  it.each([
-    ['"3"', '"3"', true],
-    ['W/"3"', '"3"', true],
-    ['3', '"3"', true],
-    ['"2", "3"', '"3"', true],
-    ['*', '"3"', true],
-    ['"2"', '"3"', false],
-    ['"33"', '"3"', false],
-  ])('If-Match %s against %s: %s', (ifMatch, etag, expected) => {
-    expect(ifMatchSatisfiedBy(ifMatch, etag)).toBe(expected);
+    expect(result.conflictsResolved).toBe(0);
+    expect(result.guest.channelContext).toEqual({ campaignId: 'MOVED' });
   });
 });

@@ -71,15 +71,16 @@ describe('mergeProfile: who wins, field by field', () => {
 });
 
 describe('queueForTier', () => {
-  const queues = { platinum: 'q-plat', gold: 'q-gold', standard: 'q-std' };
+  const queues = { platinum: 'q-plat', gold: 'q-gold', standard: 'q-std', bronze: '' };
   it.each([
-    ['platinum', 'q-plat'],
-    ['gold', 'q-gold'],
-    ['standard', 'q-std'],
-    ['diamond', 'q-std'],
-    ['constructor', 'q-std'],
-    ['', 'q-std'],
-  ])('%s -> %s', (tier, queue) => {
-    expect(queueForTier(tier, queues)).toBe(queue);
+    ['platinum', 'platinum', 'q-plat'],
+    ['gold', 'gold', 'q-gold'],
+    ['standard', 'standard', 'q-std'],
+    ['diamond', 'standard', 'q-std'],
+    ['constructor', 'standard', 'q-std'],
+    ['bronze', 'standard', 'q-std'],
+    ['', 'standard', 'q-std'],
+  ])('%s -> the %s queue (%s)', (tier, routingQueue, routingQueueId) => {
+    expect(queueForTier(tier, queues)).toEqual({ routingQueue, routingQueueId });
   });
 });

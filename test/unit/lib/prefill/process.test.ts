@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { PayloadTooLargeError } from '#lib/errors';
-import { coerceValue, MAX_PREFILL_BYTES, maskValue, processPrefill } from '#lib/prefill';
+import { coerceValue, MAX_PREFILL_BYTES, maskValue, messengerAttributes, processPrefill } from '#lib/prefill';
 import type { PrefillBody } from '#lib/prefill';
 
 const SALT = 'unit-test-salt';
@@ -98,6 +98,19 @@ describe('coerceValue', () => {
       // Assess
       expect(result).toStrictEqual(expected);
     });
+  });
+});
+
+describe('messengerAttributes', () => {
+  it('carries every processed value as the string Genesys participant data holds', () => {
+    // Prepare
+    const processed = processPrefill({ attributes: { tier: 'gold', vip: 'true', visits: '3', ratio: 1.5, zip: '02134', phone: '555-123-4567' } }, 'salt');
+
+    // Act
+    const map = messengerAttributes(processed.attributes);
+
+    // Assess
+    expect(map).toEqual({ tier: 'gold', vip: 'true', visits: '3', ratio: '1.5', zip: '02134', phone: '***-***-****' });
   });
 });
 

@@ -1,13 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import type { WidgetConfig } from '#lib/config';
 import { UnauthorizedError } from '#lib/errors';
-import { GenesysError, type WebDeployment } from '#lib/genesys';
+import { GenesysError, type GenesysClient, type WebDeployment } from '#lib/genesys';
+import { ConfigError } from '#lib/errors';
+import { MemoryStateTable, PreparedSessions, SESSION_REF_PATTERN } from '#lib/state';
 import {
   DeploymentGate,
   DeploymentUnavailableError,
+  MESSENGER_ENVIRONMENTS,
   buildWidgetConfiguration,
   candidateAttributes,
   filterGuestAttributes,
+  messengerEnvironment,
+  widgetAttributes,
+  widgetConfigurationFor,
+  widgetSessionId,
   widgetUserFromClaims,
 } from '#lib/widget';
 
@@ -88,27 +95,145 @@ describe('buildWidgetConfiguration', () => {
     guestAttributeAllowlist: ['userId', 'userTier', 'lastOrderDate', 'email'],
   };
 
-  it('answers the contract body: allowlisted attributes, the user\'s own details, login off', () => {
+  it('answers the contract body: allowlisted attributes, the user\'s own details, login off, the Messenger map with gsRef', () => {
     // Prepare
     const user = widgetUserFromClaims({ sub: 'usr_1', tier: 'Gold', name: 'Jane Doe', email: 'jane@example.com' });
+    const { attributes } = widgetAttributes(user, settings);
 
     // Act
-    const { configuration } = buildWidgetConfiguration(user, settings);
+    const configuration = buildWidgetConfiguration(user, settings, { environment: 'prod-euw1', attributes, gsRef: 'r'.repeat(24) });
 
     // Assess
     expect(configuration).toEqual({
       deploymentId: 'dep-1',
       organizationId: 'org-1',
-      environment: 'mypurecloud.ie',
+      environment: 'prod-euw1',
       guestAttributes: { userId: 'usr_1', userTier: 'Gold' },
       guestDetails: { name: 'Jane Doe', email: 'jane@example.com' },
       features: { login: false },
+      customAttributes: { userId: 'usr_1', userTier: 'Gold', gsRef: 'r'.repeat(24) },
     });
   });
 
   it('keeps the email out of guestAttributes even when "email" is allowlisted', () => {
     const user = widgetUserFromClaims({ sub: 'usr_1', email: 'jane@example.com' });
-    expect(JSON.stringify(buildWidgetConfiguration(user, settings).configuration.guestAttributes)).not.toContain('jane@');
+    expect(JSON.stringify(widgetAttributes(user, settings).attributes)).not.toContain('jane@');
+  });
+});
+
+describe('messengerEnvironment', () => {
+  it.each([
+    ['mypurecloud.com', 'prod'],
+    ['mypurecloud.ie', 'prod-euw1'],
+    ['mypurecloud.de', 'prod-euc1'],
+    ['mypurecloud.com.au', 'prod-apse2'],
+    ['mypurecloud.jp', 'prod-apne1'],
+    ['usw2.pure.cloud', 'prod-usw2'],
+    ['cac1.pure.cloud', 'prod-cac1'],
+    ['euw2.pure.cloud', 'prod-euw2'],
+    ['apne2.pure.cloud', 'prod-apne2'],
+    ['aps1.pure.cloud', 'prod-aps1'],
+    ['use2.us-gov-pure.cloud', 'fedramp-use2-core'],
+  ])('names %s the way the deployment snippet does: %s', (region, environment) => {
+    expect(messengerEnvironment(region)).toBe(environment);
+  });
+
+  it('knows every region host of the official SDK except the EU sovereign cloud, whose Messenger name is unpublished', async () => {
+    // Prepare: the SDK's region table (purecloud-platform-client-v2, a devDependency)
+    const { readFile } = await import('node:fs/promises');
+    const source = await readFile('node_modules/purecloud-platform-client-v2/src/purecloud-platform-client-v2/PureCloudRegionHosts.js', 'utf8');
+    const hosts = [...source.matchAll(/:\s*'([a-z0-9.-]+)'/g)].map((match) => match[1]);
+
+    // Assess
+    expect(hosts.length).toBeGreaterThan(10);
+    expect(hosts.filter((host) => host !== undefined && !(host in MESSENGER_ENVIRONMENTS))).toEqual(['edee1.eusc-pure.cloud']);
+  });
+
+  it('refuses an unknown region with a ConfigError naming GENESYS_REGION, and serves "local" without one', () => {
+    const error = (() => {
+      try {
+        return messengerEnvironment('example.com');
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variables).toEqual(['GENESYS_REGION']);
+    expect(messengerEnvironment('')).toBe('local');
+  });
+});
+
+describe('widgetSessionId', () => {
+  it('is one well-formed UUID per user and deployment, without the user id in it', () => {
+    const id = widgetSessionId('dep-1', 'usr_1');
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(widgetSessionId('dep-1', 'usr_1')).toBe(id);
+    expect(widgetSessionId('dep-1', 'usr_2')).not.toBe(id);
+    expect(widgetSessionId('dep-2', 'usr_1')).not.toBe(id);
+  });
+});
+
+describe('widgetConfigurationFor', () => {
+  const NOW = Date.parse('2026-11-30T12:00:00.000Z');
+  const settings = { webDeploymentId: 'dep-1', organizationId: 'org-1', guestAttributeAllowlist: ['userId', 'userTier'] };
+  const setup = () => {
+    const table = new MemoryStateTable(() => NOW);
+    const sessions = new PreparedSessions(table, () => NOW);
+    const deps = {
+      deployments: { ensureActive: async () => ({ cached: false }) },
+      sessions,
+      settings,
+      environment: 'prod-euw1',
+      ttlSeconds: 1800,
+      now: () => new Date(NOW),
+    };
+    return { table, sessions, deps };
+  };
+
+  it('stores the allowlisted attributes as a prepared session under the gsRef it answers, and nothing of guestDetails', async () => {
+    // Prepare
+    const { table, sessions, deps } = setup();
+    const user = widgetUserFromClaims({ sub: 'usr_1', tier: 'gold', name: 'Jane Doe', email: 'jane@example.com', phone_number: '+15551234567' });
+
+    // Act
+    const { configuration } = await widgetConfigurationFor(user, deps);
+
+    // Assess
+    const gsRef = configuration.customAttributes['gsRef'] ?? '';
+    expect(gsRef).toMatch(SESSION_REF_PATTERN);
+    expect(configuration.customAttributes).toEqual({ userId: 'usr_1', userTier: 'gold', gsRef });
+    expect(await sessions.byRef(gsRef)).toMatchObject({ sessionId: widgetSessionId('dep-1', 'usr_1'), attributes: { userId: 'usr_1', userTier: 'gold' } });
+    expect(JSON.stringify([...table.items.values()])).not.toMatch(/Jane|jane@|5551234567/);
+  });
+
+  it('hands the same user the same gsRef on every page view, with the attributes of the newest token', async () => {
+    // Prepare
+    const { sessions, deps } = setup();
+    const first = await widgetConfigurationFor(widgetUserFromClaims({ sub: 'usr_1', tier: 'gold' }), deps);
+
+    // Act
+    const second = await widgetConfigurationFor(widgetUserFromClaims({ sub: 'usr_1', tier: 'platinum' }), deps);
+
+    // Assess
+    expect(second.configuration.customAttributes['gsRef']).toBe(first.configuration.customAttributes['gsRef']);
+    expect((await sessions.byRef(second.configuration.customAttributes['gsRef'] ?? ''))?.attributes).toEqual({ userId: 'usr_1', userTier: 'platinum' });
+  });
+
+  it('stores nothing when the deployment is not Active', async () => {
+    const { table, deps } = setup();
+    deps.deployments.ensureActive = async () => {
+      throw new DeploymentUnavailableError('dep-1', 'Inactive');
+    };
+    await expect(widgetConfigurationFor(widgetUserFromClaims({ sub: 'usr_1' }), deps)).rejects.toBeInstanceOf(DeploymentUnavailableError);
+    expect(table.items.size).toBe(0);
+  });
+
+  it('answers 503 when the state table is unavailable', async () => {
+    const { table, deps } = setup();
+    table.put = async () => {
+      throw Object.assign(new Error('unavailable'), { name: 'InternalServerError' });
+    };
+    await expect(widgetConfigurationFor(widgetUserFromClaims({ sub: 'usr_1' }), deps)).rejects.toMatchObject({ status: 503 });
   });
 });
 
@@ -118,7 +243,7 @@ describe('DeploymentGate', () => {
     let now = 0;
     let calls = 0;
     const client = {
-      getWebDeployment: async () => {
+      call: async () => {
         const answer = answers[Math.min(calls, answers.length - 1)] as WebDeployment | Error;
         calls += 1;
         if (answer instanceof Error) throw answer;
@@ -126,7 +251,7 @@ describe('DeploymentGate', () => {
       },
     };
     return {
-      gate: new DeploymentGate(() => client, 300_000, () => now),
+      gate: new DeploymentGate(() => client as unknown as Pick<GenesysClient, 'call'>, 300_000, () => now),
       calls: () => calls,
       advance: (ms: number) => {
         now += ms;
