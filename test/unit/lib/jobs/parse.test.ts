@@ -18,7 +18,7 @@ describe('parseJob', () => {
     expect(parsed).toEqual({ ok: true, job: valid });
   });
 
-  it.each(['prefill', 'webhook', 'guest', 'prechat'])('accepts the %s source', (source) => {
+  it.each(['prefill', 'webhook', 'guest', 'prechat', 'event'])('accepts the %s source', (source) => {
     expect(parseJob(withChange((job) => (job.source = source))).ok).toBe(true);
   });
 
