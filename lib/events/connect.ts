@@ -132,8 +132,8 @@ export function operatorSteps(target: EventBridgeTarget, organizationId: string 
     `     within a few minutes (if not, check the integration's status in Genesys Cloud > Admin > Integrations).`,
     `  2. Associate it with an event bus by deploying the suite to that account and region with the two stage parameters:`,
     `       npx osls deploy --stage <stage> --region ${target.awsRegion} --param="genesysOrgId=${org}" --param="eventSourceSuffix=${target.eventSourceSuffix}"`,
-    `     The stack creates the partner event bus from the source (the console's "Associate with event bus" does the same:`,
-    `     use one or the other; if the bus already exists, delete it or deploy into a stage that does not create it).`,
+    `     The stack creates the partner event bus from the source, which is what the console's "Associate with event bus"`,
+    `     does: do not also associate it by hand (if you already did, delete that event bus before deploying).`,
     `  3. The source then shows Active, and the rule on the bus invokes the events function.`,
   ];
 }
