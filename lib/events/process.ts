@@ -10,7 +10,7 @@
  * event and, after its retry policy, hands it to the rule's dead-letter queue.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { genesysOperations, type Deadline, type GenesysClient } from '#lib/genesys';
+import { GenesysError, genesysOperations, type Deadline, type GenesysClient } from '#lib/genesys';
 import type { CrmSyncJob } from '#lib/jobs';
 import { logger, metrics } from '#lib/lambda';
 import { MetricNames } from '#lib/metrics';
@@ -44,7 +44,9 @@ export interface EventResult {
     | 'unknown-session'
     | 'applied'
     | 'ended'
-    | 'end-noted';
+    | 'end-noted'
+    /** Genesys no longer knows the conversation (404): nothing to re-assert, and a retry would not change that. */
+    | 'conversation-gone';
   eventId?: string;
   /** Keys of the prepared attributes PATCHed onto the participant (never values). */
   reasserted?: string[];
@@ -73,7 +75,15 @@ export async function handleConversationEvent(raw: unknown, deps: EventDependenc
       logger.info('Conversation event already processed');
       return { outcome: 'duplicate', eventId: event.id };
     }
-    const result = await dispatch(event, deps);
+    let result: EventResult;
+    try {
+      result = await dispatch(event, deps);
+    } catch (error) {
+      if (!(error instanceof GenesysError && error.upstreamStatus === 404)) throw error;
+      metrics.addMetric(MetricNames.EventsConversationGone, MetricUnit.Count, 1);
+      logger.warn('Conversation no longer exists in Genesys; event skipped', { operation: error.operation });
+      result = { outcome: 'conversation-gone' };
+    }
     await deps.ledger.remember(event);
     logger.info('Conversation event processed', { outcome: result.outcome, reasserted: result.reasserted ?? [], jobIds: result.jobIds ?? [] });
     return { ...result, eventId: event.id };

@@ -74,6 +74,8 @@ export const MetricNames = {
   EventsStale: 'EventsStale',
   /** A `gsRef` that names no prepared session (expired, or guessed). */
   EventsUnknownSession: 'EventsUnknownSession',
+  /** Events of a conversation Genesys no longer knows (404): skipped, not retried. */
+  EventsConversationGone: 'EventsConversationGone',
   /** PATCHes that re-asserted prepared attributes on a participant. */
   AttributesReasserted: 'AttributesReasserted',
 

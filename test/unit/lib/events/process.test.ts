@@ -179,6 +179,21 @@ describe('handleConversationEvent', () => {
     expect(jobs).toHaveLength(1);
   });
 
+  it('skips, without retrying, an event of a conversation Genesys no longer knows (404)', async () => {
+    // Prepare
+    await firstMessage({ gsRef, customerId: 'C-1001', loyaltyTier: 'platinum' });
+    await control(sandbox.url, 'POST', '/__sandbox/faults', { rules: [{ operation: 'getConversation', status: 404 }] });
+
+    // Act
+    const result = await handleConversationEvent(events[0], deps);
+
+    // Assess
+    expect(result.outcome).toBe('conversation-gone');
+    expect(patches()).toBe(0);
+    expect(jobs).toHaveLength(0);
+    expect((await handleConversationEvent(events[0], deps)).outcome).toBe('duplicate');
+  });
+
   it.each([
     ['expired', async () => {
       clock.advance(1_801_000);
