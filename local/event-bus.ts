@@ -364,6 +364,8 @@ export async function startLocalEventBus(options: LocalEventBusOptions): Promise
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
       res.end(JSON.stringify(body));
     };
+    // What the bus has done so far, for tests that must wait until every event was handled.
+    if (req.method === 'GET' && req.url === '/__local/stats') return send(200, { ...stats });
     readBody(req)
       .then((text) => {
         const target = req.headers['x-amz-target'];

@@ -124,6 +124,26 @@ export async function fireSchedule<T = unknown>(functionKey: string): Promise<T>
   return body.result as T;
 }
 
+/** What the local event bus has done so far (events received, deliveries in flight, ...). */
+export const eventBusStats = async (): Promise<{ received: number; inFlight: number; delivered: number; deadLettered: number }> =>
+  json(await fetch(`${stack().eventBusUrl}/__local/stats`));
+
+/**
+ * Waits until the local event bus has received `atLeast` events more than `before` showed
+ * and has delivered (or dead-lettered) every one: the events function has then handled the
+ * conversation events the test caused, and will not act on them later.
+ */
+export async function eventBusSettled(before: { received: number }, atLeast = 1, timeoutMs = 20_000): Promise<void> {
+  await until(
+    async () => {
+      const now = await eventBusStats();
+      return now.received >= before.received + atLeast && now.inFlight === 0;
+    },
+    timeoutMs,
+    'the local event bus to deliver the conversation events',
+  );
+}
+
 /**
  * Plays a guest's first message for a prepared session through the sandbox's Messenger
  * simulator (carrying the `customAttributes` its prefill answered) and records the link the
@@ -133,6 +153,7 @@ export async function startLinkedConversation(
   sessionId: string,
   customAttributes: Record<string, string>,
 ): Promise<{ conversationId: string; participantId: string }> {
+  const before = await eventBusStats();
   const response = await fetch(`${stack().genesysUrl}/__sandbox/messenger/conversations`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -141,6 +162,9 @@ export async function startLinkedConversation(
   if (response.status !== 201) throw new Error(`the Messenger simulator answered ${response.status}: ${await response.text()}`);
   const started = (await response.json()) as { conversationId: string; customerParticipantId: string };
   const link = { conversationId: started.conversationId, participantId: started.customerParticipantId };
+  // The events function handles the conversation's customer.start (through the local event
+  // bus) on its own: let it finish, so it does not act on this conversation later in the test.
+  await eventBusSettled(before);
   const client = localDynamoDbClient(stack().dynamodbEndpoint);
   try {
     const linked = await new PreparedSessions(new DynamoStateTable({ tableName: stack().stateTableName, client })).link(sessionId, link, new Date().toISOString());

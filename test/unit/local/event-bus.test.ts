@@ -129,6 +129,7 @@ describe('the local event bus', () => {
     expect(invocations).toHaveLength(2);
     expect(invocations[1]?.id).toBe(invocations[0]?.id);
     expect(bus.stats()).toMatchObject({ delivered: 1, retried: 1, deadLettered: 0 });
+    expect(await (await fetch(`${bus.url}/__local/stats`)).json()).toMatchObject({ received: 1, delivered: 1, retried: 1, inFlight: 0 });
     expect(await deadLetters()).toHaveLength(0);
   });
 
