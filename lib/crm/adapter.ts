@@ -19,6 +19,12 @@ import type { CrmRecord } from '#lib/jobs';
 /** Providers `CRM_PROVIDER` can name. */
 export type CrmProviderName = 'rest' | 'hubspot' | 'salesforce' | 'dynamics';
 
+/** Every `CRM_PROVIDER` value, for validation. */
+export const CRM_PROVIDERS: readonly CrmProviderName[] = ['rest', 'hubspot', 'salesforce', 'dynamics'];
+
+/** Batch maximum per provider (contract section 5: `CRM_BATCH_SIZE` default and ceiling). */
+export const PROVIDER_BATCH_LIMITS: Readonly<Record<CrmProviderName, number>> = { rest: 50, hubspot: 100, salesforce: 200, dynamics: 100 };
+
 /** Whether resending the same record can ever succeed. */
 export type FailureClass = 'permanent' | 'transient';
 
@@ -26,8 +32,11 @@ export type FailureClass = 'permanent' | 'transient';
 export interface ProviderRecordResult {
   externalId: string;
   status: 'created' | 'updated' | 'unchanged' | 'failed';
-  /** Present when `status` is `failed`: the provider's code and (masked) message. */
-  error?: { code: string; message: string; classification: FailureClass };
+  /**
+   * Present when `status` is `failed`: the provider's code and (masked) message, and the
+   * adapter's verdict (absent for `rest`, whose codes the worker classifies by their words).
+   */
+  error?: { code: string; message: string; classification?: FailureClass };
 }
 
 /**
@@ -49,7 +58,10 @@ export type CallFailure =
   | { kind: 'rejected'; reason: string; status: number; code?: string };
 
 /** What one chunk upsert came to. Adapters never throw. */
-export type ProviderUpsertOutcome = { kind: 'ok'; status: number; results: ProviderRecordResult[] } | { kind: 'failed'; failure: CallFailure };
+export type ProviderUpsertOutcome =
+  /** `replayed`: the CRM answered from its own idempotency store (`rest` only). */
+  | { kind: 'ok'; status: number; results: ProviderRecordResult[]; replayed?: boolean }
+  | { kind: 'failed'; failure: CallFailure };
 
 /** The customer shape of contract section 6; fields the CRM left out stay absent. */
 export interface ProviderCustomer {

@@ -11,7 +11,6 @@ import { canonicalJson, type CrmRecord } from '#lib/jobs';
 import { batchUpsert, safeCrmText } from '../batch-upsert.ts';
 import { CrmNetworkError, crmRequest } from '../http.ts';
 import {
-  classifyRecordCode,
   type CallFailure,
   type CallOptions,
   type CrmAdapter,
@@ -76,9 +75,12 @@ export class RestAdapter implements CrmAdapter {
       return {
         kind: 'ok',
         status: outcome.status,
+        ...(outcome.replayed ? { replayed: true } : {}),
+        // The rest CRM's codes are its own: the worker classifies them by their words
+        // (RATE_LIMITED, LOCKED, ... are transient), so no verdict is attached here.
         results: outcome.results.map((result) =>
           result.status === 'failed'
-            ? { externalId: result.externalId, status: 'failed', error: { code: result.error?.code ?? '', message: result.error?.message ?? '', classification: classifyRecordCode(result.error?.code ?? '') } }
+            ? { externalId: result.externalId, status: 'failed', error: { code: result.error?.code ?? '', message: result.error?.message ?? '' } }
             : { externalId: result.externalId, status: result.status },
         ),
       };

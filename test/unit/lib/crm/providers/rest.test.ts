@@ -44,7 +44,7 @@ describe('RestAdapter (the reference CRM behind the adapter interface)', () => {
     const limited = await adapterFor().upsert([recordFactory('c')], call);
 
     // Assess
-    expect(partial).toMatchObject({ kind: 'ok', results: [{ status: 'created' }, { status: 'failed', error: { code: 'VALIDATION_ERROR', classification: 'permanent' } }] });
+    expect(partial).toMatchObject({ kind: 'ok', results: [{ status: 'created' }, { status: 'failed', error: { code: 'VALIDATION_ERROR' } }] });
     expect(limited).toMatchObject({ kind: 'failed', failure: { kind: 'rate_limited', status: 429, retryAfterMs: 3_000 } });
   });
 
