@@ -32,7 +32,7 @@ export { PERMISSION_DENIED_CODE, processBatch } from './processor.ts';
 export type { BatchReport, BatchSummary, SyncPorts, SyncSettings, VersionPort } from './processor.ts';
 export { CHUNK_PREFIX, CHUNK_TTL_SECONDS, dynamoPersistence, isFinal, powertoolsChunkLedger } from './chunks.ts';
 export type { ChunkLedger, ChunkRun } from './chunks.ts';
-export { RecordVersions, VERSION_PREFIX, VERSION_TTL_SECONDS, versionOrder } from './versions.ts';
+export { RecordVersions, stillNewer, VERSION_PREFIX, VERSION_TTL_SECONDS, versionOrder } from './versions.ts';
 export type { ClaimResult, VersionItem, VersionStore } from './versions.ts';
 export { adapterUpsert, resetSharedCrmAdapterForTests, sharedCrmAdapter, toBatchOutcome } from './crm-port.ts';
 export { RequestRateLimiter } from './rate-limit.ts';

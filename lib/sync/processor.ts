@@ -32,13 +32,13 @@ import type { PauseKind } from './pause.ts';
 import type { ChunkLedger, ChunkRun } from './chunks.ts';
 import { chunk, coalesce, idempotencyKey, mergeRecords, outgoingRecord, versionOf, type CoalescedRecord, type QueuedJob } from './plan.ts';
 import type { RequestRateLimiter } from './rate-limit.ts';
-import type { ClaimResult } from './versions.ts';
+import { stillNewer, type ClaimResult } from './versions.ts';
 
 /** The newest applied version of each record and the claims on it (`RecordVersions`). */
 export interface VersionPort {
   claim(externalId: string, version: string, owner: string, untilMs: number): Promise<ClaimResult>;
   confirm(externalId: string, version: string, owner: string): Promise<void>;
-  release(externalId: string, owner: string): Promise<void>;
+  release(externalId: string, owner: string, uncertainVersion?: string): Promise<void>;
 }
 
 /** A claim outlives the invocation's CRM budget by this much (the answer, the return). */
@@ -259,6 +259,8 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
   //     from a record whose newest job is above it.
   const owner = ports.invocationId ?? randomUUID();
   const late = new Set<QueuedJob>();
+  /** Records sent in a request that got no answer: the CRM may hold them. */
+  const unanswered = new Set<string>();
   const claimed = new Map<string, CoalescedRecord>();
   let sendable = entries;
   if (ports.versions && heldUntil === undefined) {
@@ -283,8 +285,7 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
             fates.set(entry.externalId, { kind: 'superseded' });
             return;
           }
-          const applied = claim.applied;
-          const kept = applied === undefined ? [entry.winner, ...entry.superseded] : [entry.winner, ...entry.superseded].filter((member) => versionOf(member) > applied);
+          const kept = [entry.winner, ...entry.superseded].filter((member) => stillNewer(versionOf(member), claim));
           for (const member of [entry.winner, ...entry.superseded]) if (!kept.includes(member)) late.add(member);
           const [winner, ...rest] = kept as [QueuedJob, ...QueuedJob[]];
           claimed.set(entry.externalId, { ...entry, winner, superseded: rest, record: mergeRecords([...kept].reverse().map((member) => member.job.record)) });
@@ -401,6 +402,7 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
         });
         pending = next;
       } else if (outcome.kind === 'transient') {
+        if (run.kind === 'sent') for (const entry of pending) unanswered.add(entry.externalId);
         lastReason = outcome.reason;
         scope = 'request';
         retryAfterMs = outcome.retryAfterMs;
@@ -455,7 +457,7 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
           const fate = fates.get(entry.externalId);
           try {
             if (fate?.kind === 'done') await versions.confirm(entry.externalId, entry.version, owner);
-            else await versions.release(entry.externalId, owner);
+            else await versions.release(entry.externalId, owner, unanswered.has(entry.externalId) ? entry.version : undefined);
           } catch {
             // A claim that cannot be released lapses at the invocation's end by itself.
             if (fate?.kind === 'done') {

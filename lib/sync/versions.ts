@@ -8,7 +8,11 @@
  * its item: an older-or-equal job is superseded (acknowledged, never sent); a live claim
  * of another invocation makes the record wait (handed back to SQS); otherwise the claim
  * is written, good until the invocation's end. Once the CRM confirms, the applied version
- * moves forward and the claim goes; on any other fate only the claim goes. The claim is
+ * moves forward and the claim goes; on any other fate only the claim goes. A send whose
+ * answer never came (a timeout, a 5xx) may have been applied all the same: its version
+ * is kept as `uncertain`, and jobs older than it are superseded too, so a late older job
+ * can never overwrite what the CRM may already hold (the uncertain job itself is still
+ * queued and is sent again). The claim is
  * what keeps two containers from sending two versions of one record in the wrong order:
  * checking and advancing alone would let a slow container's older send land after a
  * faster container's newer one.
@@ -40,6 +44,8 @@ export interface VersionItem extends StateItem {
   owner?: string;
   claimed?: string;
   claimedUntil?: number;
+  /** The newest version sent without an answer (possibly applied): older jobs are superseded. */
+  uncertain?: string;
   /** Revision: every write moves it by one, conditional on the one read. */
   rev: number;
 }
@@ -54,7 +60,12 @@ export function versionOrder(sourceUpdatedAt: string, jobId: string): string {
 }
 
 /** What a claim came to. `applied` is the newest applied version seen (jobs at or below it are superseded). */
-export type ClaimResult = { kind: 'claimed'; applied?: string } | { kind: 'superseded'; applied: string } | { kind: 'busy' };
+export type ClaimResult = { kind: 'claimed'; applied?: string; uncertain?: string } | { kind: 'superseded'; applied: string } | { kind: 'busy' };
+
+/** Whether a job's version may still be sent after a claim: above the applied version, not below an unanswered one. */
+export function stillNewer(version: string, claim: { applied?: string; uncertain?: string }): boolean {
+  return (claim.applied === undefined || version > claim.applied) && (claim.uncertain === undefined || version >= claim.uncertain);
+}
 
 const keyOf = (externalId: string): string => `${VERSION_PREFIX}${externalId}`;
 
@@ -77,10 +88,11 @@ export class RecordVersions {
   async claim(externalId: string, version: string, owner: string, untilMs: number): Promise<ClaimResult> {
     return this.#update<ClaimResult>(externalId, (item) => {
       if (item?.applied !== undefined && item.applied >= version) return { result: { kind: 'superseded', applied: item.applied } };
+      if (item?.uncertain !== undefined && item.uncertain > version) return { result: { kind: 'superseded', applied: item.uncertain } };
       if (item?.owner !== undefined && item.owner !== owner && (item.claimedUntil ?? 0) > this.#now()) return { result: { kind: 'busy' } };
       return {
-        next: { applied: item?.applied, owner, claimed: version, claimedUntil: untilMs },
-        result: { kind: 'claimed', ...(item?.applied === undefined ? {} : { applied: item.applied }) },
+        next: { applied: item?.applied, uncertain: item?.uncertain, owner, claimed: version, claimedUntil: untilMs },
+        result: { kind: 'claimed', ...(item?.applied === undefined ? {} : { applied: item.applied }), ...(item?.uncertain === undefined ? {} : { uncertain: item.uncertain }) },
       };
     }, { kind: 'busy' });
   }
@@ -90,13 +102,23 @@ export class RecordVersions {
     await this.#update(externalId, (item) => {
       const applied = item?.applied !== undefined && item.applied > version ? item.applied : version;
       const keep = item?.owner !== undefined && item.owner !== owner;
-      return { next: { applied, ...(keep ? { owner: item.owner, claimed: item.claimed, claimedUntil: item.claimedUntil } : {}) }, result: undefined };
+      return { next: { applied, uncertain: item?.uncertain, ...(keep ? { owner: item.owner, claimed: item.claimed, claimedUntil: item.claimedUntil } : {}) }, result: undefined };
     }, 'fail');
   }
 
-  /** `owner` did not get `externalId` applied: its claim goes, the applied version stays. */
-  async release(externalId: string, owner: string): Promise<void> {
-    await this.#update(externalId, (item) => (item === undefined || item.owner !== owner ? { result: undefined } : { next: { applied: item.applied }, result: undefined }), 'fail');
+  /**
+   * `owner` did not get `externalId` confirmed: its claim goes, the applied version stays.
+   * `uncertainVersion`: a send of that version got no answer, so it may have been applied.
+   */
+  async release(externalId: string, owner: string, uncertainVersion?: string): Promise<void> {
+    await this.#update(externalId, (item) => {
+      const raise = uncertainVersion !== undefined && (item?.uncertain === undefined || item.uncertain < uncertainVersion);
+      const mine = item !== undefined && item.owner === owner;
+      if (!mine && !raise) return { result: undefined };
+      const uncertain = raise ? uncertainVersion : item?.uncertain;
+      const claim = mine || item === undefined ? {} : { owner: item.owner, claimed: item.claimed, claimedUntil: item.claimedUntil };
+      return { next: { applied: item?.applied, uncertain, ...claim }, result: undefined };
+    }, 'fail');
   }
 
   /**

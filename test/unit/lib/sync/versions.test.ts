@@ -123,3 +123,20 @@ describe.each(tables)('RecordVersions on %s', (_name, make) => {
     expect(results.filter((result) => result.kind === 'busy')).toHaveLength(3);
   });
 });
+
+describe.each(tables)('RecordVersions after a send that got no answer, on %s', (_name, make) => {
+  it('supersedes jobs older than the unanswered version, while the unanswered job itself may be sent again', async () => {
+    // Prepare
+    const clock = { now: NOW };
+    const versions = new RecordVersions(make(clock), () => clock.now);
+    const id = `guest-unanswered-${(run += 1)}`;
+    await versions.claim(id, v(8), 'inv-1', NOW + 30_000);
+
+    // Act: the CRM did not answer (it may hold version 8)
+    await versions.release(id, 'inv-1', v(8));
+
+    // Assess
+    expect(await versions.claim(id, v(7), 'inv-2', NOW + 30_000)).toEqual({ kind: 'superseded', applied: v(8) });
+    expect(await versions.claim(id, v(8), 'inv-3', NOW + 30_000)).toEqual({ kind: 'claimed', uncertain: v(8) });
+  });
+});
