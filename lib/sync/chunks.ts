@@ -28,9 +28,9 @@ import { classifyRecordFailure } from './classify.ts';
 export const CHUNK_PREFIX = 'chunk';
 
 /**
- * How long a finished chunk is remembered: a day covers every redelivery of the same
- * batch (visibility timeouts, a pause of up to 25 hours is covered by the versions,
- * which reject anything already applied anyway).
+ * How long a finished chunk is remembered. The record only has to bridge the moment
+ * between the CRM's answer and the version write (the versions then supersede any
+ * redelivery for 35 days); a day covers every redelivery of that batch by SQS.
  */
 export const CHUNK_TTL_SECONDS = 24 * 3_600;
 
