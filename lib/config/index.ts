@@ -4,7 +4,7 @@
  * sections is reported in one ConfigError at cold start.
  */
 import { ConfigError } from '#lib/errors';
-import { CRM_PROVIDERS, PROVIDER_BATCH_LIMITS, type CrmProviderName } from '../crm/adapter.ts';
+import { CRM_PROVIDERS, PROVIDER_BATCH_LIMITS, PROVIDER_REQUESTS_PER_SECOND, type CrmProviderName } from '../crm/adapter.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -238,7 +238,7 @@ const sections: { [K in SectionName]: (r: Reader) => Config[K] } = {
       ...present('dynamicsAlternateKey', dynamicsAlternateKey),
       credentialsSecretId: r.required('CRM_CREDENTIALS_SECRET_ID'),
       batchSize: r.integer('CRM_BATCH_SIZE', limit, 1, limit),
-      maxRequestsPerSecond: r.integer('CRM_MAX_REQUESTS_PER_SECOND', 10, 1, 10_000),
+      maxRequestsPerSecond: r.integer('CRM_MAX_REQUESTS_PER_SECOND', PROVIDER_REQUESTS_PER_SECOND[provider], 1, 10_000),
     };
   },
   queue: (r) => ({

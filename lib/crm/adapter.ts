@@ -22,6 +22,14 @@ export type CrmProviderName = 'rest' | 'hubspot' | 'salesforce' | 'dynamics';
 /** Every `CRM_PROVIDER` value, for validation. */
 export const CRM_PROVIDERS: readonly CrmProviderName[] = ['rest', 'hubspot', 'salesforce', 'dynamics'];
 
+/**
+ * Default `CRM_MAX_REQUESTS_PER_SECOND` per provider, per worker container: the worker runs
+ * at most 2 containers (the event source's maximumConcurrency), so 2 x this stays within
+ * each documented short window: HubSpot 100 per 10 s (Free/Starter) -> 5/s; Dynamics 6,000
+ * per 5 min (20/s) -> 10/s; Salesforce has only a 24-hour quota; `rest` keeps today's 10.
+ */
+export const PROVIDER_REQUESTS_PER_SECOND: Readonly<Record<CrmProviderName, number>> = { rest: 10, hubspot: 5, salesforce: 10, dynamics: 10 };
+
 /** Batch maximum per provider (contract section 5: `CRM_BATCH_SIZE` default and ceiling). */
 export const PROVIDER_BATCH_LIMITS: Readonly<Record<CrmProviderName, number>> = { rest: 50, hubspot: 100, salesforce: 200, dynamics: 100 };
 

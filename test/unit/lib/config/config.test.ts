@@ -230,6 +230,16 @@ describe('required variables, section by section', () => {
     for (const variable of missing) expect(error.message).toContain(`${variable} is required`);
   });
 
+  it('defaults the request rate per container so two containers stay within the provider short window (HubSpot: 5/s, 100 per 10 s)', () => {
+    // Act
+    const hubspot = loadConfig(['crm'], fullEnv({ CRM_PROVIDER: 'hubspot', HUBSPOT_ID_PROPERTY: 'suite_external_id', CRM_MAX_REQUESTS_PER_SECOND: undefined })).crm;
+    const rest = loadConfig(['crm'], fullEnv({ CRM_MAX_REQUESTS_PER_SECOND: undefined })).crm;
+
+    // Assess
+    expect(hubspot.maxRequestsPerSecond * 2 * 10).toBeLessThanOrEqual(100);
+    expect(rest.maxRequestsPerSecond).toBe(10);
+  });
+
   it('refuses an unknown CRM_PROVIDER and email as the HubSpot id property', () => {
     // Assess
     expect(configErrorOf(['crm'], fullEnv({ CRM_PROVIDER: 'pipedrive' })).variables).toEqual(['CRM_PROVIDER']);
