@@ -1,9 +1,13 @@
 /**
- * One SQS batch of CRM sync jobs, start to finish: parse, coalesce, chunk, upsert with
- * bounded concurrency and in-invocation retries, then decide each message's fate:
+ * One SQS batch of CRM sync jobs, start to finish: parse, coalesce (field by field),
+ * claim each record's version (`SyncPorts.versions`: jobs at or below the newest applied
+ * version are superseded, records another invocation is sending wait), chunk, upsert each
+ * chunk at most once (`SyncPorts.chunks`: a chunk already finished is answered from its
+ * record) with bounded concurrency and in-invocation retries, move the versions forward
+ * for what the CRM confirmed, then decide each message's fate:
  *
  * - upserted (`created` / `updated` / `unchanged`), or superseded by a newer job that
- *   was: done (deleted by SQS);
+ *   was, in this batch or before it: done (deleted by SQS, never sent, never dead-lettered);
  * - permanently failed (invalid job, 4xx-class record failure): moved to the DLQ with
  *   the reason, then done;
  * - still transiently failing when the invocation's time or attempts run out: returned in

@@ -1,6 +1,8 @@
 /**
- * The CRM sync worker's wiring: the container's CRM client, DLQ sender, rate limiter and
- * breaker plugged into the batch processor, with the Lambda's remaining time as budget;
+ * The CRM sync worker's wiring: the container's CRM adapter (`CRM_PROVIDER`), DLQ sender,
+ * rate limiter and breaker plugged into the batch processor, with the Lambda's remaining
+ * time as budget; the record versions and the finished-chunk records (Powertools
+ * idempotency, in-progress until the invocation's end) in the state table;
  * the pause in the state table, the hold-back and resend on SQS and the control
  * function's wake-up for outages; then the metrics and the batch log line. The handler in
  * functions/ only calls this.
