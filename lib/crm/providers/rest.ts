@@ -88,8 +88,9 @@ export class RestAdapter implements CrmAdapter {
     if (outcome.kind === 'rejected') return { kind: 'failed', failure: { kind: 'rejected', status: outcome.status, reason: outcome.reason } };
     const { status, reason } = outcome;
     if (status === 429) return { kind: 'failed', failure: { kind: 'rate_limited', status, reason, retryAfterMs: outcome.retryAfterMs ?? 1_000 } };
-    if (status === 401) return { kind: 'failed', failure: { kind: 'credentials', status, reason } };
-    if (status === 403) return { kind: 'failed', failure: { kind: 'permission', status, reason } };
+    // The rest CRM has no scopes: a 401 or 403 to a re-read token means refused credentials,
+    // which pause the sync (as before the adapters), not a lost scope that dead-letters.
+    if (status === 401 || status === 403) return { kind: 'failed', failure: { kind: 'credentials', status, reason } };
     return {
       kind: 'failed',
       failure: {

@@ -29,6 +29,17 @@ describe('RestAdapter (the reference CRM behind the adapter interface)', () => {
     expect(sandbox.state().requests.map((r) => r['idempotencyKey'])).toEqual(['chunk-1']);
   });
 
+  it.each([401, 403])('reads a %i to the upsert as refused credentials (the sync pauses, nothing is dead-lettered)', async (status) => {
+    // Prepare
+    sandbox.faults.add([{ operation: 'batchUpsert', status, times: 2 }]);
+
+    // Act
+    const outcome = await adapterFor().upsert([recordFactory('a')], call);
+
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'failed', failure: { kind: 'credentials', status } });
+  });
+
   it('derives the same key for the same chunk when none is given', () => {
     expect(chunkKey([recordFactory('a')])).toBe(chunkKey([recordFactory('a')]));
     expect(chunkKey([recordFactory('a')])).not.toBe(chunkKey([recordFactory('b')]));
