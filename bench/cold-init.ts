@@ -65,6 +65,8 @@ interface FunctionPlan {
   fn: PackagedFunction;
   exportName: string;
   sdkClients: string[];
+  /** The build pulled in `purecloud-platform-client-v2` (it must not: tests and type checks only). */
+  genesysSdk: boolean;
   packaged: BuiltBundle;
   ownBuildBytes: number;
   twin: BuiltBundle;
@@ -112,6 +114,11 @@ function sdkClientsOf(metafile: Metafile): string[] {
     if (match?.[1]) found.add(match[1]);
   }
   return [...found].sort();
+}
+
+/** Whether a build pulled in the official Genesys SDK (a devDependency for tests only). */
+function carriesGenesysSdk(metafile: Metafile): boolean {
+  return Object.keys(metafile.inputs).some((input) => input.includes('node_modules/purecloud-platform-client-v2/'));
 }
 
 /** The client class a package exports (`SQSClient` for `@aws-sdk/client-sqs`). */
@@ -200,7 +207,9 @@ async function planFunction(
   // Our own build with the same options: its metafile names the SDK clients, and its size
   // checks that these options really are the ones serverless-esbuild used.
   const ownOut = join(workDir, 'own', fn.key, bundleName);
-  const sdkClients = sdkClientsOf(await buildLike(resolved, projectRoot, ownOut, { entry }));
+  const ownMetafile = await buildLike(resolved, projectRoot, ownOut, { entry });
+  const sdkClients = sdkClientsOf(ownMetafile);
+  const genesysSdk = carriesGenesysSdk(ownMetafile);
   const ownBuildBytes = (await stat(ownOut)).size;
 
   const source = await twinSource(projectRoot, sdkClients);
@@ -220,6 +229,7 @@ async function planFunction(
     fn,
     exportName,
     sdkClients,
+    genesysSdk,
     packaged,
     ownBuildBytes,
     twin,
@@ -419,6 +429,13 @@ function render(
     `Init-time ratio of each packaged function to its bare twin, by median (goal: at most ${RATIO_GOAL}x):`,
     '',
     ...goals,
+    '',
+    (() => {
+      const carrying = plans.filter((plan) => plan.genesysSdk).map((plan) => `\`${plan.fn.key}\``);
+      return carrying.length === 0
+        ? `The official Genesys SDK (\`purecloud-platform-client-v2\`, a devDependency the tests use as the oracle) is in none of the ${plans.length} bundles (each build's esbuild metafile lists no input from it), so it moves no bundle size.`
+        : `**The official Genesys SDK is bundled into ${carrying.join(', ')}**: it is for tests and type checks only.`;
+    })(),
     ...(notes.length ? ['', 'Notes:', '', ...notes.map((n) => `- ${n}`)] : []),
     '',
     '### The AWS SDK: bundled or the runtime\'s copy',

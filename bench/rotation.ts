@@ -24,7 +24,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { GenesysTokenProvider, SecretCache, type TokenProvider } from '#lib/auth';
-import { GenesysClient } from '#lib/genesys';
+import { GenesysClient, genesysOperations } from '#lib/genesys';
 import { startGenesysSandboxV2 } from '../local/sandbox/genesys/index.ts';
 import { startLocalSecretsManager } from '../local/secrets-manager.ts';
 import { table } from './support/markdown.ts';
@@ -120,7 +120,7 @@ async function runOnce(kind: ProviderKind): Promise<RunResult> {
 
   try {
     // A warm container: the old secret and a token are cached before the rotation.
-    await api.getWebDeployment(randomUUID());
+    await api.call(genesysOperations.getWebDeployment, { params: { deploymentId: randomUUID() } });
     const readsBefore = { ...(secrets.readsByStage()[SECRET_ID] ?? {}) };
     const tokensBefore = tokenRequests;
 
@@ -136,7 +136,7 @@ async function runOnce(kind: ProviderKind): Promise<RunResult> {
       while (started < REQUESTS) {
         started += 1;
         try {
-          await api.getWebDeployment(randomUUID());
+          await api.call(genesysOperations.getWebDeployment, { params: { deploymentId: randomUUID() } });
         } catch {
           failed += 1;
           if (inGap) failedInGap += 1;

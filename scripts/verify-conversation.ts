@@ -9,7 +9,7 @@
  * Exit codes: 0 every attribute present, 1 one is missing (or no guest participant, or a
  * failure), 2 bad usage or setup.
  */
-import { deadlineAfter } from '#lib/genesys';
+import { deadlineAfter, genesysOperations } from '#lib/genesys';
 import { verifyConversationAttributes } from '#lib/widget';
 import { LOCAL_DEFAULTS } from '../local/stack.ts';
 import { parseCli, usageError } from './cli.ts';
@@ -51,7 +51,7 @@ if (names.length === 0) fail('no attribute names to check: pass --attributes or 
 let target: GenesysTarget | undefined;
 try {
   target = await genesysTarget(stage, str('region'), str('api-url'));
-  const { body } = await target.client.getConversation(conversationId, { deadline: deadlineAfter(30_000) });
+  const { body } = await target.client.call(genesysOperations.getConversation, { params: { conversationId }, deadline: deadlineAfter(30_000) });
   const verdict = verifyConversationAttributes(body, names);
   if (values['json']) {
     process.stdout.write(`${JSON.stringify(verdict, null, 2)}\n`);

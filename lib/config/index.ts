@@ -4,6 +4,7 @@
  * sections is reported in one ConfigError at cold start.
  */
 import { ConfigError } from '#lib/errors';
+import { CRM_PROVIDERS, PROVIDER_BATCH_LIMITS, PROVIDER_REQUESTS_PER_SECOND, type CrmProviderName } from '../crm/adapter.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -16,10 +17,23 @@ export interface GenesysConfig {
   organizationId: string | undefined;
 }
 
-/** The CRM endpoint, its secret and the worker's batching and rate settings. */
+/** The CRM provider, its endpoint and settings, its secret and the worker's batching and rate settings. */
 export interface CrmConfig {
+  /** `CRM_PROVIDER` (default `rest`). */
+  provider: CrmProviderName;
+  /** `CRM_BASE_URL`: required for `rest`; for the others it overrides the provider's own API host ('' when unset). */
   baseUrl: string;
+  /** `CRM_TOKEN_URL`: overrides the Salesforce / identity platform token endpoint. */
+  tokenUrl?: string;
+  /** `HUBSPOT_ID_PROPERTY` (required for `hubspot`). */
+  hubspotIdProperty?: string;
+  /** `SALESFORCE_EXTERNAL_ID_FIELD` (required for `salesforce`). */
+  salesforceExternalIdField?: string;
+  /** `DYNAMICS_URL` and `DYNAMICS_ALTERNATE_KEY` (required for `dynamics`). */
+  dynamicsUrl?: string;
+  dynamicsAlternateKey?: string;
   credentialsSecretId: string;
+  /** `CRM_BATCH_SIZE`: defaults to the provider's batch maximum and never exceeds it. */
   batchSize: number;
   maxRequestsPerSecond: number;
 }
@@ -198,12 +212,35 @@ const sections: { [K in SectionName]: (r: Reader) => Config[K] } = {
       organizationId: r.optional('GENESYS_ORG_ID'),
     };
   },
-  crm: (r) => ({
-    baseUrl: r.url('CRM_BASE_URL'),
-    credentialsSecretId: r.required('CRM_CREDENTIALS_SECRET_ID'),
-    batchSize: r.integer('CRM_BATCH_SIZE', 50, 1, 500),
-    maxRequestsPerSecond: r.integer('CRM_MAX_REQUESTS_PER_SECOND', 10, 1, 10_000),
-  }),
+  crm: (r) => {
+    const named = r.optional('CRM_PROVIDER') ?? 'rest';
+    const provider = (CRM_PROVIDERS as readonly string[]).includes(named) ? (named as CrmProviderName) : 'rest';
+    if (provider !== named) r.problems.push(`CRM_PROVIDER must be one of ${CRM_PROVIDERS.join(', ')}`);
+    const limit = PROVIDER_BATCH_LIMITS[provider];
+    // Each provider's own settings are required only when it is the one chosen.
+    const own = (name: string, of: CrmProviderName): string | undefined => (provider === of ? r.required(name) : r.optional(name));
+    const optionalUrl = (name: string): string | undefined => (r.optional(name) === undefined ? undefined : r.url(name));
+    const hubspotIdProperty = own('HUBSPOT_ID_PROPERTY', 'hubspot');
+    if (provider === 'hubspot' && hubspotIdProperty?.toLowerCase() === 'email') r.problems.push('HUBSPOT_ID_PROPERTY must be a unique custom property, never email');
+    const salesforceExternalIdField = own('SALESFORCE_EXTERNAL_ID_FIELD', 'salesforce');
+    const dynamicsUrl = provider === 'dynamics' ? r.url('DYNAMICS_URL') : optionalUrl('DYNAMICS_URL');
+    const dynamicsAlternateKey = own('DYNAMICS_ALTERNATE_KEY', 'dynamics');
+    const tokenUrl = optionalUrl('CRM_TOKEN_URL');
+    const present = <K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> =>
+      value === undefined || value === '' ? {} : ({ [key]: value } as Record<K, string>);
+    return {
+      provider,
+      baseUrl: provider === 'rest' ? r.url('CRM_BASE_URL') : (optionalUrl('CRM_BASE_URL') ?? ''),
+      ...present('tokenUrl', tokenUrl),
+      ...present('hubspotIdProperty', hubspotIdProperty),
+      ...present('salesforceExternalIdField', salesforceExternalIdField),
+      ...present('dynamicsUrl', dynamicsUrl),
+      ...present('dynamicsAlternateKey', dynamicsAlternateKey),
+      credentialsSecretId: r.required('CRM_CREDENTIALS_SECRET_ID'),
+      batchSize: r.integer('CRM_BATCH_SIZE', limit, 1, limit),
+      maxRequestsPerSecond: r.integer('CRM_MAX_REQUESTS_PER_SECOND', PROVIDER_REQUESTS_PER_SECOND[provider], 1, 10_000),
+    };
+  },
   queue: (r) => ({
     queueUrl: r.url('CRM_SYNC_QUEUE_URL'),
     dlqUrl: r.optional('CRM_SYNC_DLQ_URL') === undefined ? undefined : r.url('CRM_SYNC_DLQ_URL'),

@@ -19,6 +19,20 @@ import type { CrmRecord } from '#lib/jobs';
 /** Providers `CRM_PROVIDER` can name. */
 export type CrmProviderName = 'rest' | 'hubspot' | 'salesforce' | 'dynamics';
 
+/** Every `CRM_PROVIDER` value, for validation. */
+export const CRM_PROVIDERS: readonly CrmProviderName[] = ['rest', 'hubspot', 'salesforce', 'dynamics'];
+
+/**
+ * Default `CRM_MAX_REQUESTS_PER_SECOND` per provider, per worker container: the worker runs
+ * at most 2 containers (the event source's maximumConcurrency), so 2 x this stays within
+ * each documented short window: HubSpot 100 per 10 s (Free/Starter) -> 5/s; Dynamics 6,000
+ * per 5 min (20/s) -> 10/s; Salesforce has only a 24-hour quota; `rest` keeps today's 10.
+ */
+export const PROVIDER_REQUESTS_PER_SECOND: Readonly<Record<CrmProviderName, number>> = { rest: 10, hubspot: 5, salesforce: 10, dynamics: 10 };
+
+/** Batch maximum per provider (contract section 5: `CRM_BATCH_SIZE` default and ceiling). */
+export const PROVIDER_BATCH_LIMITS: Readonly<Record<CrmProviderName, number>> = { rest: 50, hubspot: 100, salesforce: 200, dynamics: 100 };
+
 /** Whether resending the same record can ever succeed. */
 export type FailureClass = 'permanent' | 'transient';
 
@@ -26,8 +40,11 @@ export type FailureClass = 'permanent' | 'transient';
 export interface ProviderRecordResult {
   externalId: string;
   status: 'created' | 'updated' | 'unchanged' | 'failed';
-  /** Present when `status` is `failed`: the provider's code and (masked) message. */
-  error?: { code: string; message: string; classification: FailureClass };
+  /**
+   * Present when `status` is `failed`: the provider's code and (masked) message, and the
+   * adapter's verdict (absent for `rest`, whose codes the worker classifies by their words).
+   */
+  error?: { code: string; message: string; classification?: FailureClass };
 }
 
 /**
@@ -49,7 +66,10 @@ export type CallFailure =
   | { kind: 'rejected'; reason: string; status: number; code?: string };
 
 /** What one chunk upsert came to. Adapters never throw. */
-export type ProviderUpsertOutcome = { kind: 'ok'; status: number; results: ProviderRecordResult[] } | { kind: 'failed'; failure: CallFailure };
+export type ProviderUpsertOutcome =
+  /** `replayed`: the CRM answered from its own idempotency store (`rest` only). */
+  | { kind: 'ok'; status: number; results: ProviderRecordResult[]; replayed?: boolean }
+  | { kind: 'failed'; failure: CallFailure };
 
 /** The customer shape of contract section 6; fields the CRM left out stay absent. */
 export interface ProviderCustomer {

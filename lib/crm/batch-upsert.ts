@@ -9,6 +9,7 @@ import type { CrmRecord } from '#lib/jobs';
 import { maskIdentifiers } from '#lib/pii';
 import { parseRetryAfter } from '#lib/net';
 import { CrmNetworkError, crmRequest } from './http.ts';
+import type { CallFailure, FailureClass } from './adapter.ts';
 
 /** The four per-record statuses of contract section 5. */
 export type CrmRecordStatus = 'created' | 'updated' | 'unchanged' | 'failed';
@@ -17,17 +18,21 @@ export type CrmRecordStatus = 'created' | 'updated' | 'unchanged' | 'failed';
 export interface CrmRecordResult {
   externalId: string;
   status: CrmRecordStatus;
-  error?: { code: string; message: string };
+  /** `classification`: the provider adapter's own verdict, when it gave one. */
+  error?: { code: string; message: string; classification?: FailureClass };
 }
 
 /** What one batch upsert came to. */
 export type BatchUpsertOutcome =
   /** 200 with one well-formed result per record (possibly replayed by the CRM). */
   | { kind: 'ok'; status: number; results: CrmRecordResult[]; replayed: boolean }
-  /** Worth retrying the same chunk with the same key: 429, 5xx, 409 in flight, timeouts, no answer. */
-  | { kind: 'transient'; status?: number; reason: string; retryAfterMs?: number; timedOut?: boolean }
-  /** The CRM refused the request itself (400, 413, 422, ...): resending it unchanged cannot succeed. */
-  | { kind: 'rejected'; status: number; reason: string };
+  /**
+   * Worth retrying the same chunk with the same key: 429, 5xx, 409 in flight, timeouts, no
+   * answer. `failure`: a provider adapter's own classification (a quota, refused credentials).
+   */
+  | { kind: 'transient'; status?: number; reason: string; retryAfterMs?: number; timedOut?: boolean; failure?: CallFailure }
+  /** The CRM refused the request itself (400, 413, 422, a lost scope ...): resending it unchanged cannot succeed. */
+  | { kind: 'rejected'; status: number; reason: string; failure?: CallFailure };
 
 /** Options of one batch upsert. */
 export interface BatchUpsertRequest {

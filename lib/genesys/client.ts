@@ -1,40 +1,24 @@
 /**
- * The one Genesys Cloud client. Every operation of the catalogue goes through `call()`,
- * which applies contract section 4's rules once: bearer token per attempt, per-attempt
+ * The one Genesys Cloud client. Every operation of the catalogue goes through `call()`
+ * (`client.call(genesysOperations.X, { params, body, query, deadline })`; there are no
+ * per-operation methods, so the catalogue is the only list of endpoints), which applies contract section 4's rules once: bearer token per attempt, per-attempt
  * timeout bounded by the caller's deadline, retries for 429 / 5xx / network errors /
  * timeouts with `Retry-After` or full-jitter backoff, one token refresh on 401, and a
  * single typed `GenesysError` for every failure.
  */
 import { exchange, ExchangeTimeoutError, parseRetryAfter } from '#lib/net';
-import { PreconditionRequiredError } from '#lib/errors';
 import type { Deadline } from './deadline.ts';
 import { GenesysError } from './errors.ts';
 import type { GenesysFailure } from './errors.ts';
-import { expandPath, genesysOperations as ops } from './operations.ts';
+import { expandPath } from './operations.ts';
 import type {
   AnyGenesysOperation,
-  AuditQueryExecution,
-  AuditQueryRequest,
-  AuditQueryResultsPage,
-  AuditQueryResultsQuery,
-  Conversation,
-  ConversationContact,
-  CreateConversationRequest,
-  CreateGuestRequest,
-  FlatAttributes,
-  Guest,
-  GuestPatch,
   OperationBody,
   OperationParams,
   OperationQuery,
   OperationResponse,
   PathParamNames,
   QueryValue,
-  SessionAttributes,
-  WebDeployment,
-  WebMessagingConversation,
-  Webhook,
-  WebhookRegistration,
 } from './operations.ts';
 
 /**
@@ -70,7 +54,7 @@ export interface GenesysClientOptions {
   now?: () => number;
 }
 
-/** Per-call extras every typed method accepts. */
+/** Per-call extras every `call()` accepts besides the operation's params, body and query. */
 export interface RequestOptions {
   /** The caller's time budget; usually `deadlineFromContext(context)`. */
   deadline?: Deadline;
@@ -238,95 +222,6 @@ export class GenesysClient {
       if (deadline && delayMs >= deadline.remainingMs()) throw last;
       await this.sleep(delayMs);
     }
-  }
-
-  /** Replaces a guest session's attributes before its first message (prefill). */
-  putSessionAttributes(
-    sessionId: string,
-    attributes: FlatAttributes,
-    options: RequestOptions = {},
-  ): Promise<GenesysResponse<SessionAttributes | undefined>> {
-    return this.call(ops.putSessionAttributes, { ...options, params: { sessionId }, body: { attributes } });
-  }
-
-  /** Registers the webhook that tells us when a guest's attributes change. */
-  registerWebhook(webhook: WebhookRegistration, options: RequestOptions = {}): Promise<GenesysResponse<Webhook>> {
-    return this.call(ops.registerWebhook, { ...options, body: webhook });
-  }
-
-  /** Creates a guest; the answer's `etag` is the version to send with the first update. */
-  createGuest(guest: CreateGuestRequest, options: RequestOptions = {}): Promise<GenesysResponse<Guest>> {
-    return this.call(ops.createGuest, { ...options, body: guest });
-  }
-
-  /** Reads a guest and its current `etag`. */
-  getGuest(guestId: string, options: RequestOptions = {}): Promise<GenesysResponse<Guest>> {
-    return this.call(ops.getGuest, { ...options, params: { guestId } });
-  }
-
-  /**
-   * Updates a guest only if it is still at version `ifMatch`; a newer version answers a
-   * `GenesysError` with status 412, which the caller resolves by re-reading and merging.
-   */
-  updateGuest(
-    guestId: string,
-    patch: GuestPatch,
-    ifMatch: string,
-    options: RequestOptions = {},
-  ): Promise<GenesysResponse<Guest>> {
-    if (ifMatch.trim() === '') throw new PreconditionRequiredError('If-Match is required to update a guest');
-    return this.call(ops.updateGuest, {
-      ...options,
-      headers: { ...options.headers, 'If-Match': ifMatch },
-      params: { guestId },
-      body: patch,
-    });
-  }
-
-  /** Starts an asynchronous audit query; poll `getAuditQuery` until it has `Succeeded`. */
-  submitAuditQuery(query: AuditQueryRequest, options: RequestOptions = {}): Promise<GenesysResponse<AuditQueryExecution>> {
-    return this.call(ops.submitAuditQuery, { ...options, body: query });
-  }
-
-  /** Polls an audit query transaction's state. */
-  getAuditQuery(transactionId: string, options: RequestOptions = {}): Promise<GenesysResponse<AuditQueryExecution>> {
-    return this.call(ops.getAuditQuery, { ...options, params: { transactionId } });
-  }
-
-  /** Reads one page of a finished audit query; pass the previous page's `cursor` for the next. */
-  getAuditQueryResults(
-    transactionId: string,
-    page: AuditQueryResultsQuery = {},
-    options: RequestOptions = {},
-  ): Promise<GenesysResponse<AuditQueryResultsPage>> {
-    return this.call(ops.getAuditQueryResults, { ...options, params: { transactionId }, query: page });
-  }
-
-  /** Opens a routed Web Messaging conversation for an enriched pre-chat. */
-  createConversation(
-    request: CreateConversationRequest,
-    options: RequestOptions = {},
-  ): Promise<GenesysResponse<WebMessagingConversation>> {
-    return this.call(ops.createConversation, { ...options, body: request });
-  }
-
-  /** Sets the contact attributes of a Web Messaging conversation (flat values only). */
-  updateContact(
-    conversationId: string,
-    attributes: FlatAttributes,
-    options: RequestOptions = {},
-  ): Promise<GenesysResponse<ConversationContact | undefined>> {
-    return this.call(ops.updateContact, { ...options, params: { conversationId }, body: { attributes } });
-  }
-
-  /** Reads a conversation, including the guest participant's attributes. */
-  getConversation(conversationId: string, options: RequestOptions = {}): Promise<GenesysResponse<Conversation>> {
-    return this.call(ops.getConversation, { ...options, params: { conversationId } });
-  }
-
-  /** Reads a web deployment; the widget may only be served while its `status` is `Active`. */
-  getWebDeployment(deploymentId: string, options: RequestOptions = {}): Promise<GenesysResponse<WebDeployment>> {
-    return this.call(ops.getWebDeployment, { ...options, params: { deploymentId } });
   }
 
   /**

@@ -4,10 +4,13 @@
  * and the shapes of what goes in and comes out. The `token` operation lives in
  * `#lib/auth`, which owns the login host.
  *
- * Shapes follow the public Genesys Cloud API v2 where the operation is public (audit
- * queries, conversations, web deployments) and the contract where it comes from a seed.
- * Fields the suite does not read are left out or typed loosely on purpose: Genesys adds
- * fields over time and the client must not break when it does.
+ * Every entry is an endpoint of Genesys Cloud's public Platform API v2 and names the
+ * official SDK function (`purecloud-platform-client-v2`) that calls it: the catalogue is
+ * contract section 4 and nothing else (test/unit/lib/genesys/sdk-endpoints.test.ts fails
+ * on any entry the SDK does not have). Shapes follow the SDK's models
+ * (test/unit/lib/genesys/sdk-models.test.ts); fields the suite does not read are left out
+ * or typed loosely on purpose: Genesys adds fields over time and the client must not
+ * break when it does.
  */
 import { ValidationError } from '#lib/errors';
 import type { FieldError } from '#lib/errors';
@@ -34,7 +37,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH';
 /** Flat attribute values: Genesys rejects nested objects and arrays in attributes. */
 export type AttributeValue = string | number | boolean;
 
-/** Flat attribute map sent to sessions, guests and contacts. */
+/** A flat attribute map (pre-chat's CRM sync job carries one; participant data is its string form). */
 export type FlatAttributes = Record<string, AttributeValue>;
 
 /** A reference to another Genesys entity as the public API embeds it. */
@@ -45,114 +48,9 @@ export interface EntityReference {
 }
 
 // ---------------------------------------------------------------------------------------
-// Session attributes (seed 000)
-
-/** Body of `PUT .../messagesessions/{sessionId}/attributes`: replaces the session's attributes. */
-export interface PutSessionAttributesRequest {
-  attributes: FlatAttributes;
-}
-
-/** What Genesys echoes after a session attribute PUT; an empty body (204) is allowed. */
-export interface SessionAttributes {
-  sessionId?: string;
-  attributes?: FlatAttributes;
-}
-
-// ---------------------------------------------------------------------------------------
-// Webhooks (seed 000)
-
-/** Body of `POST /api/v2/webhooks`: a web hook Genesys calls with signed events. */
-export interface WebhookRegistration {
-  name: string;
-  description: string;
-  enabled: boolean;
-  type: 'web';
-  /** The https URL Genesys delivers events to. */
-  address: string;
-  events: string[];
-  filter: string;
-  httpHeaders: Record<string, string>;
-  /** The signing secret; Genesys never echoes it back. */
-  secret: string;
-}
-
-/** A registered webhook as Genesys returns it (without the secret). */
-export interface Webhook {
-  id: string;
-  name?: string;
-  description?: string;
-  enabled?: boolean;
-  type?: string;
-  address?: string;
-  events?: string[];
-  filter?: string;
-  selfUri?: string;
-}
-
-// ---------------------------------------------------------------------------------------
-// Web Messaging guests (seed 001)
-
-/** Hashed identifiers only (salted SHA-256, 64 hex chars): raw email or phone never leave us. */
-export interface GuestIdentityAttributes {
-  emailHash?: string;
-  phoneHash?: string;
-  /** An opaque device fingerprint (at most 128 characters), for cross-device matching. */
-  deviceFingerprint?: string;
-}
-
-/** The guest's consent decisions. */
-export interface GuestConsent {
-  marketing: boolean;
-  dataProcessing: boolean;
-}
-
-/** Where the conversation started. */
-export interface GuestChannelContext {
-  /** An absolute URI. */
-  originPage?: string;
-  /** `^[A-Z0-9_-]+$` */
-  campaignId?: string;
-}
-
-/**
- * A Web Messaging guest. `createdDate`, `modifiedDate` and `closedDate` are ISO-8601
- * timestamps; the engagement counters are maintained by Genesys as messages flow.
- */
-export interface Guest {
-  id: string;
-  identityAttributes?: GuestIdentityAttributes;
-  consent?: GuestConsent;
-  channelContext?: GuestChannelContext;
-  attributes?: FlatAttributes;
-  createdDate: string;
-  modifiedDate: string;
-  closedDate?: string;
-  messageCount?: number;
-  avgResponseTimeMs?: number;
-  conversionFlag?: boolean;
-}
-
-/** Body of `POST .../webmessaging/guests`: a minimised, already-hashed guest. */
-export interface CreateGuestRequest {
-  channel?: 'webmessaging';
-  consent: GuestConsent;
-  identityAttributes?: GuestIdentityAttributes;
-  channelContext?: GuestChannelContext;
-  attributes?: FlatAttributes;
-}
-
-/** Body of `PATCH .../webmessaging/guests/{guestId}`: only the fields being changed. */
-export interface GuestPatch {
-  consent?: Partial<GuestConsent>;
-  identityAttributes?: GuestIdentityAttributes;
-  channelContext?: GuestChannelContext;
-  attributes?: FlatAttributes;
-}
-
-// ---------------------------------------------------------------------------------------
 // Audit queries (Genesys public API: AuditQueryRequest and friends)
 
-/** One equality filter of an audit query, e.g. `{ property: 'EntityType', value: 'Guest' }`. */
+/** One equality filter of an audit query, e.g. `{ property: 'EntityId', value: contactId }`. */
 export interface AuditQueryFilter {
   property: string;
   value: string;
@@ -217,40 +115,6 @@ export interface AuditQueryResultsPage {
   pageSize?: number;
   cursor?: string;
   entities: AuditLogMessage[];
-}
-
-// ---------------------------------------------------------------------------------------
-// Web Messaging conversations (seed 002)
-
-/** A routing skill requested for a new conversation. */
-export interface RoutingSkill {
-  name: string;
-  priority?: number;
-}
-
-/** Body of `POST /api/v2/webmessaging/conversations`. Contact attributes are flat. */
-export interface CreateConversationRequest {
-  channel: string;
-  routing: { queueId: string; skills?: RoutingSkill[] };
-  contact: { attributes: FlatAttributes };
-}
-
-/** The created Web Messaging conversation. */
-export interface WebMessagingConversation {
-  id: string;
-  channel?: string;
-  routing?: { queueId?: string; skills?: RoutingSkill[] };
-  contact?: { attributes?: FlatAttributes };
-}
-
-/** Body of `PUT .../conversations/{conversationId}/contact`. */
-export interface UpdateContactRequest {
-  attributes: FlatAttributes;
-}
-
-/** The updated contact; an empty body (204) is allowed. */
-export interface ConversationContact {
-  attributes?: FlatAttributes;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -334,7 +198,7 @@ export interface GenesysOperation<
    */
   readonly repeatable: boolean;
   /** The official SDK's function for this endpoint (checked by test/unit/lib/genesys/sdk-endpoints.test.ts). */
-  readonly sdkFunction?: string;
+  readonly sdkFunction: string;
   /** Type-level only: never present at run time. */
   readonly [shapes]?: { body: TBody; response: TResponse; query: TQuery };
 }
@@ -362,6 +226,8 @@ export type OperationParams<Op extends AnyGenesysOperation> = Record<PathParamNa
 /**
  * Declares one operation. Curried so the body/response/query types are written out while
  * the name and path template are inferred as literals (which types the path parameters).
+ * `repeatable` and `sdkFunction` have no default: each entry says why a repeat is or is
+ * not safe, and which SDK function it is.
  */
 const operation =
   <TBody, TResponse, TQuery = undefined>() =>
@@ -370,109 +236,45 @@ const operation =
     method: HttpMethod;
     path: TPath;
     success: readonly number[];
-    /** Defaults to true for GET, PUT and PATCH, false for POST (see `GenesysOperation.repeatable`). */
-    repeatable?: boolean;
-    sdkFunction?: string;
+    repeatable: boolean;
+    sdkFunction: string;
   }): GenesysOperation<TName, TPath, TBody, TResponse, TQuery> =>
-    Object.freeze({
-      ...definition,
-      repeatable: definition.repeatable ?? definition.method !== 'POST',
-      success: Object.freeze([...definition.success]),
-    });
+    Object.freeze({ ...definition, success: Object.freeze([...definition.success]) });
 
-/** Every Genesys operation the suite calls, each defined once (contract section 4). */
+/**
+ * Every Genesys operation the suite calls, each defined once, in the order of contract
+ * section 4 (the token operation lives in `#lib/auth`). Reads and the writes that set a
+ * state (PATCH of attributes, PUT of a whole entity) are repeatable; a create is not, so a
+ * create whose outcome is unknown surfaces instead of risking a duplicate.
+ */
 export const genesysOperations = {
-  putSessionAttributes: operation<PutSessionAttributesRequest, SessionAttributes | undefined>()({
-    name: 'putSessionAttributes',
-    method: 'PUT',
-    path: '/api/v2/guests/messagesessions/{sessionId}/attributes',
-    success: [200, 204],
-  }),
-  registerWebhook: operation<WebhookRegistration, Webhook>()({
-    name: 'registerWebhook',
-    method: 'POST',
-    path: '/api/v2/webhooks',
-    success: [200, 201],
-  }),
-  createGuest: operation<CreateGuestRequest, Guest>()({
-    name: 'createGuest',
-    method: 'POST',
-    path: '/api/v2/conversations/webmessaging/guests',
-    success: [200, 201],
-  }),
-  getGuest: operation<undefined, Guest>()({
-    name: 'getGuest',
-    method: 'GET',
-    path: '/api/v2/conversations/webmessaging/guests/{guestId}',
-    success: [200],
-  }),
-  updateGuest: operation<GuestPatch, Guest>()({
-    name: 'updateGuest',
+  // -- Conversations and participants
+  patchParticipantAttributes: operation<ParticipantAttributesPatch, unknown>()({
+    name: 'patchParticipantAttributes',
     method: 'PATCH',
-    path: '/api/v2/conversations/webmessaging/guests/{guestId}',
-    success: [200],
-  }),
-  submitAuditQuery: operation<AuditQueryRequest, AuditQueryExecution>()({
-    name: 'submitAuditQuery',
-    method: 'POST',
-    path: '/api/v2/audits/query',
-    success: [200, 202],
-    sdkFunction: 'postAuditsQuery',
-    // A second query is harmless: it only starts another read-only transaction.
+    path: '/api/v2/conversations/{conversationId}/participants/{participantId}/attributes',
+    success: [200, 202, 204],
+    // A PATCH merges the same keys to the same values: sending it twice leaves the same attributes.
     repeatable: true,
-  }),
-  getAuditQuery: operation<undefined, AuditQueryExecution>()({
-    name: 'getAuditQuery',
-    method: 'GET',
-    path: '/api/v2/audits/query/{transactionId}',
-    success: [200],
-    sdkFunction: 'getAuditsQueryTransactionId',
-  }),
-  getAuditQueryResults: operation<undefined, AuditQueryResultsPage, AuditQueryResultsQuery>()({
-    name: 'getAuditQueryResults',
-    method: 'GET',
-    path: '/api/v2/audits/query/{transactionId}/results',
-    success: [200],
-    sdkFunction: 'getAuditsQueryTransactionIdResults',
-  }),
-  createConversation: operation<CreateConversationRequest, WebMessagingConversation>()({
-    name: 'createConversation',
-    method: 'POST',
-    path: '/api/v2/webmessaging/conversations',
-    success: [200, 201],
-  }),
-  updateContact: operation<UpdateContactRequest, ConversationContact | undefined>()({
-    name: 'updateContact',
-    method: 'PUT',
-    path: '/api/v2/webmessaging/conversations/{conversationId}/contact',
-    success: [200, 204],
+    sdkFunction: 'patchConversationParticipantAttributes',
   }),
   getConversation: operation<undefined, Conversation>()({
     name: 'getConversation',
     method: 'GET',
     path: '/api/v2/conversations/{conversationId}',
     success: [200],
+    repeatable: true,
     sdkFunction: 'getConversation',
   }),
-  getWebDeployment: operation<undefined, WebDeployment>()({
-    name: 'getWebDeployment',
-    method: 'GET',
-    path: '/api/v2/webdeployments/deployments/{deploymentId}',
-    success: [200],
-    sdkFunction: 'getWebdeploymentsDeployment',
-  }),
-  patchParticipantAttributes: operation<ParticipantAttributesPatch, unknown>()({
-    name: 'patchParticipantAttributes',
-    method: 'PATCH',
-    path: '/api/v2/conversations/{conversationId}/participants/{participantId}/attributes',
-    success: [200, 202, 204],
-    sdkFunction: 'patchConversationParticipantAttributes',
-  }),
+
+  // -- External contacts (guests)
   createExternalContact: operation<ExternalContact, ExternalContact>()({
     name: 'createExternalContact',
     method: 'POST',
     path: '/api/v2/externalcontacts/contacts',
     success: [200, 201],
+    // A repeat would create a second contact; lib/guests looks the identifier hash up first.
+    repeatable: false,
     sdkFunction: 'postExternalcontactsContacts',
   }),
   getExternalContact: operation<undefined, ExternalContact>()({
@@ -480,6 +282,7 @@ export const genesysOperations = {
     method: 'GET',
     path: '/api/v2/externalcontacts/contacts/{contactId}',
     success: [200],
+    repeatable: true,
     sdkFunction: 'getExternalcontactsContact',
   }),
   updateExternalContact: operation<ExternalContact, ExternalContact>()({
@@ -487,6 +290,8 @@ export const genesysOperations = {
     method: 'PUT',
     path: '/api/v2/externalcontacts/contacts/{contactId}',
     success: [200],
+    // A PUT replaces the whole contact: sending the same contact twice leaves the same contact.
+    repeatable: true,
     sdkFunction: 'putExternalcontactsContact',
   }),
   lookupContactByIdentifier: operation<ContactIdentifier, ExternalContact>()({
@@ -494,15 +299,18 @@ export const genesysOperations = {
     method: 'POST',
     path: '/api/v2/externalcontacts/identifierlookup/contacts',
     success: [200],
-    // A lookup reads; asking twice changes nothing.
+    // A POST only because the identifier travels in the body: it reads, so asking twice changes nothing.
     repeatable: true,
     sdkFunction: 'postExternalcontactsIdentifierlookupContacts',
   }),
+
+  // -- Guest set-up (once, `npm run setup-genesys`)
   listExternalSources: operation<undefined, EntityListing<ExternalSource>, { name?: string; pageSize?: number; cursor?: string }>()({
     name: 'listExternalSources',
     method: 'GET',
     path: '/api/v2/externalcontacts/externalsources',
     success: [200],
+    repeatable: true,
     sdkFunction: 'getExternalcontactsExternalsources',
   }),
   createExternalSource: operation<ExternalSource, ExternalSource>()({
@@ -510,6 +318,8 @@ export const genesysOperations = {
     method: 'POST',
     path: '/api/v2/externalcontacts/externalsources',
     success: [200, 201],
+    // A repeat would create a second source of the same name; set-up lists before it creates.
+    repeatable: false,
     sdkFunction: 'postExternalcontactsExternalsources',
   }),
   listContactSchemas: operation<undefined, EntityListing<DataSchema>>()({
@@ -517,6 +327,7 @@ export const genesysOperations = {
     method: 'GET',
     path: '/api/v2/externalcontacts/contacts/schemas',
     success: [200],
+    repeatable: true,
     sdkFunction: 'getExternalcontactsContactsSchemas',
   }),
   createContactSchema: operation<DataSchema, DataSchema>()({
@@ -524,14 +335,18 @@ export const genesysOperations = {
     method: 'POST',
     path: '/api/v2/externalcontacts/contacts/schemas',
     success: [200, 201],
+    // A repeat would create a second schema; set-up lists before it creates.
+    repeatable: false,
     sdkFunction: 'postExternalcontactsContactsSchemas',
   }),
+
+  // -- Conversation details (engagement metrics)
   queryConversationDetails: operation<ConversationDetailsQuery, ConversationDetailsPage>()({
     name: 'queryConversationDetails',
     method: 'POST',
     path: '/api/v2/analytics/conversations/details/query',
     success: [200],
-    // A query reads; asking twice changes nothing.
+    // A POST only because the query travels in the body: it reads, so asking twice changes nothing.
     repeatable: true,
     sdkFunction: 'postAnalyticsConversationsDetailsQuery',
   }),
@@ -540,20 +355,63 @@ export const genesysOperations = {
     method: 'GET',
     path: '/api/v2/analytics/conversations/{conversationId}/details',
     success: [200],
+    repeatable: true,
     sdkFunction: 'getAnalyticsConversationDetails',
   }),
+
+  // -- Audit query (`npm run audit`)
   getAuditServiceMapping: operation<undefined, AuditServiceMapping>()({
     name: 'getAuditServiceMapping',
     method: 'GET',
     path: '/api/v2/audits/query/servicemapping',
     success: [200],
+    repeatable: true,
     sdkFunction: 'getAuditsQueryServicemapping',
   }),
+  submitAuditQuery: operation<AuditQueryRequest, AuditQueryExecution>()({
+    name: 'submitAuditQuery',
+    method: 'POST',
+    path: '/api/v2/audits/query',
+    success: [200, 202],
+    // It creates a query transaction, not data: a repeat only starts a second read-only
+    // transaction over the same audit records, and the caller polls the one it was answered.
+    repeatable: true,
+    sdkFunction: 'postAuditsQuery',
+  }),
+  getAuditQuery: operation<undefined, AuditQueryExecution>()({
+    name: 'getAuditQuery',
+    method: 'GET',
+    path: '/api/v2/audits/query/{transactionId}',
+    success: [200],
+    repeatable: true,
+    sdkFunction: 'getAuditsQueryTransactionId',
+  }),
+  getAuditQueryResults: operation<undefined, AuditQueryResultsPage, AuditQueryResultsQuery>()({
+    name: 'getAuditQueryResults',
+    method: 'GET',
+    path: '/api/v2/audits/query/{transactionId}/results',
+    success: [200],
+    repeatable: true,
+    sdkFunction: 'getAuditsQueryTransactionIdResults',
+  }),
+
+  // -- Web deployments (widget configuration)
+  getWebDeployment: operation<undefined, WebDeployment>()({
+    name: 'getWebDeployment',
+    method: 'GET',
+    path: '/api/v2/webdeployments/deployments/{deploymentId}',
+    success: [200],
+    repeatable: true,
+    sdkFunction: 'getWebdeploymentsDeployment',
+  }),
+
+  // -- EventBridge integration
   listIntegrations: operation<undefined, EntityListing<Integration>, { pageSize?: number; pageNumber?: number; expand?: string }>()({
     name: 'listIntegrations',
     method: 'GET',
     path: '/api/v2/integrations',
     success: [200],
+    repeatable: true,
     sdkFunction: 'getIntegrations',
   }),
   createIntegration: operation<CreateIntegrationRequest, Integration>()({
@@ -561,6 +419,8 @@ export const genesysOperations = {
     method: 'POST',
     path: '/api/v2/integrations',
     success: [200, 201],
+    // A repeat would install a second integration; list before creating.
+    repeatable: false,
     sdkFunction: 'postIntegrations',
   }),
   putIntegrationConfig: operation<IntegrationConfiguration, IntegrationConfiguration>()({
@@ -568,6 +428,9 @@ export const genesysOperations = {
     method: 'PUT',
     path: '/api/v2/integrations/{integrationId}/config/current',
     success: [200],
+    // A PUT sets the whole configuration: a repeat of one that was committed creates nothing
+    // (Genesys may answer 409 because the configuration's version has moved on; re-read it).
+    repeatable: true,
     sdkFunction: 'putIntegrationConfigCurrent',
   }),
   patchIntegration: operation<IntegrationStatePatch, Integration>()({
@@ -575,6 +438,8 @@ export const genesysOperations = {
     method: 'PATCH',
     path: '/api/v2/integrations/{integrationId}',
     success: [200],
+    // It sets `intendedState`: sending the same state twice leaves the same state.
+    repeatable: true,
     sdkFunction: 'patchIntegration',
   }),
 } as const;

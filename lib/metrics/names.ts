@@ -33,6 +33,10 @@ export const MetricNames = {
   /** Messages the worker handed back to SQS for redelivery (batchItemFailures). */
   CrmRecordsDeferred: 'CrmRecordsDeferred',
   CrmChunks: 'CrmChunks',
+  /** Jobs acknowledged unsent because a newer (or the same) version of their record was already applied. */
+  JobsSuperseded: 'JobsSuperseded',
+  /** Chunks answered from the finished-chunk records (applied before, not sent again). */
+  CrmChunksReplayed: 'CrmChunksReplayed',
   CrmChunkLatency: 'CrmChunkLatency',
   CrmBreakerOpened: 'CrmBreakerOpened',
   CrmBreakerHalfOpened: 'CrmBreakerHalfOpened',

@@ -19,11 +19,18 @@ export interface SyncWorkerConfig {
   probeIntervalMs: number;
   /** `CRM_SYNC_CONTROL_FUNCTION`: the control function woken when an outage starts (none when empty). */
   controlFunctionName?: string;
+  /**
+   * `STATE_TABLE_NAME`: where the pause, the applied versions and the finished chunks live.
+   * Deployed workers always have it; without it (a bare test set-up) the worker syncs with
+   * no version or chunk guard and cannot pause.
+   */
+  stateTableName?: string;
 }
 
 /** The control function's settings. */
 export interface SyncControlConfig {
-  crm: Pick<CrmConfig, 'baseUrl'>;
+  /** The provider and its settings: the probe goes through the same adapter as the worker. */
+  crm: CrmConfig;
   /** `CRM_SYNC_EVENT_SOURCE_MAPPING_ID`: the UUID of the worker's SQS event source mapping. */
   mappingId: string;
   /** `CRM_SYNC_PROBE_INTERVAL_SECONDS` (default 60) in ms: at most one probe per interval. */
@@ -79,7 +86,10 @@ export function loadSyncWorkerConfig(env: Env = process.env): SyncWorkerConfig {
     const probeIntervalSeconds = integer(env, 'CRM_SYNC_PROBE_INTERVAL_SECONDS', 60, 1, 3600, own);
     const controlFunctionName = env['CRM_SYNC_CONTROL_FUNCTION']?.trim() ?? '';
     if (controlFunctionName !== '' && !/^[A-Za-z0-9_:.-]{1,170}$/.test(controlFunctionName)) own.push('CRM_SYNC_CONTROL_FUNCTION must be a Lambda function name');
+    const stateTableName = env['STATE_TABLE_NAME']?.trim() ?? '';
+    if (stateTableName !== '' && !/^[A-Za-z0-9_.-]{3,255}$/.test(stateTableName)) own.push('STATE_TABLE_NAME must be a DynamoDB table name');
     return {
+      ...(stateTableName ? { stateTableName } : {}),
       dlqUrl,
       maxReceiveCount,
       breakerHalfOpenMs: breakerHalfOpenSeconds * 1000,
@@ -91,7 +101,7 @@ export function loadSyncWorkerConfig(env: Env = process.env): SyncWorkerConfig {
 
 /** Reads and checks the control function's settings; throws one ConfigError naming every bad variable. */
 export function loadSyncControlConfig(env: Env = process.env): SyncControlConfig {
-  const { crm, ...settings } = withCrmSection(env, (own) => {
+  return withCrmSection(env, (own) => {
     const mappingId = env['CRM_SYNC_EVENT_SOURCE_MAPPING_ID']?.trim() ?? '';
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(mappingId)) {
       own.push("CRM_SYNC_EVENT_SOURCE_MAPPING_ID must be the UUID of the worker's event source mapping");
@@ -99,5 +109,4 @@ export function loadSyncControlConfig(env: Env = process.env): SyncControlConfig
     const probeIntervalSeconds = integer(env, 'CRM_SYNC_PROBE_INTERVAL_SECONDS', 60, 1, 3600, own);
     return { mappingId, probeIntervalMs: probeIntervalSeconds * 1000 };
   });
-  return { crm: { baseUrl: crm.baseUrl }, ...settings };
 }

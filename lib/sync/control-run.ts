@@ -8,7 +8,8 @@ import type { SyncControlConfig } from './config.ts';
 import { controlCrmSync, type ControlReport } from './control.ts';
 import { lambdaMapping, sharedLambdaClient } from './lambda.ts';
 import type { PauseStore } from './pause.ts';
-import { probeCrm } from './probe.ts';
+import { sharedCrmAdapter } from './crm-port.ts';
+import { probeAdapter, probeCrm } from './probe.ts';
 
 /** What the control function is wired to besides its configuration. */
 export interface SyncControlDeps {
@@ -26,7 +27,8 @@ export async function runSyncControl(config: () => SyncControlConfig, deps: Sync
       {
         store: deps.store(),
         mapping: lambdaMapping(sharedLambdaClient(), settings.mappingId),
-        probe: () => probeCrm({ baseUrl: settings.crm.baseUrl }),
+        // The rest CRM keeps its probe (GET /customers, Retry-After read as is); the others go through their adapter.
+        probe: () => (settings.crm.provider === 'rest' ? probeCrm({ baseUrl: settings.crm.baseUrl }) : probeAdapter(sharedCrmAdapter(settings.crm))),
         now: Date.now,
       },
       { probeIntervalMs: settings.probeIntervalMs },

@@ -18,6 +18,8 @@ export function publishBatchMetrics(report: BatchReport, metrics: Metrics): void
   metrics.addMetric(MetricNames.CrmRecordsRetried, MetricUnit.Count, summary.retried);
   metrics.addMetric(MetricNames.CrmRecordsDeferred, MetricUnit.Count, summary.deferred);
   metrics.addMetric(MetricNames.CrmChunks, MetricUnit.Count, summary.chunks);
+  metrics.addMetric(MetricNames.JobsSuperseded, MetricUnit.Count, summary.superseded);
+  metrics.addMetric(MetricNames.CrmChunksReplayed, MetricUnit.Count, summary.chunksReplayed);
   metrics.addMetric(MetricNames.CrmRecordsFailedPermanently, MetricUnit.Count, summary.deadLettered);
   for (const latency of summary.requestLatenciesMs) {
     metrics.addMetric(MetricNames.CrmChunkLatency, MetricUnit.Milliseconds, Math.round(latency));
@@ -45,6 +47,8 @@ export function logBatch(report: BatchReport, logger: Logger, extra: Record<stri
     received: summary.received,
     invalid: summary.invalid,
     coalesced: summary.coalesced,
+    superseded: summary.superseded,
+    chunksReplayed: summary.chunksReplayed,
     records: summary.records,
     chunks: summary.chunks,
     requests: summary.requests,

@@ -21,13 +21,24 @@ export const LIMIT_RETRY_AFTER_MS = 60_000;
 export const MAX_LIMIT_PAUSE_MS = 25 * 3_600_000;
 
 /**
- * The outage an upsert outcome reveals, if any: 401 or 403 after the token was re-read
+ * The outage an upsert outcome reveals, if any: a provider's daily quota (pause until it
+ * resets) or refused credentials, as the adapter classified them; else 401 or 403 after the token was re-read
  * (credentials refused), or 429 with a `Retry-After` of a minute or more (a quota: pause
  * until it resets). Throttling with a short `Retry-After`, 5xx and timeouts are left to
  * the retries and the circuit breaker, whose opening is itself an outage.
  */
-export function outageOf(outcome: BatchUpsertOutcome, probeIntervalMs: number): OutageSignal | undefined {
-  if (outcome.kind !== 'transient' || outcome.status === undefined) return undefined;
+export function outageOf(outcome: BatchUpsertOutcome, probeIntervalMs: number, now: number = Date.now()): OutageSignal | undefined {
+  if (outcome.kind !== 'transient') return undefined;
+  // A provider adapter's own verdict first: its quota and credentials signals need no status rule.
+  const failure = outcome.failure;
+  if (failure?.kind === 'quota_exhausted') {
+    // Until the quota resets when the provider says when; else its probe interval (at least ours: one probe a minute at most).
+    const untilReset = failure.resetAt === undefined ? undefined : failure.resetAt - now;
+    const pauseMs = Math.min(MAX_LIMIT_PAUSE_MS, Math.max(probeIntervalMs, untilReset ?? failure.probeAfterMs));
+    return { kind: 'limit', reason: `the CRM's daily request quota is used up: ${failure.reason}`, pauseMs };
+  }
+  if (failure?.kind === 'credentials') return { kind: 'credentials', reason: `the CRM refused the worker's credentials: ${failure.reason}`, pauseMs: probeIntervalMs };
+  if (outcome.status === undefined) return undefined;
   if (outcome.status === 401 || outcome.status === 403) {
     return { kind: 'credentials', reason: `the CRM refused the worker's credentials (${outcome.status})`, pauseMs: probeIntervalMs };
   }

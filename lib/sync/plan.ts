@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
+import { versionOrder } from './versions.ts';
 
 /** A valid job as it came off the queue. */
 export interface QueuedJob {
@@ -19,19 +20,52 @@ export interface CoalescedRecord {
   winner: QueuedJob;
   /** Older (or duplicate) jobs for the same external id; they share the winner's fate. */
   superseded: QueuedJob[];
+  /** What is sent: every job's fields merged, oldest first, so a job never erases fields it does not carry. */
+  record: CrmRecord;
+  /** The newest version among the jobs (`versionOrder` of the winner). */
+  version: string;
+}
+
+/** A job's version: `(sourceUpdatedAt, jobId)` as one string that sorts like the pair. */
+export function versionOf(queued: QueuedJob): string {
+  return versionOrder(queued.job.record.sourceUpdatedAt, queued.job.jobId);
+}
+
+const MAPS = ['consentFlags', 'attributes', 'channelContext'] as const;
+
+/**
+ * Merges records of one external id field by field, oldest first: each field (each key of
+ * consentFlags, attributes and channelContext) takes the value of the newest record that
+ * carries it; a field no record carries stays absent, so the CRM keeps its own value.
+ */
+export function mergeRecords(oldestFirst: readonly CrmRecord[]): CrmRecord {
+  const [first, ...rest] = oldestFirst;
+  if (!first) throw new RangeError('mergeRecords needs at least one record');
+  const merged: CrmRecord = structuredClone(first);
+  for (const record of rest) {
+    merged.lastInteraction = record.lastInteraction;
+    merged.sourceUpdatedAt = record.sourceUpdatedAt;
+    if (record.emailHash !== undefined) merged.emailHash = record.emailHash;
+    if (record.phoneHash !== undefined) merged.phoneHash = record.phoneHash;
+    for (const map of MAPS) {
+      const values = record[map];
+      if (values !== undefined) merged[map] = { ...(merged[map] ?? {}), ...values };
+    }
+  }
+  return merged;
 }
 
 const time = (iso: string): number => Date.parse(iso);
 
 /**
- * Orders two jobs for the same record: by `sourceUpdatedAt`, then `enqueuedAt`, then
- * job id and message id, so the winner never depends on the order SQS delivered them in.
+ * Orders two jobs for the same record: by `sourceUpdatedAt`, then job id (contract
+ * section 5: ties break by job id, as the stored versions do), then message id, so the
+ * winner never depends on the order SQS delivered them in or how they were batched.
  * Positive when `a` is newer.
  */
 export function compareJobs(a: QueuedJob, b: QueuedJob): number {
   return (
     time(a.job.record.sourceUpdatedAt) - time(b.job.record.sourceUpdatedAt) ||
-    time(a.job.enqueuedAt) - time(b.job.enqueuedAt) ||
     (a.job.jobId < b.job.jobId ? -1 : a.job.jobId > b.job.jobId ? 1 : 0) ||
     (a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0)
   );
@@ -54,7 +88,13 @@ export function coalesce(jobs: readonly QueuedJob[]): CoalescedRecord[] {
     .map(([externalId, group]) => {
       const ordered = [...group].sort((a, b) => compareJobs(b, a));
       const [winner, ...superseded] = ordered as [QueuedJob, ...QueuedJob[]];
-      return { externalId, winner, superseded };
+      return {
+        externalId,
+        winner,
+        superseded,
+        record: mergeRecords([...ordered].reverse().map((queued) => queued.job.record)),
+        version: versionOf(winner),
+      };
     });
 }
 

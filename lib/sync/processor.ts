@@ -1,9 +1,13 @@
 /**
- * One SQS batch of CRM sync jobs, start to finish: parse, coalesce, chunk, upsert with
- * bounded concurrency and in-invocation retries, then decide each message's fate:
+ * One SQS batch of CRM sync jobs, start to finish: parse, coalesce (field by field),
+ * claim each record's version (`SyncPorts.versions`: jobs at or below the newest applied
+ * version are superseded, records another invocation is sending wait), chunk, upsert each
+ * chunk at most once (`SyncPorts.chunks`: a chunk already finished is answered from its
+ * record) with bounded concurrency and in-invocation retries, move the versions forward
+ * for what the CRM confirmed, then decide each message's fate:
  *
  * - upserted (`created` / `updated` / `unchanged`), or superseded by a newer job that
- *   was: done (deleted by SQS);
+ *   was, in this batch or before it: done (deleted by SQS, never sent, never dead-lettered);
  * - permanently failed (invalid job, 4xx-class record failure): moved to the DLQ with
  *   the reason, then done;
  * - still transiently failing when the invocation's time or attempts run out: returned in
@@ -19,6 +23,7 @@
  *
  * I/O comes in through `SyncPorts`, so every path is testable with fakes.
  */
+import { randomUUID } from 'node:crypto';
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
 import { bulkhead, CircuitState, isBrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
 import type { BatchUpsertOutcome, CrmRecordStatus } from '#lib/crm';
@@ -28,8 +33,24 @@ import { classifyRecordFailure, rejectedRequestCode, RETRIES_EXHAUSTED_CODE, saf
 import { deadLetterJobId, type DeadLetter } from './dead-letter.ts';
 import { breakerOutage, outageOf, type OutageSignal } from './outage.ts';
 import type { PauseKind } from './pause.ts';
-import { chunk, coalesce, idempotencyKey, outgoingRecord, type CoalescedRecord, type QueuedJob } from './plan.ts';
+import type { ChunkLedger, ChunkRun } from './chunks.ts';
+import { chunk, coalesce, idempotencyKey, mergeRecords, outgoingRecord, versionOf, type CoalescedRecord, type QueuedJob } from './plan.ts';
 import type { RequestRateLimiter } from './rate-limit.ts';
+import { stillNewer, type ClaimResult } from './versions.ts';
+
+/** The newest applied version of each record and the claims on it (`RecordVersions`). */
+export interface VersionPort {
+  claim(externalId: string, version: string, owner: string, untilMs: number): Promise<ClaimResult>;
+  confirm(externalId: string, version: string, owner: string): Promise<void>;
+  release(externalId: string, owner: string, uncertainVersion?: string): Promise<void>;
+}
+
+/** A claim outlives the invocation's CRM budget by this much (the answer, the return). */
+const CLAIM_GRACE_MS = 2_000;
+/** State-table calls in flight at once for claims and confirmations. */
+const VERSION_CONCURRENCY = 16;
+/** The failure code of records the CRM refuses because the integration lacks a scope or privilege. */
+export const PERMISSION_DENIED_CODE = 'PERMISSION_DENIED';
 
 /** The worker's tunables. */
 export interface SyncSettings {
@@ -86,6 +107,15 @@ export interface SyncPorts {
   holdBack?(messages: SQSRecord[], seconds: number): Promise<void>;
   /** Sends messages again as new ones (their receive count starts over); resolves with the ids not sent. */
   resend?(messages: SQSRecord[], delaySeconds: number): Promise<Set<string>>;
+  /**
+   * The newest applied version per record (contract section 5): older jobs are superseded,
+   * records another invocation is sending wait. Without it, nothing is checked.
+   */
+  versions?: VersionPort;
+  /** Owner of this batch's claims (default: a random id per batch). */
+  invocationId?: string;
+  /** Sends each chunk at most once per key (finished chunks recorded). Without it, every try is sent. */
+  chunks?: ChunkLedger;
 }
 
 /** Counts of one batch, for the log line and the metrics (no record contents). */
@@ -94,6 +124,10 @@ export interface BatchSummary {
   invalid: number;
   /** Messages folded into a newer job for the same record. */
   coalesced: number;
+  /** Messages acknowledged unsent because a newer (or the same) version of their record was already applied. */
+  superseded: number;
+  /** Chunks answered from the finished-chunk records instead of being sent again. */
+  chunksReplayed: number;
   /** Distinct records to upsert. */
   records: number;
   chunks: number;
@@ -133,6 +167,8 @@ export interface BatchReport {
 
 type Fate =
   | { kind: 'done'; status: Exclude<CrmRecordStatus, 'failed'> }
+  /** A newer (or the same) version of the record was already applied: acknowledged, never sent. */
+  | { kind: 'superseded' }
   | { kind: 'permanent'; code: string; reason: string }
   /** `request`: the CRM did not take the request (an outage); `record`: the CRM failed this record itself. */
   | { kind: 'transient'; reason: string; scope: 'request' | 'record' };
@@ -146,6 +182,8 @@ const emptySummary = (received: number): BatchSummary => ({
   received,
   invalid: 0,
   coalesced: 0,
+  superseded: 0,
+  chunksReplayed: 0,
   records: 0,
   chunks: 0,
   requests: 0,
@@ -214,16 +252,59 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
     }
   }
 
-  // 2. Coalesce by external id, 3. chunk.
+  // 2. Coalesce by external id (field by field).
   const entries = coalesce(valid);
   summary.records = entries.length;
   summary.coalesced = valid.length - entries.length;
-  const chunks = chunk(entries, settings.batchSize);
+  const fates = new Map<string, Fate>();
+
+  // 2b. Never back in time: claim each record's version; older jobs are superseded, records
+  //     another invocation is sending wait. Jobs at or below the applied version are dropped
+  //     from a record whose newest job is above it.
+  const owner = ports.invocationId ?? randomUUID();
+  const late = new Set<QueuedJob>();
+  /** Records sent in a request that got no answer: the CRM may hold them. */
+  const unanswered = new Set<string>();
+  const claimed = new Map<string, CoalescedRecord>();
+  let sendable = entries;
+  if (ports.versions && heldUntil === undefined) {
+    const versions = ports.versions;
+    const untilMs = now() + Math.max(0, ports.remainingMs()) + CLAIM_GRACE_MS;
+    const pool = bulkhead(VERSION_CONCURRENCY, Math.max(1, entries.length));
+    await Promise.all(
+      entries.map((entry) =>
+        pool.execute(async () => {
+          let claim: ClaimResult;
+          try {
+            claim = await versions.claim(entry.externalId, entry.version, owner, untilMs);
+          } catch {
+            fates.set(entry.externalId, { kind: 'transient', reason: 'the newest applied version of the record could not be read', scope: 'request' });
+            return;
+          }
+          if (claim.kind === 'busy') {
+            fates.set(entry.externalId, { kind: 'transient', reason: 'another invocation is sending this record', scope: 'request' });
+            return;
+          }
+          if (claim.kind === 'superseded') {
+            fates.set(entry.externalId, { kind: 'superseded' });
+            return;
+          }
+          const kept = [entry.winner, ...entry.superseded].filter((member) => stillNewer(versionOf(member), claim));
+          for (const member of [entry.winner, ...entry.superseded]) if (!kept.includes(member)) late.add(member);
+          const [winner, ...rest] = kept as [QueuedJob, ...QueuedJob[]];
+          claimed.set(entry.externalId, { ...entry, winner, superseded: rest, record: mergeRecords([...kept].reverse().map((member) => member.job.record)) });
+        }),
+      ),
+    );
+    sendable = entries.flatMap((entry) => claimed.get(entry.externalId) ?? []);
+  }
+
+  // 3. Chunk.
+  const chunks = chunk(sendable, settings.batchSize);
   summary.chunks = chunks.length;
 
   // 4. Upsert, chunks in parallel up to the concurrency, each retried while time allows;
   //    the first outage stops every chunk and pauses the CRM sync at once.
-  const fates = new Map<string, Fate>();
   let breakerOpen = false;
   let outage: OutageSignal | undefined;
   let pausing: Promise<number | undefined> | undefined;
@@ -265,13 +346,14 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
         scope = 'request';
         break;
       }
-      const outgoing = pending.map((entry) => outgoingRecord(entry.winner.job.record));
-      const key = idempotencyKey(pending.map((entry) => ({ jobId: entry.winner.job.jobId, record: entry.winner.job.record })));
+      const outgoing = pending.map((entry) => outgoingRecord(entry.record));
+      const key = idempotencyKey(pending.map((entry) => ({ jobId: entry.winner.job.jobId, record: entry.record })));
       const timeoutMs = Math.max(1, Math.min(requestTimeoutMs, ports.remainingMs()));
-      let outcome: BatchUpsertOutcome;
+      const send = (): Promise<BatchUpsertOutcome> => ports.breaker.execute(() => ports.upsert(outgoing, key, timeoutMs));
+      let run: ChunkRun;
       const started = monotonic();
       try {
-        outcome = await ports.breaker.execute(() => ports.upsert(outgoing, key, timeoutMs));
+        run = ports.chunks ? await ports.chunks.once(key, send) : { kind: 'sent', outcome: await send() };
       } catch (error) {
         if (!isBrokenCircuitError(error)) throw error;
         breakerOpen = true;
@@ -281,8 +363,25 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
         signalOutage(breakerOutage(probeIntervalMs));
         break;
       }
-      summary.requests += 1;
-      summary.requestLatenciesMs.push(monotonic() - started);
+      if (run.kind === 'in_flight' || run.kind === 'unavailable') {
+        // Nothing was sent: the chunk waits for the other invocation, or for the state table.
+        lastReason = run.kind === 'in_flight' ? 'the same chunk is being sent by another invocation' : run.reason;
+        scope = 'request';
+        break;
+      }
+      let outcome: BatchUpsertOutcome;
+      if (run.kind === 'replayed') {
+        summary.chunksReplayed += 1;
+        const byId = new Map(run.results.map((result) => [result.externalId, result]));
+        const results = pending.map((entry) => byId.get(entry.externalId));
+        outcome = results.every((result) => result !== undefined)
+          ? { kind: 'ok', status: 200, results, replayed: true }
+          : { kind: 'transient', reason: 'the finished-chunk record does not name every record of the chunk' };
+      } else {
+        outcome = run.outcome;
+        summary.requests += 1;
+        summary.requestLatenciesMs.push(monotonic() - started);
+      }
       retryAfterMs = undefined;
 
       if (outcome.kind === 'ok') {
@@ -297,7 +396,7 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
           }
           const code = result.error?.code ?? '';
           const message = result.error?.message || 'the CRM gave no message';
-          if (classifyRecordFailure(code) === 'permanent') {
+          if ((result.error?.classification ?? classifyRecordFailure(code)) === 'permanent') {
             fates.set(entry.externalId, { kind: 'permanent', code: code || UNSPECIFIED_FAILURE_CODE, reason: message });
           } else {
             next.push(entry);
@@ -307,15 +406,20 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
         });
         pending = next;
       } else if (outcome.kind === 'transient') {
+        if (run.kind === 'sent') for (const entry of pending) unanswered.add(entry.externalId);
         lastReason = outcome.reason;
         scope = 'request';
         retryAfterMs = outcome.retryAfterMs;
-        const signal = outageOf(outcome, probeIntervalMs);
+        const signal = outageOf(outcome, probeIntervalMs, now());
         if (signal) {
           signalOutage(signal);
           break;
         }
         if (outcome.status === 429 && retryAfterMs !== undefined) ports.limiter.pauseFor(retryAfterMs);
+      } else if (outcome.failure?.kind === 'permission') {
+        // The integration lacks a scope or privilege: no record can pass until it is granted.
+        for (const entry of pending) fates.set(entry.externalId, { kind: 'permanent', code: PERMISSION_DENIED_CODE, reason: outcome.reason });
+        pending = [];
       } else {
         // The CRM refused the request itself: halve it until the record(s) it refuses stand alone.
         if (pending.length > 1) {
@@ -345,6 +449,30 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
   }
   const heldReason = (): string => `the CRM sync is paused until ${new Date(heldUntil ?? 0).toISOString()}`;
 
+  // 4b. The versions move forward for what the CRM confirmed; every other claim goes. A
+  //     confirmed record whose version cannot be written goes back to SQS: on redelivery the
+  //     finished-chunk record answers for it without sending it again.
+  if (ports.versions && claimed.size > 0) {
+    const versions = ports.versions;
+    const pool = bulkhead(VERSION_CONCURRENCY, claimed.size);
+    await Promise.all(
+      [...claimed.values()].map((entry) =>
+        pool.execute(async () => {
+          const fate = fates.get(entry.externalId);
+          try {
+            if (fate?.kind === 'done') await versions.confirm(entry.externalId, entry.version, owner);
+            else await versions.release(entry.externalId, owner, unanswered.has(entry.externalId) ? entry.version : undefined);
+          } catch {
+            // A claim that cannot be released lapses at the invocation's end by itself.
+            if (fate?.kind === 'done') {
+              fates.set(entry.externalId, { kind: 'transient', reason: 'the CRM took the record but its applied version could not be recorded', scope: 'request' });
+            }
+          }
+        }),
+      ),
+    );
+  }
+
   // 5. Each message shares its record's fate.
   const deferred: string[] = [];
   const held: SQSRecord[] = [];
@@ -352,11 +480,16 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
   for (const entry of entries) {
     const fate = fates.get(entry.externalId) ?? { kind: 'transient', reason: heldUntil === undefined ? 'not attempted' : heldReason(), scope: 'request' };
     if (fate.kind === 'done') summary.upserted[fate.status] += 1;
+    const winner = claimed.get(entry.externalId)?.winner ?? entry.winner;
     for (const member of [entry.winner, ...entry.superseded]) {
+      if (fate.kind === 'superseded' || late.has(member)) {
+        summary.superseded += 1;
+        continue;
+      }
       const message = byMessageId.get(member.messageId) as SQSRecord;
-      const superseded = member !== entry.winner;
+      const superseded = member !== winner;
       if (fate.kind === 'permanent') {
-        const reason = superseded ? `superseded by job ${entry.winner.job.jobId}, which failed: ${fate.reason}` : fate.reason;
+        const reason = superseded ? `superseded by job ${winner.job.jobId}, which failed: ${fate.reason}` : fate.reason;
         letters.push({ message, code: fate.code, reason, jobId: member.job.jobId });
       } else if (fate.kind === 'transient') {
         const reason = `${fate.reason} (still failing on receive ${member.receiveCount} of ${settings.maxReceiveCount})`;

@@ -1,29 +1,48 @@
 /**
- * The CRM sync worker's wiring: the container's CRM client, DLQ sender, rate limiter and
- * breaker plugged into the batch processor, with the Lambda's remaining time as budget;
+ * The CRM sync worker's wiring: the container's CRM adapter (`CRM_PROVIDER`), DLQ sender,
+ * rate limiter and breaker plugged into the batch processor, with the Lambda's remaining
+ * time as budget; the record versions and the finished-chunk records (Powertools
+ * idempotency, in-progress until the invocation's end) in the state table;
  * the pause in the state table, the hold-back and resend on SQS and the control
  * function's wake-up for outages; then the metrics and the batch log line. The handler in
  * functions/ only calls this.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { batchUpsert } from '#lib/crm';
 import { sharedSqsClient } from '#lib/jobs';
 import { logger, metrics } from '#lib/lambda';
 import { breakerState } from './breaker.ts';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import { sharedDynamoDbClient } from '#lib/state';
+import { dynamoPersistence, powertoolsChunkLedger, type ChunkLedger } from './chunks.ts';
+import { adapterUpsert, sharedCrmAdapter } from './crm-port.ts';
 import type { SyncWorkerConfig } from './config.ts';
 import { sendDeadLetters } from './dead-letter.ts';
 import { invokeAsync, sharedLambdaClient } from './lambda.ts';
 import { logBatch, publishBatchMetrics } from './observe.ts';
 import type { OutageSignal } from './outage.ts';
 import { holdsAt, readPause, requestPause, type PauseStore } from './pause.ts';
-import { processBatch, type SyncPorts } from './processor.ts';
+import { processBatch, type SyncPorts, type VersionPort } from './processor.ts';
 import { holdBackMessages, resendMessages } from './requeue.ts';
 import { sharedCrmBreaker, sharedCrmRateLimiter } from './shared.ts';
+import { RecordVersions } from './versions.ts';
 
 /** What the worker is wired to besides its configuration. */
 export interface SyncWorkerDeps {
-  /** The state table holding the pause (the container's shared one). */
+  /** The state table holding the pause and the record versions (the container's shared one). */
   store: () => PauseStore;
+  /**
+   * The finished-chunk records of one invocation in table `tableName`, given the
+   * invocation's remaining time (default: Powertools idempotency on the shared DynamoDB client).
+   */
+  chunks?: (tableName: string, remainingMs: () => number) => ChunkLedger;
+}
+
+let persistence: { tableName: string; layer: BasePersistenceLayer } | undefined;
+
+/** The finished-chunk records through Powertools' DynamoDB persistence layer (one per container). */
+export function sharedChunkLedger(tableName: string, remainingMs: () => number): ChunkLedger {
+  if (persistence?.tableName !== tableName) persistence = { tableName, layer: dynamoPersistence(tableName, sharedDynamoDbClient()) };
+  return powertoolsChunkLedger(persistence.layer, remainingMs);
 }
 
 /** Time kept back from CRM work to dead-letter, report and return before the Lambda timeout. */
@@ -37,7 +56,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 export async function syncCrmBatch(
   event: SQSEvent,
-  context: Pick<Context, 'getRemainingTimeInMillis'>,
+  context: Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'awsRequestId'>>,
   config: () => SyncWorkerConfig,
   deps: SyncWorkerDeps,
 ): Promise<SQSBatchResponse> {
@@ -53,20 +72,26 @@ export async function syncCrmBatch(
     return { batchItemFailures: records.map((record) => ({ itemIdentifier: record.messageId })) };
   }
   const breaker = sharedCrmBreaker(settings.breakerHalfOpenMs);
+  const store = lazyStore(deps.store);
+  const tableName = settings.stateTableName;
+  const versions: VersionPort | undefined = tableName ? new RecordVersions(store) : undefined;
+  const chunks = tableName ? (deps.chunks ?? sharedChunkLedger)(tableName, () => context.getRemainingTimeInMillis()) : undefined;
   // What is left of the invocation, less a moment to answer: SQS calls never outlive it.
   const sqsSignal = (): AbortSignal => AbortSignal.timeout(Math.max(200, context.getRemainingTimeInMillis() - 300));
   const report = await processBatch(
     records,
     { batchSize: settings.crm.batchSize, maxReceiveCount: settings.maxReceiveCount, probeIntervalMs: settings.probeIntervalMs },
     {
-      ...pausePorts(lazyStore(deps.store), {
+      ...pausePorts(store, {
         now: Date.now,
         wake: settings.controlFunctionName ? wakeControl(settings.controlFunctionName) : undefined,
       }),
       holdBack: (messages, seconds) => holdBackMessages(sharedSqsClient(), messages, seconds, sqsSignal()),
       resend: (messages, delaySeconds) => resendMessages(sharedSqsClient(), messages, delaySeconds, sqsSignal()),
-      upsert: (outgoing, idempotencyKey, timeoutMs) =>
-        batchUpsert({ baseUrl: settings.crm.baseUrl, idempotencyKey, records: outgoing, timeoutMs }),
+      upsert: adapterUpsert(sharedCrmAdapter(settings.crm)),
+      ...(versions ? { versions } : {}),
+      ...(chunks ? { chunks } : {}),
+      ...(context.awsRequestId ? { invocationId: context.awsRequestId } : {}),
       deadLetter: (letters) =>
         sendDeadLetters(letters, {
           queueUrl: settings.dlqUrl,
@@ -85,7 +110,7 @@ export async function syncCrmBatch(
   return { batchItemFailures: report.batchItemFailures };
 }
 
-/** The state table, built on first use: a worker without one still syncs (it only cannot pause). */
+/** The state table, built on first use. */
 const lazyStore = (store: () => PauseStore): PauseStore => ({
   get: (pk) => store().get(pk),
   put: (item, condition) => store().put(item, condition),

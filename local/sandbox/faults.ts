@@ -7,7 +7,7 @@ import { isPlainObject } from './util.ts';
 
 /** One fault rule as posted to `POST /__sandbox/faults`. */
 export interface FaultRule {
-  /** Operation name the sandbox assigns to the route (e.g. `putSessionAttributes`). */
+  /** Operation name the sandbox assigns to the route: the SDK function (e.g. `patchConversationParticipantAttributes`). */
   operation?: string;
   /** HTTP method, case-insensitive. */
   method?: string;

@@ -1,20 +1,15 @@
 /**
- * Sandbox Genesys Cloud and CRM servers for the local stack and the integration tests.
+ * Sandbox Genesys Cloud (the public API of contract section 4 only) and CRM servers for
+ * the local stack and the integration tests.
  */
-export { startGenesysSandbox, SESSION_ATTRIBUTES_MAX_BYTES } from './genesys.ts';
+export { startGenesysSandboxV2 as startGenesysSandbox } from './genesys/index.ts';
 export type {
-  DeploymentStatus,
   GenesysClientCredentials,
-  GenesysPiiFinding,
-  GenesysSandbox,
-  GenesysSandboxOptions,
-  GenesysSandboxState,
-  SandboxAuditEntry,
-  SandboxConversation,
-  SandboxDeploymentOverride,
-  SandboxGuest,
-  SandboxWebhook,
-} from './genesys.ts';
+  GenesysSandboxSeed,
+  GenesysSandboxV2 as GenesysSandbox,
+  GenesysSandboxV2Options as GenesysSandboxOptions,
+  GenesysSandboxV2State as GenesysSandboxState,
+} from './genesys/index.ts';
 export { startCrmSandbox, CRM_MAX_BATCH_RECORDS } from './crm.ts';
 export type {
   CrmCustomer,

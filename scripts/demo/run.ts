@@ -1,8 +1,12 @@
 /**
- * The demo's core, separate from starting a stack so tests run it against theirs: drives
- * the sample events in `events/` through every HTTP route of a running local stack, makes
- * the CRM refuse one record, waits until the CRM sync settles, reads the sandbox CRM and
- * the DLQ, builds a fresh metrics report, and judges everything against the README.
+ * The demo's core, separate from starting a stack so tests run it against theirs: tells
+ * the real story on a running local stack with the sample events in `events/`: prefill
+ * prepares a session's attributes, the guest's first message (the sandbox's Messenger
+ * simulator) carries them into a conversation, the inbound flow's Data Action enriches
+ * it, a guest is created and updated while another writer changes it, the widget gets its
+ * configuration; then it makes the CRM refuse one record, waits until the CRM sync
+ * settles, reads the sandbox CRM and the DLQ, builds a fresh metrics report, and judges
+ * everything against the README.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -23,8 +27,19 @@ export const DEMO_REJECTION_CODE = 'VALIDATION_ERROR';
 /** The customer the pre-chat sample finds in the CRM (its email is the sample's). */
 export const DEMO_CUSTOMER = { id: 'cust-1001', email: 'john.doe@example.com', firstName: 'John', lastName: 'Doe', loyaltyTier: 'platinum' };
 
-/** What the sandbox's other writer changes on the guest between the demo's read and its update. */
-const OTHER_WRITER_CHANGE = { attributes: { agentNote: 'VIP' } };
+/**
+ * What another writer (an agent, another integration) changes on the guest's external
+ * contact between the demo's create and its update: the campaign custom field.
+ */
+const OTHER_WRITER_CAMPAIGN = 'AGENT-SET';
+const OTHER_WRITER_CHANGE = { customFields: { campaignId_identifier: OTHER_WRITER_CAMPAIGN } };
+
+/** What the Messenger simulator answers when a guest's first message starts a conversation. */
+interface StartedConversation {
+  conversationId: string;
+  customerParticipantId: string;
+  conversation: { participants?: Array<{ id: string; purpose?: string; attributes?: Record<string, string> }> };
+}
 
 /** Options of `runDemo`. */
 export interface DemoOptions {
@@ -208,7 +223,30 @@ export async function runDemo(endpoints: StackEndpoints, options: DemoOptions = 
     const prefillSample = await readEvent(cwd, 'prefill.json');
     const prefill = await step({ title: 'prefill the sample session', method: 'POST', base: api, path: prefillSample.rawPath, expected: 200, headers: auth, body: bodyOf(prefillSample) });
     const sessionId = prefillSample.rawPath.split('/')[2] ?? '';
-    if (prefill.ok && typeof (prefill.body as { syncJobId?: unknown }).syncJobId !== 'string') failStep(prefill, 'no syncJobId');
+    const prepared = prefill.body as { syncJobId?: unknown; applied?: unknown; customAttributes?: Record<string, unknown> } | undefined;
+    if (prefill.ok && typeof prepared?.syncJobId !== 'string') failStep(prefill, 'no syncJobId');
+    if (prefill.ok && typeof prepared?.customAttributes?.['gsRef'] !== 'string') failStep(prefill, 'no customAttributes.gsRef');
+    if (prefill.ok && prepared?.applied !== 'pending') failStep(prefill, `applied is ${String(prepared?.applied)}, expected "pending" (no conversation yet)`);
+    const customAttributes = (prefill.ok ? prepared?.customAttributes : undefined) as Record<string, string> | undefined;
+
+    // The page hands customAttributes to Database.set; the guest's first message carries them
+    // into a new conversation (played by the sandbox's Messenger simulator).
+    let conversation: StartedConversation | undefined;
+    if (customAttributes) {
+      const first = await step({
+        title: "the guest's first message (Messenger simulator, Database.set)",
+        method: 'POST',
+        base: endpoints.genesysUrl,
+        path: '/__sandbox/messenger/conversations',
+        expected: 201,
+        body: { customAttributes },
+      });
+      conversation = first.ok ? (first.body as StartedConversation) : undefined;
+      const guest = conversation?.conversation.participants?.find((p) => p.id === conversation?.customerParticipantId);
+      const missing = Object.keys(customAttributes).filter((key) => guest?.attributes?.[key] !== customAttributes[key]);
+      if (first.ok && missing.length > 0) failStep(first, `the guest participant lacks ${missing.join(', ')}`);
+      if (first.ok) first.note ??= `conversation ${conversation?.conversationId ?? '?'}: the guest participant carries the ${Object.keys(customAttributes).length} prepared attributes`;
+    }
 
     // The sample webhook delivery with a fresh timestamp, signed with the stack's secret.
     const webhookSample = await readEvent(cwd, 'webhook.json');
@@ -230,11 +268,11 @@ export async function runDemo(endpoints: StackEndpoints, options: DemoOptions = 
     const createdEtag = created.headers?.get('etag') ?? '"1"';
     if (created.ok && !guestId) failStep(created, 'no guest id');
     if (guestId) {
-      await control(`${endpoints.genesysUrl}/__sandbox/guests/${guestId}/touch`, OTHER_WRITER_CHANGE);
-      log(`  (the sandbox's other writer changed guest ${guestId}: its ETag moved past ${createdEtag})`);
+      await control(`${endpoints.genesysUrl}/__sandbox/externalcontacts/contacts/${guestId}/touch`, OTHER_WRITER_CHANGE);
+      log(`  (another writer changed the campaign on external contact ${guestId}: its ETag moved past ${createdEtag})`);
       const updateBody = bodyOf(await readEvent(cwd, 'update-guest.json')) as { attributes?: Record<string, unknown> };
       const updated = await step({
-        title: 'update it with a stale ETag (412, merged, retried)',
+        title: 'update it with the stale ETag (re-read, merged, written under the lease)',
         method: 'PATCH',
         base: api,
         path: `/guests/${guestId}`,
@@ -243,11 +281,12 @@ export async function runDemo(endpoints: StackEndpoints, options: DemoOptions = 
         body: updateBody,
       });
       if (updated.ok) {
-        const guest = updated.body as { conflictsResolved?: number; attributes?: Record<string, unknown> };
+        const guest = updated.body as { conflictsResolved?: number; attributes?: Record<string, unknown>; channelContext?: { campaignId?: string } };
         if (!guest.conflictsResolved || guest.conflictsResolved < 1) failStep(updated, `conflictsResolved is ${String(guest.conflictsResolved)}, expected at least 1`);
-        for (const [key, value] of Object.entries({ ...OTHER_WRITER_CHANGE.attributes, ...updateBody.attributes })) {
+        for (const [key, value] of Object.entries(updateBody.attributes ?? {})) {
           if (guest.attributes?.[key] !== value) failStep(updated, `attributes.${key} lost in the merge`);
         }
+        if (guest.channelContext?.campaignId !== OTHER_WRITER_CAMPAIGN) failStep(updated, "the other writer's campaign was lost in the merge");
         updated.note ??= `conflictsResolved: ${String(guest.conflictsResolved)}`;
       }
       const read = await step({ title: 'read the guest', method: 'GET', base: api, path: `/guests/${guestId}`, expected: 200, headers: auth });
@@ -256,11 +295,30 @@ export async function runDemo(endpoints: StackEndpoints, options: DemoOptions = 
       if (engagement.ok && (engagement.body as { guestId?: string }).guestId !== guestId) failStep(engagement, 'another guest answered');
     }
 
-    // Pre-chat enrichment for a customer the CRM knows.
+    // The inbound message flow's Data Action: pre-chat enrichment of the conversation the
+    // first message started, for a customer the CRM knows.
     await control(`${endpoints.crmUrl}/__sandbox/customers`, { customers: [DEMO_CUSTOMER] });
     const prechatSample = await readEvent(cwd, 'prechat-enrich.json');
-    const prechat = await step({ title: 'pre-chat enrichment (CRM customer seeded)', method: 'POST', base: api, path: prechatSample.rawPath, expected: 200, headers: auth, body: bodyOf(prechatSample) });
-    if (prechat.ok && (prechat.body as { enriched?: unknown }).enriched !== true) failStep(prechat, 'not enriched');
+    if (conversation) {
+      const prechatBody = {
+        ...(bodyOf(prechatSample) as Record<string, unknown>),
+        conversationId: conversation.conversationId,
+        participantId: conversation.customerParticipantId,
+      };
+      const prechat = await step({ title: 'Data Action: pre-chat enrichment (CRM customer seeded)', method: 'POST', base: api, path: prechatSample.rawPath, expected: 200, headers: auth, body: prechatBody });
+      const enriched = prechat.body as { enriched?: unknown; loyaltyTier?: unknown; routingQueueId?: unknown } | undefined;
+      if (prechat.ok && enriched?.enriched !== true) failStep(prechat, 'not enriched');
+      if (prechat.ok && typeof enriched?.routingQueueId !== 'string') failStep(prechat, 'no routingQueueId for the transfer');
+      if (prechat.ok) {
+        const state = await getJson<{ conversations: Record<string, { customer?: { attributes?: Record<string, string> } }> }>(`${endpoints.genesysUrl}/__sandbox/state`);
+        const attributes = state.conversations[conversation.conversationId]?.customer?.attributes ?? {};
+        if (attributes['prechat:loyaltyTier'] !== enriched?.loyaltyTier) failStep(prechat, 'the guest participant does not carry prechat:loyaltyTier');
+        else if (customAttributes && Object.keys(customAttributes).some((key) => attributes[key] !== customAttributes[key])) failStep(prechat, "the prepared attributes did not survive the enrichment's PATCH");
+        else prechat.note ??= `routed to ${String((prechat.body as { routingQueue?: unknown }).routingQueue)}; the guest participant carries prechat:* next to the prepared attributes`;
+      }
+    } else {
+      problems.push('pre-chat enrichment skipped: no conversation was started (the prefill or the first message failed)');
+    }
 
     // The widget configuration for the signed-in user of the sample event.
     if (options.widget ?? true) await widgetStep(endpoints, cwd, step);
@@ -318,7 +376,8 @@ export async function runDemo(endpoints: StackEndpoints, options: DemoOptions = 
     if (guestId) {
       expectRecord(guestId, 'guest create + update', (record) => {
         const attributes = (record['attributes'] ?? {}) as Record<string, unknown>;
-        return attributes['agentNote'] === 'VIP' && attributes['loyaltyTier'] === 'platinum' ? undefined : 'not at the newest version (merged update missing)';
+        const channel = (record['channelContext'] ?? {}) as Record<string, unknown>;
+        return channel['campaignId'] === OTHER_WRITER_CAMPAIGN && attributes['loyaltyTier'] === 'platinum' ? undefined : 'not at the newest version (merged update missing)';
       });
     }
     expectRecord(DEMO_CUSTOMER.id, 'pre-chat');

@@ -32,10 +32,14 @@ async function preChatCanEnrich(): Promise<void> {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ customers: [DEMO_CUSTOMER] }),
       });
+      // A Data Action always names a live conversation: start one as a guest's first message would.
+      const started = (await (
+        await fetch(`${stack().genesysUrl}/__sandbox/messenger/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+      ).json()) as { conversationId: string; customerParticipantId: string };
       const response = await fetch(`${stack().apiUrl}/prechat/enrich`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: sample.body,
+        body: JSON.stringify({ ...(JSON.parse(sample.body) as object), conversationId: started.conversationId, participantId: started.customerParticipantId }),
       });
       const body = (await response.json()) as { enriched?: boolean };
       if (body.enriched === true) return true;
@@ -77,6 +81,7 @@ describe('the demo against the local stack', () => {
     expect(result.steps.map((s) => [s.method, s.path.replace(/[0-9a-f-]{36}/g, '{id}'), s.actual])).toEqual([
       ['GET', '/health', 200],
       ['POST', '/sessions/{id}/prefill', 200],
+      ['POST', '/__sandbox/messenger/conversations', 201],
       ['POST', '/webhooks/genesys', 202],
       ['POST', '/guests', 201],
       ['PATCH', '/guests/{id}', 200],
@@ -103,10 +108,10 @@ describe('the demo against the local stack', () => {
   }, 120_000);
 
   describe.each([
-    ['Genesys refuses every session attribute write', 'putSessionAttributes', 400, 502],
-    ['Genesys answers 404 for every session', 'putSessionAttributes', 404, 404],
+    ['Genesys refuses every participant attribute write', 'patchConversationParticipantAttributes', 400, 502],
+    ['Genesys answers 404 for the conversation', 'patchConversationParticipantAttributes', 404, 404],
   ])('when %s', (_case, operation, status, answered) => {
-    it('reports failure naming the prefill requests and exits non-zero', async () => {
+    it('reports failure naming the Data Action request and exits non-zero', async () => {
       // Prepare
       await addFaults('genesys', [{ operation, status }]);
 
@@ -116,18 +121,15 @@ describe('the demo against the local stack', () => {
       // Assess
       expect(result.ok).toBe(false);
       expect(demoExitCode(result)).not.toBe(0);
-      const prefills = result.steps.filter((s) => s.path.endsWith('/prefill'));
-      expect(prefills.map((s) => [s.actual, s.ok])).toEqual([
-        [answered, false],
-        [answered, false],
-      ]);
+      const prechat = result.steps.filter((s) => s.path === '/prechat/enrich');
+      expect(prechat.map((s) => [s.actual, s.ok])).toEqual([[answered, false]]);
       expect(result.problems).toEqual(
         expect.arrayContaining([
-          expect.stringMatching(new RegExp(`^POST /sessions/.+/prefill: expected 200, got ${answered}`)),
-          expect.stringContaining('no job id for the record the CRM refuses'),
+          `POST /prechat/enrich: expected 200, got ${answered}${prechat[0]?.note ? ` (${prechat[0].note})` : ''}`,
+          expect.stringMatching(/CRM record cust-1001 \(pre-chat\): missing from the CRM/),
         ]),
       );
-      expect(result.steps.filter((s) => !s.path.endsWith('/prefill')).every((s) => s.ok)).toBe(true);
+      expect(result.steps.filter((s) => s.path !== '/prechat/enrich').every((s) => s.ok)).toBe(true);
     }, 120_000);
   });
 });

@@ -23,6 +23,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { signPayload } from '#lib/webhook';
 import { mintLocalToken } from '../../local/tokens.ts';
 import { localSqsClient } from '../../local/sqs.ts';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { localDynamoDbClient } from '../../local/dynamodb.ts';
 import { dlqMessages } from '../support/invariant.ts';
 import { crmState, genesysState, machineToken, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, until } from '../support/stack.ts';
 
@@ -337,6 +340,26 @@ describe('the PII corpus through every route and the worker', () => {
     expect(Object.keys((genesys as { externalContacts?: object }).externalContacts ?? {}).length).toBeGreaterThan(0);
     expect(leaksIn('genesys', json(genesys))).toEqual([]);
     expect(leaksIn('crm', json(crm))).toEqual([]);
+  });
+
+  it('left no identifier in plain text in the state table (prepared sessions, links, leases, outbox)', async () => {
+    // Prepare: every item of the state table
+    const client = localDynamoDbClient(stack().dynamodbEndpoint);
+    const items: Array<Record<string, unknown>> = [];
+    try {
+      let start: Record<string, any> | undefined;
+      do {
+        const page = await client.send(new ScanCommand({ TableName: stack().stateTableName, ...(start ? { ExclusiveStartKey: start } : {}) }));
+        items.push(...(page.Items ?? []).map((item) => unmarshall(item)));
+        start = page.LastEvaluatedKey;
+      } while (start);
+    } finally {
+      client.destroy();
+    }
+
+    // Assess: the corpus's prefills are there (masked), and nothing leaks
+    expect(items.filter((item) => String(item['pk']).startsWith('session#')).length).toBeGreaterThan(0);
+    expect(leaksIn('state table', json(items))).toEqual([]);
   });
 
   it('answered no error body with an identifier in plain text', () => {

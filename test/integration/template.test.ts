@@ -425,7 +425,8 @@ describe('the CRM sync worker', () => {
   it('takes batches of whole CRM chunks, gathered within a batching window', () => {
     // Prepare
     const { BatchSize, MaximumBatchingWindowInSeconds } = mapping();
-    const crmBatchSize = Number(worker().Properties['Environment']['Variables']['CRM_BATCH_SIZE']);
+    // Empty: the provider's batch maximum (rest, the default provider: 50).
+    const crmBatchSize = Number(worker().Properties['Environment']['Variables']['CRM_BATCH_SIZE'] || '50');
 
     // Assess: more than 10 records needs a window (SQS rule); whole chunks of CRM_BATCH_SIZE
     expect(BatchSize).toBeGreaterThanOrEqual(crmBatchSize);
@@ -468,7 +469,7 @@ describe('the CRM sync worker', () => {
     expect(variables).not.toHaveProperty('CRM_SYNC_QUEUE_URL');
   });
 
-  it('may consume the queue, hold back and resend on it, send to the DLQ, read the CRM secret, read and write the pause, wake the control function, and nothing else', () => {
+  it('may consume the queue, hold back and resend on it, send to the DLQ, read the CRM secret, read and write its state items, wake the control function, and nothing else', () => {
     // Prepare
     const role = resources[worker().Properties['Role']['Fn::GetAtt'][0]]!;
     const grants = statementsOf(role)
@@ -496,12 +497,14 @@ describe('the CRM sync worker', () => {
         `secretsmanager:GetSecretValue ${crmSecret}`,
         `dynamodb:GetItem ${table}`,
         `dynamodb:PutItem ${table}`,
+        `dynamodb:UpdateItem ${table}`,
+        `dynamodb:DeleteItem ${table}`,
         `lambda:InvokeFunction ${control}`,
       ].sort(),
     );
-    // The state table only under the pause's key.
+    // The state table only under its own keys (the pause, the record versions, the finished chunks).
     for (const statement of statementsOf(role).filter((st) => asList(st['Action']).some((a: string) => a.startsWith('dynamodb:')))) {
-      expect(statement['Condition']).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pause#*'] } });
+      for (const prefix of statement['Condition']['ForAllValues:StringLike']['dynamodb:LeadingKeys']) expect(['pause#*', 'version#*', 'chunk#*']).toContain(prefix);
     }
   });
 
@@ -1016,5 +1019,48 @@ describe('Genesys conversation events (EventBridge)', () => {
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['session#*', 'gsref#*', 'event#*', 'conversation#*'] } },
       },
     ]);
+  });
+});
+
+describe("the CRM sync worker's rights and provider settings", () => {
+  const worker = (): Resource => {
+    const found = functions().find(([, f]) => f.Properties['Handler'] === 'functions/workers/crm-sync.handler');
+    if (!found) throw new Error('no CRM sync worker');
+    return found[1];
+  };
+  const dynamo = () =>
+    statementsOf(resources[worker().Properties['Role']['Fn::GetAtt'][0]]!).filter((st) => asList(st['Action']).some((a: string) => a.startsWith('dynamodb:')));
+
+  it('reads and conditionally writes only the pause and the record versions, and keeps finished chunks under chunk# only', () => {
+    // Assess
+    expect(dynamo().map((st) => [asList(st['Action']).sort(), st['Resource'], st['Condition']])).toEqual([
+      [['dynamodb:GetItem', 'dynamodb:PutItem'], { 'Fn::GetAtt': ['StateTable', 'Arn'] }, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pause#*', 'version#*'] } }],
+      [
+        ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        { 'Fn::GetAtt': ['StateTable', 'Arn'] },
+        { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['chunk#*'] } },
+      ],
+    ]);
+  });
+
+  it('may neither scan nor query the table, nor touch its sessions, leases or outbox', () => {
+    // Assess
+    const actions = dynamo().flatMap((st) => asList(st['Action']));
+    expect(actions).not.toContain('dynamodb:Scan');
+    expect(actions).not.toContain('dynamodb:Query');
+    const prefixes = dynamo().flatMap((st) => st['Condition']['ForAllValues:StringLike']['dynamodb:LeadingKeys'] as string[]);
+    for (const prefix of prefixes) expect(prefix).toMatch(/^(pause|version|chunk)#\*$/);
+  });
+
+  it('is given the state table, CRM_PROVIDER (rest by default) and every provider setting, as is the control function', () => {
+    // Prepare
+    const control = functions().find(([, f]) => f.Properties['Handler'] === 'functions/scheduled/crm-sync-control.handler')![1];
+
+    // Assess
+    for (const fn of [worker(), control]) {
+      const variables = fn.Properties['Environment']['Variables'];
+      expect(variables).toMatchObject({ CRM_PROVIDER: 'rest', STATE_TABLE_NAME: 'genesys-guest-sync-example-state' });
+      for (const name of ['CRM_TOKEN_URL', 'HUBSPOT_ID_PROPERTY', 'SALESFORCE_EXTERNAL_ID_FIELD', 'DYNAMICS_URL', 'DYNAMICS_ALTERNATE_KEY']) expect(variables).toHaveProperty(name);
+    }
   });
 });

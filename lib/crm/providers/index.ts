@@ -2,7 +2,7 @@
  * The provider adapters and the one factory that builds the adapter `CRM_PROVIDER` names
  * from explicit settings (the config section reads the environment; this file does not).
  */
-import type { SecretCache } from '#lib/auth';
+import type { SecretCache, TokenProvider } from '#lib/auth';
 import type { CrmAdapter, CrmProviderName } from '../adapter.ts';
 import { DynamicsAdapter } from './dynamics.ts';
 import { HubSpotAdapter } from './hubspot.ts';
@@ -21,8 +21,7 @@ export type { RestAdapterOptions } from './rest.ts';
 export { ClientCredentialsTokenProvider, CrmCredentialsError, CrmTokenEndpointError, SecretTokenProvider, TOKEN_REFRESH_MARGIN_MS, tokenEndpoint } from './oauth.ts';
 export type { ClientCredentialsOptions, CrmTokenSource, SecretTokenOptions } from './oauth.ts';
 
-/** Batch maximum per provider (contract section 5: `CRM_BATCH_SIZE` default and ceiling). */
-export const PROVIDER_BATCH_LIMITS: Readonly<Record<CrmProviderName, number>> = { rest: 50, hubspot: 100, salesforce: 200, dynamics: 100 };
+export { CRM_PROVIDERS, PROVIDER_BATCH_LIMITS } from '../adapter.ts';
 
 /** What the factory needs; each provider reads only its own settings (contract section 8). */
 export interface CrmAdapterSettings {
@@ -43,6 +42,8 @@ export interface CrmAdapterSettings {
   /** `DYNAMICS_ALTERNATE_KEY`. */
   dynamicsAlternateKey?: string;
   fetch?: typeof fetch;
+  /** The `rest` provider's token source (default: `apiToken` of the secret); the worker passes the shared CRM token provider. */
+  restTokens?: TokenProvider;
 }
 
 /** A setting the chosen provider needs is missing; the message names the variable. */
@@ -66,7 +67,7 @@ export function createCrmAdapter(settings: CrmAdapterSettings): CrmAdapter {
     case 'rest':
       return new RestAdapter({
         baseUrl: required(settings.baseUrl, 'CRM_BASE_URL', provider),
-        tokens: new SecretTokenProvider({ secrets, secretId, key: 'apiToken' }),
+        tokens: settings.restTokens ?? new SecretTokenProvider({ secrets, secretId, key: 'apiToken' }),
         ...fetchOption,
       });
     case 'hubspot':

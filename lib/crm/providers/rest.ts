@@ -11,7 +11,6 @@ import { canonicalJson, type CrmRecord } from '#lib/jobs';
 import { batchUpsert, safeCrmText } from '../batch-upsert.ts';
 import { CrmNetworkError, crmRequest } from '../http.ts';
 import {
-  classifyRecordCode,
   type CallFailure,
   type CallOptions,
   type CrmAdapter,
@@ -76,9 +75,12 @@ export class RestAdapter implements CrmAdapter {
       return {
         kind: 'ok',
         status: outcome.status,
+        ...(outcome.replayed ? { replayed: true } : {}),
+        // The rest CRM's codes are its own: the worker classifies them by their words
+        // (RATE_LIMITED, LOCKED, ... are transient), so no verdict is attached here.
         results: outcome.results.map((result) =>
           result.status === 'failed'
-            ? { externalId: result.externalId, status: 'failed', error: { code: result.error?.code ?? '', message: result.error?.message ?? '', classification: classifyRecordCode(result.error?.code ?? '') } }
+            ? { externalId: result.externalId, status: 'failed', error: { code: result.error?.code ?? '', message: result.error?.message ?? '' } }
             : { externalId: result.externalId, status: result.status },
         ),
       };
@@ -86,8 +88,9 @@ export class RestAdapter implements CrmAdapter {
     if (outcome.kind === 'rejected') return { kind: 'failed', failure: { kind: 'rejected', status: outcome.status, reason: outcome.reason } };
     const { status, reason } = outcome;
     if (status === 429) return { kind: 'failed', failure: { kind: 'rate_limited', status, reason, retryAfterMs: outcome.retryAfterMs ?? 1_000 } };
-    if (status === 401) return { kind: 'failed', failure: { kind: 'credentials', status, reason } };
-    if (status === 403) return { kind: 'failed', failure: { kind: 'permission', status, reason } };
+    // The rest CRM has no scopes: a 401 or 403 to a re-read token means refused credentials,
+    // which pause the sync (as before the adapters), not a lost scope that dead-letters.
+    if (status === 401 || status === 403) return { kind: 'failed', failure: { kind: 'credentials', status, reason } };
     return {
       kind: 'failed',
       failure: {

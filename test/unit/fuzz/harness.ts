@@ -10,7 +10,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { expect, vi } from 'vitest';
 import { signPayload } from '#lib/webhook';
-import { startCrmSandbox, startGenesysSandbox, type CrmSandbox, type GenesysSandbox } from '../../../local/sandbox/index.ts';
+import { guestSetupSeed } from '#lib/guests';
+import { startGenesysSandboxV2 as startGenesysSandbox, type GenesysSandboxV2 as GenesysSandbox } from '../../../local/sandbox/genesys/index.ts';
+import { startCrmSandbox, type CrmSandbox } from '../../../local/sandbox/index.ts';
 import { startStateTable } from '../../support/state-table.ts';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../local/secrets-manager.ts';
 import { FUZZ_SEED, POLLUTION_MARKER, fuzzRequest, refusedBody, type FreeTextTarget, type FuzzRequest } from '../../support/arbitraries.ts';
@@ -96,7 +98,8 @@ export async function startHarness(files: readonly string[]): Promise<Harness> {
     'test/salt': { salt: 'fuzz-salt' },
     'test/webhook': { signingSecret: SIGNING_SECRET },
   });
-  const genesys = await startGenesysSandbox({ clients: [CLIENT] });
+  const guestSetup = { externalSourceId: 'fuzz-guest-source', contactSchemaId: 'fuzz-guest-schema' };
+  const genesys = await startGenesysSandbox({ clients: [CLIENT], seed: guestSetupSeed(guestSetup) });
   const crm = await startCrmSandbox({
     apiToken: 'crm-token',
     customers: [{ id: 'cust-1001', email: 'john.doe@example.com', firstName: 'John', loyaltyTier: 'platinum' }],
@@ -123,6 +126,8 @@ export async function startHarness(files: readonly string[]): Promise<Harness> {
     WEB_DEPLOYMENT_ID: '6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b',
     GENESYS_ORG_ID: 'org-1',
     GUEST_ATTRIBUTE_ALLOWLIST: 'userId,userTier,lastOrderDate',
+    GUEST_EXTERNAL_SOURCE_ID: guestSetup.externalSourceId,
+    GUEST_CONTACT_SCHEMA_ID: guestSetup.contactSchemaId,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: state.endpoint,
     AWS_REGION: 'eu-west-1',

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CrmTokenProvider, GenesysTokenProvider, SecretCache } from '#lib/auth';
 import { crmRequest } from '#lib/crm';
-import { GenesysClient } from '#lib/genesys';
+import { GenesysClient, genesysOperations } from '#lib/genesys';
 import { CrmUpstream, GenesysUpstream, RotationWorld } from './rotation-world.ts';
 
 const secretsManager = mockClient(SecretsManagerClient);
@@ -97,7 +97,7 @@ describe('a credential rotation with its gap', () => {
         ];
 
         // Act
-        const outcomes = await playRotation(s, world, p, steps, () => client.getWebDeployment('d-1'), () => {
+        const outcomes = await playRotation(s, world, p, steps, () => client.call(genesysOperations.getWebDeployment, { params: { deploymentId: 'd-1' } }), () => {
           world.time += 86_400_000;
         });
 

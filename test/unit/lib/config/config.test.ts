@@ -63,6 +63,7 @@ describe('a complete environment', () => {
         credentialsSecretId: 'genesys-guest-sync/prod/crm-credentials',
         batchSize: 25,
         maxRequestsPerSecond: 20,
+        provider: 'rest',
       },
       queue: {
         queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/crm-sync',
@@ -191,13 +192,58 @@ describe('required variables, section by section', () => {
     expect(config.genesys.organizationId).toBeUndefined();
   });
 
-  it('applies the CRM defaults: batches of 50, 10 requests per second', () => {
+  it('applies the CRM defaults: the rest provider, batches of 50, 10 requests per second', () => {
     // Act
     const config = loadConfig(['crm'], fullEnv({ CRM_BATCH_SIZE: undefined, CRM_MAX_REQUESTS_PER_SECOND: '' }));
 
     // Assess
+    expect(config.crm.provider).toBe('rest');
     expect(config.crm.batchSize).toBe(50);
     expect(config.crm.maxRequestsPerSecond).toBe(10);
+  });
+
+  it.each([
+    ['hubspot', { HUBSPOT_ID_PROPERTY: 'suite_external_id' }, 100],
+    ['salesforce', { SALESFORCE_EXTERNAL_ID_FIELD: 'Suite_External_Id__c' }, 200],
+    ['dynamics', { DYNAMICS_URL: 'https://org.crm.dynamics.com', DYNAMICS_ALTERNATE_KEY: 'suite_externalid' }, 100],
+  ] as const)('CRM_PROVIDER=%s batches at its maximum by default and needs no CRM_BASE_URL', (provider, settings, limit) => {
+    // Act
+    const { crm } = loadConfig(['crm'], fullEnv({ CRM_PROVIDER: provider, CRM_BASE_URL: undefined, CRM_BATCH_SIZE: undefined, ...settings }));
+
+    // Assess
+    expect(crm.provider).toBe(provider);
+    expect(crm.batchSize).toBe(limit);
+    expect(crm.baseUrl).toBe('');
+    expect(configErrorOf(['crm'], fullEnv({ CRM_PROVIDER: provider, CRM_BATCH_SIZE: String(limit + 1), ...settings })).variables).toEqual(['CRM_BATCH_SIZE']);
+  });
+
+  it.each([
+    ['hubspot', ['HUBSPOT_ID_PROPERTY']],
+    ['salesforce', ['SALESFORCE_EXTERNAL_ID_FIELD']],
+    ['dynamics', ['DYNAMICS_URL', 'DYNAMICS_ALTERNATE_KEY']],
+  ] as const)('CRM_PROVIDER=%s without its settings fails at start-up naming each one', (provider, missing) => {
+    // Act
+    const error = configErrorOf(['crm'], fullEnv({ CRM_PROVIDER: provider }));
+
+    // Assess
+    expect(error.variables).toEqual(missing);
+    for (const variable of missing) expect(error.message).toContain(`${variable} is required`);
+  });
+
+  it('defaults the request rate per container so two containers stay within the provider short window (HubSpot: 5/s, 100 per 10 s)', () => {
+    // Act
+    const hubspot = loadConfig(['crm'], fullEnv({ CRM_PROVIDER: 'hubspot', HUBSPOT_ID_PROPERTY: 'suite_external_id', CRM_MAX_REQUESTS_PER_SECOND: undefined })).crm;
+    const rest = loadConfig(['crm'], fullEnv({ CRM_MAX_REQUESTS_PER_SECOND: undefined })).crm;
+
+    // Assess
+    expect(hubspot.maxRequestsPerSecond * 2 * 10).toBeLessThanOrEqual(100);
+    expect(rest.maxRequestsPerSecond).toBe(10);
+  });
+
+  it('refuses an unknown CRM_PROVIDER and email as the HubSpot id property', () => {
+    // Assess
+    expect(configErrorOf(['crm'], fullEnv({ CRM_PROVIDER: 'pipedrive' })).variables).toEqual(['CRM_PROVIDER']);
+    expect(configErrorOf(['crm'], fullEnv({ CRM_PROVIDER: 'hubspot', HUBSPOT_ID_PROPERTY: 'email' })).variables).toEqual(['HUBSPOT_ID_PROPERTY']);
   });
 });
 
@@ -323,18 +369,18 @@ describe('malformed values', () => {
     expect(error.message).toContain(`${variable} must be an http(s) URL`);
   });
 
-  it.each(['abc', '12.5', '1e2', '0x10', '0', '-5', '501', '1000'])('CRM_BATCH_SIZE=%j is refused', (value) => {
+  it.each(['abc', '12.5', '1e2', '0x10', '0', '-5', '51', '1000'])('CRM_BATCH_SIZE=%j is refused (the rest CRM takes at most 50)', (value) => {
     // Act
     const error = configErrorOf(['crm'], fullEnv({ CRM_BATCH_SIZE: value }));
 
     // Assess
     expect(error.variables).toEqual(['CRM_BATCH_SIZE']);
-    expect(error.message).toContain('CRM_BATCH_SIZE must be an integer from 1 to 500');
+    expect(error.message).toContain('CRM_BATCH_SIZE must be an integer from 1 to 50');
   });
 
   it.each([
     ['1', 1],
-    ['500', 500],
+    ['50', 50],
   ])('CRM_BATCH_SIZE=%j is accepted at the edge of the range', (value, expected) => {
     // Act
     const { crm } = loadConfig(['crm'], fullEnv({ CRM_BATCH_SIZE: value }));

@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { ValidationError } from '#lib/errors';
-import { expandPath, genesysOperations } from '#lib/genesys';
-import type { GenesysClient, GenesysResponse, Guest, WebDeployment } from '#lib/genesys';
+import { expandPath, GenesysError, genesysOperations } from '#lib/genesys';
+import type { ExternalContact, GenesysClient, GenesysResponse, WebDeployment } from '#lib/genesys';
 import { caught, startScriptedServer, testClient } from './support.ts';
 import type { ScriptedServer } from './support.ts';
 
-const SESSION_ID = '3f2a6c1e-8b7d-4e3f-9a1b-2c3d4e5f6a7b';
 const ops = genesysOperations;
 
 let server: ScriptedServer | undefined;
@@ -24,108 +23,46 @@ interface CatalogueCase {
 
 const cases: CatalogueCase[] = [
   {
-    operation: 'putSessionAttributes',
-    act: (c) => c.putSessionAttributes(SESSION_ID, { tier: 'gold', vip: true }),
-    method: 'PUT',
-    url: `/api/v2/guests/messagesessions/${SESSION_ID}/attributes`,
-    body: { attributes: { tier: 'gold', vip: true } },
-  },
-  {
-    operation: 'registerWebhook',
-    act: (c) =>
-      c.registerWebhook({
-        name: 'crm-sync',
-        description: 'CRM sync',
-        enabled: true,
-        type: 'web',
-        address: 'https://example.com/webhooks/genesys',
-        events: ['guest.session.attributes.updated'],
-        filter: '',
-        httpHeaders: {},
-        secret: 'shh',
-      }),
-    method: 'POST',
-    url: '/api/v2/webhooks',
-    body: {
-      name: 'crm-sync',
-      description: 'CRM sync',
-      enabled: true,
-      type: 'web',
-      address: 'https://example.com/webhooks/genesys',
-      events: ['guest.session.attributes.updated'],
-      filter: '',
-      httpHeaders: {},
-      secret: 'shh',
-    },
-  },
-  {
-    operation: 'createGuest',
-    act: (c) => c.createGuest({ consent: { marketing: false, dataProcessing: true } }),
-    method: 'POST',
-    url: '/api/v2/conversations/webmessaging/guests',
-    body: { consent: { marketing: false, dataProcessing: true } },
-  },
-  {
-    operation: 'getGuest',
-    act: (c) => c.getGuest('guest-1'),
+    operation: 'getConversation',
+    act: (c) => c.call(ops.getConversation, { params: { conversationId: 'conv-1' } }),
     method: 'GET',
-    url: '/api/v2/conversations/webmessaging/guests/guest-1',
-  },
-  {
-    operation: 'updateGuest',
-    act: (c) => c.updateGuest('guest-1', { attributes: { tier: 'gold' } }, '"v1"'),
-    method: 'PATCH',
-    url: '/api/v2/conversations/webmessaging/guests/guest-1',
-    body: { attributes: { tier: 'gold' } },
+    url: '/api/v2/conversations/conv-1',
   },
   {
     operation: 'submitAuditQuery',
     act: (c) =>
-      c.submitAuditQuery({ interval: '2026-01-01T00:00:00Z/2026-01-02T00:00:00Z', serviceName: 'Conversations' }),
+      c.call(ops.submitAuditQuery, {
+        body: {
+          interval: '2026-01-01T00:00:00Z/2026-01-02T00:00:00Z',
+          serviceName: 'ExternalContacts',
+          filters: [{ property: 'EntityId', value: 'contact-1' }],
+          sort: [{ name: 'Timestamp', sortOrder: 'ascending' }],
+        },
+      }),
     method: 'POST',
     url: '/api/v2/audits/query',
-    body: { interval: '2026-01-01T00:00:00Z/2026-01-02T00:00:00Z', serviceName: 'Conversations' },
+    body: {
+      interval: '2026-01-01T00:00:00Z/2026-01-02T00:00:00Z',
+      serviceName: 'ExternalContacts',
+      filters: [{ property: 'EntityId', value: 'contact-1' }],
+      sort: [{ name: 'Timestamp', sortOrder: 'ascending' }],
+    },
   },
   {
     operation: 'getAuditQuery',
-    act: (c) => c.getAuditQuery('tx-1'),
+    act: (c) => c.call(ops.getAuditQuery, { params: { transactionId: 'tx-1' } }),
     method: 'GET',
     url: '/api/v2/audits/query/tx-1',
   },
   {
     operation: 'getAuditQueryResults',
-    act: (c) => c.getAuditQueryResults('tx-1', { cursor: 'next page', pageSize: 50 }),
+    act: (c) => c.call(ops.getAuditQueryResults, { params: { transactionId: 'tx-1' }, query: { cursor: 'next page', pageSize: 50 } }),
     method: 'GET',
     url: '/api/v2/audits/query/tx-1/results?cursor=next+page&pageSize=50',
   },
   {
-    operation: 'createConversation',
-    act: (c) =>
-      c.createConversation({
-        channel: 'web-messaging',
-        routing: { queueId: 'queue-gold' },
-        contact: { attributes: { loyaltyTier: 'gold' } },
-      }),
-    method: 'POST',
-    url: '/api/v2/webmessaging/conversations',
-    body: { channel: 'web-messaging', routing: { queueId: 'queue-gold' }, contact: { attributes: { loyaltyTier: 'gold' } } },
-  },
-  {
-    operation: 'updateContact',
-    act: (c) => c.updateContact('conv-1', { loyaltyPoints: 120 }),
-    method: 'PUT',
-    url: '/api/v2/webmessaging/conversations/conv-1/contact',
-    body: { attributes: { loyaltyPoints: 120 } },
-  },
-  {
-    operation: 'getConversation',
-    act: (c) => c.getConversation('conv-1'),
-    method: 'GET',
-    url: '/api/v2/conversations/conv-1',
-  },
-  {
     operation: 'getWebDeployment',
-    act: (c) => c.getWebDeployment('dep-1'),
+    act: (c) => c.call(ops.getWebDeployment, { params: { deploymentId: 'dep-1' } }),
     method: 'GET',
     url: '/api/v2/webdeployments/deployments/dep-1',
   },
@@ -246,18 +183,61 @@ const cases: CatalogueCase[] = [
   },
 ];
 
+/**
+ * Contract section 4 (the token operation aside, which `#lib/auth` owns): each row's
+ * method and path with the official SDK function it names, and whether a repeat after an
+ * unknown outcome is safe (creates are not; reads, the POST reads and the writes that
+ * set a state are).
+ */
+const SECTION_4: Record<string, { sdkFunction: string; repeatable: boolean }> = {
+  'PATCH /api/v2/conversations/{conversationId}/participants/{participantId}/attributes': { sdkFunction: 'patchConversationParticipantAttributes', repeatable: true },
+  'GET /api/v2/conversations/{conversationId}': { sdkFunction: 'getConversation', repeatable: true },
+  'POST /api/v2/externalcontacts/contacts': { sdkFunction: 'postExternalcontactsContacts', repeatable: false },
+  'GET /api/v2/externalcontacts/contacts/{contactId}': { sdkFunction: 'getExternalcontactsContact', repeatable: true },
+  'PUT /api/v2/externalcontacts/contacts/{contactId}': { sdkFunction: 'putExternalcontactsContact', repeatable: true },
+  'POST /api/v2/externalcontacts/identifierlookup/contacts': { sdkFunction: 'postExternalcontactsIdentifierlookupContacts', repeatable: true },
+  'GET /api/v2/externalcontacts/externalsources': { sdkFunction: 'getExternalcontactsExternalsources', repeatable: true },
+  'POST /api/v2/externalcontacts/externalsources': { sdkFunction: 'postExternalcontactsExternalsources', repeatable: false },
+  'GET /api/v2/externalcontacts/contacts/schemas': { sdkFunction: 'getExternalcontactsContactsSchemas', repeatable: true },
+  'POST /api/v2/externalcontacts/contacts/schemas': { sdkFunction: 'postExternalcontactsContactsSchemas', repeatable: false },
+  'POST /api/v2/analytics/conversations/details/query': { sdkFunction: 'postAnalyticsConversationsDetailsQuery', repeatable: true },
+  'GET /api/v2/analytics/conversations/{conversationId}/details': { sdkFunction: 'getAnalyticsConversationDetails', repeatable: true },
+  'GET /api/v2/audits/query/servicemapping': { sdkFunction: 'getAuditsQueryServicemapping', repeatable: true },
+  'POST /api/v2/audits/query': { sdkFunction: 'postAuditsQuery', repeatable: true },
+  'GET /api/v2/audits/query/{transactionId}': { sdkFunction: 'getAuditsQueryTransactionId', repeatable: true },
+  'GET /api/v2/audits/query/{transactionId}/results': { sdkFunction: 'getAuditsQueryTransactionIdResults', repeatable: true },
+  'GET /api/v2/webdeployments/deployments/{deploymentId}': { sdkFunction: 'getWebdeploymentsDeployment', repeatable: true },
+  'GET /api/v2/integrations': { sdkFunction: 'getIntegrations', repeatable: true },
+  'POST /api/v2/integrations': { sdkFunction: 'postIntegrations', repeatable: false },
+  'PUT /api/v2/integrations/{integrationId}/config/current': { sdkFunction: 'putIntegrationConfigCurrent', repeatable: true },
+  'PATCH /api/v2/integrations/{integrationId}': { sdkFunction: 'patchIntegration', repeatable: true },
+};
+
 describe('Genesys operation catalogue', () => {
-  it('covers every operation of contract section 4 except token, each exactly once', () => {
+  it('is contract section 4 and nothing else: each row once, under the SDK function the contract names', () => {
+    // Prepare
+    const entries = Object.values(genesysOperations);
+
+    // Act
+    const catalogue = Object.fromEntries(
+      entries.map((op) => [`${op.method} ${op.path}`, { sdkFunction: op.sdkFunction, repeatable: op.repeatable }]),
+    );
+
+    // Assess
+    expect(catalogue).toEqual(SECTION_4);
+    expect(entries).toHaveLength(Object.keys(SECTION_4).length);
+  });
+
+  it('has one test case per entry, each entry under its own name', () => {
     // Prepare
     const entries = Object.entries(genesysOperations);
 
     // Act
-    const routes = entries.map(([, op]) => `${op.method} ${op.path}`);
+    const names = entries.map(([key]) => key).sort();
 
     // Assess
-    expect(entries.map(([key]) => key).sort()).toEqual(cases.map((c) => c.operation).sort());
+    expect(names).toEqual(cases.map((c) => c.operation).sort());
     for (const [key, op] of entries) expect(op.name).toBe(key);
-    expect(new Set(routes).size).toBe(routes.length);
   });
 
   describe.each(cases)('$operation', ({ operation, act, method, url, body }) => {
@@ -283,6 +263,24 @@ describe('Genesys operation catalogue', () => {
         expect(JSON.parse(request?.body ?? '')).toEqual(body);
       }
     });
+
+    const repeatable = SECTION_4[`${method} ${genesysOperations[operation].path}`]?.repeatable;
+    it(`after a 500 (outcome unknown) is ${repeatable ? 'sent again' : 'not sent again: a repeat could create a duplicate'}`, async () => {
+      // Prepare
+      const success = genesysOperations[operation].success[0] ?? 200;
+      server = await startScriptedServer([{ status: 500 }, { status: success, body: { id: 'x', state: 'Queued' } }]);
+      const { client } = testClient(server.url);
+
+      // Act
+      const outcome = await act(client).then(
+        () => 'answered',
+        (error: unknown) => (error instanceof GenesysError ? `failed ${error.upstreamStatus}` : 'other'),
+      );
+
+      // Assess
+      expect(outcome).toBe(repeatable ? 'answered' : 'failed 500');
+      expect(server.requests).toHaveLength(repeatable ? 2 : 1);
+    });
   });
 });
 
@@ -299,11 +297,26 @@ describe('path parameters', () => {
       const { client } = testClient(server.url);
 
       // Act
-      await client.getGuest(given);
+      await client.call(ops.getExternalContact, { params: { contactId: given } });
 
       // Assess
-      expect(server.requests[0]?.url).toBe(`/api/v2/conversations/webmessaging/guests/${sent}`);
+      expect(server.requests[0]?.url).toBe(`/api/v2/externalcontacts/contacts/${sent}`);
     });
+  });
+
+  it('are each encoded on their own when a path has two', async () => {
+    // Prepare
+    server = await startScriptedServer([{ status: 202 }]);
+    const { client } = testClient(server.url);
+
+    // Act
+    await client.call(ops.patchParticipantAttributes, {
+      params: { conversationId: 'c/1', participantId: '../p 2' },
+      body: { attributes: { tier: 'gold' } },
+    });
+
+    // Assess
+    expect(server.requests[0]?.url).toBe('/api/v2/conversations/c%2F1/participants/..%2Fp%202/attributes');
   });
 
   describe.each([{ id: '' }, { id: '   ' }, { id: '.' }, { id: '..' }])('an id of "$id"', ({ id }) => {
@@ -313,11 +326,11 @@ describe('path parameters', () => {
       const { client, tokens } = testClient(server.url);
 
       // Act
-      const error = await caught(() => client.getGuest(id));
+      const error = await caught(() => client.call(ops.getExternalContact, { params: { contactId: id } }));
 
       // Assess
       expect(error).toBeInstanceOf(ValidationError);
-      expect(error).toMatchObject({ status: 400, errors: [{ path: 'guestId' }] });
+      expect(error).toMatchObject({ status: 400, errors: [{ path: 'contactId' }] });
       expect(server.requests).toHaveLength(0);
       expect(tokens.getTokenCalls).toBe(0);
     });
@@ -325,10 +338,10 @@ describe('path parameters', () => {
 
   it('refuses parameters the path template does not have', () => {
     // Prepare
-    const template = genesysOperations.getGuest.path;
+    const template = genesysOperations.getExternalContact.path;
 
     // Act
-    const act = () => expandPath(template, { guestId: 'g-1', sessionId: 's-1' });
+    const act = () => expandPath(template, { contactId: 'c-1', guestId: 'g-1' });
 
     // Assess
     expect(act).toThrow(ValidationError);
@@ -342,14 +355,29 @@ describe('typing', () => {
 
     // Act
     const read = () => client.call(genesysOperations.getWebDeployment, { params: { deploymentId: 'd' } });
+    const contact = () => client.call(genesysOperations.getExternalContact, { params: { contactId: 'c' } });
     // @ts-expect-error a GET takes no body
-    const withBody = () => client.call(genesysOperations.getGuest, { params: { guestId: 'g' }, body: {} });
-    // @ts-expect-error the path parameter is sessionId
-    const wrongParam = () => client.call(genesysOperations.putSessionAttributes, { params: { guestId: 'g' }, body: { attributes: {} } });
+    const withBody = () => client.call(genesysOperations.getExternalContact, { params: { contactId: 'c' }, body: {} });
+    // @ts-expect-error the path parameters are conversationId and participantId
+    const wrongParam = () => client.call(genesysOperations.patchParticipantAttributes, { params: { sessionId: 's' }, body: { attributes: {} } });
+    // @ts-expect-error participant attributes are strings
+    const notString = () => client.call(genesysOperations.patchParticipantAttributes, { params: { conversationId: 'c', participantId: 'p' }, body: { attributes: { vip: true } } });
 
     // Assess
     expectTypeOf(read).returns.resolves.toEqualTypeOf<GenesysResponse<WebDeployment>>();
-    expectTypeOf(client.getGuest).returns.resolves.toEqualTypeOf<GenesysResponse<Guest>>();
-    expect([withBody, wrongParam]).toHaveLength(2);
+    expectTypeOf(contact).returns.resolves.toEqualTypeOf<GenesysResponse<ExternalContact>>();
+    expect([withBody, wrongParam, notString]).toHaveLength(3);
+  });
+
+  it('gives every entry an SDK function and a repeat rule', () => {
+    // Prepare
+    const entries = Object.values(genesysOperations);
+
+    // Act
+    const incomplete = entries.filter((op) => typeof op.sdkFunction !== 'string' || typeof op.repeatable !== 'boolean');
+
+    // Assess
+    expectTypeOf<(typeof entries)[number]['sdkFunction']>().toEqualTypeOf<string>();
+    expect(incomplete).toEqual([]);
   });
 });

@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { GenesysError, deadlineAfter, deadlineFromContext } from '#lib/genesys';
-import type { Deadline } from '#lib/genesys';
+import { GenesysError, deadlineAfter, deadlineFromContext, genesysOperations } from '#lib/genesys';
+import type { Deadline, GenesysClient } from '#lib/genesys';
 import { caught, startScriptedServer, testClient } from './support.ts';
 import type { ScriptedServer } from './support.ts';
 
-const SESSION_ID = '3f2a6c1e-8b7d-4e3f-9a1b-2c3d4e5f6a7b';
+const CONVERSATION_ID = '3f2a6c1e-8b7d-4e3f-9a1b-2c3d4e5f6a7b';
+const PARTICIPANT_ID = '9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f';
 
 let server: ScriptedServer | undefined;
 afterEach(async () => {
@@ -13,6 +14,18 @@ afterEach(async () => {
 });
 
 const fixed = (ms: number): Deadline => ({ remainingMs: () => ms });
+
+/** Prefill's write: the guest participant's attributes. */
+const patchAttributes = (client: GenesysClient, deadline: Deadline) =>
+  client.call(genesysOperations.patchParticipantAttributes, {
+    params: { conversationId: CONVERSATION_ID, participantId: PARTICIPANT_ID },
+    body: { attributes: { tier: 'gold' } },
+    deadline,
+  });
+const getContact = (client: GenesysClient, deadline: Deadline) =>
+  client.call(genesysOperations.getExternalContact, { params: { contactId: 'contact-1' }, deadline });
+const getDeployment = (client: GenesysClient, deadline: Deadline) =>
+  client.call(genesysOperations.getWebDeployment, { params: { deploymentId: 'dep-1' }, deadline });
 
 /** A Lambda context whose invocation ends `ms` from now, on the real clock. */
 const lambdaEndingIn = (ms: number) => {
@@ -27,9 +40,7 @@ describe('a call with no time left', () => {
     const { client, tokens } = testClient(server.url);
 
     // Act
-    const error = await caught<GenesysError>(() =>
-      client.putSessionAttributes(SESSION_ID, { tier: 'gold' }, { deadline: fixed(0) }),
-    );
+    const error = await caught<GenesysError>(() => patchAttributes(client, fixed(0)));
 
     // Assess
     expect(error).toBeInstanceOf(GenesysError);
@@ -46,9 +57,7 @@ describe('a wait that would pass the deadline', () => {
     const { client, delays } = testClient(server.url);
 
     // Act
-    const error = await caught<GenesysError>(() =>
-      client.putSessionAttributes(SESSION_ID, { tier: 'gold' }, { deadline: fixed(1_000) }),
-    );
+    const error = await caught<GenesysError>(() => patchAttributes(client, fixed(1_000)));
 
     // Assess
     expect(error).toMatchObject({ status: 503, upstreamStatus: 429, retryAfterSeconds: 5, attempts: 1 });
@@ -63,7 +72,7 @@ describe('a wait that would pass the deadline', () => {
     const { client, delays } = testClient(server.url, { random: () => 0.999, baseDelayMs: 200 });
 
     // Act
-    const error = await caught<GenesysError>(() => client.getGuest('guest-1', { deadline: fixed(150) }));
+    const error = await caught<GenesysError>(() => getContact(client, fixed(150)));
 
     // Assess
     expect(error).toMatchObject({ status: 502, upstreamStatus: 500, attempts: 1 });
@@ -73,14 +82,14 @@ describe('a wait that would pass the deadline', () => {
 
   it('is taken when it fits', async () => {
     // Prepare
-    server = await startScriptedServer([{ status: 500 }, { status: 200, body: { id: 'guest-1' } }]);
+    server = await startScriptedServer([{ status: 500 }, { status: 200, body: { id: 'contact-1' } }]);
     const { client, delays } = testClient(server.url, { random: () => 0.5, baseDelayMs: 200 });
 
     // Act
-    const response = await client.getGuest('guest-1', { deadline: fixed(150) });
+    const response = await getContact(client, fixed(150));
 
     // Assess
-    expect(response.body).toEqual({ id: 'guest-1' });
+    expect(response.body).toEqual({ id: 'contact-1' });
     expect(delays).toEqual([100]);
   });
 });
@@ -93,7 +102,7 @@ describe('an attempt Genesys never answers', () => {
     const deadline = deadlineFromContext(lambdaEndingIn(400), 300);
 
     // Act
-    const error = await caught<GenesysError>(() => client.getWebDeployment('dep-1', { deadline }));
+    const error = await caught<GenesysError>(() => getDeployment(client, deadline));
 
     // Assess
     expect(error).toBeInstanceOf(GenesysError);
@@ -107,7 +116,7 @@ describe('an attempt Genesys never answers', () => {
     const { client, delays } = testClient(server.url, { timeoutMs: 50 });
 
     // Act
-    const error = await caught<GenesysError>(() => client.getWebDeployment('dep-1', { deadline: fixed(60_000) }));
+    const error = await caught<GenesysError>(() => getDeployment(client, fixed(60_000)));
 
     // Assess
     expect(error).toMatchObject({ kind: 'timeout', status: 504, attempts: 3 });

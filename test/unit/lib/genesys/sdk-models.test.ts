@@ -8,7 +8,14 @@ import type * as sdk from 'purecloud-platform-client-v2';
 import { describe, expectTypeOf, it } from 'vitest';
 import type {
   AnalyticsConversation,
+  AuditLogMessage,
+  AuditQueryExecution,
+  AuditQueryRequest,
+  AuditQueryResultsPage,
+  AuditQueryState,
   AuditServiceMapping,
+  Conversation,
+  ConversationParticipant,
   ContactIdentifier,
   ConversationDetailsPage,
   ConversationDetailsQuery,
@@ -20,6 +27,8 @@ import type {
   IntegrationConfiguration,
   IntegrationStatePatch,
   ParticipantAttributesPatch,
+  WebDeployment,
+  WebDeploymentStatus,
 } from '#lib/genesys';
 
 type M = typeof sdk extends never ? never : sdk.Models.Conversation extends never ? never : true;
@@ -36,7 +45,17 @@ type Models = {
   CreateIntegrationRequest: sdk.Models.CreateIntegrationRequest;
   IntegrationConfiguration: sdk.Models.IntegrationConfiguration;
   Integration: sdk.Models.Integration;
+  Conversation: sdk.Models.Conversation;
+  Participant: sdk.Models.Participant;
+  WebDeployment: sdk.Models.WebDeployment;
+  AuditQueryRequest: sdk.Models.AuditQueryRequest;
+  AuditQueryExecutionStatusResponse: sdk.Models.AuditQueryExecutionStatusResponse;
+  AuditQueryExecutionResultsResponse: sdk.Models.AuditQueryExecutionResultsResponse;
+  AuditLogMessage: sdk.Models.AuditLogMessage;
 };
+
+/** The SDK marks almost every answer field optional; what Genesys fills in, the suite types as present. */
+type Present<T, K extends keyof T> = { [P in K]-?: NonNullable<T[P]> };
 const sdkLoaded: M = true;
 
 describe('what the suite sends fits the SDK request models', () => {
@@ -78,6 +97,9 @@ describe('what the suite sends fits the SDK request models', () => {
   it('integration state: Integration.intendedState', () => {
     expectTypeOf<IntegrationStatePatch['intendedState']>().toExtend<Models['Integration']['intendedState']>();
   });
+  it('audit query: AuditQueryRequest (interval, serviceName, filters, sort)', () => {
+    expectTypeOf<AuditQueryRequest>().toExtend<Models['AuditQueryRequest']>();
+  });
 });
 
 describe('what the SDK says Genesys answers fits what the suite reads', () => {
@@ -96,6 +118,34 @@ describe('what the SDK says Genesys answers fits what the suite reads', () => {
   it('audit service mapping: service names', () => {
     expectTypeOf<NonNullable<NonNullable<Models['AuditQueryServiceMapping']['services']>[number]['name']>>().toExtend<
       NonNullable<NonNullable<AuditServiceMapping['services']>[number]['name']>
+    >();
+  });
+  it('conversation: id, participants with id, purpose, attributes (strings)', () => {
+    expectTypeOf<Present<Models['Conversation'], 'id'>>().toExtend<Pick<Conversation, 'id'>>();
+    expectTypeOf<Models['Conversation']['participants']>().toExtend<Array<unknown>>();
+    expectTypeOf<Present<Models['Participant'], 'id' | 'purpose'> & Pick<Models['Participant'], 'attributes' | 'externalContactId'>>().toExtend<
+      Pick<ConversationParticipant, 'id' | 'purpose' | 'attributes' | 'externalContactId'>
+    >();
+    expectTypeOf<Pick<ConversationParticipant, 'id' | 'purpose' | 'attributes'>>().toExtend<Pick<Models['Participant'], 'id' | 'purpose' | 'attributes'>>();
+  });
+  it('web deployment: id, name, status (the suite narrows the string to the documented states)', () => {
+    expectTypeOf<Present<Models['WebDeployment'], 'id'> & Pick<Models['WebDeployment'], 'name'>>().toExtend<Pick<WebDeployment, 'id' | 'name'>>();
+    expectTypeOf<WebDeploymentStatus>().toExtend<NonNullable<Models['WebDeployment']['status']>>();
+  });
+  it('audit query execution: id, state (narrowed to the documented states)', () => {
+    expectTypeOf<Present<Models['AuditQueryExecutionStatusResponse'], 'id'>>().toExtend<Pick<AuditQueryExecution, 'id'>>();
+    expectTypeOf<AuditQueryState>().toExtend<NonNullable<Models['AuditQueryExecutionStatusResponse']['state']>>();
+  });
+  it('audit results: entities, cursor; each entry id, eventDate, action, entity, user, client, propertyChanges', () => {
+    expectTypeOf<Present<Models['AuditQueryExecutionResultsResponse'], 'id'> & Pick<Models['AuditQueryExecutionResultsResponse'], 'cursor'>>().toExtend<
+      Pick<AuditQueryResultsPage, 'id' | 'cursor'>
+    >();
+    expectTypeOf<Present<Models['AuditLogMessage'], 'id' | 'eventDate'> & Pick<Models['AuditLogMessage'], 'action' | 'entityType' | 'serviceName'>>().toExtend<
+      Pick<AuditLogMessage, 'id' | 'eventDate' | 'action' | 'entityType' | 'serviceName'>
+    >();
+    expectTypeOf<NonNullable<NonNullable<Models['AuditLogMessage']['user']>['id']>>().toExtend<NonNullable<AuditLogMessage['user']>['id']>();
+    expectTypeOf<NonNullable<NonNullable<Models['AuditLogMessage']['propertyChanges']>[number]['property']>>().toExtend<
+      NonNullable<AuditLogMessage['propertyChanges']>[number]['property']
     >();
   });
   it('integration: id, name', () => {

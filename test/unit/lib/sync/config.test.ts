@@ -11,12 +11,18 @@ const env = {
 describe('loadSyncWorkerConfig', () => {
   it('reads the defaults', () => {
     expect(loadSyncWorkerConfig(env)).toEqual({
-      crm: { baseUrl: 'https://crm.example.com/api', credentialsSecretId: env.CRM_CREDENTIALS_SECRET_ID, batchSize: 50, maxRequestsPerSecond: 10 },
+      crm: { provider: 'rest', baseUrl: 'https://crm.example.com/api', credentialsSecretId: env.CRM_CREDENTIALS_SECRET_ID, batchSize: 50, maxRequestsPerSecond: 10 },
       dlqUrl: env.CRM_SYNC_DLQ_URL,
       maxReceiveCount: 5,
       breakerHalfOpenMs: 30_000,
       probeIntervalMs: 60_000,
     });
+  });
+
+  it('reads the state table that holds the versions and finished chunks, when there is one', () => {
+    // Assess
+    expect(loadSyncWorkerConfig({ ...env, STATE_TABLE_NAME: 'genesys-guest-sync-prod-state' }).stateTableName).toBe('genesys-guest-sync-prod-state');
+    expect(() => loadSyncWorkerConfig({ ...env, STATE_TABLE_NAME: 'a b' })).toThrow(/STATE_TABLE_NAME/);
   });
 
   it('reads the outage pause settings', () => {
@@ -64,7 +70,16 @@ describe('loadSyncControlConfig', () => {
     const config = loadSyncControlConfig({ ...env, CRM_SYNC_EVENT_SOURCE_MAPPING_ID: '6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b' });
 
     // Assess
-    expect(config).toEqual({ crm: { baseUrl: 'https://crm.example.com/api' }, mappingId: '6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b', probeIntervalMs: 60_000 });
+    expect(config).toMatchObject({ crm: { provider: 'rest', baseUrl: 'https://crm.example.com/api' }, mappingId: '6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b', probeIntervalMs: 60_000 });
+  });
+
+  it('reads the provider the probe goes through, and names its missing settings', () => {
+    // Act
+    const config = loadSyncControlConfig({ ...env, CRM_PROVIDER: 'hubspot', HUBSPOT_ID_PROPERTY: 'suite_external_id', CRM_SYNC_EVENT_SOURCE_MAPPING_ID: '6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b' });
+
+    // Assess
+    expect(config.crm).toMatchObject({ provider: 'hubspot', hubspotIdProperty: 'suite_external_id', batchSize: 100 });
+    expect(() => loadSyncWorkerConfig({ ...env, CRM_PROVIDER: 'salesforce' })).toThrow(/SALESFORCE_EXTERNAL_ID_FIELD is required/);
   });
 
   it('names a missing mapping id', () => {

@@ -48,18 +48,32 @@ describe('coalesce', () => {
     });
   });
 
-  it('breaks a sourceUpdatedAt tie by the later enqueue, then the job id', () => {
+  it('breaks a sourceUpdatedAt tie by the job id, whatever the enqueue time (as the stored versions do)', () => {
     // Prepare
     const at = '2025-03-01T10:00:00.000Z';
-    const early = queued({ externalId: 'a', at, enqueuedAt: '2025-03-01T10:00:01.000Z', attributes: { v: 1 } }, 'm1');
-    const late = queued({ externalId: 'a', at, enqueuedAt: '2025-03-01T10:00:02.000Z', attributes: { v: 2 } }, 'm2');
+    const first = queued({ externalId: 'a', at, enqueuedAt: '2025-03-01T10:00:02.000Z', attributes: { v: 1 } }, 'm1');
+    const second = queued({ externalId: 'a', at, enqueuedAt: '2025-03-01T10:00:01.000Z', attributes: { v: 2 } }, 'm2');
+    const [higher, lower] = first.job.jobId > second.job.jobId ? [first, second] : [second, first];
 
     // Act
-    const [entry] = coalesce([late, early]);
+    const [entry] = coalesce([lower, higher]);
 
     // Assess
-    expect(entry?.winner.messageId).toBe('m2');
-    expect(entry?.superseded.map((job) => job.messageId)).toEqual(['m1']);
+    expect(entry?.winner.messageId).toBe(higher.messageId);
+    expect(entry?.superseded.map((job) => job.messageId)).toEqual([lower.messageId]);
+  });
+
+  it('merges field by field: a newer job carrying only attributes keeps the hashes and consent of an older one', () => {
+    // Prepare
+    const prefill = queued({ externalId: 'a', at: '2025-03-01T10:00:00.000Z', emailHash: 'e'.repeat(64), consentFlags: { marketing: true }, attributes: { tier: 'gold', lang: 'en' } }, 'm1');
+    const webhook = queued({ externalId: 'a', at: '2025-03-01T10:00:05.000Z', emailHash: null, consentFlags: null, attributes: { lang: 'fr' } }, 'm2');
+
+    // Act
+    const [entry] = coalesce([webhook, prefill]);
+
+    // Assess
+    expect(entry?.record).toMatchObject({ emailHash: 'e'.repeat(64), consentFlags: { marketing: true }, attributes: { tier: 'gold', lang: 'fr' }, sourceUpdatedAt: '2025-03-01T10:00:05.000Z' });
+    expect(entry?.version).toBe(`${String(Date.parse('2025-03-01T10:00:05.000Z')).padStart(16, '0')}#${webhook.job.jobId}`);
   });
 
   it('folds a message delivered twice into one record', () => {

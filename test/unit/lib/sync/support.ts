@@ -10,6 +10,9 @@ export interface JobOptions {
   at?: string;
   source?: JobSource;
   attributes?: CrmRecord['attributes'];
+  /** Identity hash and consent; `null` leaves the field out (a job that does not carry it). */
+  emailHash?: string | null;
+  consentFlags?: CrmRecord['consentFlags'] | null;
   enqueuedAt?: string;
 }
 
@@ -19,8 +22,8 @@ export function jobFactory(options: JobOptions = {}): CrmSyncJob {
   const source = options.source ?? 'guest';
   const record: CrmRecord = {
     externalId: options.externalId ?? 'guest-1',
-    emailHash: 'a'.repeat(64),
-    consentFlags: { marketing: false, dataProcessing: true },
+    ...(options.emailHash === null ? {} : { emailHash: options.emailHash ?? 'a'.repeat(64) }),
+    ...(options.consentFlags === null ? {} : { consentFlags: options.consentFlags ?? { marketing: false, dataProcessing: true } }),
     attributes: options.attributes ?? { tier: 'gold' },
     lastInteraction: at,
     sourceUpdatedAt: at,

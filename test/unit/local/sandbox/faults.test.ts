@@ -8,12 +8,12 @@ describe('FaultEngine', () => {
     // Prepare
     const engine = new FaultEngine();
     const [first, second] = engine.add([
-      { operation: 'getGuest', status: 500, times: 1 },
-      { operation: 'getGuest', status: 503, times: 1 },
+      { operation: 'getExternalcontactsContact', status: 500, times: 1 },
+      { operation: 'getExternalcontactsContact', status: 503, times: 1 },
     ]);
 
     // Act
-    const taken = [engine.take(target('getGuest'))?.id, engine.take(target('getGuest'))?.id, engine.take(target('getGuest'))];
+    const taken = [engine.take(target('getExternalcontactsContact'))?.id, engine.take(target('getExternalcontactsContact'))?.id, engine.take(target('getExternalcontactsContact'))];
 
     // Assess
     expect(taken).toEqual([first?.id, second?.id, undefined]);
@@ -25,7 +25,7 @@ describe('FaultEngine', () => {
     engine.add([{ operation: 'token', status: 500, afterCount: 2, times: 1 }]);
 
     // Act
-    const other = engine.take(target('getGuest'));
+    const other = engine.take(target('getExternalcontactsContact'));
     const results = [1, 2, 3, 4].map(() => engine.take(target('token'))?.status);
 
     // Assess
@@ -38,13 +38,13 @@ describe('FaultEngine', () => {
     // Prepare
     const engine = new FaultEngine();
     engine.add([
-      { method: 'put', path: '/api/v2/guests/', status: 502 },
+      { method: 'put', path: '/api/v2/externalcontacts/', status: 502 },
       { path: '^/customers$', status: 504 },
     ]);
 
     // Act
-    const prefix = engine.take(target('putSessionAttributes', '/api/v2/guests/messagesessions/x/attributes', 'PUT'));
-    const wrongMethod = engine.take(target('x', '/api/v2/guests/messagesessions/x/attributes', 'GET'));
+    const prefix = engine.take(target('putExternalcontactsContact', '/api/v2/externalcontacts/contacts/x', 'PUT'));
+    const wrongMethod = engine.take(target('getExternalcontactsContact', '/api/v2/externalcontacts/contacts/x', 'GET'));
     const regex = engine.take(target('lookupCustomers', '/customers'));
     const regexMiss = engine.take(target('lookupCustomers', '/customers/1'));
 

@@ -1,8 +1,8 @@
 /**
  * The sandbox Genesys serves the operations of contract section 4 and nothing else: every
  * route it has is an endpoint of the official SDK (under the SDK's own function name), and
- * any other path, the seven invented ones of contract version 1 included, answers 404 with
- * Genesys's error body (SDK model `ErrorBody`).
+ * any other path or method, real SDK endpoints the suite does not call included, answers
+ * 404 with Genesys's error body (SDK model `ErrorBody`).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -92,14 +92,15 @@ describe('sandbox Genesys surface', () => {
     for (const { key, operation } of served) expect(sdk.get(key), key).toBe(operation);
   });
 
+  // Paths outside section 4: real SDK endpoints the suite does not call, next to the ones it
+  // does, and paths the SDK does not have at all.
   const invented: Array<[string, string, unknown]> = [
-    ['PUT', `/api/v2/guests/messagesessions/${ID}/attributes`, { attributes: { a: 'b' } }],
-    ['POST', '/api/v2/webhooks', { name: 'x', type: 'web', address: 'https://example.test', events: ['e'] }],
-    ['POST', '/api/v2/conversations/webmessaging/guests', { attributes: {} }],
-    ['GET', `/api/v2/conversations/webmessaging/guests/${ID}`, undefined],
-    ['PATCH', `/api/v2/conversations/webmessaging/guests/${ID}`, { attributes: {} }],
-    ['POST', '/api/v2/webmessaging/conversations', { routing: { queueId: ID } }],
-    ['PUT', `/api/v2/webmessaging/conversations/${ID}/contact`, { attributes: {} }],
+    ['PATCH', `/api/v2/conversations/messages/${ID}/participants/${ID}/attributes`, { attributes: { a: 'b' } }],
+    ['POST', '/api/v2/conversations/messages/agentless', { fromAddress: ID, toAddress: '+15555550100', toAddressMessengerType: 'sms' }],
+    ['GET', '/api/v2/webdeployments/deployments', undefined],
+    ['GET', '/api/v2/webmessaging/messages', undefined],
+    ['PATCH', `/api/v2/externalcontacts/contacts/${ID}`, { customFields: {} }],
+    ['PUT', `/api/v2/conversations/${ID}/participants/${ID}/attributes`, { attributes: { a: 'b' } }],
     ['GET', '/api/v2/users/me', undefined],
     ['DELETE', `/api/v2/externalcontacts/contacts/${ID}/notes`, undefined],
     ['DELETE', `/api/v2/externalcontacts/contacts/${ID}`, undefined],

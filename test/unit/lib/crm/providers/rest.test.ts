@@ -29,6 +29,17 @@ describe('RestAdapter (the reference CRM behind the adapter interface)', () => {
     expect(sandbox.state().requests.map((r) => r['idempotencyKey'])).toEqual(['chunk-1']);
   });
 
+  it.each([401, 403])('reads a %i to the upsert as refused credentials (the sync pauses, nothing is dead-lettered)', async (status) => {
+    // Prepare
+    sandbox.faults.add([{ operation: 'batchUpsert', status, times: 2 }]);
+
+    // Act
+    const outcome = await adapterFor().upsert([recordFactory('a')], call);
+
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'failed', failure: { kind: 'credentials', status } });
+  });
+
   it('derives the same key for the same chunk when none is given', () => {
     expect(chunkKey([recordFactory('a')])).toBe(chunkKey([recordFactory('a')]));
     expect(chunkKey([recordFactory('a')])).not.toBe(chunkKey([recordFactory('b')]));
@@ -44,7 +55,7 @@ describe('RestAdapter (the reference CRM behind the adapter interface)', () => {
     const limited = await adapterFor().upsert([recordFactory('c')], call);
 
     // Assess
-    expect(partial).toMatchObject({ kind: 'ok', results: [{ status: 'created' }, { status: 'failed', error: { code: 'VALIDATION_ERROR', classification: 'permanent' } }] });
+    expect(partial).toMatchObject({ kind: 'ok', results: [{ status: 'created' }, { status: 'failed', error: { code: 'VALIDATION_ERROR' } }] });
     expect(limited).toMatchObject({ kind: 'failed', failure: { kind: 'rate_limited', status: 429, retryAfterMs: 3_000 } });
   });
 

@@ -1,0 +1,75 @@
+/**
+ * The worker's CRM port on the adapter `CRM_PROVIDER` chose (contract section 6): the
+ * container's one adapter, and its outcomes in the processor's terms. Each adapter's own
+ * classification travels with the outcome (`failure`), so the processor can pause on a
+ * daily quota or refused credentials, only slow down on a short window, and dead-letter
+ * on a lost scope, whatever the provider.
+ */
+import { sharedCrmTokenProvider, sharedSecretCache } from '#lib/auth';
+import type { CrmConfig } from '#lib/config';
+import type { BatchUpsertOutcome, CrmAdapter, ProviderUpsertOutcome } from '#lib/crm';
+import { createCrmAdapter } from '#lib/crm/providers';
+
+let adapter: { key: string; adapter: CrmAdapter } | undefined;
+
+/** The container's adapter for `crm` (built once, rebuilt only when the settings change). */
+export function sharedCrmAdapter(crm: CrmConfig): CrmAdapter {
+  const key = JSON.stringify(crm);
+  if (adapter?.key !== key) {
+    adapter = {
+      key,
+      adapter: createCrmAdapter({
+        provider: crm.provider,
+        secrets: sharedSecretCache(),
+        secretId: crm.credentialsSecretId,
+        ...(crm.baseUrl ? { baseUrl: crm.baseUrl } : {}),
+        ...(crm.tokenUrl ? { tokenUrl: crm.tokenUrl } : {}),
+        ...(crm.hubspotIdProperty ? { hubspotIdProperty: crm.hubspotIdProperty } : {}),
+        ...(crm.salesforceExternalIdField ? { salesforceExternalIdField: crm.salesforceExternalIdField } : {}),
+        ...(crm.dynamicsUrl ? { dynamicsUrl: crm.dynamicsUrl } : {}),
+        ...(crm.dynamicsAlternateKey ? { dynamicsAlternateKey: crm.dynamicsAlternateKey } : {}),
+        // The rest CRM keeps the shared token provider (its secret rotation handling).
+        ...(crm.provider === 'rest' ? { restTokens: sharedCrmTokenProvider() } : {}),
+      }),
+    };
+  }
+  return adapter.adapter;
+}
+
+/** Forgets the container's adapter, so each test starts cold. */
+export function resetSharedCrmAdapterForTests(): void {
+  adapter = undefined;
+}
+
+/** An adapter's upsert outcome in the processor's terms. */
+export function toBatchOutcome(outcome: ProviderUpsertOutcome): BatchUpsertOutcome {
+  if (outcome.kind === 'ok') return { kind: 'ok', status: outcome.status, results: outcome.results, replayed: outcome.replayed === true };
+  const { failure } = outcome;
+  switch (failure.kind) {
+    case 'transient':
+      return {
+        kind: 'transient',
+        reason: failure.reason,
+        ...(failure.status === undefined ? {} : { status: failure.status }),
+        ...(failure.retryAfterMs === undefined ? {} : { retryAfterMs: failure.retryAfterMs }),
+        ...(failure.timedOut ? { timedOut: true } : {}),
+        failure,
+      };
+    case 'rate_limited':
+      return { kind: 'transient', status: failure.status, reason: failure.reason, retryAfterMs: failure.retryAfterMs, failure };
+    case 'quota_exhausted':
+      return { kind: 'transient', status: failure.status, reason: failure.reason, failure };
+    case 'credentials':
+      return { kind: 'transient', status: failure.status ?? 401, reason: failure.reason, failure };
+    case 'permission':
+    case 'rejected':
+      return { kind: 'rejected', status: failure.status, reason: failure.reason, failure };
+    default:
+      return { kind: 'transient', reason: 'the CRM adapter gave an unknown failure' };
+  }
+}
+
+/** The processor's `upsert` port on `adapter`. */
+export function adapterUpsert(adapter: CrmAdapter): (records: Parameters<CrmAdapter['upsert']>[0], idempotencyKey: string, timeoutMs: number) => Promise<BatchUpsertOutcome> {
+  return async (records, idempotencyKey, timeoutMs) => toBatchOutcome(await adapter.upsert(records, { idempotencyKey, timeoutMs }));
+}

@@ -1,0 +1,173 @@
+/**
+ * A randomized model of the CRM sync (fast-check): jobs for a few records arrive in batches
+ * of random sizes, several invocations run at once with their state-table calls and CRM
+ * requests interleaved in every order the scheduler picks, the CRM goes down or applies a
+ * chunk and loses the answer, SQS redelivers acknowledged messages, moves messages past
+ * maxReceiveCount to the DLQ, and the DLQ is redriven. The real processor, record versions
+ * (on the in-memory state table) and merging run throughout.
+ *
+ * It never ends with a CRM record older than the newest job accepted for it, and the CRM
+ * never receives a version older than one it already holds.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { BatchUpsertOutcome } from '#lib/crm';
+import { buildJob, deterministicJobId, toMessageBody, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
+import { MemoryStateTable, type StateTable } from '#lib/state';
+import { createCrmBreaker, isFinal, processBatch, RecordVersions, RequestRateLimiter, versionOrder, type ChunkLedger, type SyncPorts } from '#lib/sync';
+import { jobRecord } from './support.ts';
+
+const START = Date.parse('2026-03-01T10:00:00.000Z');
+const MAX_RECEIVES = 3;
+type Behaviour = 'ok' | 'down' | 'lost';
+
+interface Message {
+  messageId: string;
+  job: CrmSyncJob;
+  receiveCount: number;
+}
+
+const jobOf = (id: number, second: number, n: number): CrmSyncJob => {
+  const at = new Date(START - 3_600_000 + second * 1000).toISOString();
+  const record: CrmRecord = { externalId: `guest-${id}`, attributes: { v: `${second}-${n}` }, lastInteraction: at, sourceUpdatedAt: at };
+  return buildJob('guest', deterministicJobId('guest', record), record, new Date(START));
+};
+
+/** Finished chunks in memory, with the semantics of the Powertools records (in progress until the invocation's end). */
+function memoryLedger(now: () => number): (untilMs: number) => ChunkLedger {
+  const records = new Map<string, { done?: Extract<BatchUpsertOutcome, { kind: 'ok' }>['results']; until: number }>();
+  return (untilMs) => ({
+    async once(key, send) {
+      const record = records.get(key);
+      if (record?.done) return { kind: 'replayed', results: record.done };
+      if (record && record.until > now()) return { kind: 'in_flight' };
+      records.set(key, { until: untilMs });
+      const outcome = await send();
+      if (isFinal(outcome)) records.set(key, { done: outcome.results, until: untilMs });
+      else records.delete(key);
+      return { kind: 'sent', outcome };
+    },
+  });
+}
+
+describe('never back in time, under batch splits, redeliveries, interleavings and DLQ redrives', () => {
+  it('ends with every CRM record at the newest job accepted for it, and never sends an older version than the CRM holds', async () => {
+    let drained = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.array(fc.record({ id: fc.integer({ min: 0, max: 2 }), second: fc.integer({ min: 0, max: 6 }) }), { minLength: 1, maxLength: 10 }),
+        fc.array(fc.constantFrom<Behaviour>('ok', 'ok', 'down', 'lost'), { maxLength: 25 }),
+        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.boolean(), { maxLength: 30 }),
+        async (s, specs, behaviours, splits, duplicates) => {
+          // Prepare: the jobs, the queue, the CRM and the state table
+          const clock = { now: START };
+          const jobs = specs.map((spec, n) => jobOf(spec.id, spec.second, n));
+          const versionOfJob = new Map(jobs.map((job) => [job.record.attributes?.['v'] as string, versionOrder(job.record.sourceUpdatedAt, job.jobId)]));
+          let queue: Message[] = jobs.map((job, n) => ({ messageId: `m-${n}`, job, receiveCount: 0 }));
+          let dlq: Message[] = [];
+          const acked: Message[] = [];
+          const crm = new Map<string, { record: CrmRecord; version: string }>();
+          const backInTime: string[] = [];
+          let call = 0;
+          const crmUpsert = s.scheduleFunction(async function crmCall(records: CrmRecord[]): Promise<BatchUpsertOutcome> {
+            const behaviour = behaviours[call] ?? 'ok';
+            call += 1;
+            if (behaviour === 'down') return { kind: 'transient', status: 503, reason: 'the CRM answered 503' };
+            for (const record of records) {
+              const version = versionOfJob.get(record.attributes?.['v'] as string) as string;
+              const held = crm.get(record.externalId);
+              if (held && version < held.version) backInTime.push(`${record.externalId}: ${version} after ${held.version}`);
+              crm.set(record.externalId, { record: { ...held?.record, ...record, attributes: { ...held?.record.attributes, ...record.attributes } }, version });
+            }
+            if (behaviour === 'lost') return { kind: 'transient', reason: 'the CRM did not answer in time', timedOut: true };
+            return { kind: 'ok', status: 200, replayed: false, results: records.map((record) => ({ externalId: record.externalId, status: 'updated' as const })) };
+          });
+          const memory = new MemoryStateTable(() => clock.now);
+          const table: StateTable = {
+            get: s.scheduleFunction(async function get(pk: string) {
+              return memory.get(pk);
+            }) as StateTable['get'],
+            put: s.scheduleFunction(async function put(item: Parameters<StateTable['put']>[0], condition?: Parameters<StateTable['put']>[1]) {
+              return memory.put(item, condition);
+            }),
+            delete: (pk, condition) => memory.delete(pk, condition),
+            queryIndex: (query) => memory.queryIndex(query),
+          };
+          const ledger = memoryLedger(() => clock.now);
+          let duplicate = 0;
+
+          // Act: rounds of receives until the queue and the DLQ are empty
+          for (let round = 0; round < 14 && (queue.length > 0 || dlq.length > 0); round += 1) {
+            if (queue.length === 0 || round % 4 === 3) {
+              // The DLQ redrive: messages start over as new ones.
+              queue.push(...dlq.map((message) => ({ ...message, receiveCount: 0 })));
+              dlq = [];
+            }
+            // SQS redelivers some acknowledged messages (at-least-once delivery).
+            for (const message of acked) if (duplicates[duplicate++ % Math.max(1, duplicates.length)]) queue.push({ ...message });
+            const received = queue.map((message) => ({ ...message, receiveCount: message.receiveCount + 1 }));
+            queue = [];
+            const batches: Message[][] = [];
+            for (let start = 0, i = 0; start < received.length; i += 1) {
+              const size = splits[(round + i) % splits.length] as number;
+              batches.push(received.slice(start, start + size));
+              start += size;
+            }
+            const invocationEnd = clock.now + 20_000;
+            const runs = batches.map((batch, index) => {
+              const ports: SyncPorts = {
+                upsert: (records) => crmUpsert(records),
+                deadLetter: async () => new Set(),
+                limiter: new RequestRateLimiter(1000, { now: () => clock.now, sleep: async (ms) => void (clock.now += ms) }),
+                breaker: createCrmBreaker({ halfOpenAfterMs: 30_000 }),
+                remainingMs: () => Math.max(0, invocationEnd - clock.now),
+                sleep: async (ms) => void (clock.now += ms),
+                now: () => clock.now,
+                random: () => 0.5,
+                versions: new RecordVersions(table, () => clock.now),
+                chunks: ledger(invocationEnd + 2_000),
+                invocationId: `round-${round}-container-${index}`,
+              };
+              return processBatch(
+                batch.map((message) => jobRecord(message.job, message.messageId, message.receiveCount)),
+                { batchSize: 2, maxReceiveCount: MAX_RECEIVES, maxAttemptsPerChunk: 2, backoffBaseMs: 10, backoffCapMs: 20 },
+                ports,
+              ).then((report) => ({ batch, report }));
+            });
+            const all = Promise.all(runs);
+            await s.waitFor(all);
+            for (const { batch, report } of await all) {
+              expect(report.unexpectedError).toBeUndefined();
+              const failed = new Set(report.batchItemFailures.map((failure) => failure.itemIdentifier));
+              const lettered = new Set(Object.values(report.deadLetteredJobIds).flat());
+              for (const message of batch) {
+                if (lettered.has(message.job.jobId)) dlq.push(message);
+                else if (!failed.has(message.messageId)) acked.push(message);
+                else if (message.receiveCount >= MAX_RECEIVES) dlq.push(message);
+                else queue.push(message);
+              }
+            }
+            clock.now = invocationEnd + 60_000;
+          }
+
+          // Assess
+          expect(backInTime).toEqual([]);
+          if (queue.length === 0 && dlq.length === 0) {
+            drained += 1;
+            const newest = new Map<string, string>();
+            for (const job of jobs) {
+              const version = versionOrder(job.record.sourceUpdatedAt, job.jobId);
+              if ((newest.get(job.record.externalId) ?? '') < version) newest.set(job.record.externalId, version);
+            }
+            for (const [externalId, version] of newest) expect(crm.get(externalId)?.version).toBe(version);
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+    // Most runs drain the queue and the DLQ, so the end state is checked, not only the sends.
+    expect(drained).toBeGreaterThan(50);
+  }, 120_000);
+});

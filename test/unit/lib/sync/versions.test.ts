@@ -1,0 +1,142 @@
+/**
+ * The newest applied version per CRM record and the claims on it, against the embedded
+ * DynamoDB (real conditional writes) and the in-memory table alike.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoStateTable, MemoryStateTable, type StateTable } from '#lib/state';
+import { RecordVersions, VERSION_TTL_SECONDS, versionOrder, type VersionItem } from '#lib/sync';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
+
+const TABLE = { logicalId: 'StateTable', tableName: 'unit-versions', keySchema: [{ AttributeName: 'pk', KeyType: 'HASH' as const }], attributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' as const }], globalSecondaryIndexes: [] };
+const NOW = Date.parse('2026-03-01T10:00:00.000Z');
+const v = (second: number, jobId = 'job-a'): string => versionOrder(`2026-03-01T09:00:${String(second).padStart(2, '0')}.000Z`, jobId);
+
+let dynamo: EmbeddedDynamoDb;
+beforeAll(async () => {
+  dynamo = await startEmbeddedDynamoDb([TABLE]);
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+
+let run = 0;
+const tables: Array<[string, (clock: { now: number }) => StateTable]> = [
+  ['DynamoDB (embedded)', (clock) => new DynamoStateTable({ tableName: TABLE.tableName, client: dynamo.client, now: () => clock.now })],
+  ['in memory', (clock) => new MemoryStateTable(() => clock.now)],
+];
+
+describe('versionOrder', () => {
+  it('sorts like (sourceUpdatedAt, jobId): time first, the job id breaks ties', () => {
+    expect(v(1, 'job-z') < v(2, 'job-a')).toBe(true);
+    expect(v(2, 'job-a') < v(2, 'job-b')).toBe(true);
+    expect(versionOrder('2026-03-01T09:00:02+01:00', 'j')).toBe(versionOrder('2026-03-01T08:00:02.000Z', 'j'));
+  });
+});
+
+describe.each(tables)('RecordVersions on %s', (_name, make) => {
+  const setup = () => {
+    const clock = { now: NOW };
+    const table = make(clock);
+    run += 1;
+    return { clock, table, versions: new RecordVersions(table, () => clock.now), id: `guest-${run}` };
+  };
+
+  it('claims a record never seen, and confirming it makes older and equal versions superseded', async () => {
+    // Prepare
+    const { versions, id } = setup();
+
+    // Act
+    const first = await versions.claim(id, v(5), 'inv-1', NOW + 30_000);
+    await versions.confirm(id, v(5), 'inv-1');
+
+    // Assess
+    expect(first).toEqual({ kind: 'claimed' });
+    expect(await versions.applied(id)).toBe(v(5));
+    expect(await versions.claim(id, v(4), 'inv-2', NOW + 30_000)).toEqual({ kind: 'superseded', applied: v(5) });
+    expect(await versions.claim(id, v(5), 'inv-2', NOW + 30_000)).toEqual({ kind: 'superseded', applied: v(5) });
+    expect(await versions.claim(id, v(6), 'inv-2', NOW + 30_000)).toEqual({ kind: 'claimed', applied: v(5) });
+  });
+
+  it("makes another invocation wait while a claim is live, and lets it in once the claim is released or has lapsed", async () => {
+    // Prepare
+    const { versions, id, clock } = setup();
+    await versions.claim(id, v(5), 'inv-1', NOW + 30_000);
+
+    // Act / Assess: busy while inv-1 sends, whether the other version is older or newer
+    expect(await versions.claim(id, v(9), 'inv-2', NOW + 30_000)).toEqual({ kind: 'busy' });
+    expect(await versions.claim(id, v(3), 'inv-2', NOW + 30_000)).toEqual({ kind: 'busy' });
+    await versions.release(id, 'inv-1');
+    expect(await versions.claim(id, v(9), 'inv-2', NOW + 30_000)).toEqual({ kind: 'claimed' });
+
+    // A claim whose invocation died lapses at its end.
+    clock.now = NOW + 30_001;
+    expect(await versions.claim(id, v(10), 'inv-3', NOW + 60_000)).toEqual({ kind: 'claimed' });
+  });
+
+  it('never moves the applied version back, even when an older send is confirmed late', async () => {
+    // Prepare
+    const { versions, id } = setup();
+    await versions.claim(id, v(9), 'inv-1', NOW + 30_000);
+    await versions.confirm(id, v(9), 'inv-1');
+
+    // Act
+    await versions.confirm(id, v(4), 'inv-2');
+
+    // Assess
+    expect(await versions.applied(id)).toBe(v(9));
+  });
+
+  it("releases only the owner's claim: a late release by another invocation leaves the live claim", async () => {
+    // Prepare
+    const { versions, id } = setup();
+    await versions.claim(id, v(5), 'inv-1', NOW + 30_000);
+
+    // Act
+    await versions.release(id, 'inv-2');
+
+    // Assess
+    expect(await versions.claim(id, v(6), 'inv-3', NOW + 30_000)).toEqual({ kind: 'busy' });
+  });
+
+  it('keeps the item for 35 days after its last write, and starts over once it has expired', async () => {
+    // Prepare
+    const { versions, id, table, clock } = setup();
+    await versions.claim(id, v(5), 'inv-1', NOW + 30_000);
+    await versions.confirm(id, v(5), 'inv-1');
+
+    // Assess
+    const item = await table.get<VersionItem>(`version#${id}`);
+    expect(item?.expiresAt).toBe(Math.floor(NOW / 1000) + VERSION_TTL_SECONDS);
+    clock.now = NOW + (VERSION_TTL_SECONDS + 1) * 1000;
+    expect(await versions.claim(id, v(1), 'inv-2', clock.now + 30_000)).toEqual({ kind: 'claimed' });
+  });
+
+  it('lets exactly one of several concurrent claims through', async () => {
+    // Prepare
+    const { versions, id } = setup();
+
+    // Act
+    const results = await Promise.all(['a', 'b', 'c', 'd'].map((owner, index) => versions.claim(id, v(10 + index), owner, NOW + 30_000)));
+
+    // Assess
+    expect(results.filter((result) => result.kind === 'claimed')).toHaveLength(1);
+    expect(results.filter((result) => result.kind === 'busy')).toHaveLength(3);
+  });
+});
+
+describe.each(tables)('RecordVersions after a send that got no answer, on %s', (_name, make) => {
+  it('supersedes jobs older than the unanswered version, while the unanswered job itself may be sent again', async () => {
+    // Prepare
+    const clock = { now: NOW };
+    const versions = new RecordVersions(make(clock), () => clock.now);
+    const id = `guest-unanswered-${(run += 1)}`;
+    await versions.claim(id, v(8), 'inv-1', NOW + 30_000);
+
+    // Act: the CRM did not answer (it may hold version 8)
+    await versions.release(id, 'inv-1', v(8));
+
+    // Assess
+    expect(await versions.claim(id, v(7), 'inv-2', NOW + 30_000)).toEqual({ kind: 'superseded', applied: v(8) });
+    expect(await versions.claim(id, v(8), 'inv-3', NOW + 30_000)).toEqual({ kind: 'claimed', uncertain: v(8) });
+  });
+});
