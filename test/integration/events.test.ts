@@ -80,7 +80,12 @@ describe('Genesys conversation events through the local event bus', () => {
       (r) => r.record.channelContext?.conversationId === started.conversationId,
     );
     expect(records).toHaveLength(1);
-    expect(records[0]?.record).toMatchObject({ externalId: sessionId, channelContext: { conversationId: started.conversationId, participantId: started.customerParticipantId } });
+    // The prefill's job and the event's meet in the session's one record.
+    expect(records[0]?.record).toMatchObject({
+      externalId: sessionId,
+      attributes: { customerId: 'C-7001', loyaltyTier: 'gold' },
+      channelContext: { conversationId: started.conversationId, participantId: started.customerParticipantId },
+    });
   }, 60_000);
 
   it('records the end of a linked conversation as the session\'s last interaction in the CRM', async () => {
