@@ -294,11 +294,15 @@ describe('duplicates and redelivery', () => {
       idempotency: Record<string, { applications: number }>;
     }>();
     expect(state.faults.map((fault) => fault.applied)).toEqual([1]);
-    // The chunk committed when the invocation died came back with the batch, under its key, and was applied once.
+    // The chunk committed when the invocation died got no answer, so its records were sent
+    // again after it (the worker marks them uncertain, never finished; a redelivery may group
+    // them into other chunks, under other keys), and no key was applied twice.
     const upserts = state.requests.filter((r) => r.operation === 'batchUpsert');
-    const cutKey = upserts.find((r) => r.faultId !== undefined)?.idempotencyKey ?? '';
-    expect(upserts.filter((r) => r.idempotencyKey === cutKey).length).toBeGreaterThan(1);
+    const cut = upserts.findIndex((r) => r.faultId !== undefined);
+    const cutKey = upserts[cut]?.idempotencyKey ?? '';
+    expect(upserts.slice(cut + 1).length).toBeGreaterThan(0);
     expect(state.idempotency[cutKey]?.applications).toBe(1);
+    expect(Object.values(state.idempotency).filter((entry) => entry.applications > 1)).toEqual([]);
     expect(await expectNothingLost(batch)).toEqual([]);
     expect(await queueDepth('dlq')).toBe(0);
   });
