@@ -309,11 +309,18 @@ export async function startCrmSandbox(options: CrmSandboxOptions): Promise<CrmSa
       world.records.set(externalId, { record, versions: 1, lastKey: key, createdAt: now, updatedAt: now });
       return { externalId, status: 'created' };
     }
-    if (Date.parse(record.sourceUpdatedAt) < Date.parse(stored.record.sourceUpdatedAt)) {
-      return { externalId, status: 'unchanged' };
+    // Contract section 6 (`rest`): fields a request does not send keep their value; the
+    // `attributes` and `consentFlags` maps merge key by key. Like a real CRM, it applies
+    // what it is sent, older `sourceUpdatedAt` or not: keeping versions in order is the
+    // worker's job.
+    const merged = { ...stored.record, ...record } as CrmRecord & Record<string, unknown>;
+    for (const map of ['attributes', 'consentFlags'] as const) {
+      const before = stored.record[map];
+      const sent = record[map];
+      if (before && sent) merged[map] = { ...before, ...sent } as never;
     }
-    if (canonicalJson(record) === canonicalJson(stored.record)) return { externalId, status: 'unchanged' };
-    stored.record = record;
+    if (canonicalJson(merged) === canonicalJson(stored.record)) return { externalId, status: 'unchanged' };
+    stored.record = merged;
     stored.versions += 1;
     stored.lastKey = key;
     stored.updatedAt = now;

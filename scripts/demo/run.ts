@@ -34,6 +34,9 @@ export const DEMO_CUSTOMER = { id: 'cust-1001', email: 'john.doe@example.com', f
 const OTHER_WRITER_CAMPAIGN = 'AGENT-SET';
 const OTHER_WRITER_CHANGE = { customFields: { campaignId_identifier: OTHER_WRITER_CAMPAIGN } };
 
+/** What the guest types over one prepared attribute in the browser before the first message. */
+const TAMPERED_VALUE = 'edited-in-devtools';
+
 /** What the Messenger simulator answers when a guest's first message starts a conversation. */
 interface StartedConversation {
   conversationId: string;
@@ -226,26 +229,60 @@ export async function runDemo(endpoints: StackEndpoints, options: DemoOptions = 
     const prepared = prefill.body as { syncJobId?: unknown; applied?: unknown; customAttributes?: Record<string, unknown> } | undefined;
     if (prefill.ok && typeof prepared?.syncJobId !== 'string') failStep(prefill, 'no syncJobId');
     if (prefill.ok && typeof prepared?.customAttributes?.['gsRef'] !== 'string') failStep(prefill, 'no customAttributes.gsRef');
-    if (prefill.ok && prepared?.applied !== 'pending') failStep(prefill, `applied is ${String(prepared?.applied)}, expected "pending" (no conversation yet)`);
+    // "pending": no conversation yet. "conversation": an earlier run's conversation of the
+    // sample session is still live (a run that was stopped before it ended it).
+    if (prefill.ok && prepared?.applied !== 'pending' && prepared?.applied !== 'conversation') failStep(prefill, `applied is ${String(prepared?.applied)}`);
     const customAttributes = (prefill.ok ? prepared?.customAttributes : undefined) as Record<string, string> | undefined;
 
     // The page hands customAttributes to Database.set; the guest's first message carries them
-    // into a new conversation (played by the sandbox's Messenger simulator).
+    // into a new conversation (played by the sandbox's Messenger simulator). The guest has
+    // edited one value in the browser first: the events function puts the prepared one back.
     let conversation: StartedConversation | undefined;
     if (customAttributes) {
+      const tamperedKey = Object.keys(customAttributes).find((key) => key !== 'gsRef') ?? 'gsRef';
+      const sent = { ...customAttributes, [tamperedKey]: TAMPERED_VALUE };
       const first = await step({
-        title: "the guest's first message (Messenger simulator, Database.set)",
+        title: `the guest's first message (Messenger simulator, Database.set; ${tamperedKey} edited in the browser)`,
         method: 'POST',
         base: endpoints.genesysUrl,
         path: '/__sandbox/messenger/conversations',
         expected: 201,
-        body: { customAttributes },
+        body: { customAttributes: sent },
       });
       conversation = first.ok ? (first.body as StartedConversation) : undefined;
       const guest = conversation?.conversation.participants?.find((p) => p.id === conversation?.customerParticipantId);
-      const missing = Object.keys(customAttributes).filter((key) => guest?.attributes?.[key] !== customAttributes[key]);
+      const missing = Object.keys(sent).filter((key) => guest?.attributes?.[key] !== sent[key]);
       if (first.ok && missing.length > 0) failStep(first, `the guest participant lacks ${missing.join(', ')}`);
-      if (first.ok) first.note ??= `conversation ${conversation?.conversationId ?? '?'}: the guest participant carries the ${Object.keys(customAttributes).length} prepared attributes`;
+      if (first.ok) first.note ??= `conversation ${conversation?.conversationId ?? '?'}: the guest participant carries what the browser sent`;
+
+      // Genesys publishes the conversation's events to EventBridge; the events function links
+      // the session through gsRef and re-asserts the prepared values.
+      if (conversation) {
+        const conversationId = conversation.conversationId;
+        const participantId = conversation.customerParticipantId;
+        const attributesNow = async (): Promise<Record<string, string>> => {
+          const state = await getJson<{ conversations: Record<string, { customer?: { attributes?: Record<string, string> } }> }>(`${endpoints.genesysUrl}/__sandbox/state`);
+          return state.conversations[conversationId]?.customer?.attributes ?? {};
+        };
+        const reasserted = Date.now() + 15_000;
+        while (Date.now() < reasserted && (await attributesNow())[tamperedKey] !== customAttributes[tamperedKey]) await sleep(250);
+        const check = await step({
+          title: `the events function re-asserted the prepared ${tamperedKey} on the participant`,
+          method: 'GET',
+          base: endpoints.genesysUrl,
+          path: `/__sandbox/state`,
+          expected: 200,
+        });
+        const now = await attributesNow();
+        const wrong = Object.keys(customAttributes).filter((key) => now[key] !== customAttributes[key]);
+        if (wrong.length > 0) failStep(check, `the participant still differs from the prepared session on ${wrong.join(', ')}`);
+        else {
+          const state = await getJson<{ requests: Array<{ operation?: string; path?: string }> }>(`${endpoints.genesysUrl}/__sandbox/state`);
+          const patches = state.requests.filter((r) => r.operation === 'patchConversationParticipantAttributes' && r.path?.includes(participantId)).length;
+          if (patches !== 1) failStep(check, `${patches} PATCHes of the participant, expected exactly 1 (no loop)`);
+          else check.note = `${tamperedKey} is "${customAttributes[tamperedKey] ?? ''}" again, after 1 PATCH (its echo caused none)`;
+        }
+      }
     }
 
     // The sample webhook delivery with a fresh timestamp, signed with the stack's secret.
@@ -340,6 +377,13 @@ export async function runDemo(endpoints: StackEndpoints, options: DemoOptions = 
     const rejectedJobId = (doomed.body as { syncJobId?: string } | undefined)?.syncJobId;
     if (rejectedJobId) result.rejectedJobId = rejectedJobId;
 
+    // The guest closes the conversation: its customer.end event becomes the session's
+    // lastInteraction in the CRM, and the next prefill of the session prepares a new one.
+    if (conversation) {
+      const end = await step({ title: 'the guest ends the conversation (Messenger simulator)', method: 'POST', base: endpoints.genesysUrl, path: `/__sandbox/messenger/conversations/${conversation.conversationId}/end`, expected: 200 });
+      if (end.ok) end.note ??= 'customer.end: the events function queues the lastInteraction job';
+    }
+
     // Let the CRM sync settle.
     log('  waiting for the CRM sync to settle...');
     const settleStarted = Date.now();
@@ -372,7 +416,12 @@ export async function runDemo(endpoints: StackEndpoints, options: DemoOptions = 
       if (!row.ok) problems.push(`CRM record ${externalId} (${from}): ${row.note ?? 'wrong'}`);
       result.records.push(row);
     };
-    expectRecord(sessionId, 'prefill + webhook');
+    const linkedConversation = conversation?.conversationId;
+    expectRecord(sessionId, 'prefill + webhook + events', (record) => {
+      const channel = (record['channelContext'] ?? {}) as Record<string, unknown>;
+      if (linkedConversation && channel['conversationId'] !== linkedConversation) return 'not linked to the conversation (no event job applied)';
+      return typeof record['emailHash'] === 'string' ? undefined : "the prefill's identity hash is missing";
+    });
     if (guestId) {
       expectRecord(guestId, 'guest create + update', (record) => {
         const attributes = (record['attributes'] ?? {}) as Record<string, unknown>;

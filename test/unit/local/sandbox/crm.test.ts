@@ -206,23 +206,27 @@ describe('CRM sandbox', () => {
       expect(sandbox.state().requestsByStatus).toMatchObject({ dropped: 1, '200': 1 });
     });
 
-    it('keeps the newest sourceUpdatedAt: newer updates, same content and older are unchanged', async () => {
+    it('applies what it is sent as the contract says: fields not sent keep their value, attributes and consent merge key by key, the same content is unchanged', async () => {
       // Prepare
-      await upsert('k1', [recordFactory({ sourceUpdatedAt: '2025-03-01T10:00:00.000Z', attributes: { tier: 'gold' } })]);
+      await upsert('k1', [recordFactory({ sourceUpdatedAt: '2025-03-01T10:00:00.000Z', emailHash: 'a'.repeat(64), attributes: { tier: 'gold', source: 'web' }, consentFlags: { marketing: false } })]);
 
       // Act
-      const newer = await upsert('k2', [recordFactory({ sourceUpdatedAt: '2025-03-01T11:00:00.000Z', attributes: { tier: 'platinum' } })]);
-      const same = await upsert('k3', [recordFactory({ sourceUpdatedAt: '2025-03-01T11:00:00.000Z', attributes: { tier: 'platinum' } })]);
-      const older = await upsert('k4', [recordFactory({ sourceUpdatedAt: '2025-03-01T09:00:00.000Z', attributes: { tier: 'standard' } })]);
+      const newer = await upsert('k2', [{ externalId: 'guest-1', lastInteraction: '2025-03-01T11:00:00.000Z', sourceUpdatedAt: '2025-03-01T11:00:00.000Z', attributes: { tier: 'platinum' } }]);
+      const same = await upsert('k3', [{ externalId: 'guest-1', lastInteraction: '2025-03-01T11:00:00.000Z', sourceUpdatedAt: '2025-03-01T11:00:00.000Z', attributes: { tier: 'platinum' } }]);
+      const older = await upsert('k4', [{ externalId: 'guest-1', lastInteraction: '2025-03-01T09:00:00.000Z', sourceUpdatedAt: '2025-03-01T09:00:00.000Z', consentFlags: { dataProcessing: true } }]);
 
-      // Assess
+      // Assess: like a real CRM it applies an older version too (ordering is the worker's job)
       expect((await resultsOf(newer))[0]?.status).toBe('updated');
       expect((await resultsOf(same))[0]?.status).toBe('unchanged');
-      expect((await resultsOf(older))[0]?.status).toBe('unchanged');
+      expect((await resultsOf(older))[0]?.status).toBe('updated');
       const stored = sandbox.state().records['guest-1'];
-      expect(stored?.record.attributes).toEqual({ tier: 'platinum' });
-      expect(stored?.record.sourceUpdatedAt).toBe('2025-03-01T11:00:00.000Z');
-      expect(stored).toMatchObject({ versions: 2, lastKey: 'k2' });
+      expect(stored?.record).toMatchObject({
+        emailHash: 'a'.repeat(64),
+        attributes: { tier: 'platinum', source: 'web' },
+        consentFlags: { marketing: false, dataProcessing: true },
+        sourceUpdatedAt: '2025-03-01T09:00:00.000Z',
+      });
+      expect(stored).toMatchObject({ versions: 3, lastKey: 'k4' });
     });
 
     it('fails an injected record in the middle of a chunk while its chunk-mates are applied', async () => {
