@@ -4,54 +4,12 @@
  * permanent failure, reported with a reason that names the failing field and never
  * repeats a value from the message.
  */
-import { compileSchema } from '#lib/validation/compile';
-import { JOB_SOURCES, type CrmSyncJob } from './job.ts';
+import { schemaCheck } from '#lib/validation';
+import type { CrmSyncJob } from './job.ts';
+import { JOB_ID } from './job-schema.ts';
+import { validateJob } from './schema.validators.js';
 
-/** ISO 8601 date-time with seconds optional and a zone, as `Date#toISOString()` writes it. */
-const ISO_DATE_TIME = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d{1,9})?)?(?:Z|[+-]\\d{2}:\\d{2})$';
-
-/** Job ids are deterministic digests or upstream event ids: printable, no spaces, bounded. */
-const JOB_ID = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
-
-const scalarMap = {
-  type: 'object',
-  maxProperties: 200,
-  propertyNames: { type: 'string', minLength: 1, maxLength: 128 },
-  additionalProperties: { type: ['string', 'number', 'boolean'] },
-} as const;
-
-/**
- * The job schema. The record is closed (only contract fields reach the CRM); the
- * envelope tolerates fields a later producer may add, but `v` and `kind` are exact.
- */
-const jobSchema = {
-  type: 'object',
-  required: ['v', 'kind', 'jobId', 'source', 'enqueuedAt', 'record'],
-  properties: {
-    v: { const: 1 },
-    kind: { const: 'crm.upsert' },
-    jobId: { type: 'string', pattern: JOB_ID },
-    source: { enum: [...JOB_SOURCES] },
-    enqueuedAt: { type: 'string', pattern: ISO_DATE_TIME },
-    record: {
-      type: 'object',
-      required: ['externalId', 'lastInteraction', 'sourceUpdatedAt'],
-      additionalProperties: false,
-      properties: {
-        externalId: { type: 'string', minLength: 1, maxLength: 256 },
-        emailHash: { type: 'string', pattern: '^[a-f0-9]{64}$' },
-        phoneHash: { type: 'string', pattern: '^[a-f0-9]{64}$' },
-        consentFlags: scalarMap,
-        attributes: scalarMap,
-        channelContext: scalarMap,
-        lastInteraction: { type: 'string', pattern: ISO_DATE_TIME },
-        sourceUpdatedAt: { type: 'string', pattern: ISO_DATE_TIME },
-      },
-    },
-  },
-} as const;
-
-const checkJob = compileSchema<CrmSyncJob>(jobSchema);
+const checkJob = schemaCheck<CrmSyncJob>(validateJob);
 
 /** The failure code every unreadable or invalid message is dead-lettered with. */
 export const INVALID_JOB_CODE = 'INVALID_JOB';

@@ -1,11 +1,14 @@
 /**
  * The prefill request body (contract section 2): flat attribute and consent maps with
- * safe keys. Checked with the shared ajv instance; the rules ajv cannot express (the
- * merged key count, an empty request) are checked after it.
+ * safe keys. Checked with the precompiled validator of `body-schema.ts`; the rules a
+ * schema cannot express (the merged key count, an empty request) are checked after it.
  */
 import { ValidationError } from '#lib/errors';
-import { freeTextErrors } from '#lib/validation';
-import { compileSchema } from '#lib/validation/compile';
+import { freeTextErrors, schemaCheck } from '#lib/validation';
+import { MAX_PREFILL_KEYS } from './body-schema.ts';
+import { validatePrefillSchema } from './schema.validators.js';
+
+export { MAX_PREFILL_KEYS, PREFILL_KEY_PATTERN } from './body-schema.ts';
 
 /** A prefill attribute value: Genesys session attributes are flat scalars. */
 export type PrefillScalar = string | number | boolean;
@@ -16,28 +19,7 @@ export interface PrefillBody {
   consent?: Record<string, string | boolean>;
 }
 
-/** Attribute and consent keys: a letter, then letters, digits, `_`, `.` or `-` (64 at most). */
-export const PREFILL_KEY_PATTERN = '^[A-Za-z][A-Za-z0-9_.-]{0,63}$';
-
-/** At most this many keys, in each map and after consent is merged over the attributes. */
-export const MAX_PREFILL_KEYS = 100;
-
-const flatMap = (valueTypes: string[]) => ({
-  type: 'object',
-  maxProperties: MAX_PREFILL_KEYS,
-  propertyNames: { pattern: PREFILL_KEY_PATTERN },
-  additionalProperties: { type: valueTypes },
-});
-
-const checkBody = compileSchema<PrefillBody>({
-  type: 'object',
-  required: ['attributes'],
-  additionalProperties: false,
-  properties: {
-    attributes: flatMap(['string', 'number', 'boolean']),
-    consent: flatMap(['string', 'boolean']),
-  },
-});
+const checkBody = schemaCheck<PrefillBody>(validatePrefillSchema);
 
 /** ajv says "must be string,number,boolean"; say what is wrong with a nested value instead. */
 const clearer = (message: string): string =>

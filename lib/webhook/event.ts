@@ -5,11 +5,10 @@
 import { AppError, ValidationError } from '#lib/errors';
 import { buildJob, deterministicJobId, type CrmSyncJob, type JobScalar } from '#lib/jobs';
 import { identityKeyKind, maskScalar } from '#lib/pii';
-import { freeTextErrors, UUID_PATTERN } from '#lib/validation';
-import { compileSchema } from '#lib/validation/compile';
+import { freeTextErrors, schemaCheck } from '#lib/validation';
+import { validateWebhookEvent } from './schema.validators.js';
 
-/** The one event type that becomes a CRM sync job; every other is acknowledged and ignored. */
-export const ATTRIBUTES_UPDATED_EVENT = 'guest.session.attributes.updated';
+export { ATTRIBUTES_UPDATED_EVENT } from './event-schema.ts';
 
 /** Events older or newer than this are refused (replay protection and clock sanity). */
 export const MAX_EVENT_SKEW_MS = 5 * 60_000;
@@ -24,28 +23,7 @@ export interface WebhookEvent {
   [field: string]: unknown;
 }
 
-/** RFC 3339 date-time with a zone (what Genesys sends), checked again by Date.parse. */
-const TIMESTAMP_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?(?:Z|[+-]\\d{2}:\\d{2})$';
-
-const checkEvent = compileSchema<WebhookEvent>({
-  type: 'object',
-  required: ['event', 'timestamp'],
-  properties: {
-    eventId: { type: 'string', minLength: 1, maxLength: 256 },
-    event: { type: 'string', minLength: 1, maxLength: 256 },
-    sessionId: { type: 'string', minLength: 1, maxLength: 256 },
-    timestamp: { type: 'string', pattern: TIMESTAMP_PATTERN },
-    attributes: {
-      type: 'object',
-      maxProperties: 500,
-      propertyNames: { maxLength: 256 },
-      additionalProperties: { type: ['string', 'number', 'boolean'] },
-    },
-  },
-  // An attribute update must say which session it is about.
-  if: { type: 'object', properties: { event: { const: ATTRIBUTES_UPDATED_EVENT } }, required: ['event'] },
-  then: { type: 'object', required: ['sessionId'], properties: { sessionId: { type: 'string', pattern: UUID_PATTERN.source } } },
-});
+const checkEvent = schemaCheck<WebhookEvent>(validateWebhookEvent);
 
 /**
  * The event in a verified body, or a 400: the body must be JSON and have the contract's
