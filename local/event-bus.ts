@@ -35,8 +35,8 @@ import type { InvokeResult } from './lambda-invoke.ts';
 import { listenOnLoopback } from './ports.ts';
 import type { EventRuleSpec } from './serverless-config.ts';
 
-/** The envelope EventBridge hands a target. */
-export interface EventBridgeEnvelope {
+/** The envelope EventBridge hands a target (`detail` typed by the event's source). */
+export interface EventBridgeEnvelope<Detail = unknown> {
   version: '0';
   id: string;
   'detail-type': string;
@@ -45,7 +45,7 @@ export interface EventBridgeEnvelope {
   time: string;
   region: string;
   resources: string[];
-  detail: unknown;
+  detail: Detail;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
  * body, and the context a resource's routes are built with. Shapes follow the models of the
  * official SDK `purecloud-platform-client-v2` (index.d.ts), named next to each type.
  */
+import type { EventBridgeEnvelope } from '../../event-bus.ts';
 import { HttpError, type RequestLogEntry, type RouteDef, type SandboxReply } from '../server.ts';
 import { findPii, isPlainObject, type PiiFinding, type SandboxClock } from '../util.ts';
 
@@ -131,23 +132,13 @@ export type ConversationTopic = 'customer.start' | 'attributes' | 'customer.end'
  * One Genesys event as Amazon EventBridge delivers it from the partner event bus
  * (contract section 3): `detail-type` is the topic template with a literal `{id}`.
  */
-export interface ConversationEventEnvelope {
-  version: '0';
-  id: string;
-  'detail-type': string;
-  source: string;
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: {
-    topicName: string;
-    version: '2';
-    eventBody: Record<string, unknown>;
-    metadata: { CorrelationId: string };
-    timestamp: string;
-  };
-}
+export type ConversationEventEnvelope = EventBridgeEnvelope<{
+  topicName: string;
+  version: '2';
+  eventBody: Record<string, unknown>;
+  metadata: { CorrelationId: string };
+  timestamp: string;
+}>;
 
 /** A participant as stored (the view is SDK model `Participant`). */
 export interface StoredParticipant {
