@@ -6,29 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConditionFailedError, DynamoStateTable, MemoryStateTable, type StateTable } from '#lib/state';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
-import type { TableSpec } from '../../../../local/serverless-config.ts';
+import { stateTableSpec } from '../../../support/state-table.ts';
 
-const TABLE: TableSpec = {
-  logicalId: 'StateTable',
-  tableName: 'unit-state',
-  keySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-  attributeDefinitions: [
-    { AttributeName: 'pk', AttributeType: 'S' },
-    { AttributeName: 'outboxPk', AttributeType: 'S' },
-    { AttributeName: 'outboxDue', AttributeType: 'S' },
-  ],
-  globalSecondaryIndexes: [
-    {
-      IndexName: 'outbox',
-      KeySchema: [
-        { AttributeName: 'outboxPk', KeyType: 'HASH' },
-        { AttributeName: 'outboxDue', KeyType: 'RANGE' },
-      ],
-      Projection: { ProjectionType: 'ALL' },
-    },
-  ],
-  ttlAttribute: 'expiresAt',
-};
+const TABLE = stateTableSpec('unit-state');
 
 const NOW = Date.parse('2026-11-30T12:00:00.000Z');
 let dynamo: EmbeddedDynamoDb;
