@@ -27,6 +27,8 @@ const COUNTERS: readonly MetricName[] = [
   MetricNames.CrmRecordsReceived,
   MetricNames.CrmRecordsUpserted,
   MetricNames.CrmRecordsCoalesced,
+  MetricNames.JobsSuperseded,
+  MetricNames.CrmChunksReplayed,
   MetricNames.CrmRecordsFailedPermanently,
   MetricNames.CrmRecordsRetried,
   MetricNames.CrmChunks,

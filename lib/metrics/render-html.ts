@@ -120,6 +120,8 @@ export function renderHtml(report: MetricsReport): string {
       ['upserted', count(c.window.upserted), count(c.lastHour.upserted)],
       ['upserted by status', breakdown(c.window.upsertedByStatus, 10) || 'none', breakdown(c.lastHour.upsertedByStatus, 10) || 'none'],
       ['coalesced', count(c.window.coalesced), count(c.lastHour.coalesced)],
+      ['superseded (older than the CRM\'s version, not sent)', count(c.window.superseded), count(c.lastHour.superseded)],
+      ['chunks already applied (not sent again)', count(c.window.chunksReplayed), count(c.lastHour.chunksReplayed)],
       ['failed permanently', count(c.window.failedPermanently), count(c.lastHour.failedPermanently)],
       ['retried', count(c.window.retried), count(c.lastHour.retried)],
       ['chunk latency avg / p50 / p95 / p99', latency(c.window.chunkLatencyMs), latency(c.lastHour.chunkLatencyMs)],

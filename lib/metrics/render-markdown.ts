@@ -62,6 +62,8 @@ export function renderMarkdown(report: MetricsReport): string {
     `| records received | ${count(c.window.received)} | ${count(c.lastHour.received)} |`,
     `| upserted | ${count(c.window.upserted)} | ${count(c.lastHour.upserted)} |`,
     `| coalesced | ${count(c.window.coalesced)} | ${count(c.lastHour.coalesced)} |`,
+    `| superseded (older than the CRM's version, not sent) | ${count(c.window.superseded)} | ${count(c.lastHour.superseded)} |`,
+    `| chunks already applied (not sent again) | ${count(c.window.chunksReplayed)} | ${count(c.lastHour.chunksReplayed)} |`,
     `| failed permanently | ${count(c.window.failedPermanently)} | ${count(c.lastHour.failedPermanently)} |`,
     `| retried | ${count(c.window.retried)} | ${count(c.lastHour.retried)} |`,
     `| chunks | ${count(c.window.chunks)} | ${count(c.lastHour.chunks)} |`,

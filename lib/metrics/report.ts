@@ -231,6 +231,8 @@ class Figures {
       upserted: sum(this.total(MetricNames.CrmRecordsUpserted), span),
       upsertedByStatus: this.breakdown(MetricNames.CrmRecordsUpserted, span),
       coalesced: sum(this.counter(MetricNames.CrmRecordsCoalesced), span),
+      superseded: sum(this.counter(MetricNames.JobsSuperseded), span),
+      chunksReplayed: sum(this.counter(MetricNames.CrmChunksReplayed), span),
       failedPermanently: sum(this.total(MetricNames.CrmRecordsFailedPermanently), span),
       failedByCode: this.breakdown(MetricNames.CrmRecordsFailedPermanently, span),
       retried: sum(this.counter(MetricNames.CrmRecordsRetried), span),

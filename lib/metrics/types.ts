@@ -118,6 +118,10 @@ export interface CrmStats {
   upserted: number;
   upsertedByStatus: Record<string, number>;
   coalesced: number;
+  /** Jobs older than the version the CRM already holds: acknowledged, never sent (never back in time). */
+  superseded: number;
+  /** Redelivered chunks the CRM had already applied: answered from the chunk record, not sent again. */
+  chunksReplayed: number;
   failedPermanently: number;
   failedByCode: Record<string, number>;
   retried: number;

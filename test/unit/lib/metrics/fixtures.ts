@@ -55,6 +55,8 @@ export function busyDay(): FetchedSeries[] {
     byReason(MetricNames.CrmRecordsUpserted, 'created', { 3: 30, 11: 20 }, 'status'),
     byReason(MetricNames.CrmRecordsUpserted, 'updated', { 3: 15, 11: 18 }, 'status'),
     sum(MetricNames.CrmRecordsCoalesced, { 3: 5 }),
+    sum(MetricNames.JobsSuperseded, { 3: 4, 11: 1 }),
+    sum(MetricNames.CrmChunksReplayed, { 11: 1 }),
     sum(MetricNames.CrmRecordsFailedPermanently, { 11: 2 }),
     byReason(MetricNames.CrmRecordsFailedPermanently, 'VALIDATION_ERROR', { 11: 2 }),
     sum(MetricNames.CrmChunks, { 3: 1, 11: 1 }),

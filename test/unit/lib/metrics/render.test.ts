@@ -18,6 +18,8 @@ describe('the Markdown summary', () => {
     expect(markdown).toContain('| latency | 290 ms avg, 260 ms p50, 700 ms p95, 1.1 s p99 | 400 ms avg, 380 ms p50, 900 ms p95, 1.2 s p99 |');
     expect(markdown).toContain('Failures by reason: not_found (2), throttled (1).');
     expect(markdown).toContain('Upserted by status: created (50), updated (33).');
+    expect(markdown).toContain("| superseded (older than the CRM's version, not sent) | 5 | 0 |");
+    expect(markdown).toContain('| chunks already applied (not sent again) | 1 | 0 |');
     expect(markdown).toContain('sessions measured: 4; average duration: 10 min; conversion rate: 25.0%');
     expect(markdown.indexOf('## Findings')).toBeLessThan(markdown.indexOf('## Prefill'));
   });

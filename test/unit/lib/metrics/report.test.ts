@@ -37,6 +37,8 @@ describe('the report builder on a busy day', () => {
       upserted: 83,
       upsertedByStatus: { created: 50, updated: 33 },
       coalesced: 5,
+      superseded: 5,
+      chunksReplayed: 1,
       failedPermanently: 2,
       failedByCode: { VALIDATION_ERROR: 2 },
       chunks: 2,
