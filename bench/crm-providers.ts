@@ -15,17 +15,14 @@
  *    answered, what the intake routes wait for before their 202) to its record in the
  *    sandbox (the record's `updatedAt`), p50 / p99.
  *
- * The sandboxes run in this process, so their clock is this process's clock.
+ * The local stack starts the sandbox `CRM_PROVIDER` names (local/crm-sandbox.ts) in this
+ * process, so its clock is this process's clock; its state is read over HTTP.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { buildJob, deterministicJobId, sendMessages, toMessageBody, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
 import { PROVIDER_BATCH_LIMITS, PROVIDER_REQUESTS_PER_SECOND } from '../lib/crm/adapter.ts';
-import { startCrmProviderSandbox, type ProviderStoredRecord } from '../local/sandbox/crm-providers/index.ts';
+import type { ProviderStoredRecord } from '../local/sandbox/crm-providers/index.ts';
 import type { RequestLogEntry } from '../local/sandbox/server.ts';
-import { readSecretsFile } from '../local/secrets-manager.ts';
 import { freeStackPorts, startLocalStack, type LocalStack } from '../local/stack.ts';
 import { localSqsClient } from '../local/sqs.ts';
 import { table } from './support/markdown.ts';
@@ -56,15 +53,6 @@ interface SandboxView {
   requests: RequestLogEntry[];
 }
 
-/** A running provider sandbox, with the stack settings and the CRM secret that reach it. */
-interface StartedSandbox {
-  url: string;
-  state(): SandboxView;
-  close(): Promise<void>;
-  env: Record<string, string>;
-  secret: Record<string, string>;
-}
-
 /** One provider as this benchmark drives it. */
 interface ProviderCase {
   provider: ProviderName;
@@ -83,10 +71,7 @@ interface ProviderCase {
   /** Jobs in the backlog (distinct records) and in the steady phase. */
   backlogRecords: number;
   steadyJobs: number;
-  start(): Promise<StartedSandbox>;
 }
-
-const credentials = { clientId: 'bench-crm-client', clientSecret: 'bench-crm-client-secret', tenantId: '7c1f2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f' };
 
 const PROVIDERS: readonly ProviderCase[] = [
   {
@@ -100,11 +85,6 @@ const PROVIDERS: readonly ProviderCase[] = [
     tierField: 'guest_sync_attr_tier',
     backlogRecords: BACKLOG_RECORDS,
     steadyJobs: STEADY_JOBS,
-    async start() {
-      const accessToken = 'bench-hubspot-private-app-token';
-      const sandbox = await startCrmProviderSandbox('hubspot', { accessToken, tier: 'starter' });
-      return { ...sandbox, env: { HUBSPOT_ID_PROPERTY: 'guest_sync_external_id' }, secret: { accessToken } };
-    },
   },
   {
     provider: 'salesforce',
@@ -117,14 +97,6 @@ const PROVIDERS: readonly ProviderCase[] = [
     tierField: 'GS_Attr_tier__c',
     backlogRecords: BACKLOG_RECORDS,
     steadyJobs: STEADY_JOBS,
-    async start() {
-      const sandbox = await startCrmProviderSandbox('salesforce', { clientId: credentials.clientId, clientSecret: credentials.clientSecret });
-      return {
-        ...sandbox,
-        env: { SALESFORCE_EXTERNAL_ID_FIELD: 'GS_External_Id__c' },
-        secret: { clientId: credentials.clientId, clientSecret: credentials.clientSecret, loginUrl: sandbox.url },
-      };
-    },
   },
   {
     provider: 'dynamics',
@@ -137,14 +109,6 @@ const PROVIDERS: readonly ProviderCase[] = [
     tierField: 'gs_attr_tier',
     backlogRecords: BACKLOG_RECORDS,
     steadyJobs: STEADY_JOBS,
-    async start() {
-      const sandbox = await startCrmProviderSandbox('dynamics', { ...credentials });
-      return {
-        ...sandbox,
-        env: { DYNAMICS_URL: sandbox.url, DYNAMICS_ALTERNATE_KEY: 'gs_externalid', CRM_TOKEN_URL: `${sandbox.url}/${credentials.tenantId}/oauth2/v2.0/token` },
-        secret: { ...credentials },
-      };
-    },
   },
 ];
 
@@ -304,6 +268,8 @@ interface BacklogRun extends Verdict {
   crmRecordsPerSecond: number;
   /** Most upserts the CRM logged within any 10-second span. */
   fullestTenSeconds: number;
+  /** When half, 99 % and all of the backlog's records were last written, from the resume (ms). */
+  writtenMs: { p50: number; p99: number; all: number };
 }
 
 /** The steady run of one provider. */
@@ -318,11 +284,18 @@ interface SteadyRun {
 }
 
 /** The upserts the sandbox logged since `sinceMs` (the log outlives each phase; nothing is reset, so tokens stay valid). */
+/** The sandbox's state view (`GET /__sandbox/state` on the stack's CRM). */
+async function sandboxState(stack: LocalStack): Promise<SandboxView> {
+  const response = await fetch(`${stack.endpoints.crmUrl}/__sandbox/state`);
+  if (response.status !== 200) throw new Error(`GET /__sandbox/state answered ${response.status}`);
+  return (await response.json()) as SandboxView;
+}
+
 function upserts(provider: ProviderCase, view: SandboxView, sinceMs: number): RequestLogEntry[] {
   return view.requests.filter((entry) => entry.operation === provider.upsertOperation && Date.parse(entry.at) >= sinceMs);
 }
 
-async function runBacklog(provider: ProviderCase, stack: LocalStack, sandbox: StartedSandbox, client: SQSClient, context: BenchContext): Promise<BacklogRun> {
+async function runBacklog(provider: ProviderCase, stack: LocalStack, client: SQSClient, context: BenchContext): Promise<BacklogRun> {
   const jobs = backlogJobs(`${provider.provider}-backlog`, provider.backlogRecords);
   stack.setEventSourcesPaused(true);
   await enqueue(client, stack.endpoints.queueUrl, jobs);
@@ -332,7 +305,7 @@ async function runBacklog(provider: ProviderCase, stack: LocalStack, sandbox: St
   stack.setEventSourcesPaused(false);
   const drainedInTime = await drained(client, stack.endpoints.queueUrl);
   const drainMs = performance.now() - started;
-  const view = sandbox.state();
+  const view = await sandboxState(stack);
   const verdict = judge(provider, view, jobs, await deadLetteredJobIds(client, stack.endpoints.dlqUrl));
   const calls = upserts(provider, view, since);
   const accepted = calls.filter((entry) => entry.status >= 200 && entry.status < 300);
@@ -346,6 +319,8 @@ async function runBacklog(provider: ProviderCase, stack: LocalStack, sandbox: St
     while ((allTimes[i] as number) - (allTimes[j] as number) >= 10_000) j += 1;
     fullestTenSeconds = Math.max(fullestTenSeconds, i - j + 1);
   }
+  const writtenAt = [...new Set(jobs.map((j) => j.record.externalId))].map((id) => view.records[id]?.updatedAt).filter((at): at is string => at !== undefined).map((at) => Date.parse(at) - since);
+  const writtenMs = { p50: percentile(writtenAt, 50), p99: percentile(writtenAt, 99), all: Math.max(0, ...writtenAt) };
   context.progress(`${provider.provider}: drained in ${(drainMs / 1000).toFixed(1)} s, ${calls.length} upserts, ${verdict.lost} lost`);
   return {
     ...verdict,
@@ -357,10 +332,11 @@ async function runBacklog(provider: ProviderCase, stack: LocalStack, sandbox: St
     refusals: calls.filter(provider.refused).length,
     crmRecordsPerSecond,
     fullestTenSeconds,
+    writtenMs,
   };
 }
 
-async function runSteady(provider: ProviderCase, stack: LocalStack, sandbox: StartedSandbox, client: SQSClient, context: BenchContext): Promise<SteadyRun> {
+async function runSteady(provider: ProviderCase, stack: LocalStack, client: SQSClient, context: BenchContext): Promise<SteadyRun> {
   const offeredPerSecond = (provider.limitRequestsPerSecond * PROVIDER_BATCH_LIMITS[provider.provider]) / 2;
   const jobs = distinctJobs(`${provider.provider}-steady`, provider.steadyJobs);
   const perTick = Math.max(1, Math.round((offeredPerSecond * TICK_MS) / 1000));
@@ -387,7 +363,7 @@ async function runSteady(provider: ProviderCase, stack: LocalStack, sandbox: Sta
   const enqueueMs = performance.now() - started;
   context.progress(`${provider.provider}: ${jobs.length} jobs at ${offeredPerSecond} records/s queued in ${(enqueueMs / 1000).toFixed(1)} s`);
   const drainedInTime = await drained(client, stack.endpoints.queueUrl);
-  const view = sandbox.state();
+  const view = await sandboxState(stack);
   const dlq = await deadLetteredJobIds(client, stack.endpoints.dlqUrl);
   const verdict = judge(provider, view, jobs, dlq);
   const latenciesMs: number[] = [];
@@ -408,48 +384,39 @@ interface ProviderResult {
 
 async function runProvider(provider: ProviderCase, context: BenchContext): Promise<ProviderResult> {
   const began = performance.now();
-  const sandbox = await provider.start();
-  const folder = await mkdtemp(join(tmpdir(), 'bench-crm-providers-'));
-  let stack: LocalStack | undefined;
+  context.progress(`${provider.provider}: starting a local stack (CRM_PROVIDER=${provider.provider})`);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    LOG_LEVEL: 'WARN',
+    CRM_PROVIDER: provider.provider,
+    // The provider's defaults, stated (the local stack's own CRM defaults are the rest sandbox's).
+    CRM_BATCH_SIZE: String(PROVIDER_BATCH_LIMITS[provider.provider]),
+    CRM_MAX_REQUESTS_PER_SECOND: String(PROVIDER_REQUESTS_PER_SECOND[provider.provider]),
+  };
+  // Nothing may point the adapter away from the stack's sandbox.
+  for (const name of ['CRM_BASE_URL', 'CRM_TOKEN_URL', 'DYNAMICS_URL', 'LOCAL_SECRETS_FILE']) delete env[name];
+  const stack = await startLocalStack({
+    ...(await freeStackPorts()),
+    writeStackFile: false,
+    offlineOutput: `.local/bench-crm-providers-${provider.provider}-offline.log`,
+    env,
+  });
   try {
-    // The stack's secrets, with the CRM secret holding this provider's keys.
-    const secrets = await readSecretsFile(`${context.projectRoot}/local/secrets.sample.json`);
-    secrets['genesys-guest-sync/local/crm-credentials'] = sandbox.secret;
-    const secretsFile = join(folder, 'secrets.json');
-    await writeFile(secretsFile, JSON.stringify(secrets));
-    context.progress(`${provider.provider}: starting a local stack (CRM_PROVIDER=${provider.provider})`);
-    stack = await startLocalStack({
-      ...(await freeStackPorts()),
-      writeStackFile: false,
-      offlineOutput: `.local/bench-crm-providers-${provider.provider}-offline.log`,
-      env: {
-        ...process.env,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        LOG_LEVEL: 'WARN',
-        LOCAL_SECRETS_FILE: secretsFile,
-        CRM_PROVIDER: provider.provider,
-        CRM_BASE_URL: sandbox.url,
-        // The provider's defaults (the local stack's own defaults are the rest sandbox's).
-        CRM_BATCH_SIZE: String(PROVIDER_BATCH_LIMITS[provider.provider]),
-        CRM_MAX_REQUESTS_PER_SECOND: String(PROVIDER_REQUESTS_PER_SECOND[provider.provider]),
-        ...sandbox.env,
-      },
-    });
+    if (!stack.endpoints.sandboxCrm || stack.endpoints.crmProvider !== provider.provider) throw new Error(`${provider.provider}: the local stack did not start the ${provider.provider} sandbox`);
     const client = localSqsClient(stack.endpoints.sqsEndpoint);
     try {
       // Both worker containers started (bundle, secret, token) before anything is measured.
       await enqueue(client, stack.endpoints.queueUrl, distinctJobs(`${provider.provider}-warm-up`, WARM_UP_JOBS));
       if (!(await drained(client, stack.endpoints.queueUrl))) throw new Error(`${provider.provider}: the warm-up did not drain`);
-      const backlog = await runBacklog(provider, stack, sandbox, client, context);
-      const steady = await runSteady(provider, stack, sandbox, client, context);
+      const backlog = await runBacklog(provider, stack, client, context);
+      const steady = await runSteady(provider, stack, client, context);
       return { provider, backlog, steady, totalMs: performance.now() - began };
     } finally {
       client.destroy();
     }
   } finally {
-    await stack?.stop();
-    await sandbox.close();
-    await rm(folder, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 
@@ -473,17 +440,18 @@ export const crmProvidersBenchmark: Benchmark = {
       '',
       `Per provider, a local stack of its own with \`CRM_PROVIDER\` set and that provider's sandbox (local/sandbox/crm-providers), the worker as serverless.yml declares it (event source batch size 100, batching window 5 s, maximumConcurrency ${MAX_CONCURRENCY}) with the provider's defaults: \`CRM_BATCH_SIZE\` = its batch maximum, \`CRM_MAX_REQUESTS_PER_SECOND\` = its default per container (lib/crm/adapter.ts). After a warm-up of ${WARM_UP_JOBS} jobs (both containers started, tokens fetched), each phase writes records of its own and reads only its own upserts from the log:`,
       '',
-      `1. **Backlog at the limit.** The event source is paused, the backlog is queued (one job per record, plus two older versions of the first ${OUT_OF_ORDER_RECORDS} records, each placed after the newest one: some in the same receive batch, most later), the event source resumes and the clock runs until the queue is empty. Counted from the sandbox's state view: its request log (upsert answers, rate-limit refusals) and each record's write history (the \`sourceUpdatedAt\` of every write). Records/s are the records the CRM wrote between its first and last accepted upsert (n requests span n - 1 intervals); the limit is its requests per second x the provider's batch maximum. A job is lost when neither it nor a newer version of its record is in the CRM (and it is not in the DLQ), or when the newest version's own values are not what the record shows; a record is applied twice when one version appears twice in its history, moved back in time when its history ever decreases.`,
+      `1. **Backlog at the limit.** The event source is paused, the backlog is queued (one job per record, plus two older versions of the first ${OUT_OF_ORDER_RECORDS} records, each placed after the newest one: some in the same receive batch, most later), the event source resumes and the clock runs until the queue is empty. Counted from the sandbox's state view: its request log (upsert answers, rate-limit refusals) and each record's write history (the \`sourceUpdatedAt\` of every write). Records/s are the records the CRM wrote between its first and last accepted upsert (n requests span n - 1 intervals); the limit is its requests per second x the provider's batch maximum. "Records written by" is when half, 99 % and all of the backlog's records had their last write, counted from the resume: a long tail after the 99 % mark is messages the worker handed back for another receive (its \`CrmRecordsDeferred\` metric), which SQS redelivers only after the queue's visibility timeout (36 s locally, 180 s deployed). A job is lost when neither it nor a newer version of its record is in the CRM (and it is not in the DLQ), or when the newest version's own values are not what the record shows; a record is applied twice when one version appears twice in its history, moved back in time when its history ever decreases.`,
       `2. **Steady at 50 %.** Distinct records enqueued every ${TICK_MS} ms at half the limit's records/s; latency is from the moment SQS answered the job's SendMessageBatch (what the intake routes wait for before answering 202) to the record's \`updatedAt\` in the sandbox (same clock).`,
       '',
       table(
-        ['provider', 'limit', 'limit at batch max', 'jobs (records)', 'drain', 'upserts', 'records per upsert', 'most upserts in 10 s', 'records/s', 'share of limit', 'refusals', 'share refused', 'lost', 'in DLQ', 'applied twice', 'back in time'],
+        ['provider', 'limit', 'limit at batch max', 'jobs (records)', 'drain', 'records written by (50 % / 99 % / all)', 'upserts', 'records per upsert', 'most upserts in 10 s', 'records/s', 'share of limit', 'refusals', 'share refused', 'lost', 'in DLQ', 'applied twice', 'back in time'],
         results.map(({ provider: p, backlog: b }) => [
           p.title,
           `${p.limit}: ${p.limitRequestsPerSecond} req/s`,
           `${count(limitOf(p))} records/s (${PROVIDER_BATCH_LIMITS[p.provider]} per call)`,
           `${count(b.jobs)} (${count(b.records)})`,
           `${seconds(b.drainMs)}${b.drainedInTime ? '' : ' (not drained)'}`,
+          `${seconds(b.writtenMs.p50)} / ${seconds(b.writtenMs.p99)} / ${seconds(b.writtenMs.all)}`,
           count(b.requests),
           b.accepted > 0 ? (b.writes / b.accepted).toFixed(1) : 'n/a',
           count(b.fullestTenSeconds),
@@ -496,7 +464,7 @@ export const crmProvidersBenchmark: Benchmark = {
           count(b.appliedTwice),
           count(b.backInTime),
         ]),
-        ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+        ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
       '',
       table(
