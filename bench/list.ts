@@ -4,6 +4,7 @@
  */
 import type { Benchmark } from './support/types.ts';
 import { coldInitBenchmark } from './cold-init.ts';
+import { crmProvidersBenchmark } from './crm-providers.ts';
 import { crmSyncBenchmark } from './crm-sync.ts';
 import { loadBenchmark } from './load.ts';
 import { metricsReportBenchmark } from './metrics-report.ts';
@@ -23,6 +24,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   prefillLatencyBenchmark,
   sqsStallBenchmark,
   crmSyncBenchmark,
+  crmProvidersBenchmark,
   outageBenchmark,
   loadBenchmark,
 ];

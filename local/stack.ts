@@ -23,7 +23,8 @@ import { startLocalEventBus, type LocalEventBus } from './event-bus.ts';
 import { handleLambdaApi, invokeLocalFunction, type LocalLambdaApi, type LocalMapping } from './lambda-invoke.ts';
 import { guestSetupSeed } from '../lib/guests/setup.ts';
 import { startGenesysSandboxV2 } from './sandbox/genesys/index.ts';
-import { startCrmSandbox } from './sandbox/index.ts';
+import { localCrmProvider, startLocalCrm } from './crm-sandbox.ts';
+import type { CrmProviderName } from '../lib/crm/adapter.ts';
 import {
   busyPorts,
   busyPortsMessage,
@@ -46,7 +47,11 @@ export { StackStartError } from './ports.ts';
 /** The stage the local stack runs serverless.yml with. */
 export const LOCAL_STAGE = 'local';
 
-/** Defaults for contract section 7 that `npm start` uses unless the environment sets them. */
+/**
+ * Defaults for contract section 7 that `npm start` uses unless the environment sets them.
+ * The CRM batch size and request rate apply to `rest` only: the other providers keep their
+ * own documented defaults (lib/crm/adapter.ts).
+ */
 export const LOCAL_DEFAULTS: Readonly<Record<string, string>> = {
   CRM_BATCH_SIZE: '50',
   CRM_MAX_REQUESTS_PER_SECOND: '10',
@@ -77,6 +82,8 @@ export interface StackEndpoints {
   secretsEndpoint: string;
   genesysUrl: string;
   crmUrl: string;
+  /** The CRM the worker writes to (`CRM_PROVIDER`); `crmUrl` is its sandbox when `sandboxCrm`. */
+  crmProvider: CrmProviderName;
   sandboxGenesys: boolean;
   sandboxCrm: boolean;
   jwtIssuer: string;
@@ -247,8 +254,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   try {
     const ports = await preflight(cwd, env, options);
+    const crmProvider = localCrmProvider(env);
+    // Only `rest` takes the local batch size and rate; the others keep their providers' defaults.
+    const localDefaults = crmProvider === 'rest' ? LOCAL_DEFAULTS : Object.fromEntries(Object.entries(LOCAL_DEFAULTS).filter(([name]) => !name.startsWith('CRM_')));
     // Resolved with the local defaults too: the partner bus name needs GENESYS_ORG_ID.
-    const spec = await readServiceSpec(LOCAL_STAGE, cwd, { ...LOCAL_DEFAULTS, ...env });
+    const spec = await readServiceSpec(LOCAL_STAGE, cwd, { ...localDefaults, ...env });
     // Genesys conversation events: the rule's bus (serverless.yml, EVENTBRIDGE_EVENT_BUS_NAME overrides it).
     const eventRule = spec.eventRules[0];
     const eventBusName = eventRule?.eventBusName ?? '';
@@ -292,15 +302,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       closers.push(() => sandbox.close());
       genesysUrl = sandbox.url;
     }
-    let crmUrl = env['CRM_BASE_URL'] ?? '';
-    if (!crmUrl) {
-      const sandbox = await startCrmSandbox({
-        port: ports.crmPort,
-        apiToken: secretString(secretValues, secretIds.crm, 'apiToken'),
-      });
-      closers.push(() => sandbox.close());
-      crmUrl = sandbox.url;
-    }
+    // The CRM of CRM_PROVIDER: its sandbox, unless the environment points its adapter elsewhere.
+    const crm = await startLocalCrm({ port: ports.crmPort, env, secrets: secretValues, secretId: secretIds.crm });
+    closers.push(() => crm.close());
+    const crmUrl = crm.url;
 
     // SQS: the embedded server, unless CRM_SYNC_QUEUE_URL names another SQS-compatible queue.
     const queueSpec = spec.queues['CrmSyncQueue'];
@@ -353,13 +358,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // the mappings and forwards invocations to serverless-offline.
     const mappingIds = Object.fromEntries(spec.sqsEventSources.map((source) => [source.functionKey, randomUUID()]));
     const childEnv: NodeJS.ProcessEnv = {
-      ...LOCAL_DEFAULTS,
+      ...localDefaults,
       ...env,
       PORT: String(port),
       LOCAL_LAMBDA_PORT: String(lambdaPort),
       GENESYS_API_BASE_URL: env['GENESYS_API_BASE_URL'] ?? genesysUrl,
       GENESYS_LOGIN_BASE_URL: env['GENESYS_LOGIN_BASE_URL'] ?? genesysUrl,
-      CRM_BASE_URL: crmUrl,
+      CRM_PROVIDER: crmProvider,
+      ...crm.env,
       CRM_SYNC_QUEUE_URL: queueUrl,
       CRM_SYNC_DLQ_URL: dlqUrl,
       LOCAL_JWT_ISSUER: jwtIssuer,
@@ -499,8 +505,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       secretsEndpoint: secrets.endpoint,
       genesysUrl: env['GENESYS_API_BASE_URL'] ?? genesysUrl,
       crmUrl,
+      crmProvider,
       sandboxGenesys: !genesysOverridden,
-      sandboxCrm: !env['CRM_BASE_URL'],
+      sandboxCrm: crm.sandbox,
       jwtIssuer,
       jwtAudience,
       widgetJwtAudience,

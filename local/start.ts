@@ -42,7 +42,7 @@ const lines = [
   `  Genesys ${e.sandboxGenesys ? '(sandbox)' : '(external)'}    ${e.genesysUrl}${e.sandboxGenesys ? `   state: ${e.genesysUrl}/__sandbox/state` : ''}`,
   `  EventBridge bus      ${e.eventBusUrl}   bus: ${e.eventBusName}`,
   `    events DLQ         ${e.eventsDlqUrl}`,
-  `  CRM ${e.sandboxCrm ? '(sandbox)' : '(external)'}        ${e.crmUrl}${e.sandboxCrm ? `   state: ${e.crmUrl}/__sandbox/state` : ''}`,
+  `  CRM ${e.sandboxCrm ? '(sandbox)' : '(external)'}        ${e.crmUrl}   CRM_PROVIDER=${e.crmProvider}${e.sandboxCrm ? `   state: ${e.crmUrl}/__sandbox/state` : ''}`,
   `  Endpoints file       ${relative(process.cwd(), stackFile(process.cwd(), new URL(e.apiUrl).port))} (and .local/stack.json, which the npm run scripts read)`,
   '',
   'Try:',

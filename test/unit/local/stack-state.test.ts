@@ -32,6 +32,7 @@ const endpointsOn = (port: number): StackEndpoints => ({
   genesysUrl: `http://127.0.0.1:${port + 5}`,
   crmUrl: `http://127.0.0.1:${port + 6}`,
   sandboxGenesys: true,
+  crmProvider: 'rest',
   sandboxCrm: true,
   jwtIssuer: 'http://127.0.0.1/genesys-guest-sync-local',
   jwtAudience: 'genesys-guest-sync',
