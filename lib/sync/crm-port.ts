@@ -7,7 +7,7 @@
  */
 import { sharedCrmTokenProvider, sharedSecretCache } from '#lib/auth';
 import type { CrmConfig } from '#lib/config';
-import type { BatchUpsertOutcome, CrmAdapter, ProviderUpsertOutcome } from '#lib/crm';
+import type { BatchUpsertOutcome, CrmAdapter, ProviderUpsertOutcome, RequestBudget } from '#lib/crm';
 import { createCrmAdapter, crmAdapterSettings } from '#lib/crm/providers';
 
 let adapter: { key: string; adapter: CrmAdapter } | undefined;
@@ -55,7 +55,22 @@ export function toBatchOutcome(outcome: ProviderUpsertOutcome): BatchUpsertOutco
   }
 }
 
-/** The processor's `upsert` port on `adapter`. */
-export function adapterUpsert(adapter: CrmAdapter): (records: Parameters<CrmAdapter['upsert']>[0], idempotencyKey: string, timeoutMs: number) => Promise<BatchUpsertOutcome> {
-  return async (records, idempotencyKey, timeoutMs) => toBatchOutcome(await adapter.upsert(records, { idempotencyKey, timeoutMs }));
+/** What reads the budget each answer reveals (the worker's rate limiter). */
+export interface BudgetObserver {
+  observe(budget: RequestBudget | undefined): void;
+}
+
+/**
+ * The processor's `upsert` port on `adapter`; after every answer the budget the provider
+ * revealed (its rate-limit headers) goes to `budget`, so the pace follows the provider.
+ */
+export function adapterUpsert(
+  adapter: CrmAdapter,
+  budget?: BudgetObserver,
+): (records: Parameters<CrmAdapter['upsert']>[0], idempotencyKey: string, timeoutMs: number) => Promise<BatchUpsertOutcome> {
+  return async (records, idempotencyKey, timeoutMs) => {
+    const outcome = await adapter.upsert(records, { idempotencyKey, timeoutMs });
+    budget?.observe(adapter.budget());
+    return toBatchOutcome(outcome);
+  };
 }
