@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RequestRateLimiter, type LimiterClock } from '#lib/sync';
+import { RequestRateLimiter, WORKER_CONTAINERS, type LimiterClock } from '#lib/sync';
 
 /** A clock that only moves when the limiter sleeps, recording every slot taken. */
 function fakeClock(): LimiterClock & { slots: number[]; time: number } {
@@ -179,5 +179,19 @@ describe('RequestRateLimiter on a daily quota', () => {
     // Assess
     expect(hold === undefined ? undefined : hold.pauseMs).toBe(pauseMs);
     if (hold) expect(hold).toMatchObject({ kind: 'limit', reason: expect.stringContaining('nearly used up') });
+  });
+});
+
+describe('WORKER_CONTAINERS', () => {
+  it("is the worker's maximum concurrency in serverless.yml, which every per-container share is divided by", async () => {
+    // Prepare
+    const { readFile } = await import('node:fs/promises');
+    const yaml = await readFile(new URL('../../../../serverless.yml', import.meta.url), 'utf8');
+
+    // Act
+    const declared = [...yaml.matchAll(/^\s+maximumConcurrency:\s*(\d+)/gm)].map((match) => Number(match[1]));
+
+    // Assess
+    expect(declared).toEqual([WORKER_CONTAINERS]);
   });
 });
