@@ -130,11 +130,12 @@ export class RestAdapter implements CrmAdapter {
     for (const raw of response.body as unknown[]) {
       if (typeof raw !== 'object' || raw === null) continue;
       const row = raw as Record<string, unknown>;
-      const id = typeof row['id'] === 'string' && row['id'] !== '' ? row['id'] : typeof row['id'] === 'number' ? String(row['id']) : undefined;
+      const id = typeof row['id'] === 'string' && row['id'].trim() !== '' ? row['id'] : typeof row['id'] === 'number' ? String(row['id']) : undefined;
       if (!id) continue;
       const customer: ProviderCustomer = { id };
       for (const key of ['firstName', 'lastName', 'loyaltyTier', 'accountStatus'] as const) {
-        if (typeof row[key] === 'string' && row[key] !== '') customer[key] = row[key] as string;
+        // A blank text is no value (as the lookup has always read it).
+        if (typeof row[key] === 'string' && (row[key] as string).trim() !== '') customer[key] = row[key] as string;
       }
       if (typeof row['loyaltyPoints'] === 'number' && Number.isFinite(row['loyaltyPoints'])) customer.loyaltyPoints = row['loyaltyPoints'] as number;
       return { kind: 'found', customer };
