@@ -35,7 +35,10 @@ export interface CrmConfig {
   credentialsSecretId: string;
   /** `CRM_BATCH_SIZE`: defaults to the provider's batch maximum and never exceeds it. */
   batchSize: number;
+  /** `CRM_MAX_REQUESTS_PER_SECOND` per worker container, else the provider's default (docs/crm-budgets.md). */
   maxRequestsPerSecond: number;
+  /** True when `CRM_MAX_REQUESTS_PER_SECOND` is set: then a ceiling the provider's higher tier never lifts. */
+  maxRequestsPerSecondExplicit: boolean;
 }
 
 /** The CRM sync queue and its dead-letter queue. */
@@ -239,6 +242,7 @@ const sections: { [K in SectionName]: (r: Reader) => Config[K] } = {
       credentialsSecretId: r.required('CRM_CREDENTIALS_SECRET_ID'),
       batchSize: r.integer('CRM_BATCH_SIZE', limit, 1, limit),
       maxRequestsPerSecond: r.integer('CRM_MAX_REQUESTS_PER_SECOND', PROVIDER_REQUESTS_PER_SECOND[provider], 1, 10_000),
+      maxRequestsPerSecondExplicit: r.optional('CRM_MAX_REQUESTS_PER_SECOND') !== undefined,
     };
   },
   queue: (r) => ({

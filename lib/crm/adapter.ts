@@ -23,12 +23,19 @@ export type CrmProviderName = 'rest' | 'hubspot' | 'salesforce' | 'dynamics';
 export const CRM_PROVIDERS: readonly CrmProviderName[] = ['rest', 'hubspot', 'salesforce', 'dynamics'];
 
 /**
- * Default `CRM_MAX_REQUESTS_PER_SECOND` per provider, per worker container: the worker runs
- * at most 2 containers (the event source's maximumConcurrency), so 2 x this stays within
- * each documented short window: HubSpot 100 per 10 s (Free/Starter) -> 5/s; Dynamics 6,000
- * per 5 min (20/s) -> 10/s; Salesforce has only a 24-hour quota; `rest` keeps today's 10.
+ * Default `CRM_MAX_REQUESTS_PER_SECOND` per provider, per worker container: 95 % of each
+ * documented short window (5 % against network jitter) split over the worker's 2 containers
+ * (the event source's maximumConcurrency): HubSpot 100 per 10 s (Free/Starter) -> 4.75/s;
+ * Dynamics 6,000 per 5 min -> 9.5/s; Salesforce has only a 24-hour quota (10/s); `rest`
+ * keeps today's 10. The worker's limiter then follows what the provider's answers report
+ * (docs/crm-budgets.md).
  */
-export const PROVIDER_REQUESTS_PER_SECOND: Readonly<Record<CrmProviderName, number>> = { rest: 10, hubspot: 5, salesforce: 10, dynamics: 10 };
+export const PROVIDER_REQUESTS_PER_SECOND: Readonly<Record<CrmProviderName, number>> = {
+  rest: 10,
+  hubspot: (100 * 0.95) / 2 / 10,
+  salesforce: 10,
+  dynamics: (6_000 * 0.95) / 2 / 300,
+};
 
 /** Batch maximum per provider (contract section 5: `CRM_BATCH_SIZE` default and ceiling). */
 export const PROVIDER_BATCH_LIMITS: Readonly<Record<CrmProviderName, number>> = { rest: 50, hubspot: 100, salesforce: 200, dynamics: 100 };

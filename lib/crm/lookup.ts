@@ -1,11 +1,14 @@
 /**
- * CRM customer lookup for pre-chat enrichment (contract section 5, `GET /customers`).
- * The caller must never wait long or fail because of the CRM, so every lookup runs
- * under a time budget (default 5 s, cockatiel timeout), behind a circuit breaker
- * (cockatiel: after consecutive failures the CRM is left alone for a while and lookups
- * answer "unavailable" at once), and through a small in-container cache of recent
- * answers (short TTL, bounded size) so a guest who retries the form costs one lookup.
- * A lookup never throws: it answers found, not found, or unavailable with a reason.
+ * CRM customer lookup for pre-chat enrichment (contract sections 2 and 6): the lookup of
+ * the adapter `CRM_PROVIDER` chooses (`rest` `GET /customers`, HubSpot search, Salesforce
+ * SOQL / SOSL, Dynamics `$filter`). The caller must never wait long or fail because of
+ * the CRM, so every lookup runs under a time budget (default 5 s, cockatiel timeout),
+ * behind a circuit breaker (cockatiel: after consecutive failures the CRM is left alone
+ * for a while and lookups answer "unavailable" at once), and through a small in-container
+ * cache of recent answers (short TTL, bounded size) so a guest who retries the form costs
+ * one lookup. A lookup never throws: it answers found, not found, or unavailable with a
+ * reason read from the adapter's failure kind (a provider's refusal, HubSpot's search
+ * limit included, is "unavailable", never an error to the page).
  */
 import { createHash } from 'node:crypto';
 import {
@@ -21,13 +24,14 @@ import {
   type CircuitBreakerPolicy,
 } from 'cockatiel';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { TokenProvider } from '#lib/auth';
+import { sharedCrmTokenProvider, sharedSecretCache, type TokenProvider } from '#lib/auth';
 import { loadConfig } from '#lib/config';
 import { normaliseIdentifier } from '#lib/identity';
 import { logger, metrics } from '#lib/lambda';
 import { MetricNames } from '#lib/metrics';
-import type { ProviderCustomer } from './adapter.ts';
-import { CrmNetworkError, crmRequest } from './http.ts';
+import type { CallFailure, CrmAdapter, ProviderCustomer } from './adapter.ts';
+import { createCrmAdapter, crmAdapterSettings } from './providers/index.ts';
+import { RestAdapter } from './providers/rest.ts';
 
 /** A CRM customer as the lookup returns it: the adapters' customer shape, one definition. */
 export type CrmCustomer = ProviderCustomer;
@@ -38,8 +42,21 @@ export interface CustomerQuery {
   phone?: string;
 }
 
-/** Why a lookup could not tell whether the customer exists. */
-export type LookupUnavailableReason = 'timeout' | 'circuit_open' | 'network' | 'upstream_error' | 'invalid_response';
+/**
+ * Why a lookup could not tell whether the customer exists: the breaker, the budget, or the
+ * adapter's failure kind (`rate_limited`: a short window or HubSpot's search limit;
+ * `quota_exhausted`: a daily quota; `credentials`; `permission`: a missing scope or privilege).
+ */
+export type LookupUnavailableReason =
+  | 'timeout'
+  | 'circuit_open'
+  | 'network'
+  | 'upstream_error'
+  | 'invalid_response'
+  | 'rate_limited'
+  | 'quota_exhausted'
+  | 'credentials'
+  | 'permission';
 
 /** The answer of one lookup. */
 export type CustomerLookupResult =
@@ -50,9 +67,15 @@ export type CustomerLookupResult =
 /** Circuit states as the lookup reports them. */
 export type BreakerState = 'closed' | 'open' | 'half_open' | 'isolated';
 
-/** How a `CustomerLookup` is built; everything but `baseUrl` has a default. */
+/**
+ * How a `CustomerLookup` is built: the provider's `adapter`, or (the `rest` CRM) its
+ * `baseUrl` with `tokens` and `fetch`; everything else has a default.
+ */
 export interface CustomerLookupOptions {
-  baseUrl: string;
+  /** The adapter whose `lookupCustomer` asks the CRM. */
+  adapter?: Pick<CrmAdapter, 'lookupCustomer'>;
+  /** Without `adapter`: the `rest` CRM at this URL. */
+  baseUrl?: string;
   tokens?: TokenProvider;
   fetch?: typeof fetch;
   /** Longest a lookup may take, token included (default 5 000 ms). */
@@ -118,37 +141,16 @@ export class BoundedTtlCache<V> {
   }
 }
 
-/** A failed CRM answer, thrown inside the breaker so it counts as a failure. */
+/** A failed CRM answer, thrown inside the breaker so it counts as a failure (every failure kind does, as before the adapters). */
 class LookupFailure extends Error {
   constructor(
     readonly reason: LookupUnavailableReason,
     message: string,
+    readonly timedOut = false,
   ) {
     super(message);
     this.name = 'LookupFailure';
   }
-}
-
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
-
-/** The first usable customer of a CRM answer; partial records keep what they have. */
-function firstCustomer(body: unknown): CrmCustomer | undefined | 'invalid' {
-  if (!Array.isArray(body)) return 'invalid';
-  for (const raw of body) {
-    if (typeof raw !== 'object' || raw === null) continue;
-    const record = raw as Record<string, unknown>;
-    const id = text(record['id']) ?? (typeof record['id'] === 'number' ? String(record['id']) : undefined);
-    if (!id) continue;
-    const points = record['loyaltyPoints'];
-    const customer: CrmCustomer = { id };
-    for (const key of ['firstName', 'lastName', 'loyaltyTier', 'accountStatus'] as const) {
-      const value = text(record[key]);
-      if (value !== undefined) customer[key] = value;
-    }
-    if (typeof points === 'number' && Number.isFinite(points)) customer.loyaltyPoints = points;
-    return customer;
-  }
-  return undefined;
 }
 
 const STATE_NAMES: Record<CircuitState, BreakerState> = {
@@ -160,13 +162,16 @@ const STATE_NAMES: Record<CircuitState, BreakerState> = {
 
 /** Looks customers up in the CRM within a budget, behind a breaker and a cache. */
 export class CustomerLookup {
-  readonly #options: CustomerLookupOptions;
+  readonly #adapter: Pick<CrmAdapter, 'lookupCustomer'>;
   readonly #budgetMs: number;
   readonly #cache: BoundedTtlCache<CrmCustomer | null>;
   readonly #breaker: CircuitBreakerPolicy;
 
   constructor(options: CustomerLookupOptions) {
-    this.#options = options;
+    if (!options.adapter && !options.baseUrl) throw new Error('CustomerLookup needs an adapter or the rest CRM base URL');
+    this.#adapter =
+      options.adapter ??
+      new RestAdapter({ baseUrl: options.baseUrl as string, ...(options.tokens ? { tokens: options.tokens } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) });
     this.#budgetMs = options.budgetMs ?? CRM_LOOKUP_BUDGET_MS;
     this.#cache = new BoundedTtlCache(options.cacheMaxEntries ?? 500, options.cacheTtlMs ?? 60_000, options.now);
     this.#breaker = circuitBreaker(handleAll, {
@@ -217,24 +222,25 @@ export class CustomerLookup {
   }
 
   async #request(email: string | undefined, phone: string | undefined, budgetMs: number): Promise<CrmCustomer | undefined> {
-    const search = new URLSearchParams();
-    if (email) search.set('email', email);
-    if (phone) search.set('phone', phone);
-    const response = await crmRequest({
-      baseUrl: this.#options.baseUrl,
-      method: 'GET',
-      path: `/customers?${search.toString()}`,
-      timeoutMs: budgetMs,
-      ...(this.#options.tokens ? { tokens: this.#options.tokens } : {}),
-      ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
-    });
-    if (response.status === 404) return undefined;
-    if (response.status !== 200) {
-      throw new LookupFailure('upstream_error', `CRM customer lookup answered HTTP ${response.status}`);
-    }
-    const customer = firstCustomer(response.body);
-    if (customer === 'invalid') throw new LookupFailure('invalid_response', 'CRM customer lookup answered something other than a list');
-    return customer;
+    const outcome = await this.#adapter.lookupCustomer({ ...(email ? { email } : {}), ...(phone ? { phone } : {}) }, { timeoutMs: budgetMs });
+    if (outcome.kind === 'found') return outcome.customer;
+    if (outcome.kind === 'not_found') return undefined;
+    throw new LookupFailure(reasonOf(outcome.failure), outcome.failure.reason, outcome.failure.kind === 'transient' && outcome.failure.timedOut === true);
+  }
+}
+
+/** The lookup's reason for an adapter's failure kind. */
+export function reasonOf(failure: CallFailure): LookupUnavailableReason {
+  switch (failure.kind) {
+    case 'transient':
+      if (failure.timedOut) return 'timeout';
+      if (failure.status === undefined) return 'network';
+      // A 2xx the adapter could not read (no list, no results) is an invalid answer.
+      return failure.status >= 200 && failure.status < 300 ? 'invalid_response' : 'upstream_error';
+    case 'rejected':
+      return 'upstream_error';
+    default:
+      return failure.kind;
   }
 }
 
@@ -242,10 +248,9 @@ function classify(error: unknown, budgetMs: number): { reason: LookupUnavailable
   if (error instanceof BrokenCircuitError) {
     return { reason: 'circuit_open', detail: 'the CRM circuit is open after repeated failures' };
   }
-  if (error instanceof TaskCancelledError || (error instanceof CrmNetworkError && error.timedOut)) {
+  if (error instanceof TaskCancelledError || (error instanceof LookupFailure && error.timedOut)) {
     return { reason: 'timeout', detail: `the CRM did not answer within ${budgetMs} ms` };
   }
-  if (error instanceof CrmNetworkError) return { reason: 'network', detail: error.message };
   if (error instanceof LookupFailure) return { reason: error.reason, detail: error.message };
   return { reason: 'upstream_error', detail: error instanceof Error ? error.message : 'unknown error' };
 }
@@ -258,10 +263,13 @@ const BREAKER_METRICS: Partial<Record<BreakerState, (typeof MetricNames)[keyof t
   closed: MetricNames.CrmBreakerClosed,
 };
 
-/** The container's lookup (one cache, one breaker), configured from the `crm` section. */
+/**
+ * The container's lookup (one cache, one breaker) on the adapter the `crm` section names
+ * (`CRM_PROVIDER`); the `rest` CRM keeps the shared CRM token provider, as before.
+ */
 export function sharedCustomerLookup(): CustomerLookup {
   shared ??= new CustomerLookup({
-    baseUrl: loadConfig(['crm']).crm.baseUrl,
+    adapter: createCrmAdapter(crmAdapterSettings(loadConfig(['crm']).crm, { secrets: sharedSecretCache(), restTokens: sharedCrmTokenProvider() })),
     onBreakerStateChange: (state) => {
       logger.warn('CRM lookup circuit changed state', { breakerState: state });
       const name = BREAKER_METRICS[state];

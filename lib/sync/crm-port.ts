@@ -7,8 +7,8 @@
  */
 import { sharedCrmTokenProvider, sharedSecretCache } from '#lib/auth';
 import type { CrmConfig } from '#lib/config';
-import type { BatchUpsertOutcome, CrmAdapter, ProviderUpsertOutcome } from '#lib/crm';
-import { createCrmAdapter } from '#lib/crm/providers';
+import type { BatchUpsertOutcome, CrmAdapter, ProviderUpsertOutcome, RequestBudget } from '#lib/crm';
+import { createCrmAdapter, crmAdapterSettings } from '#lib/crm/providers';
 
 let adapter: { key: string; adapter: CrmAdapter } | undefined;
 
@@ -16,22 +16,8 @@ let adapter: { key: string; adapter: CrmAdapter } | undefined;
 export function sharedCrmAdapter(crm: CrmConfig): CrmAdapter {
   const key = JSON.stringify(crm);
   if (adapter?.key !== key) {
-    adapter = {
-      key,
-      adapter: createCrmAdapter({
-        provider: crm.provider,
-        secrets: sharedSecretCache(),
-        secretId: crm.credentialsSecretId,
-        ...(crm.baseUrl ? { baseUrl: crm.baseUrl } : {}),
-        ...(crm.tokenUrl ? { tokenUrl: crm.tokenUrl } : {}),
-        ...(crm.hubspotIdProperty ? { hubspotIdProperty: crm.hubspotIdProperty } : {}),
-        ...(crm.salesforceExternalIdField ? { salesforceExternalIdField: crm.salesforceExternalIdField } : {}),
-        ...(crm.dynamicsUrl ? { dynamicsUrl: crm.dynamicsUrl } : {}),
-        ...(crm.dynamicsAlternateKey ? { dynamicsAlternateKey: crm.dynamicsAlternateKey } : {}),
-        // The rest CRM keeps the shared token provider (its secret rotation handling).
-        ...(crm.provider === 'rest' ? { restTokens: sharedCrmTokenProvider() } : {}),
-      }),
-    };
+    // The rest CRM keeps the shared token provider (its secret rotation handling).
+    adapter = { key, adapter: createCrmAdapter(crmAdapterSettings(crm, { secrets: sharedSecretCache(), restTokens: sharedCrmTokenProvider() })) };
   }
   return adapter.adapter;
 }
@@ -69,7 +55,22 @@ export function toBatchOutcome(outcome: ProviderUpsertOutcome): BatchUpsertOutco
   }
 }
 
-/** The processor's `upsert` port on `adapter`. */
-export function adapterUpsert(adapter: CrmAdapter): (records: Parameters<CrmAdapter['upsert']>[0], idempotencyKey: string, timeoutMs: number) => Promise<BatchUpsertOutcome> {
-  return async (records, idempotencyKey, timeoutMs) => toBatchOutcome(await adapter.upsert(records, { idempotencyKey, timeoutMs }));
+/** What reads the budget each answer reveals (the worker's rate limiter). */
+export interface BudgetObserver {
+  observe(budget: RequestBudget | undefined): void;
+}
+
+/**
+ * The processor's `upsert` port on `adapter`; after every answer the budget the provider
+ * revealed (its rate-limit headers) goes to `budget`, so the pace follows the provider.
+ */
+export function adapterUpsert(
+  adapter: CrmAdapter,
+  budget?: BudgetObserver,
+): (records: Parameters<CrmAdapter['upsert']>[0], idempotencyKey: string, timeoutMs: number) => Promise<BatchUpsertOutcome> {
+  return async (records, idempotencyKey, timeoutMs) => {
+    const outcome = await adapter.upsert(records, { idempotencyKey, timeoutMs });
+    budget?.observe(adapter.budget());
+    return toBatchOutcome(outcome);
+  };
 }

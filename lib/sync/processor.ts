@@ -341,6 +341,14 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
       }
       const budget = ports.remainingMs();
       if (budget < minAttemptMs) break;
+      // The provider's daily quota is down to its reserve: pause before it refuses (docs/crm-budgets.md).
+      const quota = ports.limiter.dailyQuotaHold(probeIntervalMs);
+      if (quota) {
+        signalOutage(quota);
+        lastReason = `the CRM sync is paused: ${quota.reason}`;
+        scope = 'request';
+        break;
+      }
       if (!(await ports.limiter.acquire(budget - minAttemptMs))) {
         lastReason = 'no CRM request slot (client-side rate limit) was free in the time left';
         scope = 'request';

@@ -8,9 +8,9 @@ import { logger, metrics } from '#lib/lambda';
 import { MetricNames } from '#lib/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createCrmBreaker, type BreakerState } from './breaker.ts';
-import { RequestRateLimiter } from './rate-limit.ts';
+import { RequestRateLimiter, type BudgetOptions } from './rate-limit.ts';
 
-let limiter: RequestRateLimiter | undefined;
+let limiter: { key: string; limiter: RequestRateLimiter } | undefined;
 let breaker: CircuitBreakerPolicy | undefined;
 
 const BREAKER_METRICS: Record<BreakerState, string> = {
@@ -19,10 +19,14 @@ const BREAKER_METRICS: Record<BreakerState, string> = {
   closed: MetricNames.CrmBreakerClosed,
 };
 
-/** The container's CRM rate limiter (`CRM_MAX_REQUESTS_PER_SECOND`). */
-export function sharedCrmRateLimiter(perSecond: number): RequestRateLimiter {
-  if (!limiter || limiter.perSecond !== perSecond) limiter = new RequestRateLimiter(perSecond);
-  return limiter;
+/**
+ * The container's CRM rate limiter (`CRM_MAX_REQUESTS_PER_SECOND`, adapting to the
+ * provider's budget as `budget` says); rebuilt only when its settings change.
+ */
+export function sharedCrmRateLimiter(perSecond: number, budget: BudgetOptions = {}): RequestRateLimiter {
+  const key = JSON.stringify([perSecond, budget]);
+  if (limiter?.key !== key) limiter = { key, limiter: new RequestRateLimiter(perSecond, undefined, budget) };
+  return limiter.limiter;
 }
 
 /** The container's CRM circuit breaker; state changes are logged and counted. */

@@ -76,6 +76,8 @@ export async function syncCrmBatch(
   const tableName = settings.stateTableName;
   const versions: VersionPort | undefined = tableName ? new RecordVersions(store) : undefined;
   const chunks = tableName ? (deps.chunks ?? sharedChunkLedger)(tableName, () => context.getRemainingTimeInMillis()) : undefined;
+  const { crm } = settings;
+  const limiter = sharedCrmRateLimiter(crm.maxRequestsPerSecond, crm.maxRequestsPerSecondExplicit ? { ceilingPerSecond: crm.maxRequestsPerSecond } : {});
   // What is left of the invocation, less a moment to answer: SQS calls never outlive it.
   const sqsSignal = (): AbortSignal => AbortSignal.timeout(Math.max(200, context.getRemainingTimeInMillis() - 300));
   const report = await processBatch(
@@ -88,7 +90,7 @@ export async function syncCrmBatch(
       }),
       holdBack: (messages, seconds) => holdBackMessages(sharedSqsClient(), messages, seconds, sqsSignal()),
       resend: (messages, delaySeconds) => resendMessages(sharedSqsClient(), messages, delaySeconds, sqsSignal()),
-      upsert: adapterUpsert(sharedCrmAdapter(settings.crm)),
+      upsert: adapterUpsert(sharedCrmAdapter(crm), limiter),
       ...(versions ? { versions } : {}),
       ...(chunks ? { chunks } : {}),
       ...(context.awsRequestId ? { invocationId: context.awsRequestId } : {}),
@@ -99,7 +101,7 @@ export async function syncCrmBatch(
           // What is left of the invocation, less a moment to answer: unsent letters go back to SQS.
           timeoutMs: Math.max(200, context.getRemainingTimeInMillis() - 300),
         }),
-      limiter: sharedCrmRateLimiter(settings.crm.maxRequestsPerSecond),
+      limiter,
       breaker,
       remainingMs: () => context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
       sleep,

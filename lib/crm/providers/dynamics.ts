@@ -16,18 +16,23 @@
  *
  * Limits ("Service protection API limits"): per user, 6,000 requests and 20 minutes of
  * combined execution time per 5-minute sliding window, and 52 concurrent requests; over
- * them 429 with `Retry-After` (slow down, never a daily stop). Dataverse sends no budget
- * headers, so the budget only records the wait a 429 asked for.
- * Lookup: `GET contacts?$filter=emailaddress1 eq '..'` (or the phone columns).
+ * them 429 with `Retry-After` (slow down, never a daily stop). When Dataverse sends
+ * `x-ms-ratelimit-burst-remaining-xrm-requests` (requests left in the window) and
+ * `x-ms-ratelimit-time-remaining-xrm-requests` (execution ms left of the 1,200,000), the
+ * budget's window is the scarcer of the two, counted in requests; a 429 empties it.
+ * Lookup: `GET contacts?$select=..&$filter=emailaddress1 eq '..'&$top=1` (or the phone columns).
  */
 import type { CrmRecord } from '#lib/jobs';
 import { safeCrmText } from '../batch-upsert.ts';
 import { propertySafeKey, type CallFailure, type CallOptions, type CrmAdapter, type ProviderLookupOutcome, type ProviderUpsertOutcome, type UpsertOptions } from '../adapter.ts';
 import { ProviderAdapterBase, asBody, customerFromRow, type CustomerFieldNames, type ProviderConnection } from './base.ts';
-import { classifyStatus, isFailure, retryAfterMs, type ProviderAnswer } from './call.ts';
+import { classifyStatus, isFailure, numberHeader, retryAfterMs, type ProviderAnswer } from './call.ts';
 
 /** Records per UpsertMultiple call: the contract's default (Dataverse documents no hard maximum for it). */
 export const DYNAMICS_BATCH_LIMIT = 100;
+
+/** Dataverse's documented service protection window: requests and combined execution time per 5 minutes, per user. */
+export const DYNAMICS_WINDOW = { requests: 6_000, executionMs: 1_200_000, windowMs: 300_000 } as const;
 
 /** Contact columns the lookup reads into the customer shape. */
 export type DynamicsCustomerColumns = CustomerFieldNames;
@@ -93,8 +98,9 @@ export class DynamicsAdapter extends ProviderAdapterBase<'dynamics'> implements 
     else return { kind: 'not_found' };
     const c = this.customer;
     const select = ['contactid', c.firstName, c.lastName, c.loyaltyTier, c.accountStatus, c.loyaltyPoints].join(',');
-    const search = new URLSearchParams({ $select: select, $filter: filter, $top: '1' });
-    const answer = await this.send({ method: 'GET', path: `/api/data/v9.2/contacts?${search.toString().replace(/\+/g, '%20')}` }, options);
+    // System query options keep their `$` (as Microsoft writes them); only the values are encoded.
+    const systemOptions = `$select=${encodeURIComponent(select)}&$filter=${encodeURIComponent(filter)}&$top=1`;
+    const answer = await this.send({ method: 'GET', path: `/api/data/v9.2/contacts?${systemOptions}` }, options);
     if (isFailure(answer)) return { kind: 'failed', failure: answer };
     if (answer.status !== 200) return { kind: 'failed', failure: this.#classify(answer) };
     const rows = asBody(answer.body)['value'];
@@ -104,6 +110,18 @@ export class DynamicsAdapter extends ProviderAdapterBase<'dynamics'> implements 
     return { kind: 'found', customer: customerFromRow(row['contactid'], row, c) };
   }
 
+  /** Reads the service protection headers when Dataverse sends them (see the file comment). */
+  protected override readBudget(headers: Headers): void {
+    const burst = numberHeader(headers, 'x-ms-ratelimit-burst-remaining-xrm-requests');
+    const time = numberHeader(headers, 'x-ms-ratelimit-time-remaining-xrm-requests');
+    if (burst === undefined && time === undefined) return;
+    const { requests, executionMs, windowMs } = DYNAMICS_WINDOW;
+    // Execution time left, as the share of the window's requests it leaves.
+    const byTime = time === undefined ? Number.POSITIVE_INFINITY : Math.floor((requests * Math.max(0, time)) / executionMs);
+    const remaining = Math.max(0, Math.min(burst ?? Number.POSITIVE_INFINITY, byTime));
+    this.lastBudget = { windowLimit: requests, windowRemaining: remaining, windowMs, observedAt: this.now() };
+  }
+
   #classify(answer: ProviderAnswer): CallFailure {
     const error = asBody(asBody(answer.body)['error']);
     const code = typeof error['code'] === 'string' ? error['code'] : undefined;
@@ -111,7 +129,7 @@ export class DynamicsAdapter extends ProviderAdapterBase<'dynamics'> implements 
     const now = this.now();
     if (answer.status === 429) {
       const wait = retryAfterMs(answer.headers, now) ?? 5_000;
-      this.lastBudget = { windowRemaining: 0, windowMs: 300_000, observedAt: now };
+      this.lastBudget = { windowLimit: DYNAMICS_WINDOW.requests, windowRemaining: 0, windowMs: DYNAMICS_WINDOW.windowMs, observedAt: now };
       return { kind: 'rate_limited', status: 429, reason, retryAfterMs: wait };
     }
     if (answer.status === 403) return { kind: 'permission', status: 403, reason };

@@ -154,19 +154,27 @@ export class HubSpotAdapter extends ProviderAdapterBase<'hubspot'> implements Cr
     return { kind: 'found', customer: customerFromRow(id, asBody(first['properties']), c, true) };
   }
 
-  /** Reads the `X-HubSpot-RateLimit-*` headers every answer carries. */
+  /**
+   * Reads the `X-HubSpot-RateLimit-*` headers. CRM search answers carry none (HubSpot sends
+   * them on the other endpoints only), so an answer without them leaves the budget as it was
+   * rather than passing an old count off as new.
+   */
   protected override readBudget(headers: Headers): void {
     const now = this.now();
     const next: RequestBudget = { ...this.lastBudget, observedAt: now };
+    let seen = false;
     const set = (key: keyof Omit<RequestBudget, 'observedAt'>, header: string): void => {
       const value = numberHeader(headers, header);
-      if (value !== undefined) next[key] = value;
+      if (value === undefined) return;
+      next[key] = value;
+      seen = true;
     };
     set('windowLimit', 'x-hubspot-ratelimit-max');
     set('windowRemaining', 'x-hubspot-ratelimit-remaining');
     set('windowMs', 'x-hubspot-ratelimit-interval-milliseconds');
     set('dailyLimit', 'x-hubspot-ratelimit-daily');
     set('dailyRemaining', 'x-hubspot-ratelimit-daily-remaining');
+    if (!seen) return;
     if (next.dailyLimit !== undefined) next.dailyResetAt = nextMidnight(now, this.#options.timeZone);
     this.lastBudget = next;
   }

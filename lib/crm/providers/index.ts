@@ -3,6 +3,7 @@
  * from explicit settings (the config section reads the environment; this file does not).
  */
 import type { SecretCache, TokenProvider } from '#lib/auth';
+import type { CrmConfig } from '#lib/config';
 import type { CrmAdapter, CrmProviderName } from '../adapter.ts';
 import { DynamicsAdapter } from './dynamics.ts';
 import { HubSpotAdapter } from './hubspot.ts';
@@ -44,6 +45,26 @@ export interface CrmAdapterSettings {
   fetch?: typeof fetch;
   /** The `rest` provider's token source (default: `apiToken` of the secret); the worker passes the shared CRM token provider. */
   restTokens?: TokenProvider;
+}
+
+/**
+ * The factory's settings for a `crm` config section: what the worker, the control
+ * function and the pre-chat lookup build their adapter from, written once.
+ */
+export function crmAdapterSettings(crm: CrmConfig, with_: { secrets: SecretCache; restTokens?: TokenProvider; fetch?: typeof fetch }): CrmAdapterSettings {
+  return {
+    provider: crm.provider,
+    secrets: with_.secrets,
+    secretId: crm.credentialsSecretId,
+    ...(crm.baseUrl ? { baseUrl: crm.baseUrl } : {}),
+    ...(crm.tokenUrl ? { tokenUrl: crm.tokenUrl } : {}),
+    ...(crm.hubspotIdProperty ? { hubspotIdProperty: crm.hubspotIdProperty } : {}),
+    ...(crm.salesforceExternalIdField ? { salesforceExternalIdField: crm.salesforceExternalIdField } : {}),
+    ...(crm.dynamicsUrl ? { dynamicsUrl: crm.dynamicsUrl } : {}),
+    ...(crm.dynamicsAlternateKey ? { dynamicsAlternateKey: crm.dynamicsAlternateKey } : {}),
+    ...(crm.provider === 'rest' && with_.restTokens ? { restTokens: with_.restTokens } : {}),
+    ...(with_.fetch ? { fetch: with_.fetch } : {}),
+  };
 }
 
 /** A setting the chosen provider needs is missing; the message names the variable. */

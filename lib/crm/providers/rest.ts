@@ -6,7 +6,7 @@
  * suite's field names and merges `attributes` and `consentFlags` key by key itself.
  */
 import { createHash } from 'node:crypto';
-import type { TokenProvider } from '#lib/auth';
+import { SecretError, type TokenProvider } from '#lib/auth';
 import { canonicalJson, type CrmRecord } from '#lib/jobs';
 import { batchUpsert, safeCrmText } from '../batch-upsert.ts';
 import { CrmNetworkError, crmRequest } from '../http.ts';
@@ -120,6 +120,8 @@ export class RestAdapter implements CrmAdapter {
       });
     } catch (error) {
       if (error instanceof CrmNetworkError) return { kind: 'failed', failure: { kind: 'transient', reason: error.message, ...(error.timedOut ? { timedOut: true } : {}) } };
+      // As every provider: an unreadable secret may pass, a missing or malformed one is a deployment mistake.
+      if (error instanceof SecretError && error.reason !== 'read_failed') return { kind: 'failed', failure: { kind: 'credentials', reason: error.message } };
       return { kind: 'failed', failure: { kind: 'transient', reason: 'the CRM credentials could not be read' } };
     }
     if (response.status === 404) return { kind: 'not_found' };
@@ -128,11 +130,12 @@ export class RestAdapter implements CrmAdapter {
     for (const raw of response.body as unknown[]) {
       if (typeof raw !== 'object' || raw === null) continue;
       const row = raw as Record<string, unknown>;
-      const id = typeof row['id'] === 'string' && row['id'] !== '' ? row['id'] : typeof row['id'] === 'number' ? String(row['id']) : undefined;
+      const id = typeof row['id'] === 'string' && row['id'].trim() !== '' ? row['id'] : typeof row['id'] === 'number' ? String(row['id']) : undefined;
       if (!id) continue;
       const customer: ProviderCustomer = { id };
       for (const key of ['firstName', 'lastName', 'loyaltyTier', 'accountStatus'] as const) {
-        if (typeof row[key] === 'string' && row[key] !== '') customer[key] = row[key] as string;
+        // A blank text is no value (as the lookup has always read it).
+        if (typeof row[key] === 'string' && (row[key] as string).trim() !== '') customer[key] = row[key] as string;
       }
       if (typeof row['loyaltyPoints'] === 'number' && Number.isFinite(row['loyaltyPoints'])) customer.loyaltyPoints = row['loyaltyPoints'] as number;
       return { kind: 'found', customer };

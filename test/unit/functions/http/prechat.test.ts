@@ -9,6 +9,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startHubSpotSandbox, type HubSpotSandbox } from '../../../../local/sandbox/crm-providers/index.ts';
 import { startGenesysSandboxV2, type GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
 import { startCrmSandbox, type CrmSandbox } from '../../../../local/sandbox/index.ts';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
@@ -24,6 +25,7 @@ const sqs = mockClient(SQSClient);
 let secrets: LocalSecretsManager;
 let genesys: GenesysSandboxV2;
 let crm: CrmSandbox;
+let hubspot: HubSpotSandbox;
 let output: CapturedOutput;
 let handler: Handler;
 
@@ -33,6 +35,7 @@ beforeAll(async () => {
   secrets = await startLocalSecretsManager({
     'test/genesys': CLIENT,
     'test/crm': { apiToken: 'crm-token' },
+    'test/crm-hubspot': { accessToken: 'pat-prechat' },
     'test/salt': { salt: 'unit-salt' },
   });
   genesys = await startGenesysSandboxV2({ clients: [CLIENT] });
@@ -43,13 +46,19 @@ beforeAll(async () => {
       { id: 'cust-2002', phone: PHONE, firstName: 'Ada', loyaltyTier: 'diamond' },
     ],
   });
+  hubspot = await startHubSpotSandbox({
+    accessToken: 'pat-prechat',
+    searchLagMs: 0,
+    customers: [{ email: EMAIL, firstname: 'John', lastname: 'Doe', loyalty_tier: 'gold', account_status: 'active', loyalty_points: '40' }],
+  });
 });
 afterAll(async () => {
-  await Promise.all([secrets.close(), genesys.close(), crm.close()]);
+  await Promise.all([secrets.close(), genesys.close(), crm.close(), hubspot.close()]);
 });
 beforeEach(async () => {
   genesys.reset();
   crm.reset();
+  hubspot.reset();
   sqs.reset();
   sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: Array<{ Id: string }> }) => ({
     Successful: input.Entries.map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}`, MD5OfMessageBody: 'x' })),
@@ -269,6 +278,42 @@ describe('POST /prechat/enrich: unenriched', () => {
     expect(result.statusCode).toBe(200);
     expect(bodyOf(result)).toMatchObject({ enriched: false, routingQueueId: QUEUES.standard });
     expect(customerOf(conversationId).attributes['prechat:enriched']).toBe('false');
+  });
+});
+
+describe('POST /prechat/enrich on HubSpot (CRM_PROVIDER=hubspot)', () => {
+  const onHubSpot = (): Promise<Handler> =>
+    coldStart({ CRM_PROVIDER: 'hubspot', CRM_BASE_URL: hubspot.url, HUBSPOT_ID_PROPERTY: 'guest_sync_external_id', CRM_CREDENTIALS_SECRET_ID: 'test/crm-hubspot' });
+
+  it('enriches from the contact HubSpot search finds', async () => {
+    // Prepare
+    handler = await onHubSpot();
+    const { conversationId, customerParticipantId } = await firstMessage();
+
+    // Act
+    const result = await handler(enrichEvent({ conversationId, participantId: customerParticipantId, surveyAnswers: { email: EMAIL } }), lambdaContext());
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result)).toMatchObject({ enriched: true, routingQueue: 'gold', routingQueueId: QUEUES.gold, firstName: 'John', loyaltyPoints: 40 });
+    expect(hubspot.state().requests.map((r) => r.operation)).toEqual(['searchContacts']);
+    expect(crm.state().requests).toEqual([]);
+  });
+
+  it("answers 200 unenriched, never an error, when HubSpot's search limit refuses the lookup (429)", async () => {
+    // Prepare
+    handler = await onHubSpot();
+    const { conversationId, customerParticipantId } = await firstMessage();
+    hubspot.faults.add([{ operation: 'searchContacts', status: 429, body: { status: 'error', message: 'You have reached your secondly limit.', errorType: 'RATE_LIMIT', policyName: 'SECONDLY' } }]);
+
+    // Act
+    const result = await handler(enrichEvent({ conversationId, participantId: customerParticipantId, surveyAnswers: { email: EMAIL } }), lambdaContext());
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result)).toMatchObject({ enriched: false, routingQueue: 'standard', routingQueueId: QUEUES.standard });
+    expect(hubspot.state().requestsByStatus).toMatchObject({ '429': 1 });
+    expect(output.text()).toMatch(/rate_limited/);
   });
 });
 

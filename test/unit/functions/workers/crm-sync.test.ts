@@ -7,6 +7,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startHubSpotSandbox } from '../../../../local/sandbox/crm-providers/index.ts';
 import { startCrmSandbox, type CrmSandbox } from '../../../../local/sandbox/index.ts';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
 import { captureOutput, lambdaContext, sqsEvent, sqsRecord, type CapturedOutput } from '../../../support/lambda.ts';
@@ -23,7 +24,7 @@ let output: CapturedOutput;
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 beforeEach(async () => {
-  secrets = await startLocalSecretsManager({ [SECRET_ID]: { apiToken: 'crm-token' } });
+  secrets = await startLocalSecretsManager({ [SECRET_ID]: { apiToken: 'crm-token', accessToken: 'pat-worker' } });
   crm = await startCrmSandbox({ apiToken: 'crm-token' });
   sqs.reset();
   sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: Array<{ Id: string }> }) => ({
@@ -208,5 +209,31 @@ describe('the CRM sync worker', () => {
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
     expect(output.logged('Invalid configuration at cold start')[0]).toMatchObject({ variables: ['CRM_SYNC_DLQ_URL'] });
     expect(crm.state().requests).toHaveLength(0);
+  });
+});
+
+describe('the CRM sync worker on HubSpot: its pace follows the tier HubSpot reports', () => {
+  it.each<[string, string | undefined, number]>([
+    ['a Professional account (190 per 10 s) lifts the default pace', undefined, (190 * 0.95) / 2 / 10],
+    ['CRM_MAX_REQUESTS_PER_SECOND set explicitly stays the ceiling', '6', 6],
+  ])('%s', async (_case, explicit, perSecond) => {
+    // Prepare
+    const hubspot = await startHubSpotSandbox({ accessToken: 'pat-worker', tier: 'professional' });
+    try {
+      const handler = await coldStart({ CRM_PROVIDER: 'hubspot', CRM_BASE_URL: hubspot.url, HUBSPOT_ID_PROPERTY: 'guest_sync_external_id', CRM_BATCH_SIZE: undefined, CRM_MAX_REQUESTS_PER_SECOND: explicit });
+
+      // Act
+      const result = await handler(sqsEvent(jobRecord(jobFactory({ externalId: 'guest-1' }), 'm-1')), contextWith(30_000));
+
+      // Assess
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(Object.keys(hubspot.state().records)).toEqual(['guest-1']);
+      const { PROVIDER_REQUESTS_PER_SECOND } = await import('#lib/crm');
+      const { sharedCrmRateLimiter } = await import('#lib/sync');
+      const limiter = explicit === undefined ? sharedCrmRateLimiter(PROVIDER_REQUESTS_PER_SECOND.hubspot) : sharedCrmRateLimiter(Number(explicit), { ceilingPerSecond: Number(explicit) });
+      expect(limiter.perSecond).toBeCloseTo(perSecond);
+    } finally {
+      await hubspot.close();
+    }
   });
 });

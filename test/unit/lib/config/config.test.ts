@@ -63,6 +63,7 @@ describe('a complete environment', () => {
         credentialsSecretId: 'genesys-guest-sync/prod/crm-credentials',
         batchSize: 25,
         maxRequestsPerSecond: 20,
+        maxRequestsPerSecondExplicit: true,
         provider: 'rest',
       },
       queue: {
@@ -200,6 +201,8 @@ describe('required variables, section by section', () => {
     expect(config.crm.provider).toBe('rest');
     expect(config.crm.batchSize).toBe(50);
     expect(config.crm.maxRequestsPerSecond).toBe(10);
+    // Left empty (as serverless.yml passes it unset), the provider's window may lift the pace.
+    expect(config.crm.maxRequestsPerSecondExplicit).toBe(false);
   });
 
   it.each([

@@ -23,10 +23,11 @@ describe('CustomerLookup answers', () => {
     ['found: the first customer', { status: 200, body: [customer, { ...customer, id: 'cust-2' }] }, { outcome: 'found', customer, fromCache: false }],
     ['not found on 404', { status: 404, body: { message: 'none' } }, { outcome: 'not_found', fromCache: false }],
     ['not found on an empty list', { status: 200, body: [] }, { outcome: 'not_found', fromCache: false }],
-    ['a partial record keeps what it has', { status: 200, body: [{ id: 'cust-9', loyaltyTier: 'platinum', firstName: '' }] }, { outcome: 'found', customer: { id: 'cust-9', loyaltyTier: 'platinum' }, fromCache: false }],
+    ['a partial record keeps what it has', { status: 200, body: [{ id: 'cust-9', loyaltyTier: 'platinum', firstName: '', lastName: '   ' }] }, { outcome: 'found', customer: { id: 'cust-9', loyaltyTier: 'platinum' }, fromCache: false }],
     ['records without an id are skipped', { status: 200, body: [{ firstName: 'Nobody' }] }, { outcome: 'not_found', fromCache: false }],
-    ['unavailable on 500', { status: 500 }, { outcome: 'unavailable', reason: 'upstream_error', detail: 'CRM customer lookup answered HTTP 500' }],
-    ['unavailable on 429', { status: 429, headers: { 'Retry-After': '1' } }, { outcome: 'unavailable', reason: 'upstream_error', detail: 'CRM customer lookup answered HTTP 429' }],
+    ['unavailable on 500', { status: 500 }, { outcome: 'unavailable', reason: 'upstream_error', detail: 'the CRM answered 500' }],
+    ['unavailable on 429, rate limited', { status: 429, headers: { 'Retry-After': '1' } }, { outcome: 'unavailable', reason: 'rate_limited', detail: 'the CRM answered 429' }],
+    ['unavailable on 403, lost permission', { status: 403 }, { outcome: 'unavailable', reason: 'permission', detail: 'the CRM answered 403' }],
     ['unavailable when the answer is not a list', { status: 200, body: { id: 'cust-1' } }, { outcome: 'unavailable', reason: 'invalid_response', detail: expect.any(String) }],
   ])('%s', async (_case, step, expected) => {
     // Prepare

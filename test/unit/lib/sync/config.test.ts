@@ -11,7 +11,7 @@ const env = {
 describe('loadSyncWorkerConfig', () => {
   it('reads the defaults', () => {
     expect(loadSyncWorkerConfig(env)).toEqual({
-      crm: { provider: 'rest', baseUrl: 'https://crm.example.com/api', credentialsSecretId: env.CRM_CREDENTIALS_SECRET_ID, batchSize: 50, maxRequestsPerSecond: 10 },
+      crm: { provider: 'rest', baseUrl: 'https://crm.example.com/api', credentialsSecretId: env.CRM_CREDENTIALS_SECRET_ID, batchSize: 50, maxRequestsPerSecond: 10, maxRequestsPerSecondExplicit: false },
       dlqUrl: env.CRM_SYNC_DLQ_URL,
       maxReceiveCount: 5,
       breakerHalfOpenMs: 30_000,

@@ -191,3 +191,32 @@ describe('HubSpotAdapter lookup', () => {
 
   lookupStories((query) => adapterFor().lookupCustomer(query, call), { phoneStory: 'finds a contact by phone', phone: '+15550102000', firstName: 'Ada' });
 });
+
+describe('HubSpotAdapter budget', () => {
+  it('keeps the budget of the last answer that had rate-limit headers when a search answers without them (as HubSpot search does)', async () => {
+    // Prepare: an upsert answered with the headers, then a search answered without any.
+    const answers = [
+      new Response(JSON.stringify({ status: 'COMPLETE', results: [{ id: '1', objectWriteTraceId: '0', new: true }] }), {
+        status: 200,
+        headers: { 'content-type': 'application/json', 'x-hubspot-ratelimit-max': '100', 'x-hubspot-ratelimit-remaining': '42', 'x-hubspot-ratelimit-interval-milliseconds': '10000' },
+      }),
+      new Response(JSON.stringify({ total: 0, results: [] }), { status: 200, headers: { 'content-type': 'application/json' } }),
+    ];
+    const adapter = new HubSpotAdapter({
+      baseUrl: 'http://127.0.0.1:9',
+      idProperty: 'guest_sync_external_id',
+      tokens: { getToken: async () => 'pat-1', invalidate: () => undefined, instanceUrl: () => undefined },
+      fetch: async () => answers.shift() as Response,
+      now: clock.now,
+    });
+    await adapter.upsert([recordFactory('a')], call);
+    const observedAt = clock.now();
+    clock.advance(5_000);
+
+    // Act
+    await adapter.lookupCustomer({ email: 'nobody@example.com' }, call);
+
+    // Assess
+    expect(adapter.budget()).toEqual({ windowLimit: 100, windowRemaining: 42, windowMs: 10_000, observedAt });
+  });
+});
