@@ -27,6 +27,8 @@ export interface CrmConfig {
   tokenUrl?: string;
   /** `HUBSPOT_ID_PROPERTY` (required for `hubspot`). */
   hubspotIdProperty?: string;
+  /** `HUBSPOT_TIME_ZONE`: the HubSpot account's time zone (IANA name), where its daily quota resets at midnight; UTC when unset. */
+  hubspotTimeZone?: string;
   /** `SALESFORCE_EXTERNAL_ID_FIELD` (required for `salesforce`). */
   salesforceExternalIdField?: string;
   /** `DYNAMICS_URL` and `DYNAMICS_ALTERNATE_KEY` (required for `dynamics`). */
@@ -175,6 +177,16 @@ class Reader {
   }
 }
 
+/** Whether `name` is a time zone the runtime knows (IANA names such as `Europe/Paris`). */
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const GENESYS_REGION = /^[a-z0-9]+(?:[.-][a-z0-9]+)*\.[a-z]{2,}$/;
 
 const sections: { [K in SectionName]: (r: Reader) => Config[K] } = {
@@ -225,6 +237,8 @@ const sections: { [K in SectionName]: (r: Reader) => Config[K] } = {
     const optionalUrl = (name: string): string | undefined => (r.optional(name) === undefined ? undefined : r.url(name));
     const hubspotIdProperty = own('HUBSPOT_ID_PROPERTY', 'hubspot');
     if (provider === 'hubspot' && hubspotIdProperty?.toLowerCase() === 'email') r.problems.push('HUBSPOT_ID_PROPERTY must be a unique custom property, never email');
+    const hubspotTimeZone = r.optional('HUBSPOT_TIME_ZONE');
+    if (hubspotTimeZone !== undefined && !isTimeZone(hubspotTimeZone)) r.problems.push('HUBSPOT_TIME_ZONE must be an IANA time zone name (e.g. America/New_York)');
     const salesforceExternalIdField = own('SALESFORCE_EXTERNAL_ID_FIELD', 'salesforce');
     const dynamicsUrl = provider === 'dynamics' ? r.url('DYNAMICS_URL') : optionalUrl('DYNAMICS_URL');
     const dynamicsAlternateKey = own('DYNAMICS_ALTERNATE_KEY', 'dynamics');
@@ -236,6 +250,7 @@ const sections: { [K in SectionName]: (r: Reader) => Config[K] } = {
       baseUrl: provider === 'rest' ? r.url('CRM_BASE_URL') : (optionalUrl('CRM_BASE_URL') ?? ''),
       ...present('tokenUrl', tokenUrl),
       ...present('hubspotIdProperty', hubspotIdProperty),
+      ...present('hubspotTimeZone', hubspotTimeZone),
       ...present('salesforceExternalIdField', salesforceExternalIdField),
       ...present('dynamicsUrl', dynamicsUrl),
       ...present('dynamicsAlternateKey', dynamicsAlternateKey),

@@ -36,6 +36,8 @@ export interface CrmAdapterSettings {
   tokenUrl?: string;
   /** `HUBSPOT_ID_PROPERTY`. */
   hubspotIdProperty?: string;
+  /** `HUBSPOT_TIME_ZONE`: where the account's daily quota resets (UTC when unset). */
+  hubspotTimeZone?: string;
   /** `SALESFORCE_EXTERNAL_ID_FIELD`. */
   salesforceExternalIdField?: string;
   /** `DYNAMICS_URL`. */
@@ -59,6 +61,7 @@ export function crmAdapterSettings(crm: CrmConfig, with_: { secrets: SecretCache
     ...(crm.baseUrl ? { baseUrl: crm.baseUrl } : {}),
     ...(crm.tokenUrl ? { tokenUrl: crm.tokenUrl } : {}),
     ...(crm.hubspotIdProperty ? { hubspotIdProperty: crm.hubspotIdProperty } : {}),
+    ...(crm.hubspotTimeZone ? { hubspotTimeZone: crm.hubspotTimeZone } : {}),
     ...(crm.salesforceExternalIdField ? { salesforceExternalIdField: crm.salesforceExternalIdField } : {}),
     ...(crm.dynamicsUrl ? { dynamicsUrl: crm.dynamicsUrl } : {}),
     ...(crm.dynamicsAlternateKey ? { dynamicsAlternateKey: crm.dynamicsAlternateKey } : {}),
@@ -94,6 +97,7 @@ export function createCrmAdapter(settings: CrmAdapterSettings): CrmAdapter {
     case 'hubspot':
       return new HubSpotAdapter({
         idProperty: required(settings.hubspotIdProperty, 'HUBSPOT_ID_PROPERTY', provider),
+        ...(settings.hubspotTimeZone ? { timeZone: settings.hubspotTimeZone } : {}),
         tokens: new SecretTokenProvider({ secrets, secretId, key: 'accessToken' }),
         ...(settings.baseUrl ? { baseUrl: settings.baseUrl } : {}),
         ...fetchOption,

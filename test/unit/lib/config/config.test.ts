@@ -243,6 +243,17 @@ describe('required variables, section by section', () => {
     expect(rest.maxRequestsPerSecond).toBe(10);
   });
 
+  it('reads the HubSpot account time zone for its daily reset, and refuses a name that is not a time zone', () => {
+    // Act
+    const hubspot = (zone: string | undefined) => fullEnv({ CRM_PROVIDER: 'hubspot', HUBSPOT_ID_PROPERTY: 'suite_external_id', HUBSPOT_TIME_ZONE: zone });
+
+    // Assess
+    expect(loadConfig(['crm'], hubspot('America/New_York')).crm.hubspotTimeZone).toBe('America/New_York');
+    expect(loadConfig(['crm'], hubspot(undefined)).crm.hubspotTimeZone).toBeUndefined();
+    expect(loadConfig(['crm'], hubspot('')).crm.hubspotTimeZone).toBeUndefined();
+    expect(configErrorOf(['crm'], hubspot('Mars/Olympus_Mons')).variables).toEqual(['HUBSPOT_TIME_ZONE']);
+  });
+
   it('refuses an unknown CRM_PROVIDER and email as the HubSpot id property', () => {
     // Assess
     expect(configErrorOf(['crm'], fullEnv({ CRM_PROVIDER: 'pipedrive' })).variables).toEqual(['CRM_PROVIDER']);
