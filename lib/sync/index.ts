@@ -22,7 +22,7 @@ export type { OutageSignal, ProbeResult } from './outage.ts';
 export { holdsAt, PAUSE_KEY, readPause, requestPause } from './pause.ts';
 export type { PauseItem, PauseKind, PauseRequest, PauseStore } from './pause.ts';
 export { PROBE_EMAIL, probeAdapter, probeCrm } from './probe.ts';
-export { holdBackMessages, parseQueueArn, queueUrlOf, RESEND_COUNT_ATTRIBUTE, resendEntry, resendMessages, resetQueueUrlsForTests } from './requeue.ts';
+export { holdBackMessages, parseQueueArn, queueUrlBeside, queueUrlOf, RESEND_COUNT_ATTRIBUTE, resendEntry, resendMessages, resetQueueUrlsForTests } from './requeue.ts';
 export { FAILURE_ATTRIBUTES, deadLetterEntry, deadLetterJobId, sendDeadLetters } from './dead-letter.ts';
 export type { DeadLetter, SendDeadLettersOptions } from './dead-letter.ts';
 export { logBatch, publishBatchMetrics } from './observe.ts';

@@ -6,8 +6,10 @@
  * A version is `(sourceUpdatedAt, jobId)` written as one string that sorts like the pair
  * (`versionOrder`), so ties break by job id. Before a record is sent, the worker claims
  * its item: an older-or-equal job is superseded (acknowledged, never sent); a live claim
- * of another invocation makes the record wait (handed back to SQS); otherwise the claim
- * is written, good until the invocation's end. Once the CRM confirms, the applied version
+ * of another invocation makes the record wait (held back on SQS until that claim lapses,
+ * without spending a receive on it); otherwise the claim is written, good until this
+ * invocation's CRM budget ends, before its function timeout: a claim whose invocation died
+ * lapses within the timeout. Once the CRM confirms, the applied version
  * moves forward and the claim goes; on any other fate only the claim goes. A send whose
  * answer never came (a timeout, a 5xx) may have been applied all the same: its version
  * is kept as `uncertain`, and jobs older than it are superseded too, so a late older job
@@ -35,6 +37,8 @@ export const VERSION_TTL_SECONDS = 35 * 24 * 3_600;
 
 /** Conditional-write attempts before a record is handed back as busy. */
 const MAX_WRITE_ATTEMPTS = 5;
+/** A record whose item kept changing under the claim is busy this long (others are writing it now). */
+const CONTENDED_HOLD_MS = 1_000;
 
 /** The version item. */
 export interface VersionItem extends StateItem {
@@ -60,7 +64,11 @@ export function versionOrder(sourceUpdatedAt: string, jobId: string): string {
 }
 
 /** What a claim came to. `applied` is the newest applied version seen (jobs at or below it are superseded). */
-export type ClaimResult = { kind: 'claimed'; applied?: string; uncertain?: string } | { kind: 'superseded'; applied: string } | { kind: 'busy' };
+export type ClaimResult =
+  | { kind: 'claimed'; applied?: string; uncertain?: string }
+  | { kind: 'superseded'; applied: string }
+  /** Another invocation's claim holds until `until` (epoch ms), when it lapses if not released sooner. */
+  | { kind: 'busy'; until: number };
 
 /** Whether a job's version may still be sent after a claim: above the applied version, not below an unanswered one. */
 export function stillNewer(version: string, claim: { applied?: string; uncertain?: string }): boolean {
@@ -89,12 +97,12 @@ export class RecordVersions {
     return this.#update<ClaimResult>(externalId, (item) => {
       if (item?.applied !== undefined && item.applied >= version) return { result: { kind: 'superseded', applied: item.applied } };
       if (item?.uncertain !== undefined && item.uncertain > version) return { result: { kind: 'superseded', applied: item.uncertain } };
-      if (item?.owner !== undefined && item.owner !== owner && (item.claimedUntil ?? 0) > this.#now()) return { result: { kind: 'busy' } };
+      if (item?.owner !== undefined && item.owner !== owner && (item.claimedUntil ?? 0) > this.#now()) return { result: { kind: 'busy', until: item.claimedUntil ?? 0 } };
       return {
         next: { applied: item?.applied, uncertain: item?.uncertain, owner, claimed: version, claimedUntil: untilMs },
         result: { kind: 'claimed', ...(item?.applied === undefined ? {} : { applied: item.applied }), ...(item?.uncertain === undefined ? {} : { uncertain: item.uncertain }) },
       };
-    }, { kind: 'busy' });
+    }, { kind: 'busy', until: this.#now() + CONTENDED_HOLD_MS });
   }
 
   /** The CRM confirmed `version`: the applied version moves forward (never back) and `owner`'s claim goes. */

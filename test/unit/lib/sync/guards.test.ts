@@ -19,6 +19,7 @@ import {
   type DeadLetter,
   type OutageSignal,
   type SyncPorts,
+  type VersionItem,
 } from '#lib/sync';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
 import { jobFactory, jobRecord } from './support.ts';
@@ -130,6 +131,72 @@ describe('never back in time', () => {
     // Assess
     expect(calls).toEqual([]);
     expect(report.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+  });
+
+  it('holds a busy record back on SQS until the claim it waits for lapses, so waiting spends no more receives', async () => {
+    // Prepare: another invocation claimed guest-1 until 20 s from now
+    const { ports, calls, table, clock } = harness({ invocationId: 'invocation-2' });
+    await new RecordVersions(table, () => clock.time).claim('guest-1', '0000000000000001#other', 'invocation-1', NOW + 20_000);
+    const holds: Array<[string[], number]> = [];
+    ports.holdBack = async (messages, seconds) => void holds.push([messages.map((message) => message.messageId), seconds]);
+    const message = jobRecord(jobFactory({ externalId: 'guest-1', at: at(40) }), 'm-1', 2);
+
+    // Act
+    const report = await processBatch([message], settings, ports);
+
+    // Assess
+    expect(calls).toEqual([]);
+    expect(report.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+    expect(holds).toHaveLength(1);
+    expect(holds[0]?.[0]).toEqual(['m-1']);
+    expect(holds[0]?.[1]).toBeGreaterThanOrEqual(20);
+    expect(holds[0]?.[1]).toBeLessThanOrEqual(22);
+  });
+
+  it('never dead-letters a busy record on its last receive: it starts over as a new message, delayed until the claim lapses', async () => {
+    // Prepare: a dead invocation's claim on guest-1 still holds when the job is received for the last time
+    const { ports, calls, table, clock, letters } = harness({ invocationId: 'invocation-2' });
+    await new RecordVersions(table, () => clock.time).claim('guest-1', '0000000000000001#other', 'invocation-1', NOW + 7_000);
+    const resent: Array<[string[], number]> = [];
+    ports.resend = async (messages, delaySeconds) => {
+      resent.push([messages.map((message) => message.messageId), delaySeconds]);
+      return new Set();
+    };
+    ports.holdBack = async () => undefined;
+    const message = jobRecord(jobFactory({ externalId: 'guest-1', at: at(40) }), 'm-1', settings.maxReceiveCount);
+
+    // Act
+    const report = await processBatch([message], settings, ports);
+
+    // Assess
+    expect(calls).toEqual([]);
+    expect(letters).toEqual([]);
+    expect(report.summary.deadLettered).toBe(0);
+    expect(report.summary.resent).toBe(1);
+    expect(report.batchItemFailures).toEqual([]);
+    expect(resent).toHaveLength(1);
+    expect(resent[0]?.[0]).toEqual(['m-1']);
+    expect(resent[0]?.[1]).toBeGreaterThanOrEqual(7);
+    expect(resent[0]?.[1]).toBeLessThanOrEqual(9);
+  });
+
+  it("claims a record no longer than the invocation's CRM budget, so the claim of an invocation that dies lapses before its function timeout", async () => {
+    // Prepare: read the claim while the CRM request is in flight
+    const h = harness();
+    let claimedUntil: number | undefined;
+    const upsert = h.ports.upsert;
+    h.ports.upsert = async (records, key, timeoutMs) => {
+      claimedUntil = (await h.table.get<VersionItem>('version#guest-1'))?.claimedUntil;
+      return upsert(records, key, timeoutMs);
+    };
+    const budgetEnd = NOW + h.ports.remainingMs();
+
+    // Act
+    await processBatch([jobRecord(jobFactory({ externalId: 'guest-1', at: at(40) }), 'm-1')], settings, h.ports);
+
+    // Assess
+    expect(claimedUntil).toBeDefined();
+    expect(claimedUntil).toBeLessThanOrEqual(budgetEnd);
   });
 
   it('supersedes an older job after a newer send got no answer (the CRM may hold it), and sends the newer one again', async () => {

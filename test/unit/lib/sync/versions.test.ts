@@ -63,8 +63,8 @@ describe.each(tables)('RecordVersions on %s', (_name, make) => {
     await versions.claim(id, v(5), 'inv-1', NOW + 30_000);
 
     // Act / Assess: busy while inv-1 sends, whether the other version is older or newer
-    expect(await versions.claim(id, v(9), 'inv-2', NOW + 30_000)).toEqual({ kind: 'busy' });
-    expect(await versions.claim(id, v(3), 'inv-2', NOW + 30_000)).toEqual({ kind: 'busy' });
+    expect(await versions.claim(id, v(9), 'inv-2', NOW + 30_000)).toEqual({ kind: 'busy', until: NOW + 30_000 });
+    expect(await versions.claim(id, v(3), 'inv-2', NOW + 30_000)).toEqual({ kind: 'busy', until: NOW + 30_000 });
     await versions.release(id, 'inv-1');
     expect(await versions.claim(id, v(9), 'inv-2', NOW + 30_000)).toEqual({ kind: 'claimed' });
 
@@ -95,7 +95,7 @@ describe.each(tables)('RecordVersions on %s', (_name, make) => {
     await versions.release(id, 'inv-2');
 
     // Assess
-    expect(await versions.claim(id, v(6), 'inv-3', NOW + 30_000)).toEqual({ kind: 'busy' });
+    expect(await versions.claim(id, v(6), 'inv-3', NOW + 30_000)).toEqual({ kind: 'busy', until: NOW + 30_000 });
   });
 
   it('keeps the item for 35 days after its last write, and starts over once it has expired', async () => {
