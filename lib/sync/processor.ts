@@ -37,15 +37,25 @@ import { deadLetterJobId, type DeadLetter } from './dead-letter.ts';
 import { breakerOutage, outageOf, type OutageSignal } from './outage.ts';
 import type { PauseKind } from './pause.ts';
 import type { ChunkLedger, ChunkRun } from './chunks.ts';
-import { chunk, coalesce, idempotencyKey, mergeRecords, outgoingRecord, versionOf, type CoalescedRecord, type QueuedJob } from './plan.ts';
+import { chunk, coalesce, fieldPaths, idempotencyKey, laterTime, mergeRecords, outgoingRecord, pickFields, versionOf, type CoalescedRecord, type QueuedJob } from './plan.ts';
 import type { RequestRateLimiter } from './rate-limit.ts';
-import { stillNewer, type ClaimResult } from './versions.ts';
+import { mayStillSend, type ClaimResult, type FieldVersions, type SentFields } from './versions.ts';
 
-/** The newest applied version of each record and the claims on it (`RecordVersions`). */
+/** The newest applied version of each record's fields and the claims on it (`RecordVersions`). */
 export interface VersionPort {
-  claim(externalId: string, version: string, owner: string, untilMs: number): Promise<ClaimResult>;
-  confirm(externalId: string, version: string, owner: string): Promise<void>;
-  release(externalId: string, owner: string, uncertainVersion?: string): Promise<void>;
+  claim(externalId: string, fields: FieldVersions, owner: string, untilMs: number): Promise<ClaimResult>;
+  confirm(externalId: string, sent: SentFields, owner: string): Promise<void>;
+  release(externalId: string, owner: string, uncertain?: SentFields): Promise<void>;
+}
+
+/** The newest version of each field the jobs carry (what a claim asks about). */
+function wantedFields(jobs: readonly QueuedJob[]): FieldVersions {
+  const wanted: FieldVersions = {};
+  for (const job of jobs) {
+    const version = versionOf(job);
+    for (const path of fieldPaths(job.job.record)) if ((wanted[path] ?? '') < version) wanted[path] = version;
+  }
+  return wanted;
 }
 
 /** A busy record is held back this much past the other claim's end (clocks, the release write). */
@@ -266,14 +276,16 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
   summary.coalesced = valid.length - entries.length;
   const fates = new Map<string, Fate>();
 
-  // 2b. Never back in time: claim each record's version; older jobs are superseded, records
-  //     another invocation is sending wait. Jobs at or below the applied version are dropped
-  //     from a record whose newest job is above it.
+  // 2b. Never back in time: claim each record; a job none of whose fields is newer than that
+  //     field's applied version is superseded, the others send only their newer fields;
+  //     records another invocation is sending wait.
   const owner = ports.invocationId ?? randomUUID();
   const late = new Set<QueuedJob>();
   /** Records sent in a request that got no answer: the CRM may hold them. */
   const unanswered = new Set<string>();
   const claimed = new Map<string, CoalescedRecord>();
+  /** What each claimed record sends: the version of each field, for the confirmation. */
+  const sentOf = new Map<string, SentFields>();
   let sendable = entries;
   if (ports.versions && heldUntil === undefined) {
     const versions = ports.versions;
@@ -287,7 +299,7 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
         pool.execute(async () => {
           let claim: ClaimResult;
           try {
-            claim = await versions.claim(entry.externalId, entry.version, owner, untilMs);
+            claim = await versions.claim(entry.externalId, wantedFields([entry.winner, ...entry.superseded]), owner, untilMs);
           } catch {
             fates.set(entry.externalId, { kind: 'transient', reason: 'the newest applied version of the record could not be read', scope: 'request' });
             return;
@@ -300,10 +312,32 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
             fates.set(entry.externalId, { kind: 'superseded' });
             return;
           }
-          const kept = [entry.winner, ...entry.superseded].filter((member) => stillNewer(versionOf(member), claim));
-          for (const member of [entry.winner, ...entry.superseded]) if (!kept.includes(member)) late.add(member);
-          const [winner, ...rest] = kept as [QueuedJob, ...QueuedJob[]];
-          claimed.set(entry.externalId, { ...entry, winner, superseded: rest, record: mergeRecords([...kept].reverse().map((member) => member.job.record)) });
+          // Field by field: each job sends only its fields newer than their own versions;
+          // a job with none left is superseded.
+          const view = claim.view ?? { fields: {}, uncertainFields: {} };
+          const members = [entry.winner, ...entry.superseded];
+          const sendableFields = new Map<QueuedJob, Set<string>>();
+          for (const member of members) {
+            const version = versionOf(member);
+            const paths = fieldPaths(member.job.record).filter((path) => mayStillSend(view, path, version));
+            if (paths.length > 0) sendableFields.set(member, new Set(paths));
+            else late.add(member);
+          }
+          const kept = members.filter((member) => sendableFields.has(member));
+          const [winner, ...rest] = kept;
+          if (!winner) {
+            // The claim found a newer field, so a job carries it; kept never empty. Defensive only.
+            fates.set(entry.externalId, { kind: 'superseded' });
+            await versions.release(entry.externalId, owner).catch(() => undefined);
+            return;
+          }
+          const record = mergeRecords([...kept].reverse().map((member) => pickFields(member.job.record, sendableFields.get(member) as Set<string>)));
+          record.lastInteraction = kept.reduce((at, member) => laterTime(at, member.job.record.lastInteraction), laterTime(record.lastInteraction, view.lastInteraction));
+          record.sourceUpdatedAt = kept.reduce((at, member) => laterTime(at, member.job.record.sourceUpdatedAt), laterTime(record.sourceUpdatedAt, view.sourceUpdatedAt));
+          const fields: FieldVersions = {};
+          for (const member of kept) for (const path of sendableFields.get(member) ?? []) fields[path] ??= versionOf(member);
+          claimed.set(entry.externalId, { ...entry, winner, superseded: rest, record });
+          sentOf.set(entry.externalId, { version: versionOf(winner), fields, lastInteraction: record.lastInteraction, sourceUpdatedAt: record.sourceUpdatedAt });
         }),
       ),
     );
@@ -483,8 +517,9 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
         pool.execute(async () => {
           const fate = fates.get(entry.externalId);
           try {
-            if (fate?.kind === 'done') await versions.confirm(entry.externalId, entry.version, owner);
-            else await versions.release(entry.externalId, owner, unanswered.has(entry.externalId) ? entry.version : undefined);
+            const sent = sentOf.get(entry.externalId) as SentFields;
+            if (fate?.kind === 'done') await versions.confirm(entry.externalId, sent, owner);
+            else await versions.release(entry.externalId, owner, unanswered.has(entry.externalId) ? sent : undefined);
           } catch {
             // A claim that cannot be released lapses at the invocation's end by itself.
             if (fate?.kind === 'done') {

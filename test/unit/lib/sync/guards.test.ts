@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchUpsertOutcome, CallFailure } from '#lib/crm';
-import type { CrmRecord } from '#lib/jobs';
+import { buildJob, type CrmRecord } from '#lib/jobs';
 import { DynamoStateTable, MemoryStateTable, type StateTable } from '#lib/state';
 import {
   createCrmBreaker,
@@ -117,6 +117,49 @@ describe('never back in time', () => {
 
     // Assess
     expect(calls[0]?.[0]).toMatchObject({ emailHash: prefill.record.emailHash, consentFlags: prefill.record.consentFlags, attributes: { tier: 'gold', lastPage: '/checkout' }, sourceUpdatedAt: at(2) });
+  });
+
+  it('sends the hashes, consent and attributes of a prefill delayed behind a newer events job for the same session, and only the fields the newer job did not set', async () => {
+    // Prepare: the events job (newer, channel context and one attribute) is applied first
+    const { ports, crm, calls } = harness();
+    const record = (at: string, fields: Partial<CrmRecord>): CrmRecord => ({ externalId: 'session-1', lastInteraction: at, sourceUpdatedAt: at, ...fields });
+    const events = buildJob('event', 'event-job-1', record(at(30), { channelContext: { channel: 'webmessaging', conversationId: 'conv-1' }, attributes: { tier: 'platinum' } }));
+    const prefill = buildJob('prefill', 'prefill-job-1', record(at(10), { emailHash: 'e'.repeat(64), phoneHash: 'f'.repeat(64), consentFlags: { marketing: true }, attributes: { tier: 'silver', first_name: 'Jane' } }));
+    await processBatch([jobRecord(events, 'm-events')], settings, ports);
+
+    // Act
+    const report = await processBatch([jobRecord(prefill, 'm-prefill')], settings, ports);
+
+    // Assess
+    expect(report.batchItemFailures).toEqual([]);
+    expect(report.summary.superseded).toBe(0);
+    expect(crm.get('session-1')).toEqual({
+      externalId: 'session-1',
+      emailHash: 'e'.repeat(64),
+      phoneHash: 'f'.repeat(64),
+      consentFlags: { marketing: true },
+      attributes: { tier: 'platinum', first_name: 'Jane' },
+      channelContext: { channel: 'webmessaging', conversationId: 'conv-1' },
+      lastInteraction: at(30),
+      sourceUpdatedAt: at(30),
+    });
+    // The prefill's stale tier was never sent, nor its older times.
+    expect(calls[1]).toEqual([{ externalId: 'session-1', emailHash: 'e'.repeat(64), phoneHash: 'f'.repeat(64), consentFlags: { marketing: true }, attributes: { first_name: 'Jane' }, lastInteraction: at(30), sourceUpdatedAt: at(30) }]);
+  });
+
+  it('supersedes a delayed job only when every field it carries was set by a newer applied job', async () => {
+    // Prepare
+    const { ports, calls } = harness();
+    const record = (at: string, attributes: Record<string, string>): CrmRecord => ({ externalId: 'session-1', lastInteraction: at, sourceUpdatedAt: at, attributes });
+    await processBatch([jobRecord(buildJob('prefill', 'prefill-new', record(at(30), { tier: 'gold', first_name: 'Jane' })), 'm-new')], settings, ports);
+
+    // Act
+    const report = await processBatch([jobRecord(buildJob('prefill', 'prefill-old', record(at(10), { tier: 'silver' })), 'm-old')], settings, ports);
+
+    // Assess
+    expect(calls).toHaveLength(1);
+    expect(report.summary.superseded).toBe(1);
+    expect(report.batchItemFailures).toEqual([]);
   });
 
   it('hands a record back without sending it while another invocation is sending it', async () => {
