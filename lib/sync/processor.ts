@@ -43,7 +43,8 @@ import { mayStillSend, type ClaimResult, type FieldVersions, type SentFields } f
 
 /** The newest applied version of each record's fields and the claims on it (`RecordVersions`). */
 export interface VersionPort {
-  claim(externalId: string, fields: FieldVersions, owner: string, untilMs: number): Promise<ClaimResult>;
+  /** Claims every record of the batch (one read of all their items); each record's answer or error. */
+  claimMany(requests: ReadonlyArray<{ externalId: string; request: FieldVersions }>, owner: string, untilMs: number): Promise<Map<string, ClaimResult | Error>>;
   confirm(externalId: string, sent: SentFields, owner: string): Promise<void>;
   release(externalId: string, owner: string, uncertain?: SentFields): Promise<void>;
 }
@@ -60,8 +61,8 @@ function wantedFields(jobs: readonly QueuedJob[]): FieldVersions {
 
 /** A busy record is held back this much past the other claim's end (clocks, the release write). */
 const BUSY_MARGIN_MS = 1_000;
-/** State-table calls in flight at once for claims and confirmations. */
-const VERSION_CONCURRENCY = 16;
+/** State-table writes in flight at once for confirmations and releases. */
+const VERSION_CONCURRENCY = 32;
 /** The failure code of records the CRM refuses because the integration lacks a scope or privilege. */
 export const PERMISSION_DENIED_CODE = 'PERMISSION_DENIED';
 
@@ -293,54 +294,57 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
     // is capped by the time left), and it is over before the function's timeout, so the
     // claim of an invocation that dies lapses within it.
     const untilMs = now() + Math.max(0, ports.remainingMs());
-    const pool = bulkhead(VERSION_CONCURRENCY, Math.max(1, entries.length));
-    await Promise.all(
-      entries.map((entry) =>
-        pool.execute(async () => {
-          let claim: ClaimResult;
-          try {
-            claim = await versions.claim(entry.externalId, wantedFields([entry.winner, ...entry.superseded]), owner, untilMs);
-          } catch {
-            fates.set(entry.externalId, { kind: 'transient', reason: 'the newest applied version of the record could not be read', scope: 'request' });
-            return;
-          }
-          if (claim.kind === 'busy') {
-            fates.set(entry.externalId, { kind: 'busy', until: claim.until, reason: 'another invocation is sending this record' });
-            return;
-          }
-          if (claim.kind === 'superseded') {
-            fates.set(entry.externalId, { kind: 'superseded' });
-            return;
-          }
-          // Field by field: each job sends only its fields newer than their own versions;
-          // a job with none left is superseded.
-          const view = claim.view ?? { fields: {}, uncertainFields: {} };
-          const members = [entry.winner, ...entry.superseded];
-          const sendableFields = new Map<QueuedJob, Set<string>>();
-          for (const member of members) {
-            const version = versionOf(member);
-            const paths = fieldPaths(member.job.record).filter((path) => mayStillSend(view, path, version));
-            if (paths.length > 0) sendableFields.set(member, new Set(paths));
-            else late.add(member);
-          }
-          const kept = members.filter((member) => sendableFields.has(member));
-          const [winner, ...rest] = kept;
-          if (!winner) {
-            // The claim found a newer field, so a job carries it; kept never empty. Defensive only.
-            fates.set(entry.externalId, { kind: 'superseded' });
-            await versions.release(entry.externalId, owner).catch(() => undefined);
-            return;
-          }
-          const record = mergeRecords([...kept].reverse().map((member) => pickFields(member.job.record, sendableFields.get(member) as Set<string>)));
-          record.lastInteraction = kept.reduce((at, member) => laterTime(at, member.job.record.lastInteraction), laterTime(record.lastInteraction, view.lastInteraction));
-          record.sourceUpdatedAt = kept.reduce((at, member) => laterTime(at, member.job.record.sourceUpdatedAt), laterTime(record.sourceUpdatedAt, view.sourceUpdatedAt));
-          const fields: FieldVersions = {};
-          for (const member of kept) for (const path of sendableFields.get(member) ?? []) fields[path] ??= versionOf(member);
-          claimed.set(entry.externalId, { ...entry, winner, superseded: rest, record });
-          sentOf.set(entry.externalId, { version: versionOf(winner), fields, lastInteraction: record.lastInteraction, sourceUpdatedAt: record.sourceUpdatedAt });
-        }),
-      ),
-    );
+    // One read of every record's item, then the claims written in parallel.
+    const claims = await versions
+      .claimMany(
+        entries.map((entry) => ({ externalId: entry.externalId, request: wantedFields([entry.winner, ...entry.superseded]) })),
+        owner,
+        untilMs,
+      )
+      .catch((error: unknown) => new Map<string, ClaimResult | Error>(entries.map((entry) => [entry.externalId, error instanceof Error ? error : new Error(String(error))])));
+    const releases: Array<Promise<void>> = [];
+    for (const entry of entries) {
+      const claim = claims.get(entry.externalId) ?? new Error('no claim answer');
+      if (claim instanceof Error) {
+        fates.set(entry.externalId, { kind: 'transient', reason: 'the newest applied version of the record could not be read', scope: 'request' });
+        continue;
+      }
+      if (claim.kind === 'busy') {
+        fates.set(entry.externalId, { kind: 'busy', until: claim.until, reason: 'another invocation is sending this record' });
+        continue;
+      }
+      if (claim.kind === 'superseded') {
+        fates.set(entry.externalId, { kind: 'superseded' });
+        continue;
+      }
+      // Field by field: each job sends only its fields newer than their own versions;
+      // a job with none left is superseded.
+      const view = claim.view ?? { fields: {}, uncertainFields: {} };
+      const members = [entry.winner, ...entry.superseded];
+      const sendableFields = new Map<QueuedJob, Set<string>>();
+      for (const member of members) {
+        const version = versionOf(member);
+        const paths = fieldPaths(member.job.record).filter((path) => mayStillSend(view, path, version));
+        if (paths.length > 0) sendableFields.set(member, new Set(paths));
+        else late.add(member);
+      }
+      const kept = members.filter((member) => sendableFields.has(member));
+      const [winner, ...rest] = kept;
+      if (!winner) {
+        // The claim found a newer field, so a job carries it; kept is never empty. Defensive only.
+        fates.set(entry.externalId, { kind: 'superseded' });
+        releases.push(versions.release(entry.externalId, owner).catch(() => undefined));
+        continue;
+      }
+      const record = mergeRecords([...kept].reverse().map((member) => pickFields(member.job.record, sendableFields.get(member) as Set<string>)));
+      record.lastInteraction = kept.reduce((at, member) => laterTime(at, member.job.record.lastInteraction), laterTime(record.lastInteraction, view.lastInteraction));
+      record.sourceUpdatedAt = kept.reduce((at, member) => laterTime(at, member.job.record.sourceUpdatedAt), laterTime(record.sourceUpdatedAt, view.sourceUpdatedAt));
+      const fields: FieldVersions = {};
+      for (const member of kept) for (const path of sendableFields.get(member) ?? []) fields[path] ??= versionOf(member);
+      claimed.set(entry.externalId, { ...entry, winner, superseded: rest, record });
+      sentOf.set(entry.externalId, { version: versionOf(winner), fields, lastInteraction: record.lastInteraction, sourceUpdatedAt: record.sourceUpdatedAt });
+    }
+    await Promise.all(releases);
     sendable = entries.flatMap((entry) => claimed.get(entry.externalId) ?? []);
   }
 

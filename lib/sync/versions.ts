@@ -77,8 +77,11 @@ export interface VersionItem extends StateItem {
   rev: number;
 }
 
-/** What the version store needs of the state table. */
-export type VersionStore = Pick<StateTable, 'get' | 'put'>;
+/** What the version store needs of the state table (`getMany`: one read for a whole batch, when there). */
+export type VersionStore = Pick<StateTable, 'get' | 'put'> & Partial<Pick<StateTable, 'getMany'>>;
+
+/** Writes in flight at once when claiming a batch. */
+const CLAIM_CONCURRENCY = 32;
 
 /** A version as one string that sorts like `(sourceUpdatedAt, jobId)`. */
 export function versionOrder(sourceUpdatedAt: string, jobId: string): string {
@@ -184,10 +187,18 @@ interface Decision<R> {
 
 const keyOf = (externalId: string): string => `${VERSION_PREFIX}${externalId}`;
 
-/** The versions of CRM records, as the worker reads and moves them. */
+/**
+ * The versions of CRM records, as the worker reads and moves them. One instance per
+ * invocation: it remembers the items it read in bulk and the ones it wrote, so a claim
+ * needs no read of its own (one BatchGetItem for the batch) and a confirmation or release
+ * none either (the claim's write is the revision it is conditional on). A write whose
+ * condition fails means the item changed meanwhile: it is read again, as always.
+ */
 export class RecordVersions {
   readonly #store: VersionStore;
   readonly #now: () => number;
+  /** Items as this instance last read or wrote them (absent: known not to exist), by key. */
+  readonly #known = new Map<string, VersionItem | undefined>();
 
   constructor(store: VersionStore, now: () => number = Date.now) {
     this.#store = store;
@@ -235,6 +246,32 @@ export class RecordVersions {
   }
 
   /**
+   * Claims many records for `owner` until `untilMs` (as `claim`): every item read at once,
+   * the claims written in parallel. Each record's answer, or the error that stopped it.
+   */
+  async claimMany(requests: ReadonlyArray<{ externalId: string; request: ClaimRequest }>, owner: string, untilMs: number): Promise<Map<string, ClaimResult | Error>> {
+    if (this.#store.getMany && requests.length > 0) {
+      const keys = requests.map((entry) => keyOf(entry.externalId));
+      const items = await this.#store.getMany<VersionItem>(keys);
+      for (const key of keys) this.#known.set(key, items.get(key));
+    }
+    const results = new Map<string, ClaimResult | Error>();
+    const queue = [...requests];
+    const worker = async (): Promise<void> => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const { externalId, request } = next;
+        try {
+          results.set(externalId, await this.claim(externalId, request, owner, untilMs));
+        } catch (error) {
+          results.set(externalId, error instanceof Error ? error : new Error(String(error)));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CLAIM_CONCURRENCY, queue.length) }, worker));
+    return results;
+  }
+
+  /**
    * The CRM confirmed `sent` (a whole-record version, or the fields of a send): each field's
    * version moves forward (never back) and `owner`'s claim goes.
    */
@@ -261,11 +298,19 @@ export class RecordVersions {
   async #update<R>(externalId: string, decide: (item: VersionItem | undefined) => Decision<R>, exhausted: R | 'fail'): Promise<R> {
     const pk = keyOf(externalId);
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
-      const item = await this.#store.get<VersionItem>(pk);
+      // What this instance read or wrote last, if anything; else a read. A stale one only
+      // costs the failed write that reveals it.
+      const item = this.#known.has(pk) ? this.#live(this.#known.get(pk)) : await this.#store.get<VersionItem>(pk);
+      this.#known.delete(pk);
       const { next, result } = decide(item);
-      if (!next) return result;
+      if (!next) {
+        this.#known.set(pk, item);
+        return result;
+      }
+      const written = this.#itemOf(pk, item, next);
       try {
-        await this.#store.put(this.#itemOf(pk, item, next), this.#conditionOf(item));
+        await this.#store.put(written, this.#conditionOf(item));
+        this.#known.set(pk, written);
         return result;
       } catch (error) {
         if (!(error instanceof ConditionFailedError)) throw error;
@@ -273,6 +318,11 @@ export class RecordVersions {
     }
     if (exhausted === 'fail') throw new Error(`The version of a CRM record changed ${MAX_WRITE_ATTEMPTS} times while it was being written`);
     return exhausted;
+  }
+
+  /** A remembered item as a read would see it now (one past its TTL does not exist). */
+  #live(item: VersionItem | undefined): VersionItem | undefined {
+    return item?.expiresAt !== undefined && item.expiresAt <= Math.floor(this.#now() / 1000) ? undefined : item;
   }
 
   #itemOf(pk: string, read: VersionItem | undefined, next: Omit<VersionItem, 'pk' | 'rev'>): VersionItem {

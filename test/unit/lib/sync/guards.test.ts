@@ -269,6 +269,31 @@ describe('never back in time', () => {
   });
 });
 
+describe('the cost of the guards', () => {
+  it('reads the versions of a 100-record batch in one call and writes each record twice (claim, then confirm and release at once)', async () => {
+    // Prepare
+    const memory = new MemoryStateTable(() => NOW);
+    const calls = { get: 0, getMany: 0, put: 0 };
+    const table: StateTable = {
+      get: (pk) => ((calls.get += 1), memory.get(pk)),
+      getMany: (pks) => ((calls.getMany += 1), memory.getMany(pks)),
+      put: (item, condition) => ((calls.put += 1), memory.put(item, condition)),
+      delete: (pk, condition) => memory.delete(pk, condition),
+      queryIndex: (query) => memory.queryIndex(query),
+    };
+    const { ports, crm } = harness({ table });
+    const messages = Array.from({ length: 100 }, (_, i) => jobRecord(jobFactory({ externalId: `guest-${i}`, at: at(20) }), `m-${i}`));
+
+    // Act
+    const report = await processBatch(messages, settings, ports);
+
+    // Assess
+    expect(report.batchItemFailures).toEqual([]);
+    expect(crm.size).toBe(100);
+    expect(calls).toEqual({ get: 0, getMany: 1, put: 200 });
+  });
+});
+
 describe('never twice', () => {
   it('does not send again a chunk the CRM applied when only recording its version failed, and confirms it on redelivery', async () => {
     // Prepare: the version write fails once, after the CRM applied the chunk
@@ -276,6 +301,7 @@ describe('never twice', () => {
     let failConfirm = true;
     const flaky: StateTable = {
       get: (pk) => table.get(pk),
+      getMany: (pks) => table.getMany(pks),
       put: async (item, condition) => {
         if (failConfirm && item['owner'] === undefined && String(item.pk).startsWith('version#')) throw new Error('DynamoDB is unavailable');
         return table.put(item, condition);

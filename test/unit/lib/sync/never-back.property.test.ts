@@ -129,6 +129,9 @@ describe('never back in time, under batch splits, redeliveries, interleavings an
             get: s.scheduleFunction(async function get(pk: string) {
               return memory.get(pk);
             }) as StateTable['get'],
+            getMany: s.scheduleFunction(async function getMany(pks: readonly string[]) {
+              return memory.getMany(pks);
+            }) as StateTable['getMany'],
             put: s.scheduleFunction(async function put(item: Parameters<StateTable['put']>[0], condition?: Parameters<StateTable['put']>[1]) {
               return memory.put(item, condition);
             }),
