@@ -496,6 +496,7 @@ describe('the CRM sync worker', () => {
         `sqs:SendMessage ${dlq}`,
         `secretsmanager:GetSecretValue ${crmSecret}`,
         `dynamodb:GetItem ${table}`,
+        `dynamodb:BatchGetItem ${table}`,
         `dynamodb:PutItem ${table}`,
         `dynamodb:UpdateItem ${table}`,
         `dynamodb:DeleteItem ${table}`,
