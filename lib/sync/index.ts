@@ -26,14 +26,14 @@ export { holdBackMessages, parseQueueArn, queueUrlBeside, queueUrlOf, RESEND_COU
 export { FAILURE_ATTRIBUTES, deadLetterEntry, deadLetterJobId, sendDeadLetters } from './dead-letter.ts';
 export type { DeadLetter, SendDeadLettersOptions } from './dead-letter.ts';
 export { logBatch, publishBatchMetrics } from './observe.ts';
-export { chunk, coalesce, compareJobs, idempotencyKey, mergeRecords, outgoingRecord, versionOf } from './plan.ts';
+export { chunk, coalesce, compareJobs, fieldPaths, idempotencyKey, laterTime, mergeRecords, outgoingRecord, pickFields, versionOf } from './plan.ts';
 export type { CoalescedRecord, QueuedJob } from './plan.ts';
 export { PERMISSION_DENIED_CODE, processBatch } from './processor.ts';
 export type { BatchReport, BatchSummary, SyncPorts, SyncSettings, VersionPort } from './processor.ts';
 export { CHUNK_PREFIX, CHUNK_TTL_SECONDS, dynamoPersistence, isFinal, powertoolsChunkLedger } from './chunks.ts';
 export type { ChunkLedger, ChunkRun } from './chunks.ts';
-export { RecordVersions, stillNewer, VERSION_PREFIX, VERSION_TTL_SECONDS, versionOrder } from './versions.ts';
-export type { ClaimResult, VersionItem, VersionStore } from './versions.ts';
+export { mayStillSend, RecordVersions, VERSION_PREFIX, VERSION_TTL_SECONDS, versionOrder, viewOf } from './versions.ts';
+export type { ClaimRequest, ClaimResult, FieldVersions, SentFields, VersionItem, VersionStore, VersionView } from './versions.ts';
 export { adapterUpsert, resetSharedCrmAdapterForTests, sharedCrmAdapter, toBatchOutcome } from './crm-port.ts';
 export { RequestRateLimiter } from './rate-limit.ts';
 export type { LimiterClock } from './rate-limit.ts';

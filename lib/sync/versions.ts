@@ -19,16 +19,19 @@
  * invocation's CRM budget ends, before its function timeout: a claim whose invocation died
  * lapses within the timeout. Once the CRM confirms, the applied version
  * moves forward and the claim goes; on any other fate only the claim goes. A send whose
- * answer never came (a timeout, a 5xx) may have been applied all the same: its version
- * is kept as `uncertain`, and jobs older than it are superseded too, so a late older job
- * can never overwrite what the CRM may already hold (the uncertain job itself is still
- * queued and is sent again). The claim is
+ * answer never came (a timeout, a 5xx) may have been applied all the same: the versions of
+ * the fields it carried are kept as uncertain, and older jobs' values of those fields are
+ * dropped too, so a late older job can never overwrite what the CRM may already hold (the
+ * uncertain job itself is still queued and is sent again). The claim is
  * what keeps two containers from sending two versions of one record in the wrong order:
  * checking and advancing alone would let a slow container's older send land after a
  * faster container's newer one.
  *
  * Every write is conditional on the revision the writer read (`equals` on `rev`, or
- * `absent` for the first), retried a few times when another writer got there first.
+ * `absent` for the first), retried a few times when another writer got there first. A
+ * batch costs one BatchGetItem for all its items and one write per record to claim, one
+ * to confirm (which also releases the claim): the confirmation writes on the revision the
+ * claim wrote, and reads only when that write's condition fails.
  *
  * TTL: 35 days, renewed by every write. A job older than that cannot be in flight (SQS
  * keeps messages at most 14 days, in the queue and in the DLQ), so an expired item only
@@ -120,11 +123,6 @@ export interface SentFields {
 
 const newer = (a: string | undefined, b: string | undefined): string | undefined => (a === undefined ? b : b === undefined || a >= b ? a : b);
 const later = (a: string | undefined, b: string | undefined): string | undefined => (a === undefined ? b : b === undefined || Date.parse(a) >= Date.parse(b) ? a : b);
-
-/** Whether a job's version may still be sent after a whole-record claim: above the applied version, not below an unanswered one. */
-export function stillNewer(version: string, claim: { applied?: string; uncertain?: string }): boolean {
-  return (claim.applied === undefined || version > claim.applied) && (claim.uncertain === undefined || version >= claim.uncertain);
-}
 
 /** Whether field `path` of a job at `version` may still be sent: newer than the field's version, not below an unanswered send of it. */
 export function mayStillSend(view: VersionView, path: string, version: string): boolean {

@@ -196,5 +196,22 @@ describe.each(tables)('RecordVersions on a whole batch, on %s', (_name, make) =>
     expect(view.fields).toEqual(fields(9));
     expect(await first.applied(id)).toBe(v(9));
   });
+
+  it('reads an item written before field versions as every field at its applied version', async () => {
+    // Prepare: an item as the worker wrote it before (one applied version for the record)
+    const clock = { now: NOW };
+    const table = make(clock);
+    const id = `guest-legacy-${(run += 1)}`;
+    await table.put({ pk: `version#${id}`, applied: v(5), rev: 3, expiresAt: Math.floor(NOW / 1000) + 60 });
+    const versions = new RecordVersions(table, () => clock.now);
+
+    // Act
+    const older = await versions.claimMany([{ externalId: id, request: { 'attr.first_name': v(4), lastInteraction: v(4) } }], 'inv-1', NOW + 30_000);
+    const newer = await versions.claimMany([{ externalId: id, request: { 'attr.first_name': v(6), lastInteraction: v(6) } }], 'inv-1', NOW + 30_000);
+
+    // Assess
+    expect(older.get(id)).toEqual({ kind: 'superseded', applied: v(5) });
+    expect(newer.get(id)).toMatchObject({ kind: 'claimed', applied: v(5), view: { floor: v(5) } });
+  });
 });
 
