@@ -5,6 +5,7 @@
  * attribute; DynamoDB deletes expired items lazily, so reads treat them as absent at once.
  */
 import {
+  BatchGetItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
@@ -45,6 +46,11 @@ export class ConditionFailedError extends Error {
 export interface StateTable {
   /** The item, or undefined when it does not exist or has expired. */
   get<T extends StateItem = StateItem>(pk: string): Promise<T | undefined>;
+  /**
+   * Many items at once (strongly consistent, as `get`): one BatchGetItem per 100 keys instead
+   * of a call per key. The map holds the items that exist and have not expired.
+   */
+  getMany<T extends StateItem = StateItem>(pks: readonly string[]): Promise<Map<string, T>>;
   /** Writes the whole item; throws `ConditionFailedError` when the condition does not hold. */
   put(item: StateItem, condition?: PutCondition): Promise<void>;
   /** Deletes the item (when the condition holds). */
@@ -65,6 +71,11 @@ export interface IndexQuery {
   upTo: string;
   limit: number;
 }
+
+/** BatchGetItem's limit on keys per call. */
+const BATCH_GET_MAX_KEYS = 100;
+/** BatchGetItem calls per 100 keys while DynamoDB leaves some unprocessed. */
+const BATCH_GET_ATTEMPTS = 4;
 
 /** How long one state-table call may take when the caller has not said (whole call, retries included). */
 export const STATE_CALL_BUDGET_MS = 2_000;
@@ -128,6 +139,27 @@ export class DynamoStateTable implements StateTable {
     return isLive(item, this.#now) ? item : undefined;
   }
 
+  async getMany<T extends StateItem = StateItem>(pks: readonly string[]): Promise<Map<string, T>> {
+    const found = new Map<string, T>();
+    const unique = [...new Set(pks)];
+    for (let start = 0; start < unique.length; start += BATCH_GET_MAX_KEYS) {
+      let keys: Array<Record<string, AttributeValue>> = unique.slice(start, start + BATCH_GET_MAX_KEYS).map((pk) => marshall({ pk }));
+      // DynamoDB may leave keys unprocessed (throttling, 16 MB): asked again, a few times.
+      for (let attempt = 0; keys.length > 0; attempt += 1) {
+        if (attempt >= BATCH_GET_ATTEMPTS) throw new Error(`${keys.length} state items could not be read (DynamoDB left them unprocessed)`);
+        if (attempt > 0) await new Promise((done) => setTimeout(done, 20 * 2 ** attempt));
+        const request = { [this.#tableName]: { Keys: keys, ConsistentRead: true } };
+        const result = await awsCall(this.#budgetMs(), (o) => this.#client.send(new BatchGetItemCommand({ RequestItems: request }), o));
+        for (const raw of result.Responses?.[this.#tableName] ?? []) {
+          const item = unmarshall(raw) as T;
+          if (isLive(item, this.#now)) found.set(item.pk, item);
+        }
+        keys = result.UnprocessedKeys?.[this.#tableName]?.Keys ?? [];
+      }
+    }
+    return found;
+  }
+
   async put(item: StateItem, condition?: PutCondition): Promise<void> {
     try {
       await awsCall(this.#budgetMs(), (o) => this.#client.send(new PutItemCommand({
@@ -184,6 +216,15 @@ export class MemoryStateTable implements StateTable {
   async get<T extends StateItem = StateItem>(pk: string): Promise<T | undefined> {
     const item = this.items.get(pk);
     return isLive(item, this.now) ? (structuredClone(item) as T) : undefined;
+  }
+
+  async getMany<T extends StateItem = StateItem>(pks: readonly string[]): Promise<Map<string, T>> {
+    const found = new Map<string, T>();
+    for (const pk of pks) {
+      const item = await this.get<T>(pk);
+      if (item) found.set(pk, item);
+    }
+    return found;
   }
 
   async put(item: StateItem, condition?: PutCondition): Promise<void> {

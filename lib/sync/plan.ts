@@ -55,6 +55,42 @@ export function mergeRecords(oldestFirst: readonly CrmRecord[]): CrmRecord {
   return merged;
 }
 
+/** The path prefix of each map's keys in the field versions (`attr.tier`). */
+const MAP_PATHS = { consentFlags: 'consent', attributes: 'attr', channelContext: 'channel' } as const;
+
+/**
+ * The fields a record carries, as the paths the record versions keep: `emailHash`,
+ * `phoneHash`, `lastInteraction`, and one per map key (`consent.<k>`, `attr.<k>`,
+ * `channel.<k>`). `sourceUpdatedAt` is the record's version, not a field.
+ */
+export function fieldPaths(record: CrmRecord): string[] {
+  const paths: string[] = ['lastInteraction'];
+  if (record.emailHash !== undefined) paths.push('emailHash');
+  if (record.phoneHash !== undefined) paths.push('phoneHash');
+  for (const map of MAPS) for (const key of Object.keys(record[map] ?? {})) paths.push(`${MAP_PATHS[map]}.${key}`);
+  return paths;
+}
+
+/** The record with only the fields `keep` names (its id, `lastInteraction` and `sourceUpdatedAt` always stay). */
+export function pickFields(record: CrmRecord, keep: ReadonlySet<string>): CrmRecord {
+  const picked: CrmRecord = { externalId: record.externalId, lastInteraction: record.lastInteraction, sourceUpdatedAt: record.sourceUpdatedAt };
+  if (record.emailHash !== undefined && keep.has('emailHash')) picked.emailHash = record.emailHash;
+  if (record.phoneHash !== undefined && keep.has('phoneHash')) picked.phoneHash = record.phoneHash;
+  for (const map of MAPS) {
+    const values = record[map];
+    if (values === undefined) continue;
+    const entries = Object.entries(values).filter(([key]) => keep.has(`${MAP_PATHS[map]}.${key}`));
+    // An empty map carries no field and stays as it came.
+    if (entries.length > 0 || Object.keys(values).length === 0) picked[map] = Object.fromEntries(entries);
+  }
+  return picked;
+}
+
+/** The later of two ISO date-times (the first on a tie). */
+export function laterTime(a: string, b: string | undefined): string {
+  return b === undefined || Date.parse(a) >= Date.parse(b) ? a : b;
+}
+
 const time = (iso: string): number => Date.parse(iso);
 
 /**

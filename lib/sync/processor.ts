@@ -14,7 +14,10 @@
  *   `batchItemFailures`, so SQS redelivers it. On its last receive (maxReceiveCount) a
  *   record the CRM keeps failing by itself is dead-lettered with the last reason; a job
  *   that only met an unwell CRM (no answer, 5xx, 429, breaker, no time or request slot
- *   left) is sent again as a new message instead, so an outage never reaches the DLQ.
+ *   left) is sent again as a new message instead, so an outage never reaches the DLQ;
+ * - busy (another invocation holds the record's claim, or sends the same chunk): held back
+ *   on SQS until that claim lapses and then sent as usual; never dead-lettered for being
+ *   busy (on its last receive it is sent again as a new message, delayed to the lapse).
  *
  * An outage (the breaker opens, the credentials are refused, a quota is used up) pauses
  * the CRM sync through `SyncPorts.pause` (contract section 5): the rest of the batch is
@@ -34,21 +37,32 @@ import { deadLetterJobId, type DeadLetter } from './dead-letter.ts';
 import { breakerOutage, outageOf, type OutageSignal } from './outage.ts';
 import type { PauseKind } from './pause.ts';
 import type { ChunkLedger, ChunkRun } from './chunks.ts';
-import { chunk, coalesce, idempotencyKey, mergeRecords, outgoingRecord, versionOf, type CoalescedRecord, type QueuedJob } from './plan.ts';
+import { chunk, coalesce, fieldPaths, idempotencyKey, laterTime, mergeRecords, outgoingRecord, pickFields, versionOf, type CoalescedRecord, type QueuedJob } from './plan.ts';
 import type { RequestRateLimiter } from './rate-limit.ts';
-import { stillNewer, type ClaimResult } from './versions.ts';
+import { mayStillSend, type ClaimResult, type FieldVersions, type SentFields } from './versions.ts';
 
-/** The newest applied version of each record and the claims on it (`RecordVersions`). */
+/** The newest applied version of each record's fields and the claims on it (`RecordVersions`). */
 export interface VersionPort {
-  claim(externalId: string, version: string, owner: string, untilMs: number): Promise<ClaimResult>;
-  confirm(externalId: string, version: string, owner: string): Promise<void>;
-  release(externalId: string, owner: string, uncertainVersion?: string): Promise<void>;
+  /** Claims every record of the batch (one read of all their items); each record's answer or error. */
+  claimMany(requests: ReadonlyArray<{ externalId: string; request: FieldVersions }>, owner: string, untilMs: number): Promise<Map<string, ClaimResult | Error>>;
+  confirm(externalId: string, sent: SentFields, owner: string): Promise<void>;
+  release(externalId: string, owner: string, uncertain?: SentFields): Promise<void>;
 }
 
-/** A claim outlives the invocation's CRM budget by this much (the answer, the return). */
-const CLAIM_GRACE_MS = 2_000;
-/** State-table calls in flight at once for claims and confirmations. */
-const VERSION_CONCURRENCY = 16;
+/** The newest version of each field the jobs carry (what a claim asks about). */
+function wantedFields(jobs: readonly QueuedJob[]): FieldVersions {
+  const wanted: FieldVersions = {};
+  for (const job of jobs) {
+    const version = versionOf(job);
+    for (const path of fieldPaths(job.job.record)) if ((wanted[path] ?? '') < version) wanted[path] = version;
+  }
+  return wanted;
+}
+
+/** A busy record is held back this much past the other claim's end (clocks, the release write). */
+const BUSY_MARGIN_MS = 1_000;
+/** State-table writes in flight at once for confirmations and releases. */
+const VERSION_CONCURRENCY = 32;
 /** The failure code of records the CRM refuses because the integration lacks a scope or privilege. */
 export const PERMISSION_DENIED_CODE = 'PERMISSION_DENIED';
 
@@ -170,6 +184,11 @@ type Fate =
   /** A newer (or the same) version of the record was already applied: acknowledged, never sent. */
   | { kind: 'superseded' }
   | { kind: 'permanent'; code: string; reason: string }
+  /**
+   * Another invocation is sending the record (its claim, or the same chunk in flight): held
+   * back until `until` (epoch ms), never counted against the DLQ.
+   */
+  | { kind: 'busy'; until: number; reason: string }
   /** `request`: the CRM did not take the request (an outage); `record`: the CRM failed this record itself. */
   | { kind: 'transient'; reason: string; scope: 'request' | 'record' };
 
@@ -258,44 +277,74 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
   summary.coalesced = valid.length - entries.length;
   const fates = new Map<string, Fate>();
 
-  // 2b. Never back in time: claim each record's version; older jobs are superseded, records
-  //     another invocation is sending wait. Jobs at or below the applied version are dropped
-  //     from a record whose newest job is above it.
+  // 2b. Never back in time: claim each record; a job none of whose fields is newer than that
+  //     field's applied version is superseded, the others send only their newer fields;
+  //     records another invocation is sending wait.
   const owner = ports.invocationId ?? randomUUID();
   const late = new Set<QueuedJob>();
   /** Records sent in a request that got no answer: the CRM may hold them. */
   const unanswered = new Set<string>();
   const claimed = new Map<string, CoalescedRecord>();
+  /** What each claimed record sends: the version of each field, for the confirmation. */
+  const sentOf = new Map<string, SentFields>();
   let sendable = entries;
   if (ports.versions && heldUntil === undefined) {
     const versions = ports.versions;
-    const untilMs = now() + Math.max(0, ports.remainingMs()) + CLAIM_GRACE_MS;
-    const pool = bulkhead(VERSION_CONCURRENCY, Math.max(1, entries.length));
-    await Promise.all(
-      entries.map((entry) =>
-        pool.execute(async () => {
-          let claim: ClaimResult;
-          try {
-            claim = await versions.claim(entry.externalId, entry.version, owner, untilMs);
-          } catch {
-            fates.set(entry.externalId, { kind: 'transient', reason: 'the newest applied version of the record could not be read', scope: 'request' });
-            return;
-          }
-          if (claim.kind === 'busy') {
-            fates.set(entry.externalId, { kind: 'transient', reason: 'another invocation is sending this record', scope: 'request' });
-            return;
-          }
-          if (claim.kind === 'superseded') {
-            fates.set(entry.externalId, { kind: 'superseded' });
-            return;
-          }
-          const kept = [entry.winner, ...entry.superseded].filter((member) => stillNewer(versionOf(member), claim));
-          for (const member of [entry.winner, ...entry.superseded]) if (!kept.includes(member)) late.add(member);
-          const [winner, ...rest] = kept as [QueuedJob, ...QueuedJob[]];
-          claimed.set(entry.externalId, { ...entry, winner, superseded: rest, record: mergeRecords([...kept].reverse().map((member) => member.job.record)) });
-        }),
-      ),
-    );
+    // The claim lasts this invocation's CRM budget: every request ends by then (its timeout
+    // is capped by the time left), and it is over before the function's timeout, so the
+    // claim of an invocation that dies lapses within it.
+    const untilMs = now() + Math.max(0, ports.remainingMs());
+    // One read of every record's item, then the claims written in parallel.
+    const claims = await versions
+      .claimMany(
+        entries.map((entry) => ({ externalId: entry.externalId, request: wantedFields([entry.winner, ...entry.superseded]) })),
+        owner,
+        untilMs,
+      )
+      .catch((error: unknown) => new Map<string, ClaimResult | Error>(entries.map((entry) => [entry.externalId, error instanceof Error ? error : new Error(String(error))])));
+    const releases: Array<Promise<void>> = [];
+    for (const entry of entries) {
+      const claim = claims.get(entry.externalId) ?? new Error('no claim answer');
+      if (claim instanceof Error) {
+        fates.set(entry.externalId, { kind: 'transient', reason: 'the newest applied version of the record could not be read', scope: 'request' });
+        continue;
+      }
+      if (claim.kind === 'busy') {
+        fates.set(entry.externalId, { kind: 'busy', until: claim.until, reason: 'another invocation is sending this record' });
+        continue;
+      }
+      if (claim.kind === 'superseded') {
+        fates.set(entry.externalId, { kind: 'superseded' });
+        continue;
+      }
+      // Field by field: each job sends only its fields newer than their own versions;
+      // a job with none left is superseded.
+      const view = claim.view ?? { fields: {}, uncertainFields: {} };
+      const members = [entry.winner, ...entry.superseded];
+      const sendableFields = new Map<QueuedJob, Set<string>>();
+      for (const member of members) {
+        const version = versionOf(member);
+        const paths = fieldPaths(member.job.record).filter((path) => mayStillSend(view, path, version));
+        if (paths.length > 0) sendableFields.set(member, new Set(paths));
+        else late.add(member);
+      }
+      const kept = members.filter((member) => sendableFields.has(member));
+      const [winner, ...rest] = kept;
+      if (!winner) {
+        // The claim found a newer field, so a job carries it; kept is never empty. Defensive only.
+        fates.set(entry.externalId, { kind: 'superseded' });
+        releases.push(versions.release(entry.externalId, owner).catch(() => undefined));
+        continue;
+      }
+      const record = mergeRecords([...kept].reverse().map((member) => pickFields(member.job.record, sendableFields.get(member) as Set<string>)));
+      record.lastInteraction = kept.reduce((at, member) => laterTime(at, member.job.record.lastInteraction), laterTime(record.lastInteraction, view.lastInteraction));
+      record.sourceUpdatedAt = kept.reduce((at, member) => laterTime(at, member.job.record.sourceUpdatedAt), laterTime(record.sourceUpdatedAt, view.sourceUpdatedAt));
+      const fields: FieldVersions = {};
+      for (const member of kept) for (const path of sendableFields.get(member) ?? []) fields[path] ??= versionOf(member);
+      claimed.set(entry.externalId, { ...entry, winner, superseded: rest, record });
+      sentOf.set(entry.externalId, { version: versionOf(winner), fields, lastInteraction: record.lastInteraction, sourceUpdatedAt: record.sourceUpdatedAt });
+    }
+    await Promise.all(releases);
     sendable = entries.flatMap((entry) => claimed.get(entry.externalId) ?? []);
   }
 
@@ -321,6 +370,7 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
     let lastReason = 'no time was left in this invocation to send it';
     let scope: 'request' | 'record' = 'request';
     let retryAfterMs: number | undefined;
+    let busyUntil: number | undefined;
     for (let attempt = 0; pending.length > 0 && attempt < maxAttempts; attempt += 1) {
       if (outage) {
         lastReason = `the CRM sync is paused: ${outage.reason}`;
@@ -371,9 +421,15 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
         signalOutage(breakerOutage(probeIntervalMs));
         break;
       }
-      if (run.kind === 'in_flight' || run.kind === 'unavailable') {
-        // Nothing was sent: the chunk waits for the other invocation, or for the state table.
-        lastReason = run.kind === 'in_flight' ? 'the same chunk is being sent by another invocation' : run.reason;
+      if (run.kind === 'in_flight') {
+        // Nothing was sent: the chunk waits for the other invocation, at most one function
+        // timeout (its in-progress record lapses at that invocation's end).
+        busyUntil = now() + Math.max(0, ports.remainingMs()) + BUSY_MARGIN_MS;
+        break;
+      }
+      if (run.kind === 'unavailable') {
+        // Nothing was sent: the chunk waits for the state table.
+        lastReason = run.reason;
         scope = 'request';
         break;
       }
@@ -442,7 +498,12 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
         pending = [];
       }
     }
-    for (const entry of pending) fates.set(entry.externalId, { kind: 'transient', reason: lastReason, scope });
+    for (const entry of pending) {
+      fates.set(
+        entry.externalId,
+        busyUntil === undefined ? { kind: 'transient', reason: lastReason, scope } : { kind: 'busy', until: busyUntil, reason: 'the same chunk is being sent by another invocation' },
+      );
+    }
   };
 
   if (heldUntil === undefined) {
@@ -468,8 +529,9 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
         pool.execute(async () => {
           const fate = fates.get(entry.externalId);
           try {
-            if (fate?.kind === 'done') await versions.confirm(entry.externalId, entry.version, owner);
-            else await versions.release(entry.externalId, owner, unanswered.has(entry.externalId) ? entry.version : undefined);
+            const sent = sentOf.get(entry.externalId) as SentFields;
+            if (fate?.kind === 'done') await versions.confirm(entry.externalId, sent, owner);
+            else await versions.release(entry.externalId, owner, unanswered.has(entry.externalId) ? sent : undefined);
           } catch {
             // A claim that cannot be released lapses at the invocation's end by itself.
             if (fate?.kind === 'done') {
@@ -484,7 +546,10 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
   // 5. Each message shares its record's fate.
   const deferred: string[] = [];
   const held: SQSRecord[] = [];
-  const resends: Array<{ message: SQSRecord; jobId: string; reason: string }> = [];
+  /** Busy records handed back, each invisible until the other invocation's claim lapses. */
+  const busyHeld: Array<{ message: SQSRecord; until: number }> = [];
+  /** Last receives sent again as new messages; `until`: not before then (a busy record). */
+  const resends: Array<{ message: SQSRecord; jobId: string; reason: string; until?: number }> = [];
   for (const entry of entries) {
     const fate = fates.get(entry.externalId) ?? { kind: 'transient', reason: heldUntil === undefined ? 'not attempted' : heldReason(), scope: 'request' };
     if (fate.kind === 'done') summary.upserted[fate.status] += 1;
@@ -499,6 +564,16 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
       if (fate.kind === 'permanent') {
         const reason = superseded ? `superseded by job ${winner.job.jobId}, which failed: ${fate.reason}` : fate.reason;
         letters.push({ message, code: fate.code, reason, jobId: member.job.jobId });
+      } else if (fate.kind === 'busy') {
+        // Waiting for another invocation is no failure of the job: it never counts toward
+        // the DLQ. Held back until the claim lapses; on its last receive, it starts over.
+        const until = fate.until + BUSY_MARGIN_MS;
+        if (member.receiveCount < settings.maxReceiveCount || !ports.resend) {
+          deferred.push(member.messageId);
+          busyHeld.push({ message, until });
+        } else {
+          resends.push({ message, jobId: member.job.jobId, reason: `${fate.reason}, and it could not be sent again as a new message (receive ${member.receiveCount} of ${settings.maxReceiveCount})`, until });
+        }
       } else if (fate.kind === 'transient') {
         const reason = `${fate.reason} (still failing on receive ${member.receiveCount} of ${settings.maxReceiveCount})`;
         if (member.receiveCount < settings.maxReceiveCount) {
@@ -513,25 +588,52 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
     }
   }
 
-  // 6. Last receives during an outage start over as new messages, delayed into the pause;
-  //    one that cannot be sent is dead-lettered with its reason rather than lost.
+  // 6. Last receives during an outage start over as new messages, delayed into the pause
+  //    (a busy record's: until the claim it waits for lapses); one that cannot be sent is
+  //    dead-lettered with its reason rather than lost.
   if (resends.length > 0 && ports.resend) {
+    const resend = ports.resend;
     const untilPause = heldUntil === undefined ? undefined : Math.ceil((heldUntil - now()) / 1000);
-    const delay = Math.max(0, Math.min(MAX_DELAY_SECONDS, untilPause ?? settings.resendDelaySeconds ?? 60));
-    const unsent = await ports.resend(
-      resends.map((resend) => resend.message),
-      delay,
-    ).catch(() => new Set(resends.map((resend) => resend.message.messageId)));
-    for (const resend of resends) {
-      if (unsent.has(resend.message.messageId)) letters.push({ message: resend.message, code: RETRIES_EXHAUSTED_CODE, reason: resend.reason, jobId: resend.jobId });
+    const delayOf = (until: number | undefined): number =>
+      Math.max(0, Math.min(MAX_DELAY_SECONDS, until === undefined ? (untilPause ?? settings.resendDelaySeconds ?? 60) : Math.ceil((until - now()) / 1000)));
+    const byDelay = new Map<number, typeof resends>();
+    for (const entry of resends) {
+      const delay = delayOf(entry.until);
+      const group = byDelay.get(delay);
+      if (group) group.push(entry);
+      else byDelay.set(delay, [entry]);
+    }
+    const unsent = new Set<string>();
+    await Promise.all(
+      [...byDelay].map(async ([delay, group]) => {
+        const ids = await resend(
+          group.map((entry) => entry.message),
+          delay,
+        ).catch(() => new Set(group.map((entry) => entry.message.messageId)));
+        for (const id of ids) unsent.add(id);
+      }),
+    );
+    for (const entry of resends) {
+      if (unsent.has(entry.message.messageId)) letters.push({ message: entry.message, code: RETRIES_EXHAUSTED_CODE, reason: entry.reason, jobId: entry.jobId });
       else summary.resent += 1;
     }
   }
 
-  // 7. Handed back during a pause: invisible until it ends, so the queue's receives are kept.
-  if (held.length > 0 && heldUntil !== undefined && ports.holdBack) {
-    const seconds = Math.min(MAX_HOLD_SECONDS, Math.ceil((heldUntil - now()) / 1000));
-    if (seconds > 0) await ports.holdBack(held, seconds).catch(() => undefined);
+  // 7. Handed back during a pause: invisible until it ends, so the queue's receives are
+  //    kept; a busy record: invisible until the claim it waits for lapses.
+  if (ports.holdBack) {
+    const holdBack = ports.holdBack;
+    const holds = new Map<number, SQSRecord[]>();
+    const hold = (message: SQSRecord, until: number): void => {
+      const seconds = Math.min(MAX_HOLD_SECONDS, Math.ceil((until - now()) / 1000));
+      if (seconds <= 0) return;
+      const group = holds.get(seconds);
+      if (group) group.push(message);
+      else holds.set(seconds, [message]);
+    };
+    if (heldUntil !== undefined) for (const message of held) hold(message, heldUntil);
+    for (const { message, until } of busyHeld) hold(message, until);
+    await Promise.all([...holds].map(([seconds, messages]) => holdBack(messages, seconds).catch(() => undefined)));
   }
 
   // 8. Dead letters: whatever cannot be sent to the DLQ goes back to SQS instead.

@@ -25,8 +25,31 @@ export function parseQueueArn(arn: string): { region: string; account: string; n
 
 const urls = new Map<string, Promise<string>>();
 
-/** The URL of the queue a record came from (GetQueueUrl once per queue per container). */
-export function queueUrlOf(client: SQSClient, eventSourceArn: string): Promise<string> {
+/**
+ * The URL of a queue beside `dlqUrl`: same endpoint and account, the name the ARN gives
+ * (SQS keeps a DLQ in the same account and region as its source queue), or undefined when
+ * the DLQ URL names another account.
+ */
+export function queueUrlBeside(dlqUrl: string, eventSourceArn: string): string | undefined {
+  const parsed = parseQueueArn(eventSourceArn);
+  if (!parsed) return undefined;
+  let url: URL;
+  try {
+    url = new URL(dlqUrl);
+  } catch {
+    return undefined;
+  }
+  const [account, name, ...rest] = url.pathname.split('/').filter(Boolean);
+  if (!account || !name || rest.length > 0 || account !== parsed.account) return undefined;
+  return `${url.origin}/${account}/${parsed.name}`;
+}
+
+/**
+ * The URL of the queue a record came from (GetQueueUrl once per queue per container). When
+ * SQS cannot find it by name (the function's region differs from the queue's, as in the
+ * local stack), the queue beside the DLQ `dlqUrl` names, if given.
+ */
+export function queueUrlOf(client: SQSClient, eventSourceArn: string, dlqUrl?: string): Promise<string> {
   let url = urls.get(eventSourceArn);
   if (!url) {
     const parsed = parseQueueArn(eventSourceArn);
@@ -36,6 +59,11 @@ export function queueUrlOf(client: SQSClient, eventSourceArn: string): Promise<s
       .then((result) => {
         if (!result.QueueUrl) throw new Error('GetQueueUrl answered no URL');
         return result.QueueUrl;
+      })
+      .catch((error: unknown) => {
+        const beside = dlqUrl === undefined ? undefined : queueUrlBeside(dlqUrl, eventSourceArn);
+        if (beside === undefined) throw error;
+        return beside;
       });
     url.catch(() => urls.delete(eventSourceArn));
     urls.set(eventSourceArn, url);
@@ -61,10 +89,15 @@ function byQueue(records: readonly SQSRecord[]): Map<string, SQSRecord[]> {
 
 const groupsOfTen = <T>(items: readonly T[]): T[][] => Array.from({ length: Math.ceil(items.length / 10) }, (_, i) => items.slice(i * 10, i * 10 + 10));
 
+/** Where the queue URLs come from besides GetQueueUrl: the DLQ's URL (see `queueUrlOf`). */
+export interface QueueHints {
+  dlqUrl?: string;
+}
+
 /** Keeps messages invisible for `seconds` more. Best effort: one that stays visible is merely received sooner. */
-export async function holdBackMessages(client: SQSClient, records: readonly SQSRecord[], seconds: number, signal?: AbortSignal): Promise<void> {
+export async function holdBackMessages(client: SQSClient, records: readonly SQSRecord[], seconds: number, signal?: AbortSignal, hints: QueueHints = {}): Promise<void> {
   for (const [arn, group] of byQueue(records)) {
-    const queueUrl = await queueUrlOf(client, arn);
+    const queueUrl = await queueUrlOf(client, arn, hints.dlqUrl);
     for (const ten of groupsOfTen(group)) {
       await client.send(
         new ChangeMessageVisibilityBatchCommand({
@@ -99,12 +132,12 @@ export function resendEntry(record: SQSRecord, id: string, delaySeconds: number)
 }
 
 /** Sends records again as new messages; resolves with the message ids that were NOT sent. */
-export async function resendMessages(client: SQSClient, records: readonly SQSRecord[], delaySeconds: number, signal?: AbortSignal): Promise<Set<string>> {
+export async function resendMessages(client: SQSClient, records: readonly SQSRecord[], delaySeconds: number, signal?: AbortSignal, hints: QueueHints = {}): Promise<Set<string>> {
   const unsent = new Set<string>();
   for (const [arn, group] of byQueue(records)) {
     let queueUrl: string;
     try {
-      queueUrl = await queueUrlOf(client, arn);
+      queueUrl = await queueUrlOf(client, arn, hints.dlqUrl);
     } catch {
       group.forEach((record) => unsent.add(record.messageId));
       continue;

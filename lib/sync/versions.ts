@@ -4,21 +4,34 @@
  * while one invocation sends that record.
  *
  * A version is `(sourceUpdatedAt, jobId)` written as one string that sorts like the pair
- * (`versionOrder`), so ties break by job id. Before a record is sent, the worker claims
- * its item: an older-or-equal job is superseded (acknowledged, never sent); a live claim
- * of another invocation makes the record wait (handed back to SQS); otherwise the claim
- * is written, good until the invocation's end. Once the CRM confirms, the applied version
+ * (`versionOrder`), so ties break by job id. Versions are kept field by field (contract
+ * section 5: coalescing merges field by field): the item maps each field path
+ * (`emailHash`, `phoneHash`, `lastInteraction`, `consent.<k>`, `attr.<k>`, `channel.<k>`)
+ * to the version that last set it, so a job delayed behind a newer one that carried other
+ * fields still sends its own; only the fields a newer applied job already set are dropped.
+ * `lastInteraction` and `sourceUpdatedAt` are sent as the newest values the record was
+ * ever sent with, so a partly superseded job never moves them back.
+ *
+ * Before a record is sent, the worker claims its item: a job none of whose fields is newer
+ * than the field's version is superseded (acknowledged, never sent); a live claim
+ * of another invocation makes the record wait (held back on SQS until that claim lapses,
+ * without spending a receive on it); otherwise the claim is written, good until this
+ * invocation's CRM budget ends, before its function timeout: a claim whose invocation died
+ * lapses within the timeout. Once the CRM confirms, the applied version
  * moves forward and the claim goes; on any other fate only the claim goes. A send whose
- * answer never came (a timeout, a 5xx) may have been applied all the same: its version
- * is kept as `uncertain`, and jobs older than it are superseded too, so a late older job
- * can never overwrite what the CRM may already hold (the uncertain job itself is still
- * queued and is sent again). The claim is
+ * answer never came (a timeout, a 5xx) may have been applied all the same: the versions of
+ * the fields it carried are kept as uncertain, and older jobs' values of those fields are
+ * dropped too, so a late older job can never overwrite what the CRM may already hold (the
+ * uncertain job itself is still queued and is sent again). The claim is
  * what keeps two containers from sending two versions of one record in the wrong order:
  * checking and advancing alone would let a slow container's older send land after a
  * faster container's newer one.
  *
  * Every write is conditional on the revision the writer read (`equals` on `rev`, or
- * `absent` for the first), retried a few times when another writer got there first.
+ * `absent` for the first), retried a few times when another writer got there first. A
+ * batch costs one BatchGetItem for all its items and one write per record to claim, one
+ * to confirm (which also releases the claim): the confirmation writes on the revision the
+ * claim wrote, and reads only when that write's condition fails.
  *
  * TTL: 35 days, renewed by every write. A job older than that cannot be in flight (SQS
  * keeps messages at most 14 days, in the queue and in the DLQ), so an expired item only
@@ -26,6 +39,9 @@
  * would stay forever.
  */
 import { ConditionFailedError, type StateItem, type StateTable } from '#lib/state';
+
+/** Field path -> version (see `versionOrder`). */
+export type FieldVersions = Record<string, string>;
 
 /** Key prefix of the version items (the worker's IAM rights name it). */
 export const VERSION_PREFIX = 'version#';
@@ -35,23 +51,40 @@ export const VERSION_TTL_SECONDS = 35 * 24 * 3_600;
 
 /** Conditional-write attempts before a record is handed back as busy. */
 const MAX_WRITE_ATTEMPTS = 5;
+/** A record whose item kept changing under the claim is busy this long (others are writing it now). */
+const CONTENDED_HOLD_MS = 1_000;
 
 /** The version item. */
 export interface VersionItem extends StateItem {
-  /** The newest version the CRM confirmed (see `versionOrder`). */
+  /** The newest version the CRM confirmed, for any field (see `versionOrder`). */
   applied?: string;
+  /**
+   * The version that last set each field (confirmed). Present on every item this code
+   * writes; an item without it (written before field versions) has every field at `applied`.
+   */
+  fields?: FieldVersions;
+  /** Every field is at least at this version (whole-record confirms; an older item's `applied`). */
+  floor?: string;
   /** The invocation that claimed the record, the version it sends, and until when (epoch ms). */
   owner?: string;
   claimed?: string;
   claimedUntil?: number;
-  /** The newest version sent without an answer (possibly applied): older jobs are superseded. */
+  /** A whole-record send without an answer (possibly applied): older jobs are superseded. */
   uncertain?: string;
+  /** The same per field: the newest version of each field sent without an answer. */
+  uncertainFields?: FieldVersions;
+  /** The newest `lastInteraction` and `sourceUpdatedAt` the record was sent with (answered or not). */
+  lastInteraction?: string;
+  sourceUpdatedAt?: string;
   /** Revision: every write moves it by one, conditional on the one read. */
   rev: number;
 }
 
-/** What the version store needs of the state table. */
-export type VersionStore = Pick<StateTable, 'get' | 'put'>;
+/** What the version store needs of the state table (`getMany`: one read for a whole batch, when there). */
+export type VersionStore = Pick<StateTable, 'get' | 'put'> & Partial<Pick<StateTable, 'getMany'>>;
+
+/** Writes in flight at once when claiming a batch. */
+const CLAIM_CONCURRENCY = 32;
 
 /** A version as one string that sorts like `(sourceUpdatedAt, jobId)`. */
 export function versionOrder(sourceUpdatedAt: string, jobId: string): string {
@@ -59,20 +92,111 @@ export function versionOrder(sourceUpdatedAt: string, jobId: string): string {
   return `${String(Number.isFinite(ms) ? Math.max(0, ms) : 0).padStart(16, '0')}#${jobId}`;
 }
 
-/** What a claim came to. `applied` is the newest applied version seen (jobs at or below it are superseded). */
-export type ClaimResult = { kind: 'claimed'; applied?: string; uncertain?: string } | { kind: 'superseded'; applied: string } | { kind: 'busy' };
+/** What the worker knows of a record's versions after claiming it (field by field). */
+export interface VersionView {
+  fields: FieldVersions;
+  floor?: string;
+  uncertain?: string;
+  uncertainFields: FieldVersions;
+  lastInteraction?: string;
+  sourceUpdatedAt?: string;
+}
 
-/** Whether a job's version may still be sent after a claim: above the applied version, not below an unanswered one. */
-export function stillNewer(version: string, claim: { applied?: string; uncertain?: string }): boolean {
-  return (claim.applied === undefined || version > claim.applied) && (claim.uncertain === undefined || version >= claim.uncertain);
+/**
+ * What a claim came to. `applied` is the newest applied version seen; `view` (a claim by
+ * fields) tells which fields of which job may still be sent (`mayStillSend`).
+ */
+export type ClaimResult =
+  | { kind: 'claimed'; applied?: string; uncertain?: string; view?: VersionView }
+  | { kind: 'superseded'; applied: string }
+  /** Another invocation's claim holds until `until` (epoch ms), when it lapses if not released sooner. */
+  | { kind: 'busy'; until: number };
+
+/** What a confirmed (or unanswered) send carried: the version of each field sent, the job's version, the stamps. */
+export interface SentFields {
+  /** The newest version of the jobs sent (the record's version). */
+  version: string;
+  fields: FieldVersions;
+  lastInteraction: string;
+  sourceUpdatedAt: string;
+}
+
+const newer = (a: string | undefined, b: string | undefined): string | undefined => (a === undefined ? b : b === undefined || a >= b ? a : b);
+const later = (a: string | undefined, b: string | undefined): string | undefined => (a === undefined ? b : b === undefined || Date.parse(a) >= Date.parse(b) ? a : b);
+
+/** Whether field `path` of a job at `version` may still be sent: newer than the field's version, not below an unanswered send of it. */
+export function mayStillSend(view: VersionView, path: string, version: string): boolean {
+  const applied = newer(view.fields[path], view.floor);
+  const uncertain = newer(view.uncertainFields[path], view.uncertain);
+  return (applied === undefined || version > applied) && (uncertain === undefined || version >= uncertain);
+}
+
+/** The field-by-field view of an item (an item from before field versions has every field at `applied`). */
+export function viewOf(item: VersionItem | undefined): VersionView {
+  if (!item) return { fields: {}, uncertainFields: {} };
+  const floor = item.fields === undefined ? item.applied : item.floor;
+  return {
+    fields: item.fields ?? {},
+    ...(floor === undefined ? {} : { floor }),
+    ...(item.uncertain === undefined ? {} : { uncertain: item.uncertain }),
+    uncertainFields: item.uncertainFields ?? {},
+    ...(item.lastInteraction === undefined ? {} : { lastInteraction: item.lastInteraction }),
+    ...(item.sourceUpdatedAt === undefined ? {} : { sourceUpdatedAt: item.sourceUpdatedAt }),
+  };
+}
+
+/** The item's state as this code writes it (field versions always present), less key, revision and claim. */
+interface Stored {
+  applied?: string;
+  fields: FieldVersions;
+  floor?: string;
+  uncertain?: string;
+  uncertainFields?: FieldVersions;
+  lastInteraction?: string;
+  sourceUpdatedAt?: string;
+}
+const storedOf = (item: VersionItem | undefined): Stored => {
+  const view = viewOf(item);
+  return {
+    ...(item?.applied === undefined ? {} : { applied: item.applied }),
+    fields: view.fields,
+    ...(view.floor === undefined ? {} : { floor: view.floor }),
+    ...(view.uncertain === undefined ? {} : { uncertain: view.uncertain }),
+    ...(Object.keys(view.uncertainFields).length === 0 ? {} : { uncertainFields: view.uncertainFields }),
+    ...(view.lastInteraction === undefined ? {} : { lastInteraction: view.lastInteraction }),
+    ...(view.sourceUpdatedAt === undefined ? {} : { sourceUpdatedAt: view.sourceUpdatedAt }),
+  };
+};
+
+const raise = (into: FieldVersions, from: FieldVersions): FieldVersions => {
+  const out = { ...into };
+  for (const [path, version] of Object.entries(from)) out[path] = newer(out[path], version) as string;
+  return out;
+};
+
+/** A claim request: one version for the whole record, or the newest version of each field the jobs carry. */
+export type ClaimRequest = string | FieldVersions;
+
+/** What one decision on an item comes to: the item to write (if any) and the answer. */
+interface Decision<R> {
+  next?: Omit<VersionItem, 'pk' | 'rev'>;
+  result: R;
 }
 
 const keyOf = (externalId: string): string => `${VERSION_PREFIX}${externalId}`;
 
-/** The versions of CRM records, as the worker reads and moves them. */
+/**
+ * The versions of CRM records, as the worker reads and moves them. One instance per
+ * invocation: it remembers the items it read in bulk and the ones it wrote, so a claim
+ * needs no read of its own (one BatchGetItem for the batch) and a confirmation or release
+ * none either (the claim's write is the revision it is conditional on). A write whose
+ * condition fails means the item changed meanwhile: it is read again, as always.
+ */
 export class RecordVersions {
   readonly #store: VersionStore;
   readonly #now: () => number;
+  /** Items as this instance last read or wrote them (absent: known not to exist), by key. */
+  readonly #known = new Map<string, VersionItem | undefined>();
 
   constructor(store: VersionStore, now: () => number = Date.now) {
     this.#store = store;
@@ -84,40 +208,84 @@ export class RecordVersions {
     return (await this.#store.get<VersionItem>(keyOf(externalId)))?.applied;
   }
 
-  /** Claims `externalId` for `owner` to send `version`, until `untilMs`. */
-  async claim(externalId: string, version: string, owner: string, untilMs: number): Promise<ClaimResult> {
-    return this.#update<ClaimResult>(externalId, (item) => {
-      if (item?.applied !== undefined && item.applied >= version) return { result: { kind: 'superseded', applied: item.applied } };
-      if (item?.uncertain !== undefined && item.uncertain > version) return { result: { kind: 'superseded', applied: item.uncertain } };
-      if (item?.owner !== undefined && item.owner !== owner && (item.claimedUntil ?? 0) > this.#now()) return { result: { kind: 'busy' } };
-      return {
-        next: { applied: item?.applied, uncertain: item?.uncertain, owner, claimed: version, claimedUntil: untilMs },
-        result: { kind: 'claimed', ...(item?.applied === undefined ? {} : { applied: item.applied }), ...(item?.uncertain === undefined ? {} : { uncertain: item.uncertain }) },
-      };
-    }, { kind: 'busy' });
-  }
-
-  /** The CRM confirmed `version`: the applied version moves forward (never back) and `owner`'s claim goes. */
-  async confirm(externalId: string, version: string, owner: string): Promise<void> {
-    await this.#update(externalId, (item) => {
-      const applied = item?.applied !== undefined && item.applied > version ? item.applied : version;
-      const keep = item?.owner !== undefined && item.owner !== owner;
-      return { next: { applied, uncertain: item?.uncertain, ...(keep ? { owner: item.owner, claimed: item.claimed, claimedUntil: item.claimedUntil } : {}) }, result: undefined };
-    }, 'fail');
+  /** The field-by-field view of a record's versions. */
+  async view(externalId: string): Promise<VersionView> {
+    return viewOf(await this.#store.get<VersionItem>(keyOf(externalId)));
   }
 
   /**
-   * `owner` did not get `externalId` confirmed: its claim goes, the applied version stays.
-   * `uncertainVersion`: a send of that version got no answer, so it may have been applied.
+   * Claims `externalId` for `owner` until `untilMs`, to send `request`: one version for the
+   * whole record (superseded at or below the applied version), or the newest version of each
+   * field the jobs carry (superseded only when no field is newer than its own version).
    */
-  async release(externalId: string, owner: string, uncertainVersion?: string): Promise<void> {
+  async claim(externalId: string, request: ClaimRequest, owner: string, untilMs: number): Promise<ClaimResult> {
+    return this.#update<ClaimResult>(externalId, (item) => this.#decideClaim(item, request, owner, untilMs), { kind: 'busy', until: this.#now() + CONTENDED_HOLD_MS });
+  }
+
+  #decideClaim(item: VersionItem | undefined, request: ClaimRequest, owner: string, untilMs: number): Decision<ClaimResult> {
+    const view = viewOf(item);
+    if (typeof request === 'string') {
+      const uncertain = Object.values(view.uncertainFields).reduce<string | undefined>((a, b) => newer(a, b), view.uncertain);
+      if (item?.applied !== undefined && item.applied >= request) return { result: { kind: 'superseded', applied: item.applied } };
+      if (uncertain !== undefined && uncertain > request) return { result: { kind: 'superseded', applied: uncertain } };
+    } else if (!Object.entries(request).some(([path, version]) => mayStillSend(view, path, version))) {
+      return { result: { kind: 'superseded', applied: item?.applied ?? view.floor ?? '' } };
+    }
+    if (item?.owner !== undefined && item.owner !== owner && (item.claimedUntil ?? 0) > this.#now()) return { result: { kind: 'busy', until: item.claimedUntil ?? 0 } };
+    return {
+      next: { ...storedOf(item), owner, claimed: typeof request === 'string' ? request : Object.values(request).reduce((a, b) => (a >= b ? a : b), ''), claimedUntil: untilMs },
+      result: {
+        kind: 'claimed',
+        ...(item?.applied === undefined ? {} : { applied: item.applied }),
+        ...(item?.uncertain === undefined ? {} : { uncertain: item.uncertain }),
+        ...(typeof request === 'string' ? {} : { view }),
+      },
+    };
+  }
+
+  /**
+   * Claims many records for `owner` until `untilMs` (as `claim`): every item read at once,
+   * the claims written in parallel. Each record's answer, or the error that stopped it.
+   */
+  async claimMany(requests: ReadonlyArray<{ externalId: string; request: ClaimRequest }>, owner: string, untilMs: number): Promise<Map<string, ClaimResult | Error>> {
+    if (this.#store.getMany && requests.length > 0) {
+      const keys = requests.map((entry) => keyOf(entry.externalId));
+      const items = await this.#store.getMany<VersionItem>(keys);
+      for (const key of keys) this.#known.set(key, items.get(key));
+    }
+    const results = new Map<string, ClaimResult | Error>();
+    const queue = [...requests];
+    const worker = async (): Promise<void> => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const { externalId, request } = next;
+        try {
+          results.set(externalId, await this.claim(externalId, request, owner, untilMs));
+        } catch (error) {
+          results.set(externalId, error instanceof Error ? error : new Error(String(error)));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CLAIM_CONCURRENCY, queue.length) }, worker));
+    return results;
+  }
+
+  /**
+   * The CRM confirmed `sent` (a whole-record version, or the fields of a send): each field's
+   * version moves forward (never back) and `owner`'s claim goes.
+   */
+  async confirm(externalId: string, sent: string | SentFields, owner: string): Promise<void> {
+    await this.#update(externalId, (item) => ({ next: confirmed(item, sent, owner), result: undefined }), 'fail');
+  }
+
+  /**
+   * `owner` did not get `externalId` confirmed: its claim goes, the applied versions stay.
+   * `uncertain`: a send (of that version, or of those fields) got no answer, so it may have been applied.
+   */
+  async release(externalId: string, owner: string, uncertain?: string | SentFields): Promise<void> {
     await this.#update(externalId, (item) => {
-      const raise = uncertainVersion !== undefined && (item?.uncertain === undefined || item.uncertain < uncertainVersion);
       const mine = item !== undefined && item.owner === owner;
-      if (!mine && !raise) return { result: undefined };
-      const uncertain = raise ? uncertainVersion : item?.uncertain;
-      const claim = mine || item === undefined ? {} : { owner: item.owner, claimed: item.claimed, claimedUntil: item.claimedUntil };
-      return { next: { applied: item?.applied, uncertain, ...claim }, result: undefined };
+      if (!mine && uncertain === undefined) return { result: undefined };
+      return { next: released(item, owner, uncertain), result: undefined };
     }, 'fail');
   }
 
@@ -125,23 +293,22 @@ export class RecordVersions {
    * Read, decide, write conditionally on the revision read; again when another writer got
    * there first. `exhausted` is the answer after the last attempt (`'fail'`: throw).
    */
-  async #update<R>(
-    externalId: string,
-    decide: (item: VersionItem | undefined) => { next?: Omit<VersionItem, 'pk' | 'rev'>; result: R },
-    exhausted: R | 'fail',
-  ): Promise<R> {
+  async #update<R>(externalId: string, decide: (item: VersionItem | undefined) => Decision<R>, exhausted: R | 'fail'): Promise<R> {
     const pk = keyOf(externalId);
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
-      const item = await this.#store.get<VersionItem>(pk);
+      // What this instance read or wrote last, if anything; else a read. A stale one only
+      // costs the failed write that reveals it.
+      const item = this.#known.has(pk) ? this.#live(this.#known.get(pk)) : await this.#store.get<VersionItem>(pk);
+      this.#known.delete(pk);
       const { next, result } = decide(item);
-      if (!next) return result;
-      const fields = Object.fromEntries(Object.entries(next).filter(([, value]) => value !== undefined));
+      if (!next) {
+        this.#known.set(pk, item);
+        return result;
+      }
+      const written = this.#itemOf(pk, item, next);
       try {
-        await this.#store.put(
-          { pk, ...fields, rev: (item?.rev ?? 0) + 1, expiresAt: Math.floor(this.#now() / 1000) + VERSION_TTL_SECONDS },
-          // None read (or one past its TTL, which DynamoDB may not have swept yet): create only if still none.
-          item === undefined ? { kind: 'absentOrBelow', field: 'expiresAt', value: Math.floor(this.#now() / 1000) + 1 } : { kind: 'equals', field: 'rev', value: item.rev },
-        );
+        await this.#store.put(written, this.#conditionOf(item));
+        this.#known.set(pk, written);
         return result;
       } catch (error) {
         if (!(error instanceof ConditionFailedError)) throw error;
@@ -150,4 +317,55 @@ export class RecordVersions {
     if (exhausted === 'fail') throw new Error(`The version of a CRM record changed ${MAX_WRITE_ATTEMPTS} times while it was being written`);
     return exhausted;
   }
+
+  /** A remembered item as a read would see it now (one past its TTL does not exist). */
+  #live(item: VersionItem | undefined): VersionItem | undefined {
+    return item?.expiresAt !== undefined && item.expiresAt <= Math.floor(this.#now() / 1000) ? undefined : item;
+  }
+
+  #itemOf(pk: string, read: VersionItem | undefined, next: Omit<VersionItem, 'pk' | 'rev'>): VersionItem {
+    const fields = Object.fromEntries(Object.entries(next).filter(([, value]) => value !== undefined));
+    return { pk, ...fields, rev: (read?.rev ?? 0) + 1, expiresAt: Math.floor(this.#now() / 1000) + VERSION_TTL_SECONDS };
+  }
+
+  #conditionOf(read: VersionItem | undefined) {
+    // None read (or one past its TTL, which DynamoDB may not have swept yet): create only if still none.
+    return read === undefined
+      ? ({ kind: 'absentOrBelow', field: 'expiresAt', value: Math.floor(this.#now() / 1000) + 1 } as const)
+      : ({ kind: 'equals', field: 'rev', value: read.rev } as const);
+  }
+}
+
+/** The item after `owner`'s send of `sent` was confirmed; another owner's live claim stays. */
+function confirmed(item: VersionItem | undefined, sent: string | SentFields, owner: string): Omit<VersionItem, 'pk' | 'rev'> {
+  const stored = storedOf(item);
+  const keep = item?.owner !== undefined && item.owner !== owner;
+  const claim = keep ? { owner: item.owner, claimed: item.claimed, claimedUntil: item.claimedUntil } : {};
+  if (typeof sent === 'string') {
+    return { ...stored, applied: newer(stored.applied, sent), floor: newer(stored.floor, sent), ...claim };
+  }
+  return {
+    ...stored,
+    applied: newer(stored.applied, sent.version),
+    fields: raise(stored.fields, sent.fields),
+    lastInteraction: later(stored.lastInteraction, sent.lastInteraction),
+    sourceUpdatedAt: later(stored.sourceUpdatedAt, sent.sourceUpdatedAt),
+    ...claim,
+  };
+}
+
+/** The item after `owner` let go of its claim; `uncertain`: what it sent without an answer. */
+function released(item: VersionItem | undefined, owner: string, uncertain: string | SentFields | undefined): Omit<VersionItem, 'pk' | 'rev'> {
+  const stored = storedOf(item);
+  const mine = item !== undefined && item.owner === owner;
+  const claim = mine || item === undefined ? {} : { owner: item.owner, claimed: item.claimed, claimedUntil: item.claimedUntil };
+  if (uncertain === undefined) return { ...stored, ...claim };
+  if (typeof uncertain === 'string') return { ...stored, uncertain: newer(stored.uncertain, uncertain), ...claim };
+  return {
+    ...stored,
+    uncertainFields: raise(stored.uncertainFields ?? {}, uncertain.fields),
+    lastInteraction: later(stored.lastInteraction, uncertain.lastInteraction),
+    sourceUpdatedAt: later(stored.sourceUpdatedAt, uncertain.sourceUpdatedAt),
+    ...claim,
+  };
 }

@@ -12,7 +12,7 @@ import { sharedSqsClient } from '#lib/jobs';
 import { logger, metrics } from '#lib/lambda';
 import { breakerState } from './breaker.ts';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
-import { sharedDynamoDbClient } from '#lib/state';
+import { sharedDynamoDbClient, type StateItem, type StateTable } from '#lib/state';
 import { dynamoPersistence, powertoolsChunkLedger, type ChunkLedger } from './chunks.ts';
 import { adapterUpsert, sharedCrmAdapter } from './crm-port.ts';
 import type { SyncWorkerConfig } from './config.ts';
@@ -29,7 +29,7 @@ import { RecordVersions } from './versions.ts';
 /** What the worker is wired to besides its configuration. */
 export interface SyncWorkerDeps {
   /** The state table holding the pause and the record versions (the container's shared one). */
-  store: () => PauseStore;
+  store: () => PauseStore & Partial<Pick<StateTable, 'getMany'>>;
   /**
    * The finished-chunk records of one invocation in table `tableName`, given the
    * invocation's remaining time (default: Powertools idempotency on the shared DynamoDB client).
@@ -88,8 +88,8 @@ export async function syncCrmBatch(
         now: Date.now,
         wake: settings.controlFunctionName ? wakeControl(settings.controlFunctionName) : undefined,
       }),
-      holdBack: (messages, seconds) => holdBackMessages(sharedSqsClient(), messages, seconds, sqsSignal()),
-      resend: (messages, delaySeconds) => resendMessages(sharedSqsClient(), messages, delaySeconds, sqsSignal()),
+      holdBack: (messages, seconds) => holdBackMessages(sharedSqsClient(), messages, seconds, sqsSignal(), { dlqUrl: settings.dlqUrl }),
+      resend: (messages, delaySeconds) => resendMessages(sharedSqsClient(), messages, delaySeconds, sqsSignal(), { dlqUrl: settings.dlqUrl }),
       upsert: adapterUpsert(sharedCrmAdapter(crm), limiter),
       ...(versions ? { versions } : {}),
       ...(chunks ? { chunks } : {}),
@@ -112,9 +112,15 @@ export async function syncCrmBatch(
   return { batchItemFailures: report.batchItemFailures };
 }
 
-/** The state table, built on first use. */
-const lazyStore = (store: () => PauseStore): PauseStore => ({
+/** The state table, built on first use (a table without `getMany` is read key by key). */
+const lazyStore = (store: () => PauseStore & Partial<Pick<StateTable, 'getMany'>>): PauseStore & Pick<StateTable, 'getMany'> => ({
   get: (pk) => store().get(pk),
+  getMany: async <T extends StateItem = StateItem>(pks: readonly string[]) => {
+    const table = store();
+    if (table.getMany) return table.getMany<T>(pks);
+    const items = await Promise.all(pks.map(async (pk) => [pk, await table.get<T>(pk)] as const));
+    return new Map(items.filter((entry): entry is readonly [string, T] => entry[1] !== undefined));
+  },
   put: (item, condition) => store().put(item, condition),
   delete: (pk, condition) => store().delete(pk, condition),
 });

@@ -162,7 +162,11 @@ describe('the CRM sync worker on the local stack', () => {
     // Assess
     const dlq = await expectNothingLost(jobs);
     const byJob = (externalId: string) => jobs.find((job) => job.record.externalId === externalId)?.jobId;
-    expect(dlq.map((m) => [attribute(m, 'jobId'), attribute(m, 'failureCode'), attribute(m, 'failureReason')]).sort()).toEqual(
+    // Distinct letters: on a loaded machine an invocation can outlast the test stack's 2 s
+    // visibility (AWS refuses one below the function timeout), so SQS hands the same message
+    // to a second invocation, which may dead-letter it too; a second copy loses nothing.
+    const letters = [...new Set(dlq.map((m) => JSON.stringify([attribute(m, 'jobId'), attribute(m, 'failureCode'), attribute(m, 'failureReason')])))].map((letter) => JSON.parse(letter) as string[]);
+    expect(letters.sort()).toEqual(
       rejected.map((id) => [byJob(id), 'VALIDATION_ERROR', `record ${id} has no consent basis`]).sort(),
     );
     expect(dlq.every((m) => !Number.isNaN(Date.parse(attribute(m, 'failedAt') ?? '')))).toBe(true);

@@ -496,6 +496,7 @@ describe('the CRM sync worker', () => {
         `sqs:SendMessage ${dlq}`,
         `secretsmanager:GetSecretValue ${crmSecret}`,
         `dynamodb:GetItem ${table}`,
+        `dynamodb:BatchGetItem ${table}`,
         `dynamodb:PutItem ${table}`,
         `dynamodb:UpdateItem ${table}`,
         `dynamodb:DeleteItem ${table}`,
@@ -1031,10 +1032,10 @@ describe("the CRM sync worker's rights and provider settings", () => {
   const dynamo = () =>
     statementsOf(resources[worker().Properties['Role']['Fn::GetAtt'][0]]!).filter((st) => asList(st['Action']).some((a: string) => a.startsWith('dynamodb:')));
 
-  it('reads and conditionally writes only the pause and the record versions, and keeps finished chunks under chunk# only', () => {
+  it('reads (one by one or in a batch) and conditionally writes only the pause and the record versions, and keeps finished chunks under chunk# only', () => {
     // Assess
     expect(dynamo().map((st) => [asList(st['Action']).sort(), st['Resource'], st['Condition']])).toEqual([
-      [['dynamodb:GetItem', 'dynamodb:PutItem'], { 'Fn::GetAtt': ['StateTable', 'Arn'] }, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pause#*', 'version#*'] } }],
+      [['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], { 'Fn::GetAtt': ['StateTable', 'Arn'] }, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pause#*', 'version#*'] } }],
       [
         ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         { 'Fn::GetAtt': ['StateTable', 'Arn'] },

@@ -33,6 +33,16 @@ describe.each(tables)('state table: %s', (_name, make) => {
     expect(await table.get(`missing#${_name}`)).toBeUndefined();
   });
 
+  it('reads many items at once (more than one BatchGetItem holds), leaving out the missing and the expired', async () => {
+    const table = make();
+    const keys = Array.from({ length: 130 }, (_, i) => `many#${_name}#${i}`);
+    await Promise.all(keys.filter((_, i) => i % 3 !== 0).map((pk, i) => table.put({ pk, n: i, ...(pk.endsWith('#1') ? { expiresAt: NOW / 1000 - 1 } : {}) })));
+    const found = await table.getMany([...keys, keys[2] as string]);
+    expect([...found.keys()].sort()).toEqual(keys.filter((pk, i) => i % 3 !== 0 && !pk.endsWith('#1')).sort());
+    expect(found.get(keys[2] as string)).toEqual(await table.get(keys[2] as string));
+    expect((await table.getMany([])).size).toBe(0);
+  });
+
   it('treats an item past expiresAt as absent, before TTL deletes it', async () => {
     const table = make();
     await table.put({ pk: `old#${_name}`, expiresAt: NOW / 1000 - 1 });

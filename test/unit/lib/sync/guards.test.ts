@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchUpsertOutcome, CallFailure } from '#lib/crm';
-import type { CrmRecord } from '#lib/jobs';
+import { buildJob, type CrmRecord } from '#lib/jobs';
 import { DynamoStateTable, MemoryStateTable, type StateTable } from '#lib/state';
 import {
   createCrmBreaker,
@@ -19,6 +19,7 @@ import {
   type DeadLetter,
   type OutageSignal,
   type SyncPorts,
+  type VersionItem,
 } from '#lib/sync';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
 import { jobFactory, jobRecord } from './support.ts';
@@ -118,6 +119,49 @@ describe('never back in time', () => {
     expect(calls[0]?.[0]).toMatchObject({ emailHash: prefill.record.emailHash, consentFlags: prefill.record.consentFlags, attributes: { tier: 'gold', lastPage: '/checkout' }, sourceUpdatedAt: at(2) });
   });
 
+  it('sends the hashes, consent and attributes of a prefill delayed behind a newer events job for the same session, and only the fields the newer job did not set', async () => {
+    // Prepare: the events job (newer, channel context and one attribute) is applied first
+    const { ports, crm, calls } = harness();
+    const record = (at: string, fields: Partial<CrmRecord>): CrmRecord => ({ externalId: 'session-1', lastInteraction: at, sourceUpdatedAt: at, ...fields });
+    const events = buildJob('event', 'event-job-1', record(at(30), { channelContext: { channel: 'webmessaging', conversationId: 'conv-1' }, attributes: { tier: 'platinum' } }));
+    const prefill = buildJob('prefill', 'prefill-job-1', record(at(10), { emailHash: 'e'.repeat(64), phoneHash: 'f'.repeat(64), consentFlags: { marketing: true }, attributes: { tier: 'silver', first_name: 'Jane' } }));
+    await processBatch([jobRecord(events, 'm-events')], settings, ports);
+
+    // Act
+    const report = await processBatch([jobRecord(prefill, 'm-prefill')], settings, ports);
+
+    // Assess
+    expect(report.batchItemFailures).toEqual([]);
+    expect(report.summary.superseded).toBe(0);
+    expect(crm.get('session-1')).toEqual({
+      externalId: 'session-1',
+      emailHash: 'e'.repeat(64),
+      phoneHash: 'f'.repeat(64),
+      consentFlags: { marketing: true },
+      attributes: { tier: 'platinum', first_name: 'Jane' },
+      channelContext: { channel: 'webmessaging', conversationId: 'conv-1' },
+      lastInteraction: at(30),
+      sourceUpdatedAt: at(30),
+    });
+    // The prefill's stale tier was never sent, nor its older times.
+    expect(calls[1]).toEqual([{ externalId: 'session-1', emailHash: 'e'.repeat(64), phoneHash: 'f'.repeat(64), consentFlags: { marketing: true }, attributes: { first_name: 'Jane' }, lastInteraction: at(30), sourceUpdatedAt: at(30) }]);
+  });
+
+  it('supersedes a delayed job only when every field it carries was set by a newer applied job', async () => {
+    // Prepare
+    const { ports, calls } = harness();
+    const record = (at: string, attributes: Record<string, string>): CrmRecord => ({ externalId: 'session-1', lastInteraction: at, sourceUpdatedAt: at, attributes });
+    await processBatch([jobRecord(buildJob('prefill', 'prefill-new', record(at(30), { tier: 'gold', first_name: 'Jane' })), 'm-new')], settings, ports);
+
+    // Act
+    const report = await processBatch([jobRecord(buildJob('prefill', 'prefill-old', record(at(10), { tier: 'silver' })), 'm-old')], settings, ports);
+
+    // Assess
+    expect(calls).toHaveLength(1);
+    expect(report.summary.superseded).toBe(1);
+    expect(report.batchItemFailures).toEqual([]);
+  });
+
   it('hands a record back without sending it while another invocation is sending it', async () => {
     // Prepare
     const { ports, calls, table, clock } = harness({ invocationId: 'invocation-2' });
@@ -130,6 +174,72 @@ describe('never back in time', () => {
     // Assess
     expect(calls).toEqual([]);
     expect(report.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+  });
+
+  it('holds a busy record back on SQS until the claim it waits for lapses, so waiting spends no more receives', async () => {
+    // Prepare: another invocation claimed guest-1 until 20 s from now
+    const { ports, calls, table, clock } = harness({ invocationId: 'invocation-2' });
+    await new RecordVersions(table, () => clock.time).claim('guest-1', '0000000000000001#other', 'invocation-1', NOW + 20_000);
+    const holds: Array<[string[], number]> = [];
+    ports.holdBack = async (messages, seconds) => void holds.push([messages.map((message) => message.messageId), seconds]);
+    const message = jobRecord(jobFactory({ externalId: 'guest-1', at: at(40) }), 'm-1', 2);
+
+    // Act
+    const report = await processBatch([message], settings, ports);
+
+    // Assess
+    expect(calls).toEqual([]);
+    expect(report.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+    expect(holds).toHaveLength(1);
+    expect(holds[0]?.[0]).toEqual(['m-1']);
+    expect(holds[0]?.[1]).toBeGreaterThanOrEqual(20);
+    expect(holds[0]?.[1]).toBeLessThanOrEqual(22);
+  });
+
+  it('never dead-letters a busy record on its last receive: it starts over as a new message, delayed until the claim lapses', async () => {
+    // Prepare: a dead invocation's claim on guest-1 still holds when the job is received for the last time
+    const { ports, calls, table, clock, letters } = harness({ invocationId: 'invocation-2' });
+    await new RecordVersions(table, () => clock.time).claim('guest-1', '0000000000000001#other', 'invocation-1', NOW + 7_000);
+    const resent: Array<[string[], number]> = [];
+    ports.resend = async (messages, delaySeconds) => {
+      resent.push([messages.map((message) => message.messageId), delaySeconds]);
+      return new Set();
+    };
+    ports.holdBack = async () => undefined;
+    const message = jobRecord(jobFactory({ externalId: 'guest-1', at: at(40) }), 'm-1', settings.maxReceiveCount);
+
+    // Act
+    const report = await processBatch([message], settings, ports);
+
+    // Assess
+    expect(calls).toEqual([]);
+    expect(letters).toEqual([]);
+    expect(report.summary.deadLettered).toBe(0);
+    expect(report.summary.resent).toBe(1);
+    expect(report.batchItemFailures).toEqual([]);
+    expect(resent).toHaveLength(1);
+    expect(resent[0]?.[0]).toEqual(['m-1']);
+    expect(resent[0]?.[1]).toBeGreaterThanOrEqual(7);
+    expect(resent[0]?.[1]).toBeLessThanOrEqual(9);
+  });
+
+  it("claims a record no longer than the invocation's CRM budget, so the claim of an invocation that dies lapses before its function timeout", async () => {
+    // Prepare: read the claim while the CRM request is in flight
+    const h = harness();
+    let claimedUntil: number | undefined;
+    const upsert = h.ports.upsert;
+    h.ports.upsert = async (records, key, timeoutMs) => {
+      claimedUntil = (await h.table.get<VersionItem>('version#guest-1'))?.claimedUntil;
+      return upsert(records, key, timeoutMs);
+    };
+    const budgetEnd = NOW + h.ports.remainingMs();
+
+    // Act
+    await processBatch([jobRecord(jobFactory({ externalId: 'guest-1', at: at(40) }), 'm-1')], settings, h.ports);
+
+    // Assess
+    expect(claimedUntil).toBeDefined();
+    expect(claimedUntil).toBeLessThanOrEqual(budgetEnd);
   });
 
   it('supersedes an older job after a newer send got no answer (the CRM may hold it), and sends the newer one again', async () => {
@@ -159,6 +269,31 @@ describe('never back in time', () => {
   });
 });
 
+describe('the cost of the guards', () => {
+  it('reads the versions of a 100-record batch in one call and writes each record twice (claim, then confirm and release at once)', async () => {
+    // Prepare
+    const memory = new MemoryStateTable(() => NOW);
+    const calls = { get: 0, getMany: 0, put: 0 };
+    const table: StateTable = {
+      get: (pk) => ((calls.get += 1), memory.get(pk)),
+      getMany: (pks) => ((calls.getMany += 1), memory.getMany(pks)),
+      put: (item, condition) => ((calls.put += 1), memory.put(item, condition)),
+      delete: (pk, condition) => memory.delete(pk, condition),
+      queryIndex: (query) => memory.queryIndex(query),
+    };
+    const { ports, crm } = harness({ table });
+    const messages = Array.from({ length: 100 }, (_, i) => jobRecord(jobFactory({ externalId: `guest-${i}`, at: at(20) }), `m-${i}`));
+
+    // Act
+    const report = await processBatch(messages, settings, ports);
+
+    // Assess
+    expect(report.batchItemFailures).toEqual([]);
+    expect(crm.size).toBe(100);
+    expect(calls).toEqual({ get: 0, getMany: 1, put: 200 });
+  });
+});
+
 describe('never twice', () => {
   it('does not send again a chunk the CRM applied when only recording its version failed, and confirms it on redelivery', async () => {
     // Prepare: the version write fails once, after the CRM applied the chunk
@@ -166,6 +301,7 @@ describe('never twice', () => {
     let failConfirm = true;
     const flaky: StateTable = {
       get: (pk) => table.get(pk),
+      getMany: (pks) => table.getMany(pks),
       put: async (item, condition) => {
         if (failConfirm && item['owner'] === undefined && String(item.pk).startsWith('version#')) throw new Error('DynamoDB is unavailable');
         return table.put(item, condition);

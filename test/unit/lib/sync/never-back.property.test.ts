@@ -6,8 +6,11 @@
  * maxReceiveCount to the DLQ, and the DLQ is redriven. The real processor, record versions
  * (on the in-memory state table) and merging run throughout.
  *
- * It never ends with a CRM record older than the newest job accepted for it, and the CRM
- * never receives a version older than one it already holds.
+ * Jobs carry random subsets of the fields (hashes, consent, attributes, channel context), as
+ * prefill, webhook and events jobs do, and the CRM merges key by key as HubSpot, Salesforce
+ * and Dynamics do. Field by field: the CRM never receives a field older than the one it holds
+ * (nor an older `lastInteraction` or `sourceUpdatedAt`), and it ends with every field at the
+ * newest accepted job that carried it (no accepted field lost).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -27,11 +30,39 @@ interface Message {
   receiveCount: number;
 }
 
-const jobOf = (id: number, second: number, n: number): CrmSyncJob => {
+/** The fields a job may carry (besides `lastInteraction`, which every job carries). */
+const FIELDS = ['emailHash', 'phoneHash', 'consent.marketing', 'attr.tier', 'attr.first_name', 'channel.conversationId'] as const;
+type Field = (typeof FIELDS)[number];
+
+/** Job `n`'s value of a field: it names the job, so the CRM can tell which job wrote what. */
+const valueOf = (field: Field, n: number): string => (field.endsWith('Hash') ? n.toString(16).padStart(64, '0') : `job-${n}`);
+const jobNumberOf = (value: unknown): number => (typeof value === 'string' && value.startsWith('job-') ? Number(value.slice(4)) : parseInt(String(value), 16));
+
+const jobOf = (id: number, second: number, n: number, fields: readonly Field[]): CrmSyncJob => {
   const at = new Date(START - 3_600_000 + second * 1000).toISOString();
-  const record: CrmRecord = { externalId: `guest-${id}`, attributes: { v: `${second}-${n}` }, lastInteraction: at, sourceUpdatedAt: at };
+  const record: CrmRecord = { externalId: `guest-${id}`, lastInteraction: at, sourceUpdatedAt: at };
+  for (const field of fields) {
+    const value = valueOf(field, n);
+    if (field === 'emailHash' || field === 'phoneHash') record[field] = value;
+    else {
+      const [map, key] = field.split('.') as [string, string];
+      const name = map === 'consent' ? 'consentFlags' : map === 'attr' ? 'attributes' : 'channelContext';
+      record[name] = { ...record[name], [key]: value };
+    }
+  }
   return buildJob('guest', deterministicJobId('guest', record), record, new Date(START));
 };
+
+/** A record's field values by path (the map keys flattened, as the providers store them). */
+function flatFields(record: CrmRecord): Map<string, unknown> {
+  const values = new Map<string, unknown>();
+  if (record.emailHash !== undefined) values.set('emailHash', record.emailHash);
+  if (record.phoneHash !== undefined) values.set('phoneHash', record.phoneHash);
+  for (const [map, prefix] of [['consentFlags', 'consent'], ['attributes', 'attr'], ['channelContext', 'channel']] as const) {
+    for (const [key, value] of Object.entries(record[map] ?? {})) values.set(`${prefix}.${key}`, value);
+  }
+  return values;
+}
 
 /** Finished chunks in memory, with the semantics of the Powertools records (in progress until the invocation's end). */
 function memoryLedger(now: () => number): (untilMs: number) => ChunkLedger {
@@ -51,24 +82,25 @@ function memoryLedger(now: () => number): (untilMs: number) => ChunkLedger {
 }
 
 describe('never back in time, under batch splits, redeliveries, interleavings and DLQ redrives', () => {
-  it('ends with every CRM record at the newest job accepted for it, and never sends an older version than the CRM holds', async () => {
+  it('ends with every CRM field at the newest job accepted that carried it, and never sends a field older than the CRM holds', async () => {
     let drained = 0;
     await fc.assert(
       fc.asyncProperty(
         fc.scheduler(),
-        fc.array(fc.record({ id: fc.integer({ min: 0, max: 2 }), second: fc.integer({ min: 0, max: 6 }) }), { minLength: 1, maxLength: 10 }),
+        fc.array(fc.record({ id: fc.integer({ min: 0, max: 2 }), second: fc.integer({ min: 0, max: 6 }), fields: fc.subarray([...FIELDS]) }), { minLength: 1, maxLength: 10 }),
         fc.array(fc.constantFrom<Behaviour>('ok', 'ok', 'down', 'lost'), { maxLength: 25 }),
         fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 6 }),
         fc.array(fc.boolean(), { maxLength: 30 }),
         async (s, specs, behaviours, splits, duplicates) => {
           // Prepare: the jobs, the queue, the CRM and the state table
           const clock = { now: START };
-          const jobs = specs.map((spec, n) => jobOf(spec.id, spec.second, n));
-          const versionOfJob = new Map(jobs.map((job) => [job.record.attributes?.['v'] as string, versionOrder(job.record.sourceUpdatedAt, job.jobId)]));
+          const jobs = specs.map((spec, n) => jobOf(spec.id, spec.second, n, spec.fields));
+          const versionOfJob = jobs.map((job) => versionOrder(job.record.sourceUpdatedAt, job.jobId));
           let queue: Message[] = jobs.map((job, n) => ({ messageId: `m-${n}`, job, receiveCount: 0 }));
           let dlq: Message[] = [];
           const acked: Message[] = [];
-          const crm = new Map<string, { record: CrmRecord; version: string }>();
+          /** The CRM, field by field: each field's value, and the version of the job that wrote it. */
+          const crm = new Map<string, { fields: Map<string, { value: unknown; version: string }>; lastInteraction: string; sourceUpdatedAt: string }>();
           const backInTime: string[] = [];
           let call = 0;
           const crmUpsert = s.scheduleFunction(async function crmCall(records: CrmRecord[]): Promise<BatchUpsertOutcome> {
@@ -76,10 +108,18 @@ describe('never back in time, under batch splits, redeliveries, interleavings an
             call += 1;
             if (behaviour === 'down') return { kind: 'transient', status: 503, reason: 'the CRM answered 503' };
             for (const record of records) {
-              const version = versionOfJob.get(record.attributes?.['v'] as string) as string;
-              const held = crm.get(record.externalId);
-              if (held && version < held.version) backInTime.push(`${record.externalId}: ${version} after ${held.version}`);
-              crm.set(record.externalId, { record: { ...held?.record, ...record, attributes: { ...held?.record.attributes, ...record.attributes } }, version });
+              const held = crm.get(record.externalId) ?? { fields: new Map(), lastInteraction: record.lastInteraction, sourceUpdatedAt: record.sourceUpdatedAt };
+              for (const [path, value] of flatFields(record)) {
+                const version = versionOfJob[jobNumberOf(value)] as string;
+                const before = held.fields.get(path);
+                if (before && version < before.version) backInTime.push(`${record.externalId} ${path}: ${version} after ${before.version}`);
+                held.fields.set(path, { value, version });
+              }
+              for (const stamp of ['lastInteraction', 'sourceUpdatedAt'] as const) {
+                if (Date.parse(record[stamp]) < Date.parse(held[stamp])) backInTime.push(`${record.externalId} ${stamp}: ${record[stamp]} after ${held[stamp]}`);
+                held[stamp] = record[stamp];
+              }
+              crm.set(record.externalId, held);
             }
             if (behaviour === 'lost') return { kind: 'transient', reason: 'the CRM did not answer in time', timedOut: true };
             return { kind: 'ok', status: 200, replayed: false, results: records.map((record) => ({ externalId: record.externalId, status: 'updated' as const })) };
@@ -89,6 +129,9 @@ describe('never back in time, under batch splits, redeliveries, interleavings an
             get: s.scheduleFunction(async function get(pk: string) {
               return memory.get(pk);
             }) as StateTable['get'],
+            getMany: s.scheduleFunction(async function getMany(pks: readonly string[]) {
+              return memory.getMany(pks);
+            }) as StateTable['getMany'],
             put: s.scheduleFunction(async function put(item: Parameters<StateTable['put']>[0], condition?: Parameters<StateTable['put']>[1]) {
               return memory.put(item, condition);
             }),
@@ -156,12 +199,26 @@ describe('never back in time, under batch splits, redeliveries, interleavings an
           expect(backInTime).toEqual([]);
           if (queue.length === 0 && dlq.length === 0) {
             drained += 1;
-            const newest = new Map<string, string>();
-            for (const job of jobs) {
-              const version = versionOrder(job.record.sourceUpdatedAt, job.jobId);
-              if ((newest.get(job.record.externalId) ?? '') < version) newest.set(job.record.externalId, version);
+            // Per field: the newest accepted job that carried it, and its value in the CRM.
+            const newest = new Map<string, { version: string; value: unknown }>();
+            const latest = new Map<string, string>();
+            jobs.forEach((job, n) => {
+              const version = versionOfJob[n] as string;
+              for (const [path, value] of flatFields(job.record)) {
+                const key = `${job.record.externalId} ${path}`;
+                if ((newest.get(key)?.version ?? '') < version) newest.set(key, { version, value });
+              }
+              const at = latest.get(job.record.externalId);
+              if (at === undefined || Date.parse(job.record.lastInteraction) > Date.parse(at)) latest.set(job.record.externalId, job.record.lastInteraction);
+            });
+            for (const [key, { value }] of newest) {
+              const [externalId, path] = key.split(' ') as [string, string];
+              expect({ key, value: crm.get(externalId)?.fields.get(path)?.value }).toEqual({ key, value });
             }
-            for (const [externalId, version] of newest) expect(crm.get(externalId)?.version).toBe(version);
+            for (const [externalId, at] of latest) {
+              expect(crm.get(externalId)?.lastInteraction).toBe(at);
+              expect(crm.get(externalId)?.sourceUpdatedAt).toBe(at);
+            }
           }
         },
       ),

@@ -71,4 +71,18 @@ describe('resendMessages', () => {
     // Assess
     expect([...unsent].sort()).toEqual(['m-0', 'm-1', 'm-2']);
   });
+
+  it("finds the queue beside its DLQ when SQS cannot find it by name (the function's region differs from the queue's)", async () => {
+    // Prepare: GetQueueUrl answers as fauxqs does for a client in another region
+    sqs.on(GetQueueUrlCommand).rejects(Object.assign(new Error('The specified queue does not exist.'), { name: 'QueueDoesNotExist' }));
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [{ Id: '0', MessageId: 'new-0', MD5OfMessageBody: 'x' }], Failed: [] });
+    const dlqUrl = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync-dlq';
+
+    // Act
+    const unsent = await resendMessages(new SQSClient({ region: 'us-east-1' }), records(1), 5, undefined, { dlqUrl });
+
+    // Assess
+    expect([...unsent]).toEqual([]);
+    expect(sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.QueueUrl)).toEqual([QUEUE_URL]);
+  });
 });

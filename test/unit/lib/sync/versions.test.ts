@@ -63,8 +63,8 @@ describe.each(tables)('RecordVersions on %s', (_name, make) => {
     await versions.claim(id, v(5), 'inv-1', NOW + 30_000);
 
     // Act / Assess: busy while inv-1 sends, whether the other version is older or newer
-    expect(await versions.claim(id, v(9), 'inv-2', NOW + 30_000)).toEqual({ kind: 'busy' });
-    expect(await versions.claim(id, v(3), 'inv-2', NOW + 30_000)).toEqual({ kind: 'busy' });
+    expect(await versions.claim(id, v(9), 'inv-2', NOW + 30_000)).toEqual({ kind: 'busy', until: NOW + 30_000 });
+    expect(await versions.claim(id, v(3), 'inv-2', NOW + 30_000)).toEqual({ kind: 'busy', until: NOW + 30_000 });
     await versions.release(id, 'inv-1');
     expect(await versions.claim(id, v(9), 'inv-2', NOW + 30_000)).toEqual({ kind: 'claimed' });
 
@@ -95,7 +95,7 @@ describe.each(tables)('RecordVersions on %s', (_name, make) => {
     await versions.release(id, 'inv-2');
 
     // Assess
-    expect(await versions.claim(id, v(6), 'inv-3', NOW + 30_000)).toEqual({ kind: 'busy' });
+    expect(await versions.claim(id, v(6), 'inv-3', NOW + 30_000)).toEqual({ kind: 'busy', until: NOW + 30_000 });
   });
 
   it('keeps the item for 35 days after its last write, and starts over once it has expired', async () => {
@@ -140,3 +140,78 @@ describe.each(tables)('RecordVersions after a send that got no answer, on %s', (
     expect(await versions.claim(id, v(8), 'inv-3', NOW + 30_000)).toEqual({ kind: 'claimed', uncertain: v(8) });
   });
 });
+
+describe.each(tables)('RecordVersions on a whole batch, on %s', (_name, make) => {
+  /** The table with its calls counted. */
+  const counting = (table: StateTable) => {
+    const calls = { get: 0, getMany: 0, put: 0 };
+    const counted: StateTable = {
+      get: (pk) => ((calls.get += 1), table.get(pk)),
+      getMany: (pks) => ((calls.getMany += 1), table.getMany(pks)),
+      put: (item, condition) => ((calls.put += 1), table.put(item, condition)),
+      delete: (pk, condition) => table.delete(pk, condition),
+      queryIndex: (query) => table.queryIndex(query),
+    };
+    return { calls, counted };
+  };
+  const fields = (second: number, jobId = 'job-a') => ({ lastInteraction: v(second, jobId), 'attr.tier': v(second, jobId) });
+  const sent = (second: number) => ({ version: v(second), fields: fields(second), lastInteraction: '2026-03-01T09:00:00.000Z', sourceUpdatedAt: '2026-03-01T09:00:00.000Z' });
+
+  it('claims a batch with one read of every item and one write per record, and confirms with one write each and no read', async () => {
+    // Prepare
+    const clock = { now: NOW };
+    const table = make(clock);
+    const { calls, counted } = counting(table);
+    const ids = Array.from({ length: 30 }, (_, i) => `guest-batch-${(run += 1)}-${i}`);
+    const versions = new RecordVersions(counted, () => clock.now);
+
+    // Act
+    const claims = await versions.claimMany(ids.map((externalId) => ({ externalId, request: fields(5) })), 'inv-1', NOW + 30_000);
+    await Promise.all(ids.map((id) => versions.confirm(id, sent(5), 'inv-1')));
+
+    // Assess
+    expect([...claims.values()].every((claim) => !(claim instanceof Error) && claim.kind === 'claimed')).toBe(true);
+    expect(calls).toEqual({ get: 0, getMany: 1, put: 60 });
+    const fresh = new RecordVersions(table, () => clock.now);
+    expect(await fresh.claimMany(ids.map((externalId) => ({ externalId, request: fields(5) })), 'inv-2', NOW + 30_000)).toEqual(new Map(ids.map((id) => [id, { kind: 'superseded', applied: v(5) }])));
+  });
+
+  it('reads the item again when another invocation wrote it after the claim, and keeps what that one wrote', async () => {
+    // Prepare: inv-1 claims, its claim lapses, inv-2 claims and confirms a newer version
+    const clock = { now: NOW };
+    const table = make(clock);
+    const id = `guest-stale-${(run += 1)}`;
+    const first = new RecordVersions(table, () => clock.now);
+    await first.claimMany([{ externalId: id, request: fields(5) }], 'inv-1', NOW + 1_000);
+    clock.now = NOW + 2_000;
+    const second = new RecordVersions(table, () => clock.now);
+    await second.claimMany([{ externalId: id, request: fields(9) }], 'inv-2', NOW + 30_000);
+    await second.confirm(id, sent(9), 'inv-2');
+
+    // Act: inv-1's late confirmation of the older version
+    await first.confirm(id, sent(5), 'inv-1');
+
+    // Assess
+    const view = await new RecordVersions(table, () => clock.now).view(id);
+    expect(view.fields).toEqual(fields(9));
+    expect(await first.applied(id)).toBe(v(9));
+  });
+
+  it('reads an item written before field versions as every field at its applied version', async () => {
+    // Prepare: an item as the worker wrote it before (one applied version for the record)
+    const clock = { now: NOW };
+    const table = make(clock);
+    const id = `guest-legacy-${(run += 1)}`;
+    await table.put({ pk: `version#${id}`, applied: v(5), rev: 3, expiresAt: Math.floor(NOW / 1000) + 60 });
+    const versions = new RecordVersions(table, () => clock.now);
+
+    // Act
+    const older = await versions.claimMany([{ externalId: id, request: { 'attr.first_name': v(4), lastInteraction: v(4) } }], 'inv-1', NOW + 30_000);
+    const newer = await versions.claimMany([{ externalId: id, request: { 'attr.first_name': v(6), lastInteraction: v(6) } }], 'inv-1', NOW + 30_000);
+
+    // Assess
+    expect(older.get(id)).toEqual({ kind: 'superseded', applied: v(5) });
+    expect(newer.get(id)).toMatchObject({ kind: 'claimed', applied: v(5), view: { floor: v(5) } });
+  });
+});
+
