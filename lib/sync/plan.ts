@@ -31,12 +31,15 @@ export function versionOf(queued: QueuedJob): string {
   return versionOrder(queued.job.record.sourceUpdatedAt, queued.job.jobId);
 }
 
-const MAPS = ['consentFlags', 'attributes', 'channelContext'] as const;
+/** The maps merged key by key; `channelContext` is one field (the `rest` CRM replaces it whole). */
+const MAPS = ['consentFlags', 'attributes'] as const;
 
 /**
  * Merges records of one external id field by field, oldest first: each field (each key of
- * consentFlags, attributes and channelContext) takes the value of the newest record that
- * carries it; a field no record carries stays absent, so the CRM keeps its own value.
+ * consentFlags and attributes, and channelContext as a whole) takes the value of the
+ * newest record that carries it; a field no record carries stays absent, so the CRM keeps
+ * its own value. channelContext is one field because the contract's `rest` CRM keeps
+ * top-level fields whole: sending some of its keys would erase the others there.
  */
 export function mergeRecords(oldestFirst: readonly CrmRecord[]): CrmRecord {
   const [first, ...rest] = oldestFirst;
@@ -51,23 +54,25 @@ export function mergeRecords(oldestFirst: readonly CrmRecord[]): CrmRecord {
       const values = record[map];
       if (values !== undefined) merged[map] = { ...(merged[map] ?? {}), ...values };
     }
+    if (record.channelContext !== undefined) merged.channelContext = { ...record.channelContext };
   }
   return merged;
 }
 
 /** The path prefix of each map's keys in the field versions (`attr.tier`). */
-const MAP_PATHS = { consentFlags: 'consent', attributes: 'attr', channelContext: 'channel' } as const;
+const MAP_PATHS = { consentFlags: 'consent', attributes: 'attr' } as const;
 
 /**
  * The fields a record carries, as the paths the record versions keep: `emailHash`,
- * `phoneHash`, `lastInteraction`, and one per map key (`consent.<k>`, `attr.<k>`,
- * `channel.<k>`). `sourceUpdatedAt` is the record's version, not a field.
+ * `phoneHash`, `lastInteraction`, one per map key (`consent.<k>`, `attr.<k>`), and
+ * `channelContext` (whole). `sourceUpdatedAt` is the record's version, not a field.
  */
 export function fieldPaths(record: CrmRecord): string[] {
   const paths: string[] = ['lastInteraction'];
   if (record.emailHash !== undefined) paths.push('emailHash');
   if (record.phoneHash !== undefined) paths.push('phoneHash');
   for (const map of MAPS) for (const key of Object.keys(record[map] ?? {})) paths.push(`${MAP_PATHS[map]}.${key}`);
+  if (record.channelContext !== undefined) paths.push('channelContext');
   return paths;
 }
 
@@ -83,6 +88,7 @@ export function pickFields(record: CrmRecord, keep: ReadonlySet<string>): CrmRec
     // An empty map carries no field and stays as it came.
     if (entries.length > 0 || Object.keys(values).length === 0) picked[map] = Object.fromEntries(entries);
   }
+  if (record.channelContext !== undefined && keep.has('channelContext')) picked.channelContext = record.channelContext;
   return picked;
 }
 

@@ -6,7 +6,7 @@
  * A version is `(sourceUpdatedAt, jobId)` written as one string that sorts like the pair
  * (`versionOrder`), so ties break by job id. Versions are kept field by field (contract
  * section 5: coalescing merges field by field): the item maps each field path
- * (`emailHash`, `phoneHash`, `lastInteraction`, `consent.<k>`, `attr.<k>`, `channel.<k>`)
+ * (`emailHash`, `phoneHash`, `lastInteraction`, `consent.<k>`, `attr.<k>`, `channelContext`)
  * to the version that last set it, so a job delayed behind a newer one that carried other
  * fields still sends its own; only the fields a newer applied job already set are dropped.
  * `lastInteraction` and `sourceUpdatedAt` are sent as the newest values the record was

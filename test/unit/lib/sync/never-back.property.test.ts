@@ -7,8 +7,9 @@
  * (on the in-memory state table) and merging run throughout.
  *
  * Jobs carry random subsets of the fields (hashes, consent, attributes, channel context), as
- * prefill, webhook and events jobs do, and the CRM merges key by key as HubSpot, Salesforce
- * and Dynamics do. Field by field: the CRM never receives a field older than the one it holds
+ * prefill, webhook and events jobs do, and the CRM merges consent and attributes key by key
+ * and replaces the channel context whole, as the `rest` CRM does (the providers, which store
+ * one property per key, then hold the same values). Field by field: the CRM never receives a field older than the one it holds
  * (nor an older `lastInteraction` or `sourceUpdatedAt`), and it ends with every field at the
  * newest accepted job that carried it (no accepted field lost).
  */
@@ -31,12 +32,16 @@ interface Message {
 }
 
 /** The fields a job may carry (besides `lastInteraction`, which every job carries). */
-const FIELDS = ['emailHash', 'phoneHash', 'consent.marketing', 'attr.tier', 'attr.first_name', 'channel.conversationId'] as const;
+const FIELDS = ['emailHash', 'phoneHash', 'consent.marketing', 'attr.tier', 'attr.first_name', 'channel.conversationId', 'channel.originPage'] as const;
 type Field = (typeof FIELDS)[number];
 
 /** Job `n`'s value of a field: it names the job, so the CRM can tell which job wrote what. */
 const valueOf = (field: Field, n: number): string => (field.endsWith('Hash') ? n.toString(16).padStart(64, '0') : `job-${n}`);
-const jobNumberOf = (value: unknown): number => (typeof value === 'string' && value.startsWith('job-') ? Number(value.slice(4)) : parseInt(String(value), 16));
+const jobNumberOf = (value: unknown): number => {
+  // A channel context is written whole by one job: each of its values names that job.
+  if (typeof value === 'object' && value !== null) return jobNumberOf(Object.values(value)[0]);
+  return typeof value === 'string' && value.startsWith('job-') ? Number(value.slice(4)) : parseInt(String(value), 16);
+};
 
 const jobOf = (id: number, second: number, n: number, fields: readonly Field[]): CrmSyncJob => {
   const at = new Date(START - 3_600_000 + second * 1000).toISOString();
@@ -53,14 +58,15 @@ const jobOf = (id: number, second: number, n: number, fields: readonly Field[]):
   return buildJob('guest', deterministicJobId('guest', record), record, new Date(START));
 };
 
-/** A record's field values by path (the map keys flattened, as the providers store them). */
+/** A record's field values by path (consent and attribute keys flattened; the channel context whole). */
 function flatFields(record: CrmRecord): Map<string, unknown> {
   const values = new Map<string, unknown>();
   if (record.emailHash !== undefined) values.set('emailHash', record.emailHash);
   if (record.phoneHash !== undefined) values.set('phoneHash', record.phoneHash);
-  for (const [map, prefix] of [['consentFlags', 'consent'], ['attributes', 'attr'], ['channelContext', 'channel']] as const) {
+  for (const [map, prefix] of [['consentFlags', 'consent'], ['attributes', 'attr']] as const) {
     for (const [key, value] of Object.entries(record[map] ?? {})) values.set(`${prefix}.${key}`, value);
   }
+  if (record.channelContext !== undefined) values.set('channelContext', record.channelContext);
   return values;
 }
 
