@@ -9,7 +9,7 @@ import {
   acceptBareInternational,
   acceptInternational,
   BARE_INTERNATIONAL_PATTERN,
-  EMAIL_PATTERN,
+  emailPattern,
   INTERNATIONAL_PATTERN,
   NANP_PATTERN,
   PROTECTED_PATTERN,
@@ -19,7 +19,7 @@ import {
 
 export { foldText, type FoldedText } from './fold.ts';
 export { identifierKindOfKey, identityKeyKind, normaliseKeyName, type IdentifierKind } from './keys.ts';
-export { EMAIL_PATTERN, SSN_PATTERN } from './patterns.ts';
+export { emailPattern, SSN_PATTERN } from './patterns.ts';
 
 /** The fixed masks the contract prescribes. */
 export const PHONE_MASK = '***-***-****';
@@ -42,8 +42,8 @@ interface Span {
  * blanked. `needs`: a character every match contains, so a text without it is not searched
  * (the email pattern, the costliest, is skipped for text without an `@`).
  */
-const DETECTORS: ReadonlyArray<{ kind: IdentifierKind | 'protected'; pattern: RegExp; accept?: (match: string) => boolean; needs?: string }> = [
-  { kind: 'email', pattern: EMAIL_PATTERN, needs: '@' },
+const DETECTORS: ReadonlyArray<{ kind: IdentifierKind | 'protected'; pattern: RegExp | (() => RegExp); accept?: (match: string) => boolean; needs?: string }> = [
+  { kind: 'email', pattern: emailPattern, needs: '@' },
   { kind: 'protected', pattern: PROTECTED_PATTERN },
   { kind: 'ssn', pattern: SSN_PATTERN },
   { kind: 'phone', pattern: INTERNATIONAL_PATTERN, accept: acceptInternational },
@@ -69,7 +69,7 @@ function findIdentifiers(text: string): Span[] {
   for (const { kind, pattern, accept, needs } of DETECTORS) {
     if (needs !== undefined && !scratch.includes(needs)) continue;
     const found: Array<[number, number]> = [];
-    for (const match of scratch.matchAll(pattern)) {
+    for (const match of scratch.matchAll(typeof pattern === 'function' ? pattern() : pattern)) {
       if (accept && !accept(match[0])) continue;
       found.push([match.index, match.index + match[0].length]);
     }
