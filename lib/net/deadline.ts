@@ -16,21 +16,24 @@ export class DeadlineExceededError extends Error {
  * Runs `call` with a signal that aborts after `timeoutMs` and rejects with
  * `DeadlineExceededError` at that moment even if the call ignores its signal.
  */
-export async function withDeadline<T>(timeoutMs: number, call: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<T> {
+export function withDeadline<T>(timeoutMs: number, call: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<T> {
   const controller = new AbortController();
   const limit = Math.max(1, Math.ceil(timeoutMs));
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
       const error = new DeadlineExceededError(limit);
       controller.abort(error);
       reject(error);
     }, limit);
+    const settle = <V>(finish: (value: V) => void) => (value: V): void => {
+      clearTimeout(timer);
+      finish(value);
+    };
+    try {
+      const signal = outer ? AbortSignal.any([controller.signal, outer]) : controller.signal;
+      Promise.resolve(call(signal)).then(settle(resolve), settle(reject));
+    } catch (error) {
+      settle(reject)(error);
+    }
   });
-  const signal = outer ? AbortSignal.any([controller.signal, outer]) : controller.signal;
-  try {
-    return await Promise.race([call(signal), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -5,7 +5,7 @@
 import { withDeadline } from './deadline.ts';
 
 export { DeadlineExceededError, withDeadline } from './deadline.ts';
-export { AWS_CONNECTION_TIMEOUT_MS, awsCall, awsRequestHandler } from './aws.ts';
+export { AWS_CONNECTION_TIMEOUT_MS, awsCall, awsRequestHandler, type AwsAbortSignal } from './aws.ts';
 export { parseRetryAfter } from './retry-after.ts';
 
 /** The answer of one exchange, body read in full. */

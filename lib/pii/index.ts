@@ -9,7 +9,7 @@ import {
   acceptBareInternational,
   acceptInternational,
   BARE_INTERNATIONAL_PATTERN,
-  EMAIL_PATTERN,
+  emailPattern,
   INTERNATIONAL_PATTERN,
   NANP_PATTERN,
   PROTECTED_PATTERN,
@@ -19,7 +19,7 @@ import {
 
 export { foldText, type FoldedText } from './fold.ts';
 export { identifierKindOfKey, identityKeyKind, normaliseKeyName, type IdentifierKind } from './keys.ts';
-export { EMAIL_PATTERN, SSN_PATTERN } from './patterns.ts';
+export { emailPattern, SSN_PATTERN } from './patterns.ts';
 
 /** The fixed masks the contract prescribes. */
 export const PHONE_MASK = '***-***-****';
@@ -37,9 +37,13 @@ interface Span {
   kind: IdentifierKind;
 }
 
-/** The detectors in the order they run; each later one reads the text with earlier finds blanked. */
-const DETECTORS: ReadonlyArray<{ kind: IdentifierKind | 'protected'; pattern: RegExp; accept?: (match: string) => boolean }> = [
-  { kind: 'email', pattern: EMAIL_PATTERN },
+/**
+ * The detectors in the order they run; each later one reads the text with earlier finds
+ * blanked. `needs`: a character every match contains, so a text without it is not searched
+ * (the email pattern, the costliest, is skipped for text without an `@`).
+ */
+const DETECTORS: ReadonlyArray<{ kind: IdentifierKind | 'protected'; pattern: RegExp | (() => RegExp); accept?: (match: string) => boolean; needs?: string }> = [
+  { kind: 'email', pattern: emailPattern, needs: '@' },
   { kind: 'protected', pattern: PROTECTED_PATTERN },
   { kind: 'ssn', pattern: SSN_PATTERN },
   { kind: 'phone', pattern: INTERNATIONAL_PATTERN, accept: acceptInternational },
@@ -48,6 +52,9 @@ const DETECTORS: ReadonlyArray<{ kind: IdentifierKind | 'protected'; pattern: Re
   { kind: 'phone', pattern: BARE_INTERNATIONAL_PATTERN, accept: acceptBareInternational },
 ];
 
+/** Text of ASCII characters only (most log values): folding would leave it as it is. */
+const ASCII_ONLY = /^[\x00-\x7F]*$/;
+
 /**
  * The identifiers in `text`, as spans of the original string. Detection reads the folded
  * text (full-width and other-script digits as ASCII); each find is blanked before the
@@ -55,12 +62,14 @@ const DETECTORS: ReadonlyArray<{ kind: IdentifierKind | 'protected'; pattern: Re
  * or a hash is never read as anything.
  */
 function findIdentifiers(text: string): Span[] {
-  const folded = foldText(text);
-  let scratch = folded.text;
+  // ASCII text folds to itself, one unit per unit: its spans need no mapping back.
+  const folded = ASCII_ONLY.test(text) ? undefined : foldText(text);
+  let scratch = folded?.text ?? text;
   const spans: Span[] = [];
-  for (const { kind, pattern, accept } of DETECTORS) {
+  for (const { kind, pattern, accept, needs } of DETECTORS) {
+    if (needs !== undefined && !scratch.includes(needs)) continue;
     const found: Array<[number, number]> = [];
-    for (const match of scratch.matchAll(pattern)) {
+    for (const match of scratch.matchAll(typeof pattern === 'function' ? pattern() : pattern)) {
       if (accept && !accept(match[0])) continue;
       found.push([match.index, match.index + match[0].length]);
     }
@@ -71,7 +80,9 @@ function findIdentifiers(text: string): Span[] {
     for (const [start, end] of found) {
       blanked += scratch.slice(at, start) + '\u0000'.repeat(end - start);
       at = end;
-      if (kind !== 'protected') spans.push({ start: folded.starts[start] as number, end: folded.ends[end - 1] as number, kind });
+      if (kind !== 'protected') {
+        spans.push(folded ? { start: folded.starts[start] as number, end: folded.ends[end - 1] as number, kind } : { start, end, kind });
+      }
     }
     scratch = blanked + scratch.slice(at);
   }
@@ -128,7 +139,9 @@ export function maskScalar<T extends Scalar>(key: string, value: T): { value: T 
     return { value: maskOf(kind, text), masked: true };
   }
   if (typeof value === 'number') {
-    if (!Number.isInteger(value)) return { value, masked: false };
+    // Fractions are kept, and so are integers of at most nine digits: every phone number
+    // pattern needs ten digits or a `+` / `00` prefix, and an SSN its separators.
+    if (!Number.isInteger(value) || Math.abs(value) < 1e9) return { value, masked: false };
     const result = maskIdentifiers(text);
     return result.masked ? result : { value, masked: false };
   }

@@ -19,12 +19,19 @@ const LABEL = String.raw`${L}(?:[\p{L}\p{M}\p{N}-]{0,61}${L})?`;
  * at most 64 characters, a label 63): with an open `+`, a long run of letters or digits
  * and an `@` far behind it made the search quadratic (100 KB took minutes); bounded, it
  * is linear, and the last 64 characters before an `@` are still masked.
+ *
+ * Compiled on first use: compiling its Unicode classes takes milliseconds, which every
+ * cold start would pay, also a function that never masks anything (`/health`).
  */
-export const EMAIL_PATTERN = new RegExp(
-  String.raw`(?:"[^"\\\r\n]{1,64}"|[\p{L}\p{M}\p{N}!#$%*+^_~-][\p{L}\p{M}\p{N}!#$%'*+^_~.-]{0,63})@` +
-    String.raw`(?:${LABEL}(?:\.${LABEL}){1,126}|\p{L}[\p{L}\p{M}\p{N}-]{0,62}|\[(?:IPv6:)?[0-9A-Fa-f:.]{2,45}\])`,
-  'gu',
-);
+export function emailPattern(): RegExp {
+  compiledEmailPattern ??= new RegExp(
+    String.raw`(?:"[^"\\\r\n]{1,64}"|[\p{L}\p{M}\p{N}!#$%*+^_~-][\p{L}\p{M}\p{N}!#$%'*+^_~.-]{0,63})@` +
+      String.raw`(?:${LABEL}(?:\.${LABEL}){1,126}|\p{L}[\p{L}\p{M}\p{N}-]{0,62}|\[(?:IPv6:)?[0-9A-Fa-f:.]{2,45}\])`,
+    'gu',
+  );
+  return compiledEmailPattern;
+}
+let compiledEmailPattern: RegExp | undefined;
 
 /**
  * Tokens that are never identifiers and whose digits could look like one: UUIDs, runs of

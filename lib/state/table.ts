@@ -99,6 +99,12 @@ const nowSeconds = (now: () => number): number => Math.floor(now() / 1000);
 const isLive = (item: StateItem | undefined, now: () => number): boolean =>
   item !== undefined && (item.expiresAt === undefined || item.expiresAt > nowSeconds(now));
 
+/** The item key as DynamoDB takes it (what `marshall({ pk })` gives, without its walk). */
+const keyOf = (pk: string): Record<string, AttributeValue> => ({ pk: { S: pk } });
+
+/** A condition's value as DynamoDB takes it: strings as they are, numbers checked by `marshall`. */
+const conditionValue = (value: string | number): AttributeValue => (typeof value === 'string' ? { S: value } : (marshall({ v: value }).v as AttributeValue));
+
 /** The condition as a DynamoDB expression. */
 function conditionExpression(condition: PutCondition | undefined): {
   ConditionExpression?: string;
@@ -107,7 +113,7 @@ function conditionExpression(condition: PutCondition | undefined): {
 } {
   if (!condition) return {};
   if (condition.kind === 'absent') return { ConditionExpression: 'attribute_not_exists(pk)' };
-  const values = marshall({ ':v': condition.value });
+  const values = { ':v': conditionValue(condition.value) };
   const names = { '#f': condition.field };
   if (condition.kind === 'equals') {
     return { ConditionExpression: '#f = :v', ExpressionAttributeNames: names, ExpressionAttributeValues: values };
@@ -134,7 +140,7 @@ export class DynamoStateTable implements StateTable {
   }
 
   async get<T extends StateItem = StateItem>(pk: string): Promise<T | undefined> {
-    const result = await awsCall(this.#budgetMs(), (o) => this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: marshall({ pk }), ConsistentRead: true }), o));
+    const result = await awsCall(this.#budgetMs(), (o) => this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: keyOf(pk), ConsistentRead: true }), o));
     const item = result.Item ? (unmarshall(result.Item) as T) : undefined;
     return isLive(item, this.#now) ? item : undefined;
   }
@@ -175,7 +181,7 @@ export class DynamoStateTable implements StateTable {
 
   async delete(pk: string, condition?: PutCondition): Promise<void> {
     try {
-      await awsCall(this.#budgetMs(), (o) => this.#client.send(new DeleteItemCommand({ TableName: this.#tableName, Key: marshall({ pk }), ...conditionExpression(condition) }), o));
+      await awsCall(this.#budgetMs(), (o) => this.#client.send(new DeleteItemCommand({ TableName: this.#tableName, Key: keyOf(pk), ...conditionExpression(condition) }), o));
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw new ConditionFailedError(pk, { cause: error });
       throw error;

@@ -30,6 +30,32 @@ async function outboxJobs(): Promise<Array<Record<string, unknown>>> {
   }
 }
 
+/** Whether the job still waits in the outbox. */
+const inOutbox = async (jobId: string): Promise<boolean> => (await outboxJobs()).some((item) => item['jobId'] === jobId);
+
+/**
+ * Runs the sweep until the job has left the outbox (it leaves only once SQS has it).
+ * Sweeps also run on their own schedule, here as in AWS, and overlap: any of them may be
+ * the one that sends the job, so this waits on the job, never on one sweep's report.
+ */
+async function sweepUntilSent(jobId: string): Promise<void> {
+  await until(
+    async () => {
+      if (!(await inOutbox(jobId))) return true;
+      await fireSchedule('outboxSweep');
+      return !(await inOutbox(jobId));
+    },
+    60_000,
+    `job ${jobId} to leave the outbox`,
+  );
+}
+
+/** Requests the functions' SQS gate has held since it last stalled. */
+async function heldSqsRequests(): Promise<number> {
+  const response = await fetch(`${stack().controlUrl}/__local/faults/sqs`);
+  return ((await response.json()) as { stalled: number }).stalled;
+}
+
 const crmRecord = async (externalId: string): Promise<Record<string, any> | undefined> => (await crmState()).records[externalId];
 
 let token: string;
@@ -77,14 +103,13 @@ describe('an accepted change while SQS is stalled', () => {
 
     // Act: SQS answers again; the sweep runs
     await setFunctionsSqs('pass');
-    const report = await fireSchedule<{ sent: number }>('outboxSweep');
+    await sweepUntilSent(body.syncJobId);
 
     // Assess
-    expect(report.sent).toBeGreaterThanOrEqual(1);
     await until(async () => (await crmRecord(sessionId)) !== undefined, 30_000, 'the prefilled record in the CRM');
     expect((await crmRecord(sessionId))?.record).toMatchObject({ externalId: sessionId, attributes: { tier: 'gold' } });
     expect((await outboxJobs()).filter((item) => item['jobId'] === body.syncJobId)).toEqual([]);
-  });
+  }, 120_000);
 
   it('a signed webhook is acknowledged (202) and its job reaches the CRM after SQS is back', async () => {
     // Prepare
@@ -115,11 +140,39 @@ describe('an accepted change while SQS is stalled', () => {
     expect(stalledSweep.sent).toBe(0);
     expect((await outboxJobs()).map((item) => item['jobId'])).toContain(jobId);
     await setFunctionsSqs('pass');
-    // The deferred job is due again after its backoff (2 s after one failed sweep).
-    await until(async () => ((await fireSchedule<{ sent: number }>('outboxSweep')).sent > 0), 20_000, 'the sweep to send the job');
+    // The deferred job is due again after its backoff (2 s after one failed sweep); a
+    // scheduled sweep caught by the stall may send it first.
+    await sweepUntilSent(jobId);
 
     // Assess
     await until(async () => (await crmRecord(sessionId)) !== undefined, 30_000, 'the webhook record in the CRM');
     expect(await queueDepth('dlq')).toBe(0);
-  });
+  }, 120_000);
+
+  it('a sweep caught by the stall sends the job in the same run once SQS answers again', async () => {
+    // Prepare: a job kept in the outbox while SQS is stalled
+    const sessionId = randomUUID();
+    await setFunctionsSqs('stall');
+    const response = await fetch(`${stack().apiUrl}/sessions/${sessionId}/prefill`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ attributes: { tier: 'silver' } }),
+    });
+    expect(response.status).toBe(200);
+    const { sync, syncJobId } = (await response.json()) as { sync: string; syncJobId: string };
+    expect(sync).toBe('pending');
+    const heldBefore = await heldSqsRequests();
+
+    // Act: a sweep starts and its send hangs on the stalled SQS; then SQS answers again
+    const sweep = fireSchedule<{ sent: number }>('outboxSweep');
+    await until(async () => (await heldSqsRequests()) > heldBefore, 30_000, 'the sweep to wait on the stalled SQS');
+    await setFunctionsSqs('pass');
+
+    // Assess: that same sweep sent the job (its client is not stuck on the stalled connection)
+    expect((await sweep).sent).toBe(1);
+    expect(await inOutbox(syncJobId)).toBe(false);
+    await until(async () => (await crmRecord(sessionId)) !== undefined, 30_000, 'the prefilled record in the CRM');
+    expect((await crmRecord(sessionId))?.record).toMatchObject({ externalId: sessionId, attributes: { tier: 'silver' } });
+    expect(await queueDepth('dlq')).toBe(0);
+  }, 120_000);
 });

@@ -479,6 +479,42 @@ describe('properties', () => {
     );
   });
 
+  it('masks ASCII text exactly as it masks the same text once it holds a character that must be folded', () => {
+    // ASCII text is searched as it is (nothing to fold); a trailing ` é` sends the same
+    // text through folding, which must find the same identifiers at the same places.
+    const piece = fc.oneof(
+      nanp.map((phone) => phone.text),
+      e164.map((phone) => phone.text),
+      fc.constantFrom('jane.doe@example.com', 'a@b', '123-45-6789', '020 7946 0958', '447911123456', '7c9e6679-7425-40de-944b-e07fc1f90ae7', '2026-11-30T19:49:12.988Z', 'ORD-5551234'),
+      fc.string({ unit: fc.constantFrom(...'abc019@.-+() _:'.split('')), maxLength: 16 }),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 6 }), fc.constantFrom('', ' ', ', ', '_'), (pieces, glue) => {
+        // Prepare
+        const text = pieces.join(glue);
+
+        // Act
+        const ascii = maskIdentifiers(text);
+        const folded = maskIdentifiers(`${text} é`);
+
+        // Assess
+        expect(folded).toEqual({ value: `${ascii.value} é`, masked: ascii.masked });
+      }),
+      { numRuns: 1_000, seed: 0x94 },
+    );
+  });
+
+  it('keeps every integer of nine digits or fewer (no phone number or SSN pattern can read one)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -999_999_999, max: 999_999_999 }), (value) => {
+        // Assess: as a value, and as text searched by every detector
+        expect(maskScalar('count', value)).toEqual({ value, masked: false });
+        expect(maskIdentifiers(String(value)).masked).toBe(false);
+      }),
+      { numRuns: 2_000, seed: 0x95 },
+    );
+  });
+
   it('is idempotent on any text', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', maxLength: 60 }), (text) => {
