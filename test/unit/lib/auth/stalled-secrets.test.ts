@@ -1,6 +1,6 @@
 /**
  * Secrets Manager that accepts connections and never answers: a read gives up within its
- * deadline with a SecretError (the handler answers 502) instead of holding the function
+ * deadline with a SecretError (the handler answers 503 secret-unavailable) instead of holding the function
  * until Lambda kills it.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
