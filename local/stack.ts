@@ -258,7 +258,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Only `rest` takes the local batch size and rate; the others keep their providers' defaults.
     const localDefaults = crmProvider === 'rest' ? LOCAL_DEFAULTS : Object.fromEntries(Object.entries(LOCAL_DEFAULTS).filter(([name]) => !name.startsWith('CRM_')));
     // Resolved with the local defaults too: the partner bus name needs GENESYS_ORG_ID.
-    const spec = await readServiceSpec(LOCAL_STAGE, cwd, { ...localDefaults, ...env });
+    const spec = await readServiceSpec(LOCAL_STAGE, cwd, { ...localDefaults, ...env, LOCAL_OFFLINE_SCHEDULES: 'true' });
     // Genesys conversation events: the rule's bus (serverless.yml, EVENTBRIDGE_EVENT_BUS_NAME overrides it).
     const eventRule = spec.eventRules[0];
     const eventBusName = eventRule?.eventBusName ?? '';
@@ -387,6 +387,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // Each stack builds into its own folder, so two stacks never clobber each other's bundles.
       LOCAL_BUILD_ID: `${port}`,
       SLS_NOTIFICATIONS_MODE: 'off',
+      // The stack's scheduler fires the schedules; serverless-offline's own would run each twice.
+      LOCAL_OFFLINE_SCHEDULES: 'false',
     };
     closers.push(() => rm(join(cwd, '.esbuild', `${LOCAL_STAGE}${port}`), { recursive: true, force: true }));
     const offlineOutput = options.offlineOutput ?? 'inherit';
