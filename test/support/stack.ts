@@ -7,10 +7,17 @@ import { inject } from 'vitest';
 import { DynamoStateTable, PreparedSessions } from '#lib/state';
 import { localDynamoDbClient } from '../../local/dynamodb.ts';
 import { localSqsClient } from '../../local/sqs.ts';
+import type { StackEndpoints } from '../../local/stack.ts';
 import { mintLocalToken, type MintOptions } from '../../local/tokens.ts';
 
 /** The running stack's endpoints (provided by test/integration/global-setup.ts). */
 export const stack = () => inject('stack');
+
+/**
+ * The CRM the stack's worker writes to (`CRM_PROVIDER`), so a test can branch on it; the
+ * helpers below take a stack of the test's own (`at`) and default to the shared one.
+ */
+export const crmProvider = (at: StackEndpoints = stack()): StackEndpoints['crmProvider'] => at.crmProvider;
 
 const json = async <T>(response: Response): Promise<T> => (await response.json()) as T;
 
@@ -18,7 +25,7 @@ const json = async <T>(response: Response): Promise<T> => (await response.json()
 export const genesysState = async <T = Record<string, any>>(): Promise<T> => json<T>(await fetch(`${stack().genesysUrl}/__sandbox/state`));
 
 /** The CRM sandbox's state view. */
-export const crmState = async <T = Record<string, any>>(): Promise<T> => json<T>(await fetch(`${stack().crmUrl}/__sandbox/state`));
+export const crmState = async <T = Record<string, any>>(at: StackEndpoints = stack()): Promise<T> => json<T>(await fetch(`${at.crmUrl}/__sandbox/state`));
 
 /** Resets both sandboxes (state, faults, limits) to their start-up settings. */
 export async function resetSandboxes(): Promise<void> {
@@ -27,8 +34,8 @@ export async function resetSandboxes(): Promise<void> {
 }
 
 /** Adds fault rules to the Genesys or CRM sandbox. */
-export async function addFaults(target: 'genesys' | 'crm', rules: Array<Record<string, unknown>>): Promise<void> {
-  const base = target === 'genesys' ? stack().genesysUrl : stack().crmUrl;
+export async function addFaults(target: 'genesys' | 'crm', rules: Array<Record<string, unknown>>, at: StackEndpoints = stack()): Promise<void> {
+  const base = target === 'genesys' ? at.genesysUrl : at.crmUrl;
   const response = await fetch(`${base}/__sandbox/faults`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -42,8 +49,8 @@ export const machineToken = (scope = 'guest-sync/read guest-sync/write', extra: 
   mintLocalToken({ sub: 'integration-test', scope, audience: 'machine', ...extra });
 
 /** Stops or restarts the worker's event source (the queue keeps what is sent meanwhile). */
-export async function setWorkerPaused(paused: boolean): Promise<void> {
-  await fetch(`${stack().controlUrl}/__local/event-sources/${paused ? 'pause' : 'resume'}`, { method: 'POST' });
+export async function setWorkerPaused(paused: boolean, at: StackEndpoints = stack()): Promise<void> {
+  await fetch(`${at.controlUrl}/__local/event-sources/${paused ? 'pause' : 'resume'}`, { method: 'POST' });
 }
 
 /** Polls until `check` holds, or fails after `timeoutMs`. */
@@ -55,15 +62,15 @@ export async function until(check: () => Promise<boolean> | boolean, timeoutMs =
   }
 }
 
-const sqs = () => localSqsClient(stack().sqsEndpoint);
+const sqs = (at: StackEndpoints = stack()) => localSqsClient(at.sqsEndpoint);
 
 /** Visible plus in-flight messages of a queue. */
-export async function queueDepth(which: 'queue' | 'dlq'): Promise<number> {
-  const client = sqs();
+export async function queueDepth(which: 'queue' | 'dlq', at: StackEndpoints = stack()): Promise<number> {
+  const client = sqs(at);
   try {
     const { Attributes } = await client.send(
       new GetQueueAttributesCommand({
-        QueueUrl: which === 'queue' ? stack().queueUrl : stack().dlqUrl,
+        QueueUrl: which === 'queue' ? at.queueUrl : at.dlqUrl,
         AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
       }),
     );
@@ -97,10 +104,10 @@ export async function peekMessages(which: 'queue' | 'dlq', max = 10): Promise<Me
 }
 
 /** Empties a queue. */
-export async function purge(which: 'queue' | 'dlq'): Promise<void> {
-  const client = sqs();
+export async function purge(which: 'queue' | 'dlq', at: StackEndpoints = stack()): Promise<void> {
+  const client = sqs(at);
   try {
-    await client.send(new PurgeQueueCommand({ QueueUrl: which === 'queue' ? stack().queueUrl : stack().dlqUrl }));
+    await client.send(new PurgeQueueCommand({ QueueUrl: which === 'queue' ? at.queueUrl : at.dlqUrl }));
   } finally {
     client.destroy();
   }
