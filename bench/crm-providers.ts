@@ -390,12 +390,13 @@ async function runProvider(provider: ProviderCase, context: BenchContext): Promi
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     LOG_LEVEL: 'WARN',
     CRM_PROVIDER: provider.provider,
-    // The provider's defaults, stated (the local stack's own CRM defaults are the rest sandbox's).
+    // The provider's batch maximum, stated (the local stack's own CRM defaults are the rest sandbox's).
     CRM_BATCH_SIZE: String(PROVIDER_BATCH_LIMITS[provider.provider]),
-    CRM_MAX_REQUESTS_PER_SECOND: String(PROVIDER_REQUESTS_PER_SECOND[provider.provider]),
   };
-  // Nothing may point the adapter away from the stack's sandbox.
-  for (const name of ['CRM_BASE_URL', 'CRM_TOKEN_URL', 'DYNAMICS_URL', 'LOCAL_SECRETS_FILE']) delete env[name];
+  // Nothing may point the adapter away from the stack's sandbox. CRM_MAX_REQUESTS_PER_SECOND
+  // stays unset, as deployed: the worker runs at the provider's default rate
+  // (PROVIDER_REQUESTS_PER_SECOND, e.g. HubSpot's 4.75/s, which the variable, an integer, cannot state).
+  for (const name of ['CRM_BASE_URL', 'CRM_TOKEN_URL', 'DYNAMICS_URL', 'LOCAL_SECRETS_FILE', 'CRM_MAX_REQUESTS_PER_SECOND']) delete env[name];
   const stack = await startLocalStack({
     ...(await freeStackPorts()),
     writeStackFile: false,
