@@ -50,6 +50,8 @@ export interface EventSourceOptions {
 export const MAX_BATCH_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** SQS's largest message: a batch within this of the limit takes no more records. */
 const MAX_MESSAGE_BYTES = 256 * 1024;
+/** ReceiveMessage (and DeleteMessageBatch) calls one batch has in flight at once. */
+export const RECEIVES_IN_PARALLEL = 5;
 
 /** What happened to one batch. */
 export interface BatchOutcome {
@@ -130,50 +132,72 @@ export function startEventSource(options: EventSourceOptions): EventSource {
   const windowMs = Math.min((options.maximumBatchingWindowSeconds ?? 0) * 1000, ((options.visibilityTimeoutSeconds ?? Number.POSITIVE_INFINITY) * 1000) / 2);
 
   let isPaused = false;
+  /** One ReceiveMessage call of at most `max` (≤ 10) messages. */
+  const receiveOnce = async (max: number, waitSeconds: number): Promise<Message[]> => {
+    const result = await options.client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: options.queueUrl,
+        MaxNumberOfMessages: max,
+        WaitTimeSeconds: waitSeconds,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+      { abortSignal: controller.signal },
+    );
+    return result.Messages ?? [];
+  };
+
   /**
    * Gathers one batch: waits (long polls) for a first record, then keeps receiving until
    * the batch is full, the window that began with that record ends, or the payload nears
    * 6 MB. An empty poll does not end the window. With no window, one receive is a batch.
+   * After the first record, up to RECEIVES_IN_PARALLEL calls run at once (as Lambda's
+   * pollers do), never asking for more than the batch has room for, in messages or in
+   * bytes (each call may bring 10 messages as large as the largest seen so far).
    */
   const receive = async (): Promise<Message[]> => {
     const messages: Message[] = [];
     let bytes = 0;
+    let largest = 0;
     let deadline = Number.POSITIVE_INFINITY;
     while (messages.length < options.batchSize && !controller.signal.aborted) {
       // Paused: take no new message; what is gathered already is delivered.
       if (isPaused) break;
       const left = deadline - Date.now();
       const waitSeconds = messages.length === 0 ? 1 : Math.max(0, Math.min(1, Math.ceil(left / 1000)));
-      const result = await options.client.send(
-        new ReceiveMessageCommand({
-          QueueUrl: options.queueUrl,
-          MaxNumberOfMessages: Math.min(10, options.batchSize - messages.length),
-          WaitTimeSeconds: waitSeconds,
-          MessageSystemAttributeNames: ['All'],
-          MessageAttributeNames: ['All'],
-        }),
-        { abortSignal: controller.signal },
-      );
-      const received = result.Messages ?? [];
+      const room = options.batchSize - messages.length;
+      const roomForCalls = largest === 0 ? 1 : Math.floor((MAX_BATCH_PAYLOAD_BYTES - MAX_MESSAGE_BYTES - bytes) / (10 * largest));
+      const calls = messages.length === 0 ? 1 : Math.max(1, Math.min(RECEIVES_IN_PARALLEL, Math.ceil(room / 10), roomForCalls));
+      const results = await Promise.all(Array.from({ length: calls }, (_, i) => receiveOnce(Math.min(10, room - i * 10), waitSeconds)));
+      const received = results.flat();
       if (messages.length === 0 && received.length > 0) deadline = Date.now() + windowMs;
       messages.push(...received);
-      bytes += received.reduce((sum, message) => sum + Buffer.byteLength(JSON.stringify(toSqsRecord(message, options.queueArn, region))), 0);
+      for (const message of received) {
+        const size = Buffer.byteLength(JSON.stringify(toSqsRecord(message, options.queueArn, region)));
+        bytes += size;
+        largest = Math.max(largest, size);
+      }
       if (messages.length === 0) continue;
       if (windowMs === 0 || Date.now() >= deadline || bytes > MAX_BATCH_PAYLOAD_BYTES - MAX_MESSAGE_BYTES) break;
     }
     return messages;
   };
 
+  /** DeleteMessageBatch calls of 10, up to RECEIVES_IN_PARALLEL at once. */
   const deleteRecords = async (records: SQSRecord[]): Promise<void> => {
-    for (let i = 0; i < records.length; i += 10) {
-      const chunk = records.slice(i, i + 10);
-      await options.client.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: options.queueUrl,
-          Entries: chunk.map((r, n) => ({ Id: String(n), ReceiptHandle: r.receiptHandle })),
-        }),
-      );
-    }
+    const groups: SQSRecord[][] = [];
+    for (let i = 0; i < records.length; i += 10) groups.push(records.slice(i, i + 10));
+    const worker = async (): Promise<void> => {
+      for (let group = groups.shift(); group; group = groups.shift()) {
+        await options.client.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: options.queueUrl,
+            Entries: group.map((r, n) => ({ Id: String(n), ReceiptHandle: r.receiptHandle })),
+          }),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(RECEIVES_IN_PARALLEL, groups.length) }, worker));
   };
 
   const loop = async (): Promise<void> => {

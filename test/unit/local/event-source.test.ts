@@ -297,6 +297,29 @@ describe('startEventSource', () => {
       expect(delivered).toHaveLength(20);
     });
 
+    it('gathers a large batch with receives in parallel, as the pollers of a mapping do, and never takes more than batchSize', async () => {
+      // Prepare: a backlog of 100 messages; each receive takes a moment and hands out what is asked for
+      const backlog = Array.from({ length: 100 }, (_, i) => message(`m-${i}`));
+      let inFlight = 0;
+      let mostInFlight = 0;
+      sqs.on(ReceiveMessageCommand).callsFake(async (input: { MaxNumberOfMessages?: number }) => {
+        inFlight += 1;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        inFlight -= 1;
+        return { Messages: backlog.splice(0, input.MaxNumberOfMessages ?? 1) };
+      });
+      sqs.on(DeleteMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+
+      // Act
+      const delivered = await firstBatchOf({ batchSize: 35, windowSeconds: 60 });
+
+      // Assess: exactly the first 35, each once; the 65 others still queued
+      expect(delivered).toEqual(Array.from({ length: 35 }, (_, i) => `m-${i}`));
+      expect(backlog).toHaveLength(65);
+      expect(mostInFlight).toBeGreaterThan(1);
+    });
+
     it('never holds a gathered record past half its visibility timeout (a test stack may run one shorter than the window)', async () => {
       // Prepare: one record, then an empty queue; a 60 s window over a 2 s visibility
       scripted([[message('m-1')]]);
