@@ -165,6 +165,18 @@ class Reader {
     return parsed;
   }
 
+  /** A decimal number (`4.75`) within [min, max], or the fallback when unset. */
+  decimal(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!/^\d+(\.\d+)?$/.test(value) || parsed < min || parsed > max) {
+      this.problems.push(`${name} must be a number from ${min} to ${max}`);
+      return fallback;
+    }
+    return parsed;
+  }
+
   json(name: string): unknown {
     const value = this.required(name);
     if (value === '') return undefined;
@@ -256,7 +268,7 @@ const sections: { [K in SectionName]: (r: Reader) => Config[K] } = {
       ...present('dynamicsAlternateKey', dynamicsAlternateKey),
       credentialsSecretId: r.required('CRM_CREDENTIALS_SECRET_ID'),
       batchSize: r.integer('CRM_BATCH_SIZE', limit, 1, limit),
-      maxRequestsPerSecond: r.integer('CRM_MAX_REQUESTS_PER_SECOND', PROVIDER_REQUESTS_PER_SECOND[provider], 1, 10_000),
+      maxRequestsPerSecond: r.decimal('CRM_MAX_REQUESTS_PER_SECOND', PROVIDER_REQUESTS_PER_SECOND[provider], 0.1, 10_000),
       maxRequestsPerSecondExplicit: r.optional('CRM_MAX_REQUESTS_PER_SECOND') !== undefined,
     };
   },

@@ -403,7 +403,11 @@ describe('malformed values', () => {
     expect(crm.batchSize).toBe(expected);
   });
 
-  it.each(['0', '10001', 'fast'])('CRM_MAX_REQUESTS_PER_SECOND=%j is refused', (value) => {
+  it('CRM_MAX_REQUESTS_PER_SECOND takes a decimal, as the sizing formula gives (HubSpot 100 per 10 s x 0.95 / 2 = 4.75)', () => {
+    expect(loadConfig(['crm'], fullEnv({ CRM_MAX_REQUESTS_PER_SECOND: '4.75' })).crm).toMatchObject({ maxRequestsPerSecond: 4.75, maxRequestsPerSecondExplicit: true });
+  });
+
+  it.each(['0', '0.05', '10001', 'fast', '-1', '4.'])('CRM_MAX_REQUESTS_PER_SECOND=%j is refused', (value) => {
     // Act
     const error = configErrorOf(['crm'], fullEnv({ CRM_MAX_REQUESTS_PER_SECOND: value }));
 
