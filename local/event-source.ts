@@ -70,6 +70,7 @@ export interface EventSource {
   resume(): void;
   paused(): boolean;
   stop(): Promise<void>;
+  /** Batches handed to the consumer; messages received from SQS (counted on receipt); deleted; handed back. */
   stats(): { batches: number; received: number; deleted: number; failed: number };
 }
 
@@ -144,7 +145,10 @@ export function startEventSource(options: EventSourceOptions): EventSource {
       }),
       { abortSignal: controller.signal },
     );
-    return result.Messages ?? [];
+    const messages = result.Messages ?? [];
+    // Counted when SQS hands them over (a receive spent), not when the consumer is done.
+    counters.received += messages.length;
+    return messages;
   };
 
   /**
@@ -231,7 +235,6 @@ export function startEventSource(options: EventSourceOptions): EventSource {
         // Undeleted messages become visible again and are redelivered, as in AWS.
       }
       counters.batches += 1;
-      counters.received += records.length;
       counters.deleted += toDelete.length;
       counters.failed += records.length - toDelete.length;
       options.onBatch?.({ size: records.length, deleted: toDelete.length, failed: records.length - toDelete.length, ...(error ? { error } : {}) });

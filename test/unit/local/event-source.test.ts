@@ -171,6 +171,34 @@ describe('startEventSource', () => {
     expect(source?.stats()).toEqual({ batches: 1, received: 3, deleted: 2, failed: 1 });
   });
 
+  it('counts messages as received when SQS hands them over, while the consumer still works on them (a receive spent)', async () => {
+    // Prepare: a consumer that holds its batch until released
+    queueHolding([message('m-1'), message('m-2')]);
+    let release: () => void = () => undefined;
+    let started: () => void = () => undefined;
+    const working = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+
+    // Act
+    const outcome = firstBatch({
+      consumer: async () => {
+        started();
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      },
+    });
+    await working;
+    const whileWorking = source?.stats();
+    release();
+    await outcome;
+
+    // Assess
+    expect(whileWorking).toMatchObject({ batches: 0, received: 2 });
+    expect(source?.stats()).toMatchObject({ batches: 1, received: 2, deleted: 2 });
+  });
+
   it('deletes nothing when the consumer throws, so every message comes back', async () => {
     // Prepare
     queueHolding([message('m-1'), message('m-2')]);
