@@ -128,8 +128,11 @@ export class DynamicsAdapter extends ProviderAdapterBase<'dynamics'> implements 
     const reason = `Dynamics answered ${answer.status}${code ? ` ${code}` : ''}: ${safeCrmText(error['message'])}`;
     const now = this.now();
     if (answer.status === 429) {
+      // Dataverse's Retry-After says when to retry; the refusal does not mean the whole
+      // 5-minute window is spent (an execution-time or concurrency limit refuses too), so
+      // the budget keeps what the service protection headers last said and the worker
+      // only waits the Retry-After.
       const wait = retryAfterMs(answer.headers, now) ?? 5_000;
-      this.lastBudget = { windowLimit: DYNAMICS_WINDOW.requests, windowRemaining: 0, windowMs: DYNAMICS_WINDOW.windowMs, observedAt: now };
       return { kind: 'rate_limited', status: 429, reason, retryAfterMs: wait };
     }
     if (answer.status === 403) return { kind: 'permission', status: 403, reason };

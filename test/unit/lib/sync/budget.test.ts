@@ -182,4 +182,27 @@ describe('Dynamics 365: x-ms-ratelimit-* headers', () => {
     expect(adapter.budget()).toBeUndefined();
     expect(limiter.perSecond).toBe(10);
   });
+  it('after a 429 waits its Retry-After, then keeps its pace: the refusal says when to retry, not that the 5-minute window is spent', async () => {
+    // Prepare: Dataverse refuses once (service protection, Retry-After 2 s), then takes work again
+    let calls = 0;
+    const refusingOnce: typeof fetch = async () => {
+      calls += 1;
+      if (calls === 1) {
+        return new Response(JSON.stringify({ error: { code: '0x80072322', message: 'Number of requests exceeded the limit of 6000 over time window of 300 seconds.' } }), {
+          status: 429,
+          headers: { 'content-type': 'application/json', 'retry-after': '2' },
+        });
+      }
+      return new Response(null, { status: 204 });
+    };
+    const adapter = new DynamicsAdapter({ baseUrl: 'http://127.0.0.1:9', alternateKey: 'gs_externalid', tokens, fetch: refusingOnce, now: clock.now });
+    const limiter = new RequestRateLimiter(10, limiterClock);
+
+    // Act
+    const refused = await adapterUpsert(adapter, limiter)([recordFactory('a')], 'key-a', 2_000);
+
+    // Assess: the refusal is a rate limit with its Retry-After, and the pace is unchanged
+    expect(refused).toMatchObject({ status: 429, retryAfterMs: 2_000 });
+    expect(limiter.perSecond).toBe(10);
+  });
 });
