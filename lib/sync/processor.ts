@@ -519,12 +519,13 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
         });
         pending = next;
       } else if (outcome.kind === 'transient') {
-        if (run.kind === 'sent') {
-          // No answer or a 5xx: the CRM may have applied it, so it is read before it is sent again.
-          const mayBeApplied = outcome.status === undefined || outcome.status >= 500;
+        // No answer, a 5xx, or the same key still in flight (409, `rest`): the CRM may have
+        // applied it, so its version is uncertain and it is read before it is sent again. A
+        // refusal (429, a quota, credentials) applied nothing.
+        if (run.kind === 'sent' && (outcome.status === undefined || outcome.status >= 500 || outcome.status === 409)) {
           for (const entry of pending) {
             unanswered.add(entry.externalId);
-            if (mayBeApplied) unconfirmed.add(entry.externalId);
+            unconfirmed.add(entry.externalId);
           }
         }
         lastReason = outcome.reason;

@@ -168,4 +168,25 @@ describe('a send whose answer was lost after the CRM applied it', () => {
     expect(h.reads).toEqual([]);
     expect(h.writes('guest-1')).toBe(1);
   });
+
+  it('leaves no uncertain version after a refusal (429), so its redelivery is sent without a read', async () => {
+    // Prepare: the CRM refuses the first send (nothing applied)
+    const h = harness({ lose: () => false });
+    const upsert = h.ports.upsert;
+    let calls = 0;
+    h.ports.upsert = async (records, key, timeoutMs) => ((calls += 1) === 1 ? { kind: 'transient', status: 429, reason: 'rate limited', retryAfterMs: 100 } : upsert(records, key, timeoutMs));
+    const job = jobFactory({ externalId: 'guest-1', at: at(20) });
+    const first = await processBatch([jobRecord(job)], { ...settings, maxAttemptsPerChunk: 1 }, h.ports);
+
+    // Act
+    h.ports.invocationId = 'invocation-2';
+    const again = await processBatch([jobRecord(job, undefined, 2)], settings, h.ports);
+
+    // Assess
+    expect(first.batchItemFailures).toHaveLength(1);
+    expect((await h.versions.view('guest-1')).uncertainFields).toEqual({});
+    expect(again.batchItemFailures).toEqual([]);
+    expect(h.reads).toEqual([]);
+    expect(h.writes('guest-1')).toBe(1);
+  });
 });
