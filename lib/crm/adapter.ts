@@ -124,6 +124,16 @@ export interface UpsertOptions extends CallOptions {
   idempotencyKey?: string;
 }
 
+/**
+ * What a read of records came to (`CrmAdapter.readRecords`): for each record the CRM has,
+ * its values of the fields that record would be sent with, under the provider's names
+ * (`records`, by externalId; a record the CRM does not have is absent), and the records
+ * whose every value already equals what would be sent (`held`). Adapters never throw.
+ */
+export type ProviderReadOutcome =
+  | { kind: 'ok'; records: Map<string, Record<string, unknown>>; held: Set<string> }
+  | { kind: 'failed'; failure: CallFailure };
+
 /** One CRM provider behind the suite. */
 export interface CrmAdapter {
   readonly provider: CrmProviderName;
@@ -135,7 +145,31 @@ export interface CrmAdapter {
   lookupCustomer(query: { email?: string; phone?: string }, options: CallOptions): Promise<ProviderLookupOutcome>;
   /** The budget read from the latest answers, or undefined before any answer. */
   budget(): RequestBudget | undefined;
+  /**
+   * Reads what the CRM holds of `records` (at most `batchLimit`, distinct externalIds), so a
+   * send that went unanswered is not written twice by a provider without idempotency keys.
+   * Absent for `rest`, whose chunk key makes the CRM replay a repeated send.
+   */
+  readRecords?(records: readonly CrmRecord[], options: CallOptions): Promise<ProviderReadOutcome>;
 }
+
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/**
+ * Whether a value the CRM answered is the value sent: the same, the same text (HubSpot
+ * answers every property as a string), or the same instant (a date-time field answered
+ * in the CRM's own format, e.g. `+0000` or without milliseconds).
+ */
+export function sameCrmValue(sent: string | number | boolean, stored: unknown): boolean {
+  if (stored === sent) return true;
+  if (stored === null || stored === undefined || typeof stored === 'object') return false;
+  const text = String(stored);
+  if (text === String(sent)) return true;
+  if (typeof sent === 'number') return text.trim() !== '' && Number(text) === sent;
+  if (typeof sent === 'string' && ISO_DATE_TIME.test(sent) && ISO_DATE_TIME.test(text)) return Date.parse(sent) === Date.parse(text.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  return false;
+}
+
 
 /** Per-record codes that are worth retrying: a lock or a busy row, not the record itself. */
 export const TRANSIENT_RECORD_CODES: ReadonlySet<string> = new Set(['UNABLE_TO_LOCK_ROW', 'ALL_OR_NONE_OPERATION_ROLLED_BACK', 'INTERNAL_ERROR']);

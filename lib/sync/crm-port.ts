@@ -8,6 +8,7 @@
 import { sharedCrmTokenProvider, sharedSecretCache } from '#lib/auth';
 import type { CrmConfig } from '#lib/config';
 import type { BatchUpsertOutcome, CrmAdapter, ProviderUpsertOutcome, RequestBudget } from '#lib/crm';
+import type { HeldOutcome } from './processor.ts';
 import { createCrmAdapter, crmAdapterSettings } from '#lib/crm/providers';
 
 let adapter: { key: string; adapter: CrmAdapter } | undefined;
@@ -72,5 +73,25 @@ export function adapterUpsert(
     const outcome = await adapter.upsert(records, { idempotencyKey, timeoutMs });
     budget?.observe(adapter.budget());
     return toBatchOutcome(outcome);
+  };
+}
+
+/**
+ * The processor's `held` port on `adapter` (undefined when the adapter cannot read records,
+ * as `rest`, whose chunk key already makes a repeated send a replay): which records the CRM
+ * already holds as they would be sent; the budget its answer revealed goes to `budget`.
+ */
+export function adapterHeld(
+  adapter: CrmAdapter,
+  budget?: BudgetObserver,
+): ((records: Parameters<CrmAdapter['upsert']>[0], timeoutMs: number) => Promise<HeldOutcome>) | undefined {
+  const read = adapter.readRecords?.bind(adapter);
+  if (!read) return undefined;
+  return async (records, timeoutMs) => {
+    const outcome = await read(records, { timeoutMs });
+    budget?.observe(adapter.budget());
+    if (outcome.kind === 'ok') return { kind: 'ok', held: outcome.held };
+    const { failure } = outcome;
+    return { kind: 'failed', reason: failure.reason, ...(failure.kind === 'rate_limited' ? { retryAfterMs: failure.retryAfterMs } : {}) };
   };
 }

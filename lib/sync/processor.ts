@@ -15,6 +15,11 @@
  *   record the CRM keeps failing by itself is dead-lettered with the last reason; a job
  *   that only met an unwell CRM (no answer, 5xx, 429, breaker, no time or request slot
  *   left) is sent again as a new message instead, so an outage never reaches the DLQ;
+ * - sent before without an answer (the claim says this very version is uncertain, or a
+ *   send timed out in this invocation): before it is sent again, the CRM is asked what it
+ *   holds (`SyncPorts.held`, one read per chunk); a record it already holds as it would be
+ *   sent is confirmed as applied (`unchanged`) instead, so a provider without idempotency
+ *   keys never writes it twice; when the read fails the record is sent as before;
  * - busy (another invocation holds the record's claim, or sends the same chunk): held back
  *   on SQS until that claim lapses and then sent as usual; never dead-lettered for being
  *   busy (on its last receive it is sent again as a new message, delayed to the lapse).
@@ -48,6 +53,12 @@ export interface VersionPort {
   confirm(externalId: string, sent: SentFields, owner: string): Promise<void>;
   release(externalId: string, owner: string, uncertain?: SentFields): Promise<void>;
 }
+
+/** What a read of records an unanswered send left uncertain came to (`SyncPorts.held`). */
+export type HeldOutcome =
+  /** `held`: the externalIds the CRM already holds exactly as they would be sent. */
+  | { kind: 'ok'; held: Set<string> }
+  | { kind: 'failed'; reason: string; retryAfterMs?: number };
 
 /** The newest version of each field the jobs carry (what a claim asks about). */
 function wantedFields(jobs: readonly QueuedJob[]): FieldVersions {
@@ -97,6 +108,11 @@ const MAX_HOLD_SECONDS = 11 * 3_600;
 /** What the processor needs from the outside world. */
 export interface SyncPorts {
   upsert(records: CrmRecord[], idempotencyKey: string, timeoutMs: number): Promise<BatchUpsertOutcome>;
+  /**
+   * Which of `records` the CRM already holds as they would be sent (one read request).
+   * Without it (the `rest` CRM replays a repeated chunk key by itself), nothing is read.
+   */
+  held?(records: CrmRecord[], timeoutMs: number): Promise<HeldOutcome>;
   /** Resolves with the message ids that could not be dead-lettered. */
   deadLetter(letters: DeadLetter[]): Promise<Set<string>>;
   limiter: RequestRateLimiter;
@@ -285,6 +301,8 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
   /** Records sent in a request that got no answer: the CRM may hold them. */
   const unanswered = new Set<string>();
   const claimed = new Map<string, CoalescedRecord>();
+  /** Records whose claim says an earlier send of this very version went unanswered. */
+  const uncertainOwn = new Set<string>();
   /** What each claimed record sends: the version of each field, for the confirmation. */
   const sentOf = new Map<string, SentFields>();
   let sendable = entries;
@@ -343,6 +361,7 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
       for (const member of kept) for (const path of sendableFields.get(member) ?? []) fields[path] ??= versionOf(member);
       claimed.set(entry.externalId, { ...entry, winner, superseded: rest, record });
       sentOf.set(entry.externalId, { version: versionOf(winner), fields, lastInteraction: record.lastInteraction, sourceUpdatedAt: record.sourceUpdatedAt });
+      if (Object.entries(fields).some(([path, version]) => view.uncertainFields[path] === version || view.uncertain === version)) uncertainOwn.add(entry.externalId);
     }
     await Promise.all(releases);
     sendable = entries.flatMap((entry) => claimed.get(entry.externalId) ?? []);
@@ -365,8 +384,29 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
   };
   const backoff = (attempt: number): number => Math.floor(random() * Math.min(backoffCapMs, backoffBaseMs * 2 ** attempt));
 
-  const runChunk = async (items: CoalescedRecord[]): Promise<void> => {
+  /**
+   * Of `entries` (sent before without an answer), the ones the CRM already holds as they
+   * would be sent: one read, a request like any other (time and rate limit). Empty when
+   * there is no time, slot or `held` port, or the read fails: then they are sent as before.
+   */
+  const alreadyHeld = async (entries: CoalescedRecord[]): Promise<Set<string>> => {
+    const budget = ports.remainingMs();
+    if (!ports.held || entries.length === 0 || budget < minAttemptMs) return new Set();
+    if (!(await ports.limiter.acquire(budget - minAttemptMs))) return new Set();
+    const timeoutMs = Math.max(1, Math.min(requestTimeoutMs, ports.remainingMs()));
+    const started = monotonic();
+    const read = await ports.held(entries.map((entry) => outgoingRecord(entry.record)), timeoutMs).catch((): HeldOutcome => ({ kind: 'failed', reason: 'the CRM read failed' }));
+    summary.requests += 1;
+    summary.requestLatenciesMs.push(monotonic() - started);
+    if (read.kind === 'ok') return read.held;
+    if (read.retryAfterMs !== undefined) ports.limiter.pauseFor(read.retryAfterMs);
+    return new Set();
+  };
+
+  const runChunk = async (items: CoalescedRecord[], top = true): Promise<void> => {
     let pending = items;
+    /** Records to read before they are sent (again): their earlier send went unanswered. */
+    const unconfirmed = new Set(top ? items.filter((entry) => uncertainOwn.has(entry.externalId)).map((entry) => entry.externalId) : []);
     let lastReason = 'no time was left in this invocation to send it';
     let scope: 'request' | 'record' = 'request';
     let retryAfterMs: number | undefined;
@@ -399,7 +439,16 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
         scope = 'request';
         break;
       }
-      if (!(await ports.limiter.acquire(budget - minAttemptMs))) {
+      if (ports.held && pending.some((entry) => unconfirmed.has(entry.externalId))) {
+        const toRead = pending.filter((entry) => unconfirmed.has(entry.externalId));
+        unconfirmed.clear();
+        const held = await alreadyHeld(toRead);
+        // Held as it would be sent: the earlier send was applied; confirmed, never sent twice.
+        for (const entry of toRead) if (held.has(entry.externalId)) fates.set(entry.externalId, { kind: 'done', status: 'unchanged' });
+        pending = pending.filter((entry) => !held.has(entry.externalId));
+        if (pending.length === 0) break;
+      }
+      if (!(await ports.limiter.acquire(ports.remainingMs() - minAttemptMs))) {
         lastReason = 'no CRM request slot (client-side rate limit) was free in the time left';
         scope = 'request';
         break;
@@ -470,7 +519,15 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
         });
         pending = next;
       } else if (outcome.kind === 'transient') {
-        if (run.kind === 'sent') for (const entry of pending) unanswered.add(entry.externalId);
+        // No answer, a 5xx, or the same key still in flight (409, `rest`): the CRM may have
+        // applied it, so its version is uncertain and it is read before it is sent again. A
+        // refusal (429, a quota, credentials) applied nothing.
+        if (run.kind === 'sent' && (outcome.status === undefined || outcome.status >= 500 || outcome.status === 409)) {
+          for (const entry of pending) {
+            unanswered.add(entry.externalId);
+            unconfirmed.add(entry.externalId);
+          }
+        }
         lastReason = outcome.reason;
         scope = 'request';
         retryAfterMs = outcome.retryAfterMs;
@@ -488,8 +545,8 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
         // The CRM refused the request itself: halve it until the record(s) it refuses stand alone.
         if (pending.length > 1) {
           const middle = Math.ceil(pending.length / 2);
-          await runChunk(pending.slice(0, middle));
-          await runChunk(pending.slice(middle));
+          await runChunk(pending.slice(0, middle), false);
+          await runChunk(pending.slice(middle), false);
         } else {
           for (const entry of pending) {
             fates.set(entry.externalId, { kind: 'permanent', code: rejectedRequestCode(outcome.status), reason: outcome.reason });

@@ -14,7 +14,7 @@ import { breakerState } from './breaker.ts';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { sharedDynamoDbClient, type StateItem, type StateTable } from '#lib/state';
 import { dynamoPersistence, powertoolsChunkLedger, type ChunkLedger } from './chunks.ts';
-import { adapterUpsert, sharedCrmAdapter } from './crm-port.ts';
+import { adapterHeld, adapterUpsert, sharedCrmAdapter } from './crm-port.ts';
 import type { SyncWorkerConfig } from './config.ts';
 import { sendDeadLetters } from './dead-letter.ts';
 import { invokeAsync, sharedLambdaClient } from './lambda.ts';
@@ -91,6 +91,7 @@ export async function syncCrmBatch(
       holdBack: (messages, seconds) => holdBackMessages(sharedSqsClient(), messages, seconds, sqsSignal(), { dlqUrl: settings.dlqUrl }),
       resend: (messages, delaySeconds) => resendMessages(sharedSqsClient(), messages, delaySeconds, sqsSignal(), { dlqUrl: settings.dlqUrl }),
       upsert: adapterUpsert(sharedCrmAdapter(crm), limiter),
+      ...withHeld(adapterHeld(sharedCrmAdapter(crm), limiter)),
       ...(versions ? { versions } : {}),
       ...(chunks ? { chunks } : {}),
       ...(context.awsRequestId ? { invocationId: context.awsRequestId } : {}),
@@ -111,6 +112,9 @@ export async function syncCrmBatch(
   logBatch(report, logger, { breaker: breakerState(breaker) });
   return { batchItemFailures: report.batchItemFailures };
 }
+
+/** The `held` port when the adapter offers one. */
+const withHeld = (held: SyncPorts['held']): Pick<SyncPorts, 'held'> => (held ? { held } : {});
 
 /** The state table, built on first use (a table without `getMany` is read key by key). */
 const lazyStore = (store: () => PauseStore & Partial<Pick<StateTable, 'getMany'>>): PauseStore & Pick<StateTable, 'getMany'> => ({

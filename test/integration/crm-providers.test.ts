@@ -8,10 +8,10 @@
  * Scenarios: duplicates and out-of-order versions of one record, a storm of the provider's
  * own rate-limit refusals, 5xx answers, requests that time out, per-record failures
  * (permanent ones to the DLQ with their reason, transient ones retried), and a DLQ redrive
- * after the cause is fixed (an older version redriven after a newer one never overwrites it).
- * Not here yet: the answer that arrives after the function timeout. The CRM has applied the
- * chunk, the worker re-sends it on redelivery, and a provider without idempotency keys
- * writes that version a second time (the worker's `uncertain` version lets it through).
+ * after the cause is fixed (an older version redriven after a newer one never overwrites it),
+ * and the answer that arrives after the function timeout: the CRM applied the chunk, the
+ * worker recorded the version as uncertain, and on redelivery it reads the records from the
+ * CRM (these providers have no idempotency keys) instead of writing that version again.
  * Each ends with the invariants of test/support/provider-invariant.ts: nothing lost, no
  * version written twice, no record older than its newest accepted version.
  */
@@ -35,6 +35,8 @@ interface Profile {
   attrField: (key: string) => string;
   /** The sandbox's operation name of the batch upsert (for fault rules). */
   upsert: string;
+  /** The sandbox's operation name of the read the worker makes before re-sending an unanswered record. */
+  read: string;
   /** A per-record code the provider uses for a record that can never pass, and the DLQ failure code it ends as. */
   permanentCode: string;
   permanentDlqCode: string;
@@ -70,6 +72,7 @@ const PROFILES: Profile[] = [
     sourceField: 'guest_sync_source_updated_at',
     attrField: (key) => `guest_sync_attr_${key}`,
     upsert: 'batchUpsertContacts',
+    read: 'batchReadContacts',
     permanentCode: 'INVALID_OPTION',
     permanentDlqCode: 'INVALID_OPTION',
     transientCode: 'INTERNAL_ERROR',
@@ -113,6 +116,7 @@ const PROFILES: Profile[] = [
     sourceField: 'GS_Source_Updated_At__c',
     attrField: (key) => `GS_Attr_${key}__c`,
     upsert: 'upsertCollection',
+    read: 'query',
     permanentCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION',
     permanentDlqCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION',
     transientCode: 'UNABLE_TO_LOCK_ROW',
@@ -134,6 +138,7 @@ const PROFILES: Profile[] = [
     sourceField: 'gs_sourceupdatedat',
     attrField: (key) => `gs_attr_${key}`,
     upsert: 'upsertMultiple',
+    read: 'queryContacts',
     permanentCode: '0x80040265',
     // UpsertMultiple is all or nothing: the worker halves the call until the record stands alone.
     permanentDlqCode: 'CRM_HTTP_400',
@@ -339,6 +344,24 @@ describe.each(PROFILES)('the CRM scenarios with CRM_PROVIDER=$provider', (profil
     // Assess
     expect((await providerState(at())).faults.map((fault) => fault.applied)).toEqual([1]);
     expect(await expectProviderInvariants(at(), jobs, profile.sourceField)).toEqual([]);
+  });
+
+  it('writes a chunk once when the CRM applied it but answered after the function timeout: the redelivery reads the records instead of writing them again', async () => {
+    // Prepare: the first upsert commits at once and answers 6.5 s later (the worker times out at 6 s)
+    await addFaults('crm', [{ operation: profile.upsert, delayAfterCommitMs: 6_500, times: 1 }], at());
+    const jobs = ids(10, `${profile.provider}-late`).map((id) => jobFor(id));
+    const readsBefore = (await providerState(at())).requests.filter((r) => r.operation === profile.read).length;
+
+    // Act
+    await enqueue(at(), jobs);
+    await settled(at());
+
+    // Assess: the late answer's records were read, not written again; each written once
+    const state = await providerState(at());
+    expect(state.faults.map((fault) => fault.applied)).toEqual([1]);
+    expect(jobs.map((job) => state.records[job.record.externalId]?.writes)).toEqual(jobs.map(() => 1));
+    expect(await expectProviderInvariants(at(), jobs, profile.sourceField)).toEqual([]);
+    expect(state.requests.filter((r) => r.operation === profile.read).length).toBeGreaterThan(readsBefore);
   });
 
   it('dead-letters the records the CRM refuses for good with their reasons, retries the ones it fails for a moment, and redrives the DLQ once the cause is fixed without overwriting a newer version', async () => {

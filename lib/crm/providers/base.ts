@@ -5,7 +5,7 @@
  * Each adapter keeps only its wire format and its own classification.
  */
 import type { CrmRecord } from '#lib/jobs';
-import { flattenRecord, type CallFailure, type CallOptions, type CrmProviderName, type FlatRecordFields, type ProviderCustomer, type ProviderUpsertOutcome, type RequestBudget } from '../adapter.ts';
+import { flattenRecord, sameCrmValue, type CallFailure, type CallOptions, type CrmProviderName, type FlatRecordFields, type ProviderCustomer, type ProviderReadOutcome, type ProviderUpsertOutcome, type RequestBudget } from '../adapter.ts';
 import { isFailure, sendAuthenticated, type ProviderAnswer, type ProviderRequest } from './call.ts';
 import type { CrmTokenSource } from './oauth.ts';
 
@@ -108,6 +108,35 @@ export abstract class ProviderAdapterBase<P extends CrmProviderName> {
   /** A record's values under this provider's names (see `recordFields`). */
   protected fieldsOf(record: CrmRecord): Record<string, string | number | boolean> {
     return recordFields(record, this.#fields);
+  }
+
+  /** The provider-side names of every field `records` would be sent with (what a read selects). */
+  protected fieldNamesOf(records: readonly CrmRecord[]): string[] {
+    return [...new Set(records.flatMap((record) => Object.keys(this.fieldsOf(record))))];
+  }
+
+  /**
+   * A read's outcome from the rows the CRM answered (by externalId): each found record's
+   * values of the fields it would be sent with, and whether every one equals what would be sent.
+   */
+  protected readOutcome(records: readonly CrmRecord[], rows: ReadonlyMap<string, Body>): ProviderReadOutcome {
+    const found = new Map<string, Record<string, unknown>>();
+    const held = new Set<string>();
+    for (const record of records) {
+      const row = rows.get(record.externalId);
+      if (!row) continue;
+      const sent = this.fieldsOf(record);
+      found.set(record.externalId, Object.fromEntries(Object.keys(sent).map((name) => [name, row[name] ?? null])));
+      if (Object.entries(sent).every(([name, value]) => sameCrmValue(value, row[name]))) held.add(record.externalId);
+    }
+    return { kind: 'ok', records: found, held };
+  }
+
+  /** The outcome of a read that is not sent: nothing to read, or more than `batchLimit` records. */
+  protected unread(size: number): ProviderReadOutcome | undefined {
+    if (size === 0) return { kind: 'ok', records: new Map(), held: new Set() };
+    if (size > this.batchLimit) return { kind: 'failed', failure: { kind: 'rejected', status: 400, reason: `${this.#identity.what} reads at most ${this.batchLimit} records per call here; got ${size}` } };
+    return undefined;
   }
 
   /** The budget read from the latest answers, or undefined before any answer. */

@@ -21,11 +21,13 @@
  * `x-ms-ratelimit-time-remaining-xrm-requests` (execution ms left of the 1,200,000), the
  * budget's window is the scarcer of the two, counted in requests; a 429 empties it.
  * Lookup: `GET contacts?$select=..&$filter=emailaddress1 eq '..'&$top=1` (or the phone columns).
+ * Read (before re-sending a record whose earlier send went unanswered):
+ * `GET contacts?$select=<key>,<columns>&$filter=<key> eq '..' or <key> eq '..'`.
  */
 import type { CrmRecord } from '#lib/jobs';
 import { safeCrmText } from '../batch-upsert.ts';
-import { propertySafeKey, type CallFailure, type CallOptions, type CrmAdapter, type ProviderLookupOutcome, type ProviderUpsertOutcome, type UpsertOptions } from '../adapter.ts';
-import { ProviderAdapterBase, asBody, customerFromRow, type CustomerFieldNames, type ProviderConnection } from './base.ts';
+import { propertySafeKey, type CallFailure, type CallOptions, type CrmAdapter, type ProviderLookupOutcome, type ProviderReadOutcome, type ProviderUpsertOutcome, type UpsertOptions } from '../adapter.ts';
+import { ProviderAdapterBase, asBody, customerFromRow, type Body, type CustomerFieldNames, type ProviderConnection } from './base.ts';
 import { classifyStatus, isFailure, numberHeader, retryAfterMs, type ProviderAnswer } from './call.ts';
 
 /** Records per UpsertMultiple call: the contract's default (Dataverse documents no hard maximum for it). */
@@ -87,6 +89,26 @@ export class DynamicsAdapter extends ProviderAdapterBase<'dynamics'> implements 
     if (answer.status !== 204 && answer.status !== 200) return { kind: 'failed', failure: this.#classify(answer) };
     // UpsertMultiple tells neither created nor updated per record: all were applied.
     return { kind: 'ok', status: answer.status, results: chunk.map((record) => ({ externalId: record.externalId, status: 'updated' as const })) };
+  }
+
+  async readRecords(records: readonly CrmRecord[], options: CallOptions): Promise<ProviderReadOutcome> {
+    const unread = this.unread(records.length);
+    if (unread) return unread;
+    const key = this.#options.alternateKey;
+    const select = [...new Set([key, ...this.fieldNamesOf(records)])].join(',');
+    const filter = records.map((record) => `${key} eq ${odataString(record.externalId)}`).join(' or ');
+    const answer = await this.send({ method: 'GET', path: `/api/data/v9.2/contacts?$select=${encodeURIComponent(select)}&$filter=${encodeURIComponent(filter)}` }, options);
+    if (isFailure(answer)) return { kind: 'failed', failure: answer };
+    if (answer.status !== 200) return { kind: 'failed', failure: this.#classify(answer) };
+    const body = asBody(answer.body);
+    // At most 100 rows: one page; a paged answer is not read as "not there".
+    if (!Array.isArray(body['value']) || body['@odata.nextLink'] !== undefined) return { kind: 'failed', failure: { kind: 'transient', status: 200, reason: 'Dynamics answered the read without every record' } };
+    const rows = new Map<string, Body>();
+    for (const raw of body['value']) {
+      const row = asBody(raw);
+      if (typeof row[key] === 'string') rows.set(row[key], row);
+    }
+    return this.readOutcome(records, rows);
   }
 
   async lookupCustomer(query: { email?: string; phone?: string }, options: CallOptions): Promise<ProviderLookupOutcome> {

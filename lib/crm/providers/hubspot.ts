@@ -17,6 +17,11 @@
  *   channelContext.k -> channel_k (values as strings; booleans "true" / "false").
  * HubSpot changes only the properties it is sent, so a key not sent keeps its value.
  *
+ * Read (before re-sending a record whose earlier send went unanswered):
+ * `POST /crm/v3/objects/contacts/batch/read` `{idProperty, properties, inputs: [{id}]}`,
+ * at most 100 inputs; HubSpot answers the contacts it has (200, or 207 listing the ids it
+ * does not as OBJECT_NOT_FOUND), properties as strings, matched back by `idProperty`.
+ *
  * Limits (HubSpot "API usage guidelines and limits"): 100 (Free/Starter) or 190
  * (Professional/Enterprise) requests per rolling 10 s and a daily quota that resets at
  * midnight in the account's time zone; `X-HubSpot-RateLimit-Max/-Remaining/-Interval-Milliseconds`
@@ -25,7 +30,7 @@
  */
 import type { CrmRecord } from '#lib/jobs';
 import { safeCrmText } from '../batch-upsert.ts';
-import type { CallFailure, CallOptions, CrmAdapter, ProviderLookupOutcome, ProviderRecordResult, ProviderUpsertOutcome, RequestBudget, UpsertOptions } from '../adapter.ts';
+import type { CallFailure, CallOptions, CrmAdapter, ProviderLookupOutcome, ProviderReadOutcome, ProviderRecordResult, ProviderUpsertOutcome, RequestBudget, UpsertOptions } from '../adapter.ts';
 import { classifyRecordCode, propertySafeKey } from '../adapter.ts';
 import { ProviderAdapterBase, asBody, customerFromRow, type Body, type CustomerFieldNames, type ProviderConnection } from './base.ts';
 import { classifyStatus, isFailure, nextMidnight, numberHeader, retryAfterMs, type ProviderAnswer } from './call.ts';
@@ -122,6 +127,25 @@ export class HubSpotAdapter extends ProviderAdapterBase<'hubspot'> implements Cr
       return { kind: 'failed', failure: { kind: 'transient', status: answer.status, reason: `HubSpot answered ${answer.status} without a result for ${missing} of ${chunk.length} inputs` } };
     }
     return { kind: 'ok', status: answer.status, results: results as ProviderRecordResult[] };
+  }
+
+  async readRecords(records: readonly CrmRecord[], options: CallOptions): Promise<ProviderReadOutcome> {
+    const unread = this.unread(records.length);
+    if (unread) return unread;
+    const { idProperty } = this.#options;
+    const body = { idProperty, properties: [idProperty, ...this.fieldNamesOf(records)], propertiesWithHistory: [], inputs: records.map((record) => ({ id: record.externalId })) };
+    const answer = await this.send({ method: 'POST', path: '/crm/v3/objects/contacts/batch/read', body }, options);
+    if (isFailure(answer)) return { kind: 'failed', failure: answer };
+    if (answer.status !== 200 && answer.status !== 207) return { kind: 'failed', failure: this.#classify(answer) };
+    const results = asBody(answer.body)['results'];
+    if (!Array.isArray(results)) return { kind: 'failed', failure: { kind: 'transient', status: answer.status, reason: 'HubSpot answered a batch read without results' } };
+    const rows = new Map<string, Body>();
+    for (const raw of results) {
+      const properties = asBody(asBody(raw)['properties']);
+      const id = properties[idProperty];
+      if (typeof id === 'string') rows.set(id, properties);
+    }
+    return this.readOutcome(records, rows);
   }
 
   async lookupCustomer(query: { email?: string; phone?: string }, options: CallOptions): Promise<ProviderLookupOutcome> {

@@ -19,11 +19,13 @@
  * quota frees (probe); 401 INVALID_SESSION_ID renews the session once; other 403s lost
  * permission (permanent). `Sforce-Limit-Info: api-usage=n/max` feeds the budget.
  * Lookup: SOQL on Email, SOSL `FIND {..} IN PHONE FIELDS` for a phone.
+ * Read (before re-sending a record whose earlier send went unanswered): SOQL
+ * `SELECT <External ID field>, <fields> FROM Contact WHERE <External ID field> IN (..)`.
  */
 import type { CrmRecord } from '#lib/jobs';
 import { safeCrmText } from '../batch-upsert.ts';
-import { classifyRecordCode, type CallFailure, type CallOptions, type CrmAdapter, type ProviderLookupOutcome, type ProviderRecordResult, type ProviderUpsertOutcome, type UpsertOptions } from '../adapter.ts';
-import { ProviderAdapterBase, asBody, customerFromRow, type CustomerFieldNames, type ProviderConnection } from './base.ts';
+import { classifyRecordCode, type CallFailure, type CallOptions, type CrmAdapter, type ProviderLookupOutcome, type ProviderReadOutcome, type ProviderRecordResult, type ProviderUpsertOutcome, type UpsertOptions } from '../adapter.ts';
+import { ProviderAdapterBase, asBody, customerFromRow, type Body, type CustomerFieldNames, type ProviderConnection } from './base.ts';
 import { classifyStatus, isFailure, type ProviderAnswer } from './call.ts';
 
 /** Salesforce's documented maximum records per sObject Collections call. */
@@ -115,6 +117,26 @@ export class SalesforceAdapter extends ProviderAdapterBase<'salesforce'> impleme
       return { externalId: record.externalId, status: 'failed', error: { code, message: safeCrmText(first['message']), classification } };
     });
     return { kind: 'ok', status: 200, results };
+  }
+
+  async readRecords(records: readonly CrmRecord[], options: CallOptions): Promise<ProviderReadOutcome> {
+    const unread = this.unread(records.length);
+    if (unread) return unread;
+    const key = this.#options.externalIdField;
+    const select = [...new Set([key, ...this.fieldNamesOf(records)])].join(', ');
+    const soql = `SELECT ${select} FROM Contact WHERE ${key} IN (${records.map((record) => soqlString(record.externalId)).join(', ')})`;
+    const answer = await this.send({ method: 'GET', path: `/services/data/${SALESFORCE_API_VERSION}/query?q=${encodeURIComponent(soql)}` }, options);
+    if (isFailure(answer)) return { kind: 'failed', failure: answer };
+    if (answer.status !== 200) return { kind: 'failed', failure: this.#classify(answer) };
+    const body = asBody(answer.body);
+    // At most 200 rows: one page; a query left unfinished is not read as "not there".
+    if (!Array.isArray(body['records']) || body['done'] !== true) return { kind: 'failed', failure: { kind: 'transient', status: 200, reason: 'Salesforce answered the read without every record' } };
+    const rows = new Map<string, Body>();
+    for (const raw of body['records']) {
+      const row = asBody(raw);
+      if (typeof row[key] === 'string') rows.set(row[key], row);
+    }
+    return this.readOutcome(records, rows);
   }
 
   async lookupCustomer(query: { email?: string; phone?: string }, options: CallOptions): Promise<ProviderLookupOutcome> {

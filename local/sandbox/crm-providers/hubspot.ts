@@ -9,6 +9,9 @@
  *   requests per rolling 10 s and a daily quota that resets at midnight (UTC here), the
  *   `X-HubSpot-RateLimit-*` headers on every answer, 429 bodies with `policyName`
  *   `TEN_SECONDLY_ROLLING` or `DAILY`;
+ * - batch read of contacts by a unique property ("Read a batch of contacts by internal ID,
+ *   or unique property values"): at most 100 inputs, the contacts found with the properties
+ *   asked for (as strings, null when unset), 207 listing the ids not found (OBJECT_NOT_FOUND);
  * - CRM search ("CRM search"): its own limit of 5 requests per second with its own 429, and
  *   a lag before a new or changed record is found;
  * - the private app token: a revoked or rotated token is a 401 (`EXPIRED_AUTHENTICATION`),
@@ -206,6 +209,37 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
     return { status: 200, body: { status: 'COMPLETE', results, startedAt, completedAt } };
   };
 
+  const batchRead = (body: unknown): SandboxReply => {
+    if (!isPlainObject(body) || !Array.isArray(body.inputs)) return hubspotError(400, 'VALIDATION_ERROR', 'inputs is required');
+    if (body.inputs.length > HUBSPOT_MAX_INPUTS) {
+      return hubspotError(400, 'VALIDATION_ERROR', `Batch input cannot contain more than ${HUBSPOT_MAX_INPUTS} inputs. Received ${body.inputs.length}.`);
+    }
+    const byProperty = body.idProperty !== undefined && body.idProperty !== 'hs_object_id';
+    if (byProperty && body.idProperty !== idProperty) return hubspotError(400, 'VALIDATION_ERROR', `Property "${String(body.idProperty)}" is not a unique identifier property`);
+    const startedAt = new Date(clock.now()).toISOString();
+    const wanted = Array.isArray(body.properties) ? body.properties.filter((p): p is string => typeof p === 'string') : [];
+    const ids = body.inputs.map((raw) => (isPlainObject(raw) && typeof raw.id === 'string' ? raw.id : ''));
+    const found = ids.map((id) => (byProperty ? core.world.records.get(id) : core.records().find((record) => record.id === id)));
+    const results = found.flatMap((record) =>
+      record === undefined || record.externalId === undefined
+        ? []
+        : [
+            {
+              id: record.id,
+              properties: { ...Object.fromEntries(wanted.map((name) => [name, record.fields[name] === undefined ? null : String(record.fields[name])])), hs_object_id: record.id },
+              createdAt: record.createdAt,
+              updatedAt: record.updatedAt,
+              archived: false,
+            },
+          ],
+    );
+    const missing = ids.filter((_id, index) => found[index]?.externalId === undefined);
+    const completedAt = new Date(clock.now()).toISOString();
+    if (missing.length === 0) return { status: 200, body: { status: 'COMPLETE', results, startedAt, completedAt } };
+    const error = { status: 'error', category: 'OBJECT_NOT_FOUND', message: 'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.', context: { ids: missing } };
+    return { status: 207, body: { status: 'COMPLETE', results, numErrors: 1, errors: [error], startedAt, completedAt } };
+  };
+
   const search = (body: unknown): SandboxReply => {
     if (!searchLimiter.tryAcquire()) {
       return { status: 429, body: { status: 'error', message: 'You have reached your secondly limit.', errorType: 'RATE_LIMIT', correlationId: crypto.randomUUID(), policyName: 'SECONDLY' } };
@@ -248,6 +282,12 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
       path: '/crm/v3/objects/contacts/batch/upsert',
       operation: 'batchUpsertContacts',
       handler: (req) => missingScope(HUBSPOT_SCOPES.write) ?? upsert(req.json()),
+    },
+    {
+      method: 'POST',
+      path: '/crm/v3/objects/contacts/batch/read',
+      operation: 'batchReadContacts',
+      handler: (req) => missingScope(HUBSPOT_SCOPES.read) ?? batchRead(req.json()),
     },
     {
       method: 'POST',

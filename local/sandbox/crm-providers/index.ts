@@ -11,7 +11,7 @@ export { startDynamicsSandbox, parseODataFilter } from './dynamics.ts';
 export type { DynamicsSandbox, DynamicsSandboxOptions, DynamicsSandboxState } from './dynamics.ts';
 export { startHubSpotSandbox, HUBSPOT_MAX_INPUTS, HUBSPOT_SCOPES } from './hubspot.ts';
 export type { HubSpotSandbox, HubSpotSandboxOptions, HubSpotSandboxState } from './hubspot.ts';
-export { startSalesforceSandbox, SALESFORCE_MAX_RECORDS, parseSoqlEmail, parseSoslTerm } from './salesforce.ts';
+export { startSalesforceSandbox, SALESFORCE_MAX_RECORDS, parseSoqlEmail, parseSoqlIn, parseSoslTerm } from './salesforce.ts';
 export type { SalesforceSandbox, SalesforceSandboxOptions, SalesforceSandboxState } from './salesforce.ts';
 export type { ProviderFailureRule, ProviderStoredRecord } from './store.ts';
 

@@ -13,7 +13,7 @@
  * - "OAuth 2.0 Client Credentials Flow for Server-to-Server Integration": `POST /services/oauth2/token`
  *   answers `{access_token, instance_url, token_type, issued_at}` (no `expires_in`); a
  *   session past its timeout is a 401 `INVALID_SESSION_ID`;
- * - SOQL `query` (`WHERE Email = '..'`) and SOSL `search` (`FIND {..} IN PHONE FIELDS`),
+ * - SOQL `query` (`WHERE Email = '..'`, or `WHERE <field> IN ('..', ..)` on any field) and SOSL `search` (`FIND {..} IN PHONE FIELDS`),
  *   with a malformed (unescaped) search term refused as `MALFORMED_SEARCH`.
  */
 import { randomBytes } from 'node:crypto';
@@ -81,6 +81,14 @@ export function parseSoqlEmail(query: string): string | undefined {
   const match = /WHERE\s+Email\s*=\s*'((?:[^'\\]|\\.)*)'/i.exec(query);
   if (!match) return undefined;
   return (match[1] as string).replace(/\\(.)/g, (_m, c: string) => ({ n: '\n', r: '\r', t: '\t' })[c] ?? c);
+}
+
+/** Reads `WHERE <field> IN ('..', ..)` of a SOQL query (backslash escapes), or undefined. */
+export function parseSoqlIn(query: string): { field: string; values: string[] } | undefined {
+  const match = /WHERE\s+([A-Za-z][A-Za-z0-9_]*)\s+IN\s*\(((?:\s*'(?:[^'\\]|\\.)*'\s*,?)+)\)/i.exec(query);
+  if (!match) return undefined;
+  const values = [...(match[2] as string).matchAll(/'((?:[^'\\]|\\.)*)'/g)].map((m) => (m[1] as string).replace(/\\(.)/g, (_m, c: string) => ({ n: '\n', r: '\r', t: '\t' })[c] ?? c));
+  return { field: match[1] as string, values };
 }
 
 /** Starts the Salesforce sandbox on 127.0.0.1. */
@@ -173,6 +181,11 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
 
   const query = (q: string): SandboxReply => {
     const select = /^SELECT\s+(.+?)\s+FROM\s+Contact\b/i.exec(q)?.[1]?.split(',').map((s) => s.trim());
+    const among = parseSoqlIn(q);
+    if (select && among) {
+      const rows = core.records().filter((record) => among.values.includes(String(record.fields[among.field] ?? '')));
+      return { status: 200, body: { totalSize: rows.length, done: true, records: rows.map((record) => selectedRow(record, select)) } };
+    }
     const email = parseSoqlEmail(q);
     if (!select || email === undefined) return sfError(400, 'MALFORMED_QUERY', 'unexpected token in query');
     const rows = core.records().filter((record) => typeof record.fields['Email'] === 'string' && (record.fields['Email'] as string).toLowerCase() === email.toLowerCase());

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamicsAdapter, odataString } from '../../../../../lib/crm/providers/dynamics.ts';
 import { ClientCredentialsTokenProvider } from '../../../../../lib/crm/providers/oauth.ts';
 import { startDynamicsSandbox } from '../../../../../local/sandbox/crm-providers/index.ts';
-import { SECRET_ID, chunkOf, clock, control, laterRecordFactory, lookupStories, recordFactory, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
+import { SECRET_ID, chunkOf, clock, control, laterRecordFactory, lookupStories, recordFactory, readStories, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
 
 const TENANT = '11111111-2222-3333-4444-555555555555';
 const sandbox = sandboxPerTest(
@@ -159,4 +159,18 @@ describe('DynamicsAdapter lookup', () => {
   it('doubles single quotes in OData literals', () => {
     expect(odataString("o'brien")).toBe("'o''brien'");
   });
+});
+
+describe('DynamicsAdapter read (before re-sending a record whose send went unanswered)', () => {
+  readStories(() => ({
+    read: (records) => adapterFor().readRecords(records, call),
+    upsert: (records) => adapterFor().upsert(records, call),
+    state: () => sandbox().state(),
+    addFault: (rule) => sandbox().faults.add([rule as never]),
+    operation: 'queryContacts',
+    sentValues: (record) => {
+      const { '@odata.type': _type, '@odata.id': _id, ...values } = adapterFor().target(record);
+      return values;
+    },
+  }));
 });

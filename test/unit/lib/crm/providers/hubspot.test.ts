@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { HubSpotAdapter } from '../../../../../lib/crm/providers/hubspot.ts';
 import { SecretTokenProvider } from '../../../../../lib/crm/providers/oauth.ts';
 import { HUBSPOT_SCOPES, startHubSpotSandbox } from '../../../../../local/sandbox/crm-providers/index.ts';
-import { SECRET_ID, chunkOf, clock, control, expectResultsInOrder, laterRecordFactory, lookupStories, recordFactory, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
+import { SECRET_ID, chunkOf, clock, control, expectResultsInOrder, laterRecordFactory, lookupStories, recordFactory, readStories, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
 
 const sandbox = sandboxPerTest((now) => startHubSpotSandbox({ accessToken: 'pat-1', clock: now, searchLagMs: 0 }), () => ({ accessToken: 'pat-1' }));
 const adapterFor = (): HubSpotAdapter =>
@@ -219,4 +219,15 @@ describe('HubSpotAdapter budget', () => {
     // Assess
     expect(adapter.budget()).toEqual({ windowLimit: 100, windowRemaining: 42, windowMs: 10_000, observedAt });
   });
+});
+
+describe('HubSpotAdapter read (before re-sending a record whose send went unanswered)', () => {
+  readStories(() => ({
+    read: (records) => adapterFor().readRecords(records, call),
+    upsert: (records) => adapterFor().upsert(records, call),
+    state: () => sandbox().state(),
+    addFault: (rule) => sandbox().faults.add([rule as never]),
+    operation: 'batchReadContacts',
+    sentValues: (record) => adapterFor().properties(record),
+  }));
 });

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ClientCredentialsTokenProvider } from '../../../../../lib/crm/providers/oauth.ts';
 import { SalesforceAdapter, soqlString, soslTerm } from '../../../../../lib/crm/providers/salesforce.ts';
 import { startSalesforceSandbox } from '../../../../../local/sandbox/crm-providers/index.ts';
-import { SECRET_ID, chunkOf, clock, control, expectResultsInOrder, laterRecordFactory, lookupStories, recordFactory, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
+import { SECRET_ID, chunkOf, clock, control, expectResultsInOrder, laterRecordFactory, lookupStories, recordFactory, readStories, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
 
 const sandbox = sandboxPerTest(
   (now) => startSalesforceSandbox({ clientId: 'sf-client', clientSecret: 'sf-secret-1', clock: now }),
@@ -182,4 +182,18 @@ describe('SalesforceAdapter lookup', () => {
     expect(soqlString("a'b\\c")).toBe("'a\\'b\\\\c'");
     expect(soslTerm('+1 (555) 010-2000')).toBe('\\+1 \\(555\\) 010\\-2000');
   });
+});
+
+describe('SalesforceAdapter read (before re-sending a record whose send went unanswered)', () => {
+  readStories(() => ({
+    read: (records) => adapterFor().readRecords(records, call),
+    upsert: (records) => adapterFor().upsert(records, call),
+    state: () => sandbox().state(),
+    addFault: (rule) => sandbox().faults.add([rule as never]),
+    operation: 'query',
+    sentValues: (record) => {
+      const { GS_External_Id__c: _key, LastName: _lastName, ...values } = adapterFor().fields(record);
+      return values;
+    },
+  }));
 });

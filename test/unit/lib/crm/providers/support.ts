@@ -5,7 +5,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { ProviderLookupOutcome, ProviderUpsertOutcome } from '../../../../../lib/crm/adapter.ts';
+import type { ProviderLookupOutcome, ProviderReadOutcome, ProviderUpsertOutcome } from '../../../../../lib/crm/adapter.ts';
 import { SecretCache } from '#lib/auth';
 import type { CrmRecord } from '#lib/jobs';
 
@@ -118,5 +118,70 @@ export function lookupStories(lookup: (query: { email?: string; phone?: string }
 
     // Assess
     expect(outcome).toEqual({ kind: 'not_found' });
+  });
+}
+
+/** What the read stories need of a provider: its adapter, its sandbox, its read operation and its own names of a record's values. */
+export interface ReadSubject {
+  read: (records: readonly CrmRecord[]) => Promise<ProviderReadOutcome>;
+  upsert: (records: readonly CrmRecord[]) => Promise<ProviderUpsertOutcome>;
+  state: () => { records: Record<string, { writes: number }>; requests: Array<{ operation: string }> };
+  addFault: (rule: Record<string, unknown>) => void;
+  /** The sandbox's operation name of the read. */
+  operation: string;
+  /** A record's values under the provider's names, as the adapter sends them. */
+  sentValues: (record: CrmRecord) => Record<string, unknown>;
+}
+
+/**
+ * The read stories every provider tells alike (before a record whose send went unanswered
+ * is sent again): found with its values as sent and held, absent when the CRM lacks it,
+ * not held when a value differs, a failed read reported; a read never writes.
+ */
+export function readStories(subject: () => ReadSubject): void {
+  it('reads the records it has with their values as sent (held), leaves out the one it lacks, and writes nothing', async () => {
+    // Prepare: one id with a quote, escaped in the query
+    const written = [recordFactory("o'brien-1"), recordFactory('session-2', { phoneHash: 'b'.repeat(64), channelContext: { channel: 'web' } })];
+    expect((await subject().upsert(written)).kind).toBe('ok');
+    const writesBefore = Object.values(subject().state().records).map((r) => r.writes);
+
+    // Act
+    const outcome = await subject().read([...written, recordFactory('never-sent')]);
+
+    // Assess
+    expect(outcome.kind).toBe('ok');
+    if (outcome.kind !== 'ok') return;
+    expect([...outcome.records.keys()].sort()).toEqual(["o'brien-1", 'session-2']);
+    expect(outcome.records.get("o'brien-1")).toEqual(subject().sentValues(written[0] as CrmRecord));
+    expect(outcome.records.get('session-2')).toEqual(subject().sentValues(written[1] as CrmRecord));
+    expect([...outcome.held].sort()).toEqual(["o'brien-1", 'session-2']);
+    expect(Object.values(subject().state().records).map((r) => r.writes)).toEqual(writesBefore);
+    expect(subject().state().requests.filter((r) => r.operation === subject().operation)).toHaveLength(1);
+  });
+
+  it('does not count a record whose CRM values differ from what would be sent as held', async () => {
+    // Prepare: the CRM holds version 1; version 2 changes the tier
+    await subject().upsert([recordFactory('session-1')]);
+    const next = recordFactory('session-1', { attributes: { tier: 'silver' }, sourceUpdatedAt: '2025-03-01T11:00:00.000Z', lastInteraction: '2025-03-01T11:00:00.000Z' });
+
+    // Act
+    const outcome = await subject().read([next]);
+
+    // Assess
+    expect(outcome.kind).toBe('ok');
+    if (outcome.kind !== 'ok') return;
+    expect(outcome.records.has('session-1')).toBe(true);
+    expect(outcome.held.size).toBe(0);
+  });
+
+  it('reports a read the CRM failed as a failure, never as "not there"', async () => {
+    // Prepare
+    subject().addFault({ operation: subject().operation, status: 503, times: 1 });
+
+    // Act
+    const outcome = await subject().read([recordFactory('session-1')]);
+
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'failed', failure: { kind: 'transient', status: 503 } });
   });
 }
