@@ -1,5 +1,5 @@
 /**
- * The local event bus (contract section 9): takes EventBridge `PutEvents` calls (AWS JSON
+ * The local event bus (docs/api.md section 9): takes EventBridge `PutEvents` calls (AWS JSON
  * 1.1, `X-Amz-Target: AWSEvents.PutEvents`, as `@aws-sdk/client-eventbridge` sends them)
  * for one bus, matches each event against the rules serverless.yml declares on that bus
  * (the same patterns, read by local/serverless-config.ts), and delivers it to the rule's

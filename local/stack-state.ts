@@ -1,7 +1,7 @@
 /**
  * The state files of running local stacks, which the operator scripts read to find them.
  * Each stack owns `.local/stack-<API port>.json`; `.local/stack.json` is a copy of the most
- * recently started one still running (contract section 9: it lists the endpoints). A stack
+ * recently started one still running (docs/api.md section 9: it lists the endpoints). A stack
  * that stops removes its own file, and `stack.json` only if that copy is its own (then the
  * newest other running stack takes its place).
  */
@@ -22,7 +22,7 @@ export interface StackSelector {
 
 /** The folder of the state files. */
 export const stateDir = (cwd: string): string => join(cwd, '.local');
-/** The file that points at the current stack (contract section 9). */
+/** The file that points at the current stack (docs/api.md section 9). */
 export const currentStackFile = (cwd: string): string => join(stateDir(cwd), 'stack.json');
 /** The file a stack serving the HTTP API on `port` owns. */
 export const stackFile = (cwd: string, port: number | string): string => join(stateDir(cwd), `stack-${port}.json`);

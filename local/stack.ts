@@ -48,7 +48,7 @@ export { StackStartError } from './ports.ts';
 export const LOCAL_STAGE = 'local';
 
 /**
- * Defaults for contract section 7 that `npm start` uses unless the environment sets them.
+ * Defaults for docs/api.md section 8 that `npm start` uses unless the environment sets them.
  * The CRM batch size and request rate apply to `rest` only: the other providers keep their
  * own documented defaults (lib/crm/adapter.ts).
  */

@@ -3,7 +3,7 @@
  * [--name <integration name>] [--org-id <Genesys org id>] [--stage <stage>] [--api-url <url>]`
  * finds or creates the Genesys Cloud `amazon-eventbridge-source` integration, sets its AWS
  * account, region, event source suffix and the conversation topics the suite handles,
- * enables it, and prints what is left to do in the AWS console (contract section 3). Safe
+ * enables it, and prints what is left to do in the AWS console (docs/api.md section 3). Safe
  * to run again: what is already right is left alone.
  *
  * Stage `local` (the default) talks to the running local stack's Genesys; any other stage

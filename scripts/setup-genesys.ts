@@ -1,6 +1,6 @@
 /**
  * `npm run setup-genesys -- [--stage <stage>] [--region <aws region>] [--json] [--api-url <url>]`
- * finds or creates, in the Genesys Cloud organisation, what guests need (contract sections
+ * finds or creates, in the Genesys Cloud organisation, what guests need (docs/api.md sections
  * 2 and 4): the external source their identity hashes live under and the contact schema
  * that holds consent, channel context and attributes (lib/guests/setup.ts). It prints their
  * ids for the stage parameters `guestExternalSourceId` and `guestContactSchemaId`

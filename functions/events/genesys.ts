@@ -1,5 +1,5 @@
 /**
- * Genesys conversation events from the partner event bus (EventBridge rule, contract
+ * Genesys conversation events from the partner event bus (EventBridge rule, docs/api.md
  * section 3): links conversations to prepared sessions, re-asserts the prepared attributes
  * on the guest participant, and queues the CRM sync. A thrown error makes EventBridge retry
  * the event, then hand it to the rule's dead-letter queue.

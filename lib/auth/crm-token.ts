@@ -1,5 +1,5 @@
 /**
- * The CRM's static API token (contract section 5), read from its credentials secret
+ * The CRM's static API token (docs/api.md section 6), read from its credentials secret
  * (`apiToken`, section 7) through the shared secret cache.
  */
 import { requireSecretString } from './secret-cache.ts';
@@ -20,7 +20,7 @@ const MAX_REMEMBERED_REFUSALS = 8;
 /**
  * Gives the CRM client its bearer token. Caching comes from the secret cache (its TTL).
  *
- * Rotation (contract section 7): after the CRM refuses a token (401), invalidate() starts
+ * Rotation (docs/api.md section 7): after the CRM refuses a token (401), invalidate() starts
  * one re-read, forced past the cache, of AWSCURRENT and AWSPENDING
  * (`replacementAfterRefusal`), which every concurrent caller shares: getToken() waits for
  * it. The re-read AWSCURRENT is used when it differs from the refused token; otherwise

@@ -1,5 +1,5 @@
 /**
- * Genesys Cloud access tokens by the OAuth client-credentials grant (contract section 4,
+ * Genesys Cloud access tokens by the OAuth client-credentials grant (docs/api.md section 4,
  * "token"), with the client id and secret from Secrets Manager (section 6).
  *
  * The token cache and its single flight are hand-written: it is one promise and one
@@ -53,7 +53,7 @@ interface Credentials {
  * The shared Genesys token source: one token per container, renewed 60 s before expiry,
  * one token request however many callers wait for it, and credentials re-read after a 401.
  *
- * Rotation (contract section 7). A rotation stores the new client secret as AWSPENDING,
+ * Rotation (docs/api.md section 7). A rotation stores the new client secret as AWSPENDING,
  * makes Genesys accept it (often: only it), then moves AWSCURRENT. In between, the
  * AWSCURRENT value this container holds (cached, or even freshly read) is refused. So a
  * refusal (400/401) of the token endpoint triggers one re-read, forced past the cache, of

@@ -1,5 +1,5 @@
 /**
- * The shared, Secrets Manager-backed auth layer (contract section 6): a secret cache,
+ * The shared, Secrets Manager-backed auth layer (docs/api.md section 7): a secret cache,
  * token providers for Genesys and the CRM, and readers for the other secrets.
  */
 export type { TokenProvider } from './types.ts';

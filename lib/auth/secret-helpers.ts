@@ -1,5 +1,5 @@
 /**
- * Typed readers for the single-purpose secrets of contract section 6, on the shared cache.
+ * Typed readers for the single-purpose secrets of docs/api.md section 7, on the shared cache.
  */
 import { requireSecretString } from './secret-cache.ts';
 import type { SecretCache } from './secret-cache.ts';

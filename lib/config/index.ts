@@ -1,5 +1,5 @@
 /**
- * Typed, validated configuration from the environment (contract sections 6 and 7).
+ * Typed, validated configuration from the environment (docs/api.md sections 7 and 8).
  * A function asks only for the sections it uses; every offending variable of those
  * sections is reported in one ConfigError at cold start.
  */
@@ -79,12 +79,12 @@ export interface StateConfig {
   tableName: string;
 }
 
-/** Prepared sessions (contract section 2): how long a prepared session is kept. */
+/** Prepared sessions (docs/api.md section 2): how long a prepared session is kept. */
 export interface PrefillConfig {
   ttlSeconds: number;
 }
 
-/** Guests as Genesys external contacts (contract section 2) and their engagement metrics. */
+/** Guests as Genesys external contacts (docs/api.md section 2) and their engagement metrics. */
 export interface GuestsConfig {
   /** The external source the identity hashes are `externalIds` under. */
   externalSourceId: string;

@@ -1,5 +1,5 @@
 /**
- * The one CRM adapter interface (contract section 6): every provider (`rest`, `hubspot`,
+ * The one CRM adapter interface (docs/api.md section 6): every provider (`rest`, `hubspot`,
  * `salesforce`, `dynamics`) upserts a chunk keyed by the suite's `externalId`, answers one
  * result per record in request order, classifies its own failures, looks customers up by
  * email or phone and reports the request budget its answers reveal. The worker and the
@@ -37,7 +37,7 @@ export const PROVIDER_REQUESTS_PER_SECOND: Readonly<Record<CrmProviderName, numb
   dynamics: (6_000 * 0.95) / 2 / 300,
 };
 
-/** Batch maximum per provider (contract section 5: `CRM_BATCH_SIZE` default and ceiling). */
+/** Batch maximum per provider (docs/api.md section 5: `CRM_BATCH_SIZE` default and ceiling). */
 export const PROVIDER_BATCH_LIMITS: Readonly<Record<CrmProviderName, number>> = { rest: 50, hubspot: 100, salesforce: 200, dynamics: 100 };
 
 /** Whether resending the same record can ever succeed. */
@@ -78,7 +78,7 @@ export type ProviderUpsertOutcome =
   | { kind: 'ok'; status: number; results: ProviderRecordResult[]; replayed?: boolean }
   | { kind: 'failed'; failure: CallFailure };
 
-/** The customer shape of contract section 6; fields the CRM left out stay absent. */
+/** The customer shape of docs/api.md section 6; fields the CRM left out stay absent. */
 export interface ProviderCustomer {
   id: string;
   firstName?: string;

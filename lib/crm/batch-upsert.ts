@@ -1,5 +1,5 @@
 /**
- * The CRM batch upsert (contract section 5): one `POST /records/batch-upsert` with the
+ * The CRM batch upsert (docs/api.md section 6): one `POST /records/batch-upsert` with the
  * chunk's idempotency key, answered as a typed outcome instead of an exception, so the
  * worker decides per outcome what is done, retried or dead-lettered. No retries here:
  * the worker owns the retry budget (it knows the Lambda's remaining time).
@@ -11,7 +11,7 @@ import { parseRetryAfter } from '#lib/net';
 import { CrmNetworkError, crmRequest } from './http.ts';
 import type { CallFailure, FailureClass } from './adapter.ts';
 
-/** The four per-record statuses of contract section 5. */
+/** The four per-record statuses of docs/api.md section 6. */
 export type CrmRecordStatus = 'created' | 'updated' | 'unchanged' | 'failed';
 
 /** One record's result, in request order. */

@@ -1,5 +1,5 @@
 /**
- * The one HTTP call to the CRM (contract section 5): bearer token from the shared CRM
+ * The one HTTP call to the CRM (docs/api.md section 6): bearer token from the shared CRM
  * token provider, a timeout, one retry after a 401 with a re-read token (the secret may
  * have rotated). Callers (batch upsert, customer lookup) add their own retry policy.
  */
@@ -50,7 +50,7 @@ export async function crmRequest<T = unknown>(options: CrmRequestOptions): Promi
   };
   const first = await send();
   if (first.status !== 401) return first;
-  // Naming the refused token lets concurrent 401s share one secret re-read (contract 7).
+  // Naming the refused token lets concurrent 401s share one secret re-read (docs/api.md section 7).
   tokens.invalidate(token);
   return send();
 }

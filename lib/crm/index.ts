@@ -1,4 +1,4 @@
-/** The CRM adapter (contract section 5). */
+/** The CRM adapter (docs/api.md section 6). */
 export { CrmNetworkError, crmRequest } from './http.ts';
 export type { CrmRequestOptions, CrmResponse } from './http.ts';
 export { BATCH_UPSERT_PATH, batchUpsert, isTransientUpsertStatus, parseRetryAfter, readResults, safeCrmText } from './batch-upsert.ts';

@@ -1,5 +1,5 @@
 /**
- * CRM customer lookup for pre-chat enrichment (contract sections 2 and 6): the lookup of
+ * CRM customer lookup for pre-chat enrichment (docs/api.md sections 2 and 6): the lookup of
  * the adapter `CRM_PROVIDER` chooses (`rest` `GET /customers`, HubSpot search, Salesforce
  * SOQL / SOSL, Dynamics `$filter`). The caller must never wait long or fail because of
  * the CRM, so every lookup runs under a time budget (default 5 s, cockatiel timeout),

@@ -1,5 +1,5 @@
 /**
- * The Genesys side of the events path (contract section 3): the `amazon-eventbridge-source`
+ * The Genesys side of the events path (docs/api.md section 3): the `amazon-eventbridge-source`
  * integration that publishes conversation events to a partner event source in the
  * customer's AWS account. Found or created, configured and enabled through the
  * integrations API (section 4); running it again changes nothing that is already right.

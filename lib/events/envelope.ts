@@ -1,5 +1,5 @@
 /**
- * Genesys conversation events as Amazon EventBridge delivers them (contract section 3):
+ * Genesys conversation events as Amazon EventBridge delivers them (docs/api.md section 3):
  * the EventBridge envelope `{version, id, detail-type, source, account, time, region,
  * resources, detail}` around Genesys's `{topicName, version, eventBody, metadata,
  * timestamp}`. Parsing is pure: a malformed event is described, never thrown, and a topic

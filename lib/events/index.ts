@@ -1,5 +1,5 @@
 /**
- * Genesys conversation events from Amazon EventBridge (contract section 3): the envelope
+ * Genesys conversation events from Amazon EventBridge (docs/api.md section 3): the envelope
  * parser, the pure decisions, what the function remembers, and the flow the handler runs.
  */
 export { CONVERSATION_TOPICS, contentKeyOf, detailTypeOf, parseConversationEvent } from './envelope.ts';

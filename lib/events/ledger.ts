@@ -1,6 +1,6 @@
 /**
  * What the events function remembers in the state table beyond the prepared sessions
- * (contract sections 1 and 3): processed events for 24 hours (`event#<id>` and
+ * (docs/api.md sections 1 and 3): processed events for 24 hours (`event#<id>` and
  * `event#c#<content key>`), and per conversation the newest `eventTime` whose attributes
  * were applied (`event#order#<conversationId>`), so an older event never undoes a newer
  * one. The conversation's link and end live with the session (`PreparedSessions`).

@@ -1,5 +1,5 @@
 /**
- * The pure decisions of the events function (contract section 3): which prepared
+ * The pure decisions of the events function (docs/api.md section 3): which prepared
  * attributes the participant must be given again, and the CRM sync jobs a linked
  * conversation produces. No I/O, so each rule is a table of cases in the tests.
  */

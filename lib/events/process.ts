@@ -1,5 +1,5 @@
 /**
- * One Genesys conversation event, end to end (contract section 3): parse, dedupe, order,
+ * One Genesys conversation event, end to end (docs/api.md section 3): parse, dedupe, order,
  * then link the conversation to its prepared session, re-assert the prepared attributes
  * on the participant with at most one PATCH, and queue the CRM sync. Dependencies come in
  * from the handler, so this runs the same in tests and in Lambda.

@@ -1,7 +1,7 @@
 /**
  * The one Genesys Cloud client. Every operation of the catalogue goes through `call()`
  * (`client.call(genesysOperations.X, { params, body, query, deadline })`; there are no
- * per-operation methods, so the catalogue is the only list of endpoints), which applies contract section 4's rules once: bearer token per attempt, per-attempt
+ * per-operation methods, so the catalogue is the only list of endpoints), which applies docs/api.md section 4's rules once: bearer token per attempt, per-attempt
  * timeout bounded by the caller's deadline, retries for 429 / 5xx / network errors /
  * timeouts with `Retry-After` or full-jitter backoff, one token refresh on 401, and a
  * single typed `GenesysError` for every failure.
@@ -144,7 +144,7 @@ export class GenesysClient {
    * Sends one catalogue operation under the retry rules below and returns its parsed answer,
    * or throws one `GenesysError`.
    *
-   * Rules (contract section 4):
+   * Rules (docs/api.md section 4):
    * - every attempt asks the token source for a token (it caches; a refresh shows up here);
    * - an attempt may take `min(timeoutMs, deadline.remainingMs())`; with no time left the
    *   call fails at once with a timeout (504), or with the last failure if there was one;

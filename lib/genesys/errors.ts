@@ -1,6 +1,6 @@
 /**
  * The one error every failed Genesys call surfaces as. Its HTTP `status` is what our own
- * callers see (contract section 2, prefill upstream mapping); the upstream facts ride along
+ * callers see (docs/api.md section 2, prefill upstream mapping); the upstream facts ride along
  * for logs and for callers that branch on them (412 merge-and-retry, SQS redelivery).
  */
 import { AppError } from '#lib/errors';
@@ -37,7 +37,7 @@ interface Mapping {
   title: string;
 }
 
-/** Contract section 2: 404 -> 404, 412 -> 412, 429 -> 503, timeout -> 504, else 502. */
+/** docs/api.md section 2: 404 -> 404, 412 -> 412, 429 -> 503, timeout -> 504, else 502. */
 function mapFailure(failure: GenesysFailure): Mapping {
   if (failure.kind === 'timeout') {
     return { status: 504, type: 'dependency-timeout', title: 'Upstream dependency timed out' };

@@ -1,5 +1,5 @@
 /**
- * The Genesys Cloud client and its operation catalogue (contract section 4). Handlers and
+ * The Genesys Cloud client and its operation catalogue (docs/api.md section 4). Handlers and
  * workers build one `GenesysClient` per container and pass each call a deadline.
  */
 export { GenesysClient } from './client.ts';

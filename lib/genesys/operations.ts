@@ -1,12 +1,12 @@
 /**
- * The Genesys Cloud operation catalogue (contract section 4): every operation the suite
+ * The Genesys Cloud operation catalogue (docs/api.md section 4): every operation the suite
  * calls is defined here exactly once, with its method, path template, success statuses
  * and the shapes of what goes in and comes out. The `token` operation lives in
  * `#lib/auth`, which owns the login host.
  *
  * Every entry is an endpoint of Genesys Cloud's public Platform API v2 and names the
  * official SDK function (`purecloud-platform-client-v2`) that calls it: the catalogue is
- * contract section 4 and nothing else (test/unit/lib/genesys/sdk-endpoints.test.ts fails
+ * docs/api.md section 4 and nothing else (test/unit/lib/genesys/sdk-endpoints.test.ts fails
  * on any entry the SDK does not have). Shapes follow the SDK's models
  * (test/unit/lib/genesys/sdk-models.test.ts); fields the suite does not read are left out
  * or typed loosely on purpose: Genesys adds fields over time and the client must not
@@ -242,7 +242,7 @@ const operation =
     Object.freeze({ ...definition, success: Object.freeze([...definition.success]) });
 
 /**
- * Every Genesys operation the suite calls, each defined once, in the order of contract
+ * Every Genesys operation the suite calls, each defined once, in the order of docs/api.md
  * section 4 (the token operation lives in `#lib/auth`). Reads and the writes that set a
  * state (PATCH of attributes, PUT of a whole entity) are repeatable; a create is not, so a
  * create whose outcome is unknown surfaces instead of risking a duplicate.

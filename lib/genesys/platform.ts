@@ -1,5 +1,5 @@
 /**
- * Wire types of the Genesys Cloud Platform API operations of contract section 4, taken
+ * Wire types of the Genesys Cloud Platform API operations of docs/api.md section 4, taken
  * from the official SDK's models (`purecloud-platform-client-v2`, the `Models` namespace
  * named beside each type). Only the fields the suite writes or reads are typed; the rest
  * stay loose on purpose, so the client does not break when Genesys adds fields. The

@@ -1,6 +1,6 @@
 /**
  * Genesys' platform audit trail of one guest, through the public audit query API
- * (contract section 4): check the service against the organisation's service mapping,
+ * (docs/api.md section 4): check the service against the organisation's service mapping,
  * submit a query filtered on the guest's contact id, poll its transaction until it has
  * succeeded, then page through the results with the cursor. Used by `npm run audit`.
  *

@@ -1,5 +1,5 @@
 /**
- * A guest as a Genesys external contact (contract section 2), both ways. Pure.
+ * A guest as a Genesys external contact (docs/api.md section 2), both ways. Pure.
  *
  * - The identity hashes are `externalIds` under the guest external source
  *   (`GUEST_EXTERNAL_SOURCE_ID`), each value prefixed with its kind (`email:<hash>`,

@@ -1,4 +1,4 @@
-/** Guests (contract section 2, `/guests`): Genesys external contacts with hashed identity, merge-on-conflict under a lease, metrics from analytics, audit, set-up, sync jobs. */
+/** Guests (docs/api.md section 2, `/guests`): Genesys external contacts with hashed identity, merge-on-conflict under a lease, metrics from analytics, audit, set-up, sync jobs. */
 export { actorOf, writeAuditEntry } from './audit.ts';
 export type { GuestAuditEntry, GuestAuditEvent } from './audit.ts';
 export { GUEST_AUDIT_SERVICE, formatAuditTable, queryGuestAudit, resolveAuditService } from './audit-query.ts';

@@ -1,5 +1,5 @@
 /**
- * Engagement metrics of one guest (contract section 2, `GET /guests/{guestId}/metrics`)
+ * Engagement metrics of one guest (docs/api.md section 2, `GET /guests/{guestId}/metrics`)
  * from Genesys analytics: the conversation details (`POST
  * /api/v2/analytics/conversations/details/query`, segment filter `externalContactId` =
  * the guest id) of the conversations of the last `GUEST_METRICS_DAYS` days.

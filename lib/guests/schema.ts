@@ -1,5 +1,5 @@
 /**
- * The request bodies of `POST /guests` and `PATCH /guests/{guestId}` (contract section 2)
+ * The request bodies of `POST /guests` and `PATCH /guests/{guestId}` (docs/api.md section 2)
  * as JSON schemas. They enforce data minimisation: no property outside the list, identity
  * only as hashes (raw email and phone are accepted at the edge and hashed before anything
  * leaves the handler), a bounded device fingerprint, flat attributes under the prefill key

@@ -1,5 +1,5 @@
 /**
- * The organisation set-up guests need (contract section 4, "guest set-up"), defined once:
+ * The organisation set-up guests need (docs/api.md section 4, "guest set-up"), defined once:
  * the external source the identity hashes live under and the contact schema that holds
  * consent, channel context, device fingerprint and attributes. `npm run setup-genesys`
  * finds them by name or creates them; the local stack seeds its sandbox Genesys with the

@@ -1,6 +1,6 @@
 /**
  * Guests in Genesys Cloud: read, create and replace the external contact behind a guest
- * (contract section 4: `getExternalcontactsContact`, `postExternalcontactsContacts`,
+ * (docs/api.md section 4: `getExternalcontactsContact`, `postExternalcontactsContacts`,
  * `putExternalcontactsContact`, `postExternalcontactsIdentifierlookupContacts`,
  * `getExternalcontactsContactsSchemas`).
  */

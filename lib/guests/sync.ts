@@ -1,5 +1,5 @@
 /**
- * The CRM sync job for a guest (contract section 3, source `guest`): the guest's stored
+ * The CRM sync job for a guest (docs/api.md section 5, source `guest`): the guest's stored
  * state after a create or an update, keyed by the guest id. Pure.
  */
 import type { Guest } from './contact.ts';

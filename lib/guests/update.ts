@@ -1,5 +1,5 @@
 /**
- * Guest updates without lost updates (contract section 2, `PATCH /guests/{guestId}`).
+ * Guest updates without lost updates (docs/api.md section 2, `PATCH /guests/{guestId}`).
  *
  * Genesys offers no conditional write on external contacts: a `PUT` replaces the whole
  * contact, whatever happened since it was read. So the suite serialises its own writers

@@ -1,5 +1,5 @@
 /**
- * The CRM sync job's JSON schema (contract section 5), precompiled by
+ * The CRM sync job's JSON schema (docs/api.md section 5), precompiled by
  * `npm run build:schemas` into `schema.validators.js`.
  */
 import { JOB_SOURCES } from './job.ts';

@@ -1,5 +1,5 @@
 /**
- * CRM sync jobs (contract section 3): the one message shape every intake route produces
+ * CRM sync jobs (docs/api.md section 5): the one message shape every intake route produces
  * and the worker consumes, with deterministic ids so a logical change always has the
  * same job id, however often it is delivered.
  */
@@ -11,7 +11,7 @@ export type JobSource = 'prefill' | 'webhook' | 'guest' | 'prechat' | 'event';
 /** Scalar values a CRM record carries in its flat maps. */
 export type JobScalar = string | number | boolean;
 
-/** The CRM record a job upserts (contract sections 3 and 5). No plaintext identifiers. */
+/** The CRM record a job upserts (docs/api.md sections 5 and 6). No plaintext identifiers. */
 export interface CrmRecord {
   externalId: string;
   emailHash?: string;
@@ -33,7 +33,7 @@ export interface CrmSyncJob {
   record: CrmRecord;
 }
 
-/** The sources, for validation (`event`: Genesys conversation events, contract section 3). */
+/** The sources, for validation (`event`: Genesys conversation events, docs/api.md section 3). */
 export const JOB_SOURCES: readonly JobSource[] = ['prefill', 'webhook', 'guest', 'prechat', 'event'];
 
 /** JSON with object keys sorted, so equal documents hash identically whatever their key order. */

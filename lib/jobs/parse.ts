@@ -1,5 +1,5 @@
 /**
- * Reading a CRM sync job back off the queue (contract section 3). The worker trusts
+ * Reading a CRM sync job back off the queue (docs/api.md section 5). The worker trusts
  * nothing it receives: a body that is not a valid version-1 `crm.upsert` job is a
  * permanent failure, reported with a reason that names the failing field and never
  * repeats a value from the message.

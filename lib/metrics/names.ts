@@ -66,7 +66,7 @@ export const MetricNames = {
   /** Outbox jobs SQS still did not take; tried again later. */
   OutboxDeferred: 'OutboxDeferred',
 
-  // Genesys conversation events from EventBridge (contract section 3)
+  // Genesys conversation events from EventBridge (docs/api.md section 3)
   EventsReceived: 'EventsReceived',
   /** Deliveries the function cannot read (logged with the reason, never retried). */
   EventsMalformed: 'EventsMalformed',

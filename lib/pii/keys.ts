@@ -26,7 +26,7 @@ export function identifierKindOfKey(key: string): IdentifierKind | undefined {
 }
 
 /**
- * The identity keys whose raw values are hashed (contract section 2): exactly `email` and
+ * The identity keys whose raw values are hashed (docs/api.md section 2): exactly `email` and
  * `phone`, in any case. Other phone keys (`mobile`, `tel`...) are masked, never hashed:
  * one guest has one phone hash, and which of two numbers it stands for must not depend
  * on key order.

@@ -1,5 +1,5 @@
 /**
- * Pre-chat enrichment (contract section 2, `POST /prechat/enrich`), called by a Genesys
+ * Pre-chat enrichment (docs/api.md section 2, `POST /prechat/enrich`), called by a Genesys
  * Data Action from the Architect inbound message flow once the guest's first message has
  * created the conversation: CRM lookup within its budget, merge, routing by tier, the
  * merged profile PATCHed onto the guest participant, one CRM sync job, and a flat answer

@@ -1,4 +1,4 @@
-/** Pre-chat enrichment (contract section 2, `POST /prechat/enrich`): schema, merge, routing, participant attributes, sync job. */
+/** Pre-chat enrichment (docs/api.md section 2, `POST /prechat/enrich`): schema, merge, routing, participant attributes, sync job. */
 export { PRECHAT_ATTRIBUTE_PREFIX, participantAttributes, toFlatAttributes } from './attributes.ts';
 export type { RoutingChoice } from './attributes.ts';
 export { PRECHAT_BUDGET_MS, enrichPrechat, prechatDeadline } from './enrich.ts';

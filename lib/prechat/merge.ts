@@ -1,5 +1,5 @@
 /**
- * The enriched profile (contract section 2, pre-chat merge): the CRM wins for what it
+ * The enriched profile (docs/api.md section 2, pre-chat merge): the CRM wins for what it
  * owns (name, tier, status, id, points), the survey wins for what belongs to this chat
  * (subject, priority), and defaults fill the gaps. Pure.
  */

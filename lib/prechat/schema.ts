@@ -1,5 +1,5 @@
 /**
- * Body of `POST /prechat/enrich` (contract section 2): the conversation and guest
+ * Body of `POST /prechat/enrich` (docs/api.md section 2): the conversation and guest
  * participant the Architect inbound message flow is routing, and the pre-chat survey
  * answers, as a JSON schema (`npm run build:schemas` precompiles it into
  * `schema.validators.js`). Unknown properties are refused (400), as on the guest routes:

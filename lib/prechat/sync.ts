@@ -1,5 +1,5 @@
 /**
- * The CRM sync job of a pre-chat (contract section 5, source `prechat`): the chat's
+ * The CRM sync job of a pre-chat (docs/api.md section 5, source `prechat`): the chat's
  * context keyed by the CRM customer id, else by the conversation id. Pure.
  */
 import type { IdentityHashes } from '#lib/identity';

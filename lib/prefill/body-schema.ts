@@ -1,5 +1,5 @@
 /**
- * The prefill request body's JSON schema (contract section 2), precompiled by
+ * The prefill request body's JSON schema (docs/api.md section 2), precompiled by
  * `npm run build:schemas` into `schema.validators.js`. The rules a schema cannot say (the
  * merged key count, an empty request, free text) are checked in `schema.ts`.
  */

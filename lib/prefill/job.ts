@@ -1,4 +1,4 @@
-/** The CRM sync job a prefill produces (contract section 3, `source: "prefill"`). */
+/** The CRM sync job a prefill produces (docs/api.md section 5, `source: "prefill"`). */
 import { buildJob, deterministicJobId, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
 import { isIdentityKey, type ProcessedPrefill } from './process.ts';
 

@@ -1,5 +1,5 @@
 /**
- * Prefill processing (contract section 2), pure: identity hashes from the raw values,
+ * Prefill processing (docs/api.md section 2), pure: identity hashes from the raw values,
  * PII masking of every value, exact-only type coercion, and the byte limit Genesys
  * enforces on the serialised payload.
  */
@@ -11,7 +11,7 @@ import type { PrefillBody, PrefillScalar } from './schema.ts';
 /** Genesys refuses session attribute bodies larger than this (UTF-8 bytes of `{attributes}`). */
 export const MAX_PREFILL_BYTES = 10_240;
 
-/** The identity keys (contract section 2): hashed from their raw value, matched in any case. */
+/** The identity keys (docs/api.md section 2): hashed from their raw value, matched in any case. */
 export const IDENTITY_KEYS = ['email', 'phone'] as const;
 
 /** True for `email` / `phone` in any case (`Email`, `PHONE`): their values become hashes. */
@@ -114,7 +114,7 @@ export function processPrefill(body: PrefillBody, salt: string | undefined, maxB
 }
 
 /**
- * The Messenger's map (contract section 2): Genesys participant data holds strings only,
+ * The Messenger's map (docs/api.md section 2): Genesys participant data holds strings only,
  * so every processed value is carried as its string (`true` -> `"true"`, `42` -> `"42"`).
  */
 export function messengerAttributes(attributes: Record<string, PrefillScalar>): Record<string, string> {

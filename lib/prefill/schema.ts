@@ -1,5 +1,5 @@
 /**
- * The prefill request body (contract section 2): flat attribute and consent maps with
+ * The prefill request body (docs/api.md section 2): flat attribute and consent maps with
  * safe keys. Checked with the precompiled validator of `body-schema.ts`; the rules a
  * schema cannot express (the merged key count, an empty request) are checked after it.
  */

@@ -1,5 +1,5 @@
 /**
- * `POST /sessions/{sessionId}/prefill` end to end (contract section 2): validate, process,
+ * `POST /sessions/{sessionId}/prefill` end to end (docs/api.md section 2): validate, process,
  * store the prepared session, PATCH the guest participant when the session is already
  * linked to a live conversation, enqueue the CRM sync job, and audit and measure every
  * attempt, whatever its outcome. Dependencies come in from the handler, so this runs the
@@ -47,7 +47,7 @@ export interface PrefillRequest {
   rawBody: Buffer;
 }
 
-/** The 200 body (contract section 2). */
+/** The 200 body (docs/api.md section 2). */
 export interface PrefillResult {
   sessionId: string;
   /** The caller's attributes after processing (consent merged), `gsRef` not counted. */

@@ -1,5 +1,5 @@
 /**
- * The suite's DynamoDB state table (contract section 1): one table, one string key, TTL
+ * The suite's DynamoDB state table (docs/api.md section 1): one table, one string key, TTL
  * on every item that can expire, conditional writes where order matters.
  */
 export {

@@ -1,5 +1,5 @@
 /**
- * Write leases (contract section 1): a short-lived item `lease#<name>` that one writer
+ * Write leases (docs/api.md section 1): a short-lived item `lease#<name>` that one writer
  * holds while it reads, merges and writes something that offers no conditional write of
  * its own (a Genesys external contact: `PUT` replaces the whole contact). Taking a lease is
  * one conditional put: it succeeds when no item exists or the last holder's lease has run

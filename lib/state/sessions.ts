@@ -1,5 +1,5 @@
 /**
- * Prepared sessions (contract sections 2 and 3): what the suite prepared for a web
+ * Prepared sessions (docs/api.md sections 2 and 3): what the suite prepared for a web
  * messaging session before its first message, kept in the state table under an
  * unguessable reference (`gsRef`) the page hands to the Messenger with `Database.set`, so
  * that the values can be re-asserted on the conversation once it exists.

@@ -1,5 +1,5 @@
 /**
- * The suite's one DynamoDB table (contract section 1): small state under a single string
+ * The suite's one DynamoDB table (docs/api.md section 1): small state under a single string
  * key `pk` whose prefix names the kind of item (`outbox#<jobId>`, `pause#crm-sync`, ...).
  * Every item that can expire carries `expiresAt` (epoch seconds), the table's TTL
  * attribute; DynamoDB deletes expired items lazily, so reads treat them as absent at once.

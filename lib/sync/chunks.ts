@@ -1,5 +1,5 @@
 /**
- * Never twice (contract section 5): finished chunks are recorded in the state table under
+ * Never twice (docs/api.md section 5): finished chunks are recorded in the state table under
  * their deterministic key, so a redelivered chunk the CRM already applied is answered
  * from the record instead of being sent again, with any provider (HubSpot, Salesforce and
  * Dynamics have no idempotency keys).

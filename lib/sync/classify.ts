@@ -1,5 +1,5 @@
 /**
- * Which failures can never succeed and which are worth another try (contract section 5):
+ * Which failures can never succeed and which are worth another try (docs/api.md section 5):
  * a `failed` record result with a 4xx-class code is permanent for that record; 429, 5xx,
  * 409 and timeouts are transient.
  */

@@ -1,5 +1,5 @@
 /**
- * The CRM sync control (contract section 5): keeps the worker's event source mapping off
+ * The CRM sync control (docs/api.md section 5): keeps the worker's event source mapping off
  * while the pause holds, probes the CRM at most once per probe interval after it has run
  * out, and turns the mapping back on when the CRM answers. It runs on a schedule (every
  * minute) and whenever the worker sees an outage; every run reconciles from the pause

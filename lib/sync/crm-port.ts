@@ -1,5 +1,5 @@
 /**
- * The worker's CRM port on the adapter `CRM_PROVIDER` chose (contract section 6): the
+ * The worker's CRM port on the adapter `CRM_PROVIDER` chose (docs/api.md section 6): the
  * container's one adapter, and its outcomes in the processor's terms. Each adapter's own
  * classification travels with the outcome (`failure`), so the processor can pause on a
  * daily quota or refused credentials, only slow down on a short window, and dead-letter

@@ -1,5 +1,5 @@
 /**
- * When one CRM answer means the CRM as a whole cannot take work (contract section 5),
+ * When one CRM answer means the CRM as a whole cannot take work (docs/api.md section 5),
  * as opposed to one request or one record failing: the worker pauses on these instead
  * of spending the queue's receives on them (pure).
  */

@@ -1,5 +1,5 @@
 /**
- * The CRM sync pause (contract section 5): one state-table item, `pause#crm-sync`, that
+ * The CRM sync pause (docs/api.md section 5): one state-table item, `pause#crm-sync`, that
  * says the CRM cannot take work until a given time and why. The worker writes it the
  * moment it sees an outage; the control function keeps the worker's event source
  * mapping disabled while it holds, probes the CRM once it has run out, and deletes it

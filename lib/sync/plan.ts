@@ -100,7 +100,7 @@ export function laterTime(a: string, b: string | undefined): string {
 const time = (iso: string): number => Date.parse(iso);
 
 /**
- * Orders two jobs for the same record: by `sourceUpdatedAt`, then job id (contract
+ * Orders two jobs for the same record: by `sourceUpdatedAt`, then job id (docs/api.md
  * section 5: ties break by job id, as the stored versions do), then message id, so the
  * winner never depends on the order SQS delivered them in or how they were batched.
  * Positive when `a` is newer.
@@ -114,7 +114,7 @@ export function compareJobs(a: QueuedJob, b: QueuedJob): number {
 }
 
 /**
- * One entry per external id, the newest job winning (contract section 3), sorted by
+ * One entry per external id, the newest job winning (docs/api.md section 5), sorted by
  * external id so the same set of jobs always yields the same chunks.
  */
 export function coalesce(jobs: readonly QueuedJob[]): CoalescedRecord[] {

@@ -1,6 +1,6 @@
 /**
  * The control function's one cheap CRM request: a customer lookup for an address that
- * cannot exist (`GET /customers`, contract section 6), through the same CRM client,
+ * cannot exist (`GET /customers`, docs/api.md section 6), through the same CRM client,
  * token provider and credential re-read as every other CRM call. It changes nothing in
  * the CRM and tells whether the CRM takes requests again.
  */

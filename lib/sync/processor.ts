@@ -25,7 +25,7 @@
  *   busy (on its last receive it is sent again as a new message, delayed to the lapse).
  *
  * An outage (the breaker opens, the credentials are refused, a quota is used up) pauses
- * the CRM sync through `SyncPorts.pause` (contract section 5): the rest of the batch is
+ * the CRM sync through `SyncPorts.pause` (docs/api.md section 5): the rest of the batch is
  * handed back at once with its visibility stretched to the pause, and a batch that
  * arrives while a pause holds is handed back the same way without a CRM request.
  *
@@ -138,7 +138,7 @@ export interface SyncPorts {
   /** Sends messages again as new ones (their receive count starts over); resolves with the ids not sent. */
   resend?(messages: SQSRecord[], delaySeconds: number): Promise<Set<string>>;
   /**
-   * The newest applied version per record (contract section 5): older jobs are superseded,
+   * The newest applied version per record (docs/api.md section 5): older jobs are superseded,
    * records another invocation is sending wait. Without it, nothing is checked.
    */
   versions?: VersionPort;

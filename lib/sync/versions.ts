@@ -1,10 +1,10 @@
 /**
- * Never back in time (contract section 5): the newest version applied to each CRM record,
+ * Never back in time (docs/api.md section 5): the newest version applied to each CRM record,
  * one state-table item per `externalId` (`version#<externalId>`), and a short claim on it
  * while one invocation sends that record.
  *
  * A version is `(sourceUpdatedAt, jobId)` written as one string that sorts like the pair
- * (`versionOrder`), so ties break by job id. Versions are kept field by field (contract
+ * (`versionOrder`), so ties break by job id. Versions are kept field by field (docs/api.md
  * section 5: coalescing merges field by field): the item maps each field path
  * (`emailHash`, `phoneHash`, `lastInteraction`, `consent.<k>`, `attr.<k>`, `channelContext`)
  * to the version that last set it, so a job delayed behind a newer one that carried other

@@ -1,5 +1,5 @@
 /**
- * The one check of caller-chosen text (contract section 2), shared by every route that
+ * The one check of caller-chosen text (docs/api.md section 2), shared by every route that
  * takes free text: prefill attributes and consent, webhook attributes, guest attributes,
  * channel context and device fingerprint, pre-chat survey answers. It runs after the
  * schema and before anything is stored or sent, and refuses with 400:

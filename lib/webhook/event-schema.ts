@@ -1,5 +1,5 @@
 /**
- * The webhook event's JSON schema (contract section 2), precompiled by
+ * The webhook event's JSON schema (docs/api.md section 2), precompiled by
  * `npm run build:schemas` into `schema.validators.js`.
  */
 import { UUID_PATTERN } from '#lib/validation';

@@ -1,5 +1,5 @@
 /**
- * The Genesys webhook event (contract section 2): its shape, the freshness of its
+ * The Genesys webhook event (docs/api.md section 2): its shape, the freshness of its
  * timestamp, and the CRM sync job an attribute update becomes. Pure.
  */
 import { AppError, ValidationError } from '#lib/errors';

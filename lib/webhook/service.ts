@@ -28,7 +28,7 @@ export interface WebhookRequest {
   rawBody: Buffer;
 }
 
-/** The 202 body (contract section 2). */
+/** The 202 body (docs/api.md section 2). */
 export type WebhookAcknowledgement = { acknowledged: true; jobId: string } | { acknowledged: true; ignored: true };
 
 /** Why a delivery was refused, as the `reason` dimension of `WebhookRejected` and in the audit. */

@@ -1,5 +1,5 @@
 /**
- * Genesys webhook signatures (contract section 2): `X-Hub-Signature-256: sha256=<base64
+ * Genesys webhook signatures (docs/api.md section 2): `X-Hub-Signature-256: sha256=<base64
  * HMAC-SHA256(signing secret, raw body)>`, checked over the exact request bytes, in
  * constant time, against every accepted secret version.
  */

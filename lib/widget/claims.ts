@@ -1,6 +1,6 @@
 /**
  * The authenticated end user as the widget route sees them: the claims of the end-user
- * JWT (contract section 2) that API Gateway's authorizer verified. Pure.
+ * JWT (docs/api.md section 2) that API Gateway's authorizer verified. Pure.
  */
 import { UnauthorizedError } from '#lib/errors';
 

@@ -1,5 +1,5 @@
 /**
- * The Messenger configuration for one authenticated user (contract section 2,
+ * The Messenger configuration for one authenticated user (docs/api.md section 2,
  * `GET /widget/config`). Pure: the deployment check and the prepared session happen before.
  */
 import { createHash } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * The web deployment check (contract section 4, `getWebDeployment`): the widget is only
+ * The web deployment check (docs/api.md section 4, `getWebDeployment`): the widget is only
  * served while the deployment is `Active`. An `Active` answer is trusted for 5 minutes
  * per container; anything else is checked again on the next request, so a deployment
  * that comes back is served at once.

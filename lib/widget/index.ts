@@ -1,4 +1,4 @@
-/** The authenticated widget configuration (contract section 2, `GET /widget/config`). */
+/** The authenticated widget configuration (docs/api.md section 2, `GET /widget/config`). */
 export { candidateAttributes, filterGuestAttributes } from './attributes.ts';
 export type { DroppedReason, FilteredAttributes } from './attributes.ts';
 export { widgetUserFromClaims } from './claims.ts';

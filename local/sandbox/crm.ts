@@ -1,5 +1,5 @@
 /**
- * Sandbox CRM (contract section 5): customer lookup and an idempotent batch upsert with
+ * Sandbox CRM (docs/api.md section 6): customer lookup and an idempotent batch upsert with
  * last-writer-wins records, per-record failure injection, fault injection, rate limiting
  * and a state view that lets tests prove nothing was applied twice.
  */
@@ -60,7 +60,7 @@ export interface CrmStoredCustomer extends CrmCustomer {
   phone?: string;
 }
 
-/** A record of the batch upsert (contract section 3 `record`). */
+/** A record of the batch upsert (docs/api.md section 5 `record`). */
 export interface CrmRecord {
   externalId: string;
   emailHash?: string;
@@ -309,7 +309,7 @@ export async function startCrmSandbox(options: CrmSandboxOptions): Promise<CrmSa
       world.records.set(externalId, { record, versions: 1, lastKey: key, createdAt: now, updatedAt: now });
       return { externalId, status: 'created' };
     }
-    // Contract section 6 (`rest`): fields a request does not send keep their value; the
+    // docs/api.md section 6 (`rest`): fields a request does not send keep their value; the
     // `attributes` and `consentFlags` maps merge key by key. Like a real CRM, it applies
     // what it is sent, older `sourceUpdatedAt` or not: keeping versions in order is the
     // worker's job.

@@ -1,5 +1,5 @@
 /**
- * Sandbox Genesys Cloud (the public API of contract section 4 only) and CRM servers for
+ * Sandbox Genesys Cloud (the public API of docs/api.md section 4 only) and CRM servers for
  * the local stack and the integration tests.
  */
 export { startGenesysSandboxV2 as startGenesysSandbox } from './genesys/index.ts';

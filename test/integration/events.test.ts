@@ -1,5 +1,5 @@
 /**
- * Genesys conversation events on the local stack (contract sections 3 and 9): a prefill,
+ * Genesys conversation events on the local stack (docs/api.md sections 3 and 9): a prefill,
  * then the guest's first message through the Messenger simulator. The sandbox
  * Genesys publishes its conversations' events to the local event bus, which invokes the
  * events function as the EventBridge rule of serverless.yml would. A guest who alters a

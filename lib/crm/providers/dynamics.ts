@@ -1,5 +1,5 @@
 /**
- * Dynamics 365 / Dataverse Web API (contract section 6), a thin `fetch` adapter, no SDK.
+ * Dynamics 365 / Dataverse Web API (docs/api.md section 6), a thin `fetch` adapter, no SDK.
  *
  * Upsert: `POST /api/data/v9.2/contacts/Microsoft.Dynamics.CRM.UpsertMultiple` `{Targets}`
  * ("UpsertMultiple Action"): every target carries `@odata.type: Microsoft.Dynamics.CRM.contact`

@@ -1,5 +1,5 @@
 /**
- * HubSpot CRM v3 contacts (contract section 6), a thin `fetch` adapter, no SDK.
+ * HubSpot CRM v3 contacts (docs/api.md section 6), a thin `fetch` adapter, no SDK.
  *
  * Upsert: `POST /crm/v3/objects/contacts/batch/upsert` with at most 100 inputs
  * `{id: externalId, idProperty: HUBSPOT_ID_PROPERTY, objectWriteTraceId, properties}`.

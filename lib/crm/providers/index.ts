@@ -24,7 +24,7 @@ export type { ClientCredentialsOptions, CrmTokenSource, SecretTokenOptions } fro
 
 export { CRM_PROVIDERS, PROVIDER_BATCH_LIMITS } from '../adapter.ts';
 
-/** What the factory needs; each provider reads only its own settings (contract section 8). */
+/** What the factory needs; each provider reads only its own settings (docs/api.md section 8). */
 export interface CrmAdapterSettings {
   provider: CrmProviderName;
   secrets: SecretCache;

@@ -1,5 +1,5 @@
 /**
- * Tokens for the CRM providers (contract sections 6 and 7): the OAuth 2.0 client-credentials
+ * Tokens for the CRM providers (docs/api.md sections 6 and 7): the OAuth 2.0 client-credentials
  * flow Salesforce and the Microsoft identity platform (Dynamics 365) use, and the static
  * private app token HubSpot uses, all read from the CRM secret through the shared
  * `SecretCache`. Tokens are cached until 60 s before expiry; concurrent callers share one

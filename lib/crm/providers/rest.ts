@@ -1,5 +1,5 @@
 /**
- * The generic `rest` CRM (contract section 6, the reference) behind the adapter interface:
+ * The generic `rest` CRM (docs/api.md section 6, the reference) behind the adapter interface:
  * a wrapper around the existing batch upsert (`POST /records/batch-upsert` with the chunk's
  * idempotency key) and the `GET /customers` lookup, with their outcomes classified the way
  * every adapter classifies its own. Records are sent as they are: the `rest` CRM keeps the
@@ -21,7 +21,7 @@ import {
   type UpsertOptions,
 } from '../adapter.ts';
 
-/** The `rest` CRM's batch maximum (contract section 5: `CRM_BATCH_SIZE` default). */
+/** The `rest` CRM's batch maximum (docs/api.md section 5: `CRM_BATCH_SIZE` default). */
 export const REST_BATCH_LIMIT = 50;
 
 /** How a `rest` adapter is built. */

@@ -1,5 +1,5 @@
 /**
- * Salesforce REST API (contract section 6), a thin `fetch` adapter, no SDK.
+ * Salesforce REST API (docs/api.md section 6), a thin `fetch` adapter, no SDK.
  *
  * Upsert: `PATCH /services/data/v62.0/composite/sobjects/Contact/{SALESFORCE_EXTERNAL_ID_FIELD}`
  * `{allOrNone: false, records}` ("Upsert Records Using sObject Collections"): at most 200

@@ -125,12 +125,12 @@ export function parseInterval(value: unknown, fieldName = 'interval'): { start: 
   return { start, end };
 }
 
-/** The three conversation topics the sandbox publishes (contract section 3). */
+/** The three conversation topics the sandbox publishes (docs/api.md section 3). */
 export type ConversationTopic = 'customer.start' | 'attributes' | 'customer.end';
 
 /**
  * One Genesys event as Amazon EventBridge delivers it from the partner event bus
- * (contract section 3): `detail-type` is the topic template with a literal `{id}`.
+ * (docs/api.md section 3): `detail-type` is the topic template with a literal `{id}`.
  */
 export type ConversationEventEnvelope = EventBridgeEnvelope<{
   topicName: string;

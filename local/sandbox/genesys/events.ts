@@ -1,5 +1,5 @@
 /**
- * Conversation events as the Genesys Cloud EventBridge integration delivers them (contract
+ * Conversation events as the Genesys Cloud EventBridge integration delivers them (docs/api.md
  * section 3): the EventBridge envelope around Genesys's `{topicName, version, eventBody,
  * metadata: {CorrelationId}, timestamp}`, and a publisher that sends them to an EventBridge
  * `PutEvents` endpoint with the AWS JSON 1.1 protocol.

@@ -1,7 +1,7 @@
 /**
  * Sandbox Genesys Cloud, version 2: the login host and the API host serving exactly the
- * operations of contract section 4 (anything else: 404 with Genesys's error body), shaped
- * by the official SDK's models, plus the Messenger simulator of contract section 9 and the
+ * operations of docs/api.md section 4 (anything else: 404 with Genesys's error body), shaped
+ * by the official SDK's models, plus the Messenger simulator of docs/api.md section 9 and the
  * conversation events of section 3. Keeps expiring tokens, faults, rate limits (Genesys's
  * 429), state views and a movable clock.
  */

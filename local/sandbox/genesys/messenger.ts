@@ -1,5 +1,5 @@
 /**
- * The Messenger simulator (contract sections 3 and 9): control routes that do what a
+ * The Messenger simulator (docs/api.md sections 3 and 9): control routes that do what a
  * guest's browser does through Genesys Messenger, since no public API can. A first message
  * starts a web messaging conversation (its custom attributes become the customer
  * participant's attributes); `Database.set` plus a message changes them (merge); closing

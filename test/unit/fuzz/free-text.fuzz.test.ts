@@ -1,5 +1,5 @@
 /**
- * Property-based tests of every route that takes free text (contract section 2): 300
+ * Property-based tests of every route that takes free text (docs/api.md section 2): 300
  * otherwise valid requests each, in process, carrying one thing no hop can carry (a
  * character SQS, Genesys or the CRM cannot store, in a value or a key; a key holding an
  * email, phone number or SSN; two keys equal but for case). Every one is a 400 naming the

@@ -71,7 +71,7 @@ export interface FuzzRoute {
   baseHeaders?: Record<string, string>;
   /** Signs the body with the webhook secret for part of the cases. */
   signed?: boolean;
-  /** Where the route takes free text (contract section 2): fuzzed with what no hop can carry. */
+  /** Where the route takes free text (docs/api.md section 2): fuzzed with what no hop can carry. */
   freeText?: readonly FreeTextTarget[];
 }
 

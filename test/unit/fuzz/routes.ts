@@ -1,4 +1,4 @@
-/** The HTTP routes of the suite as the property-based tests drive them (contract section 2). */
+/** The HTTP routes of the suite as the property-based tests drive them (docs/api.md section 2). */
 import { END_USER_CLAIMS, MACHINE_CLAIMS, type FuzzRoute } from './harness.ts';
 
 /** Guest ids created in the sandbox before fuzzing, so GET/PATCH/metrics reach their success path too. */

@@ -1,5 +1,5 @@
 /**
- * The local event bus (contract section 9), driven with the real EventBridge client: it
+ * The local event bus (docs/api.md section 9), driven with the real EventBridge client: it
  * takes PutEvents for its bus, delivers what the rule's pattern matches to the function
  * through the invoke path, retries failures with backoff, and dead-letters in the embedded
  * SQS with the reason, as EventBridge and Lambda's asynchronous invocation do.

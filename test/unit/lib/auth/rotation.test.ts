@@ -1,5 +1,5 @@
 /**
- * Credential rotation with its gap (contract section 7), as a property: N parallel
+ * Credential rotation with its gap (docs/api.md section 7), as a property: N parallel
  * requests across a rotation, started before, inside and after each of its steps, with the
  * secret cache and tokens expiring at any point, and every server answer delivered in an
  * order fast-check picks. No request may fail.

@@ -1,5 +1,5 @@
 /**
- * `npm run connect-eventbridge`'s work against the sandbox Genesys (contract section 3):
+ * `npm run connect-eventbridge`'s work against the sandbox Genesys (docs/api.md section 3):
  * the `amazon-eventbridge-source` integration is created, configured with the AWS
  * account, region, suffix and the three topics, and enabled; a second run changes nothing.
  */

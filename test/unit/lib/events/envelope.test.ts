@@ -1,6 +1,6 @@
 /**
  * The envelope parser, on events written as Genesys's EventBridge integration documents
- * them (contract section 3): the EventBridge envelope around `{topicName, version,
+ * them (docs/api.md section 3): the EventBridge envelope around `{topicName, version,
  * eventBody, metadata: {CorrelationId}, timestamp}`, with every field Genesys sends,
  * including the ones the suite does not use.
  */

@@ -1,5 +1,5 @@
 /**
- * Conversation events end to end against the sandbox Genesys (contract section 3): the
+ * Conversation events end to end against the sandbox Genesys (docs/api.md section 3): the
  * Messenger simulator produces the events a guest's conversation does, the function's flow
  * handles them as EventBridge would deliver them (also twice, out of order, after a failed
  * PATCH), and the participant, the PATCHes and the CRM jobs show what a user would see.

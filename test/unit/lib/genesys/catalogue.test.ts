@@ -184,7 +184,7 @@ const cases: CatalogueCase[] = [
 ];
 
 /**
- * Contract section 4 (the token operation aside, which `#lib/auth` owns): each row's
+ * docs/api.md section 4 (the token operation aside, which `#lib/auth` owns): each row's
  * method and path with the official SDK function it names, and whether a repeat after an
  * unknown outcome is safe (creates are not; reads, the POST reads and the writes that
  * set a state are).
@@ -214,7 +214,7 @@ const SECTION_4: Record<string, { sdkFunction: string; repeatable: boolean }> = 
 };
 
 describe('Genesys operation catalogue', () => {
-  it('is contract section 4 and nothing else: each row once, under the SDK function the contract names', () => {
+  it('is docs/api.md section 4 and nothing else: each row once, under the SDK function the contract names', () => {
     // Prepare
     const entries = Object.values(genesysOperations);
 

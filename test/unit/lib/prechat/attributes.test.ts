@@ -68,7 +68,7 @@ describe('participantAttributes', () => {
   });
 
   it('never share a name with an attribute prefill can prepare (its keys cannot hold ":")', () => {
-    // Prepare: the prefill key rule of contract section 2.
+    // Prepare: the prefill key rule of docs/api.md section 2.
     const prefillKey = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 
     // Act

@@ -2,7 +2,7 @@
  * The Messenger simulator of the sandbox Genesys: a guest's first message starts a
  * conversation carrying its custom attributes, the browser changes them, the guest leaves;
  * every step produces the conversation event Genesys's EventBridge integration delivers,
- * in the envelope of contract section 3, and can be handed to a bus.
+ * in the envelope of docs/api.md section 3, and can be handed to a bus.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -90,7 +90,7 @@ describe('Messenger simulator', () => {
       expect(conversation.participants[0]?.attributes).toEqual({ gsRef: 'ref-1', plan: 'gold', lang: 'en', page: 'checkout' });
     });
 
-    it('records customer.start, attributes (browser and PATCH) and customer.end in the EventBridge envelope of contract section 3', async () => {
+    it('records customer.start, attributes (browser and PATCH) and customer.end in the EventBridge envelope of docs/api.md section 3', async () => {
       // Prepare
       const started = await startConversation({ customAttributes: { gsRef: 'ref-1' } });
       clock.advance(1_000);

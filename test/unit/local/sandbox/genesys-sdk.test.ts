@@ -1,6 +1,6 @@
 /**
  * The official Genesys Cloud SDK (`purecloud-platform-client-v2`) drives the sandbox Genesys
- * through every operation of contract section 4: what the real client sends, the sandbox
+ * through every operation of docs/api.md section 4: what the real client sends, the sandbox
  * must answer the way the SDK expects. Requests are typed with the SDK's own models.
  */
 import platformClient from 'purecloud-platform-client-v2';

@@ -1,5 +1,5 @@
 /**
- * The sandbox Genesys serves the operations of contract section 4 and nothing else: every
+ * The sandbox Genesys serves the operations of docs/api.md section 4 and nothing else: every
  * route it has is an endpoint of the official SDK (under the SDK's own function name), and
  * any other path or method, real SDK endpoints the suite does not call included, answers
  * 404 with Genesys's error body (SDK model `ErrorBody`).
@@ -38,7 +38,7 @@ function errorBodyFields(): string[] {
   return [...block.matchAll(/"(\w+)"\??:/g)].map((match) => match[1] as string);
 }
 
-/** Contract section 4, as `METHOD /path/{param}` with the SDK function each names. */
+/** docs/api.md section 4, as `METHOD /path/{param}` with the SDK function each names. */
 const SECTION_4: Record<string, string> = {
   'POST /oauth/token': 'loginClientCredentialsGrant',
   'PATCH /api/v2/conversations/{conversationId}/participants/{participantId}/attributes': 'patchConversationParticipantAttributes',
