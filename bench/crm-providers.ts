@@ -18,13 +18,14 @@
  * The local stack starts the sandbox `CRM_PROVIDER` names (local/crm-sandbox.ts) in this
  * process, so its clock is this process's clock; its state is read over HTTP.
  */
-import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { buildJob, deterministicJobId, sendMessages, toMessageBody, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
 import { PROVIDER_BATCH_LIMITS, PROVIDER_REQUESTS_PER_SECOND } from '../lib/crm/adapter.ts';
 import type { ProviderStoredRecord } from '../local/sandbox/crm-providers/index.ts';
 import type { RequestLogEntry } from '../local/sandbox/server.ts';
 import { freeStackPorts, startLocalStack, type LocalStack } from '../local/stack.ts';
 import { localSqsClient } from '../local/sqs.ts';
+import { deadLetteredJobIds } from './support/dead-letters.ts';
 import { table } from './support/markdown.ts';
 import { percentile } from './support/stats.ts';
 import type { Benchmark, BenchContext } from './support/types.ts';
@@ -200,19 +201,6 @@ async function drained(client: SQSClient, queueUrl: string): Promise<boolean> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return true;
-}
-
-/** Job ids in the DLQ that carry a failure code (read without deleting; the stack is discarded afterwards). */
-async function deadLetteredJobIds(client: SQSClient, dlqUrl: string): Promise<Set<string>> {
-  const ids = new Set<string>();
-  for (;;) {
-    const { Messages } = await client.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 300, MessageAttributeNames: ['All'] }));
-    if (!Messages?.length) return ids;
-    for (const message of Messages) {
-      const jobId = message.MessageAttributes?.['jobId']?.StringValue;
-      if (jobId && message.MessageAttributes?.['failureCode']) ids.add(jobId);
-    }
-  }
 }
 
 /** What the sandbox's state says about a set of jobs: lost, applied twice, moved back in time. */

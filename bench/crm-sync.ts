@@ -11,11 +11,12 @@
  *
  * Each run starts its own stack on free loopback ports (no .local/stack.json) and stops it.
  */
-import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { buildJob, canonicalJson, deterministicJobId, enqueueJobs, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
 import { readSecretsFile } from '../local/secrets-manager.ts';
 import { freeStackPorts, startLocalStack, type LocalStack } from '../local/stack.ts';
 import { localSqsClient } from '../local/sqs.ts';
+import { deadLetteredJobIds } from './support/dead-letters.ts';
 import { ratio, table } from './support/markdown.ts';
 import { seedStyleSync } from './support/seed-crm-sync.ts';
 import type { Benchmark, BenchContext } from './support/types.ts';
@@ -75,19 +76,6 @@ async function depth(client: SQSClient, queueUrl: string): Promise<number> {
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
   );
   return Number(Attributes?.['ApproximateNumberOfMessages'] ?? 0) + Number(Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0);
-}
-
-/** Job ids in the DLQ that carry a failure code (read without deleting; the stack is discarded afterwards). */
-async function deadLetteredJobIds(client: SQSClient, dlqUrl: string): Promise<Set<string>> {
-  const ids = new Set<string>();
-  for (;;) {
-    const { Messages } = await client.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 300, MessageAttributeNames: ['All'] }));
-    if (!Messages?.length) return ids;
-    for (const message of Messages) {
-      const jobId = message.MessageAttributes?.['jobId']?.StringValue;
-      if (jobId && message.MessageAttributes?.['failureCode']) ids.add(jobId);
-    }
-  }
 }
 
 interface WorkerRun {
