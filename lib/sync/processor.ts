@@ -44,13 +44,14 @@ import type { PauseKind } from './pause.ts';
 import type { ChunkLedger, ChunkRun } from './chunks.ts';
 import { chunk, coalesce, fieldPaths, idempotencyKey, laterTime, mergeRecords, outgoingRecord, pickFields, versionOf, type CoalescedRecord, type QueuedJob } from './plan.ts';
 import type { RequestRateLimiter } from './rate-limit.ts';
-import { mayStillSend, type ClaimResult, type FieldVersions, type SentFields } from './versions.ts';
+import { mayStillSend, type ClaimResult, type FieldVersions, type SentFields, type Settlement } from './versions.ts';
 
 /** The newest applied version of each record's fields and the claims on it (`RecordVersions`). */
 export interface VersionPort {
   /** Claims every record of the batch (one read of all their items); each record's answer or error. */
   claimMany(requests: ReadonlyArray<{ externalId: string; request: FieldVersions }>, owner: string, untilMs: number): Promise<Map<string, ClaimResult | Error>>;
-  confirm(externalId: string, sent: SentFields, owner: string): Promise<void>;
+  /** Ends the claims: each record confirmed (`confirmed`) or released; the records whose write failed. */
+  settleMany(settlements: ReadonlyArray<Settlement>, owner: string): Promise<Map<string, unknown>>;
   release(externalId: string, owner: string, uncertain?: SentFields): Promise<void>;
 }
 
@@ -72,8 +73,6 @@ function wantedFields(jobs: readonly QueuedJob[]): FieldVersions {
 
 /** A busy record is held back this much past the other claim's end (clocks, the release write). */
 const BUSY_MARGIN_MS = 1_000;
-/** State-table writes in flight at once for confirmations and releases. */
-const VERSION_CONCURRENCY = 32;
 /** The failure code of records the CRM refuses because the integration lacks a scope or privilege. */
 export const PERMISSION_DENIED_CODE = 'PERMISSION_DENIED';
 
@@ -579,25 +578,20 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
   //     confirmed record whose version cannot be written goes back to SQS: on redelivery the
   //     finished-chunk record answers for it without sending it again.
   if (ports.versions && claimed.size > 0) {
-    const versions = ports.versions;
-    const pool = bulkhead(VERSION_CONCURRENCY, claimed.size);
-    await Promise.all(
-      [...claimed.values()].map((entry) =>
-        pool.execute(async () => {
-          const fate = fates.get(entry.externalId);
-          try {
-            const sent = sentOf.get(entry.externalId) as SentFields;
-            if (fate?.kind === 'done') await versions.confirm(entry.externalId, sent, owner);
-            else await versions.release(entry.externalId, owner, unanswered.has(entry.externalId) ? sent : undefined);
-          } catch {
-            // A claim that cannot be released lapses at the invocation's end by itself.
-            if (fate?.kind === 'done') {
-              fates.set(entry.externalId, { kind: 'transient', reason: 'the CRM took the record but its applied version could not be recorded', scope: 'request' });
-            }
-          }
-        }),
-      ),
-    );
+    const settlements = [...claimed.values()].map((entry): Settlement => {
+      const sent = sentOf.get(entry.externalId) as SentFields;
+      if (fates.get(entry.externalId)?.kind === 'done') return { externalId: entry.externalId, confirmed: sent };
+      return { externalId: entry.externalId, ...(unanswered.has(entry.externalId) ? { uncertain: sent } : {}) };
+    });
+    const failed = await ports.versions
+      .settleMany(settlements, owner)
+      .catch((error: unknown) => new Map(settlements.map((settlement) => [settlement.externalId, error])));
+    // A claim that cannot be released lapses at the invocation's end by itself.
+    for (const externalId of failed.keys()) {
+      if (fates.get(externalId)?.kind === 'done') {
+        fates.set(externalId, { kind: 'transient', reason: 'the CRM took the record but its applied version could not be recorded', scope: 'request' });
+      }
+    }
   }
 
   // 5. Each message shares its record's fate.
