@@ -268,9 +268,11 @@ export class RecordVersions {
   /**
    * Claims many records for `owner` until `untilMs` (as `claim`): every item read at once,
    * the claims written at once (`putEach`: one call per 100 items where the table has it).
-   * Each record's answer, or the error that stopped it.
+   * Each record's answer, or the error that stopped it. `reread`: the items are read again
+   * even if this instance knows them (records it found busy a moment ago).
    */
-  async claimMany(requests: ReadonlyArray<{ externalId: string; request: ClaimRequest }>, owner: string, untilMs: number): Promise<Map<string, ClaimResult | Error>> {
+  async claimMany(requests: ReadonlyArray<{ externalId: string; request: ClaimRequest }>, owner: string, untilMs: number, options: { reread?: boolean } = {}): Promise<Map<string, ClaimResult | Error>> {
+    if (options.reread) for (const { externalId } of requests) this.#known.delete(keyOf(externalId));
     return this.#updateMany(
       requests.map(({ externalId, request }) => ({ externalId, decide: (item: VersionItem | undefined) => this.#decideClaim(item, request, owner, untilMs) })),
       () => ({ kind: 'busy', until: this.#now() + CONTENDED_HOLD_MS }),

@@ -16,6 +16,7 @@ import {
   RecordVersions,
   RequestRateLimiter,
   toBatchOutcome,
+  versionOrder,
   type DeadLetter,
   type OutageSignal,
   type SyncPorts,
@@ -194,6 +195,52 @@ describe('never back in time', () => {
     expect(holds[0]?.[0]).toEqual(['m-1']);
     expect(holds[0]?.[1]).toBeGreaterThanOrEqual(20);
     expect(holds[0]?.[1]).toBeLessThanOrEqual(22);
+  });
+
+  it('sends a record another invocation held in the same invocation once that claim ends, instead of handing it back until the claim would lapse', async () => {
+    // Prepare: invocation-1 holds guest-1 (an older version) and finishes its batch while invocation-2 waits
+    const { ports, calls, crm, table, clock } = harness({ invocationId: 'invocation-2' });
+    const other = new RecordVersions(table, () => clock.time);
+    const older = jobFactory({ externalId: 'guest-1', at: at(10), attributes: { tier: 'silver' } });
+    await other.claim('guest-1', '0000000000000001#older', 'invocation-1', NOW + 20_000);
+    const sleep = ports.sleep;
+    let waited = 0;
+    ports.sleep = async (ms) => {
+      waited += 1;
+      if (waited === 1) await other.settleMany([{ externalId: 'guest-1', confirmed: versionOrder(older.record.sourceUpdatedAt, older.jobId) }], 'invocation-1');
+      return sleep(ms);
+    };
+    const held: number[] = [];
+    ports.holdBack = async (_messages, seconds) => void held.push(seconds);
+    const newer = jobFactory({ externalId: 'guest-1', at: at(40), attributes: { tier: 'gold' } });
+
+    // Act
+    const report = await processBatch([jobRecord(newer, 'm-1')], settings, ports);
+
+    // Assess
+    expect(report.batchItemFailures).toEqual([]);
+    expect(held).toEqual([]);
+    expect(calls).toHaveLength(1);
+    expect(crm.get('guest-1')?.attributes).toEqual({ tier: 'gold' });
+    expect(report.summary.upserted.updated).toBe(1);
+  });
+
+  it('hands a record back when the other claim still holds after the waits within the invocation', async () => {
+    // Prepare
+    const { ports, calls, table, clock } = harness({ invocationId: 'invocation-2' });
+    await new RecordVersions(table, () => clock.time).claim('guest-1', '0000000000000001#other', 'invocation-1', NOW + 20_000);
+    const held: number[] = [];
+    ports.holdBack = async (_messages, seconds) => void held.push(seconds);
+
+    // Act
+    const report = await processBatch([jobRecord(jobFactory({ externalId: 'guest-1', at: at(40) }), 'm-1')], settings, ports);
+
+    // Assess: handed back, invisible until the claim lapses (about 20 s from the start, less the waits)
+    expect(calls).toEqual([]);
+    expect(report.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+    expect(held).toHaveLength(1);
+    expect(held[0]).toBeGreaterThanOrEqual(19);
+    expect(held[0]).toBeLessThanOrEqual(21);
   });
 
   it('never dead-letters a busy record on its last receive: it starts over as a new message, delayed until the claim lapses', async () => {
