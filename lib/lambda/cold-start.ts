@@ -5,7 +5,7 @@
  */
 import { loadConfig, type Config, type SectionName } from '#lib/config';
 import { ConfigError } from '#lib/errors';
-import { logger } from './observability.ts';
+import { logger } from '#lib/observability';
 
 /** Loads the named config sections now; returns an accessor that throws while they are invalid. */
 export function configAtColdStart<K extends SectionName>(

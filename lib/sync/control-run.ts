@@ -3,7 +3,7 @@
  * mapping through the Lambda API, the CRM probe, and one log line per run that says what
  * changed. The handler in functions/ only calls this.
  */
-import { logger } from '#lib/lambda';
+import { logger } from '#lib/observability';
 import type { SyncControlConfig } from './config.ts';
 import { controlCrmSync, type ControlReport } from './control.ts';
 import { lambdaMapping, sharedLambdaClient } from './lambda.ts';

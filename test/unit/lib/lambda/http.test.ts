@@ -8,8 +8,9 @@ import {
   UnauthorizedError,
   ValidationError,
 } from '#lib/errors';
-import { configAtColdStart, httpStack, logger, problemType } from '#lib/lambda';
+import { configAtColdStart, httpStack, problemType } from '#lib/lambda';
 import type { HttpRequest, HttpResult, HttpStackOptions } from '#lib/lambda';
+import { logger } from '#lib/observability';
 import { captureOutput, httpEvent, lambdaContext } from '../../../support/lambda.ts';
 import type { CapturedOutput } from '../../../support/lambda.ts';
 import { call } from './support.ts';

@@ -3,7 +3,7 @@
  * the report's role has). Shared by the CloudWatch and local sources.
  */
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { QueueSnapshot } from './types.ts';
+import type { QueueSnapshot } from '../types.ts';
 
 const COUNT_ATTRIBUTES = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
 

@@ -2,9 +2,9 @@
  * The report builder: fetched series and a queue snapshot in, the report document out.
  * Pure: no clock, no I/O, so every figure is checked on fixture series.
  */
+import { MetricNames, type MetricName } from '#lib/observability';
 import { BREAKDOWNS, queryId } from './catalog.ts';
 import { findingsFor } from './findings.ts';
-import { MetricNames, type MetricName } from './names.ts';
 import { isAdditive } from './stats.ts';
 import type {
   CrmStats,

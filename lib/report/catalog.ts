@@ -1,8 +1,8 @@
 /**
- * Which series the report reads: the metric names of `names.ts`, each with the
+ * Which series the report reads: the metric names of `#lib/observability`, each with the
  * statistics and breakdowns the report shows. Both data sources answer this same list.
  */
-import { MetricDimensions, MetricNames, type MetricDimension, type MetricName } from './names.ts';
+import { MetricDimensions, MetricNames, type MetricDimension, type MetricName } from '#lib/observability';
 import type { SeriesQuery, Statistic } from './types.ts';
 
 /** The namespace every function emits into (the shared Powertools instance). */

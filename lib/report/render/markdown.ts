@@ -1,6 +1,6 @@
 /** The report as a Markdown summary (printed by `npm run report`, stored beside the JSON). Pure. */
 import { breakdown, count, duration, hours, millis, percent } from './format.ts';
-import type { HealthScore, LatencyStats, MetricsReport } from './types.ts';
+import type { HealthScore, LatencyStats, MetricsReport } from '../types.ts';
 
 /** How a health score reads in a headline. */
 export const HEALTH_LABEL: Record<HealthScore, string> = {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { logger, redactLogValue } from '#lib/lambda';
+import { logger, redactLogValue } from '#lib/observability';
 import { captureOutput, httpEvent } from '../../../support/lambda.ts';
 import type { CapturedOutput } from '../../../support/lambda.ts';
 

@@ -3,9 +3,9 @@
  * data source, build, render the three outputs.
  */
 import { reportQueries } from './catalog.ts';
-import { buildReport } from './report.ts';
-import { renderHtml } from './render-html.ts';
-import { renderMarkdown } from './render-markdown.ts';
+import { buildReport } from './build.ts';
+import { renderHtml } from './render/html.ts';
+import { renderMarkdown } from './render/markdown.ts';
 import type { MetricsReport, ReportDataSource, ReportWindow } from './types.ts';
 
 /** A built report and its renderings. */

@@ -3,7 +3,7 @@
  * (series queries over a window), what a source answers (series and a queue snapshot),
  * and the report document itself (schema versioned).
  */
-import type { MetricDimension, MetricName } from './names.ts';
+import type { MetricDimension, MetricName } from '#lib/observability';
 
 /** The statistics the report asks for; CloudWatch's names, computed the same way locally. */
 export type Statistic = 'Sum' | 'SampleCount' | 'Average' | 'Maximum' | 'p50' | 'p95' | 'p99';

@@ -1,12 +1,10 @@
 /**
- * The one logger and the one metrics emitter every function shares, created at module
- * scope so warm invocations reuse them.
+ * The one logger every function shares, created at module scope so warm invocations
+ * reuse it.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { maskScalar } from '#lib/pii';
-
-const SERVICE_NAME = 'genesys-guest-sync';
+import { serviceName } from './service.ts';
 
 /** Keys whose values are never logged, whatever they hold. */
 const SECRET_KEYS =
@@ -26,16 +24,6 @@ export function redactLogValue(key: string, value: unknown): unknown {
 
 /** The suite's structured logger (Powertools), with identifier redaction built in. */
 export const logger = new Logger({
-  serviceName: process.env['POWERTOOLS_SERVICE_NAME'] ?? SERVICE_NAME,
+  serviceName,
   jsonReplacerFn: redactLogValue,
-});
-
-/** The suite's metrics emitter (Powertools EMF), one namespace, stage and function dimensions. */
-export const metrics = new Metrics({
-  namespace: process.env['POWERTOOLS_METRICS_NAMESPACE'] ?? 'GenesysGuestSync',
-  serviceName: process.env['POWERTOOLS_SERVICE_NAME'] ?? SERVICE_NAME,
-  defaultDimensions: {
-    stage: process.env['STAGE'] ?? 'local',
-    function: process.env['AWS_LAMBDA_FUNCTION_NAME'] ?? 'unknown',
-  },
 });

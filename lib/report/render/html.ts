@@ -5,8 +5,8 @@
  */
 import { escapeXml, renderChart } from './charts.ts';
 import { breakdown, count, duration, hours, millis, percent } from './format.ts';
-import { HEALTH_LABEL } from './render-markdown.ts';
-import type { HealthScore, LatencyStats, MetricsReport } from './types.ts';
+import { HEALTH_LABEL } from './markdown.ts';
+import type { HealthScore, LatencyStats, MetricsReport } from '../types.ts';
 
 /** The colours of the charts' series (each chart's own, so a screenshot can find them). */
 export const CHART_COLORS = {

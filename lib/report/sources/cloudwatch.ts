@@ -16,9 +16,9 @@ import {
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { BASE_DIMENSIONS, EXTRA_DIMENSIONS, METRICS_NAMESPACE } from './catalog.ts';
+import { BASE_DIMENSIONS, EXTRA_DIMENSIONS, METRICS_NAMESPACE } from '../catalog.ts';
 import { queueNameOf, readQueueCounts } from './queues.ts';
-import type { FetchedSeries, MetricsFetch, QueueSnapshot, ReportDataSource, ReportWindow, SeriesQuery, Statistic } from './types.ts';
+import type { FetchedSeries, MetricsFetch, QueueSnapshot, ReportDataSource, ReportWindow, SeriesQuery, Statistic } from '../types.ts';
 
 /** GetMetricData's limit on queries per call. */
 export const MAX_QUERIES_PER_REQUEST = 500;

@@ -1,7 +1,7 @@
 /** The summary posted to REPORT_WEBHOOK_URL: Slack-compatible JSON (`text`, mrkdwn). Pure. */
 import { count, hours, percent } from './format.ts';
-import { HEALTH_LABEL } from './render-markdown.ts';
-import type { MetricsReport } from './types.ts';
+import { HEALTH_LABEL } from './markdown.ts';
+import type { MetricsReport } from '../types.ts';
 
 /** The webhook body; `links` name where the full report was stored, if anywhere. */
 export function renderSlack(report: MetricsReport, links: readonly string[] = []): { text: string } {

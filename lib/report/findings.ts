@@ -2,7 +2,7 @@
  * The findings: what a contact-center or integration owner should know or do, in plain
  * words, derived from the report's figures. Pure.
  */
-import { breakdown, count, duration, hours, millis, percent } from './format.ts';
+import { breakdown, count, duration, hours, millis, percent } from './render/format.ts';
 import type { Finding, MetricsReport } from './types.ts';
 
 /** Above this p95, prefill is called slow (a guest waits for the first message). */

@@ -7,13 +7,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { BASE_DIMENSIONS, EXTRA_DIMENSIONS, METRICS_NAMESPACE } from './catalog.ts';
+import type { MetricName } from '#lib/observability';
+import { BASE_DIMENSIONS, EXTRA_DIMENSIONS, METRICS_NAMESPACE } from '../catalog.ts';
 import { parseEmfLine, type EmfSample } from './emf.ts';
-import type { MetricName } from './names.ts';
 import { queueNameOf, readQueueCounts } from './queues.ts';
-import { statistic } from './stats.ts';
-import type { FetchedSeries, MetricsFetch, QueueSnapshot, ReportDataSource, ReportWindow, SeriesQuery } from './types.ts';
-import { bucketCount, bucketIndex } from './window.ts';
+import { statistic } from '../stats.ts';
+import type { FetchedSeries, MetricsFetch, QueueSnapshot, ReportDataSource, ReportWindow, SeriesQuery } from '../types.ts';
+import { bucketCount, bucketIndex } from '../window.ts';
 
 /** Where the local source reads from. */
 export interface LocalSourceOptions {

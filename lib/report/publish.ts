@@ -5,7 +5,7 @@
  */
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { reportStamp, type ReportOutput } from './produce.ts';
-import { renderSlack } from './render-slack.ts';
+import { renderSlack } from './render/slack.ts';
 
 /** Where to deliver. */
 export interface DeliveryTargets {
