@@ -118,6 +118,7 @@ async function round(client: DynamoDBClient, server: ServerProcess, mode: Mode):
   return { wallMs, clientCpuMs: (used.user + used.system) / 1000, serverCpuMs: serverAfter - serverBefore };
 }
 
+/** What a 100-Put transaction costs the client and the embedded server, next to 100 parallel PutItem calls. */
 export const dynamodbTransactionsBenchmark: Benchmark = {
   name: 'dynamodb-transactions',
   async run(context) {

@@ -57,7 +57,7 @@ function validation(message: string): DynamoError {
  * A FIFO read-write lock: shared holders run together, an exclusive holder runs alone, and a
  * waiting exclusive request holds back shared requests that arrive after it (no starvation).
  */
-export class ReadWriteLock {
+class ReadWriteLock {
   private shared = 0;
   private exclusive = false;
   private readonly waiting: Array<{ exclusive: boolean; grant: () => void }> = [];
@@ -201,7 +201,6 @@ const DATA_DEPENDENT_VALIDATION = [
 class Transactions {
   readonly lock = new ReadWriteLock();
   private readonly tokens = new Map<string, { fingerprint: string; expiresAt: number; answer: JsonObject }>();
-  private readonly keySchemas = new Map<string, string[]>();
 
   constructor(
     private readonly inner: InnerClient,
@@ -214,7 +213,6 @@ class Transactions {
       const described = await this.inner.call('DescribeTable', { TableName: tableName });
       const table = described.Table as { KeySchema: Array<{ AttributeName: string }> };
       const names = table.KeySchema.map((element) => element.AttributeName);
-      this.keySchemas.set(tableName, names);
       return names;
     } catch (error) {
       if (error instanceof DynamoError && errorName(error) === 'ResourceNotFoundException') {
