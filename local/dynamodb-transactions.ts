@@ -18,8 +18,8 @@
  * bills a transactional write; ConditionCheck actions add none.
  */
 import { randomBytes } from 'node:crypto';
-import { Agent, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
 
 /** How long DynamoDB remembers a `ClientRequestToken` after the request that used it. */
@@ -96,56 +96,47 @@ class ReadWriteLock {
   }
 }
 
-/** Calls the dynalite behind the lock over loopback HTTP (a header only this process knows skips the lock). */
+/**
+ * Calls dynalite's own request handler in this process, without a socket: the request is
+ * the one a client would send (target, JSON body, a SigV4-shaped Authorization header that
+ * dynalite checks for form only), the answer is read from what the handler writes. It
+ * bypasses the lock, which the transaction engine already holds.
+ */
 class InnerClient {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 32 });
-
-  constructor(
-    private readonly server: Server,
-    readonly secret: string,
-  ) {}
+  constructor(private readonly listener: (req: IncomingMessage, res: ServerResponse) => void) {}
 
   async call(operation: string, input: JsonObject): Promise<JsonObject> {
-    const port = (this.server.address() as AddressInfo).port;
-    const body = JSON.stringify(input);
-    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port,
-          method: 'POST',
-          path: '/',
-          agent: this.agent,
-          headers: {
-            'content-type': 'application/x-amz-json-1.0',
-            'content-length': Buffer.byteLength(body),
-            'x-amz-target': `DynamoDB_20120810.${operation}`,
-            'x-amz-date': '20000101T000000Z',
-            authorization: 'AWS4-HMAC-SHA256 Credential=local/20000101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=local',
-            [INNER_HEADER]: this.secret,
-          },
+    const body = Buffer.from(JSON.stringify(input), 'utf8');
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve) => {
+      const req = Object.assign(new EventEmitter(), {
+        method: 'POST',
+        url: '/',
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'content-length': String(body.length),
+          'x-amz-target': `DynamoDB_20120810.${operation}`,
+          'x-amz-date': '20000101T000000Z',
+          authorization: 'AWS4-HMAC-SHA256 Credential=local/20000101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=local',
         },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 500, text: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
+      });
+      const res = {
+        statusCode: 200,
+        contentType: undefined as string | undefined,
+        setHeader: (): void => undefined,
+        end: (chunk?: string | Buffer): void => resolve({ status: res.statusCode, text: chunk === undefined ? '' : chunk.toString() }),
+      };
+      this.listener(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+      req.emit('data', body);
+      req.emit('end');
     });
     const parsed = (text ? JSON.parse(text) : {}) as JsonObject;
     if (status !== 200) throw new DynamoError(status, parsed);
     return parsed;
   }
 
-  close(): void {
-    this.agent.destroy();
-  }
+  close(): void {}
 }
 
-const INNER_HEADER = 'x-local-transaction-inner';
 
 /** The result of one write action of a transaction. */
 type Outcome =
@@ -528,13 +519,9 @@ export function serveTransactions(server: Server, options: TransactionOptions = 
   const [dynaliteListener] = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
   if (!dynaliteListener) throw new Error('serveTransactions needs a server with its request listener');
   server.removeAllListeners('request');
-  const inner = new InnerClient(server, randomBytes(24).toString('hex'));
+  const inner = new InnerClient(dynaliteListener);
   const engine = new Transactions(inner, options.now ?? Date.now);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (req.headers[INNER_HEADER] === inner.secret) {
-      dynaliteListener(req, res);
-      return;
-    }
     const operation = String(req.headers['x-amz-target'] ?? '').split('.');
     if (req.method === 'POST' && operation.length === 2 && operation[0] === 'DynamoDB_20120810' && (operation[1] === 'TransactWriteItems' || operation[1] === 'TransactGetItems')) {
       void answerTransaction(engine, operation[1], req, res);
