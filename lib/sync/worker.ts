@@ -12,7 +12,7 @@ import { sharedSqsClient } from '#lib/jobs';
 import { logger, metrics } from '#lib/observability';
 import { breakerState } from './breaker.ts';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
-import { sharedDynamoDbClient, type StateItem, type StateTable } from '#lib/state';
+import { ConditionFailedError, sharedDynamoDbClient, type ConditionalPut, type PutOutcome, type StateItem, type StateTable } from '#lib/state';
 import { dynamoPersistence, powertoolsChunkLedger, type ChunkLedger } from './chunks.ts';
 import { adapterHeld, adapterUpsert, sharedCrmAdapter } from './crm-port.ts';
 import type { SyncWorkerConfig } from './config.ts';
@@ -117,7 +117,7 @@ export async function syncCrmBatch(
 const withHeld = (held: SyncPorts['held']): Pick<SyncPorts, 'held'> => (held ? { held } : {});
 
 /** The state table, built on first use (a table without `getMany` is read key by key). */
-const lazyStore = (store: () => PauseStore & Partial<Pick<StateTable, 'getMany'>>): PauseStore & Pick<StateTable, 'getMany'> => ({
+const lazyStore = (store: () => PauseStore & Partial<Pick<StateTable, 'getMany' | 'putEach'>>): PauseStore & Pick<StateTable, 'getMany' | 'putEach'> => ({
   get: (pk) => store().get(pk),
   getMany: async <T extends StateItem = StateItem>(pks: readonly string[]) => {
     const table = store();
@@ -126,6 +126,22 @@ const lazyStore = (store: () => PauseStore & Partial<Pick<StateTable, 'getMany'>
     return new Map(items.filter((entry): entry is readonly [string, T] => entry[1] !== undefined));
   },
   put: (item, condition) => store().put(item, condition),
+  // One call for the batch's writes where the table has it; else each write on its own.
+  putEach: async <T extends StateItem = StateItem>(writes: readonly ConditionalPut[]): Promise<Array<PutOutcome<T>>> => {
+    const table = store();
+    if (table.putEach) return table.putEach<T>(writes);
+    return Promise.all(
+      writes.map(async ({ item, condition }): Promise<PutOutcome<T>> => {
+        try {
+          await table.put(item, condition);
+          return { kind: 'written' };
+        } catch (error) {
+          if (error instanceof ConditionFailedError) return { kind: 'conditionFailed', ...(await table.get<T>(item.pk).then((current) => (current ? { current } : {}))) };
+          return { kind: 'failed', error: error instanceof Error ? error : new Error(String(error)) };
+        }
+      }),
+    );
+  },
   delete: (pk, condition) => store().delete(pk, condition),
 });
 
