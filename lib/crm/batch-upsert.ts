@@ -8,7 +8,8 @@ import type { TokenProvider } from '#lib/auth';
 import type { CrmRecord } from '#lib/jobs';
 import { maskIdentifiers } from '#lib/pii';
 import { parseRetryAfter, withDeadline } from '#lib/net';
-import { CrmNetworkError, crmRequest } from './http.ts';
+import { CrmNetworkError } from './errors.ts';
+import { crmRequest } from './http.ts';
 import type { CallFailure, FailureClass } from './adapter.ts';
 
 /** The four per-record statuses of docs/api.md section 6. */

@@ -1,5 +1,6 @@
 /** The CRM adapter (docs/api.md section 6). */
-export { CrmNetworkError, crmRequest } from './http.ts';
+export { CrmNetworkError } from './errors.ts';
+export { crmRequest } from './http.ts';
 export type { CrmRequestOptions, CrmResponse } from './http.ts';
 export { BATCH_UPSERT_PATH, batchUpsert, isTransientUpsertStatus, readResults, safeCrmText } from './batch-upsert.ts';
 export type { BatchUpsertOutcome, BatchUpsertRequest, CrmRecordResult, CrmRecordStatus } from './batch-upsert.ts';

@@ -5,12 +5,12 @@
  * ever reaches the queue.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DependencyError } from '#lib/errors';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { awsRequestHandler, withDeadline } from '#lib/net';
 import { sendSqsBatches } from '#lib/net/sqs';
 import { logger, MetricNames, metrics } from '#lib/observability';
 import { maskDeep } from '#lib/pii';
+import { EnqueueError } from './errors.ts';
 import type { CrmSyncJob } from './job.ts';
 import type { Outbox } from './outbox.ts';
 
@@ -30,16 +30,6 @@ export function sharedSqsClient(): SQSClient {
 export function resetSharedSqsClientForTests(): void {
   sharedClient?.destroy();
   sharedClient = undefined;
-}
-
-/** Raised when some jobs could not be enqueued after retries; names them, never their content. */
-export class EnqueueError extends DependencyError {
-  constructor(
-    readonly failedJobIds: string[],
-    options?: { cause?: unknown },
-  ) {
-    super(`${failedJobIds.length} CRM sync job(s) could not be queued.`, 502, options);
-  }
 }
 
 /** The job as it goes on the queue: identifiers masked in its free-form maps. */
