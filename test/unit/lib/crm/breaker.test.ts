@@ -5,8 +5,7 @@
 import { BrokenCircuitError, handleAll } from 'cockatiel';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { breakerState, countBreakerChange, createCrmBreaker, type BatchUpsertOutcome, type BreakerState } from '#lib/crm';
-import { metrics } from '#lib/lambda';
-import { MetricNames } from '#lib/metrics';
+import { MetricNames, metrics } from '#lib/observability';
 import { resetSharedSyncForTests, sharedCrmBreaker } from '#lib/sync';
 
 const down: BatchUpsertOutcome = { kind: 'transient', status: 503, reason: 'the CRM answered 503' };
