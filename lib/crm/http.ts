@@ -5,21 +5,10 @@
  */
 import { exchangeJson, ExchangeTimeoutError, type JsonAnswer } from '#lib/net';
 import { sharedCrmTokenProvider, type TokenProvider } from '#lib/auth';
+import { CrmNetworkError } from './errors.ts';
 
 /** A CRM answer. */
 export type CrmResponse<T = unknown> = JsonAnswer<T>;
-
-/** A CRM call that got no answer (timeout, connection refused, reset). */
-export class CrmNetworkError extends Error {
-  constructor(
-    message: string,
-    readonly timedOut: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'CrmNetworkError';
-  }
-}
 
 /** Options of one CRM request. */
 export interface CrmRequestOptions {

@@ -1,6 +1,4 @@
-/** The CRM sync worker: planning (pure), failure rules, rate limit, breaker, DLQ, batch processing, the outage pause and its control. */
-export { breakerState, countsAgainstBreaker, createCrmBreaker } from './breaker.ts';
-export type { BreakerState, CrmBreakerOptions } from './breaker.ts';
+/** The CRM sync worker: planning (pure), failure rules, rate limit, DLQ, batch processing, the outage pause and its control. */
 export {
   classifyRecordFailure,
   rejectedRequestCode,

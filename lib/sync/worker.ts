@@ -8,9 +8,9 @@
  * functions/ only calls this.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { breakerState } from '#lib/crm';
 import { sharedSqsClient } from '#lib/jobs';
 import { logger, metrics } from '#lib/observability';
-import { breakerState } from './breaker.ts';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { ConditionFailedError, sharedDynamoDbClient, type ConditionalPut, type PutOutcome, type StateItem, type StateTable } from '#lib/state';
 import { dynamoPersistence, powertoolsChunkLedger, type ChunkLedger } from './chunks.ts';

@@ -10,7 +10,8 @@ import { EnqueueError, type CrmSyncJob } from '#lib/jobs';
 import { toProblem } from '#lib/lambda';
 import { logger, MetricNames, metrics } from '#lib/observability';
 import { UUID_PATTERN } from '#lib/validation';
-import { ATTRIBUTES_UPDATED_EVENT, StaleEventError, assertFresh, buildWebhookJob, parseWebhookEvent } from './event.ts';
+import { StaleEventError } from './errors.ts';
+import { ATTRIBUTES_UPDATED_EVENT, assertFresh, buildWebhookJob, parseWebhookEvent } from './event.ts';
 import { SIGNATURE_HEADER, type SignatureMatch } from './signature.ts';
 
 /** What the webhook flow needs from the outside world. */

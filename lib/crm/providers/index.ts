@@ -6,6 +6,7 @@ import type { SecretCache, TokenProvider } from '#lib/auth';
 import type { CrmConfig } from '#lib/config';
 import type { CrmAdapter, CrmProviderName } from '../adapter.ts';
 import { DynamicsAdapter } from './dynamics.ts';
+import { CrmSettingsError } from './errors.ts';
 import { HubSpotAdapter } from './hubspot.ts';
 import { ClientCredentialsTokenProvider, SecretTokenProvider } from './oauth.ts';
 import { RestAdapter } from './rest.ts';
@@ -19,7 +20,8 @@ export { SALESFORCE_API_VERSION, SALESFORCE_BATCH_LIMIT, SalesforceAdapter, soql
 export type { SalesforceAdapterOptions } from './salesforce.ts';
 export { REST_BATCH_LIMIT, RestAdapter, chunkKey } from './rest.ts';
 export type { RestAdapterOptions } from './rest.ts';
-export { ClientCredentialsTokenProvider, CrmCredentialsError, CrmTokenEndpointError, SecretTokenProvider, TOKEN_REFRESH_MARGIN_MS, tokenEndpoint } from './oauth.ts';
+export { CrmCredentialsError, CrmSettingsError, CrmTokenEndpointError } from './errors.ts';
+export { ClientCredentialsTokenProvider, SecretTokenProvider, TOKEN_REFRESH_MARGIN_MS, tokenEndpoint } from './oauth.ts';
 export type { ClientCredentialsOptions, CrmTokenSource, SecretTokenOptions } from './oauth.ts';
 
 export { CRM_PROVIDERS, PROVIDER_BATCH_LIMITS } from '../adapter.ts';
@@ -68,14 +70,6 @@ export function crmAdapterSettings(crm: CrmConfig, with_: { secrets: SecretCache
     ...(crm.provider === 'rest' && with_.restTokens ? { restTokens: with_.restTokens } : {}),
     ...(with_.fetch ? { fetch: with_.fetch } : {}),
   };
-}
-
-/** A setting the chosen provider needs is missing; the message names the variable. */
-export class CrmSettingsError extends Error {
-  constructor(variable: string, provider: CrmProviderName) {
-    super(`${variable} is required when CRM_PROVIDER is ${provider}`);
-    this.name = 'CrmSettingsError';
-  }
 }
 
 function required(value: string | undefined, variable: string, provider: CrmProviderName): string {

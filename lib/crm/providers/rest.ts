@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { SecretError, type TokenProvider } from '#lib/auth';
 import { canonicalJson, type CrmRecord } from '#lib/jobs';
 import { batchUpsert, safeCrmText } from '../batch-upsert.ts';
-import { CrmNetworkError, crmRequest } from '../http.ts';
+import { CrmNetworkError } from '../errors.ts';
+import { crmRequest } from '../http.ts';
 import {
   type CallFailure,
   type CallOptions,
