@@ -6,10 +6,10 @@
  */
 import { ValidationError } from '#lib/errors';
 import { sharedSqsClient } from '#lib/jobs';
-import { configAtColdStart, logger, metrics, scheduleStack } from '#lib/lambda';
+import { configAtColdStart } from '#lib/config';
+import { logger, metrics, scheduleStack } from '#lib/lambda';
 import {
   deliverReport,
-  loadReportSettings,
   MAX_WINDOW_HOURS,
   produceReport,
   recordQueueGauges,
@@ -18,11 +18,9 @@ import {
   runSummary,
   sharedCloudWatchClient,
   sharedS3Client,
-  type ReportSettings,
 } from '#lib/metrics/report';
 
-const config = configAtColdStart(['queue']);
-let settings: ReportSettings | undefined;
+const config = configAtColdStart(['queue', 'report']);
 
 /** The window an on-demand event asks for, if any. */
 function windowHoursOf(event: Record<string, unknown>): number | undefined {
@@ -35,8 +33,7 @@ function windowHoursOf(event: Record<string, unknown>): number | undefined {
 }
 
 export const handler = scheduleStack(async (event) => {
-  const { queue, runtime } = config();
-  settings ??= loadReportSettings();
+  const { queue, runtime, report: settings } = config();
   const window = reportWindow({ hours: windowHoursOf(event) ?? settings.windowHours });
   const source = reportSourceFor(settings, {
     stage: runtime.stage,

@@ -40,7 +40,7 @@ export interface BatchUpsertRequest {
   idempotencyKey: string;
   records: CrmRecord[];
   timeoutMs: number;
-  tokens?: TokenProvider;
+  tokens: TokenProvider;
   fetch?: typeof fetch;
   /** Epoch ms, for an HTTP-date `Retry-After` (default `Date.now`). */
   now?: () => number;
@@ -140,7 +140,7 @@ export async function batchUpsert(request: BatchUpsertRequest): Promise<BatchUps
         headers: { 'idempotency-key': request.idempotencyKey },
         timeoutMs: request.timeoutMs,
         fetch: boundFetch,
-        ...(request.tokens ? { tokens: request.tokens } : {}),
+        tokens: request.tokens,
       }),
       deadline,
     ]);

@@ -3,7 +3,6 @@ export { httpStack, resolveRequestId } from './http.ts';
 export type { BodyValidator, HttpEvent, HttpRequest, HttpResult, HttpStackOptions } from './http.ts';
 export { eventStack, sqsStack, scheduleStack } from './background.ts';
 export type { ScheduleEvent } from './background.ts';
-export { configAtColdStart, loadAtColdStart } from './cold-start.ts';
 export { logger, metrics, redactLogValue } from './observability.ts';
 export { problemType, toProblem } from './problem.ts';
 export type { ProblemDocument, ProblemResponse } from './problem.ts';

@@ -9,7 +9,7 @@ import { cloudWatchSource } from './cloudwatch-source.ts';
 import { localEmfSource } from './local-source.ts';
 import { MetricNames } from './names.ts';
 import type { DeliveryResult } from './publish.ts';
-import type { ReportSettings } from './settings.ts';
+import type { ReportConfig as ReportSettings } from '#lib/config';
 import type { MetricsReport, ReportDataSource } from './types.ts';
 
 /** Where the report function reads: the local stack's EMF file when it names one, else CloudWatch. */

@@ -28,8 +28,6 @@ export { produceReport, reportStamp } from '../produce.ts';
 export type { ReportOutput } from '../produce.ts';
 export { deliverReport } from '../publish.ts';
 export type { DeliveryResult, DeliveryTargets } from '../publish.ts';
-export { loadReportSettings } from '../settings.ts';
 export { recordQueueGauges, reportSourceFor, runSummary } from '../run.ts';
-export type { ReportSettings } from '../settings.ts';
 export { resetMetricsClientsForTests, sharedCloudWatchClient, sharedS3Client } from '../clients.ts';
 export type * from '../types.ts';
