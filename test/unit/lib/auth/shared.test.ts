@@ -115,4 +115,30 @@ describe('shared auth instances', () => {
     expect(build).toThrow(ConfigError);
     expect(build).toThrow(/GENESYS_CREDENTIALS_SECRET_ID/);
   });
+
+  it('builds from the configuration its function loaded, without reading the environment again', async () => {
+    // Prepare
+    const login = await startLoginServer();
+    vi.stubEnv('GENESYS_REGION', undefined);
+    vi.stubEnv('GENESYS_LOGIN_BASE_URL', undefined);
+    vi.stubEnv('GENESYS_CREDENTIALS_SECRET_ID', undefined);
+    vi.stubEnv('SECRET_CACHE_TTL_SECONDS', '0');
+    const config = loadConfig(['genesys'], {
+      GENESYS_API_BASE_URL: 'http://127.0.0.1:9',
+      GENESYS_LOGIN_BASE_URL: login.baseUrl,
+      GENESYS_CREDENTIALS_SECRET_ID: 'guest-sync/genesys-from-config',
+    });
+
+    // Act
+    const token = await sharedGenesysTokenProvider(config).getToken();
+    await sharedSecretCache(config).get('any');
+    await sharedSecretCache(config).get('any');
+    await login.close();
+
+    // Assess
+    expect(token).toBe('token-1');
+    expect(secretsManager.commandCalls(GetSecretValueCommand)[0]?.args[0].input.SecretId).toBe('guest-sync/genesys-from-config');
+    // The cache keeps the configuration's 5-minute TTL, not the environment's 0.
+    expect(secretsManager.commandCalls(GetSecretValueCommand).filter((call) => call.args[0].input.SecretId === 'any')).toHaveLength(1);
+  });
 });

@@ -96,4 +96,38 @@ describe('configAtColdStart', () => {
     // Assess
     expect(output.logged('Invalid configuration at cold start')).toEqual([]);
   });
+
+  it('hands every invocation what `derive` made of the sections, computed once', () => {
+    // Prepare
+    let derivations = 0;
+
+    // Act
+    const config = configAtColdStart(['webhook'], {
+      env: { WEBHOOK_SECRET_ID: 'hook' },
+      derive: ({ webhook }) => {
+        derivations += 1;
+        return { secretLength: webhook.secretId.length };
+      },
+    });
+
+    // Assess
+    expect(config()).toMatchObject({ webhook: { secretId: 'hook' }, secretLength: 4 });
+    expect(config()).toBe(config());
+    expect(derivations).toBe(1);
+  });
+
+  it('treats a ConfigError from `derive` like a bad section: logged once at cold start, thrown by every invocation', () => {
+    // Act
+    const config = configAtColdStart(['webhook'], {
+      env: { WEBHOOK_SECRET_ID: 'hook' },
+      derive: () => {
+        throw new ConfigError('GENESYS_REGION "example.com" has no known Messenger environment', ['GENESYS_REGION']);
+      },
+    });
+
+    // Assess
+    expect(config).toThrow(ConfigError);
+    expect(config).toThrow(/GENESYS_REGION/);
+    expect(output.logged('Invalid configuration at cold start')).toEqual([expect.objectContaining({ variables: ['GENESYS_REGION'] })]);
+  });
 });
