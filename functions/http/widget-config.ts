@@ -14,14 +14,14 @@ import { DeploymentGate, DeploymentUnavailableError, messengerEnvironment, widge
 
 const config = configAtColdStart(['genesys', 'widget', 'state', 'prefill'], {
   // An unknown GENESYS_REGION fails here, at cold start, naming the variable.
-  derive: ({ genesys }) => ({ environment: messengerEnvironment(genesys.region) }),
+  derive: ({ genesys }) => ({ messengerEnvironment: messengerEnvironment(genesys.region) }),
 });
 let deployments: DeploymentGate | undefined;
 let sessions: PreparedSessions | undefined;
 
 export const handler = httpStack(async (request, context) => {
   const settings = config();
-  const { widget, prefill, environment } = settings;
+  const { widget, prefill } = settings;
   deployments ??= new DeploymentGate(() => sharedGenesysClient(settings), widget.deploymentCacheTtlMs);
   sessions ??= new PreparedSessions(sharedStateTable(settings));
   const user = widgetUserFromClaims(request.claims);
@@ -30,7 +30,7 @@ export const handler = httpStack(async (request, context) => {
       deployments,
       sessions,
       settings: widget,
-      environment,
+      environment: settings.messengerEnvironment,
       ttlSeconds: prefill.ttlSeconds,
       deadline: deadlineFromContext(context),
     });
