@@ -5,7 +5,6 @@
  */
 export { configAtColdStart, loadConfig } from './load.ts';
 export type { ColdStartOptions, Loaded } from './load.ts';
-export type { Env } from './reader.ts';
 export type {
   Config,
   ControlConfig,
