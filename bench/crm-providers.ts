@@ -40,7 +40,7 @@ const OUT_OF_ORDER_RECORDS = 150;
  * today's worker speed (about 120 records/s through this stack); at the goal's rates the
  * backlog still spans 20+ upserts per provider.
  */
-const BACKLOG_RECORDS = 1_800;
+const BACKLOG_RECORDS = Number(process.env.BENCH_BACKLOG_RECORDS ?? 1_800);
 const STEADY_JOBS = 1_500;
 const DRAIN_TIMEOUT_MS = 90_000;
 /** The steady phase enqueues once per tick. */

@@ -4,10 +4,13 @@
  * dynalite validates like DynamoDB (conditional writes refuse with
  * ConditionalCheckFailedException) but has no TTL sweeper: the suite's code already treats
  * items past `expiresAt` as absent, as it must in AWS, where TTL deletion is lazy.
+ * dynalite has no transactions: local/dynamodb-transactions.ts adds TransactWriteItems and
+ * TransactGetItems in front of it (all or nothing, isolated, idempotent by token).
  */
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { serveTransactions } from './dynamodb-transactions.ts';
 import { listenOnLoopback } from './ports.ts';
 import type { TableSpec } from './serverless-config.ts';
 
@@ -26,11 +29,13 @@ export function localDynamoDbClient(endpoint: string, region = 'us-east-1'): Dyn
 /** Starts dynalite on 127.0.0.1 and creates every table of `tables`. */
 export async function startEmbeddedDynamoDb(tables: TableSpec[], port = 0): Promise<EmbeddedDynamoDb> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const stopTransactions = serveTransactions(server);
   await listenOnLoopback(server, port, 'embedded DynamoDB');
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = localDynamoDbClient(endpoint);
   const close = async (): Promise<void> => {
     client.destroy();
+    stopTransactions();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   try {

@@ -7,8 +7,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { configAtColdStart } from '#lib/config';
-import { httpStack, logger, metrics } from '#lib/lambda';
-import { MetricNames } from '#lib/metrics';
+import { httpStack } from '#lib/lambda';
+import { logger, MetricNames, metrics } from '#lib/observability';
 import { PreparedSessions, sharedStateTable } from '#lib/state';
 import { DeploymentGate, DeploymentUnavailableError, messengerEnvironment, widgetConfigurationFor, widgetUserFromClaims } from '#lib/widget';
 

@@ -5,8 +5,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { sharedOutbox, sweepOutbox } from '#lib/jobs';
 import { configAtColdStart } from '#lib/config';
-import { logger, metrics, scheduleStack } from '#lib/lambda';
-import { MetricNames } from '#lib/metrics';
+import { scheduleStack } from '#lib/lambda';
+import { logger, MetricNames, metrics } from '#lib/observability';
 
 const config = configAtColdStart(['queue', 'state']);
 

@@ -5,6 +5,7 @@
  */
 export { configAtColdStart, loadConfig } from './load.ts';
 export type { ColdStartOptions, Loaded } from './load.ts';
+export { MAX_REPORT_WINDOW_HOURS } from './sections.ts';
 export type {
   Config,
   ControlConfig,

@@ -6,7 +6,7 @@
  * problem for HTTP), instead of crashing the runtime in a loop.
  */
 import { ConfigError } from '#lib/errors';
-import { logger } from '#lib/lambda';
+import { logger } from '#lib/observability';
 import { Reader, type Env } from './reader.ts';
 import { sections } from './sections.ts';
 import type { Config, SectionName } from './types.ts';

@@ -3,7 +3,6 @@
  * shared Reader, so one ConfigError names every bad variable of the sections asked for.
  */
 import { CRM_PROVIDERS, PROVIDER_BATCH_LIMITS, PROVIDER_REQUESTS_PER_SECOND, type CrmProviderName } from '../crm/adapter.ts';
-import { MAX_WINDOW_HOURS } from '../metrics/window.ts';
 import type { Reader } from './reader.ts';
 import type { Config, RoutingConfig, SectionName } from './types.ts';
 
@@ -21,6 +20,9 @@ const GENESYS_REGION = /^[a-z0-9]+(?:[.-][a-z0-9]+)*\.[a-z]{2,}$/;
 
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Largest report window (REPORT_WINDOW_HOURS): CloudWatch keeps 1-minute data for 15 days; a week keeps queries small. */
+export const MAX_REPORT_WINDOW_HOURS = 168;
 
 /** The reader of each section. */
 export const sections: { [K in SectionName]: (r: Reader) => Config[K] } = {
@@ -181,7 +183,7 @@ export const sections: { [K in SectionName]: (r: Reader) => Config[K] } = {
         r.problems.push('REPORT_WEBHOOK_URL must be an https URL');
       }
     }
-    const windowHours = r.integer('REPORT_WINDOW_HOURS', 24, 1, MAX_WINDOW_HOURS);
+    const windowHours = r.integer('REPORT_WINDOW_HOURS', 24, 1, MAX_REPORT_WINDOW_HOURS);
     return { bucket, prefix, webhookUrl, windowHours, metricsFile: r.optional('REPORT_METRICS_FILE') };
   },
 };

@@ -12,8 +12,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GenesysError, genesysOperations, type Deadline, type GenesysClient } from '#lib/genesys';
 import type { CrmSyncJob } from '#lib/jobs';
-import { logger, metrics } from '#lib/lambda';
-import { MetricNames } from '#lib/metrics';
+import { logger, MetricNames, metrics } from '#lib/observability';
 import type { PreparedSession, PreparedSessions } from '#lib/state';
 import { parseConversationEvent, type ConversationEvent } from './envelope.ts';
 import type { EventLedger } from './ledger.ts';

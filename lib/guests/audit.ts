@@ -3,7 +3,7 @@
  * fields changed and who changed them, never the values (they may be identifiers or
  * hashes of them). Genesys keeps its own platform audit, read with `npm run audit`.
  */
-import { logger } from '#lib/lambda';
+import { logger } from '#lib/observability';
 
 /** Guest lifecycle events the suite audits. */
 export type GuestAuditEvent = 'GUEST_CREATED' | 'GUEST_UPDATED';

@@ -7,9 +7,8 @@
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { DependencyError } from '#lib/errors';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logger, metrics } from '#lib/lambda';
-import { MetricNames } from '#lib/metrics';
 import { awsCall, awsRequestHandler, withDeadline } from '#lib/net';
+import { logger, MetricNames, metrics } from '#lib/observability';
 import { maskDeep } from '#lib/pii';
 import type { CrmSyncJob } from './job.ts';
 import type { Outbox } from './outbox.ts';

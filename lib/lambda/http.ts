@@ -14,7 +14,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { PayloadTooLargeError, ValidationError, type FieldError } from '#lib/errors';
-import { logger, metrics } from './observability.ts';
+import { logger, metrics } from '#lib/observability';
 import { toProblem } from './problem.ts';
 
 /** The API Gateway event as it reaches the stack (the authorizer part may be absent). */

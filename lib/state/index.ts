@@ -10,7 +10,7 @@ export {
   resetSharedDynamoDbClientForTests,
   sharedDynamoDbClient,
 } from './table.ts';
-export type { IndexQuery, PutCondition, StateItem, StateTable } from './table.ts';
+export type { ConditionalPut, IndexQuery, PutCondition, PutOutcome, StateItem, StateTable } from './table.ts';
 export { resetSharedStateTableForTests, sharedStateTable } from './shared.ts';
 export { CONVERSATION_LINK_TTL_SECONDS, PreparedSessions, SESSION_REF_PATTERN, SessionStoreError, liveConversation, newSessionRef } from './sessions.ts';
 export type { ConversationLink, PreparedSession } from './sessions.ts';

@@ -5,7 +5,7 @@
  */
 import { sharedCrmTokenProvider } from '#lib/auth';
 import type { Loaded } from '#lib/config';
-import { logger } from '#lib/lambda';
+import { logger } from '#lib/observability';
 import { controlCrmSync, type ControlReport } from './control.ts';
 import { lambdaMapping, sharedLambdaClient } from './lambda.ts';
 import type { PauseStore } from './pause.ts';

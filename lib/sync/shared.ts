@@ -4,8 +4,7 @@
  * the breaker's memory of failures span invocations, as they must.
  */
 import type { CircuitBreakerPolicy } from 'cockatiel';
-import { logger, metrics } from '#lib/lambda';
-import { MetricNames } from '#lib/metrics';
+import { logger, MetricNames, metrics } from '#lib/observability';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createCrmBreaker, type BreakerState } from './breaker.ts';
 import { RequestRateLimiter, type BudgetOptions } from './rate-limit.ts';

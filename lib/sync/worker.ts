@@ -10,7 +10,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { sharedSqsClient } from '#lib/jobs';
 import type { Loaded } from '#lib/config';
-import { logger, metrics } from '#lib/lambda';
+import { logger, metrics } from '#lib/observability';
 import { breakerState } from './breaker.ts';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { sharedDynamoDbClient, type StateItem, type StateTable } from '#lib/state';

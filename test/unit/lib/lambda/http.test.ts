@@ -9,8 +9,9 @@ import {
   ValidationError,
 } from '#lib/errors';
 import { configAtColdStart } from '#lib/config';
-import { httpStack, logger, problemType } from '#lib/lambda';
+import { httpStack, problemType } from '#lib/lambda';
 import type { HttpRequest, HttpResult, HttpStackOptions } from '#lib/lambda';
+import { logger } from '#lib/observability';
 import { captureOutput, httpEvent, lambdaContext } from '../../../support/lambda.ts';
 import type { CapturedOutput } from '../../../support/lambda.ts';
 import { call } from './support.ts';

@@ -340,7 +340,7 @@ describe('prefillSession', () => {
   it('emits attempt, success, latency and payload-size metrics', async () => {
     // Prepare
     const rec = recorder();
-    const { metrics } = await import('#lib/lambda');
+    const { metrics } = await import('#lib/observability');
     metrics.publishStoredMetrics();
     const before = output.entries().length;
 

@@ -141,6 +141,9 @@ describe('never back in time, under batch splits, redeliveries, interleavings an
             put: s.scheduleFunction(async function put(item: Parameters<StateTable['put']>[0], condition?: Parameters<StateTable['put']>[1]) {
               return memory.put(item, condition);
             }),
+            putEach: s.scheduleFunction(async function putEach(writes: Parameters<StateTable['putEach']>[0]) {
+              return memory.putEach(writes);
+            }) as StateTable['putEach'],
             delete: (pk, condition) => memory.delete(pk, condition),
             queryIndex: (query) => memory.queryIndex(query),
           };
