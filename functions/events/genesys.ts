@@ -7,22 +7,23 @@
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { EventLedger, handleConversationEvent } from '#lib/events';
 import { ENQUEUE_ANSWER_MARGIN_MS, enqueueJobs, sharedOutbox } from '#lib/jobs';
-import { configAtColdStart, eventStack } from '#lib/lambda';
+import { configAtColdStart } from '#lib/config';
+import { eventStack } from '#lib/lambda';
 import { PreparedSessions, sharedStateTable } from '#lib/state';
 
 const config = configAtColdStart(['genesys', 'queue', 'state']);
 
 export const handler = eventStack(async (event, context) => {
-  const { queue } = config();
-  const table = sharedStateTable();
+  const settings = config();
+  const table = sharedStateTable(settings);
   return handleConversationEvent(event, {
     ledger: new EventLedger(table),
     sessions: new PreparedSessions(table),
-    genesys: sharedGenesysClient(),
+    genesys: sharedGenesysClient(settings),
     enqueue: (jobs) =>
       enqueueJobs(jobs, {
-        queueUrl: queue.queueUrl,
-        outbox: sharedOutbox(),
+        queueUrl: settings.queue.queueUrl,
+        outbox: sharedOutbox(settings),
         budgetMs: context.getRemainingTimeInMillis() - ENQUEUE_ANSWER_MARGIN_MS,
       }),
     deadline: deadlineFromContext(context),

@@ -3,7 +3,8 @@ import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
 import { sharedCustomerLookup } from '#lib/crm';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { ENQUEUE_ANSWER_MARGIN_MS, sharedOutbox } from '#lib/jobs';
-import { configAtColdStart, httpStack } from '#lib/lambda';
+import { configAtColdStart } from '#lib/config';
+import { httpStack } from '#lib/lambda';
 import { enrichPrechat, prechatDeadline, validatePrechatBody, type PrechatBody } from '#lib/prechat';
 
 const config = configAtColdStart(['genesys', 'crm', 'identity', 'queue', 'state', 'routing']);
@@ -11,15 +12,16 @@ const config = configAtColdStart(['genesys', 'crm', 'identity', 'queue', 'state'
 export const handler = httpStack<PrechatBody>(
   async (request, context) => {
     const deadline = prechatDeadline(deadlineFromContext(context));
-    const { identity, queue, routing } = config();
+    const settings = config();
+    const { identity, queue, routing } = settings;
     const result = await enrichPrechat(request.body, {
-      genesys: sharedGenesysClient(),
-      lookup: sharedCustomerLookup(),
-      salt: await getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
+      genesys: sharedGenesysClient(settings),
+      lookup: sharedCustomerLookup(settings),
+      salt: await getIdentitySalt(sharedSecretCache(settings), identity.saltSecretId),
       routingQueues: routing.queues,
       queueUrl: queue.queueUrl,
       deadline,
-      outbox: sharedOutbox(),
+      outbox: sharedOutbox(settings),
       enqueueDeadline: deadlineFromContext(context, ENQUEUE_ANSWER_MARGIN_MS),
     });
     return { statusCode: 200, body: result };

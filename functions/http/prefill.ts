@@ -9,7 +9,8 @@
 import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { ENQUEUE_ANSWER_MARGIN_MS, enqueueJobs, sharedOutbox } from '#lib/jobs';
-import { configAtColdStart, httpStack } from '#lib/lambda';
+import { configAtColdStart } from '#lib/config';
+import { httpStack } from '#lib/lambda';
 import { prefillSession } from '#lib/prefill';
 import { PreparedSessions, sharedStateTable } from '#lib/state';
 
@@ -19,17 +20,18 @@ let sessions: PreparedSessions | undefined;
 export const handler = httpStack(
   async (request, context) => {
     const result = await prefillSession(request, () => {
-      const { queue, identity, prefill } = config();
-      sessions ??= new PreparedSessions(sharedStateTable());
+      const settings = config();
+      const { queue, identity, prefill } = settings;
+      sessions ??= new PreparedSessions(sharedStateTable(settings));
       return {
         sessions,
         ttlSeconds: prefill.ttlSeconds,
-        genesys: sharedGenesysClient(),
-        identitySalt: () => getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
+        genesys: sharedGenesysClient(settings),
+        identitySalt: () => getIdentitySalt(sharedSecretCache(settings), identity.saltSecretId),
         enqueue: (jobs) =>
           enqueueJobs(jobs, {
             queueUrl: queue.queueUrl,
-            outbox: sharedOutbox(),
+            outbox: sharedOutbox(settings),
             budgetMs: context.getRemainingTimeInMillis() - ENQUEUE_ANSWER_MARGIN_MS,
           }),
         deadline: deadlineFromContext(context),

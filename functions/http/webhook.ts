@@ -4,7 +4,8 @@
  * authorizer: the signature authenticates the caller.
  */
 import { ENQUEUE_ANSWER_MARGIN_MS, enqueueJobs, sharedOutbox } from '#lib/jobs';
-import { configAtColdStart, httpStack } from '#lib/lambda';
+import { configAtColdStart } from '#lib/config';
+import { httpStack } from '#lib/lambda';
 import { acknowledgeWebhook, sharedSigningSecrets } from '#lib/webhook';
 
 const config = configAtColdStart(['webhook', 'queue', 'state']);
@@ -12,13 +13,13 @@ const config = configAtColdStart(['webhook', 'queue', 'state']);
 export const handler = httpStack(
   async (request, context) => {
     const acknowledgement = await acknowledgeWebhook(request, () => {
-      const { webhook, queue } = config();
+      const settings = config();
       return {
-        secrets: sharedSigningSecrets(webhook.secretId),
+        secrets: sharedSigningSecrets(settings),
         enqueue: (jobs) =>
           enqueueJobs(jobs, {
-            queueUrl: queue.queueUrl,
-            outbox: sharedOutbox(),
+            queueUrl: settings.queue.queueUrl,
+            outbox: sharedOutbox(settings),
             budgetMs: context.getRemainingTimeInMillis() - ENQUEUE_ANSWER_MARGIN_MS,
           }),
       };

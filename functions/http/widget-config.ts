@@ -6,28 +6,31 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
-import { configAtColdStart, httpStack, loadAtColdStart } from '#lib/lambda';
+import { configAtColdStart } from '#lib/config';
+import { httpStack } from '#lib/lambda';
 import { logger, MetricNames, metrics } from '#lib/observability';
 import { PreparedSessions, sharedStateTable } from '#lib/state';
 import { DeploymentGate, DeploymentUnavailableError, messengerEnvironment, widgetConfigurationFor, widgetUserFromClaims } from '#lib/widget';
 
-const config = configAtColdStart(['genesys', 'widget', 'state', 'prefill']);
-// An unknown GENESYS_REGION fails here, at cold start, naming the variable.
-const environment = loadAtColdStart(() => messengerEnvironment(config().genesys.region));
+const config = configAtColdStart(['genesys', 'widget', 'state', 'prefill'], {
+  // An unknown GENESYS_REGION fails here, at cold start, naming the variable.
+  derive: ({ genesys }) => ({ messengerEnvironment: messengerEnvironment(genesys.region) }),
+});
 let deployments: DeploymentGate | undefined;
 let sessions: PreparedSessions | undefined;
 
 export const handler = httpStack(async (request, context) => {
-  const { widget, prefill } = config();
-  deployments ??= new DeploymentGate(sharedGenesysClient, widget.deploymentCacheTtlMs);
-  sessions ??= new PreparedSessions(sharedStateTable());
+  const settings = config();
+  const { widget, prefill } = settings;
+  deployments ??= new DeploymentGate(() => sharedGenesysClient(settings), widget.deploymentCacheTtlMs);
+  sessions ??= new PreparedSessions(sharedStateTable(settings));
   const user = widgetUserFromClaims(request.claims);
   try {
     const { configuration, dropped } = await widgetConfigurationFor(user, {
       deployments,
       sessions,
       settings: widget,
-      environment: environment(),
+      environment: settings.messengerEnvironment,
       ttlSeconds: prefill.ttlSeconds,
       deadline: deadlineFromContext(context),
     });

@@ -4,15 +4,16 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { sharedOutbox, sweepOutbox } from '#lib/jobs';
-import { configAtColdStart, scheduleStack } from '#lib/lambda';
+import { configAtColdStart } from '#lib/config';
+import { scheduleStack } from '#lib/lambda';
 import { logger, MetricNames, metrics } from '#lib/observability';
 
 const config = configAtColdStart(['queue', 'state']);
 
 export const handler = scheduleStack(async (_event, context) => {
-  const { queue } = config();
-  const report = await sweepOutbox(sharedOutbox(), {
-    queueUrl: queue.queueUrl,
+  const settings = config();
+  const report = await sweepOutbox(sharedOutbox(settings), {
+    queueUrl: settings.queue.queueUrl,
     budgetMs: context.getRemainingTimeInMillis() - 2_000,
   });
   metrics.addMetric(MetricNames.OutboxSent, MetricUnit.Count, report.sent);

@@ -41,7 +41,7 @@ export interface BatchUpsertRequest {
   idempotencyKey: string;
   records: CrmRecord[];
   timeoutMs: number;
-  tokens?: TokenProvider;
+  tokens: TokenProvider;
   fetch?: typeof fetch;
   /** Epoch ms, for an HTTP-date `Retry-After` (default `Date.now`). */
   now?: () => number;
@@ -131,7 +131,7 @@ export async function batchUpsert(request: BatchUpsertRequest): Promise<BatchUps
         headers: { 'idempotency-key': request.idempotencyKey },
         timeoutMs: request.timeoutMs,
         fetch: boundFetch,
-        ...(request.tokens ? { tokens: request.tokens } : {}),
+        tokens: request.tokens,
       });
     }, { expired: () => new CrmNetworkError(`CRM POST ${BATCH_UPSERT_PATH} timed out`, true) });
   } catch (error) {

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { BrokenCircuitError, TaskCancelledError, TimeoutStrategy, handleAll, timeout, wrap, type CircuitBreakerPolicy } from 'cockatiel';
 import { sharedCrmTokenProvider, sharedSecretCache, type TokenProvider } from '#lib/auth';
-import { loadConfig } from '#lib/config';
+import type { Config } from '#lib/config';
 import { normaliseIdentifier } from '#lib/identity';
 import { logger } from '#lib/observability';
 import type { CallFailure, CrmAdapter, ProviderCustomer } from './adapter.ts';
@@ -59,7 +59,7 @@ export type CustomerLookupResult =
 export interface CustomerLookupOptions {
   /** The adapter whose `lookupCustomer` asks the CRM. */
   adapter?: Pick<CrmAdapter, 'lookupCustomer'>;
-  /** Without `adapter`: the `rest` CRM at this URL. */
+  /** Without `adapter`: the `rest` CRM at this URL, with these tokens. */
   baseUrl?: string;
   tokens?: TokenProvider;
   fetch?: typeof fetch;
@@ -146,10 +146,10 @@ export class CustomerLookup {
   readonly #breaker: CircuitBreakerPolicy;
 
   constructor(options: CustomerLookupOptions) {
-    if (!options.adapter && !options.baseUrl) throw new Error('CustomerLookup needs an adapter or the rest CRM base URL');
+    if (!options.adapter && (!options.baseUrl || !options.tokens)) throw new Error('CustomerLookup needs an adapter, or the rest CRM base URL and its tokens');
     this.#adapter =
       options.adapter ??
-      new RestAdapter({ baseUrl: options.baseUrl as string, ...(options.tokens ? { tokens: options.tokens } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) });
+      new RestAdapter({ baseUrl: options.baseUrl as string, tokens: options.tokens as TokenProvider, ...(options.fetch ? { fetch: options.fetch } : {}) });
     this.#budgetMs = options.budgetMs ?? CRM_LOOKUP_BUDGET_MS;
     this.#cache = new BoundedTtlCache(options.cacheMaxEntries ?? 500, options.cacheTtlMs ?? 60_000, options.now);
     // Every failed lookup counts, thrown as a `LookupFailure` or a timeout.
@@ -240,9 +240,9 @@ let shared: CustomerLookup | undefined;
  * The container's lookup (one cache, one breaker) on the adapter the `crm` section names
  * (`CRM_PROVIDER`); the `rest` CRM keeps the shared CRM token provider, as before.
  */
-export function sharedCustomerLookup(): CustomerLookup {
+export function sharedCustomerLookup(config: Pick<Config, 'runtime' | 'crm'>): CustomerLookup {
   shared ??= new CustomerLookup({
-    adapter: createCrmAdapter(crmAdapterSettings(loadConfig(['crm']).crm, { secrets: sharedSecretCache(), restTokens: sharedCrmTokenProvider() })),
+    adapter: createCrmAdapter(crmAdapterSettings(config.crm, { secrets: sharedSecretCache(config), restTokens: sharedCrmTokenProvider(config) })),
     onBreakerStateChange: (state) => {
       logger.warn('CRM lookup circuit changed state', { breakerState: state });
       countBreakerChange(state);

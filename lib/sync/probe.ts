@@ -19,7 +19,7 @@ export async function probeCrm(options: Pick<CrmRequestOptions, 'baseUrl' | 'tok
       method: 'GET',
       path: `/customers?${new URLSearchParams({ email: PROBE_EMAIL }).toString()}`,
       timeoutMs: options.timeoutMs ?? 5_000,
-      ...(options.tokens ? { tokens: options.tokens } : {}),
+      tokens: options.tokens,
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), (options.now ?? Date.now)());

@@ -10,12 +10,12 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { breakerState } from '#lib/crm';
 import { sharedSqsClient } from '#lib/jobs';
+import type { Loaded } from '#lib/config';
 import { logger, metrics } from '#lib/observability';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { ConditionFailedError, sharedDynamoDbClient, type ConditionalPut, type PutOutcome, type StateItem, type StateTable } from '#lib/state';
 import { dynamoPersistence, powertoolsChunkLedger, type ChunkLedger } from './chunks.ts';
 import { adapterHeld, adapterUpsert, sharedCrmAdapter } from './crm-port.ts';
-import type { SyncWorkerConfig } from './config.ts';
 import { sendDeadLetters } from './dead-letter.ts';
 import { invokeAsync, sharedLambdaClient } from './lambda.ts';
 import { logBatch, publishBatchMetrics } from './observe.ts';
@@ -25,6 +25,9 @@ import { processBatch, type SyncPorts, type VersionPort } from './processor.ts';
 import { holdBackMessages, resendMessages } from './requeue.ts';
 import { sharedCrmBreaker, sharedCrmRateLimiter } from './shared.ts';
 import { RecordVersions } from './versions.ts';
+
+/** The worker's configuration: the `crm` section and its own `worker` section. */
+export type SyncWorkerConfig = Loaded<'crm' | 'worker'>;
 
 /** What the worker is wired to besides its configuration. */
 export interface SyncWorkerDeps {
@@ -71,33 +74,33 @@ export async function syncCrmBatch(
     });
     return { batchItemFailures: records.map((record) => ({ itemIdentifier: record.messageId })) };
   }
-  const breaker = sharedCrmBreaker(settings.breakerHalfOpenMs);
+  const { crm, worker } = settings;
+  const breaker = sharedCrmBreaker(worker.breakerHalfOpenMs);
   const store = lazyStore(deps.store);
-  const tableName = settings.stateTableName;
+  const tableName = worker.state?.tableName;
   const versions: VersionPort | undefined = tableName ? new RecordVersions(store) : undefined;
   const chunks = tableName ? (deps.chunks ?? sharedChunkLedger)(tableName, () => context.getRemainingTimeInMillis()) : undefined;
-  const { crm } = settings;
   const limiter = sharedCrmRateLimiter(crm.maxRequestsPerSecond, crm.maxRequestsPerSecondExplicit ? { ceilingPerSecond: crm.maxRequestsPerSecond } : {});
   // What is left of the invocation, less a moment to answer: SQS calls never outlive it.
   const sqsSignal = (): AbortSignal => AbortSignal.timeout(Math.max(200, context.getRemainingTimeInMillis() - 300));
   const report = await processBatch(
     records,
-    { batchSize: settings.crm.batchSize, maxReceiveCount: settings.maxReceiveCount, probeIntervalMs: settings.probeIntervalMs },
+    { batchSize: crm.batchSize, maxReceiveCount: worker.maxReceiveCount, probeIntervalMs: worker.probeIntervalMs },
     {
       ...pausePorts(store, {
         now: Date.now,
-        wake: settings.controlFunctionName ? wakeControl(settings.controlFunctionName) : undefined,
+        wake: worker.controlFunctionName ? wakeControl(worker.controlFunctionName) : undefined,
       }),
-      holdBack: (messages, seconds) => holdBackMessages(sharedSqsClient(), messages, seconds, sqsSignal(), { dlqUrl: settings.dlqUrl }),
-      resend: (messages, delaySeconds) => resendMessages(sharedSqsClient(), messages, delaySeconds, sqsSignal(), { dlqUrl: settings.dlqUrl }),
-      upsert: adapterUpsert(sharedCrmAdapter(crm), limiter),
-      ...withHeld(adapterHeld(sharedCrmAdapter(crm), limiter)),
+      holdBack: (messages, seconds) => holdBackMessages(sharedSqsClient(), messages, seconds, sqsSignal(), { dlqUrl: worker.dlqUrl }),
+      resend: (messages, delaySeconds) => resendMessages(sharedSqsClient(), messages, delaySeconds, sqsSignal(), { dlqUrl: worker.dlqUrl }),
+      upsert: adapterUpsert(sharedCrmAdapter(settings), limiter),
+      ...withHeld(adapterHeld(sharedCrmAdapter(settings), limiter)),
       ...(versions ? { versions } : {}),
       ...(chunks ? { chunks } : {}),
       ...(context.awsRequestId ? { invocationId: context.awsRequestId } : {}),
       deadLetter: (letters) =>
         sendDeadLetters(letters, {
-          queueUrl: settings.dlqUrl,
+          queueUrl: worker.dlqUrl,
           client: sharedSqsClient(),
           // What is left of the invocation, less a moment to answer: unsent letters go back to SQS.
           timeoutMs: Math.max(200, context.getRemainingTimeInMillis() - 300),

@@ -3,20 +3,22 @@ import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { actorOf, createGuest, validateCreateGuestBody, type CreateGuestBody } from '#lib/guests';
 import { ENQUEUE_ANSWER_MARGIN_MS, sharedOutbox } from '#lib/jobs';
-import { configAtColdStart, httpStack } from '#lib/lambda';
+import { configAtColdStart } from '#lib/config';
+import { httpStack } from '#lib/lambda';
 
 const config = configAtColdStart(['genesys', 'guests', 'identity', 'queue', 'state']);
 
 export const handler = httpStack<CreateGuestBody>(
   async (request, context) => {
-    const { guests, identity, queue } = config();
+    const settings = config();
+    const { guests, identity, queue } = settings;
     const { guest, etag } = await createGuest(request.body, {
-      genesys: sharedGenesysClient(),
+      genesys: sharedGenesysClient(settings),
       settings: guests,
-      salt: await getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
+      salt: await getIdentitySalt(sharedSecretCache(settings), identity.saltSecretId),
       queueUrl: queue.queueUrl,
       deadline: deadlineFromContext(context),
-      outbox: sharedOutbox(),
+      outbox: sharedOutbox(settings),
       enqueueDeadline: deadlineFromContext(context, ENQUEUE_ANSWER_MARGIN_MS),
       actor: actorOf(request.claims),
       requestId: request.requestId,

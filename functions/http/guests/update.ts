@@ -4,7 +4,8 @@ import { PreconditionRequiredError } from '#lib/errors';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { actorOf, updateGuest, validateUpdateGuestBody, type UpdateGuestBody } from '#lib/guests';
 import { ENQUEUE_ANSWER_MARGIN_MS, sharedOutbox } from '#lib/jobs';
-import { configAtColdStart, httpStack } from '#lib/lambda';
+import { configAtColdStart } from '#lib/config';
+import { httpStack } from '#lib/lambda';
 import { WriteLeases, sharedStateTable } from '#lib/state';
 import { requireIfMatch, requireUuidParam } from '#lib/validation';
 
@@ -12,7 +13,8 @@ const config = configAtColdStart(['genesys', 'guests', 'identity', 'queue', 'sta
 
 export const handler = httpStack<UpdateGuestBody>(
   async (request, context) => {
-    const { guests, identity, queue } = config();
+    const settings = config();
+    const { guests, identity, queue } = settings;
     const guestId = requireUuidParam(request.pathParameters, 'guestId');
     const ifMatch = request.headers['if-match']?.trim();
     if (!ifMatch) {
@@ -20,13 +22,13 @@ export const handler = httpStack<UpdateGuestBody>(
     }
     requireIfMatch(ifMatch);
     const { guest, etag, conflictsResolved } = await updateGuest(guestId, ifMatch, request.body, {
-      genesys: sharedGenesysClient(),
+      genesys: sharedGenesysClient(settings),
       settings: guests,
-      leases: new WriteLeases(sharedStateTable()),
-      salt: await getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
+      leases: new WriteLeases(sharedStateTable(settings)),
+      salt: await getIdentitySalt(sharedSecretCache(settings), identity.saltSecretId),
       queueUrl: queue.queueUrl,
       deadline: deadlineFromContext(context),
-      outbox: sharedOutbox(),
+      outbox: sharedOutbox(settings),
       enqueueDeadline: deadlineFromContext(context, ENQUEUE_ANSWER_MARGIN_MS),
       actor: actorOf(request.claims),
       requestId: request.requestId,
