@@ -24,26 +24,17 @@ export type { ClientCredentialsOptions, CrmTokenSource, SecretTokenOptions } fro
 
 export { CRM_PROVIDERS, PROVIDER_BATCH_LIMITS } from '../adapter.ts';
 
-/** What the factory needs; each provider reads only its own settings (docs/api.md section 8). */
-export interface CrmAdapterSettings {
+/** The `crm` config section's settings of the providers; each provider reads only its own (docs/api.md section 8). */
+type ProviderSettings = Pick<CrmConfig, 'tokenUrl' | 'hubspotIdProperty' | 'hubspotTimeZone' | 'salesforceExternalIdField' | 'dynamicsUrl' | 'dynamicsAlternateKey'>;
+
+/** What the factory needs: the provider, its credentials and the settings it reads (named as in the `crm` config section). */
+export interface CrmAdapterSettings extends ProviderSettings {
   provider: CrmProviderName;
   secrets: SecretCache;
   /** `CRM_CREDENTIALS_SECRET_ID`. */
   secretId: string;
   /** `CRM_BASE_URL` (required for `rest`; overrides each provider's API host). */
   baseUrl?: string;
-  /** `CRM_TOKEN_URL` (overrides the Salesforce / identity platform token endpoint). */
-  tokenUrl?: string;
-  /** `HUBSPOT_ID_PROPERTY`. */
-  hubspotIdProperty?: string;
-  /** `HUBSPOT_TIME_ZONE`: where the account's daily quota resets (UTC when unset). */
-  hubspotTimeZone?: string;
-  /** `SALESFORCE_EXTERNAL_ID_FIELD`. */
-  salesforceExternalIdField?: string;
-  /** `DYNAMICS_URL`. */
-  dynamicsUrl?: string;
-  /** `DYNAMICS_ALTERNATE_KEY`. */
-  dynamicsAlternateKey?: string;
   fetch?: typeof fetch;
   /** The `rest` provider's token source (default: `apiToken` of the secret); the worker passes the shared CRM token provider. */
   restTokens?: TokenProvider;
