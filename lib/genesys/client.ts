@@ -11,15 +11,7 @@ import type { Deadline } from './deadline.ts';
 import { GenesysError } from './errors.ts';
 import type { GenesysFailure } from './errors.ts';
 import { expandPath } from './operations.ts';
-import type {
-  AnyGenesysOperation,
-  OperationBody,
-  OperationParams,
-  OperationQuery,
-  OperationResponse,
-  PathParamNames,
-  QueryValue,
-} from './operations.ts';
+import type { AnyGenesysOperation, OperationBody, OperationParams, OperationQuery, OperationResponse, PathParamNames, QueryValue } from './operations.ts';
 
 /**
  * Where bearer tokens come from. Structurally the same as `TokenProvider` of `#lib/auth`,
