@@ -1,7 +1,7 @@
 /**
  * DynamoDB transactions (`TransactWriteItems`, `TransactGetItems`) for the embedded
  * DynamoDB-compatible server, which (dynalite 4) has none. Each action is forwarded to
- * dynalite's own PutItem / UpdateItem / DeleteItem / GetItem over loopback HTTP, so its
+ * dynalite's own PutItem / UpdateItem / DeleteItem / GetItem (its request handler, called in this process), so its
  * validation and expression evaluation apply; this layer adds what a transaction means:
  *
  * - isolation: a read-write lock in front of dynalite. Every plain request holds it shared,
@@ -134,7 +134,6 @@ class InnerClient {
     return parsed;
   }
 
-  close(): void {}
 }
 
 
@@ -188,7 +187,25 @@ const DATA_DEPENDENT_VALIDATION = [
   'Number underflow',
 ];
 
-/** One transaction engine per embedded server: its lock, its remembered tokens, its loopback client. */
+/** `TransactItems` as DynamoDB checks it for both operations: present, a list, 1 to 100 entries. */
+function transactItemsOf(input: JsonObject): unknown[] {
+  const items = input.TransactItems;
+  if (items === undefined || items === null) {
+    throw validation("1 validation error detected: Value null at 'transactItems' failed to satisfy constraint: Member must not be null");
+  }
+  if (!Array.isArray(items)) throw new DynamoError(400, { __type: 'com.amazon.coral.service#SerializationException' });
+  if (items.length < 1) {
+    throw validation("1 validation error detected: Value '[]' at 'transactItems' failed to satisfy constraint: Member must have length greater than or equal to 1");
+  }
+  if (items.length > MAX_TRANSACTION_ACTIONS) {
+    throw validation(
+      `1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to ${MAX_TRANSACTION_ACTIONS}`,
+    );
+  }
+  return items;
+}
+
+/** One transaction engine per embedded server: its lock, its remembered tokens, its client of dynalite. */
 class Transactions {
   readonly lock = new ReadWriteLock();
   private readonly tokens = new Map<string, { fingerprint: string; expiresAt: number; answer: JsonObject }>();
@@ -221,19 +238,7 @@ class Transactions {
         "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36",
       );
     }
-    const items = input.TransactItems;
-    if (items === undefined || items === null) {
-      throw validation("1 validation error detected: Value null at 'transactItems' failed to satisfy constraint: Member must not be null");
-    }
-    if (!Array.isArray(items)) throw new DynamoError(400, { __type: 'com.amazon.coral.service#SerializationException' });
-    if (items.length < 1) {
-      throw validation("1 validation error detected: Value '[]' at 'transactItems' failed to satisfy constraint: Member must have length greater than or equal to 1");
-    }
-    if (items.length > MAX_TRANSACTION_ACTIONS) {
-      throw validation(
-        `1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to ${MAX_TRANSACTION_ACTIONS}`,
-      );
-    }
+    const items = transactItemsOf(input);
     const actions: PlannedAction[] = [];
     for (const item of items) {
       if (!isObject(item)) throw new DynamoError(400, { __type: 'com.amazon.coral.service#SerializationException' });
@@ -394,19 +399,7 @@ class Transactions {
   async get(input: JsonObject): Promise<JsonObject> {
     const release = await this.lock.acquire(true);
     try {
-      const items = input.TransactItems;
-      if (items === undefined || items === null) {
-        throw validation("1 validation error detected: Value null at 'transactItems' failed to satisfy constraint: Member must not be null");
-      }
-      if (!Array.isArray(items)) throw new DynamoError(400, { __type: 'com.amazon.coral.service#SerializationException' });
-      if (items.length < 1) {
-        throw validation("1 validation error detected: Value '[]' at 'transactItems' failed to satisfy constraint: Member must have length greater than or equal to 1");
-      }
-      if (items.length > MAX_TRANSACTION_ACTIONS) {
-        throw validation(
-          `1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to ${MAX_TRANSACTION_ACTIONS}`,
-        );
-      }
+      const items = transactItemsOf(input);
       const gets = items.map((item: unknown, index: number) => {
         const get = isObject(item) ? item.Get : undefined;
         if (!isObject(get)) {
@@ -513,9 +506,8 @@ async function answerTransaction(engine: Transactions, operation: 'TransactWrite
 /**
  * Puts transactions in front of a dynalite server: its 'request' listener is wrapped so plain
  * requests hold the lock shared and the two transaction operations are answered here.
- * Returns a function that releases the loopback client (call it when the server closes).
  */
-export function serveTransactions(server: Server, options: TransactionOptions = {}): () => void {
+export function serveTransactions(server: Server, options: TransactionOptions = {}): void {
   const [dynaliteListener] = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
   if (!dynaliteListener) throw new Error('serveTransactions needs a server with its request listener');
   server.removeAllListeners('request');
@@ -533,5 +525,4 @@ export function serveTransactions(server: Server, options: TransactionOptions = 
       dynaliteListener(req, res);
     });
   });
-  return () => inner.close();
 }

@@ -31,7 +31,7 @@ export function localDynamoDbClient(endpoint: string, region = 'us-east-1'): Dyn
 /** Starts dynalite on 127.0.0.1 and creates every table of `tables`. */
 export async function startEmbeddedDynamoDb(tables: TableSpec[], port = 0): Promise<EmbeddedDynamoDb> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  const stopTransactions = serveTransactions(server);
+  serveTransactions(server);
   const counts: Record<string, number> = {};
   server.prependListener('request', (req) => {
     const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1];
@@ -42,7 +42,6 @@ export async function startEmbeddedDynamoDb(tables: TableSpec[], port = 0): Prom
   const client = localDynamoDbClient(endpoint);
   const close = async (): Promise<void> => {
     client.destroy();
-    stopTransactions();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   try {

@@ -13,7 +13,7 @@ import { sharedSqsClient } from '#lib/jobs';
 import type { Loaded } from '#lib/config';
 import { logger, metrics } from '#lib/observability';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
-import { ConditionFailedError, sharedDynamoDbClient, type ConditionalPut, type PutOutcome, type StateItem, type StateTable } from '#lib/state';
+import { sharedDynamoDbClient, type StateTable } from '#lib/state';
 import { dynamoPersistence, powertoolsChunkLedger, type ChunkLedger } from './chunks.ts';
 import { adapterHeld, adapterUpsert, sharedCrmAdapter } from './crm-port.ts';
 import { sendDeadLetters } from './dead-letter.ts';
@@ -32,7 +32,7 @@ export type SyncWorkerConfig = Loaded<'crm' | 'worker'>;
 /** What the worker is wired to besides its configuration. */
 export interface SyncWorkerDeps {
   /** The state table holding the pause and the record versions (the container's shared one). */
-  store: () => PauseStore & Partial<Pick<StateTable, 'getMany'>>;
+  store: () => StateTable;
   /**
    * The finished-chunk records of one invocation in table `tableName`, given the
    * invocation's remaining time (default: Powertools idempotency on the shared DynamoDB client).
@@ -119,32 +119,12 @@ export async function syncCrmBatch(
 /** The `held` port when the adapter offers one. */
 const withHeld = (held: SyncPorts['held']): Pick<SyncPorts, 'held'> => (held ? { held } : {});
 
-/** The state table, built on first use (a table without `getMany` is read key by key). */
-const lazyStore = (store: () => PauseStore & Partial<Pick<StateTable, 'getMany' | 'putEach'>>): PauseStore & Pick<StateTable, 'getMany' | 'putEach'> => ({
+/** The state table, built on first use. */
+const lazyStore = (store: () => StateTable): PauseStore & Pick<StateTable, 'getMany' | 'putEach'> => ({
   get: (pk) => store().get(pk),
-  getMany: async <T extends StateItem = StateItem>(pks: readonly string[]) => {
-    const table = store();
-    if (table.getMany) return table.getMany<T>(pks);
-    const items = await Promise.all(pks.map(async (pk) => [pk, await table.get<T>(pk)] as const));
-    return new Map(items.filter((entry): entry is readonly [string, T] => entry[1] !== undefined));
-  },
+  getMany: (pks) => store().getMany(pks),
   put: (item, condition) => store().put(item, condition),
-  // One call for the batch's writes where the table has it; else each write on its own.
-  putEach: async <T extends StateItem = StateItem>(writes: readonly ConditionalPut[]): Promise<Array<PutOutcome<T>>> => {
-    const table = store();
-    if (table.putEach) return table.putEach<T>(writes);
-    return Promise.all(
-      writes.map(async ({ item, condition }): Promise<PutOutcome<T>> => {
-        try {
-          await table.put(item, condition);
-          return { kind: 'written' };
-        } catch (error) {
-          if (error instanceof ConditionFailedError) return { kind: 'conditionFailed', ...(await table.get<T>(item.pk).then((current) => (current ? { current } : {}))) };
-          return { kind: 'failed', error: error instanceof Error ? error : new Error(String(error)) };
-        }
-      }),
-    );
-  },
+  putEach: (writes) => store().putEach(writes),
   delete: (pk, condition) => store().delete(pk, condition),
 });
 

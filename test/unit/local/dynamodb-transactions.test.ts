@@ -355,7 +355,7 @@ describe('TransactWriteItems', () => {
       // Prepare: a server of its own whose clock the test moves.
       let now = Date.parse('2026-12-01T00:00:00.000Z');
       const server = dynalite({ createTableMs: 0 });
-      const stop = serveTransactions(server, { now: () => now });
+      serveTransactions(server, { now: () => now });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const own = localDynamoDbClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
       try {
@@ -381,7 +381,6 @@ describe('TransactWriteItems', () => {
         expect(item.Item).toEqual({ pk: s('counted'), applied: n(2) });
       } finally {
         own.destroy();
-        stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }
     });

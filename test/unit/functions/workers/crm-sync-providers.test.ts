@@ -73,6 +73,22 @@ async function coldStart(env: Record<string, string>): Promise<Handler> {
   return (await import('../../../../functions/workers/crm-sync.ts')).handler as unknown as Handler;
 }
 
+/** The worker cold-started against `provider`'s sandbox, the local Secrets Manager and the embedded state table. */
+function workerFor({ provider, env }: Pick<ProviderCase, 'provider' | 'env'>, sandboxUrl: string, secretsEndpoint: string): Promise<Handler> {
+  return coldStart({
+    CRM_PROVIDER: provider,
+    ...env(sandboxUrl),
+    CRM_CREDENTIALS_SECRET_ID: SECRET_ID,
+    CRM_SYNC_DLQ_URL: DLQ_URL,
+    STATE_TABLE_NAME: TABLE.tableName,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsEndpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  });
+}
+
 describe.each(cases)('the worker with CRM_PROVIDER=$provider', ({ provider, start, secret, env }) => {
   it('reads the versions of a 100-record batch in one call and writes its claims and confirmations in two, one record at a time in none', async () => {
     // Prepare
@@ -81,18 +97,7 @@ describe.each(cases)('the worker with CRM_PROVIDER=$provider', ({ provider, star
     sqs.reset();
     output = captureOutput();
     try {
-      const handler = await coldStart({
-        CRM_PROVIDER: provider,
-        ...env(sandbox.url),
-        CRM_CREDENTIALS_SECRET_ID: SECRET_ID,
-        CRM_SYNC_DLQ_URL: DLQ_URL,
-        STATE_TABLE_NAME: TABLE.tableName,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-      });
+      const handler = await workerFor({ provider, env }, sandbox.url, secrets.endpoint);
       const prefix = `guest-${provider}-many-${Date.now()}`;
       const batch = sqsEvent(...Array.from({ length: 100 }, (_, i) => jobRecord(jobFactory({ externalId: `${prefix}-${i}`, at: '2026-03-01T09:00:30.000Z' }), `m-${i}`)));
       const before = dynamo.operations();
@@ -123,18 +128,7 @@ describe.each(cases)('the worker with CRM_PROVIDER=$provider', ({ provider, star
     sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     output = captureOutput();
     try {
-      const handler = await coldStart({
-        CRM_PROVIDER: provider,
-        ...env(sandbox.url),
-        CRM_CREDENTIALS_SECRET_ID: SECRET_ID,
-        CRM_SYNC_DLQ_URL: DLQ_URL,
-        STATE_TABLE_NAME: TABLE.tableName,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-      });
+      const handler = await workerFor({ provider, env }, sandbox.url, secrets.endpoint);
       const externalId = `guest-${provider}-${Date.now()}`;
       const newer = jobFactory({ externalId, at: '2026-03-01T09:00:30.000Z', attributes: { tier: 'platinum' } });
       const older = jobFactory({ externalId, at: '2026-03-01T09:00:10.000Z', attributes: { tier: 'silver' } });
