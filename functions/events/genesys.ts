@@ -4,27 +4,27 @@
  * on the guest participant, and queues the CRM sync. A thrown error makes EventBridge retry
  * the event, then hand it to the rule's dead-letter queue.
  */
+import { EventLedger, handleConversationEvent, type EventDependencies } from '#lib/events';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
-import { EventLedger, handleConversationEvent } from '#lib/events';
 import { ENQUEUE_ANSWER_MARGIN_MS, enqueueJobs, sharedOutbox } from '#lib/jobs';
-import { configAtColdStart, eventStack } from '#lib/lambda';
+import { configAtColdStart, dependenciesOnFirstUse, eventStack } from '#lib/lambda';
 import { PreparedSessions, sharedStateTable } from '#lib/state';
 
 const config = configAtColdStart(['genesys', 'queue', 'state']);
 
-export const handler = eventStack(async (event, context) => {
+const dependencies = dependenciesOnFirstUse((): EventDependencies => {
   const { queue } = config();
   const table = sharedStateTable();
-  return handleConversationEvent(event, {
+  return {
     ledger: new EventLedger(table),
     sessions: new PreparedSessions(table),
     genesys: sharedGenesysClient(),
-    enqueue: (jobs) =>
-      enqueueJobs(jobs, {
-        queueUrl: queue.queueUrl,
-        outbox: sharedOutbox(),
-        budgetMs: context.getRemainingTimeInMillis() - ENQUEUE_ANSWER_MARGIN_MS,
-      }),
-    deadline: deadlineFromContext(context),
-  });
+    enqueue: (jobs, deadline) =>
+      enqueueJobs(jobs, { queueUrl: queue.queueUrl, outbox: sharedOutbox(), ...(deadline ? { budgetMs: deadline.remainingMs() } : {}) }),
+  };
+});
+
+export const handler = eventStack(async (event, context) => {
+  const enqueueDeadline = { remainingMs: () => context.getRemainingTimeInMillis() - ENQUEUE_ANSWER_MARGIN_MS };
+  return handleConversationEvent(event, { ...dependencies(), deadline: deadlineFromContext(context), enqueueDeadline });
 });

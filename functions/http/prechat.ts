@@ -3,25 +3,27 @@ import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
 import { sharedCustomerLookup } from '#lib/crm';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { ENQUEUE_ANSWER_MARGIN_MS, sharedOutbox } from '#lib/jobs';
-import { configAtColdStart, httpStack } from '#lib/lambda';
-import { enrichPrechat, prechatDeadline, validatePrechatBody, type PrechatBody } from '#lib/prechat';
+import { configAtColdStart, dependenciesOnFirstUse, httpStack } from '#lib/lambda';
+import { enrichPrechat, prechatDeadline, validatePrechatBody, type PrechatBody, type PrechatDependencies } from '#lib/prechat';
 
 const config = configAtColdStart(['genesys', 'crm', 'identity', 'queue', 'state', 'routing']);
 
+const dependencies = dependenciesOnFirstUse((): PrechatDependencies => {
+  const { identity, queue, routing } = config();
+  return {
+    genesys: sharedGenesysClient(),
+    lookup: sharedCustomerLookup(),
+    identitySalt: () => getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
+    routingQueues: routing.queues,
+    queueUrl: queue.queueUrl,
+    outbox: sharedOutbox(),
+  };
+});
+
 export const handler = httpStack<PrechatBody>(
   async (request, context) => {
-    const deadline = prechatDeadline(deadlineFromContext(context));
-    const { identity, queue, routing } = config();
-    const result = await enrichPrechat(request.body, {
-      genesys: sharedGenesysClient(),
-      lookup: sharedCustomerLookup(),
-      salt: await getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
-      routingQueues: routing.queues,
-      queueUrl: queue.queueUrl,
-      deadline,
-      outbox: sharedOutbox(),
-      enqueueDeadline: deadlineFromContext(context, ENQUEUE_ANSWER_MARGIN_MS),
-    });
+    const deadlines = { deadline: prechatDeadline(deadlineFromContext(context)), enqueueDeadline: deadlineFromContext(context, ENQUEUE_ANSWER_MARGIN_MS) };
+    const result = await enrichPrechat(request.body, { ...dependencies(), ...deadlines });
     return { statusCode: 200, body: result };
   },
   { validateBody: validatePrechatBody, maxBodyBytes: 16 * 1024 },

@@ -9,33 +9,29 @@
 import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { ENQUEUE_ANSWER_MARGIN_MS, enqueueJobs, sharedOutbox } from '#lib/jobs';
-import { configAtColdStart, httpStack } from '#lib/lambda';
-import { prefillSession } from '#lib/prefill';
+import { configAtColdStart, dependenciesOnFirstUse, httpStack } from '#lib/lambda';
+import { prefillAudit, prefillSession, type PrefillDependencies } from '#lib/prefill';
 import { PreparedSessions, sharedStateTable } from '#lib/state';
 
 const config = configAtColdStart(['genesys', 'queue', 'identity', 'state', 'prefill']);
-let sessions: PreparedSessions | undefined;
+
+const dependencies = dependenciesOnFirstUse((): PrefillDependencies => {
+  const { queue, identity, prefill } = config();
+  return {
+    sessions: new PreparedSessions(sharedStateTable()),
+    ttlSeconds: prefill.ttlSeconds,
+    genesys: sharedGenesysClient(),
+    identitySalt: () => getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
+    enqueue: (jobs, deadline) =>
+      enqueueJobs(jobs, { queueUrl: queue.queueUrl, outbox: sharedOutbox(), ...(deadline ? { budgetMs: deadline.remainingMs() } : {}) }),
+  };
+});
 
 export const handler = httpStack(
   async (request, context) => {
-    const result = await prefillSession(request, () => {
-      const { queue, identity, prefill } = config();
-      sessions ??= new PreparedSessions(sharedStateTable());
-      return {
-        sessions,
-        ttlSeconds: prefill.ttlSeconds,
-        genesys: sharedGenesysClient(),
-        identitySalt: () => getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
-        enqueue: (jobs) =>
-          enqueueJobs(jobs, {
-            queueUrl: queue.queueUrl,
-            outbox: sharedOutbox(),
-            budgetMs: context.getRemainingTimeInMillis() - ENQUEUE_ANSWER_MARGIN_MS,
-          }),
-        deadline: deadlineFromContext(context),
-      };
-    });
+    const enqueueDeadline = { remainingMs: () => context.getRemainingTimeInMillis() - ENQUEUE_ANSWER_MARGIN_MS };
+    const result = await prefillSession(request, { ...dependencies(), deadline: deadlineFromContext(context), enqueueDeadline }, request.audit);
     return { statusCode: 200, body: result };
   },
-  { rawBody: true },
+  { rawBody: true, audit: prefillAudit },
 );

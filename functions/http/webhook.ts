@@ -4,27 +4,27 @@
  * authorizer: the signature authenticates the caller.
  */
 import { ENQUEUE_ANSWER_MARGIN_MS, enqueueJobs, sharedOutbox } from '#lib/jobs';
-import { configAtColdStart, httpStack } from '#lib/lambda';
-import { acknowledgeWebhook, sharedSigningSecrets } from '#lib/webhook';
+import { configAtColdStart, dependenciesOnFirstUse, httpStack } from '#lib/lambda';
+import { acknowledgeWebhook, sharedSigningSecrets, webhookAudit, type WebhookDependencies } from '#lib/webhook';
 
 const config = configAtColdStart(['webhook', 'queue', 'state']);
 
+const dependencies = dependenciesOnFirstUse((): WebhookDependencies => {
+  const { webhook, queue } = config();
+  return {
+    secrets: sharedSigningSecrets(webhook.secretId),
+    enqueue: (jobs, deadline) =>
+      enqueueJobs(jobs, { queueUrl: queue.queueUrl, outbox: sharedOutbox(), ...(deadline ? { budgetMs: deadline.remainingMs() } : {}) }),
+  };
+});
+
 export const handler = httpStack(
   async (request, context) => {
-    const acknowledgement = await acknowledgeWebhook(request, () => {
-      const { webhook, queue } = config();
-      return {
-        secrets: sharedSigningSecrets(webhook.secretId),
-        enqueue: (jobs) =>
-          enqueueJobs(jobs, {
-            queueUrl: queue.queueUrl,
-            outbox: sharedOutbox(),
-            budgetMs: context.getRemainingTimeInMillis() - ENQUEUE_ANSWER_MARGIN_MS,
-          }),
-      };
-    });
+    const enqueueDeadline = { remainingMs: () => context.getRemainingTimeInMillis() - ENQUEUE_ANSWER_MARGIN_MS };
+    const deps = { ...dependencies(), enqueueDeadline };
+    const acknowledgement = await acknowledgeWebhook(request, deps, request.audit);
     return { statusCode: 202, body: acknowledgement };
   },
   // Raw bytes only: the signature is checked before anything parses the body.
-  { rawBody: true, maxBodyBytes: 64 * 1024 },
+  { rawBody: true, maxBodyBytes: 64 * 1024, audit: webhookAudit },
 );

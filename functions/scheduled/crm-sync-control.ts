@@ -8,5 +8,6 @@ import { sharedStateTable } from '#lib/state';
 import { loadSyncControlConfig, runSyncControl } from '#lib/sync';
 
 const config = loadAtColdStart(() => loadSyncControlConfig());
+const dependencies = { store: sharedStateTable };
 
-export const handler = scheduleStack(() => runSyncControl(config, { store: sharedStateTable }));
+export const handler = scheduleStack(() => runSyncControl(config, dependencies));

@@ -11,5 +11,6 @@ import { sharedStateTable } from '#lib/state';
 import { loadSyncWorkerConfig, syncCrmBatch } from '#lib/sync';
 
 const config = loadAtColdStart(() => loadSyncWorkerConfig());
+const dependencies = { store: sharedStateTable };
 
-export const handler = sqsStack((event, context) => syncCrmBatch(event, context, config, { store: sharedStateTable }));
+export const handler = sqsStack((event, context) => syncCrmBatch(event, context, config, dependencies));

@@ -40,3 +40,17 @@ export function loadAtColdStart<T>(load: () => T): () => T {
     };
   }
 }
+
+/**
+ * A function's dependencies object, built at its first use and reused while the container
+ * is warm. Built lazily rather than at import so that a bad configuration fails each
+ * request with its problem (and its audit) instead of the import; a build that throws is
+ * tried again by the next call.
+ */
+export function dependenciesOnFirstUse<T>(build: () => T): () => T {
+  let built: { value: T } | undefined;
+  return () => {
+    built ??= { value: build() };
+    return built.value;
+  };
+}

@@ -1,14 +1,18 @@
 /** `GET /guests/{guestId}/metrics`: engagement metrics of a guest from Genesys analytics conversation details. */
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
-import { measureGuest } from '#lib/guests';
-import { configAtColdStart, httpStack } from '#lib/lambda';
+import { getGuestMetrics, type GuestReadDependencies } from '#lib/guests';
+import { configAtColdStart, dependenciesOnFirstUse, httpStack } from '#lib/lambda';
 import { requireUuidParam } from '#lib/validation';
 
 const config = configAtColdStart(['genesys', 'guests']);
 
-export const handler = httpStack(async (request, context) => {
+const dependencies = dependenciesOnFirstUse((): GuestReadDependencies & { days: number } => {
   const { guests } = config();
+  return { genesys: sharedGenesysClient(), settings: guests, days: guests.metricsDays };
+});
+
+export const handler = httpStack(async (request, context) => {
   const guestId = requireUuidParam(request.pathParameters, 'guestId');
-  const body = await measureGuest(sharedGenesysClient(), guests, guestId, { days: guests.metricsDays, deadline: deadlineFromContext(context) });
+  const body = await getGuestMetrics(guestId, { ...dependencies(), deadline: deadlineFromContext(context) });
   return { statusCode: 200, body };
 });
