@@ -18,6 +18,8 @@ import type { TableSpec } from './serverless-config.ts';
 export interface EmbeddedDynamoDb {
   endpoint: string;
   client: DynamoDBClient;
+  /** Requests served so far by operation (`PutItem`, `TransactWriteItems`, ...): what a test counts. */
+  operations(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -30,6 +32,11 @@ export function localDynamoDbClient(endpoint: string, region = 'us-east-1'): Dyn
 export async function startEmbeddedDynamoDb(tables: TableSpec[], port = 0): Promise<EmbeddedDynamoDb> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const stopTransactions = serveTransactions(server);
+  const counts: Record<string, number> = {};
+  server.prependListener('request', (req) => {
+    const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1];
+    if (operation) counts[operation] = (counts[operation] ?? 0) + 1;
+  });
   await listenOnLoopback(server, port, 'embedded DynamoDB');
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = localDynamoDbClient(endpoint);
@@ -54,5 +61,6 @@ export async function startEmbeddedDynamoDb(tables: TableSpec[], port = 0): Prom
     await close();
     throw error;
   }
-  return { endpoint, client, close };
+  for (const key of Object.keys(counts)) delete counts[key];
+  return { endpoint, client, operations: () => ({ ...counts }), close };
 }

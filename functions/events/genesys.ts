@@ -4,23 +4,24 @@
  * on the guest participant, and queues the CRM sync. A thrown error makes EventBridge retry
  * the event, then hand it to the rule's dead-letter queue.
  */
+import { configAtColdStart } from '#lib/config';
 import { EventLedger, handleConversationEvent, type EventDependencies } from '#lib/events';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { ENQUEUE_ANSWER_MARGIN_MS, enqueueJobs, sharedOutbox } from '#lib/jobs';
-import { configAtColdStart, dependenciesOnFirstUse, eventStack } from '#lib/lambda';
+import { dependenciesOnFirstUse, eventStack } from '#lib/lambda';
 import { PreparedSessions, sharedStateTable } from '#lib/state';
 
 const config = configAtColdStart(['genesys', 'queue', 'state']);
 
 const dependencies = dependenciesOnFirstUse((): EventDependencies => {
-  const { queue } = config();
-  const table = sharedStateTable();
+  const settings = config();
+  const table = sharedStateTable(settings);
   return {
     ledger: new EventLedger(table),
     sessions: new PreparedSessions(table),
-    genesys: sharedGenesysClient(),
+    genesys: sharedGenesysClient(settings),
     enqueue: (jobs, deadline) =>
-      enqueueJobs(jobs, { queueUrl: queue.queueUrl, outbox: sharedOutbox(), ...(deadline ? { budgetMs: deadline.remainingMs() } : {}) }),
+      enqueueJobs(jobs, { queueUrl: settings.queue.queueUrl, outbox: sharedOutbox(settings), ...(deadline ? { budgetMs: deadline.remainingMs() } : {}) }),
   };
 });
 

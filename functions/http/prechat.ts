@@ -1,22 +1,24 @@
 /** `POST /prechat/enrich`, the Data Action of the inbound message flow: CRM lookup (5 s budget, never a 5xx because of the CRM), merge, tier routing, guest participant attributes, CRM sync job. */
 import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
+import { configAtColdStart } from '#lib/config';
 import { sharedCustomerLookup } from '#lib/crm';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { ENQUEUE_ANSWER_MARGIN_MS, sharedOutbox } from '#lib/jobs';
-import { configAtColdStart, dependenciesOnFirstUse, httpStack } from '#lib/lambda';
+import { dependenciesOnFirstUse, httpStack } from '#lib/lambda';
 import { enrichPrechat, prechatDeadline, validatePrechatBody, type PrechatBody, type PrechatDependencies } from '#lib/prechat';
 
 const config = configAtColdStart(['genesys', 'crm', 'identity', 'queue', 'state', 'routing']);
 
 const dependencies = dependenciesOnFirstUse((): PrechatDependencies => {
-  const { identity, queue, routing } = config();
+  const settings = config();
+  const { identity, queue, routing } = settings;
   return {
-    genesys: sharedGenesysClient(),
-    lookup: sharedCustomerLookup(),
-    identitySalt: () => getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
+    genesys: sharedGenesysClient(settings),
+    lookup: sharedCustomerLookup(settings),
+    identitySalt: () => getIdentitySalt(sharedSecretCache(settings), identity.saltSecretId),
     routingQueues: routing.queues,
     queueUrl: queue.queueUrl,
-    outbox: sharedOutbox(),
+    outbox: sharedOutbox(settings),
   };
 });
 

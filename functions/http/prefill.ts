@@ -7,23 +7,25 @@
  * every other route.
  */
 import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
+import { configAtColdStart } from '#lib/config';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { ENQUEUE_ANSWER_MARGIN_MS, enqueueJobs, sharedOutbox } from '#lib/jobs';
-import { configAtColdStart, dependenciesOnFirstUse, httpStack } from '#lib/lambda';
+import { dependenciesOnFirstUse, httpStack } from '#lib/lambda';
 import { prefillAudit, prefillSession, type PrefillDependencies } from '#lib/prefill';
 import { PreparedSessions, sharedStateTable } from '#lib/state';
 
 const config = configAtColdStart(['genesys', 'queue', 'identity', 'state', 'prefill']);
 
 const dependencies = dependenciesOnFirstUse((): PrefillDependencies => {
-  const { queue, identity, prefill } = config();
+  const settings = config();
+  const { queue, identity, prefill } = settings;
   return {
-    sessions: new PreparedSessions(sharedStateTable()),
+    sessions: new PreparedSessions(sharedStateTable(settings)),
     ttlSeconds: prefill.ttlSeconds,
-    genesys: sharedGenesysClient(),
-    identitySalt: () => getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
+    genesys: sharedGenesysClient(settings),
+    identitySalt: () => getIdentitySalt(sharedSecretCache(settings), identity.saltSecretId),
     enqueue: (jobs, deadline) =>
-      enqueueJobs(jobs, { queueUrl: queue.queueUrl, outbox: sharedOutbox(), ...(deadline ? { budgetMs: deadline.remainingMs() } : {}) }),
+      enqueueJobs(jobs, { queueUrl: queue.queueUrl, outbox: sharedOutbox(settings), ...(deadline ? { budgetMs: deadline.remainingMs() } : {}) }),
   };
 });
 

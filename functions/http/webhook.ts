@@ -3,18 +3,19 @@
  * checks its shape and age, and acknowledges it with 202 after one SQS send. No
  * authorizer: the signature authenticates the caller.
  */
+import { configAtColdStart } from '#lib/config';
 import { ENQUEUE_ANSWER_MARGIN_MS, enqueueJobs, sharedOutbox } from '#lib/jobs';
-import { configAtColdStart, dependenciesOnFirstUse, httpStack } from '#lib/lambda';
+import { dependenciesOnFirstUse, httpStack } from '#lib/lambda';
 import { acknowledgeWebhook, sharedSigningSecrets, webhookAudit, type WebhookDependencies } from '#lib/webhook';
 
 const config = configAtColdStart(['webhook', 'queue', 'state']);
 
 const dependencies = dependenciesOnFirstUse((): WebhookDependencies => {
-  const { webhook, queue } = config();
+  const settings = config();
   return {
-    secrets: sharedSigningSecrets(webhook.secretId),
+    secrets: sharedSigningSecrets(settings),
     enqueue: (jobs, deadline) =>
-      enqueueJobs(jobs, { queueUrl: queue.queueUrl, outbox: sharedOutbox(), ...(deadline ? { budgetMs: deadline.remainingMs() } : {}) }),
+      enqueueJobs(jobs, { queueUrl: settings.queue.queueUrl, outbox: sharedOutbox(settings), ...(deadline ? { budgetMs: deadline.remainingMs() } : {}) }),
   };
 });
 

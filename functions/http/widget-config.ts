@@ -4,22 +4,25 @@
  * GENESYS_REGION and the `customAttributes` (allowlisted attributes plus the `gsRef` of the
  * prepared session they are stored under).
  */
+import { configAtColdStart } from '#lib/config';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
-import { configAtColdStart, dependenciesOnFirstUse, httpStack, loadAtColdStart } from '#lib/lambda';
+import { dependenciesOnFirstUse, httpStack } from '#lib/lambda';
 import { PreparedSessions, sharedStateTable } from '#lib/state';
 import { DeploymentGate, messengerEnvironment, serveWidgetConfiguration, type WidgetDependencies } from '#lib/widget';
 
-const config = configAtColdStart(['genesys', 'widget', 'state', 'prefill']);
-// An unknown GENESYS_REGION fails here, at cold start, naming the variable.
-const environment = loadAtColdStart(() => messengerEnvironment(config().genesys.region));
+const config = configAtColdStart(['genesys', 'widget', 'state', 'prefill'], {
+  // An unknown GENESYS_REGION fails here, at cold start, naming the variable.
+  derive: ({ genesys }) => ({ messengerEnvironment: messengerEnvironment(genesys.region) }),
+});
 
 const dependencies = dependenciesOnFirstUse((): WidgetDependencies => {
-  const { widget, prefill } = config();
+  const settings = config();
+  const { widget, prefill } = settings;
   return {
-    deployments: new DeploymentGate(sharedGenesysClient, widget.deploymentCacheTtlMs),
-    sessions: new PreparedSessions(sharedStateTable()),
+    deployments: new DeploymentGate(() => sharedGenesysClient(settings), widget.deploymentCacheTtlMs),
+    sessions: new PreparedSessions(sharedStateTable(settings)),
     settings: widget,
-    environment: environment(),
+    environment: settings.messengerEnvironment,
     ttlSeconds: prefill.ttlSeconds,
   };
 });

@@ -5,17 +5,16 @@
  * An on-demand invocation may pass `{"windowHours": 6}`.
  */
 import { sharedSqsClient } from '#lib/jobs';
-import { configAtColdStart, scheduleStack } from '#lib/lambda';
-import { loadReportSettings, runScheduledReport, sharedCloudWatchClient, sharedS3Client, type ReportSettings } from '#lib/report';
+import { configAtColdStart } from '#lib/config';
+import { scheduleStack } from '#lib/lambda';
+import { runScheduledReport, sharedCloudWatchClient, sharedS3Client } from '#lib/report';
 
-const config = configAtColdStart(['queue']);
-let settings: ReportSettings | undefined;
+const config = configAtColdStart(['queue', 'report']);
 
 export const handler = scheduleStack(async (event) => {
-  const { queue, runtime } = config();
-  settings ??= loadReportSettings();
+  const { queue, runtime, report } = config();
   return runScheduledReport(event, {
-    settings,
+    settings: report,
     stage: runtime.stage,
     queueUrl: queue.queueUrl,
     dlqUrl: queue.dlqUrl,

@@ -1,8 +1,11 @@
 /** The CRM adapter (docs/api.md section 6). */
-export { CrmNetworkError, crmRequest } from './http.ts';
+export { CrmNetworkError } from './errors.ts';
+export { crmRequest } from './http.ts';
 export type { CrmRequestOptions, CrmResponse } from './http.ts';
-export { BATCH_UPSERT_PATH, batchUpsert, isTransientUpsertStatus, parseRetryAfter, readResults, safeCrmText } from './batch-upsert.ts';
+export { BATCH_UPSERT_PATH, batchUpsert, isTransientUpsertStatus, readResults, safeCrmText } from './batch-upsert.ts';
 export type { BatchUpsertOutcome, BatchUpsertRequest, CrmRecordResult, CrmRecordStatus } from './batch-upsert.ts';
+export { breakerState, countBreakerChange, countsAgainstBreaker, createCrmBreaker } from './breaker.ts';
+export type { BreakerState, CrmBreakerOptions } from './breaker.ts';
 export {
   BoundedTtlCache,
   CRM_LOOKUP_BUDGET_MS,
@@ -11,7 +14,6 @@ export {
   sharedCustomerLookup,
 } from './lookup.ts';
 export type {
-  BreakerState,
   CrmCustomer,
   CustomerLookupOptions,
   CustomerLookupResult,

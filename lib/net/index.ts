@@ -4,7 +4,8 @@
  */
 import { withDeadline } from './deadline.ts';
 
-export { DeadlineExceededError, withDeadline } from './deadline.ts';
+export { withDeadline } from './deadline.ts';
+export { DeadlineExceededError } from './errors.ts';
 export { AWS_CONNECTION_TIMEOUT_MS, awsCall, awsRequestHandler, type AwsAbortSignal } from './aws.ts';
 export { parseRetryAfter } from './retry-after.ts';
 
@@ -15,7 +16,7 @@ export interface Exchange {
 }
 
 /** Kept for callers that test for it: a deadline error of an HTTP exchange. */
-export { DeadlineExceededError as ExchangeTimeoutError } from './deadline.ts';
+export { DeadlineExceededError as ExchangeTimeoutError } from './errors.ts';
 
 /** Sends a request and reads its whole body within `timeoutMs` (see `withDeadline`). */
 export function exchange(doFetch: typeof fetch, url: string, init: RequestInit, timeoutMs: number): Promise<Exchange> {

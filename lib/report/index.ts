@@ -15,7 +15,5 @@ export { runScheduledReport } from './run.ts';
 export type { ScheduledReportDependencies } from './run.ts';
 export { isEmfLine } from './sources/emf.ts';
 export { localEmfSource, readEmfFile, seriesFromSamples } from './sources/local.ts';
-export { MAX_WINDOW_HOURS, reportWindow } from './window.ts';
+export { reportWindow } from './window.ts';
 export type { MetricsReport, ReportDataSource, ReportWindow } from './types.ts';
-export { loadReportSettings } from '../metrics/settings.ts';
-export type { ReportSettings } from '../metrics/settings.ts';

@@ -7,15 +7,15 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { MAX_REPORT_WINDOW_HOURS, type ReportConfig as ReportSettings } from '#lib/config';
 import { ValidationError } from '#lib/errors';
 import { logger, MetricNames, metrics, serviceName } from '#lib/observability';
-import type { ReportSettings } from '../metrics/settings.ts';
 import { produceReport } from './produce.ts';
 import { deliverReport, type DeliveryResult } from './publish.ts';
 import { cloudWatchSource } from './sources/cloudwatch.ts';
 import { localEmfSource } from './sources/local.ts';
 import type { MetricsReport, ReportDataSource } from './types.ts';
-import { MAX_WINDOW_HOURS, reportWindow } from './window.ts';
+import { reportWindow } from './window.ts';
 
 /** What a scheduled run needs, built once by the function from its configuration and shared clients. */
 export interface ScheduledReportDependencies {
@@ -34,8 +34,8 @@ export interface ScheduledReportDependencies {
 function windowHoursOf(event: Record<string, unknown>): number | undefined {
   const value = event['windowHours'];
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_WINDOW_HOURS) {
-    throw new ValidationError(`windowHours must be an integer from 1 to ${MAX_WINDOW_HOURS}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_REPORT_WINDOW_HOURS) {
+    throw new ValidationError(`windowHours must be an integer from 1 to ${MAX_REPORT_WINDOW_HOURS}`);
   }
   return value;
 }

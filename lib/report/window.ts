@@ -2,6 +2,7 @@
  * The report's time window: the last N hours up to now (rounded up to the minute) in
  * equal buckets, and where a timestamp falls in it. Pure.
  */
+import { MAX_REPORT_WINDOW_HOURS } from '#lib/config';
 import type { ReportWindow } from './types.ts';
 
 const MINUTE_MS = 60_000;
@@ -14,15 +15,12 @@ export interface WindowOptions {
   bucketSeconds?: number;
 }
 
-/** Largest window a report covers: CloudWatch keeps 1-minute data for 15 days; a week keeps queries small. */
-export const MAX_WINDOW_HOURS = 168;
-
 /** Builds a window, refusing sizes that do not cut into whole buckets of whole minutes. */
 export function reportWindow(options: WindowOptions = {}): ReportWindow {
   const hours = options.hours ?? 24;
   const bucketSeconds = options.bucketSeconds ?? 3600;
-  if (!Number.isInteger(hours) || hours < 1 || hours > MAX_WINDOW_HOURS) {
-    throw new RangeError(`The report window must be a whole number of hours from 1 to ${MAX_WINDOW_HOURS}`);
+  if (!Number.isInteger(hours) || hours < 1 || hours > MAX_REPORT_WINDOW_HOURS) {
+    throw new RangeError(`The report window must be a whole number of hours from 1 to ${MAX_REPORT_WINDOW_HOURS}`);
   }
   if (!Number.isInteger(bucketSeconds) || bucketSeconds < 60 || bucketSeconds % 60 !== 0 || (hours * 3600) % bucketSeconds !== 0) {
     throw new RangeError('The bucket size must be a whole number of minutes that divides the window');

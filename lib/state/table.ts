@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { awsCall, awsRequestHandler } from '#lib/net';
+import { ConditionFailedError } from './errors.ts';
 
 /** One item of the state table. */
 export interface StateItem {
@@ -35,14 +36,6 @@ export type PutCondition =
   | { kind: 'equals'; field: string; value: string | number }
   /** `attribute_not_exists(pk) OR field < value`: create, or move forward only. */
   | { kind: 'absentOrBelow'; field: string; value: string | number };
-
-/** A conditional write found the item in another state than the condition asks. */
-export class ConditionFailedError extends Error {
-  constructor(pk: string, options?: { cause?: unknown }) {
-    super(`The state item "${pk.split('#')[0]}#…" is not in the expected state`, options);
-    this.name = 'ConditionFailedError';
-  }
-}
 
 /** One conditional write of `putEach`. */
 export interface ConditionalPut {

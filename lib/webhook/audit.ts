@@ -9,7 +9,7 @@ import { EnqueueError } from '#lib/jobs';
 import type { AttemptAudit } from '#lib/lambda';
 import { MetricNames, metrics } from '#lib/observability';
 import { UUID_PATTERN } from '#lib/validation';
-import { StaleEventError } from './event.ts';
+import { StaleEventError } from './errors.ts';
 import type { SignatureMatch } from './signature.ts';
 
 /** What a delivery notes as it goes, for its audit line. */

@@ -6,7 +6,6 @@ export type { SigningSecretsOptions } from './secrets.ts';
 export {
   ATTRIBUTES_UPDATED_EVENT,
   MAX_EVENT_SKEW_MS,
-  StaleEventError,
   assertFresh,
   buildWebhookJob,
   parseWebhookEvent,
@@ -17,5 +16,7 @@ export { webhookAudit, webhookRejectionReason } from './audit.ts';
 export type { WebhookDelivery, WebhookRejectionReason } from './audit.ts';
 export { acknowledgeWebhook } from './service.ts';
 export type { WebhookAcknowledgement, WebhookDependencies, WebhookRequest } from './service.ts';
-export { RotationAbandonedError, RotationError, generateSigningSecret, rotateSigningSecret } from './rotation.ts';
-export type { RotateSigningSecretOptions, RotationFailureKind, SigningSecretRotation } from './rotation.ts';
+export { RotationAbandonedError, RotationError, StaleEventError } from './errors.ts';
+export type { RotationFailureKind } from './errors.ts';
+export { generateSigningSecret, rotateSigningSecret } from './rotation.ts';
+export type { RotateSigningSecretOptions, SigningSecretRotation } from './rotation.ts';

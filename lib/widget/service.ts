@@ -13,7 +13,8 @@ import { logger, MetricNames, metrics } from '#lib/observability';
 import { SessionStoreError, type PreparedSessions } from '#lib/state';
 import { widgetUserFromClaims, type WidgetUser } from './claims.ts';
 import { buildWidgetConfiguration, widgetAttributes, widgetSessionId, type WidgetConfiguration } from './config.ts';
-import { DeploymentUnavailableError, type DeploymentGate } from './deployment.ts';
+import type { DeploymentGate } from './deployment.ts';
+import { DeploymentUnavailableError } from './errors.ts';
 import type { FilteredAttributes } from './attributes.ts';
 
 /** What the widget flow needs from the outside world. */

@@ -1,20 +1,22 @@
 /** `POST /guests`: creates a guest (a Genesys external contact, hashed identity, never two); 201 + ETag; enqueues a CRM sync job. */
 import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
+import { configAtColdStart } from '#lib/config';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { createGuest, guestAudit, validateCreateGuestBody, type CreateGuestBody, type GuestAuditFacts, type GuestDependencies } from '#lib/guests';
 import { ENQUEUE_ANSWER_MARGIN_MS, sharedOutbox } from '#lib/jobs';
-import { configAtColdStart, dependenciesOnFirstUse, httpStack } from '#lib/lambda';
+import { dependenciesOnFirstUse, httpStack } from '#lib/lambda';
 
 const config = configAtColdStart(['genesys', 'guests', 'identity', 'queue', 'state']);
 
 const dependencies = dependenciesOnFirstUse((): GuestDependencies => {
-  const { guests, identity, queue } = config();
+  const settings = config();
+  const { guests, identity, queue } = settings;
   return {
-    genesys: sharedGenesysClient(),
+    genesys: sharedGenesysClient(settings),
     settings: guests,
-    identitySalt: () => getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
+    identitySalt: () => getIdentitySalt(sharedSecretCache(settings), identity.saltSecretId),
     queueUrl: queue.queueUrl,
-    outbox: sharedOutbox(),
+    outbox: sharedOutbox(settings),
   };
 });
 

@@ -1,14 +1,16 @@
 /** `GET /guests/{guestId}/metrics`: engagement metrics of a guest from Genesys analytics conversation details. */
+import { configAtColdStart } from '#lib/config';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { getGuestMetrics, type GuestReadDependencies } from '#lib/guests';
-import { configAtColdStart, dependenciesOnFirstUse, httpStack } from '#lib/lambda';
+import { dependenciesOnFirstUse, httpStack } from '#lib/lambda';
 import { requireUuidParam } from '#lib/validation';
 
 const config = configAtColdStart(['genesys', 'guests']);
 
 const dependencies = dependenciesOnFirstUse((): GuestReadDependencies & { days: number } => {
-  const { guests } = config();
-  return { genesys: sharedGenesysClient(), settings: guests, days: guests.metricsDays };
+  const settings = config();
+  const { guests } = settings;
+  return { genesys: sharedGenesysClient(settings), settings: guests, days: guests.metricsDays };
 });
 
 export const handler = httpStack(async (request, context) => {

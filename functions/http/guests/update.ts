@@ -1,24 +1,26 @@
 /** `PATCH /guests/{guestId}`: updates under `If-Match` (428 without) and the guest's write lease; merges other writers' changes; 409 after 3 attempts. */
 import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
+import { configAtColdStart } from '#lib/config';
 import { PreconditionRequiredError } from '#lib/errors';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { guestAudit, updateGuest, validateUpdateGuestBody, type GuestAuditFacts, type GuestDependencies, type UpdateGuestBody } from '#lib/guests';
 import { ENQUEUE_ANSWER_MARGIN_MS, sharedOutbox } from '#lib/jobs';
-import { configAtColdStart, dependenciesOnFirstUse, httpStack } from '#lib/lambda';
+import { dependenciesOnFirstUse, httpStack } from '#lib/lambda';
 import { WriteLeases, sharedStateTable } from '#lib/state';
 import { requireIfMatch, requireUuidParam } from '#lib/validation';
 
 const config = configAtColdStart(['genesys', 'guests', 'identity', 'queue', 'state']);
 
 const dependencies = dependenciesOnFirstUse((): GuestDependencies & { leases: WriteLeases } => {
-  const { guests, identity, queue } = config();
+  const settings = config();
+  const { guests, identity, queue } = settings;
   return {
-    genesys: sharedGenesysClient(),
+    genesys: sharedGenesysClient(settings),
     settings: guests,
-    leases: new WriteLeases(sharedStateTable()),
-    identitySalt: () => getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
+    leases: new WriteLeases(sharedStateTable(settings)),
+    identitySalt: () => getIdentitySalt(sharedSecretCache(settings), identity.saltSecretId),
     queueUrl: queue.queueUrl,
-    outbox: sharedOutbox(),
+    outbox: sharedOutbox(settings),
   };
 });
 

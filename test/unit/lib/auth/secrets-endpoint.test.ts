@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resetSharedAuthForTests, sharedSecretCache } from '#lib/auth';
+import { loadConfig } from '#lib/config';
 
 describe('the module-scope Secrets Manager client', () => {
   afterEach(() => {
@@ -31,7 +32,7 @@ describe('the module-scope Secrets Manager client', () => {
     resetSharedAuthForTests();
 
     // Act
-    const secret = await sharedSecretCache().get('local/salt');
+    const secret = await sharedSecretCache(loadConfig([])).get('local/salt');
     server.close();
 
     // Assess

@@ -236,6 +236,6 @@ describe('CustomerLookup circuit breaker', () => {
     expect(whileOpen).toMatchObject({ reason: 'circuit_open' });
     expect(afterwards).toMatchObject({ outcome: 'found' });
     expect(server.requests).toHaveLength(2);
-    expect(states).toEqual(['open', 'half_open', 'closed']);
+    expect(states).toEqual(['open', 'half-open', 'closed']);
   });
 });

@@ -172,6 +172,24 @@ describe('withDeadline', () => {
     expect(signal?.aborted).toBe(true);
   });
 
+  it("rejects with the caller's own error at the deadline, and still aborts the signal with the deadline's", async () => {
+    // Prepare
+    vi.useFakeTimers();
+    let signal: AbortSignal | undefined;
+    const own = new Error('the CRM did not answer in time');
+
+    // Act
+    const outcome = withDeadline(100, (s) => {
+      signal = s;
+      return new Promise<never>(() => undefined);
+    }, { expired: () => own }).catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(100);
+
+    // Assess
+    expect(await outcome).toBe(own);
+    expect(signal?.reason).toBeInstanceOf(DeadlineExceededError);
+  });
+
   it('answers with the result, turns a synchronous throw into a rejection, and leaves no timer', async () => {
     // Prepare
     vi.useFakeTimers();

@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadReportSettings } from '../../../../lib/metrics/settings.ts';
 import { buildReport } from '../../../../lib/report/build.ts';
 import { deliverReport } from '../../../../lib/report/publish.ts';
 import { renderHtml } from '../../../../lib/report/render/html.ts';
@@ -84,29 +83,5 @@ describe('delivering a report', () => {
       's3://acme-reports/2025-01-15T12-00-05Z.html: AccessDenied',
       'webhook answered 500',
     ]);
-  });
-});
-
-describe('the report settings', () => {
-  describe.each([
-    { env: {}, expected: { bucket: undefined, prefix: 'metrics-reports/', webhookUrl: undefined, windowHours: 24, metricsFile: undefined } },
-    { env: { REPORT_BUCKET: 'acme-reports', REPORT_PREFIX: 'ops/reports', REPORT_WINDOW_HOURS: '6', REPORT_WEBHOOK_URL: 'https://hooks.example.com/x', REPORT_METRICS_FILE: '/tmp/emf.jsonl' }, expected: { bucket: 'acme-reports', prefix: 'ops/reports/', webhookUrl: 'https://hooks.example.com/x', windowHours: 6, metricsFile: '/tmp/emf.jsonl' } },
-    { env: { REPORT_BUCKET: '', REPORT_WEBHOOK_URL: '' }, expected: { bucket: undefined, prefix: 'metrics-reports/', webhookUrl: undefined, windowHours: 24, metricsFile: undefined } },
-  ])('from $env', ({ env, expected }) => {
-    it('are read with their defaults', () => {
-      expect(loadReportSettings(env)).toEqual(expected);
-    });
-  });
-
-  describe.each([
-    { env: { REPORT_BUCKET: 'Not_A_Bucket' }, variable: 'REPORT_BUCKET' },
-    { env: { REPORT_WEBHOOK_URL: 'http://hooks.example.com/x' }, variable: 'REPORT_WEBHOOK_URL' },
-    { env: { REPORT_WINDOW_HOURS: '0' }, variable: 'REPORT_WINDOW_HOURS' },
-    { env: { REPORT_WINDOW_HOURS: '1.5' }, variable: 'REPORT_WINDOW_HOURS' },
-    { env: { REPORT_PREFIX: '/abs' }, variable: 'REPORT_PREFIX' },
-  ])('from $env', ({ env, variable }) => {
-    it(`fail naming ${variable}`, () => {
-      expect(() => loadReportSettings(env)).toThrow(expect.objectContaining({ variables: [variable] }));
-    });
   });
 });

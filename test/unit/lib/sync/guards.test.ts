@@ -4,11 +4,10 @@
  * the right path (pause until the quota resets, slow down, dead-letter a lost scope).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BatchUpsertOutcome, CallFailure } from '#lib/crm';
+import { createCrmBreaker, type BatchUpsertOutcome, type CallFailure } from '#lib/crm';
 import { buildJob, type CrmRecord } from '#lib/jobs';
 import { DynamoStateTable, MemoryStateTable, type StateTable } from '#lib/state';
 import {
-  createCrmBreaker,
   dynamoPersistence,
   PERMISSION_DENIED_CODE,
   powertoolsChunkLedger,

@@ -15,10 +15,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { BatchUpsertOutcome } from '#lib/crm';
+import { createCrmBreaker, type BatchUpsertOutcome } from '#lib/crm';
 import { buildJob, deterministicJobId, toMessageBody, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
 import { MemoryStateTable, type StateTable } from '#lib/state';
-import { createCrmBreaker, isFinal, processBatch, RecordVersions, RequestRateLimiter, versionOrder, type ChunkLedger, type SyncPorts } from '#lib/sync';
+import { isFinal, processBatch, RecordVersions, RequestRateLimiter, versionOrder, type ChunkLedger, type SyncPorts } from '#lib/sync';
 import { jobRecord } from './support.ts';
 
 const START = Date.parse('2026-03-01T10:00:00.000Z');

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '#lib/errors';
-import { configAtColdStart, dependenciesOnFirstUse } from '#lib/lambda';
+import { configAtColdStart } from '#lib/config';
 import { captureOutput } from '../../../support/lambda.ts';
 import type { CapturedOutput } from '../../../support/lambda.ts';
 
@@ -19,7 +19,7 @@ describe('configAtColdStart', () => {
     const env: Record<string, string | undefined> = { WEBHOOK_SECRET_ID: 'hook-v1', SERVICE_VERSION: '2.0.0' };
 
     // Act
-    const config = configAtColdStart(['webhook'], env);
+    const config = configAtColdStart(['webhook'], { env });
     env['WEBHOOK_SECRET_ID'] = 'hook-v2';
 
     // Assess
@@ -41,7 +41,7 @@ describe('configAtColdStart', () => {
 
   it('does not crash the cold start when the configuration is invalid', () => {
     // Act
-    const load = () => configAtColdStart(['crm', 'webhook'], { CRM_BATCH_SIZE: 'many' });
+    const load = () => configAtColdStart(['crm', 'webhook'], { env: { CRM_BATCH_SIZE: 'many' } });
 
     // Assess
     expect(load).not.toThrow();
@@ -49,7 +49,7 @@ describe('configAtColdStart', () => {
 
   it('fails every invocation with the same ConfigError naming the variables', () => {
     // Prepare
-    const config = configAtColdStart(['crm', 'webhook'], { CRM_BATCH_SIZE: 'many' });
+    const config = configAtColdStart(['crm', 'webhook'], { env: { CRM_BATCH_SIZE: 'many' } });
 
     // Act
     const failures = [1, 2].map(() => {
@@ -77,7 +77,7 @@ describe('configAtColdStart', () => {
     const env = { CRM_BASE_URL: 'crm-internal-host-xyz', CRM_CREDENTIALS_SECRET_ID: 'crm' };
 
     // Act
-    const config = configAtColdStart(['crm'], env);
+    const config = configAtColdStart(['crm'], { env });
     expect(config).toThrow(ConfigError);
     expect(config).toThrow(ConfigError);
 
@@ -91,51 +91,43 @@ describe('configAtColdStart', () => {
 
   it('logs nothing when the configuration is valid', () => {
     // Act
-    configAtColdStart(['webhook'], { WEBHOOK_SECRET_ID: 'hook' });
+    configAtColdStart(['webhook'], { env: { WEBHOOK_SECRET_ID: 'hook' } });
 
     // Assess
     expect(output.logged('Invalid configuration at cold start')).toEqual([]);
   });
-});
 
-describe('dependenciesOnFirstUse', () => {
-  it('builds the dependencies at the first call only, and hands every later call the same object', () => {
+  it('hands every invocation what `derive` made of the sections, computed once', () => {
     // Prepare
-    let builds = 0;
-    const dependencies = dependenciesOnFirstUse(() => ({ build: ++builds }));
+    let derivations = 0;
 
     // Act
-    const first = dependencies();
-    const second = dependencies();
+    const config = configAtColdStart(['webhook'], {
+      env: { WEBHOOK_SECRET_ID: 'hook' },
+      derive: ({ webhook }) => {
+        derivations += 1;
+        return { secretLength: webhook.secretId.length };
+      },
+    });
 
     // Assess
-    expect(builds).toBe(1);
-    expect(second).toBe(first);
+    expect(config()).toMatchObject({ webhook: { secretId: 'hook' }, secretLength: 4 });
+    expect(config()).toBe(config());
+    expect(derivations).toBe(1);
   });
 
-  it('builds nothing until called, and builds again after a failed build', () => {
-    // Prepare
-    let calls = 0;
-    const dependencies = dependenciesOnFirstUse(() => {
-      calls += 1;
-      if (calls === 1) throw new ConfigError('Invalid configuration: CRM_SYNC_QUEUE_URL is required', ['CRM_SYNC_QUEUE_URL']);
-      return { queueUrl: 'https://sqs.example/queue' };
-    });
-    expect(calls).toBe(0);
-
+  it('treats a ConfigError from `derive` like a bad section: logged once at cold start, thrown by every invocation', () => {
     // Act
-    const failure = (() => {
-      try {
-        return dependencies();
-      } catch (error) {
-        return error;
-      }
-    })();
-    const next = dependencies();
+    const config = configAtColdStart(['webhook'], {
+      env: { WEBHOOK_SECRET_ID: 'hook' },
+      derive: () => {
+        throw new ConfigError('GENESYS_REGION "example.com" has no known Messenger environment', ['GENESYS_REGION']);
+      },
+    });
 
     // Assess
-    expect(failure).toBeInstanceOf(ConfigError);
-    expect(next).toEqual({ queueUrl: 'https://sqs.example/queue' });
-    expect(calls).toBe(2);
+    expect(config).toThrow(ConfigError);
+    expect(config).toThrow(/GENESYS_REGION/);
+    expect(output.logged('Invalid configuration at cold start')).toEqual([expect.objectContaining({ variables: ['GENESYS_REGION'] })]);
   });
 });
