@@ -20,5 +20,5 @@ export type {
   CustomerQuery,
   LookupUnavailableReason,
 } from './lookup.ts';
-export { CRM_PROVIDERS, PROVIDER_BATCH_LIMITS, PROVIDER_REQUESTS_PER_SECOND, classifyRecordCode, sameCrmValue } from './adapter.ts';
+export { CRM_PROVIDERS, PROVIDER_BATCH_LIMITS, PROVIDER_BURST, PROVIDER_REQUESTS_PER_SECOND, classifyRecordCode, sameCrmValue } from './adapter.ts';
 export type { CallFailure, CrmAdapter, CrmProviderName, FailureClass, ProviderLookupOutcome, ProviderReadOutcome, ProviderRecordResult, ProviderUpsertOutcome, RequestBudget } from './adapter.ts';

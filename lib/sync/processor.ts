@@ -610,9 +610,19 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
   if (heldUntil === undefined) {
     let round: readonly CoalescedRecord[] = entries;
     for (let pass = 0; ; pass += 1) {
-      const sendable = await claimRound(round, pass > 0);
-      await sendRound(sendable);
-      await settleRound(sendable);
+      // A chunk's worth of records at a time, up to the concurrency: claimed, sent and
+      // settled on its own, so one chunk's state-table writes overlap another's CRM request.
+      const groups = chunk([...round], settings.batchSize);
+      const pool = bulkhead(concurrency, Math.max(1, groups.length));
+      await Promise.all(
+        groups.map((group) =>
+          pool.execute(async () => {
+            const sendable = await claimRound(group, pass > 0);
+            await sendRound(sendable);
+            await settleRound(sendable);
+          }),
+        ),
+      );
       const waiting = round.filter((entry) => {
         const fate = fates.get(entry.externalId);
         return fate?.kind === 'busy' && fate.reason === BUSY_CLAIM_REASON;

@@ -8,7 +8,7 @@
  * functions/ only calls this.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { breakerState } from '#lib/crm';
+import { breakerState, PROVIDER_BURST } from '#lib/crm';
 import { sharedSqsClient } from '#lib/jobs';
 import type { Loaded } from '#lib/config';
 import { logger, metrics } from '#lib/observability';
@@ -80,7 +80,7 @@ export async function syncCrmBatch(
   const tableName = worker.state?.tableName;
   const versions: VersionPort | undefined = tableName ? new RecordVersions(store) : undefined;
   const chunks = tableName ? (deps.chunks ?? sharedChunkLedger)(tableName, () => context.getRemainingTimeInMillis()) : undefined;
-  const limiter = sharedCrmRateLimiter(crm.maxRequestsPerSecond, crm.maxRequestsPerSecondExplicit ? { ceilingPerSecond: crm.maxRequestsPerSecond } : {});
+  const limiter = sharedCrmRateLimiter(crm.maxRequestsPerSecond, { burst: PROVIDER_BURST[crm.provider], ...(crm.maxRequestsPerSecondExplicit ? { ceilingPerSecond: crm.maxRequestsPerSecond } : {}) });
   // What is left of the invocation, less a moment to answer: SQS calls never outlive it.
   const sqsSignal = (): AbortSignal => AbortSignal.timeout(Math.max(200, context.getRemainingTimeInMillis() - 300));
   const report = await processBatch(
