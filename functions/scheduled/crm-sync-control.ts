@@ -9,5 +9,6 @@ import { sharedStateTable } from '#lib/state';
 import { runSyncControl } from '#lib/sync';
 
 const config = configAtColdStart(['crm', 'control', 'state']);
+const dependencies = { store: () => sharedStateTable(config()) };
 
-export const handler = scheduleStack(() => runSyncControl(config, { store: () => sharedStateTable(config()) }));
+export const handler = scheduleStack(() => runSyncControl(config, dependencies));

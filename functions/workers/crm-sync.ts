@@ -12,5 +12,6 @@ import { sharedStateTable } from '#lib/state';
 import { syncCrmBatch } from '#lib/sync';
 
 const config = configAtColdStart(['crm', 'worker']);
+const dependencies = { store: () => sharedStateTable(config().worker) };
 
-export const handler = sqsStack((event, context) => syncCrmBatch(event, context, config, { store: () => sharedStateTable(config().worker) }));
+export const handler = sqsStack((event, context) => syncCrmBatch(event, context, config, dependencies));

@@ -1,6 +1,7 @@
 /** Guests (docs/api.md section 2, `/guests`): Genesys external contacts with hashed identity, merge-on-conflict under a lease, metrics from analytics, audit, set-up, sync jobs. */
-export { actorOf, writeAuditEntry } from './audit.ts';
-export type { GuestAuditEntry, GuestAuditEvent } from './audit.ts';
+export { actorOf, guestAudit } from './audit.ts';
+export { GuestSyncNotQueuedError, GuestUpdateConflictError } from './errors.ts';
+export type { GuestAuditEntry, GuestAuditEvent, GuestAuditFacts } from './audit.ts';
 export { GUEST_AUDIT_SERVICE, formatAuditTable, queryGuestAudit, resolveAuditService } from './audit-query.ts';
 export type { GuestAuditQuery } from './audit-query.ts';
 export {
@@ -41,8 +42,8 @@ export type {
   IdentityAttributesInput,
   UpdateGuestBody,
 } from './schema.ts';
-export { createGuest, updateGuest } from './service.ts';
-export type { GuestDependencies, GuestWriteResult } from './service.ts';
+export { createGuest, getGuest, getGuestMetrics, updateGuest } from './service.ts';
+export type { GuestDependencies, GuestReadDependencies, GuestWriteResult } from './service.ts';
 export {
   GUEST_CONTACT_SCHEMA_BODY,
   GUEST_CONTACT_SCHEMA_NAME,

@@ -10,5 +10,5 @@ export type { EnqueueOptions, EnqueueResult } from './producer.ts';
 export { Outbox } from './outbox.ts';
 export type { OutboxItem } from './outbox.ts';
 export { resetSharedOutboxForTests, sharedOutbox } from './shared.ts';
-export { sweepOutbox } from './sweep.ts';
-export type { SweepReport } from './sweep.ts';
+export { runOutboxSweep, sweepOutbox } from './sweep.ts';
+export type { SweepDependencies, SweepReport } from './sweep.ts';

@@ -12,13 +12,13 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { CrmCustomer, CustomerLookup, CustomerLookupResult } from '#lib/crm';
-import { DependencyError } from '#lib/errors';
 import { GenesysError, deadlineAfter, genesysOperations, type Deadline, type GenesysClient } from '#lib/genesys';
 import { resolveIdentity } from '#lib/identity';
-import { EnqueueError, enqueueJobs, type CrmSyncJob, type EnqueueOptions, type EnqueueResult, type Outbox } from '#lib/jobs';
+import { enqueueJobs, type CrmSyncJob, type EnqueueOptions, type EnqueueResult, type Outbox } from '#lib/jobs';
 import { logger, MetricNames, metrics } from '#lib/observability';
 import { maskScalar } from '#lib/pii';
 import { participantAttributes } from './attributes.ts';
+import { PrechatSyncNotQueuedError } from './errors.ts';
 import { mergeProfile, queueForTier } from './merge.ts';
 import type { PrechatBody } from './schema.ts';
 import { prechatSyncJob } from './sync.ts';
@@ -45,8 +45,8 @@ export function prechatDeadline(invocation: Deadline, now: () => number = Date.n
 export interface PrechatDependencies {
   genesys: Pick<GenesysClient, 'call'>;
   lookup: Pick<CustomerLookup, 'lookup'>;
-  /** The identity-hash salt (for the sync job's hashes). */
-  salt: string;
+  /** The identity-hash salt (for the sync job's hashes), read from its secret. */
+  identitySalt(): Promise<string>;
   routingQueues: Record<string, string> & { standard: string };
   queueUrl: string;
   deadline?: Deadline;
@@ -97,7 +97,7 @@ const masked = (key: string, value: string | undefined): Record<string, string> 
 /** Runs the whole enrichment; see the module comment for the order and the failure rules. */
 export async function enrichPrechat(body: PrechatBody, deps: PrechatDependencies): Promise<PrechatResult> {
   const { conversationId, participantId, surveyAnswers } = body;
-  const identity = resolveIdentity({ email: surveyAnswers.email, phone: surveyAnswers.phone }, deps.salt);
+  const identity = resolveIdentity({ email: surveyAnswers.email, phone: surveyAnswers.phone }, await deps.identitySalt());
 
   // The one request that carries the raw email or phone: to the CRM that holds it.
   const lookup = await deps.lookup.lookup(
@@ -132,9 +132,7 @@ export async function enrichPrechat(body: PrechatBody, deps: PrechatDependencies
       ...(deps.enqueueDeadline ? { budgetMs: deps.enqueueDeadline.remainingMs() } : {}),
     });
   } catch (error) {
-    const failure = error instanceof EnqueueError ? error : new DependencyError('The CRM sync job could not be queued.', 502, { cause: error });
-    Object.assign(failure.extensions, { conversationId, routingQueueId: routing.routingQueueId, attributesApplied: true, syncJobId: job.jobId });
-    throw failure;
+    throw new PrechatSyncNotQueuedError(conversationId, routing.routingQueueId, job.jobId, error);
   }
   metrics.addMetric(MetricNames.JobsEnqueued, MetricUnit.Count, 1);
 

@@ -2,6 +2,7 @@
 export { PRECHAT_ATTRIBUTE_PREFIX, participantAttributes, toFlatAttributes } from './attributes.ts';
 export type { RoutingChoice } from './attributes.ts';
 export { PRECHAT_BUDGET_MS, enrichPrechat, prechatDeadline } from './enrich.ts';
+export { PrechatSyncNotQueuedError } from './errors.ts';
 export type { PrechatDependencies, PrechatResult } from './enrich.ts';
 export { PROFILE_DEFAULTS, mergeProfile, queueForTier } from './merge.ts';
 export type { EnrichedProfile } from './merge.ts';

@@ -12,8 +12,10 @@ export {
   webhookJobId,
 } from './event.ts';
 export type { WebhookEvent } from './event.ts';
-export { acknowledgeWebhook, webhookRejectionReason } from './service.ts';
-export type { WebhookAcknowledgement, WebhookDependencies, WebhookRejectionReason, WebhookRequest } from './service.ts';
+export { webhookAudit, webhookRejectionReason } from './audit.ts';
+export type { WebhookDelivery, WebhookRejectionReason } from './audit.ts';
+export { acknowledgeWebhook } from './service.ts';
+export type { WebhookAcknowledgement, WebhookDependencies, WebhookRequest } from './service.ts';
 export { RotationAbandonedError, RotationError, StaleEventError } from './errors.ts';
 export type { RotationFailureKind } from './errors.ts';
 export { generateSigningSecret, rotateSigningSecret } from './rotation.ts';

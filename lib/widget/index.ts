@@ -8,7 +8,7 @@ export type { WidgetConfiguration } from './config.ts';
 export { DEPLOYMENT_CACHE_TTL_MS, DeploymentGate } from './deployment.ts';
 export { DeploymentUnavailableError } from './errors.ts';
 export { LOCAL_MESSENGER_ENVIRONMENT, MESSENGER_ENVIRONMENTS, messengerEnvironment } from './environment.ts';
-export { widgetConfigurationFor } from './service.ts';
+export { serveWidgetConfiguration, widgetConfigurationFor } from './service.ts';
 export type { WidgetDependencies } from './service.ts';
 export { findGuestParticipant, verifyConversationAttributes } from './verify.ts';
 export type { AttributeCheck, ConversationVerification } from './verify.ts';

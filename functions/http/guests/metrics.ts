@@ -1,16 +1,20 @@
 /** `GET /guests/{guestId}/metrics`: engagement metrics of a guest from Genesys analytics conversation details. */
-import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
-import { measureGuest } from '#lib/guests';
 import { configAtColdStart } from '#lib/config';
-import { httpStack } from '#lib/lambda';
+import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
+import { getGuestMetrics, type GuestReadDependencies } from '#lib/guests';
+import { dependenciesOnFirstUse, httpStack } from '#lib/lambda';
 import { requireUuidParam } from '#lib/validation';
 
 const config = configAtColdStart(['genesys', 'guests']);
 
-export const handler = httpStack(async (request, context) => {
+const dependencies = dependenciesOnFirstUse((): GuestReadDependencies & { days: number } => {
   const settings = config();
   const { guests } = settings;
+  return { genesys: sharedGenesysClient(settings), settings: guests, days: guests.metricsDays };
+});
+
+export const handler = httpStack(async (request, context) => {
   const guestId = requireUuidParam(request.pathParameters, 'guestId');
-  const body = await measureGuest(sharedGenesysClient(settings), guests, guestId, { days: guests.metricsDays, deadline: deadlineFromContext(context) });
+  const body = await getGuestMetrics(guestId, { ...dependencies(), deadline: deadlineFromContext(context) });
   return { statusCode: 200, body };
 });

@@ -4,9 +4,10 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EnqueueError, type CrmSyncJob } from '#lib/jobs';
-import { acknowledgeWebhook, signPayload, verifySignature } from '#lib/webhook';
+import { acknowledgeWebhook, signPayload, verifySignature, webhookAudit } from '#lib/webhook';
 import type { WebhookDependencies, WebhookRequest } from '#lib/webhook';
 import { captureOutput, type CapturedOutput } from '../../../support/lambda.ts';
+import { audited } from '../lambda/support.ts';
 
 const SECRETS = ['current-secret', 'previous-secret'];
 const SESSION_ID = '3f6c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';
@@ -31,6 +32,9 @@ const delivery = (body: unknown, secret: string | null = 'current-secret'): Webh
   const rawBody = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
   return { rawBody, headers: secret === null ? {} : { 'x-hub-signature-256': signPayload(secret, rawBody) } };
 };
+/** One delivery as the route runs it: under the audit middleware. */
+const deliver = (req: WebhookRequest, deps: WebhookDependencies) =>
+  audited(webhookAudit, (facts) => acknowledgeWebhook(req, deps, facts), { status: 202, requestBytes: req.rawBody.length });
 const update = (overrides: Record<string, unknown> = {}) => ({
   eventId: 'evt-1',
   event: 'guest.session.attributes.updated',
@@ -53,7 +57,7 @@ describe('acknowledgeWebhook', () => {
     const rec = recorder();
 
     // Act
-    const ack = await acknowledgeWebhook(delivery(update()), () => rec.deps);
+    const ack = await deliver(delivery(update()), rec.deps);
 
     // Assess
     expect(rec.enqueued).toHaveLength(1);
@@ -68,7 +72,7 @@ describe('acknowledgeWebhook', () => {
     const rec = recorder();
 
     // Act
-    const ack = await acknowledgeWebhook(delivery(update(), 'previous-secret'), () => rec.deps);
+    const ack = await deliver(delivery(update(), 'previous-secret'), rec.deps);
 
     // Assess
     expect(ack).toMatchObject({ acknowledged: true, jobId: expect.any(String) });
@@ -80,8 +84,8 @@ describe('acknowledgeWebhook', () => {
     const rec = recorder();
 
     // Act
-    const first = await acknowledgeWebhook(delivery(update()), () => rec.deps);
-    const again = await acknowledgeWebhook(delivery(update()), () => rec.deps);
+    const first = await deliver(delivery(update()), rec.deps);
+    const again = await deliver(delivery(update()), rec.deps);
 
     // Assess
     expect(again).toEqual(first);
@@ -93,7 +97,7 @@ describe('acknowledgeWebhook', () => {
     const rec = recorder();
 
     // Act
-    const ack = await acknowledgeWebhook(delivery({ event: 'conversation.ended', timestamp: '2025-01-15T10:29:58Z' }), () => rec.deps);
+    const ack = await deliver(delivery({ event: 'conversation.ended', timestamp: '2025-01-15T10:29:58Z' }), rec.deps);
 
     // Assess
     expect(ack).toEqual({ acknowledged: true, ignored: true });
@@ -115,7 +119,7 @@ describe('acknowledgeWebhook', () => {
       const rec = recorder();
 
       // Act
-      const outcome = await acknowledgeWebhook(req, () => rec.deps).catch((error: unknown) => error);
+      const outcome = await deliver(req, rec.deps).catch((error: unknown) => error);
 
       // Assess
       expect(outcome).toMatchObject({ status });
@@ -130,7 +134,7 @@ describe('acknowledgeWebhook', () => {
     const rec = recorder(new EnqueueError(['webhook-x']));
 
     // Act
-    const outcome = await acknowledgeWebhook(delivery(update()), () => rec.deps).catch((error: unknown) => error);
+    const outcome = await deliver(delivery(update()), rec.deps).catch((error: unknown) => error);
 
     // Assess
     expect(outcome).toMatchObject({ status: 502 });
@@ -142,7 +146,7 @@ describe('acknowledgeWebhook', () => {
     const rec = recorder();
 
     // Act
-    await acknowledgeWebhook(delivery(update({ attributes: { nickname: 'Quetzalcoatl' } })), () => rec.deps);
+    await deliver(delivery(update({ attributes: { nickname: 'Quetzalcoatl' } })), rec.deps);
 
     // Assess
     expect(output.text()).not.toContain('Quetzalcoatl');
