@@ -5,7 +5,7 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Deadline } from '#lib/genesys';
-import { enqueueJobs, type CrmSyncJob, type EnqueueOptions, type EnqueueResult, type Outbox } from '#lib/jobs';
+import { enqueueThroughIntake, type JobIntake } from '#lib/jobs';
 import { MetricNames, metrics } from '#lib/observability';
 import type { WriteLeases } from '#lib/state';
 import type { GuestAuditFacts } from './audit.ts';
@@ -19,19 +19,13 @@ import { guestSyncJob } from './sync.ts';
 import { updateGuestWithMerge } from './update.ts';
 
 /** What the guest routes need from the outside world. */
-export interface GuestDependencies {
+export interface GuestDependencies extends JobIntake {
   genesys: GuestGenesys;
   /** The external source and contact schema guests use. */
   settings: GuestContactSettings;
   /** The identity-hash salt (from the identity-salt secret, never a default). */
   identitySalt(): Promise<string>;
-  queueUrl: string;
   deadline?: Deadline;
-  enqueue?: (jobs: CrmSyncJob[], options: EnqueueOptions) => Promise<EnqueueResult>;
-  /** Where jobs SQS did not take in time wait for the sweep. */
-  outbox?: Outbox;
-  /** Time the enqueue may take (SQS, then the outbox): what the invocation has left, less a moment to answer. */
-  enqueueDeadline?: Deadline;
   now?: () => Date;
 }
 
@@ -49,15 +43,10 @@ export interface GuestWriteResult {
 async function enqueueSync(guest: Guest, etag: string, deps: GuestDependencies): Promise<string> {
   const job = guestSyncJob(guest, etag, deps.now?.() ?? new Date());
   try {
-    await (deps.enqueue ?? enqueueJobs)([job], {
-      queueUrl: deps.queueUrl,
-      ...(deps.outbox ? { outbox: deps.outbox } : {}),
-      ...(deps.enqueueDeadline ? { budgetMs: deps.enqueueDeadline.remainingMs() } : {}),
-    });
+    await enqueueThroughIntake(deps, job);
   } catch (error) {
     throw new GuestSyncNotQueuedError(guest.id, job.jobId, error);
   }
-  metrics.addMetric(MetricNames.JobsEnqueued, MetricUnit.Count, 1);
   return job.jobId;
 }
 

@@ -5,8 +5,8 @@
 export { JOB_SOURCES, buildJob, canonicalJson, deterministicJobId } from './job.ts';
 export type { CrmRecord, CrmSyncJob, JobScalar, JobSource } from './job.ts';
 export { EnqueueError } from './errors.ts';
-export { ENQUEUE_ANSWER_MARGIN_MS, enqueueJobs, resetSharedSqsClientForTests, sendMessages, sharedSqsClient, toMessageBody } from './producer.ts';
-export type { EnqueueOptions, EnqueueResult } from './producer.ts';
+export { ENQUEUE_ANSWER_MARGIN_MS, enqueueJobs, enqueueThroughIntake, resetSharedSqsClientForTests, sendMessages, sharedSqsClient, toMessageBody } from './producer.ts';
+export type { EnqueueOptions, EnqueueResult, JobIntake } from './producer.ts';
 export { Outbox } from './outbox.ts';
 export type { OutboxItem } from './outbox.ts';
 export { resetSharedOutboxForTests, sharedOutbox } from './shared.ts';

@@ -77,6 +77,27 @@ export interface EnqueueResult {
 /** Time kept for the outbox write after SQS gave up (a DynamoDB put, retried once). */
 export const OUTBOX_RESERVE_MS = 1_200;
 
+/** What a route hands the producer for its sync job: the queue, the outbox and the time the enqueue may take. */
+export interface JobIntake {
+  queueUrl: string;
+  /** Replaces `enqueueJobs` (tests pass a double). */
+  enqueue?: (jobs: CrmSyncJob[], options: EnqueueOptions) => Promise<EnqueueResult>;
+  /** Where jobs SQS did not take in time wait for the sweep. */
+  outbox?: Outbox;
+  /** Time the enqueue may take (SQS, then the outbox): what the invocation has left, less a moment to answer. */
+  enqueueDeadline?: { remainingMs(): number };
+}
+
+/** Queues one route's job through its intake and counts it; rejects as `enqueueJobs` does, so the route names what was not queued. */
+export async function enqueueThroughIntake(intake: JobIntake, job: CrmSyncJob): Promise<void> {
+  await (intake.enqueue ?? enqueueJobs)([job], {
+    queueUrl: intake.queueUrl,
+    ...(intake.outbox ? { outbox: intake.outbox } : {}),
+    ...(intake.enqueueDeadline ? { budgetMs: intake.enqueueDeadline.remainingMs() } : {}),
+  });
+  metrics.addMetric(MetricNames.JobsEnqueued, MetricUnit.Count, 1);
+}
+
 /** What a handler keeps back from its remaining time after the enqueue, to answer. */
 export const ENQUEUE_ANSWER_MARGIN_MS = 500;
 

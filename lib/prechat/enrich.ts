@@ -14,7 +14,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { CrmCustomer, CustomerLookup, CustomerLookupResult } from '#lib/crm';
 import { GenesysError, deadlineAfter, genesysOperations, type Deadline, type GenesysClient } from '#lib/genesys';
 import { resolveIdentity } from '#lib/identity';
-import { enqueueJobs, type CrmSyncJob, type EnqueueOptions, type EnqueueResult, type Outbox } from '#lib/jobs';
+import { enqueueThroughIntake, type JobIntake } from '#lib/jobs';
 import { logger, MetricNames, metrics } from '#lib/observability';
 import { maskScalar } from '#lib/pii';
 import { participantAttributes } from './attributes.ts';
@@ -42,19 +42,13 @@ export function prechatDeadline(invocation: Deadline, now: () => number = Date.n
 }
 
 /** What enrichment needs from the outside world. */
-export interface PrechatDependencies {
+export interface PrechatDependencies extends JobIntake {
   genesys: Pick<GenesysClient, 'call'>;
   lookup: Pick<CustomerLookup, 'lookup'>;
   /** The identity-hash salt (for the sync job's hashes), read from its secret. */
   identitySalt(): Promise<string>;
   routingQueues: Record<string, string> & { standard: string };
-  queueUrl: string;
   deadline?: Deadline;
-  enqueue?: (jobs: CrmSyncJob[], options: EnqueueOptions) => Promise<EnqueueResult>;
-  /** Where jobs SQS did not take in time wait for the sweep. */
-  outbox?: Outbox;
-  /** Time the enqueue may take (SQS, then the outbox): what the invocation has left, less a moment to answer. */
-  enqueueDeadline?: Deadline;
   now?: () => Date;
 }
 
@@ -126,15 +120,10 @@ export async function enrichPrechat(body: PrechatBody, deps: PrechatDependencies
 
   const job = prechatSyncJob({ profile, enriched, identity, conversationId, participantId, routing, at: deps.now?.() ?? new Date() });
   try {
-    await (deps.enqueue ?? enqueueJobs)([job], {
-      queueUrl: deps.queueUrl,
-      ...(deps.outbox ? { outbox: deps.outbox } : {}),
-      ...(deps.enqueueDeadline ? { budgetMs: deps.enqueueDeadline.remainingMs() } : {}),
-    });
+    await enqueueThroughIntake(deps, job);
   } catch (error) {
     throw new PrechatSyncNotQueuedError(conversationId, routing.routingQueueId, job.jobId, error);
   }
-  metrics.addMetric(MetricNames.JobsEnqueued, MetricUnit.Count, 1);
 
   return {
     status: 'enriched',

@@ -154,12 +154,8 @@ export function cloudWatchSource(options: CloudWatchSourceOptions): ReportDataSo
       return { series, warnings };
     },
     async queueSnapshot(): Promise<QueueSnapshot | undefined> {
-      let snapshot: QueueSnapshot;
-      try {
-        snapshot = await readQueueCounts(options.sqs, options.queueUrl, options.dlqUrl);
-      } catch {
-        return undefined;
-      }
+      const snapshot = await readQueueCounts(options.sqs, options.queueUrl, options.dlqUrl);
+      if (!snapshot) return undefined;
       try {
         const end = Math.ceil(now() / 60_000) * 60_000;
         const result = await options.cloudwatch.send(

@@ -138,12 +138,8 @@ export function localEmfSource(options: LocalSourceOptions): ReportDataSource {
       return { series: seriesFromSamples(samples, window, queries, options), warnings: [] };
     },
     async queueSnapshot(): Promise<QueueSnapshot | undefined> {
-      let snapshot: QueueSnapshot;
-      try {
-        snapshot = await readQueueCounts(options.sqs, options.queueUrl, options.dlqUrl);
-      } catch {
-        return undefined;
-      }
+      const snapshot = await readQueueCounts(options.sqs, options.queueUrl, options.dlqUrl);
+      if (!snapshot) return undefined;
       if (!options.sqsEndpoint) {
         snapshot.warnings.push('The local SQS cannot be inspected: oldest message age and DLQ failure codes are unknown.');
         return snapshot;

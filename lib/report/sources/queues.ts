@@ -20,13 +20,13 @@ export function queueNameOf(queueUrl: string): string {
 }
 
 /**
- * Backlog, in-flight and DLQ depth. The main queue must be readable (the caller turns a
- * failure into a report without queue figures); a DLQ that cannot be read is a warning.
+ * Backlog, in-flight and DLQ depth, or nothing when the main queue cannot be read (the
+ * report then goes out without queue figures); a DLQ that cannot be read is a warning.
  */
-export async function readQueueCounts(client: SQSClient, queueUrl: string, dlqUrl: string | undefined): Promise<QueueSnapshot> {
+export async function readQueueCounts(client: SQSClient, queueUrl: string, dlqUrl: string | undefined): Promise<QueueSnapshot | undefined> {
   const warnings: string[] = [];
   const [queue, dlq] = await Promise.all([
-    countsOf(client, queueUrl),
+    countsOf(client, queueUrl).catch(() => undefined),
     dlqUrl
       ? countsOf(client, dlqUrl).catch((error: unknown) => {
           warnings.push(`The DLQ could not be read (${error instanceof Error ? error.name || error.message : String(error)}).`);
@@ -34,6 +34,7 @@ export async function readQueueCounts(client: SQSClient, queueUrl: string, dlqUr
         })
       : Promise.resolve(undefined),
   ]);
+  if (!queue) return undefined;
   if (!dlqUrl) warnings.push('No DLQ is configured (CRM_SYNC_DLQ_URL): DLQ depth is unknown.');
   return {
     backlog: queue.visible,
