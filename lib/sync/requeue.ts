@@ -8,11 +8,11 @@
 import {
   ChangeMessageVisibilityBatchCommand,
   GetQueueUrlCommand,
-  SendMessageBatchCommand,
   type MessageAttributeValue,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import { sendSqsBatches } from '#lib/net/sqs';
 
 /** The message attribute counting how often a job was sent again after an outage. */
 export const RESEND_COUNT_ATTRIBUTE = 'resendCount';
@@ -131,8 +131,12 @@ export function resendEntry(record: SQSRecord, id: string, delaySeconds: number)
   return { Id: id, MessageBody: record.body, DelaySeconds: delaySeconds, MessageAttributes: attributes };
 }
 
-/** Sends records again as new messages; resolves with the message ids that were NOT sent. */
-export async function resendMessages(client: SQSClient, records: readonly SQSRecord[], delaySeconds: number, signal?: AbortSignal, hints: QueueHints = {}): Promise<Set<string>> {
+/**
+ * Sends records again as new messages through the one SQS batch sender (one attempt each:
+ * a record that stays unsent is handed back as before), within `budgetMs` if given;
+ * resolves with the message ids that were NOT sent.
+ */
+export async function resendMessages(client: SQSClient, records: readonly SQSRecord[], delaySeconds: number, budgetMs?: number, hints: QueueHints = {}): Promise<Set<string>> {
   const unsent = new Set<string>();
   for (const [arn, group] of byQueue(records)) {
     let queueUrl: string;
@@ -142,20 +146,14 @@ export async function resendMessages(client: SQSClient, records: readonly SQSRec
       group.forEach((record) => unsent.add(record.messageId));
       continue;
     }
-    for (const ten of groupsOfTen(group)) {
-      try {
-        const result = await client.send(
-          new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: ten.map((record, index) => resendEntry(record, String(index), delaySeconds)) }),
-          signal ? { abortSignal: signal } : {},
-        );
-        for (const failed of result.Failed ?? []) {
-          const record = ten[Number(failed.Id)];
-          if (record) unsent.add(record.messageId);
-        }
-      } catch {
-        ten.forEach((record) => unsent.add(record.messageId));
-      }
-    }
+    const result = await sendSqsBatches(group, {
+      queueUrl,
+      client,
+      entry: (record, id) => resendEntry(record, id, delaySeconds),
+      maxAttempts: 1,
+      ...(budgetMs === undefined ? {} : { budgetMs }),
+    });
+    result.unsent.forEach((record) => unsent.add(record.messageId));
   }
   return unsent;
 }

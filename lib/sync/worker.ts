@@ -82,7 +82,8 @@ export async function syncCrmBatch(
   const chunks = tableName ? (deps.chunks ?? sharedChunkLedger)(tableName, () => context.getRemainingTimeInMillis()) : undefined;
   const limiter = sharedCrmRateLimiter(crm.maxRequestsPerSecond, { burst: PROVIDER_BURST[crm.provider], ...(crm.maxRequestsPerSecondExplicit ? { ceilingPerSecond: crm.maxRequestsPerSecond } : {}) });
   // What is left of the invocation, less a moment to answer: SQS calls never outlive it.
-  const sqsSignal = (): AbortSignal => AbortSignal.timeout(Math.max(200, context.getRemainingTimeInMillis() - 300));
+  const sqsBudgetMs = (): number => Math.max(200, context.getRemainingTimeInMillis() - 300);
+  const sqsSignal = (): AbortSignal => AbortSignal.timeout(sqsBudgetMs());
   const report = await processBatch(
     records,
     { batchSize: crm.batchSize, maxReceiveCount: worker.maxReceiveCount, probeIntervalMs: worker.probeIntervalMs },
@@ -92,7 +93,7 @@ export async function syncCrmBatch(
         wake: worker.controlFunctionName ? wakeControl(worker.controlFunctionName) : undefined,
       }),
       holdBack: (messages, seconds) => holdBackMessages(sharedSqsClient(), messages, seconds, sqsSignal(), { dlqUrl: worker.dlqUrl }),
-      resend: (messages, delaySeconds) => resendMessages(sharedSqsClient(), messages, delaySeconds, sqsSignal(), { dlqUrl: worker.dlqUrl }),
+      resend: (messages, delaySeconds) => resendMessages(sharedSqsClient(), messages, delaySeconds, sqsBudgetMs(), { dlqUrl: worker.dlqUrl }),
       upsert: adapterUpsert(sharedCrmAdapter(settings), limiter),
       ...withHeld(adapterHeld(sharedCrmAdapter(settings), limiter)),
       ...(versions ? { versions } : {}),

@@ -1,8 +1,8 @@
 /**
  * The one SQS batch sender: `SendMessageBatch` in groups of ten, the entries SQS refused
  * and the calls that failed or stalled retried with a short backoff, every call under a
- * hard deadline (`awsCall`) within the caller's time budget. The producer (CRM sync jobs)
- * and the worker's dead letters both send through it. It lives in `lib/net`, beside
+ * hard deadline (`awsCall`) within the caller's time budget. The producer (CRM sync jobs),
+ * the worker's dead letters and its resends after an outage all send through it. It lives in `lib/net`, beside
  * `awsCall`, because it is a transport mechanism both `lib/jobs` and `lib/sync` use and
  * `lib/net` depends on neither (no import cycle, no new top-level folder); it sits behind
  * the subpath `#lib/net/sqs` so the functions that import `#lib/net` without sending to

@@ -94,4 +94,15 @@ describe('one home per concern', () => {
     // Assess
     expect(reachers).toEqual(['functions/scheduled/metrics-report.ts']);
   });
+
+  it('every SendMessageBatch of the suite goes through the one SQS batch sender (lib/net/sqs/batch.ts)', () => {
+    // Prepare
+    const files = sources('lib', 'functions').filter((file) => file !== 'lib/net/sqs/batch.ts');
+
+    // Act
+    const writers = files.filter((file) => readFileSync(join(root, file), 'utf8').includes('SendMessageBatchCommand'));
+
+    // Assess
+    expect(writers).toEqual([]);
+  });
 });
