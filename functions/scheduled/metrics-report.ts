@@ -19,7 +19,7 @@ export const handler = scheduleStack(async (event) => {
     queueUrl: queue.queueUrl,
     dlqUrl: queue.dlqUrl,
     sqs: sharedSqsClient(),
-    sqsEndpoint: process.env['AWS_ENDPOINT_URL_SQS'],
+    sqsEndpoint: report.sqsEndpoint,
     cloudwatch: sharedCloudWatchClient,
     s3: sharedS3Client,
   });

@@ -184,6 +184,6 @@ export const sections: { [K in SectionName]: (r: Reader) => Config[K] } = {
       }
     }
     const windowHours = r.integer('REPORT_WINDOW_HOURS', 24, 1, MAX_REPORT_WINDOW_HOURS);
-    return { bucket, prefix, webhookUrl, windowHours, metricsFile: r.optional('REPORT_METRICS_FILE') };
+    return { bucket, prefix, webhookUrl, windowHours, metricsFile: r.optional('REPORT_METRICS_FILE'), sqsEndpoint: r.optional('AWS_ENDPOINT_URL_SQS') };
   },
 };

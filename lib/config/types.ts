@@ -140,6 +140,8 @@ export interface ReportConfig {
   windowHours: number;
   /** `REPORT_METRICS_FILE`, set by the local stack: read this EMF file instead of CloudWatch. */
   metricsFile: string | undefined;
+  /** `AWS_ENDPOINT_URL_SQS`, set by the local stack: the local SQS whose messages the local report inspects (oldest age, DLQ failure codes). */
+  sqsEndpoint: string | undefined;
 }
 
 /** The whole configuration, by section. */

@@ -9,9 +9,9 @@ const loadReportSettings = (env: Env) => loadConfig(['report'], env).report;
 
 describe('the report settings', () => {
   describe.each([
-    { env: {}, expected: { bucket: undefined, prefix: 'metrics-reports/', webhookUrl: undefined, windowHours: 24, metricsFile: undefined } },
-    { env: { REPORT_BUCKET: 'acme-reports', REPORT_PREFIX: 'ops/reports', REPORT_WINDOW_HOURS: '6', REPORT_WEBHOOK_URL: 'https://hooks.example.com/x', REPORT_METRICS_FILE: '/tmp/emf.jsonl' }, expected: { bucket: 'acme-reports', prefix: 'ops/reports/', webhookUrl: 'https://hooks.example.com/x', windowHours: 6, metricsFile: '/tmp/emf.jsonl' } },
-    { env: { REPORT_BUCKET: '', REPORT_WEBHOOK_URL: '' }, expected: { bucket: undefined, prefix: 'metrics-reports/', webhookUrl: undefined, windowHours: 24, metricsFile: undefined } },
+    { env: {}, expected: { bucket: undefined, prefix: 'metrics-reports/', webhookUrl: undefined, windowHours: 24, metricsFile: undefined, sqsEndpoint: undefined } },
+    { env: { REPORT_BUCKET: 'acme-reports', REPORT_PREFIX: 'ops/reports', REPORT_WINDOW_HOURS: '6', REPORT_WEBHOOK_URL: 'https://hooks.example.com/x', REPORT_METRICS_FILE: '/tmp/emf.jsonl', AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:3003' }, expected: { bucket: 'acme-reports', prefix: 'ops/reports/', webhookUrl: 'https://hooks.example.com/x', windowHours: 6, metricsFile: '/tmp/emf.jsonl', sqsEndpoint: 'http://127.0.0.1:3003' } },
+    { env: { REPORT_BUCKET: '', REPORT_WEBHOOK_URL: '' }, expected: { bucket: undefined, prefix: 'metrics-reports/', webhookUrl: undefined, windowHours: 24, metricsFile: undefined, sqsEndpoint: undefined } },
   ])('from $env', ({ env, expected }) => {
     it('are read with their defaults', () => {
       expect(loadReportSettings(env)).toEqual(expected);
