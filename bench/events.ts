@@ -16,9 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { CrmStoredRecord } from '../local/sandbox/crm.ts';
-import { MAX_LOG, type ConversationEventEnvelope, type StoredConversation } from '../local/sandbox/genesys/context.ts';
-import type { RequestLogEntry } from '../local/sandbox/server.ts';
+import type { CrmSandboxState, GenesysSandboxState, RequestLogEntry } from '../local/sandbox/index.ts';
 import { freeStackPorts, startLocalStack, type LocalStack } from '../local/stack.ts';
 import { localSqsClient } from '../local/sqs.ts';
 import { mintLocalToken } from '../local/tokens.ts';
@@ -128,15 +126,16 @@ async function pool<T>(items: readonly T[], concurrency: number, work: (item: T,
   );
 }
 
-interface GenesysView {
-  conversations: Record<string, StoredConversation>;
-  events: ConversationEventEnvelope[];
-  requests: RequestLogEntry[];
-}
+/** What this benchmark reads of the sandbox Genesys's state view. */
+type GenesysView = Pick<GenesysSandboxState, 'conversations' | 'events' | 'requests'>;
 
-interface CrmView {
-  records: Record<string, CrmStoredRecord>;
-}
+/** What this benchmark reads of the sandbox CRM's state view. */
+type CrmView = Pick<CrmSandboxState, 'records'>;
+
+type ConversationEvent = GenesysView['events'][number];
+
+/** The conversation a Genesys API path names (`/api/v2/conversations/{id}...`), if any. */
+const conversationOfPath = (path: string): string | undefined => /^\/api\/v2\/conversations\/([^/]+)/.exec(path)?.[1];
 
 async function view<T>(url: string): Promise<T> {
   const response = await fetch(`${url}/__sandbox/state`);
@@ -200,10 +199,10 @@ interface Outcome {
 function judge(plans: readonly Plan[], genesys: GenesysView, crm: CrmView): Outcome[] {
   const logOf = new Map<string, RequestLogEntry[]>();
   for (const entry of genesys.requests) {
-    const id = /^\/api\/v2\/conversations\/([^/]+)/.exec(entry.path)?.[1];
+    const id = conversationOfPath(entry.path);
     if (id) logOf.set(id, [...(logOf.get(id) ?? []), entry]);
   }
-  const eventsOf = new Map<string, ConversationEventEnvelope[]>();
+  const eventsOf = new Map<string, ConversationEvent[]>();
   for (const event of genesys.events) {
     const id = /conversation\.([^.]+)\./.exec(event.detail.topicName)?.[1];
     if (id) eventsOf.set(id, [...(eventsOf.get(id) ?? []), event]);
@@ -253,13 +252,13 @@ interface RunResult {
 /** Prefills every plan and waits until the CRM holds each prefill's record (so the link's write is the record's last). */
 async function prepare(stack: LocalStack, token: string, all: Plan[], context: BenchContext): Promise<void> {
   await pool(all, PREFILL_CONCURRENCY, (plan, i) => prefill(stack, token, plan, i));
+  context.progress(`events: ${all.length} sessions prefilled; waiting until the CRM holds their records`);
   const deadline = Date.now() + SETTLE_TIMEOUT_MS;
   for (;;) {
     const { records } = await view<CrmView>(stack.endpoints.crmUrl);
     const missing = all.filter((plan) => records[plan.sessionId] === undefined).length;
     if (missing === 0) return;
     if (Date.now() > deadline) throw new Error(`${missing} prefill records did not reach the CRM`);
-    context.progress(`events: waiting for ${missing} prefill records in the CRM`);
     await sleep(500);
   }
 }
@@ -296,6 +295,7 @@ async function run(context: BenchContext): Promise<RunResult> {
     await converse(stack, warmUp);
     await settled(stack, sqs);
 
+    const busBefore = await eventBusStats(stack);
     const measured = plans(PER_KIND * 2, 0);
     context.progress(`events: ${measured.length} prefills`);
     const prefillStart = performance.now();
@@ -307,10 +307,13 @@ async function run(context: BenchContext): Promise<RunResult> {
     await settled(stack, sqs);
     const messagesSeconds = (performance.now() - messagesStart) / 1000;
 
-    const [genesys, crm, bus] = await Promise.all([view<GenesysView>(stack.endpoints.genesysUrl), view<CrmView>(stack.endpoints.crmUrl), eventBusStats(stack)]);
-    // The Genesys request log keeps its newest MAX_LOG lines: every measured conversation's must be there.
-    const firstMessageAt = Math.min(...measured.map((plan) => plan.startedAt as number));
-    const genesysLogTruncated = genesys.requests.length >= MAX_LOG && Date.parse(genesys.requests[0]?.at ?? '') >= firstMessageAt;
+    const [genesys, crm, busAfter] = await Promise.all([view<GenesysView>(stack.endpoints.genesysUrl), view<CrmView>(stack.endpoints.crmUrl), eventBusStats(stack)]);
+    // What the bus did for the measured conversations (the warm-up's cold starts left out).
+    const bus = { ...busAfter, received: busAfter.received - busBefore.received, delivered: busAfter.delivered - busBefore.delivered, retried: busAfter.retried - busBefore.retried, deadLettered: busAfter.deadLettered - busBefore.deadLettered };
+    // The Genesys request log keeps only its newest lines: while it still holds a line of the
+    // warm-up, it holds every line of the measured conversations.
+    const warmUpIds = new Set(warmUp.map((plan) => plan.conversationId));
+    const genesysLogTruncated = !genesys.requests.some((entry) => warmUpIds.has(conversationOfPath(entry.path)));
     return {
       outcomes: judge(measured, genesys, crm),
       prefillSeconds,
@@ -390,7 +393,7 @@ function section(result: RunResult): string {
       ['l', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'r'],
     ),
     '',
-    `- Events through the bus: ${count(result.bus.received)} received, ${count(result.bus.delivered)} delivered, ${count(result.bus.retried)} retried, ${count(result.bus.deadLettered)} dead-lettered; CRM sync DLQ: ${count(result.crmDlq)}.${result.genesysLogTruncated ? ' **The Genesys request log overflowed: PATCH counts are incomplete.**' : ''} ${result.totalSeconds.toFixed(1)} s with the stack's start.`,
+    `- Events of the measured conversations through the bus: ${count(result.bus.received)} received, ${count(result.bus.delivered)} delivered, ${count(result.bus.retried)} retried, ${count(result.bus.deadLettered)} dead-lettered (a retry is a delivery the events function failed and EventBridge sent again); CRM sync DLQ: ${count(result.crmDlq)}.${result.genesysLogTruncated ? ' **The Genesys request log overflowed: PATCH counts are incomplete.**' : ''} ${result.totalSeconds.toFixed(1)} s with the stack's start.`,
     `- At most 1 PATCH per untampered conversation: ${met(Math.max(0, ...untampered.map((o) => o.patches)) <= 1)}; at most 2 per tampered conversation: ${met(Math.max(0, ...tampered.map((o) => o.patches)) <= 2)}; no loop: ${met(loops === 0)}; every participant ends with every prepared value: ${met(wrong === 0)}; every CRM record linked to its conversation: ${met(unlinked === 0)}.`,
   ].join('\n');
 }
