@@ -7,6 +7,7 @@ import { coldInitBenchmark } from './cold-init.ts';
 import { crmProvidersBenchmark } from './crm-providers.ts';
 import { crmSyncBenchmark } from './crm-sync.ts';
 import { dynamodbTransactionsBenchmark } from './dynamodb-transactions.ts';
+import { eventsBenchmark } from './events.ts';
 import { loadBenchmark } from './load.ts';
 import { metricsReportBenchmark } from './metrics-report.ts';
 import { outageBenchmark } from './outage.ts';
@@ -27,6 +28,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   crmSyncBenchmark,
   crmProvidersBenchmark,
   dynamodbTransactionsBenchmark,
+  eventsBenchmark,
   outageBenchmark,
   loadBenchmark,
 ];

@@ -144,11 +144,17 @@ export class PreparedSessions {
         linkedAt: sameConversation && existing.linkedAt ? existing.linkedAt : linkedAt,
         ...(endedAt ? { endedAt } : {}),
       };
-      try {
-        await this.#write(session, existing, existing.expiresAt ?? this.#nowSeconds());
-      } catch (error) {
-        if (error instanceof ConditionFailedError) continue;
-        throw error;
+      // Every event of a new conversation may link it at once (start, attributes, the PATCH
+      // echoes): a delivery that finds this very link already written writes nothing, so the
+      // deliveries do not contend for the session's revision until one runs out of attempts.
+      const unchanged = existing.conversationId === session.conversationId && existing.participantId === session.participantId && existing.linkedAt === session.linkedAt && existing.endedAt === session.endedAt;
+      if (!unchanged) {
+        try {
+          await this.#write(session, existing, existing.expiresAt ?? this.#nowSeconds());
+        } catch (error) {
+          if (error instanceof ConditionFailedError) continue;
+          throw error;
+        }
       }
       await this.table.put({
         pk: conversationKey(link.conversationId),

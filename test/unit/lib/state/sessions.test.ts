@@ -154,6 +154,28 @@ describe('prepared sessions linked to a conversation', () => {
     expect(await sessions.get(SESSION)).toMatchObject({ attributes: { tier: 'platinum' }, ...LINK });
   });
 
+  it('links the session once when every event of the conversation links it at the same time (start, attributes, two echoes), and none of them fails', async () => {
+    // Prepare
+    const { table, sessions } = make();
+    await sessions.prepare(SESSION, { tier: 'gold' }, '2026-11-30T12:00:00.000Z', 1800);
+    const put = table.put.bind(table);
+    let sessionWrites = 0;
+    table.put = async (item: StateItem, condition) => {
+      const written = await put(item, condition);
+      if (item.pk === `session#${SESSION}`) sessionWrites += 1;
+      return written;
+    };
+
+    // Act
+    const linked = await Promise.allSettled(Array.from({ length: 4 }, () => sessions.link(SESSION, LINK, '2026-11-30T12:01:00.000Z')));
+
+    // Assess
+    expect(linked.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect(await sessions.byConversation(LINK.conversationId)).toMatchObject({ sessionId: SESSION, ...LINK, linkedAt: '2026-11-30T12:01:00.000Z' });
+    // One write made the link; the other deliveries found it made and wrote nothing.
+    expect(sessionWrites).toBe(1);
+  });
+
   it('keeps a conversation item at least a day, whatever the session TTL', async () => {
     const { table, sessions } = make();
     await sessions.prepare(SESSION, { tier: 'gold' }, '2026-11-30T12:00:00.000Z', 60);
