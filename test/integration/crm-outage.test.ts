@@ -14,9 +14,9 @@
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildJob, deterministicJobId, enqueueJobs, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
-import { localSqsClient } from '../../local/sqs.ts';
-import { expectNothingLost } from '../support/invariant.ts';
-import { addFaults, crmState, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, until } from '../support/stack.ts';
+import { localSqsClient } from '#local/sqs.ts';
+import { expectNothingLost } from '#test/support/invariant.ts';
+import { addFaults, crmState, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, until } from '#test/support/stack.ts';
 
 type SourceStats = { received: number; paused: boolean };
 const workerSource = async (): Promise<SourceStats> => {

@@ -17,13 +17,13 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildJob, deterministicJobId, enqueueJobs, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
-import { invokeLocalFunction } from '../../local/lambda-invoke.ts';
-import { readSecretsFile } from '../../local/secrets-manager.ts';
-import { localSqsClient } from '../../local/sqs.ts';
-import { freeStackPorts, startLocalStack, type LocalStack, type StackEndpoints } from '../../local/stack.ts';
-import { redriveDlq } from '../../scripts/dlq/tools.ts';
-import { attributeOf, depthAt, expectProviderInvariants, providerState, type ProviderStateView } from '../support/provider-invariant.ts';
-import { addFaults, purge, until } from '../support/stack.ts';
+import { invokeLocalFunction } from '#local/lambda-invoke.ts';
+import { readSecretsFile } from '#local/secrets-manager.ts';
+import { localSqsClient } from '#local/sqs.ts';
+import { freeStackPorts, startLocalStack, type LocalStack, type StackEndpoints } from '#local/stack.ts';
+import { redriveDlq } from '#scripts/dlq/tools.ts';
+import { attributeOf, depthAt, expectProviderInvariants, providerState, type ProviderStateView } from '#test/support/provider-invariant.ts';
+import { addFaults, purge, until } from '#test/support/stack.ts';
 
 type Provider = 'hubspot' | 'salesforce' | 'dynamics';
 

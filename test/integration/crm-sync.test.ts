@@ -14,9 +14,9 @@ import { promisify } from 'node:util';
 import { SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildJob, deterministicJobId, enqueueJobs, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
-import { localSqsClient } from '../../local/sqs.ts';
-import { attribute, expectNothingLost, type StoredRecords } from '../support/invariant.ts';
-import { addFaults, crmState, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, until } from '../support/stack.ts';
+import { localSqsClient } from '#local/sqs.ts';
+import { attribute, expectNothingLost, type StoredRecords } from '#test/support/invariant.ts';
+import { addFaults, crmState, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, until } from '#test/support/stack.ts';
 
 const run = promisify(execFile);
 const sqs = () => localSqsClient(stack().sqsEndpoint);

@@ -16,8 +16,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localEmfSource, produceReport, reportWindow, type MetricsReport } from '#lib/metrics/report';
 import { signPayload } from '#lib/webhook';
-import { localSqsClient } from '../../local/sqs.ts';
-import { addFaults, machineToken, peekMessages, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, startLinkedConversation, until } from '../support/stack.ts';
+import { localSqsClient } from '#local/sqs.ts';
+import { addFaults, machineToken, peekMessages, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, startLinkedConversation, until } from '#test/support/stack.ts';
 
 const run = promisify(execFile);
 /** The project's tsx, runnable from any folder (npm run report is `tsx scripts/report.ts`). */

@@ -15,9 +15,9 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildJob, deterministicJobId, enqueueJobs, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
 import { signPayload } from '#lib/webhook';
-import { localSqsClient } from '../../local/sqs.ts';
-import { expectAcceptedJobsSettled, expectNothingLost, type AcceptedJob } from '../support/invariant.ts';
-import { addFaults, crmState, genesysState, machineToken, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, startLinkedConversation, until } from '../support/stack.ts';
+import { localSqsClient } from '#local/sqs.ts';
+import { expectAcceptedJobsSettled, expectNothingLost, type AcceptedJob } from '#test/support/invariant.ts';
+import { addFaults, crmState, genesysState, machineToken, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, startLinkedConversation, until } from '#test/support/stack.ts';
 
 let token: string;
 let secretsManager: SecretsManagerClient;

@@ -13,9 +13,9 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReport, CHART_COLORS, renderHtml } from '#lib/metrics/report';
-import { ensureChromium, headlessFlags } from '../support/chromium.ts';
-import { countColor, decodePng, type Png } from '../support/png.ts';
-import { busyDay, queue, WINDOW } from '../unit/lib/metrics/fixtures.ts';
+import { ensureChromium, headlessFlags } from '#test/support/chromium.ts';
+import { countColor, decodePng, type Png } from '#test/support/png.ts';
+import { busyDay, queue, WINDOW } from '#test/unit/lib/metrics/fixtures.ts';
 
 const run = promisify(execFile);
 const chromium = await ensureChromium();

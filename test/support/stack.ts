@@ -5,10 +5,10 @@
 import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
 import { DynamoStateTable, PreparedSessions } from '#lib/state';
-import { localDynamoDbClient } from '../../local/dynamodb.ts';
-import { localSqsClient } from '../../local/sqs.ts';
-import type { StackEndpoints } from '../../local/stack.ts';
-import { mintLocalToken, type MintOptions } from '../../local/tokens.ts';
+import { localDynamoDbClient } from '#local/dynamodb.ts';
+import { localSqsClient } from '#local/sqs.ts';
+import type { StackEndpoints } from '#local/stack.ts';
+import { mintLocalToken, type MintOptions } from '#local/tokens.ts';
 
 /** The running stack's endpoints (provided by test/integration/global-setup.ts). */
 export const stack = () => inject('stack');

@@ -7,7 +7,7 @@
  * to Genesys or the CRM.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, it } from 'vitest';
-import { httpEvent, lambdaContext } from '../../support/lambda.ts';
+import { httpEvent, lambdaContext } from '#test/support/lambda.ts';
 import { MACHINE_CLAIMS, REFUSED_CASES_PER_ROUTE, fuzzRefusals, quietLogs, startHarness, type Harness } from './harness.ts';
 import { ROUTES } from './routes.ts';
 

@@ -13,7 +13,7 @@ import { render } from 'velocityjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CustomerLookupResult } from '#lib/crm';
 import { enrichPrechat, prechatSchema, validatePrechatBody, type PrechatResult } from '#lib/prechat';
-import { captureOutput, type CapturedOutput } from '../../../support/lambda.ts';
+import { captureOutput, type CapturedOutput } from '#test/support/lambda.ts';
 
 interface JsonSchema {
   $schema?: string;

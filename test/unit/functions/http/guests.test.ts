@@ -9,11 +9,11 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
-import type { GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
-import { captureOutput, lambdaContext, type CapturedOutput } from '../../../support/lambda.ts';
-import { CLIENT, SETTINGS, control, startGuestSandbox } from '../../lib/guests/support.ts';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
+import type { GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
+import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
+import { captureOutput, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
+import { CLIENT, SETTINGS, control, startGuestSandbox } from '#test/unit/lib/guests/support.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync';
 const TABLE = 'unit-guests-state';

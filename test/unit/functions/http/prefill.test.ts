@@ -11,12 +11,12 @@ import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, Quer
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoStateTable, PreparedSessions } from '#lib/state';
-import type { EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
-import { startGenesysSandboxV2, type GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
-import { captureOutput, httpEvent, lambdaContext, type CapturedOutput } from '../../../support/lambda.ts';
-import { startStateTable } from '../../../support/state-table.ts';
-import { call, type WrappedHttpHandler } from '../../lib/lambda/support.ts';
+import type { EmbeddedDynamoDb } from '#local/dynamodb.ts';
+import { startGenesysSandboxV2, type GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
+import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
+import { captureOutput, httpEvent, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
+import { startStateTable } from '#test/support/state-table.ts';
+import { call, type WrappedHttpHandler } from '#test/unit/lib/lambda/support.ts';
 
 const SESSION_ID = '3f6c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync';
@@ -100,7 +100,7 @@ async function coldStart(overrides: Record<string, string> = {}): Promise<Wrappe
   };
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   vi.resetModules();
-  return (await import('../../../../functions/http/prefill.ts')).handler as unknown as WrappedHttpHandler;
+  return (await import('#functions/http/prefill.ts')).handler as unknown as WrappedHttpHandler;
 }
 
 const prefill = (body: unknown, sessionId = sessionOf(), headers: Record<string, string> = {}) =>

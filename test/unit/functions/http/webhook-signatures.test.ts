@@ -9,9 +9,9 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { signPayload } from '#lib/webhook';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
-import { captureOutput, httpEvent, type CapturedOutput } from '../../../support/lambda.ts';
-import { call, type WrappedHttpHandler } from '../../lib/lambda/support.ts';
+import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
+import { captureOutput, httpEvent, type CapturedOutput } from '#test/support/lambda.ts';
+import { call, type WrappedHttpHandler } from '#test/unit/lib/lambda/support.ts';
 
 const SECRET_ID = 'test/webhook-signing-secret';
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync';
@@ -48,7 +48,7 @@ async function coldStart(): Promise<WrappedHttpHandler> {
   };
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   vi.resetModules();
-  return (await import('../../../../functions/http/webhook.ts')).handler as unknown as WrappedHttpHandler;
+  return (await import('#functions/http/webhook.ts')).handler as unknown as WrappedHttpHandler;
 }
 
 /** Rotates the signing secret: each value becomes AWSCURRENT in turn. */

@@ -8,9 +8,9 @@ import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { signPayload } from '#lib/webhook';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
-import { captureOutput, httpEvent, type CapturedOutput } from '../../../support/lambda.ts';
-import { call, type WrappedHttpHandler } from '../../lib/lambda/support.ts';
+import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
+import { captureOutput, httpEvent, type CapturedOutput } from '#test/support/lambda.ts';
+import { call, type WrappedHttpHandler } from '#test/unit/lib/lambda/support.ts';
 
 const SECRET_ID = 'test/webhook-signing-secret';
 const SESSION_ID = '3f6c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';
@@ -50,7 +50,7 @@ async function coldStart(): Promise<WrappedHttpHandler> {
   };
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   vi.resetModules();
-  return (await import('../../../../functions/http/webhook.ts')).handler as unknown as WrappedHttpHandler;
+  return (await import('#functions/http/webhook.ts')).handler as unknown as WrappedHttpHandler;
 }
 
 const freshTimestamp = (offsetMs = 0): string => new Date(Date.now() + offsetMs).toISOString();

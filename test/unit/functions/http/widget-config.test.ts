@@ -9,11 +9,11 @@ import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoStateTable, PreparedSessions } from '#lib/state';
 import { widgetSessionId } from '#lib/widget';
-import type { EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
-import { startGenesysSandboxV2, type GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
-import { captureOutput, httpEvent, lambdaContext, type CapturedOutput } from '../../../support/lambda.ts';
-import { startStateTable } from '../../../support/state-table.ts';
+import type { EmbeddedDynamoDb } from '#local/dynamodb.ts';
+import { startGenesysSandboxV2, type GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
+import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
+import { captureOutput, httpEvent, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
+import { startStateTable } from '#test/support/state-table.ts';
 
 const CLIENT = { clientId: 'unit-genesys', clientSecret: 'unit-genesys-secret' };
 const DEPLOYMENT_ID = '6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b';
@@ -66,7 +66,7 @@ async function coldStart(overrides: Record<string, string> = {}): Promise<Handle
   };
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   vi.resetModules();
-  return (await import('../../../../functions/http/widget-config.ts')).handler as Handler;
+  return (await import('#functions/http/widget-config.ts')).handler as Handler;
 }
 
 async function sample(): Promise<unknown> {

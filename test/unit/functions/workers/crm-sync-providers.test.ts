@@ -8,11 +8,11 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
-import { startCrmProviderSandbox } from '../../../../local/sandbox/crm-providers/index.ts';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
-import { captureOutput, lambdaContext, sqsEvent, type CapturedOutput } from '../../../support/lambda.ts';
-import { jobFactory, jobRecord } from '../../lib/sync/support.ts';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
+import { startCrmProviderSandbox } from '#local/sandbox/crm-providers/index.ts';
+import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
+import { captureOutput, lambdaContext, sqsEvent, type CapturedOutput } from '#test/support/lambda.ts';
+import { jobFactory, jobRecord } from '#test/unit/lib/sync/support.ts';
 
 const SECRET_ID = 'test/crm-credentials';
 const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync-dlq';
@@ -69,7 +69,7 @@ afterEach(() => {
 async function coldStart(env: Record<string, string>): Promise<Handler> {
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   vi.resetModules();
-  return (await import('../../../../functions/workers/crm-sync.ts')).handler as unknown as Handler;
+  return (await import('#functions/workers/crm-sync.ts')).handler as unknown as Handler;
 }
 
 describe.each(cases)('the worker with CRM_PROVIDER=$provider', ({ provider, start, secret, env }) => {

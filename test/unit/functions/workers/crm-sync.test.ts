@@ -7,11 +7,11 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startHubSpotSandbox } from '../../../../local/sandbox/crm-providers/index.ts';
-import { startCrmSandbox, type CrmSandbox } from '../../../../local/sandbox/index.ts';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
-import { captureOutput, lambdaContext, sqsEvent, sqsRecord, type CapturedOutput } from '../../../support/lambda.ts';
-import { jobFactory, jobRecord } from '../../lib/sync/support.ts';
+import { startHubSpotSandbox } from '#local/sandbox/crm-providers/index.ts';
+import { startCrmSandbox, type CrmSandbox } from '#local/sandbox/index.ts';
+import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
+import { captureOutput, lambdaContext, sqsEvent, sqsRecord, type CapturedOutput } from '#test/support/lambda.ts';
+import { jobFactory, jobRecord } from '#test/unit/lib/sync/support.ts';
 
 const SECRET_ID = 'test/crm-credentials';
 const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync-dlq';
@@ -55,7 +55,7 @@ async function coldStart(overrides: Record<string, string | undefined> = {}): Pr
   };
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value as string);
   vi.resetModules();
-  return (await import('../../../../functions/workers/crm-sync.ts')).handler as unknown as Handler;
+  return (await import('#functions/workers/crm-sync.ts')).handler as unknown as Handler;
 }
 
 const dlqEntries = () => sqs.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries ?? []);

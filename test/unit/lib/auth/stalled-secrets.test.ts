@@ -7,7 +7,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SecretCache, SecretError } from '#lib/auth';
 import { awsRequestHandler } from '#lib/net';
-import { startStalledServer, type StalledServer } from '../../../support/stalled-server.ts';
+import { startStalledServer, type StalledServer } from '#test/support/stalled-server.ts';
 
 let stalled: StalledServer;
 

@@ -5,7 +5,7 @@
  * including the ones the suite does not use.
  */
 import { describe, expect, it } from 'vitest';
-import { contentKeyOf, parseConversationEvent } from '../../../../lib/events/envelope.ts';
+import { contentKeyOf, parseConversationEvent } from '#lib/events/envelope.ts';
 
 const ORG = '6a3b1c2d-0e4f-4a5b-8c6d-7e8f9a0b1c2d';
 const CONVERSATION = 'b2a8c4d6-1e3f-4a5b-9c7d-8e9f0a1b2c3d';

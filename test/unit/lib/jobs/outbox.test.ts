@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { buildJob, EnqueueError, enqueueJobs, Outbox, sweepOutbox, type CrmSyncJob, type OutboxItem } from '#lib/jobs';
 import { awsRequestHandler } from '#lib/net';
 import { MemoryStateTable } from '#lib/state';
-import { startStalledServer, type StalledServer } from '../../../support/stalled-server.ts';
+import { startStalledServer, type StalledServer } from '#test/support/stalled-server.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/000000000000/crm-sync';
 const job = (n: number, attributes: Record<string, string> = { tier: 'gold' }): CrmSyncJob =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { INVALID_JOB_CODE, parseJob } from '#lib/jobs/parse';
-import { jobFactory } from '../sync/support.ts';
+import { jobFactory } from '#test/unit/lib/sync/support.ts';
 
 const valid = jobFactory({ externalId: 'ext-1', attributes: { tier: 'gold', points: 120, vip: true } });
 const withChange = (change: (job: Record<string, any>) => void): string => {

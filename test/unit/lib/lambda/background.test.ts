@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { logger, scheduleStack, sqsStack } from '#lib/lambda';
 import type { ScheduleEvent } from '#lib/lambda';
-import { captureOutput, lambdaContext, sqsEvent, sqsRecord } from '../../../support/lambda.ts';
-import type { CapturedOutput } from '../../../support/lambda.ts';
+import { captureOutput, lambdaContext, sqsEvent, sqsRecord } from '#test/support/lambda.ts';
+import type { CapturedOutput } from '#test/support/lambda.ts';
 
 /** The event EventBridge delivers for a schedule. */
 const scheduledEvent = (): ScheduleEvent => ({

@@ -10,8 +10,8 @@ import {
 } from '#lib/errors';
 import { configAtColdStart, httpStack, logger, problemType } from '#lib/lambda';
 import type { HttpRequest, HttpResult, HttpStackOptions } from '#lib/lambda';
-import { captureOutput, httpEvent, lambdaContext } from '../../../support/lambda.ts';
-import type { CapturedOutput } from '../../../support/lambda.ts';
+import { captureOutput, httpEvent, lambdaContext } from '#test/support/lambda.ts';
+import type { CapturedOutput } from '#test/support/lambda.ts';
 import { call } from './support.ts';
 import type { WrappedHttpHandler } from './support.ts';
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { logger, redactLogValue } from '#lib/lambda';
-import { captureOutput, httpEvent } from '../../../support/lambda.ts';
-import type { CapturedOutput } from '../../../support/lambda.ts';
+import { captureOutput, httpEvent } from '#test/support/lambda.ts';
+import type { CapturedOutput } from '#test/support/lambda.ts';
 
 describe('redactLogValue', () => {
   describe('drops the value of every secret-bearing key, whatever it holds', () => {

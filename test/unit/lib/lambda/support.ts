@@ -4,7 +4,7 @@
  */
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { HttpEvent } from '#lib/lambda';
-import { lambdaContext } from '../../../support/lambda.ts';
+import { lambdaContext } from '#test/support/lambda.ts';
 
 /** A wrapped HTTP handler as `httpStack` returns it. */
 export type WrappedHttpHandler = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;

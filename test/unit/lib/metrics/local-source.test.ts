@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localEmfSource, MetricNames, queryId, reportQueries, seriesFromSamples, type EmfSample, type SeriesQuery } from '#lib/metrics/report';
-import { startEmbeddedSqs, type EmbeddedSqs } from '../../../../local/sqs.ts';
+import { startEmbeddedSqs, type EmbeddedSqs } from '#local/sqs.ts';
 import { bucketAt, WINDOW } from './fixtures.ts';
 
 /** An EMF line as the shared Powertools instance prints it. */

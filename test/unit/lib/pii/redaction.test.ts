@@ -1,7 +1,7 @@
 /** The logger's redaction uses the one masking module: numbers and identifier keys included. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { logger, redactLogValue } from '#lib/lambda';
-import { captureOutput, type CapturedOutput } from '../../../support/lambda.ts';
+import { captureOutput, type CapturedOutput } from '#test/support/lambda.ts';
 
 describe('redactLogValue masks as every route does', () => {
   it.each([

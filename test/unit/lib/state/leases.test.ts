@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStateTable, MemoryStateTable, WriteLeases, type StateTable } from '#lib/state';
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
-import type { TableSpec } from '../../../../local/serverless-config.ts';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
+import type { TableSpec } from '#local/serverless-config.ts';
 
 const TABLE: TableSpec = {
   logicalId: 'StateTable',

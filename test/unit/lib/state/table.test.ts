@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConditionFailedError, DynamoStateTable, MemoryStateTable, type StateTable } from '#lib/state';
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
-import { stateTableSpec } from '../../../support/state-table.ts';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
+import { stateTableSpec } from '#test/support/state-table.ts';
 
 const TABLE = stateTableSpec('unit-state');
 

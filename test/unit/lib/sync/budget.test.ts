@@ -6,13 +6,13 @@
  * Time is the sandboxes' and the limiter's one fake clock.
  */
 import { describe, expect, it } from 'vitest';
-import { DynamicsAdapter } from '../../../../lib/crm/providers/dynamics.ts';
-import { HubSpotAdapter } from '../../../../lib/crm/providers/hubspot.ts';
-import { ClientCredentialsTokenProvider, SecretTokenProvider, type CrmTokenSource } from '../../../../lib/crm/providers/oauth.ts';
-import { SalesforceAdapter } from '../../../../lib/crm/providers/salesforce.ts';
+import { DynamicsAdapter } from '#lib/crm/providers/dynamics.ts';
+import { HubSpotAdapter } from '#lib/crm/providers/hubspot.ts';
+import { ClientCredentialsTokenProvider, SecretTokenProvider, type CrmTokenSource } from '#lib/crm/providers/oauth.ts';
+import { SalesforceAdapter } from '#lib/crm/providers/salesforce.ts';
 import { adapterUpsert, createCrmBreaker, processBatch, RequestRateLimiter, type DeadLetter, type OutageSignal, type SyncPorts } from '#lib/sync';
-import { startHubSpotSandbox, startSalesforceSandbox } from '../../../../local/sandbox/crm-providers/index.ts';
-import { SECRET_ID, clock, control, recordFactory, sandboxPerTest, secretCache } from '../crm/providers/support.ts';
+import { startHubSpotSandbox, startSalesforceSandbox } from '#local/sandbox/crm-providers/index.ts';
+import { SECRET_ID, clock, control, recordFactory, sandboxPerTest, secretCache } from '#test/unit/lib/crm/providers/support.ts';
 import { jobFactory, jobRecord } from './support.ts';
 
 const call = { timeoutMs: 2_000 };

@@ -2,7 +2,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deadLetterEntry, sendDeadLetters, type DeadLetter } from '#lib/sync';
-import { sqsRecord } from '../../../support/lambda.ts';
+import { sqsRecord } from '#test/support/lambda.ts';
 import { jobFactory, jobRecord } from './support.ts';
 
 const sqs = mockClient(SQSClient);

@@ -21,7 +21,7 @@ import {
   type SyncPorts,
   type VersionItem,
 } from '#lib/sync';
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
 import { jobFactory, jobRecord } from './support.ts';
 
 const TABLE = { logicalId: 'StateTable', tableName: 'unit-guards', keySchema: [{ AttributeName: 'pk', KeyType: 'HASH' as const }], attributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' as const }], globalSecondaryIndexes: [] };

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BatchUpsertOutcome, CrmRecordResult } from '#lib/crm';
 import type { CrmRecord } from '#lib/jobs';
 import { createCrmBreaker, processBatch, RequestRateLimiter, type DeadLetter, type SyncPorts, type SyncSettings } from '#lib/sync';
-import { sqsRecord } from '../../../support/lambda.ts';
+import { sqsRecord } from '#test/support/lambda.ts';
 import { jobFactory, jobRecord } from './support.ts';
 
 /** One CRM request as the fake CRM saw it. */

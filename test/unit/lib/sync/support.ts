@@ -1,7 +1,7 @@
 /** Factories the CRM sync tests share: jobs, their SQS records, and a scripted fake CRM port. */
 import type { SQSRecord } from 'aws-lambda';
 import { buildJob, deterministicJobId, toMessageBody, type CrmRecord, type CrmSyncJob, type JobSource } from '#lib/jobs';
-import { sqsRecord } from '../../../support/lambda.ts';
+import { sqsRecord } from '#test/support/lambda.ts';
 
 /** What a test says about a job; everything else gets a realistic default. */
 export interface JobOptions {

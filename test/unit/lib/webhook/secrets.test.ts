@@ -6,7 +6,7 @@ import { DescribeSecretCommand, PutSecretValueCommand, SecretsManagerClient, Upd
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SecretCache } from '#lib/auth';
 import { SigningSecrets, signPayload } from '#lib/webhook';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
+import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
 
 const SECRET_ID = 'genesys-guest-sync/test/webhook-signing-secret';
 const BODY = Buffer.from('{"event":"guest.session.attributes.updated"}');

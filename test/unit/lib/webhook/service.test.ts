@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EnqueueError, type CrmSyncJob } from '#lib/jobs';
 import { acknowledgeWebhook, signPayload, verifySignature } from '#lib/webhook';
 import type { WebhookDependencies, WebhookRequest } from '#lib/webhook';
-import { captureOutput, type CapturedOutput } from '../../../support/lambda.ts';
+import { captureOutput, type CapturedOutput } from '#test/support/lambda.ts';
 
 const SECRETS = ['current-secret', 'previous-secret'];
 const SESSION_ID = '3f6c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';

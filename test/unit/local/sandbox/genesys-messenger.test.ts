@@ -12,7 +12,7 @@ import {
   type ConversationEventEnvelope,
   type GenesysSandboxV2,
   type GenesysSandboxV2Options,
-} from '../../../../local/sandbox/genesys/index.ts';
+} from '#local/sandbox/genesys/index.ts';
 import { call, control, manualClock, tokenFor } from './support.ts';
 
 const CLIENT = { clientId: 'messenger-client', clientSecret: 'messenger-secret' };

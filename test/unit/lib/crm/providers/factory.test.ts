@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { CrmSettingsError, PROVIDER_BATCH_LIMITS, createCrmAdapter, type CrmAdapterSettings } from '../../../../../lib/crm/providers/index.ts';
+import { CrmSettingsError, PROVIDER_BATCH_LIMITS, createCrmAdapter, type CrmAdapterSettings } from '#lib/crm/providers';
 import { SECRET_ID, recordFactory, secretAnswers, secretCache } from './support.ts';
 
 const base = (): Pick<CrmAdapterSettings, 'secrets' | 'secretId'> => ({ secrets: secretCache(), secretId: SECRET_ID });

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ClientCredentialsTokenProvider, CrmCredentialsError, TOKEN_REFRESH_MARGIN_MS, tokenEndpoint } from '../../../../../lib/crm/providers/oauth.ts';
+import { ClientCredentialsTokenProvider, CrmCredentialsError, TOKEN_REFRESH_MARGIN_MS, tokenEndpoint } from '#lib/crm/providers/oauth.ts';
 import { SECRET_ID, secretAnswers, secretCache, secretReads } from './support.ts';
 
 /** A token endpoint that counts its requests and answers tokens that live `expiresIn` seconds. */
