@@ -16,7 +16,8 @@ import { startCrmSandbox, type CrmSandbox } from '#local/sandbox/index.ts';
 import { startStateTable } from '#test/support/state-table.ts';
 import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
 import { FUZZ_SEED, POLLUTION_MARKER, fuzzRequest, refusedBody, type FreeTextTarget, type FuzzRequest } from '#test/support/arbitraries.ts';
-import { captureOutput, httpEvent, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
+import { captureOutput, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
+import { httpEvent } from '#test/support/factories.ts';
 
 /** Cases per route (the issue asks for at least 1,000 in `npm test`). */
 export const CASES_PER_ROUTE = 1_000;

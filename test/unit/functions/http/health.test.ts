@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { captureOutput, httpEvent, lambdaContext } from '#test/support/lambda.ts';
+import { captureOutput, lambdaContext } from '#test/support/lambda.ts';
 import type { CapturedOutput } from '#test/support/lambda.ts';
+import { httpEvent } from '#test/support/factories.ts';
 
 /** Loads the function fresh, as a cold start with the current environment. */
 async function coldStart() {

@@ -13,7 +13,8 @@ import { startHubSpotSandbox, type HubSpotSandbox } from '#local/sandbox/crm-pro
 import { startGenesysSandboxV2, type GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
 import { startCrmSandbox, type CrmSandbox } from '#local/sandbox/index.ts';
 import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
-import { captureOutput, httpEvent, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
+import { captureOutput, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
+import { httpEvent } from '#test/support/factories.ts';
 
 const CLIENT = { clientId: 'unit-genesys', clientSecret: 'unit-genesys-secret' };
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync';

@@ -14,9 +14,10 @@ import { DynamoStateTable, PreparedSessions } from '#lib/state';
 import type { EmbeddedDynamoDb } from '#local/dynamodb.ts';
 import { startGenesysSandboxV2, type GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
 import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
-import { captureOutput, httpEvent, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
+import { captureOutput, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
 import { startStateTable } from '#test/support/state-table.ts';
 import { call, type WrappedHttpHandler } from '#test/unit/lib/lambda/support.ts';
+import { httpEvent } from '#test/support/factories.ts';
 
 const SESSION_ID = '3f6c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync';

@@ -10,8 +10,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { signPayload } from '#lib/webhook';
 import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
-import { captureOutput, httpEvent, type CapturedOutput } from '#test/support/lambda.ts';
+import { captureOutput, type CapturedOutput } from '#test/support/lambda.ts';
 import { call, type WrappedHttpHandler } from '#test/unit/lib/lambda/support.ts';
+import { httpEvent } from '#test/support/factories.ts';
 
 const SECRET_ID = 'test/webhook-signing-secret';
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync';

@@ -12,8 +12,9 @@ import { widgetSessionId } from '#lib/widget';
 import type { EmbeddedDynamoDb } from '#local/dynamodb.ts';
 import { startGenesysSandboxV2, type GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
 import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
-import { captureOutput, httpEvent, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
+import { captureOutput, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
 import { startStateTable } from '#test/support/state-table.ts';
+import { httpEvent } from '#test/support/factories.ts';
 
 const CLIENT = { clientId: 'unit-genesys', clientSecret: 'unit-genesys-secret' };
 const DEPLOYMENT_ID = '6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b';

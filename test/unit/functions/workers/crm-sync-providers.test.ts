@@ -11,8 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
 import { startCrmProviderSandbox } from '#local/sandbox/crm-providers/index.ts';
 import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
-import { captureOutput, lambdaContext, sqsEvent, type CapturedOutput } from '#test/support/lambda.ts';
-import { jobFactory, jobRecord } from '#test/unit/lib/sync/support.ts';
+import { captureOutput, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
+import { job, jobRecord, sqsEvent } from '#test/support/factories.ts';
 
 const SECRET_ID = 'test/crm-credentials';
 const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync-dlq';
@@ -94,9 +94,9 @@ describe.each(cases)('the worker with CRM_PROVIDER=$provider', ({ provider, star
         AWS_SECRET_ACCESS_KEY: 'local',
       });
       const externalId = `guest-${provider}-${Date.now()}`;
-      const newer = jobFactory({ externalId, at: '2026-03-01T09:00:30.000Z', attributes: { tier: 'platinum' } });
-      const older = jobFactory({ externalId, at: '2026-03-01T09:00:10.000Z', attributes: { tier: 'silver' } });
-      const other = jobFactory({ externalId: `${externalId}-b`, at: '2026-03-01T09:00:20.000Z' });
+      const newer = job({ externalId, at: '2026-03-01T09:00:30.000Z', attributes: { tier: 'platinum' } });
+      const older = job({ externalId, at: '2026-03-01T09:00:10.000Z', attributes: { tier: 'silver' } });
+      const other = job({ externalId: `${externalId}-b`, at: '2026-03-01T09:00:20.000Z' });
       const batch = sqsEvent(jobRecord(newer, 'm-newer'), jobRecord(other, 'm-other'));
 
       // Act

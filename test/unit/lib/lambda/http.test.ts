@@ -10,10 +10,11 @@ import {
 } from '#lib/errors';
 import { configAtColdStart, httpStack, logger, problemType } from '#lib/lambda';
 import type { HttpRequest, HttpResult, HttpStackOptions } from '#lib/lambda';
-import { captureOutput, httpEvent, lambdaContext } from '#test/support/lambda.ts';
+import { captureOutput, lambdaContext } from '#test/support/lambda.ts';
 import type { CapturedOutput } from '#test/support/lambda.ts';
 import { call } from './support.ts';
 import type { WrappedHttpHandler } from './support.ts';
+import { httpEvent } from '#test/support/factories.ts';
 
 const LAMBDA_REQUEST_ID = lambdaContext().awsRequestId;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { logger, redactLogValue } from '#lib/lambda';
-import { captureOutput, httpEvent } from '#test/support/lambda.ts';
+import { captureOutput } from '#test/support/lambda.ts';
 import type { CapturedOutput } from '#test/support/lambda.ts';
+import { httpEvent } from '#test/support/factories.ts';
 
 describe('redactLogValue', () => {
   describe('drops the value of every secret-bearing key, whatever it holds', () => {

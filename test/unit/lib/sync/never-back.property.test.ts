@@ -19,7 +19,7 @@ import type { BatchUpsertOutcome } from '#lib/crm';
 import { buildJob, deterministicJobId, toMessageBody, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
 import { MemoryStateTable, type StateTable } from '#lib/state';
 import { createCrmBreaker, isFinal, processBatch, RecordVersions, RequestRateLimiter, versionOrder, type ChunkLedger, type SyncPorts } from '#lib/sync';
-import { jobRecord } from './support.ts';
+import { jobRecord } from '#test/support/factories.ts';
 
 const START = Date.parse('2026-03-01T10:00:00.000Z');
 const MAX_RECEIVES = 3;
