@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { batchUpsert, parseRetryAfter, readResults, type BatchUpsertOutcome } from '#lib/crm';
 import type { CrmRecord } from '#lib/jobs';
 import { startCrmSandbox, type CrmSandbox } from '#local/sandbox/index.ts';
-import { countingTokens, startScriptedServer, unreachableUrl, type ScriptedServer, type Step } from '#test/unit/lib/genesys/support.ts';
+import { countingTokens } from '#test/unit/lib/genesys/support.ts';
+import { startScriptedServer, unreachableUrl, type ScriptedServer, type Step } from '#test/support/scripted-server.ts';
 
 const recordFactory = (externalId: string, at = '2025-03-01T10:00:00.000Z'): CrmRecord => ({
   externalId,
