@@ -71,3 +71,17 @@ export function captureOutput(): CapturedOutput {
     },
   };
 }
+
+/** The credentials and region the Lambda runtime gives every function (fakes: requests go to local doubles). */
+const RUNTIME_ENV: Record<string, string> = { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+
+/**
+ * A cold start: stubs the runtime's environment and `env` over it (undone by
+ * `vi.unstubAllEnvs()`), drops every cached module, loads the function file afresh and
+ * returns its handler, so module-scope configuration and clients are built again.
+ */
+export async function freshHandler<THandler>(load: () => Promise<{ handler: unknown }>, env: Record<string, string>): Promise<THandler> {
+  for (const [name, value] of Object.entries({ ...RUNTIME_ENV, ...env })) vi.stubEnv(name, value);
+  vi.resetModules();
+  return (await load()).handler as THandler;
+}

@@ -139,7 +139,7 @@ export async function startHarness(files: readonly string[]): Promise<Harness> {
   vi.resetModules();
   const handlers = new Map<string, RawHandler>();
   for (const file of files) {
-    handlers.set(file, ((await import(`../../../functions/http/${file}`)) as { handler: RawHandler }).handler);
+    handlers.set(file, ((await import(`#functions/http/${file}`)) as { handler: RawHandler }).handler);
   }
   const sent = (): number =>
     sqs

@@ -12,7 +12,7 @@ import { widgetSessionId } from '#lib/widget';
 import type { EmbeddedDynamoDb } from '#local/dynamodb.ts';
 import { startGenesysSandboxV2, type GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
 import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
-import { captureOutput, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
+import { captureOutput, freshHandler, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
 import { startStateTable } from '#test/support/state-table.ts';
 import { httpEvent } from '#test/support/factories.ts';
 
@@ -60,14 +60,9 @@ async function coldStart(overrides: Record<string, string> = {}): Promise<Handle
     GUEST_ATTRIBUTE_ALLOWLIST: 'userId,userTier,lastOrderDate',
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
     ...overrides,
   };
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-  vi.resetModules();
-  return (await import('#functions/http/widget-config.ts')).handler as Handler;
+  return freshHandler<Handler>(() => import('#functions/http/widget-config.ts'), env);
 }
 
 async function sample(): Promise<unknown> {

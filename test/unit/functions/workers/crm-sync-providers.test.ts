@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
 import { startCrmProviderSandbox } from '#local/sandbox/crm-providers/index.ts';
 import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
-import { captureOutput, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
+import { captureOutput, freshHandler, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
 import { job, jobRecord, sqsEvent } from '#test/support/factories.ts';
 
 const SECRET_ID = 'test/crm-credentials';
@@ -67,9 +67,7 @@ afterEach(() => {
 });
 
 async function coldStart(env: Record<string, string>): Promise<Handler> {
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-  vi.resetModules();
-  return (await import('#functions/workers/crm-sync.ts')).handler as unknown as Handler;
+  return freshHandler<Handler>(() => import('#functions/workers/crm-sync.ts'), env);
 }
 
 describe.each(cases)('the worker with CRM_PROVIDER=$provider', ({ provider, start, secret, env }) => {
