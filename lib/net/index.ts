@@ -4,12 +4,12 @@
  */
 import { withDeadline } from './deadline.ts';
 
-export { DeadlineExceededError, withDeadline } from './deadline.ts';
-export { AWS_CONNECTION_TIMEOUT_MS, awsCall, awsRequestHandler, type AwsAbortSignal } from './aws.ts';
+export { withDeadline } from './deadline.ts';
+export { awsCall, awsRequestHandler } from './aws.ts';
 export { parseRetryAfter } from './retry-after.ts';
 
 /** The answer of one exchange, body read in full. */
-export interface Exchange {
+interface Exchange {
   response: Response;
   text: string;
 }
@@ -38,7 +38,7 @@ export interface JsonAnswer<T = unknown> {
 }
 
 /** One bearer-token JSON request to an API. */
-export interface BearerJsonRequest {
+interface BearerJsonRequest {
   method: string;
   token: string;
   /** Sent as JSON when present. */

@@ -1,19 +1,6 @@
 /** Genesys webhooks: signature checks, the event shape and its job, the route's flow, and registration. */
-export { SIGNATURE_HEADER, isWellFormedSignature, signPayload, verifyLabelled, verifySignature } from './signature.ts';
-export type { SignatureMatch } from './signature.ts';
-export { DEFAULT_REFRESH_INTERVAL_MS, SigningSecrets, sharedSigningSecrets } from './secrets.ts';
-export type { SigningSecretsOptions } from './secrets.ts';
-export {
-  ATTRIBUTES_UPDATED_EVENT,
-  MAX_EVENT_SKEW_MS,
-  StaleEventError,
-  assertFresh,
-  buildWebhookJob,
-  parseWebhookEvent,
-  webhookJobId,
-} from './event.ts';
-export type { WebhookEvent } from './event.ts';
-export { acknowledgeWebhook, webhookRejectionReason } from './service.ts';
-export type { WebhookAcknowledgement, WebhookDependencies, WebhookRejectionReason, WebhookRequest } from './service.ts';
-export { RotationAbandonedError, RotationError, generateSigningSecret, rotateSigningSecret } from './rotation.ts';
-export type { RotateSigningSecretOptions, RotationFailureKind, SigningSecretRotation } from './rotation.ts';
+export { signPayload } from './signature.ts';
+export { sharedSigningSecrets } from './secrets.ts';
+export { parseWebhookEvent, webhookJobId } from './event.ts';
+export { acknowledgeWebhook } from './service.ts';
+export { RotationAbandonedError, RotationError, rotateSigningSecret } from './rotation.ts';

@@ -5,7 +5,8 @@
  * realistic default.
  */
 import type { EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda';
-import { buildJob, deterministicJobId, toMessageBody, type CrmRecord, type CrmSyncJob, type JobSource } from '#lib/jobs';
+import { buildJob, deterministicJobId, toMessageBody, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
+import { type JobSource } from '#lib/jobs/job.ts';
 import type { HttpEvent } from '#lib/lambda';
 
 /** What a test says about an HTTP request; everything else gets a realistic default. */

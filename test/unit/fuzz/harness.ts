@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { expect, vi } from 'vitest';
 import { signPayload } from '#lib/webhook';
-import { guestSetupSeed } from '#lib/guests';
+import { guestSetupSeed } from '#lib/guests/setup.ts';
 import { startGenesysSandboxV2 as startGenesysSandbox, type GenesysSandboxV2 as GenesysSandbox } from '#local/sandbox/genesys/index.ts';
 import { startCrmSandbox, type CrmSandbox } from '#local/sandbox/index.ts';
 import { startStateTable } from '#test/support/state-table.ts';

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoStateTable, PreparedSessions } from '#lib/state';
-import { widgetSessionId } from '#lib/widget';
+import { widgetSessionId } from '#lib/widget/config.ts';
 import type { EmbeddedDynamoDb } from '#local/dynamodb.ts';
 import { startGenesysSandboxV2, type GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
 import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';

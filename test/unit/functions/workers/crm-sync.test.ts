@@ -228,7 +228,7 @@ describe('the CRM sync worker on HubSpot: its pace follows the tier HubSpot repo
       // Assess
       expect(result).toEqual({ batchItemFailures: [] });
       expect(Object.keys(hubspot.state().records)).toEqual(['guest-1']);
-      const { PROVIDER_REQUESTS_PER_SECOND } = await import('#lib/crm');
+      const { PROVIDER_REQUESTS_PER_SECOND } = await import('#lib/crm/adapter.ts');
       const { sharedCrmRateLimiter } = await import('#lib/sync');
       const limiter = explicit === undefined ? sharedCrmRateLimiter(PROVIDER_REQUESTS_PER_SECOND.hubspot) : sharedCrmRateLimiter(Number(explicit), { ceilingPerSecond: Number(explicit) });
       expect(limiter.perSecond).toBeCloseTo(perSecond);

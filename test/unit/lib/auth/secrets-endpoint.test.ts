@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { resetSharedAuthForTests, sharedSecretCache } from '#lib/auth';
+import { sharedSecretCache } from '#lib/auth';
+import { resetSharedAuthForTests } from '#lib/auth/shared.ts';
 import { startScriptedServer } from '#test/support/scripted-server.ts';
 
 describe('the module-scope Secrets Manager client', () => {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { batchUpsert, parseRetryAfter, readResults, type BatchUpsertOutcome } from '#lib/crm';
+import { parseRetryAfter, type BatchUpsertOutcome } from '#lib/crm';
+import { batchUpsert, readResults } from '#lib/crm/batch-upsert.ts';
 import type { CrmRecord } from '#lib/jobs';
 import { startCrmSandbox, type CrmSandbox } from '#local/sandbox/index.ts';
 import { countingTokens } from '#test/unit/lib/genesys/support.ts';

@@ -6,7 +6,7 @@
  * missing scope or privilege. And `sharedCustomerLookup` picks the adapter `CRM_PROVIDER` names.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { resetSharedAuthForTests } from '#lib/auth';
+import { resetSharedAuthForTests } from '#lib/auth/shared.ts';
 import { CustomerLookup, resetSharedCustomerLookupForTests, sharedCustomerLookup } from '#lib/crm';
 import { DynamicsAdapter } from '#lib/crm/providers/dynamics.ts';
 import { HubSpotAdapter } from '#lib/crm/providers/hubspot.ts';

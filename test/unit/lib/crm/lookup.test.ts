@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BoundedTtlCache, CustomerLookup, type BreakerState, type CustomerLookupOptions } from '#lib/crm';
+import { CustomerLookup } from '#lib/crm';
+import { BoundedTtlCache, type BreakerState, type CustomerLookupOptions } from '#lib/crm/lookup.ts';
 import { countingTokens } from '#test/unit/lib/genesys/support.ts';
 import { startScriptedServer, unreachableUrl, type ScriptedServer, type Step } from '#test/support/scripted-server.ts';
 

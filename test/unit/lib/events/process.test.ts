@@ -5,12 +5,14 @@
  * PATCH), and the participant, the PATCHes and the CRM jobs show what a user would see.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { EventLedger, handleConversationEvent, type EventDependencies } from '#lib/events';
+import { EventLedger, handleConversationEvent } from '#lib/events';
+import { type EventDependencies } from '#lib/events/process.ts';
 import { GenesysClient } from '#lib/genesys';
 import type { CrmSyncJob } from '#lib/jobs';
 import { metrics } from '#lib/lambda';
 import { MetricNames } from '#lib/metrics';
-import { MemoryStateTable, PreparedSessions } from '#lib/state';
+import { PreparedSessions } from '#lib/state';
+import { MemoryStateTable } from '#lib/state/table.ts';
 import { startGenesysSandboxV2, type ConversationEventEnvelope, type GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
 import { control, manualClock, tokenFor } from '#test/unit/local/sandbox/support.ts';
 

@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { ValidationError } from '#lib/errors';
-import { expandPath, GenesysError, genesysOperations } from '#lib/genesys';
-import type { ExternalContact, GenesysClient, GenesysResponse, WebDeployment } from '#lib/genesys';
+import { GenesysError, genesysOperations } from '#lib/genesys';
+import { expandPath } from '#lib/genesys/operations.ts';
+import type { ExternalContact, GenesysClient } from '#lib/genesys';
+import type { GenesysResponse } from '#lib/genesys/client.ts';
+import type { WebDeployment } from '#lib/genesys/operations.ts';
 import { caught, testClient } from './support.ts';
 import { startScriptedServer } from '#test/support/scripted-server.ts';
 import type { ScriptedServer } from '#test/support/scripted-server.ts';

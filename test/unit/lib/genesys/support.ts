@@ -3,7 +3,7 @@
  * that records the waits asked for (the Genesys stand-in is test/support/scripted-server.ts).
  */
 import { GenesysClient } from '#lib/genesys';
-import type { GenesysClientOptions, GenesysTokenSource } from '#lib/genesys';
+import type { GenesysClientOptions, GenesysTokenSource } from '#lib/genesys/client.ts';
 
 /** A token source that hands out `token-1`, then `token-2` after an invalidate, and so on. */
 export interface CountingTokens extends GenesysTokenSource {

@@ -1,6 +1,6 @@
 /** A guest as an external contact and back (pure): custom fields, external ids, the strong ETag. */
 import { describe, expect, it } from 'vitest';
-import { guestEtag, guestFromContact, type Guest } from '#lib/guests';
+import { guestEtag, guestFromContact, type Guest } from '#lib/guests/contact.ts';
 import { updatedGuestContact } from '#lib/guests/contact.ts';
 import { SETTINGS } from './support.ts';
 

@@ -6,9 +6,10 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildJob, EnqueueError, enqueueJobs, Outbox, sweepOutbox, type CrmSyncJob, type OutboxItem } from '#lib/jobs';
+import { buildJob, EnqueueError, enqueueJobs, Outbox, sweepOutbox, type CrmSyncJob } from '#lib/jobs';
+import { type OutboxItem } from '#lib/jobs/outbox.ts';
 import { awsRequestHandler } from '#lib/net';
-import { MemoryStateTable } from '#lib/state';
+import { MemoryStateTable } from '#lib/state/table.ts';
 import { startStalledServer, type ScriptedServer } from '#test/support/scripted-server.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/000000000000/crm-sync';

@@ -7,7 +7,9 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { awsCall, awsRequestHandler, DeadlineExceededError, withDeadline, type AwsAbortSignal } from '#lib/net';
+import { awsCall, awsRequestHandler, withDeadline } from '#lib/net';
+import { type AwsAbortSignal } from '#lib/net/aws.ts';
+import { DeadlineExceededError } from '#lib/net/deadline.ts';
 import { startStalledServer, type ScriptedServer } from '#test/support/scripted-server.ts';
 
 /** A loopback server that reads each request and never answers; counts connections closed by the client. */

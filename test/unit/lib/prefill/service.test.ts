@@ -7,8 +7,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GenesysError, type GenesysClient } from '#lib/genesys';
 import type { CrmSyncJob } from '#lib/jobs';
 import { prefillSession } from '#lib/prefill';
-import type { PrefillDependencies, PrefillRequest } from '#lib/prefill';
-import { MemoryStateTable, PreparedSessions } from '#lib/state';
+import type { PrefillDependencies, PrefillRequest } from '#lib/prefill/service.ts';
+import { PreparedSessions } from '#lib/state';
+import { MemoryStateTable } from '#lib/state/table.ts';
 import { captureOutput, type CapturedOutput } from '#test/support/lambda.ts';
 
 const SESSION_ID = '3f6c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';

@@ -4,7 +4,8 @@
  * clock the test moves.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoStateTable, MemoryStateTable, WriteLeases, type StateTable } from '#lib/state';
+import { DynamoStateTable, WriteLeases, type StateTable } from '#lib/state';
+import { MemoryStateTable } from '#lib/state/table.ts';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
 import type { TableSpec } from '#local/serverless-config.ts';
 

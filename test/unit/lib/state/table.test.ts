@@ -4,7 +4,8 @@
  * in-memory twin the other unit tests use, held to the same cases.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConditionFailedError, DynamoStateTable, MemoryStateTable, type StateTable } from '#lib/state';
+import { ConditionFailedError, DynamoStateTable, type StateTable } from '#lib/state';
+import { MemoryStateTable } from '#lib/state/table.ts';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
 import { stateTableSpec } from '#test/support/state-table.ts';
 

@@ -1,6 +1,6 @@
 /** The control function's logic: keep the mapping off while paused, probe once an interval, resume. */
 import { describe, expect, it } from 'vitest';
-import { MemoryStateTable } from '#lib/state';
+import { MemoryStateTable } from '#lib/state/table.ts';
 import { controlCrmSync, mappingStateOf, PAUSE_KEY, probeResultOf, readPause, requestPause, type MappingState, type ProbeResult } from '#lib/sync';
 
 const NOW = Date.UTC(2025, 2, 1, 12);

@@ -4,9 +4,11 @@
  * the right path (pause until the quota resets, slow down, dead-letter a lost scope).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BatchUpsertOutcome, CallFailure } from '#lib/crm';
+import type { BatchUpsertOutcome } from '#lib/crm';
+import type { CallFailure } from '#lib/crm/adapter.ts';
 import { buildJob, type CrmRecord } from '#lib/jobs';
-import { DynamoStateTable, MemoryStateTable, type StateTable } from '#lib/state';
+import { DynamoStateTable, type StateTable } from '#lib/state';
+import { MemoryStateTable } from '#lib/state/table.ts';
 import {
   createCrmBreaker,
   dynamoPersistence,

@@ -17,7 +17,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BatchUpsertOutcome } from '#lib/crm';
 import { buildJob, deterministicJobId, toMessageBody, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
-import { MemoryStateTable, type StateTable } from '#lib/state';
+import { type StateTable } from '#lib/state';
+import { MemoryStateTable } from '#lib/state/table.ts';
 import { createCrmBreaker, isFinal, processBatch, RecordVersions, RequestRateLimiter, versionOrder, type ChunkLedger, type SyncPorts } from '#lib/sync';
 import { jobRecord } from '#test/support/factories.ts';
 

@@ -26,7 +26,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { createCrmBreaker, controlCrmSync, pausePorts, processBatch, RequestRateLimiter, type MappingState, type SyncPorts } from '#lib/sync';
 import type { BatchUpsertOutcome, CrmRecordResult } from '#lib/crm';
 import { buildJob, deterministicJobId, toMessageBody, type CrmRecord } from '#lib/jobs';
-import { MemoryStateTable } from '#lib/state';
+import { MemoryStateTable } from '#lib/state/table.ts';
 import { probeResultOf } from '#lib/sync';
 
 /** What the CRM does at a given time. */

@@ -6,7 +6,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { BatchUpsertOutcome, CrmRecordResult } from '#lib/crm';
 import type { CrmRecord } from '#lib/jobs';
-import { MemoryStateTable } from '#lib/state';
+import { MemoryStateTable } from '#lib/state/table.ts';
 import { createCrmBreaker, pausePorts, PAUSE_KEY, processBatch, readPause, requestPause, RequestRateLimiter, type DeadLetter, type OutageSignal, type PauseItem, type SyncPorts } from '#lib/sync';
 import { job, jobRecord } from '#test/support/factories.ts';
 

@@ -1,6 +1,6 @@
 /** The control function's probe through a provider adapter: when the CRM sync may resume. */
 import { describe, expect, it } from 'vitest';
-import type { CallFailure, ProviderLookupOutcome } from '#lib/crm';
+import type { CallFailure, ProviderLookupOutcome } from '#lib/crm/adapter.ts';
 import { PROBE_EMAIL, probeAdapter } from '#lib/sync';
 
 const NOW = Date.parse('2026-03-01T10:00:00.000Z');

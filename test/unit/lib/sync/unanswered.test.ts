@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BatchUpsertOutcome } from '#lib/crm';
 import { canonicalJson, type CrmRecord } from '#lib/jobs';
-import { MemoryStateTable } from '#lib/state';
+import { MemoryStateTable } from '#lib/state/table.ts';
 import { createCrmBreaker, processBatch, RecordVersions, RequestRateLimiter, versionOrder, type HeldOutcome, type SyncPorts } from '#lib/sync';
 import { job, jobRecord } from '#test/support/factories.ts';
 

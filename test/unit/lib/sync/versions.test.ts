@@ -3,7 +3,8 @@
  * DynamoDB (real conditional writes) and the in-memory table alike.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoStateTable, MemoryStateTable, type StateTable } from '#lib/state';
+import { DynamoStateTable, type StateTable } from '#lib/state';
+import { MemoryStateTable } from '#lib/state/table.ts';
 import { RecordVersions, VERSION_TTL_SECONDS, versionOrder, type VersionItem } from '#lib/sync';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
 

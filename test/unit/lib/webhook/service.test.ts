@@ -4,8 +4,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EnqueueError, type CrmSyncJob } from '#lib/jobs';
-import { acknowledgeWebhook, signPayload, verifySignature } from '#lib/webhook';
-import type { WebhookDependencies, WebhookRequest } from '#lib/webhook';
+import { acknowledgeWebhook, signPayload } from '#lib/webhook';
+import { verifySignature } from '#lib/webhook/signature.ts';
+import type { WebhookDependencies, WebhookRequest } from '#lib/webhook/service.ts';
 import { captureOutput, type CapturedOutput } from '#test/support/lambda.ts';
 
 const SECRETS = ['current-secret', 'previous-secret'];

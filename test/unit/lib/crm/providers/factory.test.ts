@@ -1,5 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { CrmSettingsError, PROVIDER_BATCH_LIMITS, createCrmAdapter, type CrmAdapterSettings } from '#lib/crm/providers';
+import { createCrmAdapter } from '#lib/crm/providers';
+import { PROVIDER_BATCH_LIMITS } from '#lib/crm/adapter.ts';
+import { CrmSettingsError, type CrmAdapterSettings } from '#lib/crm/providers/factory.ts';
 import { SECRET_ID, recordFactory, secretAnswers, secretCache } from './support.ts';
 
 const base = (): Pick<CrmAdapterSettings, 'secrets' | 'secretId'> => ({ secrets: secretCache(), secretId: SECRET_ID });
