@@ -36,11 +36,13 @@ const WARM_UP_JOBS = 300;
 /** Records of the backlog that also get two older versions, enqueued after their newest one. */
 const OUT_OF_ORDER_RECORDS = 150;
 /**
- * Sized so one provider's run (stack start and warm-up included) stays near a minute at
- * today's worker speed (about 120 records/s through this stack); at the goal's rates the
- * backlog still spans 20+ upserts per provider.
+ * Per provider: several seconds of work at the limit even at the worker's full pace, so the
+ * rate while the backlog lasts is measured over dozens of upserts, and each run (stack start
+ * and warm-up included) stays near a minute. `BENCH_BACKLOG_RECORDS` sets one size for all.
  */
-const BACKLOG_RECORDS = 1_800;
+const BACKLOG_RECORDS: Readonly<Record<ProviderName, number>> = process.env.BENCH_BACKLOG_RECORDS
+  ? { hubspot: Number(process.env.BENCH_BACKLOG_RECORDS), salesforce: Number(process.env.BENCH_BACKLOG_RECORDS), dynamics: Number(process.env.BENCH_BACKLOG_RECORDS) }
+  : { hubspot: 8_000, salesforce: 12_000, dynamics: 10_000 };
 const STEADY_JOBS = 1_500;
 const DRAIN_TIMEOUT_MS = 90_000;
 /** The steady phase enqueues once per tick. */
@@ -84,7 +86,7 @@ const PROVIDERS: readonly ProviderCase[] = [
     refused: (entry) => entry.status === 429,
     sourceField: 'guest_sync_source_updated_at',
     tierField: 'guest_sync_attr_tier',
-    backlogRecords: BACKLOG_RECORDS,
+    backlogRecords: BACKLOG_RECORDS.hubspot,
     steadyJobs: STEADY_JOBS,
   },
   {
@@ -96,7 +98,7 @@ const PROVIDERS: readonly ProviderCase[] = [
     refused: (entry) => entry.status === 429 || entry.status === 403,
     sourceField: 'GS_Source_Updated_At__c',
     tierField: 'GS_Attr_tier__c',
-    backlogRecords: BACKLOG_RECORDS,
+    backlogRecords: BACKLOG_RECORDS.salesforce,
     steadyJobs: STEADY_JOBS,
   },
   {
@@ -108,7 +110,7 @@ const PROVIDERS: readonly ProviderCase[] = [
     refused: (entry) => entry.status === 429,
     sourceField: 'gs_sourceupdatedat',
     tierField: 'gs_attr_tier',
-    backlogRecords: BACKLOG_RECORDS,
+    backlogRecords: BACKLOG_RECORDS.dynamics,
     steadyJobs: STEADY_JOBS,
   },
 ];
@@ -254,10 +256,12 @@ interface BacklogRun extends Verdict {
   refusals: number;
   /** Records the CRM wrote per second between its first and last upsert. */
   crmRecordsPerSecond: number;
+  /** Records per second while the backlog lasted: 80 % of its records over the time from 10 % to 90 % of them written. */
+  backlogRecordsPerSecond: number;
   /** Most upserts the CRM logged within any 10-second span. */
   fullestTenSeconds: number;
-  /** When half, 99 % and all of the backlog's records were last written, from the resume (ms). */
-  writtenMs: { p50: number; p99: number; all: number };
+  /** When 10 %, half, 90 %, 99 % and all of the backlog's records were last written, from the resume (ms). */
+  writtenMs: { p10: number; p50: number; p90: number; p99: number; all: number };
 }
 
 /** The steady run of one provider. */
@@ -308,7 +312,9 @@ async function runBacklog(provider: ProviderCase, stack: LocalStack, client: SQS
     fullestTenSeconds = Math.max(fullestTenSeconds, i - j + 1);
   }
   const writtenAt = [...new Set(jobs.map((j) => j.record.externalId))].map((id) => view.records[id]?.updatedAt).filter((at): at is string => at !== undefined).map((at) => Date.parse(at) - since);
-  const writtenMs = { p50: percentile(writtenAt, 50), p99: percentile(writtenAt, 99), all: Math.max(0, ...writtenAt) };
+  const writtenMs = { p10: percentile(writtenAt, 10), p50: percentile(writtenAt, 50), p90: percentile(writtenAt, 90), p99: percentile(writtenAt, 99), all: Math.max(0, ...writtenAt) };
+  const central = writtenMs.p90 - writtenMs.p10;
+  const backlogRecordsPerSecond = central > 0 ? (0.8 * writtenAt.length) / (central / 1000) : 0;
   context.progress(`${provider.provider}: drained in ${(drainMs / 1000).toFixed(1)} s, ${calls.length} upserts, ${verdict.lost} lost`);
   return {
     ...verdict,
@@ -319,6 +325,7 @@ async function runBacklog(provider: ProviderCase, stack: LocalStack, client: SQS
     accepted: accepted.length,
     refusals: calls.filter(provider.refused).length,
     crmRecordsPerSecond,
+    backlogRecordsPerSecond,
     fullestTenSeconds,
     writtenMs,
   };
@@ -427,25 +434,26 @@ export const crmProvidersBenchmark: Benchmark = {
     const lines = [
       '## CRM providers: HubSpot, Salesforce and Dynamics 365 at their limits',
       '',
-      `Per provider, a local stack of its own with \`CRM_PROVIDER\` set and that provider's sandbox (local/sandbox/crm-providers), the worker as serverless.yml declares it (event source batch size 100, batching window 5 s, maximumConcurrency ${MAX_CONCURRENCY}) with the provider's defaults: \`CRM_BATCH_SIZE\` = its batch maximum, \`CRM_MAX_REQUESTS_PER_SECOND\` = its default per container (lib/crm/adapter.ts). After a warm-up of ${WARM_UP_JOBS} jobs (both containers started, tokens fetched), each phase writes records of its own and reads only its own upserts from the log:`,
+      `Per provider, a local stack of its own with \`CRM_PROVIDER\` set and that provider's sandbox (local/sandbox/crm-providers), the worker as serverless.yml declares it (event source batch size per provider from \`custom.crmSync.batchSizes\`: HubSpot 400, Salesforce 800, Dynamics 365 400, four chunks each; batching window 1 s; maximumConcurrency ${MAX_CONCURRENCY}) with the provider's defaults: \`CRM_BATCH_SIZE\` = its batch maximum, \`CRM_MAX_REQUESTS_PER_SECOND\` = its default per container (lib/crm/adapter.ts). After a warm-up of ${WARM_UP_JOBS} jobs (both containers started, tokens fetched), each phase writes records of its own and reads only its own upserts from the log:`,
       '',
-      `1. **Backlog at the limit.** The event source is paused, the backlog is queued (one job per record, plus two older versions of the first ${OUT_OF_ORDER_RECORDS} records, each placed after the newest one: some in the same receive batch, most later), the event source resumes and the clock runs until the queue is empty. Counted from the sandbox's state view: its request log (upsert answers, rate-limit refusals) and each record's write history (the \`sourceUpdatedAt\` of every write). Records/s are the records the CRM wrote between its first and last accepted upsert (n requests span n - 1 intervals); the limit is its requests per second x the provider's batch maximum. "Records written by" is when half, 99 % and all of the backlog's records had their last write, counted from the resume: a long tail after the 99 % mark is messages the worker handed back for another receive (its \`CrmRecordsDeferred\` metric), which SQS redelivers only after the queue's visibility timeout (36 s locally, 180 s deployed). A job is lost when neither it nor a newer version of its record is in the CRM (and it is not in the DLQ), or when the newest version's own values are not what the record shows; a record is applied twice when one version appears twice in its history, moved back in time when its history ever decreases.`,
+      `1. **Backlog at the limit.** The event source is paused, the backlog is queued (one job per record, plus two older versions of the first ${OUT_OF_ORDER_RECORDS} records, each placed after the newest one: some in the same receive batch, most later), the event source resumes and the clock runs until the queue is empty. Counted from the sandbox's state view: its request log (upsert answers, rate-limit refusals) and each record's write history (the \`sourceUpdatedAt\` of every write). **Records/s under the backlog** (the goal's figure) are 80 % of the backlog's records over the time from 10 % to 90 % of them having their last write: the pace while there is a backlog, without the start (containers taking their first batches) or the end (the last receive batch is partial and waits out the 1 s batching window, as Lambda's does); the limit is its requests per second x the provider's batch maximum. "First to last upsert" counts all the records the CRM wrote between its first and last accepted upsert (n requests span n - 1 intervals), start and end included. "Records written by" is when 10 %, half, 90 %, 99 % and all of the backlog's records had their last write, counted from the resume. A job is lost when neither it nor a newer version of its record is in the CRM (and it is not in the DLQ), or when the newest version's own values are not what the record shows; a record is applied twice when one version appears twice in its history, moved back in time when its history ever decreases.`,
       `2. **Steady at 50 %.** Distinct records enqueued every ${TICK_MS} ms at half the limit's records/s; latency is from the moment SQS answered the job's SendMessageBatch (what the intake routes wait for before answering 202) to the record's \`updatedAt\` in the sandbox (same clock).`,
       '',
       table(
-        ['provider', 'limit', 'limit at batch max', 'jobs (records)', 'drain', 'records written by (50 % / 99 % / all)', 'upserts', 'records per upsert', 'most upserts in 10 s', 'records/s', 'share of limit', 'refusals', 'share refused', 'lost', 'in DLQ', 'applied twice', 'back in time'],
+        ['provider', 'limit', 'limit at batch max', 'jobs (records)', 'drain', 'records written by (10 % / 50 % / 90 % / 99 % / all)', 'upserts', 'records per upsert', 'most upserts in 10 s', 'records/s under the backlog', 'share of limit', 'records/s first to last upsert', 'refusals', 'share refused', 'lost', 'in DLQ', 'applied twice', 'back in time'],
         results.map(({ provider: p, backlog: b }) => [
           p.title,
           `${p.limit}: ${p.limitRequestsPerSecond} req/s`,
           `${count(limitOf(p))} records/s (${PROVIDER_BATCH_LIMITS[p.provider]} per call)`,
           `${count(b.jobs)} (${count(b.records)})`,
           `${seconds(b.drainMs)}${b.drainedInTime ? '' : ' (not drained)'}`,
-          `${seconds(b.writtenMs.p50)} / ${seconds(b.writtenMs.p99)} / ${seconds(b.writtenMs.all)}`,
+          `${seconds(b.writtenMs.p10)} / ${seconds(b.writtenMs.p50)} / ${seconds(b.writtenMs.p90)} / ${seconds(b.writtenMs.p99)} / ${seconds(b.writtenMs.all)}`,
           count(b.requests),
           b.accepted > 0 ? (b.writes / b.accepted).toFixed(1) : 'n/a',
           count(b.fullestTenSeconds),
-          b.crmRecordsPerSecond.toFixed(0),
-          percent(b.crmRecordsPerSecond / limitOf(p)),
+          b.backlogRecordsPerSecond.toFixed(0),
+          percent(b.backlogRecordsPerSecond / limitOf(p)),
+          `${b.crmRecordsPerSecond.toFixed(0)} (${percent(b.crmRecordsPerSecond / limitOf(p))})`,
           count(b.refusals),
           percent(b.requests > 0 ? b.refusals / b.requests : 0),
           count(b.lost),
@@ -453,7 +461,7 @@ export const crmProvidersBenchmark: Benchmark = {
           count(b.appliedTwice),
           count(b.backInTime),
         ]),
-        ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+        ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
       '',
       table(
@@ -473,12 +481,12 @@ export const crmProvidersBenchmark: Benchmark = {
       ),
       '',
       ...results.map(({ provider: p, backlog: b, steady: s, totalMs }) => {
-        const share = b.crmRecordsPerSecond / limitOf(p);
+        const share = b.backlogRecordsPerSecond / limitOf(p);
         const refused = b.requests > 0 ? b.refusals / b.requests : 0;
-        return `- ${p.title} (${seconds(totalMs)} with the stack's start): share of the limit at least 90%: ${met(share >= 0.9)}; under 1% rate-limit refusals: ${met(refused < 0.01)}; no job lost: ${met(b.lost === 0 && s.lost === 0)}; none applied twice: ${met(b.appliedTwice === 0)}; none moved back in time: ${met(b.backInTime === 0)}.`;
+        return `- ${p.title} (${seconds(totalMs)} with the stack's start): share of the limit under the backlog at least 90%: ${met(share >= 0.9)}; under 1% rate-limit refusals: ${met(refused < 0.01)}; no job lost: ${met(b.lost === 0 && s.lost === 0)}; none applied twice: ${met(b.appliedTwice === 0)}; none moved back in time: ${met(b.backInTime === 0)}.`;
       }),
       '',
-      `The Salesforce row's batch maximum (200 per sObject Collections call) cannot be reached while the event source hands the worker at most 100 messages per invocation (serverless.yml \`batchSize: 100\`): its records per upsert show what a chunk actually held.`,
+      `Records per upsert show what a chunk actually held: below the batch maximum when a receive batch ends mid-chunk or older versions coalesce into their newest.`,
     ];
     return lines.join('\n');
   },

@@ -6,6 +6,7 @@ import type { Benchmark } from './support/types.ts';
 import { coldInitBenchmark } from './cold-init.ts';
 import { crmProvidersBenchmark } from './crm-providers.ts';
 import { crmSyncBenchmark } from './crm-sync.ts';
+import { dynamodbTransactionsBenchmark } from './dynamodb-transactions.ts';
 import { loadBenchmark } from './load.ts';
 import { metricsReportBenchmark } from './metrics-report.ts';
 import { outageBenchmark } from './outage.ts';
@@ -25,6 +26,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   sqsStallBenchmark,
   crmSyncBenchmark,
   crmProvidersBenchmark,
+  dynamodbTransactionsBenchmark,
   outageBenchmark,
   loadBenchmark,
 ];

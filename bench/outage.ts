@@ -12,7 +12,7 @@
  * simulated time take about a second. The local stack plays a shorter outage for real in
  * test/integration/crm-outage.test.ts.
  */
-import { logger } from '#lib/lambda';
+import { logger } from '#lib/observability';
 import { runOutageModel, type CrmBehaviour, type OutageResult, type OutageScenario } from '#test/unit/lib/sync/outage-model.ts';
 import { table } from './support/markdown.ts';
 import type { Benchmark } from './support/types.ts';

@@ -204,41 +204,61 @@ export function startEventSource(options: EventSourceOptions): EventSource {
     await Promise.all(Array.from({ length: Math.min(RECEIVES_IN_PARALLEL, groups.length) }, worker));
   };
 
+  /** Deletions still on their way (a batch's messages are deleted while the next one runs). */
+  const deleting = new Set<Promise<void>>();
+
+  /**
+   * One poller: like Lambda's, it receives the next batch while the function runs the
+   * current one, and deletes a finished batch's messages without holding up the next
+   * invocation. At most one batch is gathered ahead, and none while the mapping is disabled.
+   */
   const loop = async (): Promise<void> => {
+    /** The batch gathered ahead, if one is on its way. */
+    let ahead: Promise<Message[] | undefined> | undefined;
+    const gather = (): Promise<Message[] | undefined> => receive().catch(() => undefined);
     while (!controller.signal.aborted) {
-      if (isPaused) {
+      let messages: Message[] | undefined;
+      if (ahead) {
+        messages = await ahead;
+        ahead = undefined;
+      } else if (isPaused) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         continue;
+      } else {
+        messages = await gather();
       }
-      let messages: Message[];
-      try {
-        messages = await receive();
-      } catch {
+      if (messages === undefined) {
         if (controller.signal.aborted) return;
         await new Promise((resolve) => setTimeout(resolve, 500));
         continue;
       }
       if (messages.length === 0) continue;
       const records = messages.map((m) => toSqsRecord(m, options.queueArn, region));
+      const invocation = options.consumer({ Records: records });
+      if (!isPaused && !controller.signal.aborted) ahead = gather();
       let response: SQSBatchResponse | void | null;
       let error: string | undefined;
       try {
-        response = await options.consumer({ Records: records });
+        response = await invocation;
       } catch (cause) {
         error = cause instanceof Error ? cause.message : String(cause);
         response = { batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) };
       }
       const toDelete = error ? [] : messagesToDelete(records, response, options.reportBatchItemFailures);
-      try {
-        await deleteRecords(toDelete);
-      } catch {
-        // Undeleted messages become visible again and are redelivered, as in AWS.
-      }
-      counters.batches += 1;
-      counters.deleted += toDelete.length;
-      counters.failed += records.length - toDelete.length;
-      options.onBatch?.({ size: records.length, deleted: toDelete.length, failed: records.length - toDelete.length, ...(error ? { error } : {}) });
+      // Counted once the deletions are done, as before; a failed one leaves the message to
+      // come back after its visibility timeout, as it would in AWS.
+      const done = deleteRecords(toDelete)
+        .catch(() => undefined)
+        .then(() => {
+          counters.batches += 1;
+          counters.deleted += toDelete.length;
+          counters.failed += records.length - toDelete.length;
+          options.onBatch?.({ size: records.length, deleted: toDelete.length, failed: records.length - toDelete.length, ...(error ? { error } : {}) });
+        });
+      deleting.add(done);
+      void done.finally(() => deleting.delete(done));
     }
+    if (ahead) await ahead;
   };
 
   const loops = Array.from({ length: Math.max(1, options.maximumConcurrency ?? 1) }, () => loop());
@@ -254,6 +274,7 @@ export function startEventSource(options: EventSourceOptions): EventSource {
     stop: async () => {
       controller.abort();
       await Promise.allSettled(loops);
+      await Promise.allSettled([...deleting]);
     },
     stats: () => ({ ...counters }),
   };

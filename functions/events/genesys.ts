@@ -4,27 +4,28 @@
  * on the guest participant, and queues the CRM sync. A thrown error makes EventBridge retry
  * the event, then hand it to the rule's dead-letter queue.
  */
+import { configAtColdStart } from '#lib/config';
+import { EventLedger, handleConversationEvent, type EventDependencies } from '#lib/events';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
-import { EventLedger, handleConversationEvent } from '#lib/events';
 import { ENQUEUE_ANSWER_MARGIN_MS, enqueueJobs, sharedOutbox } from '#lib/jobs';
-import { configAtColdStart, eventStack } from '#lib/lambda';
+import { dependenciesOnFirstUse, eventStack } from '#lib/lambda';
 import { PreparedSessions, sharedStateTable } from '#lib/state';
 
 const config = configAtColdStart(['genesys', 'queue', 'state']);
 
-export const handler = eventStack(async (event, context) => {
-  const { queue } = config();
-  const table = sharedStateTable();
-  return handleConversationEvent(event, {
+const dependencies = dependenciesOnFirstUse((): EventDependencies => {
+  const settings = config();
+  const table = sharedStateTable(settings);
+  return {
     ledger: new EventLedger(table),
     sessions: new PreparedSessions(table),
-    genesys: sharedGenesysClient(),
-    enqueue: (jobs) =>
-      enqueueJobs(jobs, {
-        queueUrl: queue.queueUrl,
-        outbox: sharedOutbox(),
-        budgetMs: context.getRemainingTimeInMillis() - ENQUEUE_ANSWER_MARGIN_MS,
-      }),
-    deadline: deadlineFromContext(context),
-  });
+    genesys: sharedGenesysClient(settings),
+    enqueue: (jobs, deadline) =>
+      enqueueJobs(jobs, { queueUrl: settings.queue.queueUrl, outbox: sharedOutbox(settings), ...(deadline ? { budgetMs: deadline.remainingMs() } : {}) }),
+  };
+});
+
+export const handler = eventStack(async (event, context) => {
+  const enqueueDeadline = { remainingMs: () => context.getRemainingTimeInMillis() - ENQUEUE_ANSWER_MARGIN_MS };
+  return handleConversationEvent(event, { ...dependencies(), deadline: deadlineFromContext(context), enqueueDeadline });
 });

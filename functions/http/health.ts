@@ -1,5 +1,6 @@
 /** `GET /health`: liveness and version, open to anyone. */
-import { configAtColdStart, httpStack } from '#lib/lambda';
+import { configAtColdStart } from '#lib/config';
+import { httpStack } from '#lib/lambda';
 
 const config = configAtColdStart([]);
 

@@ -7,35 +7,33 @@
  * every other route.
  */
 import { getIdentitySalt, sharedSecretCache } from '#lib/auth';
+import { configAtColdStart } from '#lib/config';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
 import { ENQUEUE_ANSWER_MARGIN_MS, enqueueJobs, sharedOutbox } from '#lib/jobs';
-import { configAtColdStart, httpStack } from '#lib/lambda';
-import { prefillSession } from '#lib/prefill';
+import { dependenciesOnFirstUse, httpStack } from '#lib/lambda';
+import { prefillAudit, prefillSession, type PrefillDependencies } from '#lib/prefill';
 import { PreparedSessions, sharedStateTable } from '#lib/state';
 
 const config = configAtColdStart(['genesys', 'queue', 'identity', 'state', 'prefill']);
-let sessions: PreparedSessions | undefined;
+
+const dependencies = dependenciesOnFirstUse((): PrefillDependencies => {
+  const settings = config();
+  const { queue, identity, prefill } = settings;
+  return {
+    sessions: new PreparedSessions(sharedStateTable(settings)),
+    ttlSeconds: prefill.ttlSeconds,
+    genesys: sharedGenesysClient(settings),
+    identitySalt: () => getIdentitySalt(sharedSecretCache(settings), identity.saltSecretId),
+    enqueue: (jobs, deadline) =>
+      enqueueJobs(jobs, { queueUrl: queue.queueUrl, outbox: sharedOutbox(settings), ...(deadline ? { budgetMs: deadline.remainingMs() } : {}) }),
+  };
+});
 
 export const handler = httpStack(
   async (request, context) => {
-    const result = await prefillSession(request, () => {
-      const { queue, identity, prefill } = config();
-      sessions ??= new PreparedSessions(sharedStateTable());
-      return {
-        sessions,
-        ttlSeconds: prefill.ttlSeconds,
-        genesys: sharedGenesysClient(),
-        identitySalt: () => getIdentitySalt(sharedSecretCache(), identity.saltSecretId),
-        enqueue: (jobs) =>
-          enqueueJobs(jobs, {
-            queueUrl: queue.queueUrl,
-            outbox: sharedOutbox(),
-            budgetMs: context.getRemainingTimeInMillis() - ENQUEUE_ANSWER_MARGIN_MS,
-          }),
-        deadline: deadlineFromContext(context),
-      };
-    });
+    const enqueueDeadline = { remainingMs: () => context.getRemainingTimeInMillis() - ENQUEUE_ANSWER_MARGIN_MS };
+    const result = await prefillSession(request, { ...dependencies(), deadline: deadlineFromContext(context), enqueueDeadline }, request.audit);
     return { statusCode: 200, body: result };
   },
-  { rawBody: true },
+  { rawBody: true, audit: prefillAudit },
 );

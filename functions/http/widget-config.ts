@@ -4,38 +4,30 @@
  * GENESYS_REGION and the `customAttributes` (allowlisted attributes plus the `gsRef` of the
  * prepared session they are stored under).
  */
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { configAtColdStart } from '#lib/config';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
-import { configAtColdStart, httpStack, loadAtColdStart, logger, metrics } from '#lib/lambda';
-import { MetricNames } from '#lib/metrics';
+import { dependenciesOnFirstUse, httpStack } from '#lib/lambda';
 import { PreparedSessions, sharedStateTable } from '#lib/state';
-import { DeploymentGate, DeploymentUnavailableError, messengerEnvironment, widgetConfigurationFor, widgetUserFromClaims } from '#lib/widget';
+import { DeploymentGate, messengerEnvironment, serveWidgetConfiguration, type WidgetDependencies } from '#lib/widget';
 
-const config = configAtColdStart(['genesys', 'widget', 'state', 'prefill']);
-// An unknown GENESYS_REGION fails here, at cold start, naming the variable.
-const environment = loadAtColdStart(() => messengerEnvironment(config().genesys.region));
-let deployments: DeploymentGate | undefined;
-let sessions: PreparedSessions | undefined;
+const config = configAtColdStart(['genesys', 'widget', 'state', 'prefill'], {
+  // An unknown GENESYS_REGION fails here, at cold start, naming the variable.
+  derive: ({ genesys }) => ({ messengerEnvironment: messengerEnvironment(genesys.region) }),
+});
+
+const dependencies = dependenciesOnFirstUse((): WidgetDependencies => {
+  const settings = config();
+  const { widget, prefill } = settings;
+  return {
+    deployments: new DeploymentGate(() => sharedGenesysClient(settings), widget.deploymentCacheTtlMs),
+    sessions: new PreparedSessions(sharedStateTable(settings)),
+    settings: widget,
+    environment: settings.messengerEnvironment,
+    ttlSeconds: prefill.ttlSeconds,
+  };
+});
 
 export const handler = httpStack(async (request, context) => {
-  const { widget, prefill } = config();
-  deployments ??= new DeploymentGate(sharedGenesysClient, widget.deploymentCacheTtlMs);
-  sessions ??= new PreparedSessions(sharedStateTable());
-  const user = widgetUserFromClaims(request.claims);
-  try {
-    const { configuration, dropped } = await widgetConfigurationFor(user, {
-      deployments,
-      sessions,
-      settings: widget,
-      environment: environment(),
-      ttlSeconds: prefill.ttlSeconds,
-      deadline: deadlineFromContext(context),
-    });
-    if (dropped.length > 0) logger.info('Widget attributes left out', { dropped });
-    metrics.addMetric(MetricNames.WidgetConfigServed, MetricUnit.Count, 1);
-    return { statusCode: 200, body: configuration, headers: { 'Cache-Control': 'private, no-store' } };
-  } catch (error) {
-    if (error instanceof DeploymentUnavailableError) metrics.addMetric(MetricNames.WidgetDeploymentUnavailable, MetricUnit.Count, 1);
-    throw error;
-  }
+  const configuration = await serveWidgetConfiguration(request.claims, { ...dependencies(), deadline: deadlineFromContext(context) });
+  return { statusCode: 200, body: configuration, headers: { 'Cache-Control': 'private, no-store' } };
 });

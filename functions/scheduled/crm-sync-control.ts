@@ -3,10 +3,12 @@
  * keeps the worker's SQS event source mapping disabled while the CRM cannot take work,
  * probes the CRM at most once a minute, and re-enables the mapping when it answers.
  */
-import { loadAtColdStart, scheduleStack } from '#lib/lambda';
+import { configAtColdStart } from '#lib/config';
+import { scheduleStack } from '#lib/lambda';
 import { sharedStateTable } from '#lib/state';
-import { loadSyncControlConfig, runSyncControl } from '#lib/sync';
+import { runSyncControl } from '#lib/sync';
 
-const config = loadAtColdStart(() => loadSyncControlConfig());
+const config = configAtColdStart(['crm', 'control', 'state']);
+const dependencies = { store: () => sharedStateTable(config()) };
 
-export const handler = scheduleStack(() => runSyncControl(config, { store: sharedStateTable }));
+export const handler = scheduleStack(() => runSyncControl(config, dependencies));

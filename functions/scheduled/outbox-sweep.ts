@@ -2,21 +2,17 @@
  * The outbox sweep (every minute): CRM sync jobs that SQS did not take in time wait in the
  * state table; this hands them to SQS and removes each once SQS has it.
  */
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { sharedOutbox, sweepOutbox } from '#lib/jobs';
-import { configAtColdStart, logger, metrics, scheduleStack } from '#lib/lambda';
-import { MetricNames } from '#lib/metrics';
+import { configAtColdStart } from '#lib/config';
+import { runOutboxSweep, sharedOutbox } from '#lib/jobs';
+import { dependenciesOnFirstUse, scheduleStack } from '#lib/lambda';
 
 const config = configAtColdStart(['queue', 'state']);
 
-export const handler = scheduleStack(async (_event, context) => {
-  const { queue } = config();
-  const report = await sweepOutbox(sharedOutbox(), {
-    queueUrl: queue.queueUrl,
-    budgetMs: context.getRemainingTimeInMillis() - 2_000,
-  });
-  metrics.addMetric(MetricNames.OutboxSent, MetricUnit.Count, report.sent);
-  metrics.addMetric(MetricNames.OutboxDeferred, MetricUnit.Count, report.deferred);
-  if (report.due > 0) logger.info('Outbox sweep', { ...report });
-  return report;
+const dependencies = dependenciesOnFirstUse(() => {
+  const settings = config();
+  return { outbox: sharedOutbox(settings), queueUrl: settings.queue.queueUrl };
 });
+
+export const handler = scheduleStack(async (_event, context) =>
+  runOutboxSweep({ ...dependencies(), budgetMs: context.getRemainingTimeInMillis() - 2_000 }),
+);

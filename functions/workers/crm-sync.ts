@@ -6,10 +6,12 @@
  * daily quota pauses the sync (the state table's pause item) instead of spending the
  * queue's receives.
  */
-import { loadAtColdStart, sqsStack } from '#lib/lambda';
+import { configAtColdStart } from '#lib/config';
+import { sqsStack } from '#lib/lambda';
 import { sharedStateTable } from '#lib/state';
-import { loadSyncWorkerConfig, syncCrmBatch } from '#lib/sync';
+import { syncCrmBatch } from '#lib/sync';
 
-const config = loadAtColdStart(() => loadSyncWorkerConfig());
+const config = configAtColdStart(['crm', 'worker']);
+const dependencies = { store: () => sharedStateTable(config().worker) };
 
-export const handler = sqsStack((event, context) => syncCrmBatch(event, context, config, { store: sharedStateTable }));
+export const handler = sqsStack((event, context) => syncCrmBatch(event, context, config, dependencies));

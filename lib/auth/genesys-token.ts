@@ -29,9 +29,32 @@ export interface GenesysTokenProviderOptions {
   timeoutMs?: number;
 }
 
-interface CachedToken {
+/** A token and when to replace it (60 s before Genesys says it expires). */
+export interface GenesysToken {
   value: string;
   refreshAt: number;
+}
+
+/** Where a token request goes and how long it may take: the provider's options, resolved once. */
+export interface GenesysTokenEndpoint {
+  secrets: SecretCache;
+  secretId: string;
+  tokenUrl: string;
+  fetch: typeof fetch;
+  now: () => number;
+  timeoutMs: number;
+}
+
+/** The endpoint a provider's options name (the login host's `/oauth/token`, 10 s per request by default). */
+export function genesysTokenEndpoint(options: GenesysTokenProviderOptions): GenesysTokenEndpoint {
+  return {
+    secrets: options.secrets,
+    secretId: options.secretId,
+    tokenUrl: `${options.loginBaseUrl.replace(/\/+$/, '')}/oauth/token`,
+    fetch: options.fetch ?? globalThis.fetch,
+    now: options.now ?? Date.now,
+    timeoutMs: options.timeoutMs ?? 10_000,
+  };
 }
 
 interface Flight {
@@ -44,7 +67,8 @@ interface Flight {
   superseded: boolean;
 }
 
-interface Credentials {
+/** The client id and secret a token request sends. */
+export interface GenesysCredentials {
   clientId: string;
   clientSecret: string;
 }
@@ -62,25 +86,17 @@ interface Credentials {
  * second refusal is a real credentials problem.
  */
 export class GenesysTokenProvider implements TokenProvider {
-  readonly #secrets: SecretCache;
-  readonly #secretId: string;
-  readonly #tokenUrl: string;
-  readonly #fetch: typeof fetch;
+  readonly #endpoint: GenesysTokenEndpoint;
   readonly #now: () => number;
-  readonly #timeoutMs: number;
-  #token: CachedToken | undefined;
+  #token: GenesysToken | undefined;
   #flight: Flight | undefined;
   #rereadCredentials = false;
   /** Credentials Genesys refused, and those found to replace them (used while the cache serves the refused ones). */
-  #replaced: { refused: Credentials; replacement: Credentials } | undefined;
+  #replaced: { refused: GenesysCredentials; replacement: GenesysCredentials } | undefined;
 
   constructor(options: GenesysTokenProviderOptions) {
-    this.#secrets = options.secrets;
-    this.#secretId = options.secretId;
-    this.#tokenUrl = `${options.loginBaseUrl.replace(/\/+$/, '')}/oauth/token`;
-    this.#fetch = options.fetch ?? globalThis.fetch;
-    this.#now = options.now ?? Date.now;
-    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#endpoint = genesysTokenEndpoint(options);
+    this.#now = this.#endpoint.now;
   }
 
   /**
@@ -141,77 +157,84 @@ export class GenesysTokenProvider implements TokenProvider {
     return flight;
   }
 
-  async #requestToken(flight: Flight): Promise<CachedToken> {
-    let credentials = this.#credentialsOf(await this.#secrets.get(this.#secretId, { forceRefresh: flight.fresh }));
+  async #requestToken(flight: Flight): Promise<GenesysToken> {
+    const { secrets, secretId } = this.#endpoint;
+    let credentials = genesysCredentials(await secrets.get(secretId, { forceRefresh: flight.fresh }), secretId);
     // The cache (5 minutes) may still serve credentials already refused in this rotation.
     const replaced = this.#replaced;
     if (replaced && sameCredentials(credentials, replaced.refused)) credentials = replaced.replacement;
     else this.#replaced = undefined;
     flight.sent = true;
     try {
-      return await this.#exchange(credentials);
+      return await requestGenesysToken(this.#endpoint, credentials);
     } catch (error) {
       if (!(error instanceof TokenEndpointError) || error.reason !== 'invalid_credentials') throw error;
       const refused = credentials;
-      const replacement = await replacementAfterRefusal(this.#secrets, this.#secretId, (secret) => !sameCredentials(this.#credentialsOf(secret), refused));
+      const replacement = await replacementAfterRefusal(secrets, secretId, (secret) => !sameCredentials(genesysCredentials(secret, secretId), refused));
       if (!replacement) throw error;
-      const next = this.#credentialsOf(replacement.secret);
-      const token = await this.#exchange(next);
+      const next = genesysCredentials(replacement.secret, secretId);
+      const token = await requestGenesysToken(this.#endpoint, next);
       this.#replaced = { refused, replacement: next };
       return token;
     }
   }
-
-  #credentialsOf(secret: SecretValue): Credentials {
-    return {
-      clientId: requireSecretString(secret, this.#secretId, 'clientId'),
-      clientSecret: requireSecretString(secret, this.#secretId, 'clientSecret'),
-    };
-  }
-
-  async #exchange({ clientId, clientSecret }: Credentials): Promise<CachedToken> {
-    const startedAt = this.#now();
-
-    let response: Response;
-    let text: string;
-    try {
-      // The whole exchange, body included, under one deadline: a timeout while the body
-      // streams is a network failure too. An error body is read only to free the connection.
-      ({ response, text } = await exchange(
-        this.#fetch,
-        this.#tokenUrl,
-        {
-          method: 'POST',
-          headers: {
-            Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`, 'utf8').toString('base64')}`,
-            'Content-Type': 'application/x-www-form-urlencoded',
-            Accept: 'application/json',
-          },
-          body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
-        },
-        this.#timeoutMs,
-      ));
-    } catch (error) {
-      throw networkError(error, this.#timeoutMs);
-    }
-
-    if (response.status === 400 || response.status === 401) {
-      throw new TokenEndpointError(
-        `Genesys rejected the client credentials from secret "${this.#secretId}" (HTTP ${response.status})`,
-        'invalid_credentials',
-        { upstreamStatus: response.status },
-      );
-    }
-    if (!response.ok) {
-      throw new TokenEndpointError(`Genesys token endpoint answered HTTP ${response.status}`, 'upstream', {
-        upstreamStatus: response.status,
-      });
-    }
-    return parseTokenResponse(text, startedAt, response.status);
-  }
 }
 
-function sameCredentials(a: Credentials, b: Credentials): boolean {
+/** The client id and secret a Genesys credentials secret holds (a `SecretError` names a missing one). */
+export function genesysCredentials(secret: SecretValue, secretId: string): GenesysCredentials {
+  return {
+    clientId: requireSecretString(secret, secretId, 'clientId'),
+    clientSecret: requireSecretString(secret, secretId, 'clientSecret'),
+  };
+}
+
+/**
+ * One client-credentials request to the Genesys login host: the token, or a
+ * `TokenEndpointError` that says whether the credentials, the network or Genesys failed.
+ */
+export async function requestGenesysToken(endpoint: GenesysTokenEndpoint, { clientId, clientSecret }: GenesysCredentials): Promise<GenesysToken> {
+  const { timeoutMs } = endpoint;
+  const startedAt = endpoint.now();
+
+  let response: Response;
+  let text: string;
+  try {
+    // The whole exchange, body included, under one deadline: a timeout while the body
+    // streams is a network failure too. An error body is read only to free the connection.
+    ({ response, text } = await exchange(
+      endpoint.fetch,
+      endpoint.tokenUrl,
+      {
+        method: 'POST',
+        headers: {
+          Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`, 'utf8').toString('base64')}`,
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Accept: 'application/json',
+        },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
+      },
+      timeoutMs,
+    ));
+  } catch (error) {
+    throw networkError(error, timeoutMs);
+  }
+
+  if (response.status === 400 || response.status === 401) {
+    throw new TokenEndpointError(
+      `Genesys rejected the client credentials from secret "${endpoint.secretId}" (HTTP ${response.status})`,
+      'invalid_credentials',
+      { upstreamStatus: response.status },
+    );
+  }
+  if (!response.ok) {
+    throw new TokenEndpointError(`Genesys token endpoint answered HTTP ${response.status}`, 'upstream', {
+      upstreamStatus: response.status,
+    });
+  }
+  return parseTokenResponse(text, startedAt, response.status);
+}
+
+function sameCredentials(a: GenesysCredentials, b: GenesysCredentials): boolean {
   return a.clientId === b.clientId && a.clientSecret === b.clientSecret;
 }
 
@@ -231,7 +254,7 @@ function networkError(error: unknown, timeoutMs: number): TokenEndpointError {
  * Checks `{access_token, token_type, expires_in}`. The token is kept until 60 s before
  * expiry, counted from when the request was sent (the conservative end).
  */
-function parseTokenResponse(text: string, startedAt: number, status: number): CachedToken {
+function parseTokenResponse(text: string, startedAt: number, status: number): GenesysToken {
   const malformed = (what: string): TokenEndpointError =>
     new TokenEndpointError(`Genesys token endpoint answered HTTP ${status} with ${what}`, 'upstream', {
       upstreamStatus: status,

@@ -37,6 +37,20 @@ export const PROVIDER_REQUESTS_PER_SECOND: Readonly<Record<CrmProviderName, numb
   dynamics: (6_000 * 0.95) / 2 / 300,
 };
 
+/**
+ * Requests per container the worker may send ahead of its even pace after idle time (the
+ * limiter's burst), per provider: what the short window's 5 % headroom holds for each of
+ * the 2 containers, so the fleet stays within the window whatever the timing. HubSpot
+ * 100 per 10 s -> 2; Dynamics 6,000 per 5 min -> 150; Salesforce has no short window
+ * (one second of its pace, 10); `rest` none (its window is unknown).
+ */
+export const PROVIDER_BURST: Readonly<Record<CrmProviderName, number>> = {
+  rest: 1,
+  hubspot: Math.floor((100 * 0.05) / 2),
+  salesforce: 10,
+  dynamics: Math.floor((6_000 * 0.05) / 2),
+};
+
 /** Batch maximum per provider (docs/api.md section 5: `CRM_BATCH_SIZE` default and ceiling). */
 export const PROVIDER_BATCH_LIMITS: Readonly<Record<CrmProviderName, number>> = { rest: 50, hubspot: 100, salesforce: 200, dynamics: 100 };
 

@@ -7,8 +7,9 @@
 import type { TokenProvider } from '#lib/auth';
 import type { CrmRecord } from '#lib/jobs';
 import { maskIdentifiers } from '#lib/pii';
-import { parseRetryAfter } from '#lib/net';
-import { CrmNetworkError, crmRequest } from './http.ts';
+import { parseRetryAfter, withDeadline } from '#lib/net';
+import { CrmNetworkError } from './errors.ts';
+import { crmRequest } from './http.ts';
 import type { CallFailure, FailureClass } from './adapter.ts';
 
 /** The four per-record statuses of docs/api.md section 6. */
@@ -40,7 +41,7 @@ export interface BatchUpsertRequest {
   idempotencyKey: string;
   records: CrmRecord[];
   timeoutMs: number;
-  tokens?: TokenProvider;
+  tokens: TokenProvider;
   fetch?: typeof fetch;
   /** Epoch ms, for an HTTP-date `Retry-After` (default `Date.now`). */
   now?: () => number;
@@ -60,9 +61,6 @@ const TRANSIENT_STATUSES = new Set([401, 403, 404, 408, 409, 425, 429]);
 export function isTransientUpsertStatus(status: number): boolean {
   return status < 400 || status >= 500 || TRANSIENT_STATUSES.has(status);
 }
-
-/** Kept for callers of `#lib/crm`: the one `Retry-After` parser lives in `#lib/net`. */
-export { parseRetryAfter } from '#lib/net';
 
 const STATUSES = new Set<CrmRecordStatus>(['created', 'updated', 'unchanged', 'failed']);
 const MAX_TEXT = 300;
@@ -118,21 +116,14 @@ export function readResults(body: unknown, records: readonly CrmRecord[]): CrmRe
  * The key goes both in the `Idempotency-Key` header and in the body, as the contract asks.
  */
 export async function batchUpsert(request: BatchUpsertRequest): Promise<BatchUpsertOutcome> {
-  // A hard deadline over the whole call (token, attempts, body), held by a timer of our own:
-  // the worker must never outlive its Lambda. `AbortSignal.timeout` alone is not enough, its
-  // timer only holds the signal weakly, and a collected signal never fires.
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException('The CRM did not answer in time', 'TimeoutError')), Math.max(1, request.timeoutMs));
-  const deadline = new Promise<never>((_, reject) => {
-    controller.signal.addEventListener('abort', () => reject(new CrmNetworkError('CRM POST /records/batch-upsert timed out', true)), { once: true });
-  });
-  deadline.catch(() => undefined);
+  // A hard deadline over the whole call (token, attempts, body), held by a timer of our own
+  // (`withDeadline`): the worker must never outlive its Lambda.
   const baseFetch = request.fetch ?? fetch;
-  const boundFetch: typeof fetch = (input, init) => baseFetch(input, { ...init, signal: AbortSignal.any([controller.signal, ...(init?.signal ? [init.signal] : [])]) });
   let response;
   try {
-    response = await Promise.race([
-      crmRequest({
+    response = await withDeadline(request.timeoutMs, (deadline) => {
+      const boundFetch: typeof fetch = (input, init) => baseFetch(input, { ...init, signal: AbortSignal.any([deadline, ...(init?.signal ? [init.signal] : [])]) });
+      return crmRequest({
         baseUrl: request.baseUrl,
         method: 'POST',
         path: BATCH_UPSERT_PATH,
@@ -140,18 +131,15 @@ export async function batchUpsert(request: BatchUpsertRequest): Promise<BatchUps
         headers: { 'idempotency-key': request.idempotencyKey },
         timeoutMs: request.timeoutMs,
         fetch: boundFetch,
-        ...(request.tokens ? { tokens: request.tokens } : {}),
-      }),
-      deadline,
-    ]);
+        tokens: request.tokens,
+      });
+    }, { expired: () => new CrmNetworkError(`CRM POST ${BATCH_UPSERT_PATH} timed out`, true) });
   } catch (error) {
     if (error instanceof CrmNetworkError) {
       return { kind: 'transient', reason: error.timedOut ? 'the CRM did not answer in time' : 'the CRM could not be reached', timedOut: error.timedOut };
     }
     // The token provider could not read the CRM secret: nothing was sent.
     return { kind: 'transient', reason: `the CRM credentials could not be read (${error instanceof Error ? error.name : 'error'})` };
-  } finally {
-    clearTimeout(timer);
   }
   const { status } = response;
   if (status >= 200 && status < 300) {

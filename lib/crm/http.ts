@@ -4,22 +4,11 @@
  * have rotated). Callers (batch upsert, customer lookup) add their own retry policy.
  */
 import { exchangeJson, ExchangeTimeoutError, type JsonAnswer } from '#lib/net';
-import { sharedCrmTokenProvider, type TokenProvider } from '#lib/auth';
+import type { TokenProvider } from '#lib/auth';
+import { CrmNetworkError } from './errors.ts';
 
 /** A CRM answer. */
 export type CrmResponse<T = unknown> = JsonAnswer<T>;
-
-/** A CRM call that got no answer (timeout, connection refused, reset). */
-export class CrmNetworkError extends Error {
-  constructor(
-    message: string,
-    readonly timedOut: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'CrmNetworkError';
-  }
-}
 
 /** Options of one CRM request. */
 export interface CrmRequestOptions {
@@ -29,13 +18,13 @@ export interface CrmRequestOptions {
   body?: unknown;
   headers?: Record<string, string>;
   timeoutMs: number;
-  tokens?: TokenProvider;
+  tokens: TokenProvider;
   fetch?: typeof fetch;
 }
 
 /** Sends one request to the CRM; never retries except once on 401. Bodies are parsed as JSON. */
 export async function crmRequest<T = unknown>(options: CrmRequestOptions): Promise<CrmResponse<T>> {
-  const tokens = options.tokens ?? sharedCrmTokenProvider();
+  const { tokens } = options;
   const doFetch = options.fetch ?? fetch;
   let token = '';
   const send = async (): Promise<CrmResponse<T>> => {

@@ -11,25 +11,13 @@
  * limit included, is "unavailable", never an error to the page).
  */
 import { createHash } from 'node:crypto';
-import {
-  BrokenCircuitError,
-  CircuitState,
-  ConsecutiveBreaker,
-  TaskCancelledError,
-  TimeoutStrategy,
-  circuitBreaker,
-  handleAll,
-  timeout,
-  wrap,
-  type CircuitBreakerPolicy,
-} from 'cockatiel';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { BrokenCircuitError, TaskCancelledError, TimeoutStrategy, handleAll, timeout, wrap, type CircuitBreakerPolicy } from 'cockatiel';
 import { sharedCrmTokenProvider, sharedSecretCache, type TokenProvider } from '#lib/auth';
-import { loadConfig } from '#lib/config';
+import type { Config } from '#lib/config';
 import { normaliseIdentifier } from '#lib/identity';
-import { logger, metrics } from '#lib/lambda';
-import { MetricNames } from '#lib/metrics';
+import { logger } from '#lib/observability';
 import type { CallFailure, CrmAdapter, ProviderCustomer } from './adapter.ts';
+import { breakerState, countBreakerChange, createCrmBreaker, type BreakerState } from './breaker.ts';
 import { createCrmAdapter, crmAdapterSettings } from './providers/index.ts';
 import { RestAdapter } from './providers/rest.ts';
 
@@ -64,9 +52,6 @@ export type CustomerLookupResult =
   | { outcome: 'not_found'; fromCache: boolean }
   | { outcome: 'unavailable'; reason: LookupUnavailableReason; detail: string };
 
-/** Circuit states as the lookup reports them. */
-export type BreakerState = 'closed' | 'open' | 'half_open' | 'isolated';
-
 /**
  * How a `CustomerLookup` is built: the provider's `adapter`, or (the `rest` CRM) its
  * `baseUrl` with `tokens` and `fetch`; everything else has a default.
@@ -74,7 +59,7 @@ export type BreakerState = 'closed' | 'open' | 'half_open' | 'isolated';
 export interface CustomerLookupOptions {
   /** The adapter whose `lookupCustomer` asks the CRM. */
   adapter?: Pick<CrmAdapter, 'lookupCustomer'>;
-  /** Without `adapter`: the `rest` CRM at this URL. */
+  /** Without `adapter`: the `rest` CRM at this URL, with these tokens. */
   baseUrl?: string;
   tokens?: TokenProvider;
   fetch?: typeof fetch;
@@ -153,13 +138,6 @@ class LookupFailure extends Error {
   }
 }
 
-const STATE_NAMES: Record<CircuitState, BreakerState> = {
-  [CircuitState.Closed]: 'closed',
-  [CircuitState.Open]: 'open',
-  [CircuitState.HalfOpen]: 'half_open',
-  [CircuitState.Isolated]: 'isolated',
-};
-
 /** Looks customers up in the CRM within a budget, behind a breaker and a cache. */
 export class CustomerLookup {
   readonly #adapter: Pick<CrmAdapter, 'lookupCustomer'>;
@@ -168,23 +146,24 @@ export class CustomerLookup {
   readonly #breaker: CircuitBreakerPolicy;
 
   constructor(options: CustomerLookupOptions) {
-    if (!options.adapter && !options.baseUrl) throw new Error('CustomerLookup needs an adapter or the rest CRM base URL');
+    if (!options.adapter && (!options.baseUrl || !options.tokens)) throw new Error('CustomerLookup needs an adapter, or the rest CRM base URL and its tokens');
     this.#adapter =
       options.adapter ??
-      new RestAdapter({ baseUrl: options.baseUrl as string, ...(options.tokens ? { tokens: options.tokens } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) });
+      new RestAdapter({ baseUrl: options.baseUrl as string, tokens: options.tokens as TokenProvider, ...(options.fetch ? { fetch: options.fetch } : {}) });
     this.#budgetMs = options.budgetMs ?? CRM_LOOKUP_BUDGET_MS;
     this.#cache = new BoundedTtlCache(options.cacheMaxEntries ?? 500, options.cacheTtlMs ?? 60_000, options.now);
-    this.#breaker = circuitBreaker(handleAll, {
-      halfOpenAfter: options.halfOpenAfterMs ?? 30_000,
-      breaker: new ConsecutiveBreaker(options.failureThreshold ?? 5),
+    // Every failed lookup counts, thrown as a `LookupFailure` or a timeout.
+    this.#breaker = createCrmBreaker({
+      failures: handleAll,
+      halfOpenAfterMs: options.halfOpenAfterMs ?? 30_000,
+      threshold: options.failureThreshold ?? 5,
+      ...(options.onBreakerStateChange ? { onStateChange: options.onBreakerStateChange } : {}),
     });
-    const notify = options.onBreakerStateChange;
-    if (notify) this.#breaker.onStateChange((state) => notify(STATE_NAMES[state]));
   }
 
   /** The circuit's state now. */
   breakerState(): BreakerState {
-    return STATE_NAMES[this.#breaker.state];
+    return breakerState(this.#breaker);
   }
 
   /** Forgets cached answers (the breaker keeps its state). */
@@ -257,23 +236,16 @@ function classify(error: unknown, budgetMs: number): { reason: LookupUnavailable
 
 let shared: CustomerLookup | undefined;
 
-const BREAKER_METRICS: Partial<Record<BreakerState, (typeof MetricNames)[keyof typeof MetricNames]>> = {
-  open: MetricNames.CrmBreakerOpened,
-  half_open: MetricNames.CrmBreakerHalfOpened,
-  closed: MetricNames.CrmBreakerClosed,
-};
-
 /**
  * The container's lookup (one cache, one breaker) on the adapter the `crm` section names
  * (`CRM_PROVIDER`); the `rest` CRM keeps the shared CRM token provider, as before.
  */
-export function sharedCustomerLookup(): CustomerLookup {
+export function sharedCustomerLookup(config: Pick<Config, 'runtime' | 'crm'>): CustomerLookup {
   shared ??= new CustomerLookup({
-    adapter: createCrmAdapter(crmAdapterSettings(loadConfig(['crm']).crm, { secrets: sharedSecretCache(), restTokens: sharedCrmTokenProvider() })),
+    adapter: createCrmAdapter(crmAdapterSettings(config.crm, { secrets: sharedSecretCache(config), restTokens: sharedCrmTokenProvider(config) })),
     onBreakerStateChange: (state) => {
       logger.warn('CRM lookup circuit changed state', { breakerState: state });
-      const name = BREAKER_METRICS[state];
-      if (name) metrics.addMetric(name, MetricUnit.Count, 1);
+      countBreakerChange(state);
     },
   });
   return shared;

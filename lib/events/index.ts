@@ -4,5 +4,6 @@
  */
 export { EventLedger } from './ledger.ts';
 export { handleConversationEvent } from './process.ts';
+export type { EventDependencies } from './process.ts';
 export { connectEventBridge, eventBridgeTargetProblem, operatorSteps } from './connect.ts';
 export type { EventBridgeTarget } from './connect.ts';

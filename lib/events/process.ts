@@ -12,8 +12,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GenesysError, genesysOperations, type Deadline, type GenesysClient } from '#lib/genesys';
 import type { CrmSyncJob } from '#lib/jobs';
-import { logger, metrics } from '#lib/lambda';
-import { MetricNames } from '#lib/metrics';
+import { logger, MetricNames, metrics } from '#lib/observability';
 import type { PreparedSession, PreparedSessions } from '#lib/state';
 import { parseConversationEvent, type ConversationEvent } from './envelope.ts';
 import type { EventLedger } from './ledger.ts';
@@ -27,9 +26,12 @@ export interface EventDependencies {
   ledger: EventLedger;
   sessions: SessionDirectory;
   genesys: Pick<GenesysClient, 'call'>;
-  /** Queues the jobs (SQS, else the outbox); throws when a job is in neither. */
-  enqueue(jobs: CrmSyncJob[]): Promise<{ pending: readonly string[] }>;
+  /** Queues the jobs within `deadline` (SQS, else the outbox); throws when a job is in neither. */
+  enqueue(jobs: CrmSyncJob[], deadline?: Deadline): Promise<{ pending: readonly string[] }>;
+  /** Time the Genesys calls may take. */
   deadline?: Deadline;
+  /** Time the enqueue may take: what the invocation has left, less a moment to answer. */
+  enqueueDeadline?: Deadline;
   now?: () => Date;
 }
 
@@ -163,7 +165,7 @@ async function applyAttributes(
     // Queued before the link is recorded: a retry after a failure finds no link and queues
     // the same job again (same id), so the CRM never misses it.
     const job = buildLinkJob(facts, now);
-    await deps.enqueue([job]);
+    await deps.enqueue([job], deps.enqueueDeadline);
     jobIds.push(job.jobId);
     current = await deps.sessions.link(session.sessionId, { conversationId: event.conversationId, participantId }, new Date(event.eventTime).toISOString());
   }
@@ -171,7 +173,7 @@ async function applyAttributes(
     // The conversation ended before its link was known (events out of order): its end counts
     // now. Same job as the end event would have queued, so a repeat changes nothing.
     const job = buildEndJob({ ...facts, eventTime: Date.parse(current.endedAt) }, now);
-    await deps.enqueue([job]);
+    await deps.enqueue([job], deps.enqueueDeadline);
     jobIds.push(job.jobId);
   }
   await deps.ledger.markApplied(event.conversationId, event.eventTime);
@@ -196,7 +198,7 @@ async function conversationEnded(event: ConversationEvent, deps: EventDependenci
     deps.now?.() ?? new Date(),
   );
   // Queued before the end is recorded: a retry finds the same state and queues the same job.
-  await deps.enqueue([job]);
+  await deps.enqueue([job], deps.enqueueDeadline);
   await deps.sessions.end(event.conversationId, endedAt);
   return { outcome: 'ended', jobIds: [job.jobId] };
 }

@@ -6,20 +6,12 @@
  * timeouts with `Retry-After` or full-jitter backoff, one token refresh on 401, and a
  * single typed `GenesysError` for every failure.
  */
-import { exchange, ExchangeTimeoutError, parseRetryAfter } from '#lib/net';
+import { exchange, ExchangeTimeoutError, parseRetryAfter, withDeadline } from '#lib/net';
 import type { Deadline } from './deadline.ts';
 import { GenesysError } from './errors.ts';
 import type { GenesysFailure } from './errors.ts';
 import { expandPath } from './operations.ts';
-import type {
-  AnyGenesysOperation,
-  OperationBody,
-  OperationParams,
-  OperationQuery,
-  OperationResponse,
-  PathParamNames,
-  QueryValue,
-} from './operations.ts';
+import type { AnyGenesysOperation, OperationBody, OperationParams, OperationQuery, OperationResponse, PathParamNames, QueryValue } from './operations.ts';
 
 /**
  * Where bearer tokens come from. Structurally the same as `TokenProvider` of `#lib/auth`,
@@ -237,19 +229,9 @@ export class GenesysClient {
   ): Promise<string> {
     const pending = this.tokens.getToken();
     if (!deadline) return pending;
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(last ?? new GenesysError({ operation, kind: 'timeout', retryable: true, attempts, notAttempted: true })),
-        Math.max(0, deadline.remainingMs()),
-      );
+    return withDeadline(deadline.remainingMs(), () => pending, {
+      expired: () => last ?? new GenesysError({ operation, kind: 'timeout', retryable: true, attempts, notAttempted: true }),
     });
-    pending.catch(() => undefined);
-    try {
-      return await Promise.race([pending, expired]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /** Full jitter: uniformly in [0, min(maxDelayMs, baseDelayMs * 2^retry)). */

@@ -14,22 +14,7 @@
  */
 import { ValidationError } from '#lib/errors';
 import type { FieldError } from '#lib/errors';
-import type {
-  AnalyticsConversation,
-  AuditServiceMapping,
-  ContactIdentifier,
-  ConversationDetailsPage,
-  ConversationDetailsQuery,
-  CreateIntegrationRequest,
-  DataSchema,
-  EntityListing,
-  ExternalContact,
-  ExternalSource,
-  Integration,
-  IntegrationConfiguration,
-  IntegrationStatePatch,
-  ParticipantAttributesPatch,
-} from './platform.ts';
+import type { AnalyticsConversation, AuditServiceMapping, ContactIdentifier, ConversationDetailsPage, ConversationDetailsQuery, CreateIntegrationRequest, DataSchema, EntityListing, ExternalContact, ExternalSource, Integration, IntegrationConfiguration, IntegrationStatePatch, ParticipantAttributesPatch } from './platform.ts';
 
 /** HTTP methods the catalogue uses. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH';

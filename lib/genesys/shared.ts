@@ -3,16 +3,16 @@
  * `genesys` configuration section and the shared token provider.
  */
 import { sharedGenesysTokenProvider } from '#lib/auth';
-import { loadConfig } from '#lib/config';
+import type { Config } from '#lib/config';
 import { GenesysClient } from './client.ts';
 
 let client: GenesysClient | undefined;
 
 /** The Genesys client every handler of this container shares. */
-export function sharedGenesysClient(): GenesysClient {
+export function sharedGenesysClient(config: Pick<Config, 'runtime' | 'genesys'>): GenesysClient {
   client ??= new GenesysClient({
-    apiBaseUrl: loadConfig(['genesys']).genesys.apiBaseUrl,
-    tokens: sharedGenesysTokenProvider(),
+    apiBaseUrl: config.genesys.apiBaseUrl,
+    tokens: sharedGenesysTokenProvider(config),
   });
   return client;
 }

@@ -1,19 +1,19 @@
 /**
- * The guest audit trail: one structured log entry per lifecycle event, naming which
- * fields changed and who changed them, never the values (they may be identifiers or
- * hashes of them). Genesys keeps its own platform audit, read with `npm run audit`.
+ * The guest audit trail: one structured `Guest audit` log entry per lifecycle event, naming
+ * which fields changed and who changed them, never the values (they may be identifiers or
+ * hashes of them). Written by the HTTP stack's audit middleware once the guest is written,
+ * even when the answer is then a failure (the sync job not queued). Genesys keeps its own
+ * platform audit, read with `npm run audit`.
  */
-import { logger } from '#lib/lambda';
+import type { AttemptAudit } from '#lib/lambda';
 
 /** Guest lifecycle events the suite audits. */
 export type GuestAuditEvent = 'GUEST_CREATED' | 'GUEST_UPDATED';
 
-/** One audit entry. */
-export interface GuestAuditEntry {
+/** What a create or update notes once the guest is written, for its audit entry. */
+export interface GuestAuditFacts {
   eventType: GuestAuditEvent;
   guestId: string;
-  /** The calling client (`client_id` or `sub` of its token), or `unknown`. */
-  actor: string;
   /** Names such as `consent.marketing` or `attributes.tier`. */
   changedFields: string[];
   /** How the identity was resolved at creation: `email`, `phone` or `unknown`. */
@@ -22,6 +22,12 @@ export interface GuestAuditEntry {
   maskedAttributes?: string[];
   /** For updates: other writers' changes merged before the write. */
   conflictsResolved?: number;
+}
+
+/** One audit entry: the facts, who wrote, and when. */
+export interface GuestAuditEntry extends GuestAuditFacts {
+  /** The calling client (`client_id` or `sub` of its token), or `unknown`. */
+  actor: string;
   requestId: string;
   timestamp: string;
 }
@@ -35,7 +41,25 @@ export function actorOf(claims: Record<string, unknown>): string {
   return 'unknown';
 }
 
-/** Writes the entry to the structured log (`audit` key), where log queries and retention apply. */
-export function writeAuditEntry(entry: GuestAuditEntry): void {
-  logger.info('Guest audit', { audit: entry });
-}
+/**
+ * The guest audit: the entry goes to the structured log (`audit` key), where log queries
+ * and retention apply; an attempt that wrote no guest writes none.
+ */
+export const guestAudit: AttemptAudit<GuestAuditFacts> = {
+  message: 'Guest audit',
+  line: ({ facts, claims, requestId, endedAt }) => {
+    if (facts.eventType === undefined || facts.guestId === undefined) return undefined;
+    const entry: GuestAuditEntry = {
+      eventType: facts.eventType,
+      guestId: facts.guestId,
+      actor: actorOf(claims),
+      changedFields: facts.changedFields ?? [],
+      ...(facts.resolutionMethod !== undefined ? { resolutionMethod: facts.resolutionMethod } : {}),
+      ...(facts.conflictsResolved !== undefined ? { conflictsResolved: facts.conflictsResolved } : {}),
+      ...(facts.maskedAttributes && facts.maskedAttributes.length > 0 ? { maskedAttributes: facts.maskedAttributes } : {}),
+      requestId,
+      timestamp: endedAt.toISOString(),
+    };
+    return { audit: entry };
+  },
+};

@@ -24,8 +24,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DependencyError } from '#lib/errors';
 import { genesysOperations, type AnalyticsConversation, type Deadline } from '#lib/genesys';
-import { metrics } from '#lib/lambda';
-import { MetricNames } from '#lib/metrics';
+import { MetricNames, metrics } from '#lib/observability';
 import type { Guest, GuestContactSettings } from './contact.ts';
 import { readGuest, type GuestGenesys } from './store.ts';
 

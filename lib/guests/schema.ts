@@ -91,6 +91,16 @@ const attributes = {
   additionalProperties: { type: ['string', 'number', 'boolean'], maxLength: 1024 },
 };
 
+/** The consent object: which flags must be present is the only difference between create and update. */
+function consentFlags(presence: { required: string[] } | { minProperties: number }): SchemaObject {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    ...presence,
+    properties: { marketing: { type: 'boolean' }, dataProcessing: { type: 'boolean' } },
+  };
+}
+
 /** JSON schema of `POST /guests`. */
 export const createGuestSchema: SchemaObject = {
   type: 'object',
@@ -99,12 +109,7 @@ export const createGuestSchema: SchemaObject = {
   properties: {
     email,
     phone,
-    consent: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['marketing', 'dataProcessing'],
-      properties: { marketing: { type: 'boolean' }, dataProcessing: { type: 'boolean' } },
-    },
+    consent: consentFlags({ required: ['marketing', 'dataProcessing'] }),
     channelContext,
     identityAttributes,
     attributes,
@@ -119,12 +124,7 @@ export const updateGuestSchema: SchemaObject = {
   properties: {
     email,
     phone,
-    consent: {
-      type: 'object',
-      additionalProperties: false,
-      minProperties: 1,
-      properties: { marketing: { type: 'boolean' }, dataProcessing: { type: 'boolean' } },
-    },
+    consent: consentFlags({ minProperties: 1 }),
     channelContext,
     identityAttributes,
     attributes,

@@ -20,10 +20,10 @@
  *
  * The loop is hand-written: each attempt needs a new lease and the state read under it.
  */
-import { ConflictError } from '#lib/errors';
 import type { Deadline } from '#lib/genesys';
 import type { WriteLeases } from '#lib/state';
 import { applyChanges, changedFieldNames, type GuestChanges } from './changes.ts';
+import { GuestUpdateConflictError } from './errors.ts';
 import { fieldsOf, updatedGuestContact, type Guest, type GuestContactSettings } from './contact.ts';
 import { readGuest, replaceGuest, type GuestGenesys } from './store.ts';
 
@@ -87,9 +87,7 @@ export async function updateGuestWithMerge(
       ...(options.sleep ? { sleep: options.sleep } : {}),
     });
     if (!lease) {
-      const busy = new ConflictError(`Guest ${guestId} is being updated by another request; the update of ${fields.join(', ')} was not applied. Try again.`);
-      Object.assign(busy.extensions, { guestId, attempts: attempt, conflictingFields: fields });
-      throw busy;
+      throw new GuestUpdateConflictError(guestId, 'busy', attempt, fields);
     }
     try {
       const latest = await readGuest(client, settings, guestId, options.deadline);
@@ -104,10 +102,5 @@ export async function updateGuestWithMerge(
       await lease.release();
     }
   }
-  const conflict = new ConflictError(
-    `Guest ${guestId} was taken over by another writer during each of ${maxAttempts} attempts; ` +
-      `the update of ${fields.join(', ')} was not applied. Read the guest and try again.`,
-  );
-  Object.assign(conflict.extensions, { guestId, attempts: maxAttempts, conflictingFields: fields });
-  throw conflict;
+  throw new GuestUpdateConflictError(guestId, 'taken-over', maxAttempts, fields);
 }

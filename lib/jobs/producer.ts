@@ -4,13 +4,13 @@
  * masks any identifier that slipped into a record, so no plaintext email, phone or SSN
  * ever reaches the queue.
  */
-import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
-import { DependencyError } from '#lib/errors';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logger, metrics } from '#lib/lambda';
-import { MetricNames } from '#lib/metrics';
-import { awsCall, awsRequestHandler, withDeadline } from '#lib/net';
+import { awsRequestHandler, withDeadline } from '#lib/net';
+import { sendSqsBatches } from '#lib/net/sqs';
+import { logger, MetricNames, metrics } from '#lib/observability';
 import { maskDeep } from '#lib/pii';
+import { EnqueueError } from './errors.ts';
 import type { CrmSyncJob } from './job.ts';
 import type { Outbox } from './outbox.ts';
 
@@ -30,16 +30,6 @@ export function sharedSqsClient(): SQSClient {
 export function resetSharedSqsClientForTests(): void {
   sharedClient?.destroy();
   sharedClient = undefined;
-}
-
-/** Raised when some jobs could not be enqueued after retries; names them, never their content. */
-export class EnqueueError extends DependencyError {
-  constructor(
-    readonly failedJobIds: string[],
-    options?: { cause?: unknown },
-  ) {
-    super(`${failedJobIds.length} CRM sync job(s) could not be queued.`, 502, options);
-  }
 }
 
 /** The job as it goes on the queue: identifiers masked in its free-form maps. */
@@ -84,10 +74,29 @@ export interface EnqueueResult {
   pending: string[];
 }
 
-const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Time kept for the outbox write after SQS gave up (a DynamoDB put, retried once). */
 export const OUTBOX_RESERVE_MS = 1_200;
+
+/** What a route hands the producer for its sync job: the queue, the outbox and the time the enqueue may take. */
+export interface JobIntake {
+  queueUrl: string;
+  /** Replaces `enqueueJobs` (tests pass a double). */
+  enqueue?: (jobs: CrmSyncJob[], options: EnqueueOptions) => Promise<EnqueueResult>;
+  /** Where jobs SQS did not take in time wait for the sweep. */
+  outbox?: Outbox;
+  /** Time the enqueue may take (SQS, then the outbox): what the invocation has left, less a moment to answer. */
+  enqueueDeadline?: { remainingMs(): number };
+}
+
+/** Queues one route's job through its intake and counts it; rejects as `enqueueJobs` does, so the route names what was not queued. */
+export async function enqueueThroughIntake(intake: JobIntake, job: CrmSyncJob): Promise<void> {
+  await (intake.enqueue ?? enqueueJobs)([job], {
+    queueUrl: intake.queueUrl,
+    ...(intake.outbox ? { outbox: intake.outbox } : {}),
+    ...(intake.enqueueDeadline ? { budgetMs: intake.enqueueDeadline.remainingMs() } : {}),
+  });
+  metrics.addMetric(MetricNames.JobsEnqueued, MetricUnit.Count, 1);
+}
 
 /** What a handler keeps back from its remaining time after the enqueue, to answer. */
 export const ENQUEUE_ANSWER_MARGIN_MS = 500;
@@ -111,65 +120,34 @@ export function toOutgoingMessage(job: CrmSyncJob): OutgoingMessage {
 }
 
 /**
- * Sends messages with SendMessageBatch (ten per call) until `budgetMs` runs out. Entries
- * SQS rejects, and whole calls that fail or stall, are retried with a short backoff while
- * time remains. Resolves with the message ids of those sent and the messages that were not,
- * with the last reason; never throws.
+ * Sends messages with SendMessageBatch (ten per call) until `budgetMs` runs out, through
+ * the one SQS batch sender (`#lib/net/sqs`): refused entries and failed or stalled calls
+ * retried while time remains. Resolves with the message ids of those sent (by job id) and
+ * the messages that were not, with the last reason; never throws.
  */
 export async function sendMessages(
   messages: OutgoingMessage[],
   options: { queueUrl: string; client?: SQSClient; maxAttempts?: number; budgetMs: number; sleep?: (ms: number) => Promise<void>; now?: () => number },
 ): Promise<{ messageIds: Map<string, string>; unsent: OutgoingMessage[]; reason?: string }> {
-  const client = options.client ?? sharedSqsClient();
-  const maxAttempts = options.maxAttempts ?? 3;
-  const sleep = options.sleep ?? defaultSleep;
-  const now = options.now ?? Date.now;
-  const end = now() + options.budgetMs;
+  const result = await sendSqsBatches(messages, {
+    queueUrl: options.queueUrl,
+    client: options.client ?? sharedSqsClient(),
+    entry: (message, id) => ({
+      Id: id,
+      MessageBody: message.body,
+      MessageAttributes: {
+        jobId: { DataType: 'String', StringValue: message.jobId },
+        source: { DataType: 'String', StringValue: message.source },
+      },
+    }),
+    budgetMs: options.budgetMs,
+    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
   const messageIds = new Map<string, string>();
-  let pending = messages;
-  let reason: string | undefined;
-  for (let attempt = 1; attempt <= maxAttempts && pending.length > 0; attempt += 1) {
-    if (attempt > 1) {
-      const wait = 50 * 2 ** (attempt - 2);
-      if (end - now() <= wait + 100) break;
-      await sleep(wait);
-    }
-    const failed: OutgoingMessage[] = [];
-    for (let start = 0; start < pending.length; start += 10) {
-      const group = pending.slice(start, start + 10);
-      const left = end - now();
-      if (left < 100) {
-        failed.push(...group);
-        reason ??= 'no time left to send';
-        continue;
-      }
-      const entries: SendMessageBatchRequestEntry[] = group.map((message, index) => ({
-        Id: String(index),
-        MessageBody: message.body,
-        MessageAttributes: {
-          jobId: { DataType: 'String', StringValue: message.jobId },
-          source: { DataType: 'String', StringValue: message.source },
-        },
-      }));
-      try {
-        const result = await awsCall(left, (o) => client.send(new SendMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: entries }), o));
-        for (const ok of result.Successful ?? []) {
-          const message = group[Number(ok.Id)];
-          if (message && ok.MessageId) messageIds.set(message.jobId, ok.MessageId);
-        }
-        for (const bad of result.Failed ?? []) {
-          const message = group[Number(bad.Id)];
-          if (message) failed.push(message);
-          reason = `SQS refused an entry: ${bad.Code ?? 'unknown'}`;
-        }
-      } catch (error) {
-        failed.push(...group);
-        reason = `SQS ${errorName(error)}`;
-      }
-    }
-    pending = failed;
-  }
-  return { messageIds, unsent: pending, ...(reason !== undefined && pending.length > 0 ? { reason } : {}) };
+  for (const [message, messageId] of result.messageIds) messageIds.set(message.jobId, messageId);
+  return { messageIds, unsent: result.unsent, ...(result.reason !== undefined ? { reason: result.reason } : {}) };
 }
 
 /**
@@ -206,8 +184,4 @@ export async function enqueueJobs(jobs: CrmSyncJob[], options: EnqueueOptions): 
     reason: sent.reason,
   });
   return { messageIds: sent.messageIds, pending: unsentIds };
-}
-
-function errorName(error: unknown): string {
-  return typeof error === 'object' && error !== null && 'name' in error && typeof error.name === 'string' ? error.name : 'error';
 }

@@ -4,6 +4,8 @@
  * outbox is empty; a job leaves the outbox only once it is on the queue.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logger, MetricNames, metrics } from '#lib/observability';
 import type { Outbox, OutboxItem } from './outbox.ts';
 import { sendMessages } from './producer.ts';
 
@@ -60,5 +62,18 @@ export async function sweepOutbox(outbox: Outbox, options: SweepOptions): Promis
     });
     if (result.unsent.length > 0) break;
   }
+  return report;
+}
+
+/** What the scheduled sweep needs: the outbox, where its jobs go, and the time it has. */
+export type SweepDependencies = SweepOptions & { outbox: Outbox };
+
+/** The scheduled sweep's one call: sweeps, counts what was sent and deferred, and logs a sweep that found work. */
+export async function runOutboxSweep(deps: SweepDependencies): Promise<SweepReport> {
+  const { outbox, ...options } = deps;
+  const report = await sweepOutbox(outbox, options);
+  metrics.addMetric(MetricNames.OutboxSent, MetricUnit.Count, report.sent);
+  metrics.addMetric(MetricNames.OutboxDeferred, MetricUnit.Count, report.deferred);
+  if (report.due > 0) logger.info('Outbox sweep', { ...report });
   return report;
 }

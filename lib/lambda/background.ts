@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, EventBridgeEvent, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { logger, metrics } from './observability.ts';
+import { logger, metrics } from '#lib/observability';
 
 /**
  * Wraps an SQS consumer. The handler reports partial failures itself

@@ -1,8 +1,9 @@
 /**
  * The HTTP middy stack every API Gateway (HTTP API, payload 2.0) function uses: request
  * id in and out, logger and metrics, header normalisation, a size guard, JSON parsing
- * (or raw bytes for signature checks), schema validation, security headers, and one
- * error handler that answers RFC 9457 problem details.
+ * (or raw bytes for signature checks), schema validation, security headers, the audit of
+ * an attempt on routes that keep one, and one error handler that answers RFC 9457 problem
+ * details.
  */
 import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
@@ -14,7 +15,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { PayloadTooLargeError, ValidationError, type FieldError } from '#lib/errors';
-import { logger, metrics } from './observability.ts';
+import { logger, metrics } from '#lib/observability';
+import { attemptFactsOf, auditAttempt, type AttemptAudit } from './audit.ts';
 import { toProblem } from './problem.ts';
 
 /** The API Gateway event as it reaches the stack (the authorizer part may be absent). */
@@ -26,7 +28,7 @@ export type HttpEvent = Omit<APIGatewayProxyEventV2WithJWTAuthorizer, 'body' | '
 };
 
 /** What a handler sees: parsed body (or raw bytes), lower-cased headers, ids and claims. */
-export interface HttpRequest<TBody = unknown> {
+export interface HttpRequest<TBody = unknown, TFacts extends object = Record<string, unknown>> {
   body: TBody;
   /** The exact request bytes (base64 decoded), for signature checks. */
   rawBody: Buffer;
@@ -36,6 +38,8 @@ export interface HttpRequest<TBody = unknown> {
   requestId: string;
   /** JWT claims from the HTTP API authorizer, when the route has one. */
   claims: Record<string, unknown>;
+  /** What the route notes about this attempt for its audit line (routes with `audit` only). */
+  audit: Partial<TFacts>;
   event: HttpEvent;
 }
 
@@ -50,16 +54,18 @@ export interface HttpResult {
 export type BodyValidator<T> = (body: unknown) => { ok: true; value: T } | { ok: false; errors: FieldError[] };
 
 /** Options of the HTTP stack. */
-export interface HttpStackOptions<TBody> {
+export interface HttpStackOptions<TBody, TFacts extends object = Record<string, unknown>> {
   /** Keep the body as raw bytes only (no JSON parsing), e.g. to verify a signature first. */
   rawBody?: boolean;
   /** Validate the parsed JSON body; failures are a 400 problem listing each path. */
   validateBody?: BodyValidator<TBody>;
   /** Refuse larger bodies with 413 before parsing. Default 256 KiB. */
   maxBodyBytes?: number;
+  /** Audit every attempt that reaches the route (one line each, whatever its outcome). */
+  audit?: AttemptAudit<TFacts>;
 }
 
-type HttpHandler<TBody> = (request: HttpRequest<TBody>, context: Context) => Promise<HttpResult>;
+type HttpHandler<TBody, TFacts extends object> = (request: HttpRequest<TBody, TFacts>, context: Context) => Promise<HttpResult>;
 /** Per-invocation values the middlewares hand to the handler, keyed by the event object. */
 const eventInternals = new WeakMap<object, { requestId?: string; rawBody?: Buffer }>();
 const internalsOf = (event: object): { requestId?: string; rawBody?: Buffer } => {
@@ -152,11 +158,21 @@ const problemErrorHandler = (): MiddlewareObj<HttpEvent, APIGatewayProxyStructur
   },
 });
 
+/** What the audit middleware reads of an HTTP request: the stack's request id and raw bytes. */
+const attemptSource = {
+  requestId: (event: HttpEvent): string => internalsOf(event).requestId ?? '',
+  requestBytes: (event: HttpEvent): number => internalsOf(event).rawBody?.byteLength ?? 0,
+  claims: (event: HttpEvent): Record<string, unknown> => event.requestContext?.authorizer?.jwt?.claims ?? {},
+};
+
 /**
  * Wraps an HTTP handler in the shared stack. The handler receives a parsed, validated
  * request and returns a status and a body; it never needs to catch errors.
  */
-export function httpStack<TBody = unknown>(handler: HttpHandler<TBody>, options: HttpStackOptions<TBody> = {}) {
+export function httpStack<TBody = unknown, TFacts extends object = Record<string, unknown>>(
+  handler: HttpHandler<TBody, TFacts>,
+  options: HttpStackOptions<TBody, TFacts> = {},
+) {
   const bodyParser = httpJsonBodyParser();
   const parseJsonBody: MiddlewareObj<HttpEvent, APIGatewayProxyStructuredResultV2> = {
     before: async (request) => {
@@ -169,7 +185,7 @@ export function httpStack<TBody = unknown>(handler: HttpHandler<TBody>, options:
     },
   };
 
-  return middy<HttpEvent, APIGatewayProxyStructuredResultV2, Error, Context>()
+  const stack = middy<HttpEvent, APIGatewayProxyStructuredResultV2, Error, Context>()
     .use(requestIdMiddleware())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
@@ -177,7 +193,9 @@ export function httpStack<TBody = unknown>(handler: HttpHandler<TBody>, options:
     .use(mediaTypeNormalizer())
     .use(httpSecurityHeaders())
     .use(rawBodyGuard(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES))
-    .use(parseJsonBody)
+    .use(parseJsonBody);
+  if (options.audit) stack.use(auditAttempt(options.audit, attemptSource));
+  return stack
     .use(problemErrorHandler())
     .handler(async (event, context) => {
       const internals = eventInternals.get(event);
@@ -196,6 +214,7 @@ export function httpStack<TBody = unknown>(handler: HttpHandler<TBody>, options:
           query: event.queryStringParameters ?? {},
           requestId: internals?.requestId ?? resolveRequestId(event, context),
           claims: event.requestContext.authorizer?.jwt?.claims ?? {},
+          audit: attemptFactsOf<TFacts>(event),
           event,
         },
         context,

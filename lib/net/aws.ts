@@ -3,7 +3,7 @@
  * installed `@smithy/node-http-handler`; `throwOnRequestTimeout` makes it an error, and
  * `awsCall` bounds the whole call (its retries included) by the time the caller has left.
  */
-import { DeadlineExceededError } from './deadline.ts';
+import { DeadlineExceededError } from './errors.ts';
 
 /** Connecting to an AWS endpoint on loopback or in-region never takes longer than this. */
 export const AWS_CONNECTION_TIMEOUT_MS = 1_000;

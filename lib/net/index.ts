@@ -5,17 +5,18 @@
 import { withDeadline } from './deadline.ts';
 
 export { withDeadline } from './deadline.ts';
-export { awsCall, awsRequestHandler } from './aws.ts';
+export { DeadlineExceededError } from './errors.ts';
+export { AWS_CONNECTION_TIMEOUT_MS, awsCall, awsRequestHandler, type AwsAbortSignal } from './aws.ts';
 export { parseRetryAfter } from './retry-after.ts';
 
 /** The answer of one exchange, body read in full. */
-interface Exchange {
+export interface Exchange {
   response: Response;
   text: string;
 }
 
 /** Kept for callers that test for it: a deadline error of an HTTP exchange. */
-export { DeadlineExceededError as ExchangeTimeoutError } from './deadline.ts';
+export { DeadlineExceededError as ExchangeTimeoutError } from './errors.ts';
 
 /** Sends a request and reads its whole body within `timeoutMs` (see `withDeadline`). */
 export function exchange(doFetch: typeof fetch, url: string, init: RequestInit, timeoutMs: number): Promise<Exchange> {
@@ -38,7 +39,7 @@ export interface JsonAnswer<T = unknown> {
 }
 
 /** One bearer-token JSON request to an API. */
-interface BearerJsonRequest {
+export interface BearerJsonRequest {
   method: string;
   token: string;
   /** Sent as JSON when present. */

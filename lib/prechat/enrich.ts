@@ -12,14 +12,13 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { CrmCustomer, CustomerLookup, CustomerLookupResult } from '#lib/crm';
-import { DependencyError } from '#lib/errors';
 import { GenesysError, deadlineAfter, genesysOperations, type Deadline, type GenesysClient } from '#lib/genesys';
 import { resolveIdentity } from '#lib/identity';
-import { EnqueueError, enqueueJobs, type CrmSyncJob, type EnqueueOptions, type EnqueueResult, type Outbox } from '#lib/jobs';
-import { logger, metrics } from '#lib/lambda';
-import { MetricNames } from '#lib/metrics';
+import { enqueueThroughIntake, type JobIntake } from '#lib/jobs';
+import { logger, MetricNames, metrics } from '#lib/observability';
 import { maskScalar } from '#lib/pii';
 import { participantAttributes } from './attributes.ts';
+import { PrechatSyncNotQueuedError } from './errors.ts';
 import { mergeProfile, queueForTier } from './merge.ts';
 import type { PrechatBody } from './schema.ts';
 import { prechatSyncJob } from './sync.ts';
@@ -43,19 +42,13 @@ export function prechatDeadline(invocation: Deadline, now: () => number = Date.n
 }
 
 /** What enrichment needs from the outside world. */
-export interface PrechatDependencies {
+export interface PrechatDependencies extends JobIntake {
   genesys: Pick<GenesysClient, 'call'>;
   lookup: Pick<CustomerLookup, 'lookup'>;
-  /** The identity-hash salt (for the sync job's hashes). */
-  salt: string;
+  /** The identity-hash salt (for the sync job's hashes), read from its secret. */
+  identitySalt(): Promise<string>;
   routingQueues: Record<string, string> & { standard: string };
-  queueUrl: string;
   deadline?: Deadline;
-  enqueue?: (jobs: CrmSyncJob[], options: EnqueueOptions) => Promise<EnqueueResult>;
-  /** Where jobs SQS did not take in time wait for the sweep. */
-  outbox?: Outbox;
-  /** Time the enqueue may take (SQS, then the outbox): what the invocation has left, less a moment to answer. */
-  enqueueDeadline?: Deadline;
   now?: () => Date;
 }
 
@@ -98,7 +91,7 @@ const masked = (key: string, value: string | undefined): Record<string, string> 
 /** Runs the whole enrichment; see the module comment for the order and the failure rules. */
 export async function enrichPrechat(body: PrechatBody, deps: PrechatDependencies): Promise<PrechatResult> {
   const { conversationId, participantId, surveyAnswers } = body;
-  const identity = resolveIdentity({ email: surveyAnswers.email, phone: surveyAnswers.phone }, deps.salt);
+  const identity = resolveIdentity({ email: surveyAnswers.email, phone: surveyAnswers.phone }, await deps.identitySalt());
 
   // The one request that carries the raw email or phone: to the CRM that holds it.
   const lookup = await deps.lookup.lookup(
@@ -127,17 +120,10 @@ export async function enrichPrechat(body: PrechatBody, deps: PrechatDependencies
 
   const job = prechatSyncJob({ profile, enriched, identity, conversationId, participantId, routing, at: deps.now?.() ?? new Date() });
   try {
-    await (deps.enqueue ?? enqueueJobs)([job], {
-      queueUrl: deps.queueUrl,
-      ...(deps.outbox ? { outbox: deps.outbox } : {}),
-      ...(deps.enqueueDeadline ? { budgetMs: deps.enqueueDeadline.remainingMs() } : {}),
-    });
+    await enqueueThroughIntake(deps, job);
   } catch (error) {
-    const failure = error instanceof EnqueueError ? error : new DependencyError('The CRM sync job could not be queued.', 502, { cause: error });
-    Object.assign(failure.extensions, { conversationId, routingQueueId: routing.routingQueueId, attributesApplied: true, syncJobId: job.jobId });
-    throw failure;
+    throw new PrechatSyncNotQueuedError(conversationId, routing.routingQueueId, job.jobId, error);
   }
-  metrics.addMetric(MetricNames.JobsEnqueued, MetricUnit.Count, 1);
 
   return {
     status: 'enriched',

@@ -1,5 +1,19 @@
-/** The prefill route's own failure: the session is prepared, the queue does not have the job. */
-import { AppError } from '#lib/errors';
+/** The prefill route's own failures: attributes too large for Genesys; the session prepared but its job not queued. */
+import { AppError, PayloadTooLargeError } from '#lib/errors';
+
+/**
+ * The processed attributes serialise to more than Genesys accepts: 413, with the size and
+ * the limit in the problem, before anything is stored or sent.
+ */
+export class AttributesTooLargeError extends PayloadTooLargeError {
+  constructor(
+    readonly byteSize: number,
+    readonly maxBytes: number,
+  ) {
+    super(`The processed attributes serialise to ${byteSize} bytes; Genesys accepts at most ${maxBytes} bytes. Nothing was sent.`);
+    Object.assign(this.extensions, { byteSize, maxBytes });
+  }
+}
 
 /**
  * The attributes were stored as the prepared session (and PATCHed onto the live

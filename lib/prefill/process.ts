@@ -3,9 +3,9 @@
  * PII masking of every value, exact-only type coercion, and the byte limit Genesys
  * enforces on the serialised payload.
  */
-import { PayloadTooLargeError } from '#lib/errors';
 import { resolveIdentity } from '#lib/identity';
 import { identityKeyKind, maskScalar } from '#lib/pii';
+import { AttributesTooLargeError } from './errors.ts';
 import type { PrefillBody, PrefillScalar } from './schema.ts';
 
 /** Genesys refuses session attribute bodies larger than this (UTF-8 bytes of `{attributes}`). */
@@ -103,11 +103,7 @@ export function processPrefill(body: PrefillBody, salt: string | undefined, maxB
 
   const byteSize = Buffer.byteLength(JSON.stringify({ attributes }), 'utf8');
   if (byteSize > maxBytes) {
-    const error = new PayloadTooLargeError(
-      `The processed attributes serialise to ${byteSize} bytes; Genesys accepts at most ${maxBytes} bytes. Nothing was sent.`,
-    );
-    Object.assign(error.extensions, { byteSize, maxBytes });
-    throw error;
+    throw new AttributesTooLargeError(byteSize, maxBytes);
   }
 
   return { attributes, ...(consentFlags ? { consentFlags } : {}), byteSize, maskedKeys, ...hashes };

@@ -8,7 +8,8 @@
  * which is tied to the time its invocation had left.
  */
 import { randomUUID } from 'node:crypto';
-import { ConditionFailedError, type StateItem, type StateTable } from './table.ts';
+import { ConditionFailedError } from './errors.ts';
+import type { StateItem, StateTable } from './table.ts';
 
 /** The item a lease is. */
 interface LeaseItem extends StateItem {

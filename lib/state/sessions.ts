@@ -21,8 +21,8 @@
  * and a link racing on one session never lose each other's fields.
  */
 import { randomBytes } from 'node:crypto';
-import { DependencyError } from '#lib/errors';
-import { ConditionFailedError, type PutCondition, type StateItem, type StateTable } from './table.ts';
+import { ConditionFailedError, SessionStoreError } from './errors.ts';
+import type { PutCondition, StateItem, StateTable } from './table.ts';
 
 /** What was prepared for a session: the Messenger's string map, and where it stands. */
 export interface PreparedSession {
@@ -234,22 +234,4 @@ export class PreparedSessions {
 function strip(item: SessionItem): PreparedSession {
   const { pk: _pk, expiresAt: _expiresAt, revision: _revision, ...session } = item;
   return session as PreparedSession;
-}
-
-/**
- * The state table did not store or read a prepared session (unavailable, throttled, or no
- * answer in time): an upstream failure the caller may retry, never a 500. 504 when the
- * call ran out of time, else 503 with `Retry-After`.
- */
-export class SessionStoreError extends DependencyError {
-  constructor(sessionId: string, cause: unknown) {
-    const timedOut = (cause as { name?: unknown } | null)?.name === 'TimeoutError';
-    super(
-      timedOut
-        ? `The prepared session ${sessionId} could not be stored in time. Retry the request.`
-        : `The prepared session ${sessionId} could not be stored (the state table is unavailable). Retry the request.`,
-      timedOut ? 504 : 503,
-      { cause, ...(timedOut ? {} : { retryAfterSeconds: 1 }), extensions: { sessionId } },
-    );
-  }
 }

@@ -12,10 +12,13 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { awsCall, awsRequestHandler } from '#lib/net';
+import { ConditionFailedError } from './errors.ts';
 
 /** One item of the state table. */
 export interface StateItem {
@@ -34,13 +37,19 @@ export type PutCondition =
   /** `attribute_not_exists(pk) OR field < value`: create, or move forward only. */
   | { kind: 'absentOrBelow'; field: string; value: string | number };
 
-/** A conditional write found the item in another state than the condition asks. */
-export class ConditionFailedError extends Error {
-  constructor(pk: string, options?: { cause?: unknown }) {
-    super(`The state item "${pk.split('#')[0]}#…" is not in the expected state`, options);
-    this.name = 'ConditionFailedError';
-  }
+/** One conditional write of `putEach`. */
+export interface ConditionalPut {
+  item: StateItem;
+  condition?: PutCondition;
 }
+
+/** What became of one write of `putEach`, each on its own. */
+export type PutOutcome<T extends StateItem = StateItem> =
+  | { kind: 'written' }
+  /** The condition did not hold; `current`: the item as it is now (absent, or past its TTL: undefined). */
+  | { kind: 'conditionFailed'; current?: T }
+  /** Not known to be written: the call failed, or DynamoDB kept refusing it (conflicts, throttling). */
+  | { kind: 'failed'; error: Error };
 
 /** Reads and writes of the state table, as every capability sees them. */
 export interface StateTable {
@@ -53,6 +62,12 @@ export interface StateTable {
   getMany<T extends StateItem = StateItem>(pks: readonly string[]): Promise<Map<string, T>>;
   /** Writes the whole item; throws `ConditionFailedError` when the condition does not hold. */
   put(item: StateItem, condition?: PutCondition): Promise<void>;
+  /**
+   * Many conditional writes of distinct items, each succeeding or failing on its own as
+   * parallel `put`s would, in one TransactWriteItems call per 100 items instead of a call
+   * per item (see `DynamoStateTable.putEach`). Outcomes in the order of `writes`.
+   */
+  putEach<T extends StateItem = StateItem>(writes: readonly ConditionalPut[]): Promise<Array<PutOutcome<T>>>;
   /** Deletes the item (when the condition holds). */
   delete(pk: string, condition?: PutCondition): Promise<void>;
   /**
@@ -76,6 +91,14 @@ export interface IndexQuery {
 const BATCH_GET_MAX_KEYS = 100;
 /** BatchGetItem calls per 100 keys while DynamoDB leaves some unprocessed. */
 const BATCH_GET_ATTEMPTS = 4;
+/** TransactWriteItems' limit on actions per call. */
+const TRANSACT_MAX_ITEMS = 100;
+/**
+ * TransactWriteItems calls per group: a cancelled call is made again without the writes
+ * whose condition failed (the others were cancelled only because of them), and again
+ * after a conflict with another transaction or a throttle.
+ */
+const TRANSACT_ATTEMPTS = 4;
 
 /** How long one state-table call may take when the caller has not said (whole call, retries included). */
 export const STATE_CALL_BUDGET_MS = 2_000;
@@ -179,6 +202,73 @@ export class DynamoStateTable implements StateTable {
     }
   }
 
+  /**
+   * Each write on its own, batched: one TransactWriteItems call per 100 items, each Put
+   * conditional as `put` and asking for the item as it is when its condition fails
+   * (`ALL_OLD`). A transaction is all or nothing, so when some conditions fail the call is
+   * cancelled and made again with the others alone (their conditions still hold, or fail
+   * the same way next time); a conflict with another transaction or a throttle is tried
+   * again a few times. Every write thus ends written, refused by its condition (with the
+   * item it met), or failed. A transaction costs two write units per item instead of one;
+   * it saves the per-call work of a hundred separate requests (about a millisecond of
+   * client CPU each, which a 512 MB function feels) and their round trips.
+   */
+  async putEach<T extends StateItem = StateItem>(writes: readonly ConditionalPut[]): Promise<Array<PutOutcome<T>>> {
+    if (new Set(writes.map((write) => write.item.pk)).size !== writes.length) throw new Error('putEach takes each item at most once');
+    const outcomes: Array<PutOutcome<T> | undefined> = writes.map(() => undefined);
+    const groups: number[][] = [];
+    for (let start = 0; start < writes.length; start += TRANSACT_MAX_ITEMS) {
+      groups.push(writes.slice(start, start + TRANSACT_MAX_ITEMS).map((_, offset) => start + offset));
+    }
+    await Promise.all(groups.map((group) => this.#transactGroup(writes, group, outcomes)));
+    return outcomes.map((outcome) => outcome ?? { kind: 'failed', error: new Error('the write was not attempted') });
+  }
+
+  async #transactGroup<T extends StateItem>(writes: readonly ConditionalPut[], group: number[], outcomes: Array<PutOutcome<T> | undefined>): Promise<void> {
+    let pending = group;
+    let lastError: Error = new Error('DynamoDB kept cancelling the transaction');
+    for (let attempt = 0; pending.length > 0 && attempt < TRANSACT_ATTEMPTS; attempt += 1) {
+      if (attempt > 0) await new Promise((done) => setTimeout(done, 10 * 2 ** attempt));
+      const TransactItems = pending.map((index) => {
+        const { item, condition } = writes[index] as ConditionalPut;
+        return {
+          Put: {
+            TableName: this.#tableName,
+            Item: marshall(item, { removeUndefinedValues: true }),
+            ...conditionExpression(condition),
+            ...(condition ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
+          },
+        };
+      });
+      try {
+        await awsCall(this.#budgetMs(), (o) => this.#client.send(new TransactWriteItemsCommand({ TransactItems }), o));
+        for (const index of pending) outcomes[index] = { kind: 'written' };
+        return;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) {
+          const failure = error instanceof Error ? error : new Error(String(error));
+          for (const index of pending) outcomes[index] = { kind: 'failed', error: failure };
+          return;
+        }
+        lastError = error;
+        const reasons = error.CancellationReasons ?? [];
+        const again: number[] = [];
+        pending.forEach((index, position) => {
+          const reason = reasons[position];
+          if (reason?.Code === 'ConditionalCheckFailed') {
+            const current = reason.Item ? (unmarshall(reason.Item) as T) : undefined;
+            outcomes[index] = { kind: 'conditionFailed', ...(isLive(current, this.#now) ? { current } : {}) };
+          } else {
+            // `None` (cancelled because of another write), a conflict, a throttle: again.
+            again.push(index);
+          }
+        });
+        pending = again;
+      }
+    }
+    for (const index of pending) outcomes[index] = { kind: 'failed', error: lastError };
+  }
+
   async delete(pk: string, condition?: PutCondition): Promise<void> {
     try {
       await awsCall(this.#budgetMs(), (o) => this.#client.send(new DeleteItemCommand({ TableName: this.#tableName, Key: keyOf(pk), ...conditionExpression(condition) }), o));
@@ -236,6 +326,18 @@ export class MemoryStateTable implements StateTable {
   async put(item: StateItem, condition?: PutCondition): Promise<void> {
     if (!this.#holds(item.pk, condition)) throw new ConditionFailedError(item.pk);
     this.items.set(item.pk, structuredClone(item));
+  }
+
+  async putEach<T extends StateItem = StateItem>(writes: readonly ConditionalPut[]): Promise<Array<PutOutcome<T>>> {
+    if (new Set(writes.map((write) => write.item.pk)).size !== writes.length) throw new Error('putEach takes each item at most once');
+    return writes.map(({ item, condition }): PutOutcome<T> => {
+      if (this.#holds(item.pk, condition)) {
+        this.items.set(item.pk, structuredClone(item));
+        return { kind: 'written' };
+      }
+      const current = this.items.get(item.pk);
+      return { kind: 'conditionFailed', ...(isLive(current, this.now) ? { current: structuredClone(current) as T } : {}) };
+    });
   }
 
   async delete(pk: string, condition?: PutCondition): Promise<void> {

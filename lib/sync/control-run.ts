@@ -3,13 +3,17 @@
  * mapping through the Lambda API, the CRM probe, and one log line per run that says what
  * changed. The handler in functions/ only calls this.
  */
-import { logger } from '#lib/lambda';
-import type { SyncControlConfig } from './config.ts';
+import { sharedCrmTokenProvider } from '#lib/auth';
+import type { Loaded } from '#lib/config';
+import { logger } from '#lib/observability';
 import { controlCrmSync, type ControlReport } from './control.ts';
 import { lambdaMapping, sharedLambdaClient } from './lambda.ts';
 import type { PauseStore } from './pause.ts';
 import { sharedCrmAdapter } from './crm-port.ts';
 import { probeAdapter, probeCrm } from './probe.ts';
+
+/** The control function's configuration: the `crm` section (the probe's adapter) and its own `control` section. */
+export type SyncControlConfig = Loaded<'crm' | 'control'>;
 
 /** What the control function is wired to besides its configuration. */
 export interface SyncControlDeps {
@@ -26,12 +30,13 @@ export async function runSyncControl(config: () => SyncControlConfig, deps: Sync
     report = await controlCrmSync(
       {
         store: deps.store(),
-        mapping: lambdaMapping(sharedLambdaClient(), settings.mappingId),
+        mapping: lambdaMapping(sharedLambdaClient(), settings.control.mappingId),
         // The rest CRM keeps its probe (GET /customers, Retry-After read as is); the others go through their adapter.
-        probe: () => (settings.crm.provider === 'rest' ? probeCrm({ baseUrl: settings.crm.baseUrl }) : probeAdapter(sharedCrmAdapter(settings.crm))),
+        probe: () =>
+          settings.crm.provider === 'rest' ? probeCrm({ baseUrl: settings.crm.baseUrl, tokens: sharedCrmTokenProvider(settings) }) : probeAdapter(sharedCrmAdapter(settings)),
         now: Date.now,
       },
-      { probeIntervalMs: settings.probeIntervalMs },
+      { probeIntervalMs: settings.control.probeIntervalMs },
     );
   } catch (error) {
     logger.error('CRM sync control run failed; the next run starts over from the pause', {

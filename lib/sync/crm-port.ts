@@ -6,19 +6,19 @@
  * on a lost scope, whatever the provider.
  */
 import { sharedCrmTokenProvider, sharedSecretCache } from '#lib/auth';
-import type { CrmConfig } from '#lib/config';
+import type { Config } from '#lib/config';
 import type { BatchUpsertOutcome, CrmAdapter, ProviderUpsertOutcome, RequestBudget } from '#lib/crm';
 import type { HeldOutcome } from './processor.ts';
 import { createCrmAdapter, crmAdapterSettings } from '#lib/crm/providers';
 
 let adapter: { key: string; adapter: CrmAdapter } | undefined;
 
-/** The container's adapter for `crm` (built once, rebuilt only when the settings change). */
-export function sharedCrmAdapter(crm: CrmConfig): CrmAdapter {
-  const key = JSON.stringify(crm);
+/** The container's adapter for the `crm` section (built once, rebuilt only when the settings change). */
+export function sharedCrmAdapter(config: Pick<Config, 'runtime' | 'crm'>): CrmAdapter {
+  const key = JSON.stringify(config.crm);
   if (adapter?.key !== key) {
     // The rest CRM keeps the shared token provider (its secret rotation handling).
-    adapter = { key, adapter: createCrmAdapter(crmAdapterSettings(crm, { secrets: sharedSecretCache(), restTokens: sharedCrmTokenProvider() })) };
+    adapter = { key, adapter: createCrmAdapter(crmAdapterSettings(config.crm, { secrets: sharedSecretCache(config), restTokens: sharedCrmTokenProvider(config) })) };
   }
   return adapter.adapter;
 }

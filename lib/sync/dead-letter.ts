@@ -3,8 +3,9 @@
  * original body unchanged, its attributes kept, and `failureCode`, `failureReason`,
  * `failedAt` and `jobId` added so an operator (and `npm run dlq:inspect`) sees why.
  */
-import { SendMessageBatchCommand, type MessageAttributeValue, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import type { MessageAttributeValue, SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import { sendSqsBatches } from '#lib/net/sqs';
 import { maskIdentifiers } from '#lib/pii';
 import { safeFailureCode } from './classify.ts';
 
@@ -72,66 +73,22 @@ export interface SendDeadLettersOptions {
   timeoutMs?: number;
 }
 
-const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
- * Sends dead letters with SendMessageBatch (ten per call), retrying refused entries and
- * failed calls. Resolves with the message ids that could NOT be dead-lettered: the
- * worker reports those as batch item failures, so a message is never in neither queue.
+ * Sends dead letters with SendMessageBatch (ten per call) through the one SQS batch sender
+ * (`#lib/net/sqs`), retrying refused entries and failed calls. Resolves with the message
+ * ids that could NOT be dead-lettered: the worker reports those as batch item failures,
+ * so a message is never in neither queue.
  */
 export async function sendDeadLetters(letters: readonly DeadLetter[], options: SendDeadLettersOptions): Promise<Set<string>> {
-  const maxAttempts = options.maxAttempts ?? 3;
-  const sleep = options.sleep ?? defaultSleep;
   const failedAt = (options.now ?? (() => new Date()))();
-  // Our own timer (a strong reference), so a stuck call cannot keep the Lambda past its timeout.
-  const controller = new AbortController();
-  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(), Math.max(1, options.timeoutMs));
-  let pending = [...letters];
-  try {
-    pending = await sendWithRetries(pending, options, failedAt, maxAttempts, sleep, controller.signal);
-  } finally {
-    clearTimeout(timer);
-  }
-  return new Set(pending.map((letter) => letter.message.messageId));
-}
-
-async function sendWithRetries(
-  letters: DeadLetter[],
-  options: SendDeadLettersOptions,
-  failedAt: Date,
-  maxAttempts: number,
-  sleep: (ms: number) => Promise<void>,
-  signal: AbortSignal,
-): Promise<DeadLetter[]> {
-  // A call that ignores the abort (a stuck socket) still loses the race against it.
-  const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new Error('DLQ send timed out')), { once: true }));
-  aborted.catch(() => undefined);
-  let pending = letters;
-  for (let attempt = 1; attempt <= maxAttempts && pending.length > 0 && !signal.aborted; attempt += 1) {
-    if (attempt > 1) await sleep(50 * 2 ** (attempt - 2));
-    const failed: DeadLetter[] = [];
-    for (let start = 0; start < pending.length; start += 10) {
-      const group = pending.slice(start, start + 10);
-      try {
-        const result = await Promise.race([
-          options.client.send(
-            new SendMessageBatchCommand({
-              QueueUrl: options.queueUrl,
-              Entries: group.map((letter, index) => deadLetterEntry(letter, String(index), failedAt)),
-            }),
-            { abortSignal: signal },
-          ),
-          aborted,
-        ]);
-        for (const refused of result.Failed ?? []) {
-          const letter = group[Number(refused.Id)];
-          if (letter) failed.push(letter);
-        }
-      } catch {
-        failed.push(...group);
-      }
-    }
-    pending = failed;
-  }
-  return pending;
+  const { unsent } = await sendSqsBatches(letters, {
+    queueUrl: options.queueUrl,
+    client: options.client,
+    entry: (letter, id) => deadLetterEntry(letter, id, failedAt),
+    // Every call under a hard deadline, so a stuck call cannot keep the Lambda past its timeout.
+    ...(options.timeoutMs !== undefined ? { budgetMs: Math.max(1, options.timeoutMs) } : {}),
+    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+  });
+  return new Set(unsent.map((letter) => letter.message.messageId));
 }

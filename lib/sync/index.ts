@@ -1,6 +1,4 @@
-/** The CRM sync worker: planning (pure), failure rules, rate limit, breaker, DLQ, batch processing, the outage pause and its control. */
-export { breakerState, countsAgainstBreaker, createCrmBreaker } from './breaker.ts';
-export type { BreakerState, CrmBreakerOptions } from './breaker.ts';
+/** The CRM sync worker: planning (pure), failure rules, rate limit, DLQ, batch processing, the outage pause and its control. */
 export {
   classifyRecordFailure,
   rejectedRequestCode,
@@ -9,12 +7,10 @@ export {
   UNSPECIFIED_FAILURE_CODE,
 } from './classify.ts';
 export type { FailureKind } from './classify.ts';
-export { loadSyncControlConfig, loadSyncWorkerConfig } from './config.ts';
-export type { SyncControlConfig, SyncWorkerConfig } from './config.ts';
 export { controlCrmSync } from './control.ts';
 export type { ControlAction, ControlPorts, ControlReport } from './control.ts';
 export { runSyncControl } from './control-run.ts';
-export type { SyncControlDeps } from './control-run.ts';
+export type { SyncControlConfig, SyncControlDeps } from './control-run.ts';
 export { invokeAsync, lambdaMapping, mappingStateOf, resetSharedLambdaClientForTests, sharedLambdaClient } from './lambda.ts';
 export type { MappingPort, MappingState } from './lambda.ts';
 export { breakerOutage, LIMIT_RETRY_AFTER_MS, outageOf, probeResultOf } from './outage.ts';
@@ -40,4 +36,4 @@ export { RequestRateLimiter, WINDOW_HEADROOM, WORKER_CONTAINERS, defaultDailyRes
 export type { BudgetOptions, LimiterClock } from './rate-limit.ts';
 export { resetSharedSyncForTests, sharedCrmBreaker, sharedCrmRateLimiter } from './shared.ts';
 export { pausePorts, SAFETY_MARGIN_MS, sharedChunkLedger, syncCrmBatch } from './worker.ts';
-export type { SyncWorkerDeps } from './worker.ts';
+export type { SyncWorkerConfig, SyncWorkerDeps } from './worker.ts';

@@ -10,6 +10,7 @@ import {
   LambdaClient,
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
+import { awsCall, awsRequestHandler } from '#lib/net';
 
 let sharedClient: LambdaClient | undefined;
 
@@ -20,7 +21,7 @@ let sharedClient: LambdaClient | undefined;
 export function sharedLambdaClient(): LambdaClient {
   sharedClient ??= new LambdaClient({
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
+    requestHandler: awsRequestHandler(3_000),
   });
   return sharedClient;
 }
@@ -55,19 +56,18 @@ export interface MappingPort {
 export function lambdaMapping(client: LambdaClient, uuid: string, budgetMs = 5_000): MappingPort {
   return {
     state: async () => {
-      const mapping = await client.send(new GetEventSourceMappingCommand({ UUID: uuid }), { abortSignal: AbortSignal.timeout(budgetMs) });
+      const mapping = await awsCall(budgetMs, (o) => client.send(new GetEventSourceMappingCommand({ UUID: uuid }), o));
       return mappingStateOf(mapping.State);
     },
     setEnabled: async (enabled) => {
-      await client.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: enabled }), { abortSignal: AbortSignal.timeout(budgetMs) });
+      await awsCall(budgetMs, (o) => client.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: enabled }), o));
     },
   };
 }
 
 /** Invokes `functionName` asynchronously (InvocationType Event) with `payload`; resolves once Lambda accepted it. */
 export async function invokeAsync(client: LambdaClient, functionName: string, payload: unknown, budgetMs = 2_000): Promise<void> {
-  await client.send(
-    new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(payload)) }),
-    { abortSignal: AbortSignal.timeout(budgetMs) },
+  await awsCall(budgetMs, (o) =>
+    client.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(payload)) }), o),
   );
 }

@@ -4,7 +4,7 @@
  */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { MetricNames } from '#lib/metrics';
+import { MetricNames } from '#lib/observability';
 import type { BatchReport } from './processor.ts';
 
 /** Most job ids listed per failure code in the batch log line. */

@@ -4,7 +4,8 @@
  * token provider and credential re-read as every other CRM call. It changes nothing in
  * the CRM and tells whether the CRM takes requests again.
  */
-import { CrmNetworkError, crmRequest, parseRetryAfter, type CrmAdapter, type CrmRequestOptions } from '#lib/crm';
+import { CrmNetworkError, crmRequest, type CrmAdapter, type CrmRequestOptions } from '#lib/crm';
+import { parseRetryAfter } from '#lib/net';
 import { LIMIT_RETRY_AFTER_MS, MAX_LIMIT_PAUSE_MS, probeResultOf, type ProbeResult } from './outage.ts';
 
 /** The address looked up: reserved (RFC 2606), so no customer can have it; not personal data. */
@@ -18,7 +19,7 @@ export async function probeCrm(options: Pick<CrmRequestOptions, 'baseUrl' | 'tok
       method: 'GET',
       path: `/customers?${new URLSearchParams({ email: PROBE_EMAIL }).toString()}`,
       timeoutMs: options.timeoutMs ?? 5_000,
-      ...(options.tokens ? { tokens: options.tokens } : {}),
+      tokens: options.tokens,
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), (options.now ?? Date.now)());

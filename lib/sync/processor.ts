@@ -44,13 +44,14 @@ import type { PauseKind } from './pause.ts';
 import type { ChunkLedger, ChunkRun } from './chunks.ts';
 import { chunk, coalesce, fieldPaths, idempotencyKey, laterTime, mergeRecords, outgoingRecord, pickFields, versionOf, type CoalescedRecord, type QueuedJob } from './plan.ts';
 import type { RequestRateLimiter } from './rate-limit.ts';
-import { mayStillSend, type ClaimResult, type FieldVersions, type SentFields } from './versions.ts';
+import { mayStillSend, type ClaimResult, type FieldVersions, type SentFields, type Settlement } from './versions.ts';
 
 /** The newest applied version of each record's fields and the claims on it (`RecordVersions`). */
 export interface VersionPort {
   /** Claims every record of the batch (one read of all their items); each record's answer or error. */
-  claimMany(requests: ReadonlyArray<{ externalId: string; request: FieldVersions }>, owner: string, untilMs: number): Promise<Map<string, ClaimResult | Error>>;
-  confirm(externalId: string, sent: SentFields, owner: string): Promise<void>;
+  claimMany(requests: ReadonlyArray<{ externalId: string; request: FieldVersions }>, owner: string, untilMs: number, options?: { reread?: boolean }): Promise<Map<string, ClaimResult | Error>>;
+  /** Ends the claims: each record confirmed (`confirmed`) or released; the records whose write failed. */
+  settleMany(settlements: ReadonlyArray<Settlement>, owner: string): Promise<Map<string, unknown>>;
   release(externalId: string, owner: string, uncertain?: SentFields): Promise<void>;
 }
 
@@ -70,10 +71,15 @@ function wantedFields(jobs: readonly QueuedJob[]): FieldVersions {
   return wanted;
 }
 
+/** Why a record waits: another invocation's claim on it. */
+const BUSY_CLAIM_REASON = 'another invocation is sending this record';
+/**
+ * The pauses before the batch's busy records are claimed again within the invocation (ms):
+ * another invocation's claim ends when its batch is done, usually well within a second.
+ */
+const BUSY_ROUNDS = [100, 250, 500];
 /** A busy record is held back this much past the other claim's end (clocks, the release write). */
 const BUSY_MARGIN_MS = 1_000;
-/** State-table writes in flight at once for confirmations and releases. */
-const VERSION_CONCURRENCY = 32;
 /** The failure code of records the CRM refuses because the integration lacks a scope or privilege. */
 export const PERMISSION_DENIED_CODE = 'PERMISSION_DENIED';
 
@@ -305,8 +311,12 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
   const uncertainOwn = new Set<string>();
   /** What each claimed record sends: the version of each field, for the confirmation. */
   const sentOf = new Map<string, SentFields>();
-  let sendable = entries;
-  if (ports.versions && heldUntil === undefined) {
+  /**
+   * Claims `round`'s records (`reread`: their items are read again, a round after some were
+   * busy) and answers with the ones to send, each with the fields it may still send.
+   */
+  const claimRound = async (round: readonly CoalescedRecord[], reread: boolean): Promise<CoalescedRecord[]> => {
+    if (!ports.versions) return [...round];
     const versions = ports.versions;
     // The claim lasts this invocation's CRM budget: every request ends by then (its timeout
     // is capped by the time left), and it is over before the function's timeout, so the
@@ -315,20 +325,21 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
     // One read of every record's item, then the claims written in parallel.
     const claims = await versions
       .claimMany(
-        entries.map((entry) => ({ externalId: entry.externalId, request: wantedFields([entry.winner, ...entry.superseded]) })),
+        round.map((entry) => ({ externalId: entry.externalId, request: wantedFields([entry.winner, ...entry.superseded]) })),
         owner,
         untilMs,
+        { reread },
       )
-      .catch((error: unknown) => new Map<string, ClaimResult | Error>(entries.map((entry) => [entry.externalId, error instanceof Error ? error : new Error(String(error))])));
+      .catch((error: unknown) => new Map<string, ClaimResult | Error>(round.map((entry) => [entry.externalId, error instanceof Error ? error : new Error(String(error))])));
     const releases: Array<Promise<void>> = [];
-    for (const entry of entries) {
+    for (const entry of round) {
       const claim = claims.get(entry.externalId) ?? new Error('no claim answer');
       if (claim instanceof Error) {
         fates.set(entry.externalId, { kind: 'transient', reason: 'the newest applied version of the record could not be read', scope: 'request' });
         continue;
       }
       if (claim.kind === 'busy') {
-        fates.set(entry.externalId, { kind: 'busy', until: claim.until, reason: 'another invocation is sending this record' });
+        fates.set(entry.externalId, { kind: 'busy', until: claim.until, reason: BUSY_CLAIM_REASON });
         continue;
       }
       if (claim.kind === 'superseded') {
@@ -364,14 +375,10 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
       if (Object.entries(fields).some(([path, version]) => view.uncertainFields[path] === version || view.uncertain === version)) uncertainOwn.add(entry.externalId);
     }
     await Promise.all(releases);
-    sendable = entries.flatMap((entry) => claimed.get(entry.externalId) ?? []);
-  }
+    return round.flatMap((entry) => claimed.get(entry.externalId) ?? []);
+  };
 
-  // 3. Chunk.
-  const chunks = chunk(sendable, settings.batchSize);
-  summary.chunks = chunks.length;
-
-  // 4. Upsert, chunks in parallel up to the concurrency, each retried while time allows;
+  // 3 and 4. Chunk; upsert, chunks in parallel up to the concurrency, each retried while time allows;
   //    the first outage stops every chunk and pauses the CRM sync at once.
   let breakerOpen = false;
   let outage: OutageSignal | undefined;
@@ -563,7 +570,9 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
     }
   };
 
-  if (heldUntil === undefined) {
+  const sendRound = async (sendable: CoalescedRecord[]): Promise<void> => {
+    const chunks = chunk(sendable, settings.batchSize);
+    summary.chunks += chunks.length;
     const pool = bulkhead(concurrency, Math.max(1, chunks.length));
     await Promise.all(chunks.map((items) => pool.execute(() => runChunk(items))));
     // A breaker that opened on this batch's last attempt is an outage too.
@@ -572,33 +581,60 @@ async function run(records: readonly SQSRecord[], settings: SyncSettings, ports:
       heldUntil = await pausing;
       if (summary.pause && heldUntil !== undefined) summary.pause.until = heldUntil;
     }
-  }
-  const heldReason = (): string => `the CRM sync is paused until ${new Date(heldUntil ?? 0).toISOString()}`;
+  };
 
   // 4b. The versions move forward for what the CRM confirmed; every other claim goes. A
   //     confirmed record whose version cannot be written goes back to SQS: on redelivery the
   //     finished-chunk record answers for it without sending it again.
-  if (ports.versions && claimed.size > 0) {
-    const versions = ports.versions;
-    const pool = bulkhead(VERSION_CONCURRENCY, claimed.size);
-    await Promise.all(
-      [...claimed.values()].map((entry) =>
-        pool.execute(async () => {
-          const fate = fates.get(entry.externalId);
-          try {
-            const sent = sentOf.get(entry.externalId) as SentFields;
-            if (fate?.kind === 'done') await versions.confirm(entry.externalId, sent, owner);
-            else await versions.release(entry.externalId, owner, unanswered.has(entry.externalId) ? sent : undefined);
-          } catch {
-            // A claim that cannot be released lapses at the invocation's end by itself.
-            if (fate?.kind === 'done') {
-              fates.set(entry.externalId, { kind: 'transient', reason: 'the CRM took the record but its applied version could not be recorded', scope: 'request' });
-            }
-          }
-        }),
-      ),
-    );
+  const settleRound = async (sent: CoalescedRecord[]): Promise<void> => {
+    if (!ports.versions || sent.length === 0) return;
+    const settlements = sent.map((entry): Settlement => {
+      const fields = sentOf.get(entry.externalId) as SentFields;
+      if (fates.get(entry.externalId)?.kind === 'done') return { externalId: entry.externalId, confirmed: fields };
+      return { externalId: entry.externalId, ...(unanswered.has(entry.externalId) ? { uncertain: fields } : {}) };
+    });
+    const failed = await ports.versions
+      .settleMany(settlements, owner)
+      .catch((error: unknown) => new Map(settlements.map((settlement) => [settlement.externalId, error])));
+    // A claim that cannot be released lapses at the invocation's end by itself.
+    for (const externalId of failed.keys()) {
+      if (fates.get(externalId)?.kind === 'done') {
+        fates.set(externalId, { kind: 'transient', reason: 'the CRM took the record but its applied version could not be recorded', scope: 'request' });
+      }
+    }
+  };
+
+  // Rounds: the batch, then (while time allows, a few times) the records another invocation
+  // held: its claim usually ends within that invocation's own batch, far sooner than it
+  // would lapse, so waiting a moment here sends them now instead of a visibility later.
+  if (heldUntil === undefined) {
+    let round: readonly CoalescedRecord[] = entries;
+    for (let pass = 0; ; pass += 1) {
+      // A chunk's worth of records at a time, up to the concurrency: claimed, sent and
+      // settled on its own, so one chunk's state-table writes overlap another's CRM request.
+      const groups = chunk([...round], settings.batchSize);
+      const pool = bulkhead(concurrency, Math.max(1, groups.length));
+      await Promise.all(
+        groups.map((group) =>
+          pool.execute(async () => {
+            const sendable = await claimRound(group, pass > 0);
+            await sendRound(sendable);
+            await settleRound(sendable);
+          }),
+        ),
+      );
+      const waiting = round.filter((entry) => {
+        const fate = fates.get(entry.externalId);
+        return fate?.kind === 'busy' && fate.reason === BUSY_CLAIM_REASON;
+      });
+      if (waiting.length === 0 || pass >= BUSY_ROUNDS.length || outage || breakerOpen || heldUntil !== undefined) break;
+      const wait = BUSY_ROUNDS[pass] as number;
+      if (ports.remainingMs() - wait < 2 * minAttemptMs) break;
+      await ports.sleep(wait);
+      round = waiting;
+    }
   }
+  const heldReason = (): string => `the CRM sync is paused until ${new Date(heldUntil ?? 0).toISOString()}`;
 
   // 5. Each message shares its record's fate.
   const deferred: string[] = [];

@@ -54,6 +54,23 @@ export interface BudgetOptions {
    * worker before one request may read it again (default 60 s).
    */
   dailyRecheckMs?: number;
+  /**
+   * Slots a container may take ahead of the even spacing after it was idle (default 1: none),
+   * so the time an invocation spends outside CRM requests (reading SQS, claiming, recording
+   * versions) is not lost to the budget. Once the provider reports its window, the burst is
+   * what the window's headroom holds for each container (`windowBurst`), so the fleet never
+   * sends more than the window's limit within any window.
+   */
+  burst?: number;
+}
+
+/**
+ * The burst one container may take in a window of `windowLimit` requests: the headroom the
+ * paced share leaves (5 % of the limit), split between the containers. Each container then
+ * sends at most its paced share plus this within any window: the fleet at most the limit.
+ */
+export function windowBurst(windowLimit: number, containers: number = WORKER_CONTAINERS): number {
+  return Math.max(1, Math.floor((windowLimit * (1 - WINDOW_HEADROOM)) / Math.max(1, containers)));
 }
 
 /** The reserve kept of a daily quota of `limit` requests (see `BudgetOptions.dailyReserve`). */
@@ -81,6 +98,9 @@ export class RequestRateLimiter {
   readonly #options: BudgetOptions;
   /** The earliest time the next slot may be used, and the last slot handed out. */
   #nextSlotAt = 0;
+  /** A pause the CRM imposed (`Retry-After`): no slot before it, burst or not. */
+  #pausedUntil = 0;
+  #burst: number;
   #lastSlotAt: number | undefined;
   /** The share of the provider's window per container, once a window was reported. */
   #tierRate: number | undefined;
@@ -101,6 +121,7 @@ export class RequestRateLimiter {
     this.#containers = Math.max(1, options.containers ?? WORKER_CONTAINERS);
     this.#ceiling = options.ceilingPerSecond;
     this.#options = options;
+    this.#burst = Math.max(1, Math.floor(options.burst ?? 1));
   }
 
   /** The configured rate (`CRM_MAX_REQUESTS_PER_SECOND` or the provider's default). */
@@ -119,9 +140,13 @@ export class RequestRateLimiter {
    */
   async acquire(maxWaitMs: number = Number.POSITIVE_INFINITY): Promise<boolean> {
     const now = this.#clock.now();
-    const slot = Math.max(now, this.#nextSlotAt);
+    // Evenly spaced slots, of which up to `burst - 1` may be taken early after idle time
+    // (the generic cell rate algorithm: a slot is due at the theoretical time less the
+    // tolerance); never before a pause the CRM imposed.
+    const tolerance = ((this.#burst - 1) * 1000) / this.#rateAt(now);
+    const slot = Math.max(now, this.#nextSlotAt - tolerance, this.#pausedUntil);
     if (slot - now > maxWaitMs) return false;
-    this.#nextSlotAt = slot + 1000 / this.#rateAt(slot);
+    this.#nextSlotAt = Math.max(this.#nextSlotAt, slot) + 1000 / this.#rateAt(slot);
     this.#lastSlotAt = slot;
     while (this.#sent.length > 0 && (this.#sent[0] as number) <= slot - this.#windowMs) this.#sent.shift();
     this.#sent.push(slot);
@@ -131,7 +156,9 @@ export class RequestRateLimiter {
 
   /** Hands out no slot before `ms` from now (the CRM said `Retry-After`). */
   pauseFor(ms: number): void {
-    this.#nextSlotAt = Math.max(this.#nextSlotAt, this.#clock.now() + Math.max(0, ms));
+    const until = this.#clock.now() + Math.max(0, ms);
+    this.#nextSlotAt = Math.max(this.#nextSlotAt, until);
+    this.#pausedUntil = Math.max(this.#pausedUntil, until);
   }
 
   /**
@@ -149,6 +176,7 @@ export class RequestRateLimiter {
       if (windowLimit !== undefined && windowLimit > 0) {
         const share = (windowLimit * WINDOW_HEADROOM) / this.#containers / seconds;
         this.#tierRate = this.#ceiling === undefined ? share : Math.min(this.#ceiling, share);
+        if (this.#options.burst !== undefined) this.#burst = Math.min(Math.max(1, Math.floor(this.#options.burst)), windowBurst(windowLimit, this.#containers));
       }
       if (windowRemaining !== undefined) {
         // Within the next window this container may send again what of its own leaves the

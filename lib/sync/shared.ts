@@ -4,20 +4,12 @@
  * the breaker's memory of failures span invocations, as they must.
  */
 import type { CircuitBreakerPolicy } from 'cockatiel';
-import { logger, metrics } from '#lib/lambda';
-import { MetricNames } from '#lib/metrics';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { createCrmBreaker, type BreakerState } from './breaker.ts';
+import { countBreakerChange, createCrmBreaker } from '#lib/crm';
+import { logger } from '#lib/observability';
 import { RequestRateLimiter, type BudgetOptions } from './rate-limit.ts';
 
 let limiter: { key: string; limiter: RequestRateLimiter } | undefined;
 let breaker: CircuitBreakerPolicy | undefined;
-
-const BREAKER_METRICS: Record<BreakerState, string> = {
-  open: MetricNames.CrmBreakerOpened,
-  'half-open': MetricNames.CrmBreakerHalfOpened,
-  closed: MetricNames.CrmBreakerClosed,
-};
 
 /**
  * The container's CRM rate limiter (`CRM_MAX_REQUESTS_PER_SECOND`, adapting to the
@@ -36,7 +28,7 @@ export function sharedCrmBreaker(halfOpenAfterMs: number): CircuitBreakerPolicy 
     onStateChange: (state) => {
       if (state === 'open') logger.warn('CRM circuit breaker opened: failing batches fast', { halfOpenAfterMs });
       else logger.info(`CRM circuit breaker ${state}`);
-      metrics.addMetric(BREAKER_METRICS[state], MetricUnit.Count, 1);
+      countBreakerChange(state);
     },
   });
   return breaker;

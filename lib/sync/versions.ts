@@ -28,17 +28,19 @@
  * faster container's newer one.
  *
  * Every write is conditional on the revision the writer read (`equals` on `rev`, or
- * `absent` for the first), retried a few times when another writer got there first. A
- * batch costs one BatchGetItem for all its items and one write per record to claim, one
- * to confirm (which also releases the claim): the confirmation writes on the revision the
- * claim wrote, and reads only when that write's condition fails.
+ * `absent` for the first), retried a few times when another writer got there first (from
+ * the item the failed write met). A batch costs one BatchGetItem for all its items, one
+ * write per record to claim and one to confirm (which also releases the claim), the
+ * confirmation on the revision the claim wrote; the writes of a batch go out together,
+ * one TransactWriteItems call per 100 records (`StateTable.putEach`), each record's
+ * write still succeeding or failing on its own.
  *
  * TTL: 35 days, renewed by every write. A job older than that cannot be in flight (SQS
  * keeps messages at most 14 days, in the queue and in the DLQ), so an expired item only
  * forgets records nobody has written for five weeks; without a TTL one item per session
  * would stay forever.
  */
-import { ConditionFailedError, type StateItem, type StateTable } from '#lib/state';
+import { ConditionFailedError, type ConditionalPut, type PutOutcome, type StateItem, type StateTable } from '#lib/state';
 
 /** Field path -> version (see `versionOrder`). */
 export type FieldVersions = Record<string, string>;
@@ -80,10 +82,28 @@ export interface VersionItem extends StateItem {
   rev: number;
 }
 
-/** What the version store needs of the state table (`getMany`: one read for a whole batch, when there). */
-export type VersionStore = Pick<StateTable, 'get' | 'put'> & Partial<Pick<StateTable, 'getMany'>>;
+/**
+ * What the version store needs of the state table (`getMany`: one read for a whole batch;
+ * `putEach`: the batch's writes together; each used when there).
+ */
+export type VersionStore = Pick<StateTable, 'get' | 'put'> & Partial<Pick<StateTable, 'getMany' | 'putEach'>>;
 
-/** Writes in flight at once when claiming a batch. */
+/** How one record's claim ends (`settleMany`): confirmed with what was sent, or released (`uncertain`: sent without an answer). */
+export interface Settlement {
+  externalId: string;
+  confirmed?: string | SentFields;
+  uncertain?: string | SentFields;
+}
+
+/** One record on its way through `#updateMany`: how to decide its write from the item read. */
+interface Pending<R> {
+  externalId: string;
+  decide: (item: VersionItem | undefined) => Decision<R>;
+}
+
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
+
+/** Conditional puts in flight at once when the table has no `putEach`. */
 const CLAIM_CONCURRENCY = 32;
 
 /** A version as one string that sorts like `(sourceUpdatedAt, jobId)`. */
@@ -219,7 +239,9 @@ export class RecordVersions {
    * field the jobs carry (superseded only when no field is newer than its own version).
    */
   async claim(externalId: string, request: ClaimRequest, owner: string, untilMs: number): Promise<ClaimResult> {
-    return this.#update<ClaimResult>(externalId, (item) => this.#decideClaim(item, request, owner, untilMs), { kind: 'busy', until: this.#now() + CONTENDED_HOLD_MS });
+    const result = (await this.claimMany([{ externalId, request }], owner, untilMs)).get(externalId);
+    if (result === undefined || result instanceof Error) throw result ?? new Error('no claim answer');
+    return result;
   }
 
   #decideClaim(item: VersionItem | undefined, request: ClaimRequest, owner: string, untilMs: number): Decision<ClaimResult> {
@@ -245,28 +267,16 @@ export class RecordVersions {
 
   /**
    * Claims many records for `owner` until `untilMs` (as `claim`): every item read at once,
-   * the claims written in parallel. Each record's answer, or the error that stopped it.
+   * the claims written at once (`putEach`: one call per 100 items where the table has it).
+   * Each record's answer, or the error that stopped it. `reread`: the items are read again
+   * even if this instance knows them (records it found busy a moment ago).
    */
-  async claimMany(requests: ReadonlyArray<{ externalId: string; request: ClaimRequest }>, owner: string, untilMs: number): Promise<Map<string, ClaimResult | Error>> {
-    if (this.#store.getMany && requests.length > 0) {
-      const keys = requests.map((entry) => keyOf(entry.externalId));
-      const items = await this.#store.getMany<VersionItem>(keys);
-      for (const key of keys) this.#known.set(key, items.get(key));
-    }
-    const results = new Map<string, ClaimResult | Error>();
-    const queue = [...requests];
-    const worker = async (): Promise<void> => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        const { externalId, request } = next;
-        try {
-          results.set(externalId, await this.claim(externalId, request, owner, untilMs));
-        } catch (error) {
-          results.set(externalId, error instanceof Error ? error : new Error(String(error)));
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CLAIM_CONCURRENCY, queue.length) }, worker));
-    return results;
+  async claimMany(requests: ReadonlyArray<{ externalId: string; request: ClaimRequest }>, owner: string, untilMs: number, options: { reread?: boolean } = {}): Promise<Map<string, ClaimResult | Error>> {
+    if (options.reread) for (const { externalId } of requests) this.#known.delete(keyOf(externalId));
+    return this.#updateMany(
+      requests.map(({ externalId, request }) => ({ externalId, decide: (item: VersionItem | undefined) => this.#decideClaim(item, request, owner, untilMs) })),
+      () => ({ kind: 'busy', until: this.#now() + CONTENDED_HOLD_MS }),
+    );
   }
 
   /**
@@ -274,7 +284,7 @@ export class RecordVersions {
    * version moves forward (never back) and `owner`'s claim goes.
    */
   async confirm(externalId: string, sent: string | SentFields, owner: string): Promise<void> {
-    await this.#update(externalId, (item) => ({ next: confirmed(item, sent, owner), result: undefined }), 'fail');
+    await this.#one(this.#settling({ externalId, confirmed: sent }, owner));
   }
 
   /**
@@ -282,40 +292,127 @@ export class RecordVersions {
    * `uncertain`: a send (of that version, or of those fields) got no answer, so it may have been applied.
    */
   async release(externalId: string, owner: string, uncertain?: string | SentFields): Promise<void> {
-    await this.#update(externalId, (item) => {
-      const mine = item !== undefined && item.owner === owner;
-      if (!mine && uncertain === undefined) return { result: undefined };
-      return { next: released(item, owner, uncertain), result: undefined };
-    }, 'fail');
+    await this.#one(this.#settling({ externalId, ...(uncertain === undefined ? {} : { uncertain }) }, owner));
   }
 
   /**
-   * Read, decide, write conditionally on the revision read; again when another writer got
-   * there first. `exhausted` is the answer after the last attempt (`'fail'`: throw).
+   * Ends `owner`'s claims on many records at once, each as `confirm` (when `confirmed` is
+   * given) or `release` would: the writes go together (`putEach`). The records whose write
+   * failed, with the error.
    */
-  async #update<R>(externalId: string, decide: (item: VersionItem | undefined) => Decision<R>, exhausted: R | 'fail'): Promise<R> {
-    const pk = keyOf(externalId);
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
-      // What this instance read or wrote last, if anything; else a read. A stale one only
-      // costs the failed write that reveals it.
-      const item = this.#known.has(pk) ? this.#live(this.#known.get(pk)) : await this.#store.get<VersionItem>(pk);
-      this.#known.delete(pk);
-      const { next, result } = decide(item);
-      if (!next) {
-        this.#known.set(pk, item);
-        return result;
-      }
-      const written = this.#itemOf(pk, item, next);
+  async settleMany(settlements: ReadonlyArray<Settlement>, owner: string): Promise<Map<string, Error>> {
+    const results = await this.#updateMany(settlements.map((settlement) => this.#settling(settlement, owner)), () => new Error(`The version of a CRM record changed ${MAX_WRITE_ATTEMPTS} times while it was being written`));
+    return new Map([...results].filter((entry): entry is [string, Error] => entry[1] instanceof Error));
+  }
+
+  #settling(settlement: Settlement, owner: string): Pending<undefined> {
+    const { externalId, confirmed: sent, uncertain } = settlement;
+    if (sent !== undefined) return { externalId, decide: (item) => ({ next: confirmed(item, sent, owner), result: undefined }) };
+    return {
+      externalId,
+      decide: (item) => {
+        const mine = item !== undefined && item.owner === owner;
+        if (!mine && uncertain === undefined) return { result: undefined };
+        return { next: released(item, owner, uncertain), result: undefined };
+      },
+    };
+  }
+
+  async #one(pending: Pending<undefined>): Promise<void> {
+    const result = (await this.#updateMany([pending], () => new Error(`The version of a CRM record changed ${MAX_WRITE_ATTEMPTS} times while it was being written`))).get(pending.externalId);
+    if (result instanceof Error) throw result;
+  }
+
+  /**
+   * Read, decide, write conditionally on the revision read; again, for the records another
+   * writer got to first, from the item their failed write met. Items come from what this
+   * instance read or wrote last, else one read of all that are missing; writes go out
+   * together (`putEach`) when there are several. `exhausted`: the answer of a record still
+   * contended after the last attempt.
+   */
+  async #updateMany<R>(entries: ReadonlyArray<Pending<R>>, exhausted: () => R | Error): Promise<Map<string, R | Error>> {
+    const results = new Map<string, R | Error>();
+    let pending = [...entries];
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS && pending.length > 0; attempt += 1) {
       try {
-        await this.#store.put(written, this.#conditionOf(item));
-        this.#known.set(pk, written);
-        return result;
+        await this.#readMissing(pending.map((entry) => keyOf(entry.externalId)));
       } catch (error) {
-        if (!(error instanceof ConditionFailedError)) throw error;
+        for (const entry of pending) results.set(entry.externalId, asError(error));
+        return results;
       }
+      const writes: Array<{ entry: Pending<R>; read: VersionItem | undefined; written: VersionItem; result: R }> = [];
+      for (const entry of pending) {
+        const pk = keyOf(entry.externalId);
+        const read = this.#live(this.#known.get(pk));
+        const { next, result } = entry.decide(read);
+        if (!next) {
+          this.#known.set(pk, read);
+          results.set(entry.externalId, result);
+        } else {
+          writes.push({ entry, read, written: this.#itemOf(pk, read, next), result });
+        }
+      }
+      const outcomes = await this.#write(writes.map(({ read, written }) => ({ item: written, condition: this.#conditionOf(read) })));
+      pending = [];
+      writes.forEach(({ entry, written, result }, index) => {
+        const outcome = outcomes[index] as PutOutcome<VersionItem> & { known?: boolean };
+        const pk = keyOf(entry.externalId);
+        if (outcome.kind === 'written') {
+          this.#known.set(pk, written);
+          results.set(entry.externalId, result);
+        } else if (outcome.kind === 'conditionFailed') {
+          // Another writer got there first: decide again on the item the write met (or read it).
+          if ('current' in outcome || outcome.known) this.#known.set(pk, outcome.current);
+          else this.#known.delete(pk);
+          pending.push(entry);
+        } else {
+          this.#known.delete(pk);
+          results.set(entry.externalId, outcome.error);
+        }
+      });
     }
-    if (exhausted === 'fail') throw new Error(`The version of a CRM record changed ${MAX_WRITE_ATTEMPTS} times while it was being written`);
-    return exhausted;
+    for (const entry of pending) results.set(entry.externalId, exhausted());
+    return results;
+  }
+
+  /** Reads the items of `keys` this instance does not know (one call for one, one batch for more). */
+  async #readMissing(keys: string[]): Promise<void> {
+    const missing = keys.filter((key) => !this.#known.has(key));
+    if (missing.length === 0) return;
+    if (missing.length > 1 && this.#store.getMany) {
+      const items = await this.#store.getMany<VersionItem>(missing);
+      for (const key of missing) this.#known.set(key, items.get(key));
+      return;
+    }
+    await Promise.all(missing.map(async (key) => this.#known.set(key, await this.#store.get<VersionItem>(key))));
+  }
+
+  /**
+   * The writes, each on its own: together in `putEach` calls when the table has it and there
+   * are several, else as conditional puts in parallel (a failed condition then says nothing
+   * of the item: it is read again).
+   */
+  async #write(writes: ConditionalPut[]): Promise<Array<PutOutcome<VersionItem> & { known?: boolean }>> {
+    if (writes.length === 0) return [];
+    if (writes.length > 1 && this.#store.putEach) {
+      const outcomes = await this.#store.putEach<VersionItem>(writes).catch((error: unknown) => writes.map(() => ({ kind: 'failed' as const, error: asError(error) })));
+      return outcomes.map((outcome) => (outcome.kind === 'conditionFailed' ? { ...outcome, known: true } : outcome));
+    }
+    const outcomes: Array<PutOutcome<VersionItem>> = new Array(writes.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let index = next++; index < writes.length; index = next++) {
+        const { item, condition } = writes[index] as ConditionalPut;
+        try {
+          await this.#store.put(item, condition);
+          outcomes[index] = { kind: 'written' };
+        } catch (error) {
+          outcomes[index] = error instanceof ConditionFailedError ? { kind: 'conditionFailed' } : { kind: 'failed', error: asError(error) };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CLAIM_CONCURRENCY, writes.length) }, worker));
+    return outcomes;
   }
 
   /** A remembered item as a read would see it now (one past its TTL does not exist). */

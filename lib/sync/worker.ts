@@ -8,14 +8,14 @@
  * functions/ only calls this.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { breakerState, PROVIDER_BURST } from '#lib/crm';
 import { sharedSqsClient } from '#lib/jobs';
-import { logger, metrics } from '#lib/lambda';
-import { breakerState } from './breaker.ts';
+import type { Loaded } from '#lib/config';
+import { logger, metrics } from '#lib/observability';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
-import { sharedDynamoDbClient, type StateItem, type StateTable } from '#lib/state';
+import { sharedDynamoDbClient, type StateTable } from '#lib/state';
 import { dynamoPersistence, powertoolsChunkLedger, type ChunkLedger } from './chunks.ts';
 import { adapterHeld, adapterUpsert, sharedCrmAdapter } from './crm-port.ts';
-import type { SyncWorkerConfig } from './config.ts';
 import { sendDeadLetters } from './dead-letter.ts';
 import { invokeAsync, sharedLambdaClient } from './lambda.ts';
 import { logBatch, publishBatchMetrics } from './observe.ts';
@@ -26,10 +26,13 @@ import { holdBackMessages, resendMessages } from './requeue.ts';
 import { sharedCrmBreaker, sharedCrmRateLimiter } from './shared.ts';
 import { RecordVersions } from './versions.ts';
 
+/** The worker's configuration: the `crm` section and its own `worker` section. */
+export type SyncWorkerConfig = Loaded<'crm' | 'worker'>;
+
 /** What the worker is wired to besides its configuration. */
 export interface SyncWorkerDeps {
   /** The state table holding the pause and the record versions (the container's shared one). */
-  store: () => PauseStore & Partial<Pick<StateTable, 'getMany'>>;
+  store: () => StateTable;
   /**
    * The finished-chunk records of one invocation in table `tableName`, given the
    * invocation's remaining time (default: Powertools idempotency on the shared DynamoDB client).
@@ -71,33 +74,33 @@ export async function syncCrmBatch(
     });
     return { batchItemFailures: records.map((record) => ({ itemIdentifier: record.messageId })) };
   }
-  const breaker = sharedCrmBreaker(settings.breakerHalfOpenMs);
+  const { crm, worker } = settings;
+  const breaker = sharedCrmBreaker(worker.breakerHalfOpenMs);
   const store = lazyStore(deps.store);
-  const tableName = settings.stateTableName;
+  const tableName = worker.state?.tableName;
   const versions: VersionPort | undefined = tableName ? new RecordVersions(store) : undefined;
   const chunks = tableName ? (deps.chunks ?? sharedChunkLedger)(tableName, () => context.getRemainingTimeInMillis()) : undefined;
-  const { crm } = settings;
-  const limiter = sharedCrmRateLimiter(crm.maxRequestsPerSecond, crm.maxRequestsPerSecondExplicit ? { ceilingPerSecond: crm.maxRequestsPerSecond } : {});
+  const limiter = sharedCrmRateLimiter(crm.maxRequestsPerSecond, { burst: PROVIDER_BURST[crm.provider], ...(crm.maxRequestsPerSecondExplicit ? { ceilingPerSecond: crm.maxRequestsPerSecond } : {}) });
   // What is left of the invocation, less a moment to answer: SQS calls never outlive it.
   const sqsSignal = (): AbortSignal => AbortSignal.timeout(Math.max(200, context.getRemainingTimeInMillis() - 300));
   const report = await processBatch(
     records,
-    { batchSize: settings.crm.batchSize, maxReceiveCount: settings.maxReceiveCount, probeIntervalMs: settings.probeIntervalMs },
+    { batchSize: crm.batchSize, maxReceiveCount: worker.maxReceiveCount, probeIntervalMs: worker.probeIntervalMs },
     {
       ...pausePorts(store, {
         now: Date.now,
-        wake: settings.controlFunctionName ? wakeControl(settings.controlFunctionName) : undefined,
+        wake: worker.controlFunctionName ? wakeControl(worker.controlFunctionName) : undefined,
       }),
-      holdBack: (messages, seconds) => holdBackMessages(sharedSqsClient(), messages, seconds, sqsSignal(), { dlqUrl: settings.dlqUrl }),
-      resend: (messages, delaySeconds) => resendMessages(sharedSqsClient(), messages, delaySeconds, sqsSignal(), { dlqUrl: settings.dlqUrl }),
-      upsert: adapterUpsert(sharedCrmAdapter(crm), limiter),
-      ...withHeld(adapterHeld(sharedCrmAdapter(crm), limiter)),
+      holdBack: (messages, seconds) => holdBackMessages(sharedSqsClient(), messages, seconds, sqsSignal(), { dlqUrl: worker.dlqUrl }),
+      resend: (messages, delaySeconds) => resendMessages(sharedSqsClient(), messages, delaySeconds, sqsSignal(), { dlqUrl: worker.dlqUrl }),
+      upsert: adapterUpsert(sharedCrmAdapter(settings), limiter),
+      ...withHeld(adapterHeld(sharedCrmAdapter(settings), limiter)),
       ...(versions ? { versions } : {}),
       ...(chunks ? { chunks } : {}),
       ...(context.awsRequestId ? { invocationId: context.awsRequestId } : {}),
       deadLetter: (letters) =>
         sendDeadLetters(letters, {
-          queueUrl: settings.dlqUrl,
+          queueUrl: worker.dlqUrl,
           client: sharedSqsClient(),
           // What is left of the invocation, less a moment to answer: unsent letters go back to SQS.
           timeoutMs: Math.max(200, context.getRemainingTimeInMillis() - 300),
@@ -116,16 +119,12 @@ export async function syncCrmBatch(
 /** The `held` port when the adapter offers one. */
 const withHeld = (held: SyncPorts['held']): Pick<SyncPorts, 'held'> => (held ? { held } : {});
 
-/** The state table, built on first use (a table without `getMany` is read key by key). */
-const lazyStore = (store: () => PauseStore & Partial<Pick<StateTable, 'getMany'>>): PauseStore & Pick<StateTable, 'getMany'> => ({
+/** The state table, built on first use. */
+const lazyStore = (store: () => StateTable): PauseStore & Pick<StateTable, 'getMany' | 'putEach'> => ({
   get: (pk) => store().get(pk),
-  getMany: async <T extends StateItem = StateItem>(pks: readonly string[]) => {
-    const table = store();
-    if (table.getMany) return table.getMany<T>(pks);
-    const items = await Promise.all(pks.map(async (pk) => [pk, await table.get<T>(pk)] as const));
-    return new Map(items.filter((entry): entry is readonly [string, T] => entry[1] !== undefined));
-  },
+  getMany: (pks) => store().getMany(pks),
   put: (item, condition) => store().put(item, condition),
+  putEach: (writes) => store().putEach(writes),
   delete: (pk, condition) => store().delete(pk, condition),
 });
 

@@ -2,10 +2,11 @@
  * The Genesys webhook event (docs/api.md section 2): its shape, the freshness of its
  * timestamp, and the CRM sync job an attribute update becomes. Pure.
  */
-import { AppError, ValidationError } from '#lib/errors';
+import { ValidationError } from '#lib/errors';
 import { buildJob, deterministicJobId, type CrmSyncJob, type JobScalar } from '#lib/jobs';
 import { identityKeyKind, maskScalar } from '#lib/pii';
 import { freeTextErrors, schemaCheck } from '#lib/validation';
+import { StaleEventError } from './errors.ts';
 import { validateWebhookEvent } from './schema.validators.js';
 
 export { ATTRIBUTES_UPDATED_EVENT } from './event-schema.ts';
@@ -46,13 +47,6 @@ export function parseWebhookEvent(rawBody: Buffer): WebhookEvent {
   const textErrors = freeTextErrors([{ path: '/attributes', value: checked.value.attributes, keys: true }]);
   if (textErrors.length > 0) throw new ValidationError('The webhook event attributes cannot be carried.', textErrors);
   return checked.value;
-}
-
-/** The event's timestamp is too far from now: 400, saying by how much. */
-export class StaleEventError extends AppError {
-  readonly status = 400;
-  readonly type = 'stale-event';
-  readonly title = 'Event timestamp out of range';
 }
 
 /** Refuses an event whose timestamp is more than `MAX_EVENT_SKEW_MS` before or after `now`. */

@@ -21,21 +21,7 @@ import {
   UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-
-/** Why a rotation could not start; the script prints the message and exits. */
-export type RotationFailureKind = 'invalid_input' | 'secret';
-
-/** A rotation failure whose message says what to do; never carries the secret. */
-export class RotationError extends Error {
-  constructor(
-    readonly kind: RotationFailureKind,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'RotationError';
-  }
-}
+import { RotationAbandonedError, RotationError } from './errors.ts';
 
 /** A signing secret: 32 random bytes, base64url (43 characters). */
 export function generateSigningSecret(): string {
@@ -62,17 +48,6 @@ export interface SigningSecretRotation {
   versionId: string;
   /** The version now AWSPREVIOUS (the one that was current). */
   previousVersionId: string;
-}
-
-/** A rotation that stopped after changing something; the message says what state it left. */
-export class RotationAbandonedError extends Error {
-  constructor(
-    message: string,
-    readonly installError: unknown,
-  ) {
-    super(message, { cause: installError });
-    this.name = 'RotationAbandonedError';
-  }
 }
 
 const errorName = (error: unknown): string => (error as { name?: string } | null)?.name ?? '';

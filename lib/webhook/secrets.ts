@@ -19,6 +19,7 @@
  * Hand-written: no library offers "wait for a read started after me" coalescing.
  */
 import { getWebhookSigningSecrets, sharedSecretCache, type SecretCache } from '#lib/auth';
+import type { Config } from '#lib/config';
 import { isWellFormedSignature, verifyLabelled, type SignatureMatch } from './signature.ts';
 
 /** Re-reads after a mismatch are at least this far apart; also about the longest a mismatch waits. */
@@ -129,7 +130,8 @@ export class SigningSecrets {
 let shared: SigningSecrets | undefined;
 
 /** The container's signing secrets on the shared secret cache (reused while warm). */
-export function sharedSigningSecrets(secretId: string): SigningSecrets {
-  if (shared?.secretId !== secretId) shared = new SigningSecrets({ cache: sharedSecretCache(), secretId });
+export function sharedSigningSecrets(config: Pick<Config, 'runtime' | 'webhook'>): SigningSecrets {
+  const { secretId } = config.webhook;
+  if (shared?.secretId !== secretId) shared = new SigningSecrets({ cache: sharedSecretCache(config), secretId });
   return shared;
 }

@@ -4,25 +4,8 @@
  * per container; anything else is checked again on the next request, so a deployment
  * that comes back is served at once.
  */
-import { AppError } from '#lib/errors';
 import { GenesysError, genesysOperations, type Deadline, type GenesysClient } from '#lib/genesys';
-
-/** The deployment cannot serve the Messenger (paused, broken, being deleted or missing): 503. */
-export class DeploymentUnavailableError extends AppError {
-  readonly status = 503;
-  readonly type = 'deployment-unavailable';
-  readonly title = 'Messenger deployment unavailable';
-
-  constructor(deploymentId: string, deploymentStatus: string, options?: { cause?: unknown }) {
-    super(
-      deploymentStatus === 'Missing'
-        ? `Web deployment ${deploymentId} does not exist in Genesys Cloud; the Messenger cannot be served.`
-        : `Web deployment ${deploymentId} is ${deploymentStatus}, not Active; the Messenger cannot be served until it is active again.`,
-      options,
-    );
-    Object.assign(this.extensions, { deploymentId, deploymentStatus });
-  }
-}
+import { DeploymentUnavailableError } from './errors.ts';
 
 /** How long an `Active` answer is trusted. */
 export const DEPLOYMENT_CACHE_TTL_MS = 5 * 60_000;

@@ -6,12 +6,15 @@
  * attributes are stored; `guestDetails` (name, email, phone) never leaves this function
  * except in the answer to its owner.
  */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { AppError } from '#lib/errors';
 import type { Deadline } from '#lib/genesys';
+import { logger, MetricNames, metrics } from '#lib/observability';
 import { SessionStoreError, type PreparedSessions } from '#lib/state';
-import type { WidgetUser } from './claims.ts';
+import { widgetUserFromClaims, type WidgetUser } from './claims.ts';
 import { buildWidgetConfiguration, widgetAttributes, widgetSessionId, type WidgetConfiguration } from './config.ts';
 import type { DeploymentGate } from './deployment.ts';
+import { DeploymentUnavailableError } from './errors.ts';
 import type { FilteredAttributes } from './attributes.ts';
 
 /** What the widget flow needs from the outside world. */
@@ -43,4 +46,21 @@ export async function widgetConfigurationFor(
     configuration: buildWidgetConfiguration(user, deps.settings, { environment: deps.environment, attributes, gsRef: session.gsRef }),
     dropped,
   };
+}
+
+/**
+ * The route's one call: the configuration for the caller's token claims, with the names of
+ * attributes left out logged and the answer (or an inactive deployment) counted.
+ */
+export async function serveWidgetConfiguration(claims: Record<string, unknown>, deps: WidgetDependencies): Promise<WidgetConfiguration> {
+  const user = widgetUserFromClaims(claims);
+  try {
+    const { configuration, dropped } = await widgetConfigurationFor(user, deps);
+    if (dropped.length > 0) logger.info('Widget attributes left out', { dropped });
+    metrics.addMetric(MetricNames.WidgetConfigServed, MetricUnit.Count, 1);
+    return configuration;
+  } catch (error) {
+    if (error instanceof DeploymentUnavailableError) metrics.addMetric(MetricNames.WidgetDeploymentUnavailable, MetricUnit.Count, 1);
+    throw error;
+  }
 }

@@ -9,7 +9,6 @@ import { FaultEngine, type StoredFaultRule } from './faults.ts';
 import {
   HttpError,
   applyRateLimitSetting,
-  commonControlRoutes,
   controlRoute,
   startSandboxServer,
   type RequestLogEntry,
@@ -428,7 +427,6 @@ export async function startCrmSandbox(options: CrmSandboxOptions): Promise<CrmSa
   };
 
   const controlRoutes: RouteDef[] = [
-    ...commonControlRoutes({ state, reset, faults, clock }),
     controlRoute('POST', '/__sandbox/config', (req) => {
       const body = requireObject(req.json(), 'The body');
       applyRateLimitSetting(body, limiter);
@@ -477,11 +475,7 @@ export async function startCrmSandbox(options: CrmSandboxOptions): Promise<CrmSa
     }),
   ];
 
-  const server = await startSandboxServer({
-    port: options.port,
-    clock,
-    faults,
-    maxBodyBytes: options.maxBodyBytes,
+  const server = await startSandboxServer(options, { clock, faults, state, reset }, {
     routes,
     controlRoutes,
     errorReply: (status, message) => problem(status, message),

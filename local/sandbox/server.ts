@@ -79,15 +79,25 @@ export interface RequestLogEntry {
   [extra: string]: unknown;
 }
 
-/** How one sandbox plugs into the pipeline. */
-export interface SandboxServerOptions {
+/** Where a sandbox listens and how large a body it reads: every sandbox's `port` and `maxBodyBytes` options. */
+export interface SandboxListenOptions {
   port?: number;
+  maxBodyBytes?: number;
+}
+
+/** What every sandbox has besides its routes: its clock and fault rules, and the state view and reset the shared controls serve. */
+export interface SandboxControls {
   clock: SandboxClock;
   faults: FaultEngine;
-  maxBodyBytes?: number;
+  state: () => unknown;
+  reset: () => void;
+}
+
+/** How one sandbox plugs into the pipeline. */
+export interface SandboxServerOptions {
   /** Upstream routes: faults, `guard`, logging apply. */
   routes: RouteDef[];
-  /** `/__sandbox/...` routes: no faults, no guard, not logged. */
+  /** The sandbox's own `/__sandbox/...` routes, after the shared ones: no faults, no guard, not logged. */
   controlRoutes: RouteDef[];
   /** Builds the server's error document. */
   errorReply(status: number, message: string, req: { correlationId: string }): SandboxReply;
@@ -152,11 +162,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
   });
 }
 
-/** Starts a sandbox server on 127.0.0.1 (port 0 unless given). */
-export async function startSandboxServer(options: SandboxServerOptions): Promise<RunningServer> {
+/** Starts a sandbox server on 127.0.0.1 (port 0 unless given), with the shared controls (`commonControlRoutes`) before its own. */
+export async function startSandboxServer(listen: SandboxListenOptions, controls: SandboxControls, options: SandboxServerOptions): Promise<RunningServer> {
+  const { clock, faults } = controls;
   const routes = options.routes.map(compile);
-  const controlRoutes = options.controlRoutes.map(compile);
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const controlRoutes = [...commonControlRoutes(controls), ...options.controlRoutes].map(compile);
+  const maxBodyBytes = listen.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const closing = new AbortController();
   const sockets = new Set<Socket>();
 
@@ -281,7 +292,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
 
     const log = (status: number, fault: StoredFaultRule | undefined, dropped: boolean): void => {
       const entry: RequestLogEntry = {
-        at: new Date(options.clock.now()).toISOString(),
+        at: new Date(clock.now()).toISOString(),
         operation,
         method,
         path,
@@ -307,7 +318,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
       return { ...base, status, headers };
     };
 
-    const fault = options.faults.take({ operation, method, path });
+    const fault = faults.take({ operation, method, path });
     const commitFirst = fault?.delayAfterCommitMs !== undefined;
     if (fault?.delayMs) await sleep(fault.delayMs, undefined, { signal: closing.signal });
     if (fault && !commitFirst) {
@@ -364,7 +375,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
   });
 
   // A port already taken rejects with a PortInUseError naming it (the stack stops what it started).
-  await listenOnLoopback(server, options.port ?? 0, 'sandbox server');
+  await listenOnLoopback(server, listen.port ?? 0, 'sandbox server');
   const port = (server.address() as AddressInfo).port;
 
   return {
@@ -390,7 +401,7 @@ export function controlRoute(method: string, path: string, handler: RouteDef['ha
 }
 
 /** The controls both sandboxes share: the state view, reset, the fault rules and the clock. */
-export function commonControlRoutes(options: {
+function commonControlRoutes(options: {
   state: () => unknown;
   reset: () => void;
   faults: FaultEngine;

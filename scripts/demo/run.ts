@@ -13,7 +13,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { localEmfSource, produceReport, reportStamp, reportWindow } from '#lib/metrics/report';
+import { localEmfSource, produceReport, reportStamp, reportWindow } from '#lib/report';
 import { signPayload } from '#lib/webhook/signature.ts';
 import { localSqsClient } from '#local/sqs.ts';
 import type { StackEndpoints } from '#local/stack.ts';

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localEmfSource, produceReport, reportWindow, type MetricsReport } from '#lib/metrics/report';
+import { localEmfSource, produceReport, reportWindow, type MetricsReport } from '#lib/report';
 import { signPayload } from '#lib/webhook';
 import { localSqsClient } from '#local/sqs.ts';
 import { addFaults, machineToken, peekMessages, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, startLinkedConversation, until } from '#test/support/stack.ts';

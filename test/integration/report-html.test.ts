@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildReport, CHART_COLORS, renderHtml } from '#lib/metrics/report';
+import { buildReport, renderHtml } from '#lib/report';
+import { CHART_COLORS } from '#lib/report/render/html.ts';
 import { ensureChromium, headlessFlags } from '#test/support/chromium.ts';
 import { countColor, decodePng, type Png } from '#test/support/png.ts';
-import { busyDay, queue, WINDOW } from '#test/unit/lib/metrics/fixtures.ts';
+import { busyDay, queue, WINDOW } from '#test/unit/lib/report/fixtures.ts';
 
 const run = promisify(execFile);
 const chromium = await ensureChromium();

@@ -89,6 +89,15 @@ describe('every function', () => {
     }
   });
 
+  it('maps its stack traces with source maps, but for health, which starts without reading one', () => {
+    // Assess
+    for (const [, fn] of functions()) {
+      const nodeOptions = fn.Properties['Environment']?.Variables?.['NODE_OPTIONS'];
+      if (String(fn.Properties['FunctionName']).endsWith('-health')) expect(nodeOptions ?? '').not.toContain('--enable-source-maps');
+      else expect(nodeOptions).toBe('--enable-source-maps');
+    }
+  });
+
   it('has a role of its own', () => {
     // Assess
     const roles = functions().map(([, fn]) => fn.Properties['Role']['Fn::GetAtt'][0]);

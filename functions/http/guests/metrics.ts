@@ -1,14 +1,20 @@
 /** `GET /guests/{guestId}/metrics`: engagement metrics of a guest from Genesys analytics conversation details. */
+import { configAtColdStart } from '#lib/config';
 import { deadlineFromContext, sharedGenesysClient } from '#lib/genesys';
-import { measureGuest } from '#lib/guests';
-import { configAtColdStart, httpStack } from '#lib/lambda';
+import { getGuestMetrics, type GuestReadDependencies } from '#lib/guests';
+import { dependenciesOnFirstUse, httpStack } from '#lib/lambda';
 import { requireUuidParam } from '#lib/validation';
 
 const config = configAtColdStart(['genesys', 'guests']);
 
+const dependencies = dependenciesOnFirstUse((): GuestReadDependencies & { days: number } => {
+  const settings = config();
+  const { guests } = settings;
+  return { genesys: sharedGenesysClient(settings), settings: guests, days: guests.metricsDays };
+});
+
 export const handler = httpStack(async (request, context) => {
-  const { guests } = config();
   const guestId = requireUuidParam(request.pathParameters, 'guestId');
-  const body = await measureGuest(sharedGenesysClient(), guests, guestId, { days: guests.metricsDays, deadline: deadlineFromContext(context) });
+  const body = await getGuestMetrics(guestId, { ...dependencies(), deadline: deadlineFromContext(context) });
   return { statusCode: 200, body };
 });

@@ -15,6 +15,17 @@ export type Body = Record<string, unknown>;
 /** `value` when it is a JSON object, else an empty one: answers are read without trusting their shape. */
 export const asBody = (value: unknown): Body => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Body) : {});
 
+/** The rows of a read by the value of their `key` field (rows without a text value there are left out). */
+export function rowsByKey(rows: readonly unknown[], key: string): Map<string, Body> {
+  const byKey = new Map<string, Body>();
+  for (const raw of rows) {
+    const row = asBody(raw);
+    const value = row[key];
+    if (typeof value === 'string') byKey.set(value, row);
+  }
+  return byKey;
+}
+
 /** The provider-side names of the customer fields a lookup reads (each provider has its defaults). */
 export interface CustomerFieldNames {
   firstName: string;

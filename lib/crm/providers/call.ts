@@ -9,7 +9,8 @@ import { exchangeJson, parseRetryAfter, withDeadline, type JsonAnswer } from '#l
 import { SecretError } from '#lib/auth';
 import type { CallFailure } from '../adapter.ts';
 import { networkFailure } from '../adapter.ts';
-import { CrmCredentialsError, CrmTokenEndpointError, type CrmTokenSource } from './oauth.ts';
+import { CrmCredentialsError, CrmTokenEndpointError } from './errors.ts';
+import type { CrmTokenSource } from './oauth.ts';
 
 /** A provider answer, body parsed as JSON when it is JSON. */
 export type ProviderAnswer = JsonAnswer;

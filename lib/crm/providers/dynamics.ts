@@ -27,7 +27,7 @@
 import type { CrmRecord } from '#lib/jobs';
 import { safeCrmText } from '../batch-upsert.ts';
 import { propertySafeKey, type CallFailure, type CallOptions, type CrmAdapter, type ProviderLookupOutcome, type ProviderReadOutcome, type ProviderUpsertOutcome, type UpsertOptions } from '../adapter.ts';
-import { ProviderAdapterBase, asBody, customerFromRow, type Body, type CustomerFieldNames, type ProviderConnection } from './base.ts';
+import { ProviderAdapterBase, asBody, customerFromRow, rowsByKey, type Body, type CustomerFieldNames, type ProviderConnection } from './base.ts';
 import { classifyStatus, isFailure, numberHeader, retryAfterMs, type ProviderAnswer } from './call.ts';
 
 /** Records per UpsertMultiple call: the contract's default (Dataverse documents no hard maximum for it). */
@@ -103,12 +103,7 @@ export class DynamicsAdapter extends ProviderAdapterBase<'dynamics'> implements 
     const body = asBody(answer.body);
     // At most 100 rows: one page; a paged answer is not read as "not there".
     if (!Array.isArray(body['value']) || body['@odata.nextLink'] !== undefined) return { kind: 'failed', failure: { kind: 'transient', status: 200, reason: 'Dynamics answered the read without every record' } };
-    const rows = new Map<string, Body>();
-    for (const raw of body['value']) {
-      const row = asBody(raw);
-      if (typeof row[key] === 'string') rows.set(row[key], row);
-    }
-    return this.readOutcome(records, rows);
+    return this.readOutcome(records, rowsByKey(body['value'], key));
   }
 
   async lookupCustomer(query: { email?: string; phone?: string }, options: CallOptions): Promise<ProviderLookupOutcome> {

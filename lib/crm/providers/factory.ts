@@ -6,31 +6,22 @@ import type { SecretCache, TokenProvider } from '#lib/auth';
 import type { CrmConfig } from '#lib/config';
 import type { CrmAdapter, CrmProviderName } from '../adapter.ts';
 import { DynamicsAdapter } from './dynamics.ts';
+import { CrmSettingsError } from './errors.ts';
 import { HubSpotAdapter } from './hubspot.ts';
 import { ClientCredentialsTokenProvider, SecretTokenProvider } from './oauth.ts';
 import { RestAdapter } from './rest.ts';
 import { SalesforceAdapter } from './salesforce.ts';
 
-/** What the factory needs; each provider reads only its own settings (docs/api.md section 8). */
-export interface CrmAdapterSettings {
+/**
+ * What the factory needs: the `crm` section's provider settings (each provider reads only
+ * its own, docs/api.md section 8; documented on CrmConfig) and what to reach the CRM with.
+ */
+export interface CrmAdapterSettings
+  extends Partial<Pick<CrmConfig, 'baseUrl' | 'tokenUrl' | 'hubspotIdProperty' | 'hubspotTimeZone' | 'salesforceExternalIdField' | 'dynamicsUrl' | 'dynamicsAlternateKey'>> {
   provider: CrmProviderName;
   secrets: SecretCache;
   /** `CRM_CREDENTIALS_SECRET_ID`. */
   secretId: string;
-  /** `CRM_BASE_URL` (required for `rest`; overrides each provider's API host). */
-  baseUrl?: string;
-  /** `CRM_TOKEN_URL` (overrides the Salesforce / identity platform token endpoint). */
-  tokenUrl?: string;
-  /** `HUBSPOT_ID_PROPERTY`. */
-  hubspotIdProperty?: string;
-  /** `HUBSPOT_TIME_ZONE`: where the account's daily quota resets (UTC when unset). */
-  hubspotTimeZone?: string;
-  /** `SALESFORCE_EXTERNAL_ID_FIELD`. */
-  salesforceExternalIdField?: string;
-  /** `DYNAMICS_URL`. */
-  dynamicsUrl?: string;
-  /** `DYNAMICS_ALTERNATE_KEY`. */
-  dynamicsAlternateKey?: string;
   fetch?: typeof fetch;
   /** The `rest` provider's token source (default: `apiToken` of the secret); the worker passes the shared CRM token provider. */
   restTokens?: TokenProvider;
@@ -55,14 +46,6 @@ export function crmAdapterSettings(crm: CrmConfig, with_: { secrets: SecretCache
     ...(crm.provider === 'rest' && with_.restTokens ? { restTokens: with_.restTokens } : {}),
     ...(with_.fetch ? { fetch: with_.fetch } : {}),
   };
-}
-
-/** A setting the chosen provider needs is missing; the message names the variable. */
-export class CrmSettingsError extends Error {
-  constructor(variable: string, provider: CrmProviderName) {
-    super(`${variable} is required when CRM_PROVIDER is ${provider}`);
-    this.name = 'CrmSettingsError';
-  }
 }
 
 function required(value: string | undefined, variable: string, provider: CrmProviderName): string {

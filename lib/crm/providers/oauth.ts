@@ -10,32 +10,10 @@
  */
 import { exchange } from '#lib/net';
 import { requireSecretString, type SecretCache, type TokenProvider } from '#lib/auth';
+import { CrmCredentialsError, CrmTokenEndpointError } from './errors.ts';
 
 /** Tokens are replaced this long before they expire. */
 export const TOKEN_REFRESH_MARGIN_MS = 60_000;
-
-/** The token endpoint refused the credentials, also after a fresh secret read. */
-export class CrmCredentialsError extends Error {
-  constructor(
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-    this.name = 'CrmCredentialsError';
-  }
-}
-
-/** The token endpoint could not be used (no answer, 5xx, a body without a token). */
-export class CrmTokenEndpointError extends Error {
-  constructor(
-    message: string,
-    readonly status?: number,
-    readonly timedOut = false,
-  ) {
-    super(message);
-    this.name = 'CrmTokenEndpointError';
-  }
-}
 
 /** A token provider that may also know the API host its token is for (Salesforce `instance_url`). */
 export interface CrmTokenSource extends TokenProvider {

@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { SecretError, type TokenProvider } from '#lib/auth';
 import { canonicalJson, type CrmRecord } from '#lib/jobs';
 import { batchUpsert, safeCrmText } from '../batch-upsert.ts';
-import { CrmNetworkError, crmRequest } from '../http.ts';
+import { CrmNetworkError } from '../errors.ts';
+import { crmRequest } from '../http.ts';
 import {
   type CallFailure,
   type CallOptions,
@@ -28,8 +29,8 @@ export const REST_BATCH_LIMIT = 50;
 export interface RestAdapterOptions {
   /** `CRM_BASE_URL`. */
   baseUrl: string;
-  /** Bearer token from `apiToken` (default: the shared CRM token provider). */
-  tokens?: TokenProvider;
+  /** Bearer token from `apiToken` (the shared CRM token provider in deployed functions). */
+  tokens: TokenProvider;
   fetch?: typeof fetch;
   now?: () => number;
 }
@@ -67,7 +68,7 @@ export class RestAdapter implements CrmAdapter {
       records: [...chunk],
       timeoutMs: options.timeoutMs,
       now: this.#now,
-      ...(this.#options.tokens ? { tokens: this.#options.tokens } : {}),
+      tokens: this.#options.tokens,
       ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
     });
     this.#budget = { observedAt: this.#now() };
@@ -115,7 +116,7 @@ export class RestAdapter implements CrmAdapter {
         method: 'GET',
         path: `/customers?${search.toString()}`,
         timeoutMs: options.timeoutMs,
-        ...(this.#options.tokens ? { tokens: this.#options.tokens } : {}),
+        tokens: this.#options.tokens,
         ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
       });
     } catch (error) {

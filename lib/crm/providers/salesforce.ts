@@ -25,7 +25,7 @@
 import type { CrmRecord } from '#lib/jobs';
 import { safeCrmText } from '../batch-upsert.ts';
 import { classifyRecordCode, type CallFailure, type CallOptions, type CrmAdapter, type ProviderLookupOutcome, type ProviderReadOutcome, type ProviderRecordResult, type ProviderUpsertOutcome, type UpsertOptions } from '../adapter.ts';
-import { ProviderAdapterBase, asBody, customerFromRow, type Body, type CustomerFieldNames, type ProviderConnection } from './base.ts';
+import { ProviderAdapterBase, asBody, customerFromRow, rowsByKey, type Body, type CustomerFieldNames, type ProviderConnection } from './base.ts';
 import { classifyStatus, isFailure, type ProviderAnswer } from './call.ts';
 
 /** Salesforce's documented maximum records per sObject Collections call. */
@@ -131,12 +131,7 @@ export class SalesforceAdapter extends ProviderAdapterBase<'salesforce'> impleme
     const body = asBody(answer.body);
     // At most 200 rows: one page; a query left unfinished is not read as "not there".
     if (!Array.isArray(body['records']) || body['done'] !== true) return { kind: 'failed', failure: { kind: 'transient', status: 200, reason: 'Salesforce answered the read without every record' } };
-    const rows = new Map<string, Body>();
-    for (const raw of body['records']) {
-      const row = asBody(raw);
-      if (typeof row[key] === 'string') rows.set(row[key], row);
-    }
-    return this.readOutcome(records, rows);
+    return this.readOutcome(records, rowsByKey(body['records'], key));
   }
 
   async lookupCustomer(query: { email?: string; phone?: string }, options: CallOptions): Promise<ProviderLookupOutcome> {

@@ -9,7 +9,6 @@ import { FaultEngine, type StoredFaultRule } from '../faults.ts';
 import { logRequest } from '../crm-world.ts';
 import {
   HttpError,
-  commonControlRoutes,
   controlRoute,
   startSandboxServer,
   type RequestLogEntry,
@@ -132,12 +131,9 @@ export class ProviderSandboxCore {
   /** Starts the server on 127.0.0.1 with the shared controls, the provider's routes and the request log. */
   async start(port: number | undefined, state: () => unknown, reset: () => void, server: ProviderServerOptions): Promise<RunningServer> {
     const { faults, clock } = this;
-    return startSandboxServer({
+    return startSandboxServer({ port }, { clock, faults, state, reset }, {
       ...server,
-      port,
-      clock,
-      faults,
-      controlRoutes: [...commonControlRoutes({ state, reset, faults, clock }), ...storeControlRoutes(() => this.#world, this.seed), ...server.controlRoutes],
+      controlRoutes: [...storeControlRoutes(() => this.#world, this.seed), ...server.controlRoutes],
       onLog: (entry) => logRequest(this.#world, entry),
     });
   }

@@ -10,7 +10,6 @@ import { FaultEngine, type StoredFaultRule } from '../faults.ts';
 import {
   HttpError,
   applyRateLimitSetting,
-  commonControlRoutes,
   controlRoute,
   optionalJson,
   startSandboxServer,
@@ -279,7 +278,6 @@ export async function startGenesysSandboxV2(options: GenesysSandboxV2Options): P
   };
 
   const controlRoutes: RouteDef[] = [
-    ...commonControlRoutes({ state, reset, faults, clock }),
     ...messengerRoutes(ctx),
     controlRoute('POST', '/__sandbox/config', (req) => {
       const body = requireBody(req.json());
@@ -388,11 +386,7 @@ export async function startGenesysSandboxV2(options: GenesysSandboxV2Options): P
     }),
   ];
 
-  const server = await startSandboxServer({
-    port: options.port,
-    clock,
-    faults,
-    maxBodyBytes: options.maxBodyBytes,
+  const server = await startSandboxServer(options, { clock, faults, state, reset }, {
     routes,
     controlRoutes,
     // A served path asked with another method is still an endpoint the sandbox does not

@@ -171,6 +171,53 @@ describe('startEventSource', () => {
     expect(source?.stats()).toEqual({ batches: 1, received: 3, deleted: 2, failed: 1 });
   });
 
+  it('receives the next batch while the function runs the current one, as Lambda\'s pollers do, and gathers none ahead while disabled', async () => {
+    // Prepare: two batches waiting; the first invocation lasts until the second batch has been received
+    const batches = [[message('m-1'), message('m-2')], [message('m-3')]];
+    sqs.on(ReceiveMessageCommand).callsFake(async () => {
+      const next = batches.shift();
+      if (next) return { Messages: next };
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return { Messages: [] };
+    });
+    sqs.on(DeleteMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const seenDuringFirst: number[] = [];
+    const delivered: string[][] = [];
+    const twoBatches = new Promise<void>((resolve) => {
+      source = startEventSource({
+        client: new SQSClient({ region: 'us-east-1' }),
+        queueUrl: QUEUE_URL,
+        queueArn: QUEUE_ARN,
+        batchSize: 10,
+        maximumConcurrency: 1,
+        reportBatchItemFailures: true,
+        consumer: async (event) => {
+          delivered.push(event.Records.map((r) => r.messageId));
+          if (delivered.length === 1) {
+            for (let i = 0; i < 200 && (source?.stats().received ?? 0) < 3; i += 1) await new Promise((r) => setTimeout(r, 5));
+            seenDuringFirst.push(source?.stats().received ?? 0);
+            source?.pause();
+          }
+          return { batchItemFailures: [] };
+        },
+        onBatch: () => {
+          if ((source?.stats().batches ?? 0) >= 2) resolve();
+        },
+      });
+    });
+
+    // Act
+    await twoBatches;
+    const receivesWhenDone = sqs.commandCalls(ReceiveMessageCommand).length;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    // Assess: the second batch was received during the first invocation; the batch gathered
+    // ahead before the pause still ran; nothing was received after it
+    expect(seenDuringFirst).toEqual([3]);
+    expect(delivered).toEqual([['m-1', 'm-2'], ['m-3']]);
+    expect(sqs.commandCalls(ReceiveMessageCommand).length).toBe(receivesWhenDone);
+  });
+
   it('counts messages as received when SQS hands them over, while the consumer still works on them (a receive spent)', async () => {
     // Prepare: a consumer that holds its batch until released
     queueHolding([message('m-1'), message('m-2')]);

@@ -56,7 +56,7 @@ async function routeAnswer(lookup: CustomerLookupResult): Promise<PrechatResult>
     {
       genesys: { call: async () => ({ status: 202, body: undefined }) },
       lookup: { lookup: async () => lookup },
-      salt: 'docs-salt',
+      identitySalt: async () => 'docs-salt',
       routingQueues: { platinum: 'q-plat', standard: 'q-std' },
       queueUrl: 'http://127.0.0.1:1/000000000000/crm-sync',
       enqueue: async () => ({ messageIds: new Map(), pending: [] }),

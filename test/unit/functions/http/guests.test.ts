@@ -151,6 +151,64 @@ describe('POST /guests (events/create-guest.json)', () => {
   });
 });
 
+describe('the Guest audit entries', () => {
+  const entries = () => output.logged('Guest audit').map((line) => line['audit'] as Record<string, unknown>);
+
+  it('writes one GUEST_CREATED entry per create: the guest, the caller, the changed field names and the request id, never a value', async () => {
+    // Act
+    const guest = await created();
+
+    // Assess
+    expect(entries()).toEqual([
+      {
+        eventType: 'GUEST_CREATED',
+        guestId: guest.id,
+        actor: 'crm-connector',
+        changedFields: expect.arrayContaining(['identityAttributes.emailHash', 'attributes.loyaltyTier', 'consent.marketing']),
+        resolutionMethod: 'email',
+        requestId: 'sample-request-1',
+        timestamp: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+      },
+    ]);
+    expect(JSON.stringify(output.logged('Guest audit'))).not.toContain('jane.doe');
+    expect(JSON.stringify(output.logged('Guest audit'))).not.toContain('platinum');
+  });
+
+  it('writes one GUEST_UPDATED entry per update, with the other writers\' changes it merged', async () => {
+    // Prepare
+    const guest = await created();
+    await control(genesys, 'POST', `/__sandbox/externalcontacts/contacts/${guest.id}/touch`, { customFields: { campaignId_identifier: 'AGENT-EDIT' } });
+
+    // Act
+    await (await coldStart('update.ts'))(await updateEvent(guest.id, guest.etag), lambdaContext());
+
+    // Assess
+    expect(entries().at(-1)).toEqual({
+      eventType: 'GUEST_UPDATED',
+      guestId: guest.id,
+      actor: 'crm-connector',
+      changedFields: ['attributes.loyaltyTier', 'consent.marketing'],
+      conflictsResolved: 1,
+      requestId: expect.any(String),
+      timestamp: expect.any(String),
+    });
+  });
+
+  it('writes no entry for an update that wrote nothing (409)', async () => {
+    // Prepare
+    const guest = await created();
+    const { DynamoStateTable } = await import('#lib/state');
+    await new DynamoStateTable({ tableName: TABLE, client: dynamo.client }).put({ pk: `lease#guest#${guest.id}`, owner: 'another-request', leaseUntilMs: Date.now() + 60_000 });
+
+    // Act
+    const result = await (await coldStart('update.ts'))(await updateEvent(guest.id, guest.etag), lambdaContext({ getRemainingTimeInMillis: () => 5_500 }));
+
+    // Assess
+    expect(result.statusCode).toBe(409);
+    expect(entries().map((entry) => entry['eventType'])).toEqual(['GUEST_CREATED']);
+  });
+});
+
 describe('GET /guests/{guestId} (events/get-guest.json)', () => {
   it('answers the guest with the ETag the create gave', async () => {
     // Prepare

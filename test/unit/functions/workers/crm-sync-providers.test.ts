@@ -13,6 +13,7 @@ import { startCrmProviderSandbox } from '#local/sandbox/crm-providers/index.ts';
 import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
 import { captureOutput, freshHandler, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
 import { job, jobRecord, sqsEvent } from '#test/support/factories.ts';
+import { PROVIDER_BATCH_LIMITS } from '#lib/crm/adapter.ts';
 
 const SECRET_ID = 'test/crm-credentials';
 const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync-dlq';
@@ -70,7 +71,53 @@ async function coldStart(env: Record<string, string>): Promise<Handler> {
   return freshHandler<Handler>(() => import('#functions/workers/crm-sync.ts'), env);
 }
 
+/** The worker cold-started against `provider`'s sandbox, the local Secrets Manager and the embedded state table. */
+function workerFor({ provider, env }: Pick<ProviderCase, 'provider' | 'env'>, sandboxUrl: string, secretsEndpoint: string): Promise<Handler> {
+  return coldStart({
+    CRM_PROVIDER: provider,
+    ...env(sandboxUrl),
+    CRM_CREDENTIALS_SECRET_ID: SECRET_ID,
+    CRM_SYNC_DLQ_URL: DLQ_URL,
+    STATE_TABLE_NAME: TABLE.tableName,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsEndpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  });
+}
+
 describe.each(cases)('the worker with CRM_PROVIDER=$provider', ({ provider, start, secret, env }) => {
+  it('reads the versions of a 100-record batch in one call and writes its claims and confirmations in two, one record at a time in none', async () => {
+    // Prepare
+    const sandbox = await start();
+    const secrets: LocalSecretsManager = await startLocalSecretsManager({ [SECRET_ID]: secret(sandbox.url) });
+    sqs.reset();
+    output = captureOutput();
+    try {
+      const handler = await workerFor({ provider, env }, sandbox.url, secrets.endpoint);
+      const prefix = `guest-${provider}-many-${Date.now()}`;
+      const batch = sqsEvent(...Array.from({ length: 100 }, (_, i) => jobRecord(job({ externalId: `${prefix}-${i}`, at: '2026-03-01T09:00:30.000Z' }), `m-${i}`)));
+      const before = dynamo.operations();
+
+      // Act
+      const result = await handler(batch, lambdaContext());
+
+      // Assess
+      const after = dynamo.operations();
+      const made = (operation: string) => (after[operation] ?? 0) - (before[operation] ?? 0);
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(Object.values(sandbox.state().records).filter((r) => r.externalId?.startsWith(prefix))).toHaveLength(100);
+      expect(made('BatchGetItem')).toBe(1);
+      expect(made('TransactWriteItems')).toBe(2);
+      // What is left of PutItem is the finished-chunk records (Powertools idempotency), never one per record.
+      expect(made('PutItem')).toBeLessThanOrEqual(Math.ceil(100 / PROVIDER_BATCH_LIMITS[provider]) * 2);
+    } finally {
+      await secrets.close();
+      await sandbox.close();
+    }
+  });
+
   it('upserts the newest version, ignores an older one redriven later, and does not write a redelivered batch twice', async () => {
     // Prepare
     const sandbox = await start();
@@ -79,18 +126,7 @@ describe.each(cases)('the worker with CRM_PROVIDER=$provider', ({ provider, star
     sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     output = captureOutput();
     try {
-      const handler = await coldStart({
-        CRM_PROVIDER: provider,
-        ...env(sandbox.url),
-        CRM_CREDENTIALS_SECRET_ID: SECRET_ID,
-        CRM_SYNC_DLQ_URL: DLQ_URL,
-        STATE_TABLE_NAME: TABLE.tableName,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-      });
+      const handler = await workerFor({ provider, env }, sandbox.url, secrets.endpoint);
       const externalId = `guest-${provider}-${Date.now()}`;
       const newer = job({ externalId, at: '2026-03-01T09:00:30.000Z', attributes: { tier: 'platinum' } });
       const older = job({ externalId, at: '2026-03-01T09:00:10.000Z', attributes: { tier: 'silver' } });

@@ -228,9 +228,10 @@ describe('the CRM sync worker on HubSpot: its pace follows the tier HubSpot repo
       // Assess
       expect(result).toEqual({ batchItemFailures: [] });
       expect(Object.keys(hubspot.state().records)).toEqual(['guest-1']);
-      const { PROVIDER_REQUESTS_PER_SECOND } = await import('#lib/crm/adapter.ts');
+      const { PROVIDER_BURST, PROVIDER_REQUESTS_PER_SECOND } = await import('#lib/crm/adapter.ts');
       const { sharedCrmRateLimiter } = await import('#lib/sync');
-      const limiter = explicit === undefined ? sharedCrmRateLimiter(PROVIDER_REQUESTS_PER_SECOND.hubspot) : sharedCrmRateLimiter(Number(explicit), { ceilingPerSecond: Number(explicit) });
+      const burst = PROVIDER_BURST.hubspot;
+      const limiter = explicit === undefined ? sharedCrmRateLimiter(PROVIDER_REQUESTS_PER_SECOND.hubspot, { burst }) : sharedCrmRateLimiter(Number(explicit), { burst, ceilingPerSecond: Number(explicit) });
       expect(limiter.perSecond).toBeCloseTo(perSecond);
     } finally {
       await hubspot.close();

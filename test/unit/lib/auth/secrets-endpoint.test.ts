@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sharedSecretCache } from '#lib/auth';
 import { resetSharedAuthForTests } from '#lib/auth/shared.ts';
+import { loadConfig } from '#lib/config';
 import { startScriptedServer } from '#test/support/scripted-server.ts';
 
 describe('the module-scope Secrets Manager client', () => {
@@ -27,7 +28,7 @@ describe('the module-scope Secrets Manager client', () => {
     resetSharedAuthForTests();
 
     // Act
-    const secret = await sharedSecretCache().get('local/salt');
+    const secret = await sharedSecretCache(loadConfig([])).get('local/salt');
     await server.close();
 
     // Assess

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GenesysTokenProvider, sharedCrmTokenProvider, sharedGenesysTokenProvider, sharedSecretCache } from '#lib/auth';
 import { CrmTokenProvider } from '#lib/auth/crm-token.ts';
 import { resetSharedAuthForTests } from '#lib/auth/shared.ts';
+import { loadConfig } from '#lib/config';
 import { ConfigError } from '#lib/errors';
 import { secretOutput, startLoginServer } from './support.ts';
 
@@ -26,12 +27,12 @@ describe('shared auth instances', () => {
 
   it('hands every caller the same secret cache until reset', () => {
     // Prepare
-    const first = sharedSecretCache();
+    const first = sharedSecretCache(loadConfig([]));
 
     // Act
-    const again = sharedSecretCache();
+    const again = sharedSecretCache(loadConfig([]));
     resetSharedAuthForTests();
-    const afterReset = sharedSecretCache();
+    const afterReset = sharedSecretCache(loadConfig([]));
 
     // Assess
     expect(again).toBe(first);
@@ -43,8 +44,8 @@ describe('shared auth instances', () => {
     vi.stubEnv('SECRET_CACHE_TTL_SECONDS', undefined);
 
     // Act
-    await sharedSecretCache().get('any');
-    await sharedSecretCache().get('any');
+    await sharedSecretCache(loadConfig([])).get('any');
+    await sharedSecretCache(loadConfig([])).get('any');
 
     // Assess
     expect(secretReads()).toBe(1);
@@ -55,8 +56,8 @@ describe('shared auth instances', () => {
     vi.stubEnv('SECRET_CACHE_TTL_SECONDS', '0');
 
     // Act
-    await sharedSecretCache().get('any');
-    await sharedSecretCache().get('any');
+    await sharedSecretCache(loadConfig([])).get('any');
+    await sharedSecretCache(loadConfig([])).get('any');
 
     // Assess
     expect(secretReads()).toBe(2);
@@ -71,13 +72,13 @@ describe('shared auth instances', () => {
     vi.stubEnv('GENESYS_CREDENTIALS_SECRET_ID', 'guest-sync/genesys');
 
     // Act
-    const provider = sharedGenesysTokenProvider();
+    const provider = sharedGenesysTokenProvider(loadConfig(['genesys']));
     const token = await provider.getToken();
     await login.close();
 
     // Assess
     expect(provider).toBeInstanceOf(GenesysTokenProvider);
-    expect(sharedGenesysTokenProvider()).toBe(provider);
+    expect(sharedGenesysTokenProvider(loadConfig(['genesys']))).toBe(provider);
     expect(token).toBe('token-1');
     expect(secretsManager.commandCalls(GetSecretValueCommand)[0]?.args[0].input.SecretId).toBe('guest-sync/genesys');
   });
@@ -88,12 +89,12 @@ describe('shared auth instances', () => {
     vi.stubEnv('CRM_CREDENTIALS_SECRET_ID', 'guest-sync/crm');
 
     // Act
-    const provider = sharedCrmTokenProvider();
+    const provider = sharedCrmTokenProvider(loadConfig(['crm']));
     const token = await provider.getToken();
 
     // Assess
     expect(provider).toBeInstanceOf(CrmTokenProvider);
-    expect(sharedCrmTokenProvider()).toBe(provider);
+    expect(sharedCrmTokenProvider(loadConfig(['crm']))).toBe(provider);
     expect(token).toBe('crm-token');
   });
 
@@ -103,10 +104,36 @@ describe('shared auth instances', () => {
     vi.stubEnv('GENESYS_CREDENTIALS_SECRET_ID', undefined);
 
     // Act
-    const build = (): unknown => sharedGenesysTokenProvider();
+    const build = (): unknown => sharedGenesysTokenProvider(loadConfig(['genesys']));
 
     // Assess
     expect(build).toThrow(ConfigError);
     expect(build).toThrow(/GENESYS_CREDENTIALS_SECRET_ID/);
+  });
+
+  it('builds from the configuration its function loaded, without reading the environment again', async () => {
+    // Prepare
+    const login = await startLoginServer();
+    vi.stubEnv('GENESYS_REGION', undefined);
+    vi.stubEnv('GENESYS_LOGIN_BASE_URL', undefined);
+    vi.stubEnv('GENESYS_CREDENTIALS_SECRET_ID', undefined);
+    vi.stubEnv('SECRET_CACHE_TTL_SECONDS', '0');
+    const config = loadConfig(['genesys'], {
+      GENESYS_API_BASE_URL: 'http://127.0.0.1:9',
+      GENESYS_LOGIN_BASE_URL: login.baseUrl,
+      GENESYS_CREDENTIALS_SECRET_ID: 'guest-sync/genesys-from-config',
+    });
+
+    // Act
+    const token = await sharedGenesysTokenProvider(config).getToken();
+    await sharedSecretCache(config).get('any');
+    await sharedSecretCache(config).get('any');
+    await login.close();
+
+    // Assess
+    expect(token).toBe('token-1');
+    expect(secretsManager.commandCalls(GetSecretValueCommand)[0]?.args[0].input.SecretId).toBe('guest-sync/genesys-from-config');
+    // The cache keeps the configuration's 5-minute TTL, not the environment's 0.
+    expect(secretsManager.commandCalls(GetSecretValueCommand).filter((call) => call.args[0].input.SecretId === 'any')).toHaveLength(1);
   });
 });

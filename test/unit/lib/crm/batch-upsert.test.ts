@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseRetryAfter, type BatchUpsertOutcome } from '#lib/crm';
+import type { BatchUpsertOutcome } from '#lib/crm';
 import { batchUpsert, readResults } from '#lib/crm/batch-upsert.ts';
 import type { CrmRecord } from '#lib/jobs';
 import { startCrmSandbox, type CrmSandbox } from '#local/sandbox/index.ts';
@@ -169,22 +169,6 @@ describe('batchUpsert against a misbehaving CRM', () => {
 
     // Assess
     expect(outcome).toMatchObject({ kind: 'transient', status: 503, retryAfterMs: 5_000 });
-  });
-});
-
-describe('parseRetryAfter', () => {
-  const now = Date.parse('2025-03-01T10:00:00.000Z');
-  it.each<[string | null, number | undefined]>([
-    ['0', 0],
-    ['7', 7_000],
-    [' 2 ', 2_000],
-    ['Sat, 01 Mar 2025 10:00:30 GMT', 30_000],
-    ['Sat, 01 Mar 2025 09:00:00 GMT', 0],
-    ['soon', undefined],
-    ['', undefined],
-    [null, undefined],
-  ])('%j -> %j', (value, expected) => {
-    expect(parseRetryAfter(value, now)).toBe(expected);
   });
 });
 

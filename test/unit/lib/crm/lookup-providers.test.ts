@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { resetSharedAuthForTests } from '#lib/auth/shared.ts';
+import { loadConfig } from '#lib/config';
 import { CustomerLookup, resetSharedCustomerLookupForTests, sharedCustomerLookup } from '#lib/crm';
 import { DynamicsAdapter } from '#lib/crm/providers/dynamics.ts';
 import { HubSpotAdapter } from '#lib/crm/providers/hubspot.ts';
@@ -315,7 +316,7 @@ describe('sharedCustomerLookup', () => {
     });
 
     // Act
-    const result = await sharedCustomerLookup().lookup({ email: 'ada@example.com' });
+    const result = await sharedCustomerLookup(loadConfig(['crm'])).lookup({ email: 'ada@example.com' });
 
     // Assess
     expect(result).toMatchObject({ outcome: 'found', customer: { firstName: 'Ada' } });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CustomerLookup } from '#lib/crm';
-import { BoundedTtlCache, type BreakerState, type CustomerLookupOptions } from '#lib/crm/lookup.ts';
+import type { BreakerState } from '#lib/crm/breaker.ts';
+import { BoundedTtlCache, type CustomerLookupOptions } from '#lib/crm/lookup.ts';
 import { countingTokens } from '#test/unit/lib/genesys/support.ts';
 import { startScriptedServer, unreachableUrl, type ScriptedServer, type Step } from '#test/support/scripted-server.ts';
 
@@ -238,6 +239,6 @@ describe('CustomerLookup circuit breaker', () => {
     expect(whileOpen).toMatchObject({ reason: 'circuit_open' });
     expect(afterwards).toMatchObject({ outcome: 'found' });
     expect(server.requests).toHaveLength(2);
-    expect(states).toEqual(['open', 'half_open', 'closed']);
+    expect(states).toEqual(['open', 'half-open', 'closed']);
   });
 });

@@ -126,6 +126,36 @@ describe('an attempt Genesys never answers', () => {
   });
 });
 
+describe('a login service that never answers', () => {
+  it('holds the call no longer than the deadline: 504, nothing sent', async () => {
+    // Prepare
+    server = await startScriptedServer([{ status: 200 }]);
+    const { client } = testClient(server.url, { tokens: { getToken: () => new Promise<string>(() => undefined), invalidate: () => undefined } });
+
+    // Act
+    const error = await caught<GenesysError>(() => getDeployment(client, deadlineFromContext(lambdaEndingIn(150), 50)));
+
+    // Assess
+    expect(error).toBeInstanceOf(GenesysError);
+    expect(error).toMatchObject({ kind: 'timeout', status: 504, attempts: 0 });
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("lets the token source's own timeout through unchanged: only the call's deadline is a 504", async () => {
+    // Prepare: the token source gives up first, with a TimeoutError of its own
+    server = await startScriptedServer([{ status: 200 }]);
+    const own = Object.assign(new Error('login service did not answer'), { name: 'TimeoutError' });
+    const { client } = testClient(server.url, { tokens: { getToken: () => Promise.reject(own), invalidate: () => undefined } });
+
+    // Act
+    const error = await caught(() => getDeployment(client, fixed(60_000)));
+
+    // Assess
+    expect(error).toBe(own);
+    expect(server.requests).toHaveLength(0);
+  });
+});
+
 describe('deadlines', () => {
   it('from a Lambda context keep the safety margin back and never go negative', () => {
     // Prepare

@@ -8,8 +8,10 @@ import {
   UnauthorizedError,
   ValidationError,
 } from '#lib/errors';
-import { configAtColdStart, httpStack, logger, problemType } from '#lib/lambda';
+import { configAtColdStart } from '#lib/config';
+import { httpStack, problemType } from '#lib/lambda';
 import type { HttpRequest, HttpResult, HttpStackOptions } from '#lib/lambda';
+import { logger } from '#lib/observability';
 import { captureOutput, lambdaContext } from '#test/support/lambda.ts';
 import type { CapturedOutput } from '#test/support/lambda.ts';
 import { call } from './support.ts';
@@ -716,7 +718,7 @@ describe('unexpected failures', () => {
 
   it('a misconfigured function answers 500 service-misconfigured without naming its settings', async () => {
     // Prepare
-    const config = configAtColdStart(['crm'], { CRM_CREDENTIALS_SECRET_ID: 'crm', CRM_BASE_URL: 'crm.internal' });
+    const config = configAtColdStart(['crm'], { env: { CRM_CREDENTIALS_SECRET_ID: 'crm', CRM_BASE_URL: 'crm.internal' } });
     const handler = httpStack(async () => ({ statusCode: 200, body: { url: config().crm.baseUrl } })) as unknown as WrappedHttpHandler;
 
     // Act

@@ -10,7 +10,14 @@ import {
   UnauthorizedError,
   ValidationError,
 } from '#lib/errors';
+import { GuestSyncNotQueuedError, GuestUpdateConflictError } from '#lib/guests';
+import { EnqueueError } from '#lib/jobs';
 import { problemType, toProblem } from '#lib/lambda';
+import { PrechatSyncNotQueuedError } from '#lib/prechat';
+import { AttributesTooLargeError, SyncNotQueuedError } from '#lib/prefill';
+import { SessionStoreError } from '#lib/state';
+import { StaleEventError } from '#lib/webhook';
+import { DeploymentUnavailableError } from '#lib/widget';
 
 const REQUEST_ID = 'req-problem-1';
 
@@ -203,5 +210,202 @@ describe('toProblem', () => {
     expect(problem.document.title).toBe('Service misconfigured');
     expect(JSON.stringify(problem.document)).not.toContain('CRM_BASE_URL');
     expect(problem.expected).toBe(false);
+  });
+});
+
+describe('each typed error a service throws -> its problem', () => {
+  const conversationId = 'c0c0c0c0-0000-4000-8000-000000000001';
+  const cases: Array<[string, Error, { statusCode: number; headers: Record<string, string>; document: Record<string, unknown> }]> = [
+    [
+      'AttributesTooLargeError (prefill)',
+      new AttributesTooLargeError(10_300, 10_240),
+      {
+        statusCode: 413,
+        headers: {},
+        document: {
+          byteSize: 10_300,
+          maxBytes: 10_240,
+          type: problemType('payload-too-large'),
+          title: 'Payload too large',
+          status: 413,
+          detail: 'The processed attributes serialise to 10300 bytes; Genesys accepts at most 10240 bytes. Nothing was sent.',
+        },
+      },
+    ],
+    [
+      'SyncNotQueuedError (prefill)',
+      new SyncNotQueuedError('s-1', 'prefill-1', 'pending'),
+      {
+        statusCode: 502,
+        headers: {},
+        document: {
+          sessionId: 's-1',
+          syncJobId: 'prefill-1',
+          attributesPrepared: true,
+          attributesApplied: false,
+          syncQueued: false,
+          type: problemType('sync-not-queued'),
+          title: 'Attributes prepared, CRM sync not queued',
+          status: 502,
+          detail:
+            'The attributes of session s-1 were prepared, but CRM sync job prefill-1 could not be queued. ' +
+            'The job was logged for replay; sending the same request again prepares the same attributes and queues the same job.',
+        },
+      },
+    ],
+    [
+      'SessionStoreError (state table unavailable)',
+      new SessionStoreError('s-1', new Error('unavailable')),
+      {
+        statusCode: 503,
+        headers: { 'Retry-After': '1' },
+        document: {
+          sessionId: 's-1',
+          type: problemType('dependency-failure'),
+          title: 'Upstream dependency failed',
+          status: 503,
+          detail: 'The prepared session s-1 could not be stored (the state table is unavailable). Retry the request.',
+        },
+      },
+    ],
+    [
+      'GuestSyncNotQueuedError after the queue refused the job',
+      new GuestSyncNotQueuedError('g-1', 'guest-1', new EnqueueError(['guest-1'])),
+      {
+        statusCode: 502,
+        headers: {},
+        document: {
+          guestId: 'g-1',
+          syncJobId: 'guest-1',
+          guestWritten: true,
+          type: problemType('dependency-failure'),
+          title: 'Upstream dependency failed',
+          status: 502,
+          detail: '1 CRM sync job(s) could not be queued.',
+        },
+      },
+    ],
+    [
+      'GuestSyncNotQueuedError after an unexpected failure',
+      new GuestSyncNotQueuedError('g-1', 'guest-1', new Error('socket hang up')),
+      {
+        statusCode: 502,
+        headers: {},
+        document: {
+          guestId: 'g-1',
+          syncJobId: 'guest-1',
+          guestWritten: true,
+          type: problemType('dependency-failure'),
+          title: 'Upstream dependency failed',
+          status: 502,
+          detail: 'The CRM sync job could not be queued.',
+        },
+      },
+    ],
+    [
+      'GuestUpdateConflictError while another request holds the guest',
+      new GuestUpdateConflictError('g-1', 'busy', 1, ['attributes.tier']),
+      {
+        statusCode: 409,
+        headers: {},
+        document: {
+          guestId: 'g-1',
+          attempts: 1,
+          conflictingFields: ['attributes.tier'],
+          type: problemType('conflict'),
+          title: 'Conflict',
+          status: 409,
+          detail: 'Guest g-1 is being updated by another request; the update of attributes.tier was not applied. Try again.',
+        },
+      },
+    ],
+    [
+      'GuestUpdateConflictError after every attempt was taken over',
+      new GuestUpdateConflictError('g-1', 'taken-over', 3, ['attributes.tier', 'consent.marketing']),
+      {
+        statusCode: 409,
+        headers: {},
+        document: {
+          guestId: 'g-1',
+          attempts: 3,
+          conflictingFields: ['attributes.tier', 'consent.marketing'],
+          type: problemType('conflict'),
+          title: 'Conflict',
+          status: 409,
+          detail:
+            'Guest g-1 was taken over by another writer during each of 3 attempts; the update of attributes.tier, consent.marketing was not applied. Read the guest and try again.',
+        },
+      },
+    ],
+    [
+      'PrechatSyncNotQueuedError',
+      new PrechatSyncNotQueuedError(conversationId, 'q-gold', 'prechat-1', new EnqueueError(['prechat-1'])),
+      {
+        statusCode: 502,
+        headers: {},
+        document: {
+          conversationId,
+          routingQueueId: 'q-gold',
+          attributesApplied: true,
+          syncJobId: 'prechat-1',
+          type: problemType('dependency-failure'),
+          title: 'Upstream dependency failed',
+          status: 502,
+          detail: '1 CRM sync job(s) could not be queued.',
+        },
+      },
+    ],
+    [
+      'StaleEventError (webhook)',
+      new StaleEventError('The event timestamp is 600 s in the past; at most 300 s either way is accepted.'),
+      {
+        statusCode: 400,
+        headers: {},
+        document: {
+          type: problemType('stale-event'),
+          title: 'Event timestamp out of range',
+          status: 400,
+          detail: 'The event timestamp is 600 s in the past; at most 300 s either way is accepted.',
+        },
+      },
+    ],
+    [
+      'EnqueueError (webhook)',
+      new EnqueueError(['webhook-1', 'webhook-2']),
+      {
+        statusCode: 502,
+        headers: {},
+        document: {
+          type: problemType('dependency-failure'),
+          title: 'Upstream dependency failed',
+          status: 502,
+          detail: '2 CRM sync job(s) could not be queued.',
+        },
+      },
+    ],
+    [
+      'DeploymentUnavailableError (widget)',
+      new DeploymentUnavailableError('dep-1', 'Inactive'),
+      {
+        statusCode: 503,
+        headers: {},
+        document: {
+          deploymentId: 'dep-1',
+          deploymentStatus: 'Inactive',
+          type: problemType('deployment-unavailable'),
+          title: 'Messenger deployment unavailable',
+          status: 503,
+          detail: 'Web deployment dep-1 is Inactive, not Active; the Messenger cannot be served until it is active again.',
+        },
+      },
+    ],
+  ];
+
+  it.each(cases)('%s', (_name, error, expected) => {
+    // Act
+    const problem = toProblem(error, REQUEST_ID);
+
+    // Assess
+    expect(problem).toEqual({ ...expected, document: { ...expected.document, requestId: REQUEST_ID }, expected: expected.statusCode < 500 });
   });
 });

@@ -2,8 +2,9 @@
  * Helpers for the lambda stack tests: call a wrapped handler the way Lambda does and read
  * its answer the way an HTTP client would.
  */
+import middy from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { HttpEvent } from '#lib/lambda';
+import { attemptFactsOf, auditAttempt, type AttemptAudit, type HttpEvent } from '#lib/lambda';
 import { lambdaContext } from '#test/support/lambda.ts';
 
 /** A wrapped HTTP handler as `httpStack` returns it. */
@@ -34,4 +35,31 @@ export async function call(handler: WrappedHttpHandler, event: HttpEvent, contex
     }
   }
   return { statusCode: result.statusCode ?? 200, headers, text, json };
+}
+
+/**
+ * Runs `work` as one attempt under the audit middleware, as the HTTP stack does, so a
+ * service's audit line and metrics can be read without HTTP; resolves with what `work`
+ * resolves with, or rejects with what it throws.
+ */
+export async function audited<TFacts extends object, T>(
+  audit: AttemptAudit<TFacts>,
+  work: (facts: Partial<TFacts>) => Promise<T>,
+  options: { status?: number; requestBytes?: number; claims?: Record<string, unknown> } = {},
+): Promise<T> {
+  let result: { value: T } | undefined;
+  const run = middy<object, { statusCode: number }>()
+    .use(
+      auditAttempt<TFacts, object, { statusCode: number }>(audit, {
+        requestId: () => 'audited-request',
+        requestBytes: () => options.requestBytes ?? 0,
+        claims: () => options.claims ?? {},
+      }),
+    )
+    .handler(async (event) => {
+      result = { value: await work(attemptFactsOf<TFacts>(event)) };
+      return { statusCode: options.status ?? 200 };
+    });
+  await run({}, lambdaContext());
+  return (result as { value: T }).value;
 }

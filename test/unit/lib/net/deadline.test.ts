@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { awsCall, awsRequestHandler, withDeadline } from '#lib/net';
 import { type AwsAbortSignal } from '#lib/net/aws.ts';
-import { DeadlineExceededError } from '#lib/net/deadline.ts';
+import { DeadlineExceededError } from '#lib/net/errors.ts';
 import { startStalledServer, type ScriptedServer } from '#test/support/scripted-server.ts';
 
 /** A loopback server that reads each request and never answers; counts connections closed by the client. */
@@ -161,6 +161,24 @@ describe('withDeadline', () => {
     // Assess
     expect(await outcome).toMatchObject({ message: 'caller gave up' });
     expect(signal?.aborted).toBe(true);
+  });
+
+  it("rejects with the caller's own error at the deadline, and still aborts the signal with the deadline's", async () => {
+    // Prepare
+    vi.useFakeTimers();
+    let signal: AbortSignal | undefined;
+    const own = new Error('the CRM did not answer in time');
+
+    // Act
+    const outcome = withDeadline(100, (s) => {
+      signal = s;
+      return new Promise<never>(() => undefined);
+    }, { expired: () => own }).catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(100);
+
+    // Assess
+    expect(await outcome).toBe(own);
+    expect(signal?.reason).toBeInstanceOf(DeadlineExceededError);
   });
 
   it('answers with the result, turns a synchronous throw into a rejection, and leaves no timer', async () => {

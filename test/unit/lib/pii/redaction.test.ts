@@ -1,6 +1,6 @@
 /** The logger's redaction uses the one masking module: numbers and identifier keys included. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { logger, redactLogValue } from '#lib/lambda';
+import { logger, redactLogValue } from '#lib/observability';
 import { captureOutput, type CapturedOutput } from '#test/support/lambda.ts';
 
 describe('redactLogValue masks as every route does', () => {

@@ -72,7 +72,7 @@ function fakes(answer: CustomerLookupResult) {
         return answer;
       },
     },
-    salt: 'unit-salt',
+    identitySalt: async () => 'unit-salt',
     routingQueues: QUEUES,
     queueUrl: 'http://127.0.0.1:1/000000000000/crm-sync',
     enqueue: async (jobs) => {

@@ -6,11 +6,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GenesysError, type GenesysClient } from '#lib/genesys';
 import type { CrmSyncJob } from '#lib/jobs';
-import { prefillSession } from '#lib/prefill';
+import { prefillAudit, prefillSession } from '#lib/prefill';
 import type { PrefillDependencies, PrefillRequest } from '#lib/prefill/service.ts';
 import { PreparedSessions } from '#lib/state';
 import { MemoryStateTable } from '#lib/state/table.ts';
 import { captureOutput, type CapturedOutput } from '#test/support/lambda.ts';
+import { audited } from '#test/unit/lib/lambda/support.ts';
 
 const SESSION_ID = '3f6c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';
 const LINK = { conversationId: 'c0c0c0c0-0000-4000-8000-000000000001', participantId: 'b0b0b0b0-0000-4000-8000-000000000002' };
@@ -67,11 +68,15 @@ function recorder(options: { patchError?: Error; enqueueError?: Error; pending?:
 
 /** Prefills once so the session exists, then links it as the events function would. */
 async function linked(rec: Recorder): Promise<void> {
-  await prefillSession(request({ attributes: { tier: 'silver' } }), () => rec.deps);
+  await attempt(request({ attributes: { tier: 'silver' } }), rec.deps);
   await rec.sessions.link(SESSION_ID, LINK, new Date(NOW).toISOString());
   rec.patches.length = 0;
   rec.enqueued.length = 0;
 }
+
+/** One prefill attempt as the route runs it: under the audit middleware. */
+const attempt = (req: PrefillRequest, deps: PrefillDependencies) =>
+  audited(prefillAudit, (facts) => prefillSession(req, deps, facts), { requestBytes: req.rawBody.length });
 
 const sessionItems = (rec: Recorder) => [...rec.table.items.keys()].filter((key) => key.startsWith('session#') || key.startsWith('gsref#'));
 
@@ -101,7 +106,7 @@ describe('prefillSession', () => {
     const rec = recorder();
 
     // Act
-    const result = await prefillSession(request({ attributes: { email: 'jane@example.com', tier: 'gold', vip: 'true', visits: '3' } }), () => rec.deps);
+    const result = await attempt(request({ attributes: { email: 'jane@example.com', tier: 'gold', vip: 'true', visits: '3' } }), rec.deps);
 
     // Assess
     const stored = await rec.sessions.get(SESSION_ID);
@@ -125,10 +130,10 @@ describe('prefillSession', () => {
   it('keeps the reference when the session is prefilled again, with the new attributes', async () => {
     // Prepare
     const rec = recorder();
-    const first = await prefillSession(request({ attributes: { tier: 'gold' } }), () => rec.deps);
+    const first = await attempt(request({ attributes: { tier: 'gold' } }), rec.deps);
 
     // Act
-    const second = await prefillSession(request({ attributes: { tier: 'platinum' } }), () => rec.deps);
+    const second = await attempt(request({ attributes: { tier: 'platinum' } }), rec.deps);
 
     // Assess
     expect(second.customAttributes).toEqual({ tier: 'platinum', gsRef: first.customAttributes['gsRef'] });
@@ -141,7 +146,7 @@ describe('prefillSession', () => {
     await linked(rec);
 
     // Act
-    const result = await prefillSession(request({ attributes: { tier: 'gold', vip: true, score: 4.5 } }), () => rec.deps);
+    const result = await attempt(request({ attributes: { tier: 'gold', vip: true, score: 4.5 } }), rec.deps);
 
     // Assess
     expect(result.applied).toBe('conversation');
@@ -163,7 +168,7 @@ describe('prefillSession', () => {
     await rec.sessions.end(LINK.conversationId, new Date(NOW).toISOString());
 
     // Act
-    const result = await prefillSession(request({ attributes: { tier: 'gold' } }), () => rec.deps);
+    const result = await attempt(request({ attributes: { tier: 'gold' } }), rec.deps);
 
     // Assess
     expect(result.applied).toBe('pending');
@@ -179,7 +184,7 @@ describe('prefillSession', () => {
     };
 
     // Act
-    const outcome = await prefillSession(request({ attributes: { tier: 'gold' } }), () => rec.deps).catch((error: unknown) => error);
+    const outcome = await attempt(request({ attributes: { tier: 'gold' } }), rec.deps).catch((error: unknown) => error);
 
     // Assess
     expect(outcome).toMatchObject({ status: 503, headers: { 'Retry-After': '1' } });
@@ -193,7 +198,7 @@ describe('prefillSession', () => {
     const rec = recorder({ pending: true });
 
     // Act
-    const result = await prefillSession(request({ attributes: { tier: 'gold' } }), () => rec.deps);
+    const result = await attempt(request({ attributes: { tier: 'gold' } }), rec.deps);
 
     // Assess
     expect(result).toMatchObject({ sync: 'pending', syncJobId: rec.enqueued[0]?.[0]?.jobId });
@@ -214,7 +219,7 @@ describe('prefillSession', () => {
     }) as typeof call;
 
     // Act
-    await prefillSession(request({ attributes: { tier: 'gold' } }), () => rec.deps);
+    await attempt(request({ attributes: { tier: 'gold' } }), rec.deps);
 
     // Assess
     expect(rec.enqueued[0]?.[0]?.record.sourceUpdatedAt).toBe(new Date(arrival).toISOString());
@@ -225,7 +230,7 @@ describe('prefillSession', () => {
     const rec = recorder();
 
     // Act
-    await prefillSession(request({ attributes: { first_name: 'Zebulon', email: 'zeb@example.com' } }), () => rec.deps);
+    await attempt(request({ attributes: { first_name: 'Zebulon', email: 'zeb@example.com' } }), rec.deps);
 
     // Assess
     const lines = audits(output);
@@ -249,8 +254,8 @@ describe('prefillSession', () => {
     const rec = recorder();
 
     // Act
-    await prefillSession(request({ attributes: { tier: 'gold' } }), () => rec.deps);
-    await prefillSession(request({ attributes: { phone: '555-123-4567' } }), () => rec.deps);
+    await attempt(request({ attributes: { tier: 'gold' } }), rec.deps);
+    await attempt(request({ attributes: { phone: '555-123-4567' } }), rec.deps);
 
     // Assess
     expect(rec.saltReads).toBe(1);
@@ -269,7 +274,7 @@ describe('prefillSession', () => {
       const rec = recorder();
 
       // Act
-      const outcome = await prefillSession(req, () => rec.deps).catch((error: unknown) => error);
+      const outcome = await attempt(req, rec.deps).catch((error: unknown) => error);
 
       // Assess
       expect(outcome).toBeInstanceOf(Error);
@@ -298,7 +303,7 @@ describe('prefillSession', () => {
       }) as unknown as GenesysClient['call'];
 
       // Act
-      const outcome = await prefillSession(request({ attributes: { tier: 'gold' } }), () => rec.deps).catch((error: unknown) => error);
+      const outcome = await attempt(request({ attributes: { tier: 'gold' } }), rec.deps).catch((error: unknown) => error);
 
       // Assess
       expect((outcome as GenesysError).status).toBe(status);
@@ -313,7 +318,7 @@ describe('prefillSession', () => {
     const rec = recorder({ enqueueError: new Error('SQS unavailable') });
 
     // Act
-    const outcome = await prefillSession(request({ attributes: { tier: 'gold', phone: '555-123-4567' } }), () => rec.deps).catch(
+    const outcome = await attempt(request({ attributes: { tier: 'gold', phone: '555-123-4567' } }), rec.deps).catch(
       (error: unknown) => error,
     );
 
@@ -329,7 +334,7 @@ describe('prefillSession', () => {
 
   it('audits a misconfigured function too (500)', async () => {
     // Act
-    const outcome = await prefillSession(request({ attributes: { a: 'b' } }), () => {
+    const outcome = await audited(prefillAudit, async () => {
       throw new Error('CRM_SYNC_QUEUE_URL is required');
     }).catch((error: unknown) => error);
 
@@ -341,12 +346,12 @@ describe('prefillSession', () => {
   it('emits attempt, success, latency and payload-size metrics', async () => {
     // Prepare
     const rec = recorder();
-    const { metrics } = await import('#lib/lambda');
+    const { metrics } = await import('#lib/observability');
     metrics.publishStoredMetrics();
     const before = output.entries().length;
 
     // Act
-    const result = await prefillSession(request({ attributes: { tier: 'gold' } }), () => rec.deps);
+    const result = await attempt(request({ attributes: { tier: 'gold' } }), rec.deps);
     metrics.publishStoredMetrics();
 
     // Assess

@@ -3,7 +3,10 @@
  * (dynalite, created from serverless.yml's definition as the local stack does), and the
  * in-memory twin the other unit tests use, held to the same cases.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient, TransactionCanceledException, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConditionFailedError, DynamoStateTable, type StateTable } from '#lib/state';
 import { MemoryStateTable } from '#lib/state/table.ts';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
@@ -87,6 +90,44 @@ describe.each(tables)('state table: %s', (_name, make) => {
     expect(await table.get(`del#${_name}`)).toBeUndefined();
   });
 
+  it('writes many items each on its own: the ones whose condition holds are written, the others answer with the item they met', async () => {
+    const table = make();
+    const key = (id: string) => `each#${_name}#${id}#${Math.random()}`;
+    const [held, fresh, stale, moved] = [key('held'), key('fresh'), key('stale'), key('moved')];
+    await table.put({ pk: held, rev: 1, value: 'kept' });
+    await table.put({ pk: stale, rev: 3, value: 'newer' });
+    await table.put({ pk: moved, rev: 1, value: 'old' });
+
+    const outcomes = await table.putEach([
+      { item: { pk: held, rev: 2 }, condition: { kind: 'absent' } },
+      { item: { pk: fresh, rev: 1, value: 'new' }, condition: { kind: 'absent' } },
+      { item: { pk: stale, rev: 2, value: 'older' }, condition: { kind: 'equals', field: 'rev', value: 1 } },
+      { item: { pk: moved, rev: 2, value: 'moved' }, condition: { kind: 'equals', field: 'rev', value: 1 } },
+    ]);
+
+    expect(outcomes).toEqual([
+      { kind: 'conditionFailed', current: { pk: held, rev: 1, value: 'kept' } },
+      { kind: 'written' },
+      { kind: 'conditionFailed', current: { pk: stale, rev: 3, value: 'newer' } },
+      { kind: 'written' },
+    ]);
+    expect(await table.get(held)).toEqual({ pk: held, rev: 1, value: 'kept' });
+    expect(await table.get(fresh)).toEqual({ pk: fresh, rev: 1, value: 'new' });
+    expect(await table.get(stale)).toEqual({ pk: stale, rev: 3, value: 'newer' });
+    expect(await table.get(moved)).toEqual({ pk: moved, rev: 2, value: 'moved' });
+  });
+
+  it('writes more items than one transaction holds, and refuses the same item twice in one call', async () => {
+    const table = make();
+    const ids = Array.from({ length: 130 }, (_, i) => `many#${_name}#${i}#${Math.random()}`);
+
+    const outcomes = await table.putEach(ids.map((pk) => ({ item: { pk, n: 1 }, condition: { kind: 'absent' } })));
+
+    expect(outcomes.every((outcome) => outcome.kind === 'written')).toBe(true);
+    expect((await table.getMany(ids)).size).toBe(130);
+    await expect(table.putEach([{ item: { pk: ids[0] as string } }, { item: { pk: ids[0] as string } }])).rejects.toThrow(/at most once/);
+  });
+
   it('lists due items of a sparse index, oldest first, up to a limit', async () => {
     const table = make();
     const partition = `due-${_name}`;
@@ -97,5 +138,47 @@ describe.each(tables)('state table: %s', (_name, make) => {
     const query = { indexName: 'outbox', partitionField: 'outboxPk', partition, sortField: 'outboxDue', upTo: '2026-11-30T12:00:05Z' };
     expect((await table.queryIndex({ ...query, limit: 10 })).map((item) => item.pk)).toEqual([`idx#${_name}#a`, `idx#${_name}#b`, `idx#${_name}#c`]);
     expect((await table.queryIndex({ ...query, limit: 2 })).map((item) => item.pk)).toEqual([`idx#${_name}#a`, `idx#${_name}#b`]);
+  });
+});
+
+describe('state table: TransactWriteItems as DynamoDB answers it', () => {
+  const client = new DynamoDBClient({ region: 'us-east-1' });
+  const dynamoMock = mockClient(client);
+  afterEach(() => dynamoMock.reset());
+  const cancelled = (codes: Array<{ Code: string; Item?: Record<string, unknown> }>) =>
+    new TransactionCanceledException({
+      $metadata: {},
+      message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes.map((c) => c.Code).join(', ')}]`,
+      CancellationReasons: codes.map(({ Code, Item }) => ({ Code, ...(Item ? { Item: marshall(Item) } : {}) })),
+    });
+  const table = () => new DynamoStateTable({ tableName: 'state', client, now: () => NOW });
+  const writes = ['a', 'b', 'c'].map((id) => ({ item: { pk: `k#${id}`, rev: 2 }, condition: { kind: 'equals' as const, field: 'rev', value: 1 } }));
+
+  it('sends the others again without the write whose condition failed, and tells that one the item it met', async () => {
+    dynamoMock.on(TransactWriteItemsCommand).rejectsOnce(cancelled([{ Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { pk: 'k#b', rev: 5 } }, { Code: 'None' }])).resolves({});
+
+    const outcomes = await table().putEach(writes);
+
+    expect(outcomes).toEqual([{ kind: 'written' }, { kind: 'conditionFailed', current: { pk: 'k#b', rev: 5 } }, { kind: 'written' }]);
+    const calls = dynamoMock.commandCalls(TransactWriteItemsCommand).map((call) => call.args[0].input.TransactItems?.map((entry) => entry.Put?.Item?.['pk']?.S));
+    expect(calls).toEqual([['k#a', 'k#b', 'k#c'], ['k#a', 'k#c']]);
+    expect(dynamoMock.commandCalls(TransactWriteItemsCommand)[0]?.args[0].input.TransactItems?.[0]?.Put?.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
+  });
+
+  it('tries again after a conflict with another transaction, and reports writes DynamoDB kept refusing as failed', async () => {
+    dynamoMock.on(TransactWriteItemsCommand).rejects(cancelled([{ Code: 'TransactionConflict' }, { Code: 'None' }, { Code: 'None' }]));
+
+    const outcomes = await table().putEach(writes);
+
+    expect(outcomes.map((outcome) => outcome.kind)).toEqual(['failed', 'failed', 'failed']);
+    expect(dynamoMock.commandCalls(TransactWriteItemsCommand).length).toBe(4);
+  });
+
+  it('reports every write of a call that failed outright as failed, not as refused', async () => {
+    dynamoMock.on(TransactWriteItemsCommand).rejects(new Error('socket hang up'));
+
+    const outcomes = await table().putEach(writes);
+
+    expect(outcomes).toEqual(writes.map(() => ({ kind: 'failed', error: expect.objectContaining({ message: 'socket hang up' }) })));
   });
 });

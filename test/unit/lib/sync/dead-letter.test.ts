@@ -135,7 +135,7 @@ describe('sendDeadLetters under a deadline', () => {
     const client = new SQSClient({ region: 'eu-west-1' });
 
     // Act
-    const undelivered = await sendDeadLetters([letterFor('m-0')], { queueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/dlq', client, timeoutMs: 50 });
+    const undelivered = await sendDeadLetters([letterFor('m-0')], { queueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/dlq', client, timeoutMs: 300 });
 
     // Assess
     expect([...undelivered]).toEqual(['m-0']);

@@ -4,13 +4,12 @@
  * the right path (pause until the quota resets, slow down, dead-letter a lost scope).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BatchUpsertOutcome } from '#lib/crm';
+import { createCrmBreaker, type BatchUpsertOutcome } from '#lib/crm';
 import type { CallFailure } from '#lib/crm/adapter.ts';
 import { buildJob, type CrmRecord } from '#lib/jobs';
 import { DynamoStateTable, type StateTable } from '#lib/state';
 import { MemoryStateTable } from '#lib/state/table.ts';
 import {
-  createCrmBreaker,
   dynamoPersistence,
   PERMISSION_DENIED_CODE,
   powertoolsChunkLedger,
@@ -18,6 +17,7 @@ import {
   RecordVersions,
   RequestRateLimiter,
   toBatchOutcome,
+  versionOrder,
   type DeadLetter,
   type OutageSignal,
   type SyncPorts,
@@ -198,6 +198,52 @@ describe('never back in time', () => {
     expect(holds[0]?.[1]).toBeLessThanOrEqual(22);
   });
 
+  it('sends a record another invocation held in the same invocation once that claim ends, instead of handing it back until the claim would lapse', async () => {
+    // Prepare: invocation-1 holds guest-1 (an older version) and finishes its batch while invocation-2 waits
+    const { ports, calls, crm, table, clock } = harness({ invocationId: 'invocation-2' });
+    const other = new RecordVersions(table, () => clock.time);
+    const older = job({ externalId: 'guest-1', at: at(10), attributes: { tier: 'silver' } });
+    await other.claim('guest-1', '0000000000000001#older', 'invocation-1', NOW + 20_000);
+    const sleep = ports.sleep;
+    let waited = 0;
+    ports.sleep = async (ms) => {
+      waited += 1;
+      if (waited === 1) await other.settleMany([{ externalId: 'guest-1', confirmed: versionOrder(older.record.sourceUpdatedAt, older.jobId) }], 'invocation-1');
+      return sleep(ms);
+    };
+    const held: number[] = [];
+    ports.holdBack = async (_messages, seconds) => void held.push(seconds);
+    const newer = job({ externalId: 'guest-1', at: at(40), attributes: { tier: 'gold' } });
+
+    // Act
+    const report = await processBatch([jobRecord(newer, 'm-1')], settings, ports);
+
+    // Assess
+    expect(report.batchItemFailures).toEqual([]);
+    expect(held).toEqual([]);
+    expect(calls).toHaveLength(1);
+    expect(crm.get('guest-1')?.attributes).toEqual({ tier: 'gold' });
+    expect(report.summary.upserted.updated).toBe(1);
+  });
+
+  it('hands a record back when the other claim still holds after the waits within the invocation', async () => {
+    // Prepare
+    const { ports, calls, table, clock } = harness({ invocationId: 'invocation-2' });
+    await new RecordVersions(table, () => clock.time).claim('guest-1', '0000000000000001#other', 'invocation-1', NOW + 20_000);
+    const held: number[] = [];
+    ports.holdBack = async (_messages, seconds) => void held.push(seconds);
+
+    // Act
+    const report = await processBatch([jobRecord(job({ externalId: 'guest-1', at: at(40) }), 'm-1')], settings, ports);
+
+    // Assess: handed back, invisible until the claim lapses (about 20 s from the start, less the waits)
+    expect(calls).toEqual([]);
+    expect(report.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+    expect(held).toHaveLength(1);
+    expect(held[0]).toBeGreaterThanOrEqual(19);
+    expect(held[0]).toBeLessThanOrEqual(21);
+  });
+
   it('never dead-letters a busy record on its last receive: it starts over as a new message, delayed until the claim lapses', async () => {
     // Prepare: a dead invocation's claim on guest-1 still holds when the job is received for the last time
     const { ports, calls, table, clock, letters } = harness({ invocationId: 'invocation-2' });
@@ -272,14 +318,15 @@ describe('never back in time', () => {
 });
 
 describe('the cost of the guards', () => {
-  it('reads the versions of a 100-record batch in one call and writes each record twice (claim, then confirm and release at once)', async () => {
+  it('reads and writes the versions of a 100-record batch per chunk of 50: one read and two write calls each (the claims, then the confirmations that also release), never a call per record', async () => {
     // Prepare
     const memory = new MemoryStateTable(() => NOW);
-    const calls = { get: 0, getMany: 0, put: 0 };
+    const calls = { get: 0, getMany: 0, put: 0, putEach: 0, written: 0 };
     const table: StateTable = {
       get: (pk) => ((calls.get += 1), memory.get(pk)),
       getMany: (pks) => ((calls.getMany += 1), memory.getMany(pks)),
       put: (item, condition) => ((calls.put += 1), memory.put(item, condition)),
+      putEach: (writes) => ((calls.putEach += 1), (calls.written += writes.length), memory.putEach(writes)),
       delete: (pk, condition) => memory.delete(pk, condition),
       queryIndex: (query) => memory.queryIndex(query),
     };
@@ -292,7 +339,7 @@ describe('the cost of the guards', () => {
     // Assess
     expect(report.batchItemFailures).toEqual([]);
     expect(crm.size).toBe(100);
-    expect(calls).toEqual({ get: 0, getMany: 1, put: 200 });
+    expect(calls).toEqual({ get: 0, getMany: 2, put: 0, putEach: 4, written: 200 });
   });
 });
 
@@ -307,6 +354,10 @@ describe('never twice', () => {
       put: async (item, condition) => {
         if (failConfirm && item['owner'] === undefined && String(item.pk).startsWith('version#')) throw new Error('DynamoDB is unavailable');
         return table.put(item, condition);
+      },
+      putEach: async (writes) => {
+        if (failConfirm && writes.some(({ item }) => item['owner'] === undefined && String(item.pk).startsWith('version#'))) throw new Error('DynamoDB is unavailable');
+        return table.putEach(writes);
       },
       delete: (pk, condition) => table.delete(pk, condition),
       queryIndex: (query) => table.queryIndex(query),

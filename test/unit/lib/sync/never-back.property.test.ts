@@ -15,11 +15,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { BatchUpsertOutcome } from '#lib/crm';
+import { createCrmBreaker, type BatchUpsertOutcome } from '#lib/crm';
 import { buildJob, deterministicJobId, toMessageBody, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
 import { type StateTable } from '#lib/state';
 import { MemoryStateTable } from '#lib/state/table.ts';
-import { createCrmBreaker, isFinal, processBatch, RecordVersions, RequestRateLimiter, versionOrder, type ChunkLedger, type SyncPorts } from '#lib/sync';
+import { isFinal, processBatch, RecordVersions, RequestRateLimiter, versionOrder, type ChunkLedger, type SyncPorts } from '#lib/sync';
 import { jobRecord } from '#test/support/factories.ts';
 
 const START = Date.parse('2026-03-01T10:00:00.000Z');
@@ -142,6 +142,9 @@ describe('never back in time, under batch splits, redeliveries, interleavings an
             put: s.scheduleFunction(async function put(item: Parameters<StateTable['put']>[0], condition?: Parameters<StateTable['put']>[1]) {
               return memory.put(item, condition);
             }),
+            putEach: s.scheduleFunction(async function putEach(writes: Parameters<StateTable['putEach']>[0]) {
+              return memory.putEach(writes);
+            }) as StateTable['putEach'],
             delete: (pk, condition) => memory.delete(pk, condition),
             queryIndex: (query) => memory.queryIndex(query),
           };

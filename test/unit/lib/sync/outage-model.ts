@@ -23,8 +23,8 @@
  * breaker measures its half-open delay with it).
  */
 import type { SQSRecord } from 'aws-lambda';
-import { createCrmBreaker, controlCrmSync, pausePorts, processBatch, RequestRateLimiter, type MappingState, type SyncPorts } from '#lib/sync';
-import type { BatchUpsertOutcome, CrmRecordResult } from '#lib/crm';
+import { controlCrmSync, pausePorts, processBatch, RequestRateLimiter, type MappingState, type SyncPorts } from '#lib/sync';
+import { createCrmBreaker, type BatchUpsertOutcome, type CrmRecordResult } from '#lib/crm';
 import { buildJob, deterministicJobId, toMessageBody, type CrmRecord } from '#lib/jobs';
 import { MemoryStateTable } from '#lib/state/table.ts';
 import { probeResultOf } from '#lib/sync';

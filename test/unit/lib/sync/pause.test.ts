@@ -4,10 +4,10 @@
  */
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import type { BatchUpsertOutcome, CrmRecordResult } from '#lib/crm';
+import { createCrmBreaker, type BatchUpsertOutcome, type CrmRecordResult } from '#lib/crm';
 import type { CrmRecord } from '#lib/jobs';
 import { MemoryStateTable } from '#lib/state/table.ts';
-import { createCrmBreaker, pausePorts, PAUSE_KEY, processBatch, readPause, requestPause, RequestRateLimiter, type DeadLetter, type OutageSignal, type PauseItem, type SyncPorts } from '#lib/sync';
+import { pausePorts, PAUSE_KEY, processBatch, readPause, requestPause, RequestRateLimiter, type DeadLetter, type OutageSignal, type PauseItem, type SyncPorts } from '#lib/sync';
 import { job, jobRecord } from '#test/support/factories.ts';
 
 const NOW = Date.UTC(2025, 2, 1, 12);

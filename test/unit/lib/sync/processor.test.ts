@@ -1,8 +1,8 @@
 import type { SQSRecord } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { BatchUpsertOutcome, CrmRecordResult } from '#lib/crm';
+import { createCrmBreaker, type BatchUpsertOutcome, type CrmRecordResult } from '#lib/crm';
 import type { CrmRecord } from '#lib/jobs';
-import { createCrmBreaker, processBatch, RequestRateLimiter, type DeadLetter, type SyncPorts, type SyncSettings } from '#lib/sync';
+import { processBatch, RequestRateLimiter, type DeadLetter, type SyncPorts, type SyncSettings } from '#lib/sync';
 import { job, jobRecord, sqsRecord } from '#test/support/factories.ts';
 
 /** One CRM request as the fake CRM saw it. */

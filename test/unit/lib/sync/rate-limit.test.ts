@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RequestRateLimiter, WORKER_CONTAINERS, type LimiterClock } from '#lib/sync';
+import { windowBurst } from '#lib/sync/rate-limit.ts';
 
 /** A clock that only moves when the limiter sleeps, recording every slot taken. */
 function fakeClock(): LimiterClock & { slots: number[]; time: number } {
@@ -153,6 +154,81 @@ describe('RequestRateLimiter on the provider budget', () => {
 
     // Assess
     expect(limiter.perSecond).toBe(10);
+  });
+});
+
+describe('RequestRateLimiter with a burst', () => {
+  it('takes back the slots an idle moment left unused, up to its burst, and keeps its pace on average', async () => {
+    // Prepare: 4.75 requests/s with a burst of 2 (HubSpot's), idle for a second between requests
+    const clock = fakeClock();
+    const limiter = new RequestRateLimiter(4.75, clock, { burst: 2 });
+    const interval = 1000 / 4.75;
+    await limiter.acquire();
+    clock.time += 1_000;
+
+    // Act: two requests right after the idle second, then a third
+    const before = clock.time;
+    await limiter.acquire();
+    await limiter.acquire();
+    const twoAt = clock.time;
+    await limiter.acquire();
+
+    // Assess: the two go at once (one saved slot), the third waits for the pace
+    expect(twoAt).toBeCloseTo(before, 5);
+    expect(clock.time - before).toBeCloseTo(interval, 5);
+  });
+
+  it("never sends more than the window's limit across both containers, whatever the timing: HubSpot's 100 per 10 s", async () => {
+    // Prepare: two containers at 4.75/s with the burst HubSpot's window allows, bursting after idle gaps
+    const burst = windowBurst(100, 2);
+    const clock = fakeClock();
+    const slots: number[] = [];
+    const containers = [0, 1].map(() => new RequestRateLimiter(4.75, clock, { burst }));
+
+    // Act: every 10 ms each container takes every slot free at once, but each now and then
+    // sits idle for a while (an invocation between batches), then catches up with its burst
+    let step = 0;
+    for (; clock.time < 40_000; clock.time += 10, step += 1) {
+      for (const [index, limiter] of containers.entries()) {
+        if ((step + index * 17) % 70 < 25) continue;
+        while (await limiter.acquire(0)) slots.push(clock.time);
+      }
+    }
+
+    // Assess
+    expect(burst).toBe(2);
+    const fullest = Math.max(...slots.map((start) => slots.filter((t) => t >= start && t < start + 10_000).length));
+    expect(fullest).toBeLessThanOrEqual(100);
+    expect(fullest).toBeGreaterThan(90);
+  });
+
+  it("waits out a pause the CRM asked for (Retry-After) even with saved slots", async () => {
+    // Prepare
+    const clock = fakeClock();
+    const limiter = new RequestRateLimiter(10, clock, { burst: 5 });
+    clock.time = 10_000;
+    limiter.pauseFor(2_000);
+
+    // Act
+    await limiter.acquire();
+
+    // Assess
+    expect(clock.time).toBe(12_000);
+  });
+
+  it('bursts no more than the window reported by the provider allows', async () => {
+    // Prepare: configured burst 150, but the provider reports a 100-per-10-s window
+    const clock = fakeClock();
+    const limiter = new RequestRateLimiter(4.75, clock, { burst: 150 });
+    limiter.observe({ observedAt: 0, windowLimit: 100, windowMs: 10_000 });
+    clock.time = 60_000;
+
+    // Act: as many at once as it allows
+    let atOnce = 0;
+    while (await limiter.acquire(0)) atOnce += 1;
+
+    // Assess
+    expect(atOnce).toBe(2);
   });
 });
 

@@ -6,10 +6,10 @@
  * costs a job: the record is then sent as before.
  */
 import { describe, expect, it } from 'vitest';
-import type { BatchUpsertOutcome } from '#lib/crm';
+import { createCrmBreaker, type BatchUpsertOutcome } from '#lib/crm';
 import { canonicalJson, type CrmRecord } from '#lib/jobs';
 import { MemoryStateTable } from '#lib/state/table.ts';
-import { createCrmBreaker, processBatch, RecordVersions, RequestRateLimiter, versionOrder, type HeldOutcome, type SyncPorts } from '#lib/sync';
+import { processBatch, RecordVersions, RequestRateLimiter, versionOrder, type HeldOutcome, type SyncPorts } from '#lib/sync';
 import { job, jobRecord } from '#test/support/factories.ts';
 
 const NOW = Date.parse('2026-03-01T10:00:00.000Z');

@@ -145,11 +145,12 @@ describe.each(tables)('RecordVersions after a send that got no answer, on %s', (
 describe.each(tables)('RecordVersions on a whole batch, on %s', (_name, make) => {
   /** The table with its calls counted. */
   const counting = (table: StateTable) => {
-    const calls = { get: 0, getMany: 0, put: 0 };
+    const calls = { get: 0, getMany: 0, put: 0, putEach: 0 };
     const counted: StateTable = {
       get: (pk) => ((calls.get += 1), table.get(pk)),
       getMany: (pks) => ((calls.getMany += 1), table.getMany(pks)),
       put: (item, condition) => ((calls.put += 1), table.put(item, condition)),
+      putEach: (writes) => ((calls.putEach += 1), table.putEach(writes)),
       delete: (pk, condition) => table.delete(pk, condition),
       queryIndex: (query) => table.queryIndex(query),
     };
@@ -158,7 +159,7 @@ describe.each(tables)('RecordVersions on a whole batch, on %s', (_name, make) =>
   const fields = (second: number, jobId = 'job-a') => ({ lastInteraction: v(second, jobId), 'attr.tier': v(second, jobId) });
   const sent = (second: number) => ({ version: v(second), fields: fields(second), lastInteraction: '2026-03-01T09:00:00.000Z', sourceUpdatedAt: '2026-03-01T09:00:00.000Z' });
 
-  it('claims a batch with one read of every item and one write per record, and confirms with one write each and no read', async () => {
+  it('claims a batch with one read of every item and one write call for all, and confirms them with one more and no read', async () => {
     // Prepare
     const clock = { now: NOW };
     const table = make(clock);
@@ -168,13 +169,45 @@ describe.each(tables)('RecordVersions on a whole batch, on %s', (_name, make) =>
 
     // Act
     const claims = await versions.claimMany(ids.map((externalId) => ({ externalId, request: fields(5) })), 'inv-1', NOW + 30_000);
-    await Promise.all(ids.map((id) => versions.confirm(id, sent(5), 'inv-1')));
+    const failed = await versions.settleMany(ids.map((externalId) => ({ externalId, confirmed: sent(5) })), 'inv-1');
 
     // Assess
     expect([...claims.values()].every((claim) => !(claim instanceof Error) && claim.kind === 'claimed')).toBe(true);
-    expect(calls).toEqual({ get: 0, getMany: 1, put: 60 });
+    expect(failed.size).toBe(0);
+    expect(calls).toEqual({ get: 0, getMany: 1, put: 0, putEach: 2 });
     const fresh = new RecordVersions(table, () => clock.now);
     expect(await fresh.claimMany(ids.map((externalId) => ({ externalId, request: fields(5) })), 'inv-2', NOW + 30_000)).toEqual(new Map(ids.map((id) => [id, { kind: 'superseded', applied: v(5) }])));
+  });
+
+  it('decides again from the item a batch write met when another invocation wrote it first, without reading it, and writes the rest', async () => {
+    // Prepare: between inv-1's read and its claims, inv-2 claims and confirms a newer version of one record
+    const clock = { now: NOW };
+    const table = make(clock);
+    const ids = Array.from({ length: 3 }, (_, i) => `guest-race-${(run += 1)}-${i}`);
+    const raced = ids[1] as string;
+    const { calls, counted } = counting(table);
+    let raceDone = false;
+    const racing: StateTable = {
+      ...counted,
+      putEach: async (writes) => {
+        if (!raceDone) {
+          raceDone = true;
+          const other = new RecordVersions(table, () => clock.now);
+          await other.claim(raced, fields(9, 'job-b'), 'inv-2', NOW + 30_000);
+          await other.confirm(raced, { ...sent(9), fields: fields(9, 'job-b'), version: v(9, 'job-b') }, 'inv-2');
+        }
+        return counted.putEach(writes);
+      },
+    };
+    const versions = new RecordVersions(racing, () => clock.now);
+
+    // Act
+    const claims = await versions.claimMany(ids.map((externalId) => ({ externalId, request: fields(5) })), 'inv-1', NOW + 30_000);
+
+    // Assess: the raced record is superseded by what inv-2 confirmed; the others are claimed; nothing read twice
+    expect(claims.get(raced)).toEqual({ kind: 'superseded', applied: v(9, 'job-b') });
+    expect([ids[0], ids[2]].map((id) => (claims.get(id as string) as { kind: string }).kind)).toEqual(['claimed', 'claimed']);
+    expect(calls.get + calls.getMany).toBe(1);
   });
 
   it('reads the item again when another invocation wrote it after the claim, and keeps what that one wrote', async () => {

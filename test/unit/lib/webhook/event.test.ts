@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '#lib/errors';
 import { containsIdentifier } from '#lib/pii';
 import { parseWebhookEvent, webhookJobId } from '#lib/webhook';
-import { ATTRIBUTES_UPDATED_EVENT, StaleEventError, assertFresh, buildWebhookJob } from '#lib/webhook/event.ts';
+import { StaleEventError } from '#lib/webhook/errors.ts';
+import { ATTRIBUTES_UPDATED_EVENT, assertFresh, buildWebhookJob } from '#lib/webhook/event.ts';
 import type { WebhookEvent } from '#lib/webhook/event.ts';
 
 const SESSION_ID = '3f6c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';

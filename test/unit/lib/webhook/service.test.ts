@@ -4,10 +4,11 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EnqueueError, type CrmSyncJob } from '#lib/jobs';
-import { acknowledgeWebhook, signPayload } from '#lib/webhook';
+import { acknowledgeWebhook, signPayload, webhookAudit } from '#lib/webhook';
 import { verifySignature } from '#lib/webhook/signature.ts';
 import type { WebhookDependencies, WebhookRequest } from '#lib/webhook/service.ts';
 import { captureOutput, type CapturedOutput } from '#test/support/lambda.ts';
+import { audited } from '#test/unit/lib/lambda/support.ts';
 
 const SECRETS = ['current-secret', 'previous-secret'];
 const SESSION_ID = '3f6c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';
@@ -32,6 +33,9 @@ const delivery = (body: unknown, secret: string | null = 'current-secret'): Webh
   const rawBody = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
   return { rawBody, headers: secret === null ? {} : { 'x-hub-signature-256': signPayload(secret, rawBody) } };
 };
+/** One delivery as the route runs it: under the audit middleware. */
+const deliver = (req: WebhookRequest, deps: WebhookDependencies) =>
+  audited(webhookAudit, (facts) => acknowledgeWebhook(req, deps, facts), { status: 202, requestBytes: req.rawBody.length });
 const update = (overrides: Record<string, unknown> = {}) => ({
   eventId: 'evt-1',
   event: 'guest.session.attributes.updated',
@@ -54,7 +58,7 @@ describe('acknowledgeWebhook', () => {
     const rec = recorder();
 
     // Act
-    const ack = await acknowledgeWebhook(delivery(update()), () => rec.deps);
+    const ack = await deliver(delivery(update()), rec.deps);
 
     // Assess
     expect(rec.enqueued).toHaveLength(1);
@@ -69,7 +73,7 @@ describe('acknowledgeWebhook', () => {
     const rec = recorder();
 
     // Act
-    const ack = await acknowledgeWebhook(delivery(update(), 'previous-secret'), () => rec.deps);
+    const ack = await deliver(delivery(update(), 'previous-secret'), rec.deps);
 
     // Assess
     expect(ack).toMatchObject({ acknowledged: true, jobId: expect.any(String) });
@@ -81,8 +85,8 @@ describe('acknowledgeWebhook', () => {
     const rec = recorder();
 
     // Act
-    const first = await acknowledgeWebhook(delivery(update()), () => rec.deps);
-    const again = await acknowledgeWebhook(delivery(update()), () => rec.deps);
+    const first = await deliver(delivery(update()), rec.deps);
+    const again = await deliver(delivery(update()), rec.deps);
 
     // Assess
     expect(again).toEqual(first);
@@ -94,7 +98,7 @@ describe('acknowledgeWebhook', () => {
     const rec = recorder();
 
     // Act
-    const ack = await acknowledgeWebhook(delivery({ event: 'conversation.ended', timestamp: '2025-01-15T10:29:58Z' }), () => rec.deps);
+    const ack = await deliver(delivery({ event: 'conversation.ended', timestamp: '2025-01-15T10:29:58Z' }), rec.deps);
 
     // Assess
     expect(ack).toEqual({ acknowledged: true, ignored: true });
@@ -116,7 +120,7 @@ describe('acknowledgeWebhook', () => {
       const rec = recorder();
 
       // Act
-      const outcome = await acknowledgeWebhook(req, () => rec.deps).catch((error: unknown) => error);
+      const outcome = await deliver(req, rec.deps).catch((error: unknown) => error);
 
       // Assess
       expect(outcome).toMatchObject({ status });
@@ -131,7 +135,7 @@ describe('acknowledgeWebhook', () => {
     const rec = recorder(new EnqueueError(['webhook-x']));
 
     // Act
-    const outcome = await acknowledgeWebhook(delivery(update()), () => rec.deps).catch((error: unknown) => error);
+    const outcome = await deliver(delivery(update()), rec.deps).catch((error: unknown) => error);
 
     // Assess
     expect(outcome).toMatchObject({ status: 502 });
@@ -143,7 +147,7 @@ describe('acknowledgeWebhook', () => {
     const rec = recorder();
 
     // Act
-    await acknowledgeWebhook(delivery(update({ attributes: { nickname: 'Quetzalcoatl' } })), () => rec.deps);
+    await deliver(delivery(update({ attributes: { nickname: 'Quetzalcoatl' } })), rec.deps);
 
     // Assess
     expect(output.text()).not.toContain('Quetzalcoatl');

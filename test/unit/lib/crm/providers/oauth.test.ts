@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ClientCredentialsTokenProvider, CrmCredentialsError, TOKEN_REFRESH_MARGIN_MS, tokenEndpoint } from '#lib/crm/providers/oauth.ts';
+import { CrmCredentialsError } from '#lib/crm/providers/errors.ts';
+import { ClientCredentialsTokenProvider, TOKEN_REFRESH_MARGIN_MS, tokenEndpoint } from '#lib/crm/providers/oauth.ts';
 import { startScriptedServer } from '#test/support/scripted-server.ts';
 import { SECRET_ID, secretAnswers, secretCache, secretReads } from './support.ts';
 
