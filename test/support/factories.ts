@@ -6,8 +6,8 @@
  */
 import type { EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import { buildJob, deterministicJobId, toMessageBody, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
-import { type JobSource } from '#lib/jobs/job.ts';
-import type { HttpEvent } from '#lib/lambda';
+import type { JobSource } from '#lib/jobs/job.ts';
+import type { HttpEvent } from '#lib/lambda/http.ts';
 
 /** What a test says about an HTTP request; everything else gets a realistic default. */
 export interface HttpEventOptions {

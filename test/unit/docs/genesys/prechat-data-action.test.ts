@@ -13,7 +13,7 @@ import { render } from 'velocityjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CustomerLookupResult } from '#lib/crm';
 import { enrichPrechat, validatePrechatBody } from '#lib/prechat';
-import { type PrechatResult } from '#lib/prechat/enrich.ts';
+import type { PrechatResult } from '#lib/prechat/enrich.ts';
 import { prechatSchema } from '#lib/prechat/schema.ts';
 import { captureOutput, type CapturedOutput } from '#test/support/lambda.ts';
 

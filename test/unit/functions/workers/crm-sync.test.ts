@@ -229,7 +229,7 @@ describe('the CRM sync worker on HubSpot: its pace follows the tier HubSpot repo
       expect(result).toEqual({ batchItemFailures: [] });
       expect(Object.keys(hubspot.state().records)).toEqual(['guest-1']);
       const { PROVIDER_BURST, PROVIDER_REQUESTS_PER_SECOND } = await import('#lib/crm/adapter.ts');
-      const { sharedCrmRateLimiter } = await import('#lib/sync');
+      const { sharedCrmRateLimiter } = await import('#lib/sync/shared.ts');
       const burst = PROVIDER_BURST.hubspot;
       const limiter = explicit === undefined ? sharedCrmRateLimiter(PROVIDER_REQUESTS_PER_SECOND.hubspot, { burst }) : sharedCrmRateLimiter(Number(explicit), { burst, ceilingPerSecond: Number(explicit) });
       expect(limiter.perSecond).toBeCloseTo(perSecond);

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventLedger, handleConversationEvent } from '#lib/events';
-import { type EventDependencies } from '#lib/events/process.ts';
+import type { EventDependencies } from '#lib/events/process.ts';
 import { GenesysClient } from '#lib/genesys';
 import type { CrmSyncJob } from '#lib/jobs';
 import { MetricNames, metrics } from '#lib/observability';

@@ -4,7 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EnqueueError } from '#lib/jobs';
-import { GuestSyncNotQueuedError, GuestUpdateConflictError, guestAudit } from '#lib/guests';
+import { guestAudit } from '#lib/guests';
+import { GuestSyncNotQueuedError, GuestUpdateConflictError } from '#lib/guests/errors.ts';
 import { captureOutput, type CapturedOutput } from '#test/support/lambda.ts';
 import { audited } from '#test/unit/lib/lambda/support.ts';
 

@@ -5,9 +5,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AnalyticsConversation } from '#lib/genesys';
-import { measureGuest } from '#lib/guests';
 import { changesFromBody, createGuestFields } from '#lib/guests/changes.ts';
-import { engagementMetrics } from '#lib/guests/metrics.ts';
+import { engagementMetrics, measureGuest } from '#lib/guests/metrics.ts';
 import type { GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
 import { createGuestContact, resetGuestSchemaCacheForTests } from '#lib/guests/store.ts';
 import { SETTINGS, clientFor, control, startGuestSandbox } from './support.ts';

@@ -4,7 +4,7 @@
  * client pointed at it.
  */
 import { GenesysClient } from '#lib/genesys';
-import { type GuestContactSettings } from '#lib/guests/contact.ts';
+import type { GuestContactSettings } from '#lib/guests/contact.ts';
 import { guestSetupSeed } from '#lib/guests/setup.ts';
 import { startGenesysSandboxV2, type GenesysSandboxV2, type GenesysSandboxV2Options } from '#local/sandbox/genesys/index.ts';
 

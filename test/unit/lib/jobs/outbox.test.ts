@@ -6,8 +6,9 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildJob, EnqueueError, enqueueJobs, Outbox, sweepOutbox, type CrmSyncJob } from '#lib/jobs';
-import { type OutboxItem } from '#lib/jobs/outbox.ts';
+import { buildJob, EnqueueError, enqueueJobs, type CrmSyncJob } from '#lib/jobs';
+import { sweepOutbox } from '#lib/jobs/sweep.ts';
+import { type OutboxItem, Outbox } from '#lib/jobs/outbox.ts';
 import { awsRequestHandler } from '#lib/net';
 import { MemoryStateTable } from '#lib/state/table.ts';
 import { startStalledServer, type ScriptedServer } from '#test/support/scripted-server.ts';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { scheduleStack, sqsStack } from '#lib/lambda';
-import type { ScheduleEvent } from '#lib/lambda';
+import type { ScheduleEvent } from '#lib/lambda/background.ts';
 import { logger } from '#lib/observability';
 import { captureOutput, lambdaContext } from '#test/support/lambda.ts';
 import type { CapturedOutput } from '#test/support/lambda.ts';

@@ -9,8 +9,9 @@ import {
   ValidationError,
 } from '#lib/errors';
 import { configAtColdStart } from '#lib/config';
-import { httpStack, problemType } from '#lib/lambda';
-import type { HttpRequest, HttpResult, HttpStackOptions } from '#lib/lambda';
+import { httpStack } from '#lib/lambda';
+import { problemType } from '#lib/lambda/problem.ts';
+import type { HttpRequest, HttpResult, HttpStackOptions } from '#lib/lambda/http.ts';
 import { logger } from '#lib/observability';
 import { captureOutput, lambdaContext } from '#test/support/lambda.ts';
 import type { CapturedOutput } from '#test/support/lambda.ts';

@@ -8,7 +8,7 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { awsCall, awsRequestHandler, withDeadline } from '#lib/net';
-import { type AwsAbortSignal } from '#lib/net/aws.ts';
+import type { AwsAbortSignal } from '#lib/net/aws.ts';
 import { DeadlineExceededError } from '#lib/net/errors.ts';
 import { startStalledServer, type ScriptedServer } from '#test/support/scripted-server.ts';
 

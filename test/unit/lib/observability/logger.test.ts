@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { logger, redactLogValue } from '#lib/observability';
+import { logger } from '#lib/observability';
+import { redactLogValue } from '#lib/observability/logger.ts';
 import { captureOutput } from '#test/support/lambda.ts';
 import type { CapturedOutput } from '#test/support/lambda.ts';
 import { httpEvent } from '#test/support/factories.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyRecordFailure, safeFailureCode, type FailureKind } from '#lib/sync';
+import { classifyRecordFailure, safeFailureCode, type FailureKind } from '#lib/sync/classify.ts';
 import { isTransientUpsertStatus } from '#lib/crm/batch-upsert.ts';
 
 describe('classifyRecordFailure (a failed record result)', () => {

@@ -1,7 +1,7 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deadLetterEntry, sendDeadLetters, type DeadLetter } from '#lib/sync';
+import { deadLetterEntry, sendDeadLetters, type DeadLetter } from '#lib/sync/dead-letter.ts';
 import { job, jobRecord, sqsRecord } from '#test/support/factories.ts';
 
 const sqs = mockClient(SQSClient);

@@ -9,20 +9,13 @@ import type { CallFailure } from '#lib/crm/adapter.ts';
 import { buildJob, type CrmRecord } from '#lib/jobs';
 import { DynamoStateTable, type StateTable } from '#lib/state';
 import { MemoryStateTable } from '#lib/state/table.ts';
-import {
-  dynamoPersistence,
-  PERMISSION_DENIED_CODE,
-  powertoolsChunkLedger,
-  processBatch,
-  RecordVersions,
-  RequestRateLimiter,
-  toBatchOutcome,
-  versionOrder,
-  type DeadLetter,
-  type OutageSignal,
-  type SyncPorts,
-  type VersionItem,
-} from '#lib/sync';
+import type { OutageSignal } from '#lib/sync/outage.ts';
+import type { DeadLetter } from '#lib/sync/dead-letter.ts';
+import { toBatchOutcome } from '#lib/sync/crm-port.ts';
+import { RequestRateLimiter } from '#lib/sync/rate-limit.ts';
+import { RecordVersions, versionOrder, type VersionItem } from '#lib/sync/versions.ts';
+import { PERMISSION_DENIED_CODE, processBatch, type SyncPorts } from '#lib/sync/processor.ts';
+import { dynamoPersistence, powertoolsChunkLedger } from '#lib/sync/chunks.ts';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
 import { job, jobRecord } from '#test/support/factories.ts';
 

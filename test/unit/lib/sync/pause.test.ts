@@ -7,7 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { createCrmBreaker, type BatchUpsertOutcome, type CrmRecordResult } from '#lib/crm';
 import type { CrmRecord } from '#lib/jobs';
 import { MemoryStateTable } from '#lib/state/table.ts';
-import { pausePorts, PAUSE_KEY, processBatch, readPause, requestPause, RequestRateLimiter, type DeadLetter, type OutageSignal, type PauseItem, type SyncPorts } from '#lib/sync';
+import type { OutageSignal } from '#lib/sync/outage.ts';
+import type { DeadLetter } from '#lib/sync/dead-letter.ts';
+import { RequestRateLimiter } from '#lib/sync/rate-limit.ts';
+import { processBatch, type SyncPorts } from '#lib/sync/processor.ts';
+import { PAUSE_KEY, readPause, requestPause, type PauseItem } from '#lib/sync/pause.ts';
+import { pausePorts } from '#lib/sync/worker.ts';
 import { job, jobRecord } from '#test/support/factories.ts';
 
 const NOW = Date.UTC(2025, 2, 1, 12);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chunk, coalesce, idempotencyKey, outgoingRecord, type QueuedJob } from '#lib/sync';
+import { chunk, coalesce, idempotencyKey, outgoingRecord, type QueuedJob } from '#lib/sync/plan.ts';
 import { job, type JobOptions } from '#test/support/factories.ts';
 
 const queued = (options: JobOptions, messageId = `m-${options.externalId}-${options.at}`): QueuedJob => ({

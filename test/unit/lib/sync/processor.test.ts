@@ -2,7 +2,9 @@ import type { SQSRecord } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCrmBreaker, type BatchUpsertOutcome, type CrmRecordResult } from '#lib/crm';
 import type { CrmRecord } from '#lib/jobs';
-import { processBatch, RequestRateLimiter, type DeadLetter, type SyncPorts, type SyncSettings } from '#lib/sync';
+import type { DeadLetter } from '#lib/sync/dead-letter.ts';
+import { RequestRateLimiter } from '#lib/sync/rate-limit.ts';
+import { processBatch, type SyncPorts, type SyncSettings } from '#lib/sync/processor.ts';
 import { job, jobRecord, sqsRecord } from '#test/support/factories.ts';
 
 /** One CRM request as the fake CRM saw it. */

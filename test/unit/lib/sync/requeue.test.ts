@@ -2,7 +2,7 @@
 import { ChangeMessageVisibilityBatchCommand, GetQueueUrlCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { holdBackMessages, resendMessages, resetQueueUrlsForTests } from '#lib/sync';
+import { holdBackMessages, resendMessages, resetQueueUrlsForTests } from '#lib/sync/requeue.ts';
 import { job, jobRecord } from '#test/support/factories.ts';
 
 const sqs = mockClient(SQSClient);

@@ -9,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { createCrmBreaker, type BatchUpsertOutcome } from '#lib/crm';
 import { canonicalJson, type CrmRecord } from '#lib/jobs';
 import { MemoryStateTable } from '#lib/state/table.ts';
-import { processBatch, RecordVersions, RequestRateLimiter, versionOrder, type HeldOutcome, type SyncPorts } from '#lib/sync';
+import { RequestRateLimiter } from '#lib/sync/rate-limit.ts';
+import { RecordVersions, versionOrder } from '#lib/sync/versions.ts';
+import { processBatch, type HeldOutcome, type SyncPorts } from '#lib/sync/processor.ts';
 import { job, jobRecord } from '#test/support/factories.ts';
 
 const NOW = Date.parse('2026-03-01T10:00:00.000Z');

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStateTable, type StateTable } from '#lib/state';
 import { MemoryStateTable } from '#lib/state/table.ts';
-import { RecordVersions, VERSION_TTL_SECONDS, versionOrder, type VersionItem } from '#lib/sync';
+import { RecordVersions, VERSION_TTL_SECONDS, versionOrder, type VersionItem } from '#lib/sync/versions.ts';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
 
 const TABLE = { logicalId: 'StateTable', tableName: 'unit-versions', keySchema: [{ AttributeName: 'pk', KeyType: 'HASH' as const }], attributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' as const }], globalSecondaryIndexes: [] };
