@@ -20,11 +20,11 @@
  */
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { buildJob, deterministicJobId, sendMessages, toMessageBody, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
-import { PROVIDER_BATCH_LIMITS, PROVIDER_REQUESTS_PER_SECOND } from '../lib/crm/adapter.ts';
-import type { ProviderStoredRecord } from '../local/sandbox/crm-providers/index.ts';
-import type { RequestLogEntry } from '../local/sandbox/server.ts';
-import { freeStackPorts, startLocalStack, type LocalStack } from '../local/stack.ts';
-import { localSqsClient } from '../local/sqs.ts';
+import { PROVIDER_BATCH_LIMITS, PROVIDER_REQUESTS_PER_SECOND } from '#lib/crm/adapter.ts';
+import type { ProviderStoredRecord } from '#local/sandbox/crm-providers/index.ts';
+import type { RequestLogEntry } from '#local/sandbox/server.ts';
+import { freeStackPorts, startLocalStack, type LocalStack } from '#local/stack.ts';
+import { localSqsClient } from '#local/sqs.ts';
 import { deadLetteredJobIds } from './support/dead-letters.ts';
 import { table } from './support/markdown.ts';
 import { percentile } from './support/stats.ts';

@@ -13,9 +13,9 @@
  */
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { buildJob, canonicalJson, deterministicJobId, enqueueJobs, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
-import { readSecretsFile } from '../local/secrets-manager.ts';
-import { freeStackPorts, startLocalStack, type LocalStack } from '../local/stack.ts';
-import { localSqsClient } from '../local/sqs.ts';
+import { readSecretsFile } from '#local/secrets-manager.ts';
+import { freeStackPorts, startLocalStack, type LocalStack } from '#local/stack.ts';
+import { localSqsClient } from '#local/sqs.ts';
 import { deadLetteredJobIds } from './support/dead-letters.ts';
 import { ratio, table } from './support/markdown.ts';
 import { seedStyleSync } from './support/seed-crm-sync.ts';

@@ -8,7 +8,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { PutItemCommand, TransactWriteItemsCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { localDynamoDbClient } from '../local/dynamodb.ts';
+import { localDynamoDbClient } from '#local/dynamodb.ts';
 import { ms, table } from './support/markdown.ts';
 import { percentile } from './support/stats.ts';
 import type { Benchmark } from './support/types.ts';

@@ -14,10 +14,10 @@ import { randomUUID } from 'node:crypto';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import autocannon from 'autocannon';
 import { parseWebhookEvent, signPayload, webhookJobId } from '#lib/webhook';
-import { readSecretsFile } from '../local/secrets-manager.ts';
-import { freeStackPorts, startLocalStack, type LocalStack } from '../local/stack.ts';
-import { localSqsClient } from '../local/sqs.ts';
-import { mintLocalToken } from '../local/tokens.ts';
+import { readSecretsFile } from '#local/secrets-manager.ts';
+import { freeStackPorts, startLocalStack, type LocalStack } from '#local/stack.ts';
+import { localSqsClient } from '#local/sqs.ts';
+import { mintLocalToken } from '#local/tokens.ts';
 import { table } from './support/markdown.ts';
 import type { Benchmark, BenchContext } from './support/types.ts';
 

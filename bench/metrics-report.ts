@@ -7,7 +7,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildReport, readEmfFile, renderHtml, renderMarkdown, reportQueries, reportWindow, seriesFromSamples } from '../lib/report/index.ts';
+import { buildReport, readEmfFile, renderHtml, renderMarkdown, reportQueries, reportWindow, seriesFromSamples } from '#lib/report';
 import { ms, table } from './support/markdown.ts';
 import { median } from './support/stats.ts';
 import type { Benchmark } from './support/types.ts';

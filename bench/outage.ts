@@ -13,7 +13,7 @@
  * test/integration/crm-outage.test.ts.
  */
 import { logger } from '#lib/observability';
-import { runOutageModel, type CrmBehaviour, type OutageResult, type OutageScenario } from '../test/unit/lib/sync/outage-model.ts';
+import { runOutageModel, type CrmBehaviour, type OutageResult, type OutageScenario } from '#test/unit/lib/sync/outage-model.ts';
 import { table } from './support/markdown.ts';
 import type { Benchmark } from './support/types.ts';
 

@@ -10,10 +10,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { startLocalSecretsManager } from '../local/secrets-manager.ts';
-import { startGenesysSandboxV2 } from '../local/sandbox/genesys/index.ts';
-import { startCrmSandbox } from '../local/sandbox/index.ts';
-import { startEmbeddedSqs } from '../local/sqs.ts';
+import { startLocalSecretsManager } from '#local/secrets-manager.ts';
+import { startGenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
+import { startCrmSandbox } from '#local/sandbox/index.ts';
+import { startEmbeddedSqs } from '#local/sqs.ts';
 import { ms, table } from './support/markdown.ts';
 import { median, percentile } from './support/stats.ts';
 import type { Benchmark, BenchContext } from './support/types.ts';
@@ -196,7 +196,7 @@ async function run(bench: BenchContext): Promise<string> {
       }),
     );
     // Imported after the environment is set: the function reads it at cold start.
-    const { handler } = (await import('../functions/http/prechat.ts')) as unknown as { handler: Handler };
+    const { handler } = (await import('#functions/http/prechat.ts')) as unknown as { handler: Handler };
     const { resetSharedCustomerLookupForTests } = await import('#lib/crm');
 
     const customers = Array.from({ length: INSTANT_REQUESTS + 1 }, (_, i) => ({

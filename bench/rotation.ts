@@ -25,8 +25,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { GenesysTokenProvider, SecretCache, type TokenProvider } from '#lib/auth';
 import { GenesysClient, genesysOperations } from '#lib/genesys';
-import { startGenesysSandboxV2 } from '../local/sandbox/genesys/index.ts';
-import { startLocalSecretsManager } from '../local/secrets-manager.ts';
+import { startGenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
+import { startLocalSecretsManager } from '#local/secrets-manager.ts';
 import { table } from './support/markdown.ts';
 import { PreRotationTokenProvider } from './support/pre-rotation-token-provider.ts';
 import type { Benchmark, BenchContext } from './support/types.ts';

@@ -6,8 +6,8 @@
  * Loopback only; bounded by the request count.
  */
 import { randomUUID } from 'node:crypto';
-import { freeStackPorts, startLocalStack, type LocalStack } from '../local/stack.ts';
-import { mintLocalToken } from '../local/tokens.ts';
+import { freeStackPorts, startLocalStack, type LocalStack } from '#local/stack.ts';
+import { mintLocalToken } from '#local/tokens.ts';
 import { table } from './support/markdown.ts';
 import { percentile } from './support/stats.ts';
 import type { Benchmark, BenchContext } from './support/types.ts';

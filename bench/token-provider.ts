@@ -7,7 +7,7 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GenesysTokenProvider, SecretCache, TOKEN_EXPIRY_BUFFER_MS } from '#lib/auth';
-import { startLocalSecretsManager } from '../local/secrets-manager.ts';
+import { startLocalSecretsManager } from '#local/secrets-manager.ts';
 import { table, ms } from './support/markdown.ts';
 import { SeedStyleTokenProvider } from './support/seed-token-provider.ts';
 import { startCountingTokenServer } from './support/token-server.ts';

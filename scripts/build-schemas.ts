@@ -15,11 +15,11 @@ import { _ } from 'ajv';
 import standaloneCodeModule from 'ajv/dist/standalone/index.js';
 // The schema files themselves, not the folders' index: the index loads the generated
 // validators, which must not be needed to generate them.
-import { createGuestSchema, updateGuestSchema } from '../lib/guests/schema.ts';
-import { prechatSchema } from '../lib/prechat/schema.ts';
-import { prefillBodySchema } from '../lib/prefill/body-schema.ts';
-import { webhookEventSchema } from '../lib/webhook/event-schema.ts';
-import { jobSchema } from '../lib/jobs/job-schema.ts';
+import { createGuestSchema, updateGuestSchema } from '#lib/guests/schema.ts';
+import { prechatSchema } from '#lib/prechat/schema.ts';
+import { prefillBodySchema } from '#lib/prefill/body-schema.ts';
+import { webhookEventSchema } from '#lib/webhook/event-schema.ts';
+import { jobSchema } from '#lib/jobs/job-schema.ts';
 import { createAjv } from '#lib/validation/compile';
 
 // ajv's standalone module is CommonJS with a default export.

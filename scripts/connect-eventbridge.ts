@@ -13,7 +13,7 @@
  */
 import { deadlineAfter } from '#lib/genesys';
 import { connectEventBridge, eventBridgeTargetProblem, operatorSteps, type EventBridgeTarget } from '#lib/events';
-import { LOCAL_DEFAULTS } from '../local/stack.ts';
+import { LOCAL_DEFAULTS } from '#local/stack.ts';
 import { failure, parseCli, usageError } from './cli.ts';
 import { explainFailure, genesysTarget, TargetError, type GenesysTarget } from './genesys-target.ts';
 import { API_URL_OPTION, API_URL_USAGE } from './stack-endpoints.ts';

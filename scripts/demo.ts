@@ -8,7 +8,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { startLocalStack, StackStartError, type LocalStack, type StackEndpoints } from '../local/stack.ts';
+import { startLocalStack, StackStartError, type LocalStack, type StackEndpoints } from '#local/stack.ts';
 import { parseCli } from './cli.ts';
 import { demoExitCode, runDemo } from './demo/run.ts';
 import { formatSummary } from './demo/summary.ts';

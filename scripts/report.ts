@@ -6,8 +6,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { localEmfSource, produceReport, reportStamp, reportWindow } from '../lib/report/index.ts';
-import { localSqsClient } from '../local/sqs.ts';
+import { localEmfSource, produceReport, reportStamp, reportWindow } from '#lib/report';
+import { localSqsClient } from '#local/sqs.ts';
 import { parseCli, usageError } from './cli.ts';
 import { API_URL_OPTION, API_URL_USAGE, noStackFound, readStackEndpoints } from './stack-endpoints.ts';
 

@@ -3,8 +3,8 @@
  * HTTP API URL; else the stack on PORT, when one runs there; else `.local/stack.json` (the
  * most recently started stack that still runs). See local/stack-state.ts.
  */
-import { findStack, type StackSelector } from '../local/stack-state.ts';
-import type { StackEndpoints } from '../local/stack.ts';
+import { findStack, type StackSelector } from '#local/stack-state.ts';
+import type { StackEndpoints } from '#local/stack.ts';
 
 /** The `--api-url` option every script that reads the local stack accepts. */
 export const API_URL_OPTION = { 'api-url': { type: 'string' } } as const;

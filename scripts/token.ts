@@ -3,7 +3,7 @@
  * [--phone ..] [--last-order-date ..] [--audience machine|widget|both] [--expires-in <s>]`
  * prints a bearer token the local stack accepts.
  */
-import { mintLocalToken } from '../local/tokens.ts';
+import { mintLocalToken } from '#local/tokens.ts';
 import { parseCli, usageError } from './cli.ts';
 import { API_URL_OPTION, API_URL_USAGE, noStackFound, readStackEndpoints } from './stack-endpoints.ts';
 

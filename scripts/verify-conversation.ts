@@ -11,7 +11,7 @@
  */
 import { deadlineAfter, genesysOperations } from '#lib/genesys';
 import { verifyConversationAttributes } from '#lib/widget';
-import { LOCAL_DEFAULTS } from '../local/stack.ts';
+import { LOCAL_DEFAULTS } from '#local/stack.ts';
 import { parseCli, usageError } from './cli.ts';
 import { explainFailure, genesysTarget, TargetError, type GenesysTarget } from './genesys-target.ts';
 import { API_URL_OPTION, API_URL_USAGE } from './stack-endpoints.ts';

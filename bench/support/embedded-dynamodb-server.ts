@@ -3,7 +3,7 @@
  * measure the client's CPU apart from the server's: it sends `{ endpoint }` once listening,
  * answers `'cpu'` with its process.cpuUsage() and stops on `'close'`.
  */
-import { startStateTable } from '../../test/support/state-table.ts';
+import { startStateTable } from '#test/support/state-table.ts';
 
 const tableName = process.argv[2] ?? 'bench-table';
 const dynamo = await startStateTable(tableName);

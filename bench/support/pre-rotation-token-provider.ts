@@ -7,8 +7,8 @@
  * not change with rotation, so it is the library's `requestGenesysToken`.
  */
 import type { TokenProvider } from '#lib/auth';
-import { genesysCredentials, genesysTokenEndpoint, requestGenesysToken } from '../../lib/auth/genesys-token.ts';
-import type { GenesysToken, GenesysTokenEndpoint, GenesysTokenProviderOptions } from '../../lib/auth/genesys-token.ts';
+import { genesysCredentials, genesysTokenEndpoint, requestGenesysToken } from '#lib/auth/genesys-token.ts';
+import type { GenesysToken, GenesysTokenEndpoint, GenesysTokenProviderOptions } from '#lib/auth/genesys-token.ts';
 
 /** A request for a token; `fresh` when it re-reads the credentials (started after invalidate()). */
 type Flight = { promise: Promise<string>; fresh: boolean };

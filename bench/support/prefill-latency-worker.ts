@@ -19,7 +19,7 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand, type AttributeValue } f
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
-import { startLocalSecretsManager } from '../../local/secrets-manager.ts';
+import { startLocalSecretsManager } from '#local/secrets-manager.ts';
 
 /** Round trips one variant made, by kind. */
 export type RoundTrips = Record<'get' | 'put' | 'patch' | 'send', number>;
@@ -324,8 +324,8 @@ async function main(): Promise<PrefillLatencyReport> {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     });
     // Imported after the environment is set: the function reads it at cold start.
-    const { handler } = (await import('../../functions/http/prefill.ts')) as unknown as { handler: Handler };
-    const { DynamoStateTable, PreparedSessions } = await import('../../lib/state/index.ts');
+    const { handler } = (await import('#functions/http/prefill.ts')) as unknown as { handler: Handler };
+    const { DynamoStateTable, PreparedSessions } = await import('#lib/state');
 
     const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
     const sdkSqs = new SQSClient({ region: 'eu-west-1', endpoint: sqs.url, credentials });

@@ -4,17 +4,7 @@
  */
 export type { TokenProvider } from './types.ts';
 export { SecretError, TokenEndpointError } from './errors.ts';
-export type { SecretErrorReason, TokenEndpointErrorReason } from './errors.ts';
-export { SecretCache, defaultSecretsManagerClient, requireSecretString } from './secret-cache.ts';
-export type { GetSecretOptions, SecretCacheOptions, SecretValue, VersionStage } from './secret-cache.ts';
+export { SecretCache, requireSecretString } from './secret-cache.ts';
 export { GenesysTokenProvider, TOKEN_EXPIRY_BUFFER_MS } from './genesys-token.ts';
-export type { GenesysTokenProviderOptions } from './genesys-token.ts';
-export { CrmTokenProvider } from './crm-token.ts';
-export type { CrmTokenProviderOptions } from './crm-token.ts';
 export { getIdentitySalt, getWebhookSigningSecrets } from './secret-helpers.ts';
-export {
-  resetSharedAuthForTests,
-  sharedCrmTokenProvider,
-  sharedGenesysTokenProvider,
-  sharedSecretCache,
-} from './shared.ts';
+export { sharedCrmTokenProvider, sharedGenesysTokenProvider, sharedSecretCache } from './shared.ts';

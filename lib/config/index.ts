@@ -4,23 +4,6 @@
  * shared instances it builds; every offending variable is reported in one ConfigError.
  */
 export { configAtColdStart, loadConfig } from './load.ts';
-export type { ColdStartOptions, Loaded } from './load.ts';
+export type { Loaded } from './load.ts';
 export { MAX_REPORT_WINDOW_HOURS } from './sections.ts';
-export type {
-  Config,
-  ControlConfig,
-  CrmConfig,
-  GenesysConfig,
-  GuestsConfig,
-  IdentityConfig,
-  PrefillConfig,
-  QueueConfig,
-  ReportConfig,
-  RoutingConfig,
-  RuntimeConfig,
-  SectionName,
-  StateConfig,
-  WebhookConfig,
-  WidgetConfig,
-  WorkerConfig,
-} from './types.ts';
+export type { Config, CrmConfig, ReportConfig, StateConfig, WidgetConfig } from './types.ts';

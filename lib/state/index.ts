@@ -3,16 +3,9 @@
  * on every item that can expire, conditional writes where order matters.
  */
 export { ConditionFailedError, SessionStoreError } from './errors.ts';
-export {
-  DynamoStateTable,
-  MemoryStateTable,
-  STATE_CALL_BUDGET_MS,
-  resetSharedDynamoDbClientForTests,
-  sharedDynamoDbClient,
-} from './table.ts';
-export type { ConditionalPut, IndexQuery, PutCondition, PutOutcome, StateItem, StateTable } from './table.ts';
-export { resetSharedStateTableForTests, sharedStateTable } from './shared.ts';
-export { CONVERSATION_LINK_TTL_SECONDS, PreparedSessions, SESSION_REF_PATTERN, liveConversation, newSessionRef } from './sessions.ts';
-export type { ConversationLink, PreparedSession } from './sessions.ts';
+export { DynamoStateTable, sharedDynamoDbClient } from './table.ts';
+export type { ConditionalPut, PutOutcome, StateItem, StateTable } from './table.ts';
+export { sharedStateTable } from './shared.ts';
+export { PreparedSessions, liveConversation } from './sessions.ts';
+export type { PreparedSession } from './sessions.ts';
 export { WriteLeases } from './leases.ts';
-export type { AcquireOptions, HeldLease } from './leases.ts';

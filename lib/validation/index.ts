@@ -41,7 +41,6 @@ export function requireIfMatch(value: string): string {
   return value;
 }
 
-export { fieldErrorsFromAjv, schemaCheck } from './ajv.ts';
-export { findUnstorable, freeTextErrors, isSafeKeyName, isStorableText, ordinal } from './free-text.ts';
-export type { FreeTextSection } from './free-text.ts';
-export type { SchemaCheck, StandaloneValidator } from './ajv.ts';
+export { schemaCheck } from './ajv.ts';
+export { freeTextErrors } from './free-text.ts';
+export type { SchemaCheck } from './ajv.ts';

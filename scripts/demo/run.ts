@@ -13,11 +13,11 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { localEmfSource, produceReport, reportStamp, reportWindow } from '../../lib/report/index.ts';
-import { signPayload } from '../../lib/webhook/signature.ts';
-import { localSqsClient } from '../../local/sqs.ts';
-import type { StackEndpoints } from '../../local/stack.ts';
-import { mintLocalToken } from '../../local/tokens.ts';
+import { localEmfSource, produceReport, reportStamp, reportWindow } from '#lib/report';
+import { signPayload } from '#lib/webhook/signature.ts';
+import { localSqsClient } from '#local/sqs.ts';
+import type { StackEndpoints } from '#local/stack.ts';
+import { mintLocalToken } from '#local/tokens.ts';
 import { readDeadLetters, type DeadLetter } from './dlq.ts';
 import { control, failStep, getJson, send, type DemoRequest, type DemoStep } from './requests.ts';
 

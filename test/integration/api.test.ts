@@ -3,8 +3,8 @@
  * authorizer refusing requests exactly as API Gateway would, before any function runs.
  */
 import { describe, expect, inject, it } from 'vitest';
-import { LOCAL_DEFAULTS } from '../../local/stack.ts';
-import { mintLocalToken } from '../../local/tokens.ts';
+import { LOCAL_DEFAULTS } from '#local/stack.ts';
+import { mintLocalToken } from '#local/tokens.ts';
 
 const stack = inject('stack');
 const GUEST_ID = '3f2b6c1e-9a7d-4e1b-8c2a-1d2e3f4a5b6c';

@@ -9,9 +9,9 @@ import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } fr
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPayload } from '#lib/webhook';
-import { mintLocalToken } from '../../local/tokens.ts';
-import { FUZZ_SEED, fuzzRequest, refusedBody, type FreeTextTarget, type FuzzRequest } from '../support/arbitraries.ts';
-import { machineToken, purge, queueDepth, setWorkerPaused, stack, until } from '../support/stack.ts';
+import { mintLocalToken } from '#local/tokens.ts';
+import { FUZZ_SEED, fuzzRequest, refusedBody, type FreeTextTarget, type FuzzRequest } from '#test/support/arbitraries.ts';
+import { machineToken, purge, queueDepth, setWorkerPaused, stack, until } from '#test/support/stack.ts';
 
 /** Requests per route over HTTP (the 1,000-per-route runs are in process, in test/unit/fuzz). */
 const HTTP_CASES_PER_ROUTE = 100;

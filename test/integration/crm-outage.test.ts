@@ -13,10 +13,11 @@
  */
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildJob, deterministicJobId, enqueueJobs, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
-import { localSqsClient } from '../../local/sqs.ts';
-import { expectNothingLost } from '../support/invariant.ts';
-import { addFaults, crmState, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, until } from '../support/stack.ts';
+import type { CrmSyncJob } from '#lib/jobs';
+import { localSqsClient } from '#local/sqs.ts';
+import { expectNothingLost } from '#test/support/invariant.ts';
+import { job } from '#test/support/factories.ts';
+import { addFaults, crmState, enqueue, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, until } from '#test/support/stack.ts';
 
 type SourceStats = { received: number; paused: boolean };
 const workerSource = async (): Promise<SourceStats> => {
@@ -29,19 +30,10 @@ const jobs = (count: number): CrmSyncJob[] => {
   runId += 1;
   return Array.from({ length: count }, (_, i) => {
     const at = new Date(Date.UTC(2025, 2, 1, 10) + i * 1000).toISOString();
-    const record: CrmRecord = { externalId: `outage-${runId}-${String(i).padStart(3, '0')}`, emailHash: 'd'.repeat(64), attributes: { n: i }, lastInteraction: at, sourceUpdatedAt: at };
-    return buildJob('guest', deterministicJobId('guest', record), record);
+    return job({ externalId: `outage-${runId}-${String(i).padStart(3, '0')}`, at, emailHash: 'd'.repeat(64), consentFlags: null, attributes: { n: i }, enqueuedAt: new Date() });
   });
 };
 
-async function enqueue(batch: CrmSyncJob[]): Promise<void> {
-  const client = localSqsClient(stack().sqsEndpoint);
-  try {
-    await enqueueJobs(batch, { queueUrl: stack().queueUrl, client });
-  } finally {
-    client.destroy();
-  }
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

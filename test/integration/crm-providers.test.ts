@@ -16,14 +16,15 @@
  * version written twice, no record older than its newest accepted version.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildJob, deterministicJobId, enqueueJobs, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
-import { invokeLocalFunction } from '../../local/lambda-invoke.ts';
-import { readSecretsFile } from '../../local/secrets-manager.ts';
-import { localSqsClient } from '../../local/sqs.ts';
-import { freeStackPorts, startLocalStack, type LocalStack, type StackEndpoints } from '../../local/stack.ts';
-import { redriveDlq } from '../../scripts/dlq/tools.ts';
-import { attributeOf, depthAt, expectProviderInvariants, providerState, type ProviderStateView } from '../support/provider-invariant.ts';
-import { addFaults, purge, until } from '../support/stack.ts';
+import type { CrmSyncJob } from '#lib/jobs';
+import { invokeLocalFunction } from '#local/lambda-invoke.ts';
+import { readSecretsFile } from '#local/secrets-manager.ts';
+import { localSqsClient } from '#local/sqs.ts';
+import { freeStackPorts, startLocalStack, type LocalStack, type StackEndpoints } from '#local/stack.ts';
+import { redriveDlq } from '#scripts/dlq/tools.ts';
+import { attributeOf, depthAt, expectProviderInvariants, providerState, type ProviderStateView } from '#test/support/provider-invariant.ts';
+import { jobVersion } from '#test/support/factories.ts';
+import { addFaults, enqueue, purge, until } from '#test/support/stack.ts';
 
 type Provider = 'hubspot' | 'salesforce' | 'dynamics';
 
@@ -97,7 +98,7 @@ const PROFILES: Profile[] = [
       };
       const refused = async (): Promise<number> => upsertsAnswered(await providerState(at), 'batchUpsertContacts', 429) - own;
       await fillWindow();
-      await enqueue(at, jobs);
+      await enqueue(jobs, at);
       await until(
         async () => {
           if ((await refused()) >= 2) return true;
@@ -126,7 +127,7 @@ const PROFILES: Profile[] = [
     storm: async (at, jobs) => {
       const usage = await fetch(`${at.crmUrl}/__sandbox/state`).then(async (r) => ((await r.json()) as { config: { apiUsage: number } }).config.apiUsage);
       await control(at, 'POST', '/__sandbox/config', { dailyApiLimit: usage });
-      await enqueue(at, jobs);
+      await enqueue(jobs, at);
       await until(async () => upsertsAnswered(await providerState(at), 'upsertCollection', 403) >= 1, 40_000, 'the worker to meet the used-up Salesforce quota');
       await control(at, 'POST', '/__sandbox/config', { dailyApiLimit: 100_000 });
       return upsertsAnswered(await providerState(at), 'upsertCollection', 403);
@@ -157,7 +158,7 @@ const PROFILES: Profile[] = [
         ],
         at,
       );
-      await enqueue(at, jobs);
+      await enqueue(jobs, at);
       await until(async () => upsertsAnswered(await providerState(at), 'upsertMultiple', 429) >= 4, 40_000, 'the worker to meet the Dataverse refusals');
       return upsertsAnswered(await providerState(at), 'upsertMultiple', 429);
     },
@@ -176,18 +177,7 @@ const ids = (count: number, prefix: string): string[] => {
 };
 
 /** Version `version` of record `externalId` (a later version has a later sourceUpdatedAt). */
-function jobFor(externalId: string, version = 1): CrmSyncJob {
-  const at = new Date(Date.parse('2025-03-01T10:00:00.000Z') + version * 1_000).toISOString();
-  const record: CrmRecord = {
-    externalId,
-    emailHash: 'c'.repeat(64),
-    consentFlags: { marketing: version % 2 === 0, dataProcessing: true },
-    attributes: { version, tier: version > 2 ? 'gold' : 'standard' },
-    lastInteraction: at,
-    sourceUpdatedAt: at,
-  };
-  return buildJob('guest', deterministicJobId('guest', record), record);
-}
+const jobFor = (externalId: string, version = 1): CrmSyncJob => jobVersion(externalId, version, { emailHash: 'c'.repeat(64) });
 
 /** A deterministic shuffle, the same on every run. */
 function shuffle<T>(items: T[], seed: number): T[] {
@@ -204,14 +194,6 @@ function shuffle<T>(items: T[], seed: number): T[] {
   return copy;
 }
 
-async function enqueue(at: StackEndpoints, jobs: CrmSyncJob[]): Promise<void> {
-  const client = localSqsClient(at.sqsEndpoint);
-  try {
-    await enqueueJobs(jobs, { queueUrl: at.queueUrl, client });
-  } finally {
-    client.destroy();
-  }
-}
 
 /** Waits until the worker has settled every message (none visible, in flight or delayed). */
 const settled = (at: StackEndpoints, timeoutMs = 45_000): Promise<void> => until(async () => (await depthAt(at, 'queue')) === 0, timeoutMs, 'the CRM sync queue to drain');
@@ -291,7 +273,7 @@ describe.each(PROFILES)('the CRM scenarios with CRM_PROVIDER=$provider', (profil
     const jobs = shuffle([...versions, ...shuffle(versions, 7).slice(0, 20)], 11);
 
     // Act
-    await enqueue(at(), jobs);
+    await enqueue(jobs, at());
     await settled(at());
 
     // Assess
@@ -323,7 +305,7 @@ describe.each(PROFILES)('the CRM scenarios with CRM_PROVIDER=$provider', (profil
     const jobs = ids(20, `${profile.provider}-5xx`).map((id) => jobFor(id));
 
     // Act
-    await enqueue(at(), jobs);
+    await enqueue(jobs, at());
     await settled(at());
 
     // Assess
@@ -338,7 +320,7 @@ describe.each(PROFILES)('the CRM scenarios with CRM_PROVIDER=$provider', (profil
     const jobs = ids(10, `${profile.provider}-timeout`).map((id) => jobFor(id));
 
     // Act
-    await enqueue(at(), jobs);
+    await enqueue(jobs, at());
     await settled(at());
 
     // Assess
@@ -353,7 +335,7 @@ describe.each(PROFILES)('the CRM scenarios with CRM_PROVIDER=$provider', (profil
     const readsBefore = (await providerState(at())).requests.filter((r) => r.operation === profile.read).length;
 
     // Act
-    await enqueue(at(), jobs);
+    await enqueue(jobs, at());
     await settled(at());
 
     // Assess: the late answer's records were read, not written again; each written once
@@ -378,7 +360,7 @@ describe.each(PROFILES)('the CRM scenarios with CRM_PROVIDER=$provider', (profil
     const jobOf = (externalId: string): string | undefined => first.find((job) => job.record.externalId === externalId)?.jobId;
 
     // Act 1
-    await enqueue(at(), first);
+    await enqueue(first, at());
     await settled(at());
 
     // Assess 1: exactly the refused records in the DLQ, with their reasons; the others in the CRM
@@ -392,7 +374,7 @@ describe.each(PROFILES)('the CRM scenarios with CRM_PROVIDER=$provider', (profil
     // Act 2: the cause is fixed, a newer version of one refused record is synced, then the DLQ is redriven
     await control(at(), 'DELETE', '/__sandbox/record-failures');
     const newer = jobFor(changed, 2);
-    await enqueue(at(), [newer]);
+    await enqueue([newer], at());
     await settled(at());
     const client = localSqsClient(at().sqsEndpoint);
     let moved: number;

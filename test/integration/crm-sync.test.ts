@@ -13,10 +13,11 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildJob, deterministicJobId, enqueueJobs, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
-import { localSqsClient } from '../../local/sqs.ts';
-import { attribute, expectNothingLost, type StoredRecords } from '../support/invariant.ts';
-import { addFaults, crmState, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, until } from '../support/stack.ts';
+import type { CrmSyncJob } from '#lib/jobs';
+import { localSqsClient } from '#local/sqs.ts';
+import { attribute, expectNothingLost, type StoredRecords } from '#test/support/invariant.ts';
+import { jobVersion } from '#test/support/factories.ts';
+import { addFaults, crmState, enqueue, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, until } from '#test/support/stack.ts';
 
 const run = promisify(execFile);
 const sqs = () => localSqsClient(stack().sqsEndpoint);
@@ -41,18 +42,7 @@ function shuffle<T>(items: T[], random: () => number): T[] {
 
 let runId = 0;
 /** Version `version` of record `externalId` (later versions have a later sourceUpdatedAt). */
-function jobFor(externalId: string, version = 1): CrmSyncJob {
-  const at = new Date(Date.parse('2025-03-01T10:00:00.000Z') + version * 1_000).toISOString();
-  const record: CrmRecord = {
-    externalId,
-    emailHash: 'b'.repeat(64),
-    consentFlags: { marketing: version % 2 === 0, dataProcessing: true },
-    attributes: { version, tier: version > 2 ? 'gold' : 'standard' },
-    lastInteraction: at,
-    sourceUpdatedAt: at,
-  };
-  return buildJob('guest', deterministicJobId('guest', record), record);
-}
+const jobFor = (externalId: string, version = 1): CrmSyncJob => jobVersion(externalId, version, { emailHash: 'b'.repeat(64) });
 
 /** Ids unique to one test, so nothing from an earlier test can be mistaken for this one's. */
 const ids = (count: number, prefix = 'ext'): string[] => {
@@ -60,14 +50,6 @@ const ids = (count: number, prefix = 'ext'): string[] => {
   return Array.from({ length: count }, (_, i) => `${prefix}-${runId}-${String(i).padStart(4, '0')}`);
 };
 
-async function enqueue(jobs: CrmSyncJob[]): Promise<void> {
-  const client = sqs();
-  try {
-    await enqueueJobs(jobs, { queueUrl: stack().queueUrl, client });
-  } finally {
-    client.destroy();
-  }
-}
 
 /**
  * Stops the worker taking batches. A poll already under way may still take what arrives

@@ -11,8 +11,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_CUSTOMER, DEMO_REJECTION_CODE, demoExitCode, runDemo } from '../../scripts/demo/run.ts';
-import { addFaults, machineToken, purge, resetSandboxes, setWorkerPaused, stack, until } from '../support/stack.ts';
+import { DEMO_CUSTOMER, DEMO_REJECTION_CODE, demoExitCode, runDemo } from '#scripts/demo/run.ts';
+import { addFaults, machineToken, purge, resetSandboxes, setWorkerPaused, stack, until } from '#test/support/stack.ts';
 
 let reportDir: string;
 

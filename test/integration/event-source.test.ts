@@ -6,8 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { startEventSource, type EventSource } from '../../local/event-source.ts';
-import { startEmbeddedSqs, type EmbeddedSqs } from '../../local/sqs.ts';
+import { startEventSource, type EventSource } from '#local/event-source.ts';
+import { startEmbeddedSqs, type EmbeddedSqs } from '#local/sqs.ts';
 
 const VISIBILITY_TIMEOUT_SECONDS = 1;
 const MAX_RECEIVE_COUNT = 2;

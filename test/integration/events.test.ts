@@ -9,8 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { localSqsClient } from '../../local/sqs.ts';
-import { addFaults, crmState, genesysState, machineToken, resetSandboxes, stack, until } from '../support/stack.ts';
+import { localSqsClient } from '#local/sqs.ts';
+import { addFaults, crmState, genesysState, machineToken, resetSandboxes, stack, until } from '#test/support/stack.ts';
 
 const PREPARED = { customerId: 'C-7001', loyaltyTier: 'gold' };
 

@@ -6,8 +6,8 @@ process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
 import { rm } from 'node:fs/promises';
 import type { TestProject } from 'vitest/node';
-import { invokeLocalFunction } from '../../local/lambda-invoke.ts';
-import { freeStackPorts, startLocalStack, type LocalStack, type StackEndpoints } from '../../local/stack.ts';
+import { invokeLocalFunction } from '#local/lambda-invoke.ts';
+import { freeStackPorts, startLocalStack, type LocalStack, type StackEndpoints } from '#local/stack.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -12,8 +12,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoStateTable } from '#lib/state';
-import { localDynamoDbClient } from '../../local/dynamodb.ts';
-import { addFaults, genesysState, machineToken, peekMessages, purge, resetSandboxes, setWorkerPaused, stack } from '../support/stack.ts';
+import { localDynamoDbClient } from '#local/dynamodb.ts';
+import { addFaults, genesysState, machineToken, peekMessages, purge, resetSandboxes, setWorkerPaused, stack } from '#test/support/stack.ts';
 
 const run = promisify(execFile);
 const UNKNOWN_GUEST = '0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d';

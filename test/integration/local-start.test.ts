@@ -8,9 +8,9 @@ import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { portIsFree, STACK_LISTENERS } from '../../local/ports.ts';
-import { freePort } from '../../local/stack.ts';
-import { stackFile } from '../../local/stack-state.ts';
+import { portIsFree, STACK_LISTENERS } from '#local/ports.ts';
+import { freePort } from '#local/stack.ts';
+import { stackFile } from '#local/stack-state.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const TSX = resolve(root, 'node_modules/.bin/tsx');

@@ -14,10 +14,11 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localEmfSource, produceReport, reportWindow, type MetricsReport } from '#lib/report';
+import { localEmfSource, produceReport, reportWindow } from '#lib/report';
+import type { MetricsReport } from '#lib/report/types.ts';
 import { signPayload } from '#lib/webhook';
-import { localSqsClient } from '../../local/sqs.ts';
-import { addFaults, machineToken, peekMessages, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, startLinkedConversation, until } from '../support/stack.ts';
+import { localSqsClient } from '#local/sqs.ts';
+import { addFaults, machineToken, peekMessages, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, startLinkedConversation, until } from '#test/support/stack.ts';
 
 const run = promisify(execFile);
 /** The project's tsx, runnable from any folder (npm run report is `tsx scripts/report.ts`). */

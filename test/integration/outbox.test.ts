@@ -9,8 +9,8 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signPayload } from '#lib/webhook';
-import { localDynamoDbClient } from '../../local/dynamodb.ts';
-import { crmState, fireSchedule, machineToken, queueDepth, setFunctionsSqs, stack, until } from '../support/stack.ts';
+import { localDynamoDbClient } from '#local/dynamodb.ts';
+import { crmState, fireSchedule, machineToken, queueDepth, setFunctionsSqs, stack, until } from '#test/support/stack.ts';
 
 /** Jobs waiting in the outbox, as the sweep would read them. */
 async function outboxJobs(): Promise<Array<Record<string, unknown>>> {

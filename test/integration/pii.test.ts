@@ -21,13 +21,13 @@ import { readFile } from 'node:fs/promises';
 import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { signPayload } from '#lib/webhook';
-import { mintLocalToken } from '../../local/tokens.ts';
-import { localSqsClient } from '../../local/sqs.ts';
+import { mintLocalToken } from '#local/tokens.ts';
+import { localSqsClient } from '#local/sqs.ts';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { localDynamoDbClient } from '../../local/dynamodb.ts';
-import { dlqMessages } from '../support/invariant.ts';
-import { crmState, genesysState, machineToken, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, until } from '../support/stack.ts';
+import { localDynamoDbClient } from '#local/dynamodb.ts';
+import { dlqMessages } from '#test/support/invariant.ts';
+import { crmState, genesysState, machineToken, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, until } from '#test/support/stack.ts';
 
 const digits = (count: number): string => Array.from({ length: count }, () => String(randomInt(10))).join('');
 const tag = digits(6);

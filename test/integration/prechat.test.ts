@@ -8,8 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LOCAL_DEFAULTS } from '../../local/stack.ts';
-import { addFaults, crmState, genesysState, machineToken, peekMessages, purge, resetSandboxes, setWorkerPaused, stack } from '../support/stack.ts';
+import { LOCAL_DEFAULTS } from '#local/stack.ts';
+import { addFaults, crmState, genesysState, machineToken, peekMessages, purge, resetSandboxes, setWorkerPaused, stack } from '#test/support/stack.ts';
 
 const QUEUES = JSON.parse(process.env['ROUTING_QUEUES'] ?? (LOCAL_DEFAULTS['ROUTING_QUEUES'] as string)) as Record<string, string>;
 

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoStateTable, PreparedSessions } from '#lib/state';
-import { localDynamoDbClient } from '../../local/dynamodb.ts';
+import { localDynamoDbClient } from '#local/dynamodb.ts';
 import {
   addFaults,
   genesysState,
@@ -22,7 +22,7 @@ import {
   setWorkerPaused,
   stack,
   startLinkedConversation,
-} from '../support/stack.ts';
+} from '#test/support/stack.ts';
 
 interface LoggedRequest {
   at: string;

@@ -13,11 +13,12 @@ import { randomUUID } from 'node:crypto';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildJob, deterministicJobId, enqueueJobs, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
+import type { CrmSyncJob } from '#lib/jobs';
 import { signPayload } from '#lib/webhook';
-import { localSqsClient } from '../../local/sqs.ts';
-import { expectAcceptedJobsSettled, expectNothingLost, type AcceptedJob } from '../support/invariant.ts';
-import { addFaults, crmState, genesysState, machineToken, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, startLinkedConversation, until } from '../support/stack.ts';
+import { localSqsClient } from '#local/sqs.ts';
+import { expectAcceptedJobsSettled, expectNothingLost, type AcceptedJob } from '#test/support/invariant.ts';
+import { job } from '#test/support/factories.ts';
+import { addFaults, crmState, enqueue, genesysState, machineToken, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, startLinkedConversation, until } from '#test/support/stack.ts';
 
 let token: string;
 let secretsManager: SecretsManagerClient;
@@ -129,30 +130,13 @@ const expectOnlySuccessOrDocumentedFailure = (answers: Answer[], allowFunctionTi
 };
 
 let runId = 0;
-function jobFor(externalId: string): CrmSyncJob {
-  const record: CrmRecord = {
-    externalId,
-    emailHash: 'c'.repeat(64),
-    consentFlags: { marketing: false, dataProcessing: true },
-    attributes: { tier: 'standard' },
-    lastInteraction: '2025-03-01T10:00:00.000Z',
-    sourceUpdatedAt: '2025-03-01T10:00:00.000Z',
-  };
-  return buildJob('guest', deterministicJobId('guest', record), record);
-}
+const jobFor = (externalId: string): CrmSyncJob =>
+  job({ externalId, emailHash: 'c'.repeat(64), attributes: { tier: 'standard' }, enqueuedAt: new Date() });
 const jobs = (count: number): CrmSyncJob[] => {
   runId += 1;
   return Array.from({ length: count }, (_, i) => jobFor(`rel-${runId}-${String(i).padStart(4, '0')}`));
 };
 
-async function enqueue(batch: CrmSyncJob[]): Promise<void> {
-  const client = localSqsClient(stack().sqsEndpoint);
-  try {
-    await enqueueJobs(batch, { queueUrl: stack().queueUrl, client });
-  } finally {
-    client.destroy();
-  }
-}
 
 beforeAll(async () => {
   token = await machineToken('guest-sync/write');

@@ -13,10 +13,10 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReport, renderHtml } from '#lib/report';
-import { CHART_COLORS } from '../../lib/report/render/html.ts';
-import { ensureChromium, headlessFlags } from '../support/chromium.ts';
-import { countColor, decodePng, type Png } from '../support/png.ts';
-import { busyDay, queue, WINDOW } from '../unit/lib/report/fixtures.ts';
+import { CHART_COLORS } from '#lib/report/render/html.ts';
+import { ensureChromium, headlessFlags } from '#test/support/chromium.ts';
+import { countColor, decodePng, type Png } from '#test/support/png.ts';
+import { busyDay, queue, WINDOW } from '#test/unit/lib/report/fixtures.ts';
 
 const run = promisify(execFile);
 const chromium = await ensureChromium();

@@ -7,7 +7,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { oslsBin } from '../../local/serverless-config.ts';
+import { oslsBin } from '#local/serverless-config.ts';
 
 const run = promisify(execFile);
 const OUT = '.local/template-test';

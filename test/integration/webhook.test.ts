@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signPayload } from '#lib/webhook';
-import { crmState, peekMessages, purge, queueDepth, setWorkerPaused, stack, until } from '../support/stack.ts';
+import { crmState, peekMessages, purge, queueDepth, setWorkerPaused, stack, until } from '#test/support/stack.ts';
 
 let secretsManager: SecretsManagerClient;
 let originalSecret: string;

@@ -10,10 +10,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoStateTable, PreparedSessions } from '#lib/state';
 import { messengerEnvironment } from '#lib/widget';
 import { TEST_DEPLOYMENT_CACHE_SECONDS } from './global-setup.ts';
-import { localDynamoDbClient } from '../../local/dynamodb.ts';
-import { LOCAL_DEFAULTS } from '../../local/stack.ts';
-import { mintLocalToken, type MintOptions } from '../../local/tokens.ts';
-import { addFaults, genesysState, resetSandboxes, stack } from '../support/stack.ts';
+import { localDynamoDbClient } from '#local/dynamodb.ts';
+import { LOCAL_DEFAULTS } from '#local/stack.ts';
+import { mintLocalToken, type MintOptions } from '#local/tokens.ts';
+import { addFaults, genesysState, resetSandboxes, stack } from '#test/support/stack.ts';
 
 const DEPLOYMENT_ID = process.env['WEB_DEPLOYMENT_ID'] ?? (LOCAL_DEFAULTS['WEB_DEPLOYMENT_ID'] as string);
 const ORG_ID = process.env['GENESYS_ORG_ID'] ?? (LOCAL_DEFAULTS['GENESYS_ORG_ID'] as string);

@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signPayload } from '#lib/webhook';
-import { attribute, expectAcceptedJobsSettled, type AcceptedJob } from '../support/invariant.ts';
-import { addFaults, crmState, machineToken, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, until } from '../support/stack.ts';
+import { attribute, expectAcceptedJobsSettled, type AcceptedJob } from '#test/support/invariant.ts';
+import { addFaults, crmState, machineToken, purge, queueDepth, resetSandboxes, setWorkerPaused, stack, until } from '#test/support/stack.ts';
 
 let webhookSecret: string;
 let token: string;

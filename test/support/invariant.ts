@@ -6,7 +6,7 @@
 import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { expect } from 'vitest';
 import { canonicalJson, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
-import { localSqsClient } from '../../local/sqs.ts';
+import { localSqsClient } from '#local/sqs.ts';
 import { crmState, stack } from './stack.ts';
 
 /** Records as the CRM sandbox's state view shows them. */

@@ -11,9 +11,9 @@
 import { ChangeMessageVisibilityBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { expect } from 'vitest';
 import type { CrmSyncJob } from '#lib/jobs';
-import type { StackEndpoints } from '../../local/stack.ts';
-import { localSqsClient } from '../../local/sqs.ts';
-import { versionOrder } from '../../lib/sync/versions.ts';
+import type { StackEndpoints } from '#local/stack.ts';
+import { localSqsClient } from '#local/sqs.ts';
+import { versionOrder } from '#lib/sync/versions.ts';
 
 /** One record as a provider sandbox's state view shows it. */
 export interface ProviderRecordView {

@@ -4,11 +4,12 @@
  */
 import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
+import { enqueueJobs, type CrmSyncJob } from '#lib/jobs';
 import { DynamoStateTable, PreparedSessions } from '#lib/state';
-import { localDynamoDbClient } from '../../local/dynamodb.ts';
-import { localSqsClient } from '../../local/sqs.ts';
-import type { StackEndpoints } from '../../local/stack.ts';
-import { mintLocalToken, type MintOptions } from '../../local/tokens.ts';
+import { localDynamoDbClient } from '#local/dynamodb.ts';
+import { localSqsClient } from '#local/sqs.ts';
+import type { StackEndpoints } from '#local/stack.ts';
+import { mintLocalToken, type MintOptions } from '#local/tokens.ts';
 
 /** The running stack's endpoints (provided by test/integration/global-setup.ts). */
 export const stack = () => inject('stack');
@@ -98,6 +99,16 @@ export async function peekMessages(which: 'queue' | 'dlq', max = 10): Promise<Me
       }),
     );
     return Messages ?? [];
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Sends jobs to the stack's CRM sync queue the way the producers do (batches of ten). */
+export async function enqueue(jobs: CrmSyncJob[], at: StackEndpoints = stack()): Promise<void> {
+  const client = localSqsClient(at.sqsEndpoint);
+  try {
+    await enqueueJobs(jobs, { queueUrl: at.queueUrl, client });
   } finally {
     client.destroy();
   }

@@ -3,8 +3,8 @@
  * index, TTL on `expiresAt`), for tests that run a function against an embedded
  * DynamoDB-compatible server on 127.0.0.1.
  */
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../local/dynamodb.ts';
-import type { TableSpec } from '../../local/serverless-config.ts';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
+import type { TableSpec } from '#local/serverless-config.ts';
 
 /** The state table's definition under `tableName`. */
 export function stateTableSpec(tableName: string): TableSpec {

@@ -7,9 +7,10 @@
  * to Genesys or the CRM.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, it } from 'vitest';
-import { httpEvent, lambdaContext } from '../../support/lambda.ts';
+import { lambdaContext } from '#test/support/lambda.ts';
 import { MACHINE_CLAIMS, REFUSED_CASES_PER_ROUTE, fuzzRefusals, quietLogs, startHarness, type Harness } from './harness.ts';
 import { ROUTES } from './routes.ts';
+import { httpEvent } from '#test/support/factories.ts';
 
 const SESSION_ID = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
 let guestId = '';

@@ -5,9 +5,10 @@
  * nothing enqueued for a refusal, Object.prototype untouched.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, it } from 'vitest';
-import { httpEvent, lambdaContext } from '../../support/lambda.ts';
+import { lambdaContext } from '#test/support/lambda.ts';
 import { MACHINE_CLAIMS, fuzzRoute, quietLogs, startHarness, type Harness } from './harness.ts';
 import { ROUTES, knownGuests } from './routes.ts';
+import { httpEvent } from '#test/support/factories.ts';
 
 const routes = [ROUTES.getGuest!, ROUTES.updateGuest!, ROUTES.guestMetrics!];
 let harness: Harness;

@@ -5,7 +5,7 @@
  * and a 300 KiB body; nothing is enqueued.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { lambdaContext } from '../../support/lambda.ts';
+import { lambdaContext } from '#test/support/lambda.ts';
 import { expectDocumentedAnswer, eventFor, quietLogs, startHarness, type FuzzRoute, type Harness } from './harness.ts';
 import { ROUTES } from './routes.ts';
 

@@ -9,10 +9,10 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SecretCache } from '#lib/auth';
 import { createCrmAdapter } from '#lib/crm/providers';
-import type { CrmProviderName } from '../../../lib/crm/adapter.ts';
-import { externalCrmUrl, localCrmProvider, startLocalCrm, type LocalCrm } from '../../../local/crm-sandbox.ts';
-import { StackStartError } from '../../../local/ports.ts';
-import { readSecretsFile, startLocalSecretsManager, type LocalSecretsManager } from '../../../local/secrets-manager.ts';
+import type { CrmProviderName } from '#lib/crm/adapter.ts';
+import { externalCrmUrl, localCrmProvider, startLocalCrm, type LocalCrm } from '#local/crm-sandbox.ts';
+import { StackStartError } from '#local/ports.ts';
+import { readSecretsFile, startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
 
 const SECRET_ID = 'genesys-guest-sync/local/crm-credentials';
 const sample = () => readSecretsFile(new URL('../../../local/secrets.sample.json', import.meta.url).pathname);

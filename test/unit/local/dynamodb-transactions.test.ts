@@ -18,9 +18,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLIENT_REQUEST_TOKEN_WINDOW_MS, serveTransactions } from '../../../local/dynamodb-transactions.ts';
-import { localDynamoDbClient, type EmbeddedDynamoDb } from '../../../local/dynamodb.ts';
-import { startStateTable } from '../../support/state-table.ts';
+import { CLIENT_REQUEST_TOKEN_WINDOW_MS, serveTransactions } from '#local/dynamodb-transactions.ts';
+import { localDynamoDbClient, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
+import { startStateTable } from '#test/support/state-table.ts';
 
 const TABLE = 'unit-transactions';
 

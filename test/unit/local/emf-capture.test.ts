@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { captureEmf, lineSplitter } from '../../../local/emf-capture.ts';
+import { captureEmf, lineSplitter } from '#local/emf-capture.ts';
 
 const emf = (n: number) => JSON.stringify({ _aws: { Timestamp: 1736937000000 + n, CloudWatchMetrics: [{ Namespace: 'GenesysGuestSync', Dimensions: [['stage']], Metrics: [{ Name: 'PrefillAttempts', Unit: 'Count' }] }] }, stage: 'local', PrefillAttempts: 1 });
 

@@ -7,10 +7,10 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { matchesPattern, startLocalEventBus, type EventBridgeEnvelope, type LocalEventBus } from '../../../local/event-bus.ts';
-import type { InvokeResult } from '../../../local/lambda-invoke.ts';
-import type { EventRuleSpec } from '../../../local/serverless-config.ts';
-import { startEmbeddedSqs, type EmbeddedSqs } from '../../../local/sqs.ts';
+import { matchesPattern, startLocalEventBus, type EventBridgeEnvelope, type LocalEventBus } from '#local/event-bus.ts';
+import type { InvokeResult } from '#local/lambda-invoke.ts';
+import type { EventRuleSpec } from '#local/serverless-config.ts';
+import { startEmbeddedSqs, type EmbeddedSqs } from '#local/sqs.ts';
 
 const BUS = 'aws.partner/genesys.com/cloud/6a3b1c2d-0e4f-4a5b-8c6d-7e8f9a0b1c2d/guest-sync-local';
 const TOPICS = ['customer.start', 'attributes', 'customer.end'].map((topic) => `v2.detail.events.conversation.{id}.${topic}`);

@@ -3,9 +3,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Message } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { messagesToDelete, startEventSource, toSqsRecord } from '../../../local/event-source.ts';
-import type { BatchOutcome, EventSource } from '../../../local/event-source.ts';
-import { sqsRecord } from '../../support/lambda.ts';
+import { messagesToDelete, startEventSource, toSqsRecord } from '#local/event-source.ts';
+import type { BatchOutcome, EventSource } from '#local/event-source.ts';
+import { sqsRecord } from '#test/support/factories.ts';
 
 const QUEUE_ARN = 'arn:aws:sqs:us-east-1:000000000000:crm-sync';
 const QUEUE_URL = 'http://127.0.0.1:9324/000000000000/crm-sync';

@@ -5,11 +5,11 @@
  */
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { portIsFree, PortInUseError, resolveStackPorts, STACK_LISTENERS, StackStartError, type StackPorts } from '../../../local/ports.ts';
-import { startCrmSandbox } from '../../../local/sandbox/index.ts';
-import { startLocalSecretsManager } from '../../../local/secrets-manager.ts';
-import { startEmbeddedSqs } from '../../../local/sqs.ts';
-import { freePort, freeStackPorts, startLocalStack } from '../../../local/stack.ts';
+import { portIsFree, PortInUseError, resolveStackPorts, STACK_LISTENERS, StackStartError, type StackPorts } from '#local/ports.ts';
+import { startCrmSandbox } from '#local/sandbox/index.ts';
+import { startLocalSecretsManager } from '#local/secrets-manager.ts';
+import { startEmbeddedSqs } from '#local/sqs.ts';
+import { freePort, freeStackPorts, startLocalStack } from '#local/stack.ts';
 
 /** Servers a test holds ports with; closed after each test. */
 const held: Server[] = [];

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseScheduleIntervals, rateToMs, scheduledEvent, startScheduler } from '../../../local/scheduler.ts';
-import type { LocalScheduler } from '../../../local/scheduler.ts';
-import type { ScheduleSpec } from '../../../local/serverless-config.ts';
+import { parseScheduleIntervals, rateToMs, scheduledEvent, startScheduler } from '#local/scheduler.ts';
+import type { LocalScheduler } from '#local/scheduler.ts';
+import type { ScheduleSpec } from '#local/serverless-config.ts';
 
 /** A schedule as serverless.yml declares it. */
 const schedule = (overrides: Partial<ScheduleSpec> = {}): ScheduleSpec => ({

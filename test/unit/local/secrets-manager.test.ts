@@ -12,8 +12,8 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { readSecretsFile, startLocalSecretsManager } from '../../../local/secrets-manager.ts';
-import type { LocalSecretsManager } from '../../../local/secrets-manager.ts';
+import { readSecretsFile, startLocalSecretsManager } from '#local/secrets-manager.ts';
+import type { LocalSecretsManager } from '#local/secrets-manager.ts';
 
 const GENESYS = 'genesys-guest-sync/local/genesys-credentials';
 const WEBHOOK = 'genesys-guest-sync/local/webhook-signing-secret';

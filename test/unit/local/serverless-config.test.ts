@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toLocalServiceSpec } from '../../../local/serverless-config.ts';
+import { toLocalServiceSpec } from '#local/serverless-config.ts';
 
 /** A resolved service definition, shaped like `osls print --format json` output. */
 const resolvedConfig = (): Record<string, unknown> => ({

@@ -8,9 +8,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findStack, publishStack } from '../../../local/stack-state.ts';
-import type { StackEndpoints } from '../../../local/stack.ts';
-import { readStackEndpoints } from '../../../scripts/stack-endpoints.ts';
+import { findStack, publishStack } from '#local/stack-state.ts';
+import type { StackEndpoints } from '#local/stack.ts';
+import { readStackEndpoints } from '#scripts/stack-endpoints.ts';
 
 let cwd: string;
 beforeEach(async () => {

@@ -1,7 +1,7 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { LOCAL_JWT, mintLocalToken } from '../../../local/tokens.ts';
-import type { MintOptions } from '../../../local/tokens.ts';
+import { LOCAL_JWT, mintLocalToken } from '#local/tokens.ts';
+import type { MintOptions } from '#local/tokens.ts';
 
 /** Mints a token and decodes its claims. */
 const claimsOf = async (options: MintOptions) => decodeJwt(await mintLocalToken(options));

@@ -31,8 +31,17 @@ function resolveSpecifier(file: string, specifier: string): string | undefined {
   if (!specifier.startsWith('#')) return undefined;
   const exact = aliases[specifier];
   if (exact) return relative(root, resolve(root, exact));
-  const [prefix, target] = Object.entries(aliases).find(([key]) => key.endsWith('*') && specifier.startsWith(key.slice(0, -1))) ?? [];
-  return prefix && target ? relative(root, resolve(root, target.replace('*', specifier.slice(prefix.length - 1)))) : undefined;
+  // As Node picks a pattern: the longest prefix before the `*`, then the longest key (`#lib/*.ts` before `#lib/*`).
+  const [key, target] =
+    Object.entries(aliases)
+      .filter(([key]) => {
+        const [prefix = '', suffix = ''] = key.split('*');
+        return key.includes('*') && specifier.startsWith(prefix) && specifier.endsWith(suffix) && specifier.length >= prefix.length + suffix.length;
+      })
+      .sort(([a], [b]) => b.indexOf('*') - a.indexOf('*') || b.length - a.length)[0] ?? [];
+  if (!key || !target) return undefined;
+  const [prefix = '', suffix = ''] = key.split('*');
+  return relative(root, resolve(root, target.replace('*', specifier.slice(prefix.length, specifier.length - suffix.length))));
 }
 
 /** Each import of a file: the names it takes (empty for a side-effect or dynamic import) and whether only types. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeAudit } from '../../../scripts/audit-deps.ts';
+import { judgeAudit } from '#scripts/audit-deps.ts';
 
 const report = (counts: Record<string, number>, vulnerabilities: Record<string, unknown> = {}) =>
   JSON.stringify({ auditReportVersion: 2, vulnerabilities, metadata: { vulnerabilities: { info: 0, low: 0, moderate: 0, high: 0, critical: 0, ...counts } } });

@@ -2,11 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileSchema } from '#lib/validation/compile';
-import { VALIDATOR_MODULES, renderValidatorModule } from '../../../scripts/build-schemas.ts';
+import { VALIDATOR_MODULES, renderValidatorModule } from '#scripts/build-schemas.ts';
 import { validateCreateGuestBody, validateUpdateGuestBody } from '#lib/guests';
 import { validatePrechatBody } from '#lib/prechat';
-import { createGuestSchema, updateGuestSchema } from '../../../lib/guests/schema.ts';
-import { prechatSchema } from '../../../lib/prechat/schema.ts';
+import { createGuestSchema, updateGuestSchema } from '#lib/guests/schema.ts';
+import { prechatSchema } from '#lib/prechat/schema.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
 

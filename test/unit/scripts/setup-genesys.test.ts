@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGenesysSandboxV2, type GenesysSandboxV2 } from '../../../local/sandbox/genesys/index.ts';
+import { startGenesysSandboxV2, type GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
 const TSX = resolve(root, 'node_modules/.bin/tsx');

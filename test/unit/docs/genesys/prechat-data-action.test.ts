@@ -12,8 +12,10 @@ import type { Models } from 'purecloud-platform-client-v2';
 import { render } from 'velocityjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CustomerLookupResult } from '#lib/crm';
-import { enrichPrechat, prechatSchema, validatePrechatBody, type PrechatResult } from '#lib/prechat';
-import { captureOutput, type CapturedOutput } from '../../../support/lambda.ts';
+import { enrichPrechat, validatePrechatBody } from '#lib/prechat';
+import type { PrechatResult } from '#lib/prechat/enrich.ts';
+import { prechatSchema } from '#lib/prechat/schema.ts';
+import { captureOutput, type CapturedOutput } from '#test/support/lambda.ts';
 
 interface JsonSchema {
   $schema?: string;

@@ -9,11 +9,11 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
-import type { GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
-import { captureOutput, lambdaContext, type CapturedOutput } from '../../../support/lambda.ts';
-import { CLIENT, SETTINGS, control, startGuestSandbox } from '../../lib/guests/support.ts';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
+import type { GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
+import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
+import { captureOutput, freshHandler, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
+import { CLIENT, SETTINGS, control, startGuestSandbox } from '#test/unit/lib/guests/support.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync';
 const TABLE = 'unit-guests-state';
@@ -79,9 +79,7 @@ async function coldStart(file: string, overrides: Record<string, string> = {}): 
     AWS_SECRET_ACCESS_KEY: 'local',
     ...overrides,
   };
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-  vi.resetModules();
-  return (await import(`../../../../functions/http/guests/${file}`)).handler as Handler;
+  return freshHandler<Handler>(() => import(`#functions/http/guests/${file}`), env);
 }
 
 const sample = async (name: string): Promise<Record<string, any>> => JSON.parse(await readFile(`events/${name}.json`, 'utf8'));

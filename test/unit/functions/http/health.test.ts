@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { captureOutput, httpEvent, lambdaContext } from '../../../support/lambda.ts';
-import type { CapturedOutput } from '../../../support/lambda.ts';
+import { captureOutput, lambdaContext } from '#test/support/lambda.ts';
+import type { CapturedOutput } from '#test/support/lambda.ts';
+import { httpEvent } from '#test/support/factories.ts';
 
 /** Loads the function fresh, as a cold start with the current environment. */
 async function coldStart() {
   vi.resetModules();
-  const { handler } = await import('../../../../functions/http/health.ts');
+  const { handler } = await import('#functions/http/health.ts');
   return handler;
 }
 

@@ -9,11 +9,12 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startHubSpotSandbox, type HubSpotSandbox } from '../../../../local/sandbox/crm-providers/index.ts';
-import { startGenesysSandboxV2, type GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
-import { startCrmSandbox, type CrmSandbox } from '../../../../local/sandbox/index.ts';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
-import { captureOutput, httpEvent, lambdaContext, type CapturedOutput } from '../../../support/lambda.ts';
+import { startHubSpotSandbox, type HubSpotSandbox } from '#local/sandbox/crm-providers/index.ts';
+import { startGenesysSandboxV2, type GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
+import { startCrmSandbox, type CrmSandbox } from '#local/sandbox/index.ts';
+import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
+import { captureOutput, freshHandler, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
+import { httpEvent } from '#test/support/factories.ts';
 
 const CLIENT = { clientId: 'unit-genesys', clientSecret: 'unit-genesys-secret' };
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync';
@@ -85,14 +86,9 @@ async function coldStart(overrides: Record<string, string> = {}): Promise<Handle
     STATE_TABLE_NAME: 'unit-state',
     ROUTING_QUEUES: JSON.stringify(QUEUES),
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
     ...overrides,
   };
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-  vi.resetModules();
-  return (await import('../../../../functions/http/prechat.ts')).handler as Handler;
+  return freshHandler<Handler>(() => import('#functions/http/prechat.ts'), env);
 }
 
 interface Started {

@@ -11,12 +11,13 @@ import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, Quer
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoStateTable, PreparedSessions } from '#lib/state';
-import type { EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
-import { startGenesysSandboxV2, type GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
-import { captureOutput, httpEvent, lambdaContext, type CapturedOutput } from '../../../support/lambda.ts';
-import { startStateTable } from '../../../support/state-table.ts';
-import { call, type WrappedHttpHandler } from '../../lib/lambda/support.ts';
+import type { EmbeddedDynamoDb } from '#local/dynamodb.ts';
+import { startGenesysSandboxV2, type GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
+import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
+import { captureOutput, freshHandler, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
+import { startStateTable } from '#test/support/state-table.ts';
+import { call, type WrappedHttpHandler } from '#test/unit/lib/lambda/support.ts';
+import { httpEvent } from '#test/support/factories.ts';
 
 const SESSION_ID = '3f6c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync';
@@ -93,14 +94,9 @@ async function coldStart(overrides: Record<string, string> = {}): Promise<Wrappe
     PREFILL_TTL_SECONDS: '1800',
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
     ...overrides,
   };
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-  vi.resetModules();
-  return (await import('../../../../functions/http/prefill.ts')).handler as unknown as WrappedHttpHandler;
+  return freshHandler<WrappedHttpHandler>(() => import('#functions/http/prefill.ts'), env);
 }
 
 const prefill = (body: unknown, sessionId = sessionOf(), headers: Record<string, string> = {}) =>

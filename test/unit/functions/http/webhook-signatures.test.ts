@@ -9,9 +9,10 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { signPayload } from '#lib/webhook';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
-import { captureOutput, httpEvent, type CapturedOutput } from '../../../support/lambda.ts';
-import { call, type WrappedHttpHandler } from '../../lib/lambda/support.ts';
+import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
+import { captureOutput, freshHandler, type CapturedOutput } from '#test/support/lambda.ts';
+import { call, type WrappedHttpHandler } from '#test/unit/lib/lambda/support.ts';
+import { httpEvent } from '#test/support/factories.ts';
 
 const SECRET_ID = 'test/webhook-signing-secret';
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync';
@@ -42,13 +43,8 @@ async function coldStart(): Promise<WrappedHttpHandler> {
     CRM_SYNC_QUEUE_URL: QUEUE_URL,
     STATE_TABLE_NAME: 'unit-state',
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
   };
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-  vi.resetModules();
-  return (await import('../../../../functions/http/webhook.ts')).handler as unknown as WrappedHttpHandler;
+  return freshHandler<WrappedHttpHandler>(() => import('#functions/http/webhook.ts'), env);
 }
 
 /** Rotates the signing secret: each value becomes AWSCURRENT in turn. */

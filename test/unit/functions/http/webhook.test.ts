@@ -8,9 +8,10 @@ import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { signPayload } from '#lib/webhook';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
-import { captureOutput, httpEvent, type CapturedOutput } from '../../../support/lambda.ts';
-import { call, type WrappedHttpHandler } from '../../lib/lambda/support.ts';
+import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
+import { captureOutput, freshHandler, type CapturedOutput } from '#test/support/lambda.ts';
+import { call, type WrappedHttpHandler } from '#test/unit/lib/lambda/support.ts';
+import { httpEvent } from '#test/support/factories.ts';
 
 const SECRET_ID = 'test/webhook-signing-secret';
 const SESSION_ID = '3f6c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';
@@ -44,13 +45,8 @@ async function coldStart(): Promise<WrappedHttpHandler> {
     CRM_SYNC_QUEUE_URL: QUEUE_URL,
     STATE_TABLE_NAME: 'unit-state',
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
   };
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-  vi.resetModules();
-  return (await import('../../../../functions/http/webhook.ts')).handler as unknown as WrappedHttpHandler;
+  return freshHandler<WrappedHttpHandler>(() => import('#functions/http/webhook.ts'), env);
 }
 
 const freshTimestamp = (offsetMs = 0): string => new Date(Date.now() + offsetMs).toISOString();

@@ -8,12 +8,13 @@ import { readFile } from 'node:fs/promises';
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoStateTable, PreparedSessions } from '#lib/state';
-import { widgetSessionId } from '#lib/widget';
-import type { EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
-import { startGenesysSandboxV2, type GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
-import { captureOutput, httpEvent, lambdaContext, type CapturedOutput } from '../../../support/lambda.ts';
-import { startStateTable } from '../../../support/state-table.ts';
+import { widgetSessionId } from '#lib/widget/config.ts';
+import type { EmbeddedDynamoDb } from '#local/dynamodb.ts';
+import { startGenesysSandboxV2, type GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
+import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
+import { captureOutput, freshHandler, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
+import { startStateTable } from '#test/support/state-table.ts';
+import { httpEvent } from '#test/support/factories.ts';
 
 const CLIENT = { clientId: 'unit-genesys', clientSecret: 'unit-genesys-secret' };
 const DEPLOYMENT_ID = '6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b';
@@ -59,14 +60,9 @@ async function coldStart(overrides: Record<string, string> = {}): Promise<Handle
     GUEST_ATTRIBUTE_ALLOWLIST: 'userId,userTier,lastOrderDate',
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
     ...overrides,
   };
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-  vi.resetModules();
-  return (await import('../../../../functions/http/widget-config.ts')).handler as Handler;
+  return freshHandler<Handler>(() => import('#functions/http/widget-config.ts'), env);
 }
 
 async function sample(): Promise<unknown> {

@@ -6,7 +6,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { captureOutput, lambdaContext, type CapturedOutput } from '../../../support/lambda.ts';
+import { captureOutput, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
 import scheduledEvent from '../../../../events/metrics-report.json' with { type: 'json' };
 
 const sqs = mockClient(SQSClient);
@@ -22,7 +22,7 @@ async function coldStart(env: Record<string, string>): Promise<Handler> {
   vi.resetModules();
   const base = { STAGE: 'prod', CRM_SYNC_QUEUE_URL: QUEUE_URL, CRM_SYNC_DLQ_URL: DLQ_URL, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' };
   for (const [name, value] of Object.entries({ ...base, ...env })) vi.stubEnv(name, value);
-  const { handler } = await import('../../../../functions/scheduled/metrics-report.ts');
+  const { handler } = await import('#functions/scheduled/metrics-report.ts');
   return handler as unknown as Handler;
 }
 

@@ -8,12 +8,12 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
-import { startCrmProviderSandbox } from '../../../../local/sandbox/crm-providers/index.ts';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
-import { captureOutput, lambdaContext, sqsEvent, type CapturedOutput } from '../../../support/lambda.ts';
-import { jobFactory, jobRecord } from '../../lib/sync/support.ts';
-import { PROVIDER_BATCH_LIMITS } from '../../../../lib/crm/adapter.ts';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
+import { startCrmProviderSandbox } from '#local/sandbox/crm-providers/index.ts';
+import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
+import { captureOutput, freshHandler, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
+import { job, jobRecord, sqsEvent } from '#test/support/factories.ts';
+import { PROVIDER_BATCH_LIMITS } from '#lib/crm/adapter.ts';
 
 const SECRET_ID = 'test/crm-credentials';
 const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync-dlq';
@@ -68,9 +68,7 @@ afterEach(() => {
 });
 
 async function coldStart(env: Record<string, string>): Promise<Handler> {
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-  vi.resetModules();
-  return (await import('../../../../functions/workers/crm-sync.ts')).handler as unknown as Handler;
+  return freshHandler<Handler>(() => import('#functions/workers/crm-sync.ts'), env);
 }
 
 /** The worker cold-started against `provider`'s sandbox, the local Secrets Manager and the embedded state table. */
@@ -99,7 +97,7 @@ describe.each(cases)('the worker with CRM_PROVIDER=$provider', ({ provider, star
     try {
       const handler = await workerFor({ provider, env }, sandbox.url, secrets.endpoint);
       const prefix = `guest-${provider}-many-${Date.now()}`;
-      const batch = sqsEvent(...Array.from({ length: 100 }, (_, i) => jobRecord(jobFactory({ externalId: `${prefix}-${i}`, at: '2026-03-01T09:00:30.000Z' }), `m-${i}`)));
+      const batch = sqsEvent(...Array.from({ length: 100 }, (_, i) => jobRecord(job({ externalId: `${prefix}-${i}`, at: '2026-03-01T09:00:30.000Z' }), `m-${i}`)));
       const before = dynamo.operations();
 
       // Act
@@ -130,9 +128,9 @@ describe.each(cases)('the worker with CRM_PROVIDER=$provider', ({ provider, star
     try {
       const handler = await workerFor({ provider, env }, sandbox.url, secrets.endpoint);
       const externalId = `guest-${provider}-${Date.now()}`;
-      const newer = jobFactory({ externalId, at: '2026-03-01T09:00:30.000Z', attributes: { tier: 'platinum' } });
-      const older = jobFactory({ externalId, at: '2026-03-01T09:00:10.000Z', attributes: { tier: 'silver' } });
-      const other = jobFactory({ externalId: `${externalId}-b`, at: '2026-03-01T09:00:20.000Z' });
+      const newer = job({ externalId, at: '2026-03-01T09:00:30.000Z', attributes: { tier: 'platinum' } });
+      const older = job({ externalId, at: '2026-03-01T09:00:10.000Z', attributes: { tier: 'silver' } });
+      const other = job({ externalId: `${externalId}-b`, at: '2026-03-01T09:00:20.000Z' });
       const batch = sqsEvent(jobRecord(newer, 'm-newer'), jobRecord(other, 'm-other'));
 
       // Act

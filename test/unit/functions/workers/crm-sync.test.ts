@@ -7,11 +7,11 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startHubSpotSandbox } from '../../../../local/sandbox/crm-providers/index.ts';
-import { startCrmSandbox, type CrmSandbox } from '../../../../local/sandbox/index.ts';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
-import { captureOutput, lambdaContext, sqsEvent, sqsRecord, type CapturedOutput } from '../../../support/lambda.ts';
-import { jobFactory, jobRecord } from '../../lib/sync/support.ts';
+import { startHubSpotSandbox } from '#local/sandbox/crm-providers/index.ts';
+import { startCrmSandbox, type CrmSandbox } from '#local/sandbox/index.ts';
+import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
+import { captureOutput, lambdaContext, type CapturedOutput } from '#test/support/lambda.ts';
+import { job, jobRecord, sqsEvent, sqsRecord } from '#test/support/factories.ts';
 
 const SECRET_ID = 'test/crm-credentials';
 const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync-dlq';
@@ -55,7 +55,7 @@ async function coldStart(overrides: Record<string, string | undefined> = {}): Pr
   };
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value as string);
   vi.resetModules();
-  return (await import('../../../../functions/workers/crm-sync.ts')).handler as unknown as Handler;
+  return (await import('#functions/workers/crm-sync.ts')).handler as unknown as Handler;
 }
 
 const dlqEntries = () => sqs.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries ?? []);
@@ -68,9 +68,9 @@ describe('the CRM sync worker', () => {
   it('upserts the newest version of each record, dead-letters the invalid message, and reports no failure', async () => {
     // Prepare
     const handler = await coldStart();
-    const older = jobFactory({ externalId: 'guest-1', at: '2025-03-01T10:00:00.000Z', attributes: { note: 'first-version-marker' } });
-    const newer = jobFactory({ externalId: 'guest-1', at: '2025-03-01T10:05:00.000Z', attributes: { note: 'second-version-marker' } });
-    const other = jobFactory({ externalId: 'guest-2' });
+    const older = job({ externalId: 'guest-1', at: '2025-03-01T10:00:00.000Z', attributes: { note: 'first-version-marker' } });
+    const newer = job({ externalId: 'guest-1', at: '2025-03-01T10:05:00.000Z', attributes: { note: 'second-version-marker' } });
+    const other = job({ externalId: 'guest-2' });
     const event = sqsEvent(jobRecord(newer, 'm-new'), sqsRecord('{"v":1,"kind":', 'm-bad'), jobRecord(other, 'm-other'), jobRecord(older, 'm-old'));
 
     // Act
@@ -94,10 +94,10 @@ describe('the CRM sync worker', () => {
   it('logs one line per batch with counts, never record contents', async () => {
     // Prepare
     const handler = await coldStart();
-    const job = jobFactory({ externalId: 'guest-1', attributes: { note: 'private-attribute-value' } });
+    const guest = job({ externalId: 'guest-1', attributes: { note: 'private-attribute-value' } });
 
     // Act
-    await handler(sqsEvent(jobRecord(job)), contextWith(30_000));
+    await handler(sqsEvent(jobRecord(guest)), contextWith(30_000));
 
     // Assess
     const [line] = output.logged('CRM sync batch');
@@ -110,7 +110,7 @@ describe('the CRM sync worker', () => {
     const handler = await coldStart();
 
     // Act
-    await handler(sqsEvent(jobRecord(jobFactory({ externalId: 'a' })), jobRecord(jobFactory({ externalId: 'b' }))), contextWith(30_000));
+    await handler(sqsEvent(jobRecord(job({ externalId: 'a' })), jobRecord(job({ externalId: 'b' }))), contextWith(30_000));
 
     // Assess
     const emf = output.entries().filter((entry) => entry['_aws'] !== undefined);
@@ -129,7 +129,7 @@ describe('the CRM sync worker', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ rules: [{ externalId: 'guest-2', code: 'VALIDATION_ERROR', message: 'tier is not allowed' }] }),
     });
-    const jobs = ['guest-1', 'guest-2', 'guest-3'].map((externalId) => jobFactory({ externalId }));
+    const jobs = ['guest-1', 'guest-2', 'guest-3'].map((externalId) => job({ externalId }));
 
     // Act
     const result = await handler(sqsEvent(...jobs.map((job) => jobRecord(job))), contextWith(30_000));
@@ -150,7 +150,7 @@ describe('the CRM sync worker', () => {
     // Prepare
     const handler = await coldStart();
     crm.faults.add([{ operation: 'batchUpsert', status: 503 }]);
-    const records = ['a', 'b'].map((externalId) => jobRecord(jobFactory({ externalId }), `m-${externalId}`));
+    const records = ['a', 'b'].map((externalId) => jobRecord(job({ externalId }), `m-${externalId}`));
 
     // Act
     const result = await handler(sqsEvent(...records), contextWith(2_500));
@@ -164,7 +164,7 @@ describe('the CRM sync worker', () => {
     // Prepare: the CRM commits, then holds its answer past the first invocation's time
     const handler = await coldStart();
     crm.faults.add([{ operation: 'batchUpsert', delayAfterCommitMs: 2_500, times: 1 }]);
-    const event = sqsEvent(...['a', 'b', 'c'].map((externalId) => jobRecord(jobFactory({ externalId }), `m-${externalId}`)));
+    const event = sqsEvent(...['a', 'b', 'c'].map((externalId) => jobRecord(job({ externalId }), `m-${externalId}`)));
 
     // Act
     const first = await handler(event, contextWith(2_000));
@@ -203,7 +203,7 @@ describe('the CRM sync worker', () => {
     const handler = await coldStart({ CRM_SYNC_DLQ_URL: undefined });
 
     // Act
-    const result = await handler(sqsEvent(jobRecord(jobFactory(), 'm-1')), contextWith(30_000));
+    const result = await handler(sqsEvent(jobRecord(job(), 'm-1')), contextWith(30_000));
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
@@ -223,13 +223,13 @@ describe('the CRM sync worker on HubSpot: its pace follows the tier HubSpot repo
       const handler = await coldStart({ CRM_PROVIDER: 'hubspot', CRM_BASE_URL: hubspot.url, HUBSPOT_ID_PROPERTY: 'guest_sync_external_id', CRM_BATCH_SIZE: undefined, CRM_MAX_REQUESTS_PER_SECOND: explicit });
 
       // Act
-      const result = await handler(sqsEvent(jobRecord(jobFactory({ externalId: 'guest-1' }), 'm-1')), contextWith(30_000));
+      const result = await handler(sqsEvent(jobRecord(job({ externalId: 'guest-1' }), 'm-1')), contextWith(30_000));
 
       // Assess
       expect(result).toEqual({ batchItemFailures: [] });
       expect(Object.keys(hubspot.state().records)).toEqual(['guest-1']);
-      const { PROVIDER_BURST, PROVIDER_REQUESTS_PER_SECOND } = await import('#lib/crm');
-      const { sharedCrmRateLimiter } = await import('#lib/sync');
+      const { PROVIDER_BURST, PROVIDER_REQUESTS_PER_SECOND } = await import('#lib/crm/adapter.ts');
+      const { sharedCrmRateLimiter } = await import('#lib/sync/shared.ts');
       const burst = PROVIDER_BURST.hubspot;
       const limiter = explicit === undefined ? sharedCrmRateLimiter(PROVIDER_REQUESTS_PER_SECOND.hubspot, { burst }) : sharedCrmRateLimiter(Number(explicit), { burst, ceilingPerSecond: Number(explicit) });
       expect(limiter.perSecond).toBeCloseTo(perSecond);

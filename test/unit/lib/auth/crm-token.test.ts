@@ -1,7 +1,8 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { CrmTokenProvider, SecretCache, SecretError } from '#lib/auth';
+import { SecretCache, SecretError } from '#lib/auth';
+import { CrmTokenProvider } from '#lib/auth/crm-token.ts';
 import { crmRequest } from '#lib/crm';
 import { everythingLogged, failure, notFound, secretOutput } from './support.ts';
 

@@ -3,7 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GenesysTokenProvider, SecretCache, SecretError, TokenEndpointError } from '#lib/auth';
 import type { TokenProvider } from '#lib/auth';
-import { everythingLogged, failure, notFound, refusedBaseUrl, secretOutput, startLoginServer } from './support.ts';
+import { everythingLogged, failure, notFound, secretOutput, startLoginServer } from './support.ts';
+import { unreachableUrl } from '#test/support/scripted-server.ts';
 import type { LoginServer } from './support.ts';
 
 const secretsManager = mockClient(SecretsManagerClient);
@@ -73,7 +74,7 @@ describe('GenesysTokenProvider', () => {
     expect(token).toBe('token-1');
     expect(login.requests).toHaveLength(1);
     const [request] = login.requests;
-    expect(request).toMatchObject({ method: 'POST', path: '/oauth/token', body: 'grant_type=client_credentials' });
+    expect(request).toMatchObject({ method: 'POST', url: '/oauth/token', body: 'grant_type=client_credentials' });
     expect(request?.headers['authorization']).toBe(basic(CLIENT_ID, CLIENT_SECRET));
     expect(request?.headers['content-type']).toBe('application/x-www-form-urlencoded');
   });
@@ -224,7 +225,7 @@ describe('GenesysTokenProvider', () => {
 
   it('fails with reason network when the login host refuses the connection', async () => {
     // Prepare
-    const tokens = provider({ loginBaseUrl: await refusedBaseUrl() });
+    const tokens = provider({ loginBaseUrl: await unreachableUrl() });
 
     // Act
     const error = await failure(tokens.getToken());

@@ -1,8 +1,8 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { resetSharedAuthForTests, sharedSecretCache } from '#lib/auth';
+import { sharedSecretCache } from '#lib/auth';
+import { resetSharedAuthForTests } from '#lib/auth/shared.ts';
 import { loadConfig } from '#lib/config';
+import { startScriptedServer } from '#test/support/scripted-server.ts';
 
 describe('the module-scope Secrets Manager client', () => {
   afterEach(() => {
@@ -12,18 +12,14 @@ describe('the module-scope Secrets Manager client', () => {
 
   it('talks to the endpoint named by AWS_ENDPOINT_URL_SECRETS_MANAGER (the local stack)', async () => {
     // Prepare
-    const targets: string[] = [];
-    const server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      req.on('end', () => {
-        targets.push(`${String(req.headers['x-amz-target'])} ${(JSON.parse(body) as { SecretId: string }).SecretId}`);
-        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-        res.end(JSON.stringify({ Name: 'local/salt', SecretString: '{"salt":"local-pepper"}', VersionStages: ['AWSCURRENT'] }));
-      });
+    const server = await startScriptedServer([], {
+      after: {
+        status: 200,
+        headers: { 'content-type': 'application/x-amz-json-1.1' },
+        body: { Name: 'local/salt', SecretString: '{"salt":"local-pepper"}', VersionStages: ['AWSCURRENT'] },
+      },
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    vi.stubEnv('AWS_ENDPOINT_URL_SECRETS_MANAGER', `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    vi.stubEnv('AWS_ENDPOINT_URL_SECRETS_MANAGER', server.url);
     vi.stubEnv('AWS_REGION', 'eu-west-1');
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'local');
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'local');
@@ -33,10 +29,12 @@ describe('the module-scope Secrets Manager client', () => {
 
     // Act
     const secret = await sharedSecretCache(loadConfig([])).get('local/salt');
-    server.close();
+    await server.close();
 
     // Assess
     expect(secret).toEqual({ salt: 'local-pepper' });
-    expect(targets).toEqual(['secretsmanager.GetSecretValue local/salt']);
+    expect(server.requests.map((r) => `${String(r.headers['x-amz-target'])} ${(JSON.parse(r.body) as { SecretId: string }).SecretId}`)).toEqual([
+      'secretsmanager.GetSecretValue local/salt',
+    ]);
   });
 });

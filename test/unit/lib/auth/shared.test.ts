@@ -1,14 +1,9 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  CrmTokenProvider,
-  GenesysTokenProvider,
-  resetSharedAuthForTests,
-  sharedCrmTokenProvider,
-  sharedGenesysTokenProvider,
-  sharedSecretCache,
-} from '#lib/auth';
+import { GenesysTokenProvider, sharedCrmTokenProvider, sharedGenesysTokenProvider, sharedSecretCache } from '#lib/auth';
+import { CrmTokenProvider } from '#lib/auth/crm-token.ts';
+import { resetSharedAuthForTests } from '#lib/auth/shared.ts';
 import { loadConfig } from '#lib/config';
 import { ConfigError } from '#lib/errors';
 import { secretOutput, startLoginServer } from './support.ts';

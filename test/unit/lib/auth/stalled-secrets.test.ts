@@ -7,9 +7,9 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SecretCache, SecretError } from '#lib/auth';
 import { awsRequestHandler } from '#lib/net';
-import { startStalledServer, type StalledServer } from '../../../support/stalled-server.ts';
+import { startStalledServer, type ScriptedServer } from '#test/support/scripted-server.ts';
 
-let stalled: StalledServer;
+let stalled: ScriptedServer;
 
 beforeAll(async () => {
   stalled = await startStalledServer();
@@ -19,7 +19,7 @@ afterAll(() => stalled.close());
 it('a read from a stalled Secrets Manager fails with SecretError within the read deadline', async () => {
   // Prepare: a client whose own request timeout is far longer than the test allows
   const client = new SecretsManagerClient({
-    endpoint: stalled.endpoint,
+    endpoint: stalled.url,
     region: 'eu-west-1',
     credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
     requestHandler: awsRequestHandler(600_000),
@@ -30,7 +30,7 @@ it('a read from a stalled Secrets Manager fails with SecretError within the read
   const outcome = await cache.get('stage/genesys-credentials').catch((error: unknown) => error);
 
   // Assess
-  expect(stalled.held()).toBeGreaterThan(0);
+  expect(stalled.requests.length).toBeGreaterThan(0);
   expect(outcome).toBeInstanceOf(SecretError);
   expect(outcome).toMatchObject({ reason: 'read_failed' });
   client.destroy();

@@ -2,11 +2,9 @@
  * Test doubles for the auth tests: Secrets Manager answers for aws-sdk-client-mock and a
  * tiny OAuth login server on 127.0.0.1 that records every token request.
  */
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import type { GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
+import { startScriptedServer, type RecordedRequest } from '#test/support/scripted-server.ts';
 
 /** A GetSecretValue answer holding `value` as its JSON secret string. */
 export function secretOutput(value: unknown, stage = 'AWSCURRENT'): Partial<GetSecretValueCommandOutput> {
@@ -26,14 +24,6 @@ export function throttled(): Error {
   return Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
 }
 
-/** A token request as the login server saw it. */
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
 /** The login server's answer to one request. */
 export interface Reply {
   status: number;
@@ -51,45 +41,22 @@ export interface LoginServer {
 
 /** Starts the fake login server on 127.0.0.1, port 0. */
 export async function startLoginServer(): Promise<LoginServer> {
-  const requests: RecordedRequest[] = [];
   const login: LoginServer = {
     baseUrl: '',
-    requests,
+    requests: [],
     reply: (n) => ({ status: 200, body: { access_token: `token-${n}`, token_type: 'bearer', expires_in: 86_400 } }),
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: async () => undefined,
   };
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const recorded: RecordedRequest = {
-        method: req.method ?? '',
-        path: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      };
-      requests.push(recorded);
-      const reply = login.reply(requests.length, recorded);
-      if (reply === 'hang') return;
-      res.writeHead(reply.status, { 'content-type': 'application/json' });
-      res.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
-    });
+  const server = await startScriptedServer([], {
+    after: (request, n) => {
+      const reply = login.reply(n, request);
+      return reply === 'hang' ? { hang: true } : reply;
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  login.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  login.baseUrl = server.url;
+  login.requests = server.requests;
+  login.close = server.close;
   return login;
-}
-
-/** A base URL on which nothing listens (a port that was just freed), for "connection refused". */
-export async function refusedBaseUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
 }
 
 /** Awaits a promise that must fail and returns its error. */

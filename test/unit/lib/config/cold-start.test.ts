@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '#lib/errors';
 import { configAtColdStart } from '#lib/config';
-import { captureOutput } from '../../../support/lambda.ts';
-import type { CapturedOutput } from '../../../support/lambda.ts';
+import { captureOutput } from '#test/support/lambda.ts';
+import type { CapturedOutput } from '#test/support/lambda.ts';
 
 let output: CapturedOutput;
 beforeEach(() => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '#lib/config';
-import type { SectionName } from '#lib/config';
+import type { SectionName } from '#lib/config/types.ts';
 import { ConfigError } from '#lib/errors';
 
 type Env = Record<string, string | undefined>;

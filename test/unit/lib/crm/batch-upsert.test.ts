@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { batchUpsert, readResults, type BatchUpsertOutcome } from '#lib/crm';
+import type { BatchUpsertOutcome } from '#lib/crm';
+import { batchUpsert, readResults } from '#lib/crm/batch-upsert.ts';
 import type { CrmRecord } from '#lib/jobs';
-import { startCrmSandbox, type CrmSandbox } from '../../../../local/sandbox/index.ts';
-import { countingTokens, startScriptedServer, unreachableUrl, type ScriptedServer, type Step } from '../genesys/support.ts';
+import { startCrmSandbox, type CrmSandbox } from '#local/sandbox/index.ts';
+import { countingTokens } from '#test/unit/lib/genesys/support.ts';
+import { startScriptedServer, unreachableUrl, type ScriptedServer, type Step } from '#test/support/scripted-server.ts';
 
 const recordFactory = (externalId: string, at = '2025-03-01T10:00:00.000Z'): CrmRecord => ({
   externalId,

@@ -4,9 +4,10 @@
  */
 import { BrokenCircuitError, handleAll } from 'cockatiel';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { breakerState, countBreakerChange, createCrmBreaker, type BatchUpsertOutcome, type BreakerState } from '#lib/crm';
+import { breakerState, countBreakerChange, createCrmBreaker, type BatchUpsertOutcome } from '#lib/crm';
+import type { BreakerState } from '#lib/crm/breaker.ts';
 import { MetricNames, metrics } from '#lib/observability';
-import { resetSharedSyncForTests, sharedCrmBreaker } from '#lib/sync';
+import { resetSharedSyncForTests, sharedCrmBreaker } from '#lib/sync/shared.ts';
 
 const down: BatchUpsertOutcome = { kind: 'transient', status: 503, reason: 'the CRM answered 503' };
 const inFlight: BatchUpsertOutcome = { kind: 'transient', status: 409, reason: 'the CRM answered 409' };

@@ -6,14 +6,14 @@
  * missing scope or privilege. And `sharedCustomerLookup` picks the adapter `CRM_PROVIDER` names.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { resetSharedAuthForTests } from '#lib/auth';
+import { resetSharedAuthForTests } from '#lib/auth/shared.ts';
 import { loadConfig } from '#lib/config';
 import { CustomerLookup, resetSharedCustomerLookupForTests, sharedCustomerLookup } from '#lib/crm';
-import { DynamicsAdapter } from '../../../../lib/crm/providers/dynamics.ts';
-import { HubSpotAdapter } from '../../../../lib/crm/providers/hubspot.ts';
-import { ClientCredentialsTokenProvider, SecretTokenProvider } from '../../../../lib/crm/providers/oauth.ts';
-import { SalesforceAdapter } from '../../../../lib/crm/providers/salesforce.ts';
-import { HUBSPOT_SCOPES, startDynamicsSandbox, startHubSpotSandbox, startSalesforceSandbox } from '../../../../local/sandbox/crm-providers/index.ts';
+import { DynamicsAdapter } from '#lib/crm/providers/dynamics.ts';
+import { HubSpotAdapter } from '#lib/crm/providers/hubspot.ts';
+import { ClientCredentialsTokenProvider, SecretTokenProvider } from '#lib/crm/providers/oauth.ts';
+import { SalesforceAdapter } from '#lib/crm/providers/salesforce.ts';
+import { HUBSPOT_SCOPES, startDynamicsSandbox, startHubSpotSandbox, startSalesforceSandbox } from '#local/sandbox/crm-providers/index.ts';
 import { SECRET_ID, clock, control, sandboxPerTest, secretAnswers, secretCache, secretReads } from './providers/support.ts';
 
 /** Distinct guests, so the cache never answers for one another. */

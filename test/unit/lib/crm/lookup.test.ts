@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BoundedTtlCache, CustomerLookup, type BreakerState, type CustomerLookupOptions } from '#lib/crm';
-import { countingTokens, startScriptedServer, unreachableUrl, type ScriptedServer, type Step } from '../genesys/support.ts';
+import { CustomerLookup } from '#lib/crm';
+import type { BreakerState } from '#lib/crm/breaker.ts';
+import { BoundedTtlCache, type CustomerLookupOptions } from '#lib/crm/lookup.ts';
+import { countingTokens } from '#test/unit/lib/genesys/support.ts';
+import { startScriptedServer, unreachableUrl, type ScriptedServer, type Step } from '#test/support/scripted-server.ts';
 
 const customer = { id: 'cust-1', firstName: 'Jane', lastName: 'Doe', loyaltyTier: 'gold', accountStatus: 'active', loyaltyPoints: 120 };
 

@@ -4,10 +4,10 @@
  * account, region, suffix and the three topics, and enabled; a second run changes nothing.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { connectEventBridge, operatorSteps } from '../../../../lib/events/index.ts';
-import { GenesysClient, genesysOperations } from '../../../../lib/genesys/index.ts';
-import { startGenesysSandboxV2, type GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
-import { tokenFor } from '../../local/sandbox/support.ts';
+import { connectEventBridge, operatorSteps } from '#lib/events';
+import { GenesysClient, genesysOperations } from '#lib/genesys';
+import { startGenesysSandboxV2, type GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
+import { tokenFor } from '#test/unit/local/sandbox/support.ts';
 
 const CLIENT = { clientId: 'connect-client', clientSecret: 'connect-secret' };
 const TARGET = { awsAccountId: '123456789012', awsRegion: 'eu-west-1', eventSourceSuffix: 'guest-sync' };

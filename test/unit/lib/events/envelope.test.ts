@@ -5,23 +5,20 @@
  * including the ones the suite does not use.
  */
 import { describe, expect, it } from 'vitest';
-import { contentKeyOf, parseConversationEvent } from '../../../../lib/events/envelope.ts';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { contentKeyOf, parseConversationEvent } from '#lib/events/envelope.ts';
+import { eventBridgeEvent } from '#test/support/factories.ts';
 
 const ORG = '6a3b1c2d-0e4f-4a5b-8c6d-7e8f9a0b1c2d';
 const CONVERSATION = 'b2a8c4d6-1e3f-4a5b-9c7d-8e9f0a1b2c3d';
 const PARTICIPANT = 'c3b9d5e7-2f4a-4b6c-8d0e-9f0a1b2c3d4e';
 
 /** An event exactly as Genesys publishes it to the partner event bus. */
-function genesysEvent(topic: string, eventBody: Record<string, unknown>, id = '5f3b0e4a-8c1d-4e2f-9a6b-7c8d9e0f1a2b'): Record<string, unknown> {
-  return {
-    version: '0',
-    id,
-    'detail-type': `v2.detail.events.conversation.{id}.${topic}`,
+function genesysEvent(topic: string, eventBody: Record<string, unknown>, id?: string): EventBridgeEvent<string, Record<string, unknown>> {
+  return eventBridgeEvent({
+    ...(id === undefined ? {} : { id }),
+    detailType: `v2.detail.events.conversation.{id}.${topic}`,
     source: `aws.partner/genesys.com/cloud/${ORG}/guest-sync`,
-    account: '123456789012',
-    time: '2025-03-01T12:00:00Z',
-    region: 'eu-west-1',
-    resources: [],
     detail: {
       topicName: `v2.detail.events.conversation.${CONVERSATION}.${topic}`,
       version: '2',
@@ -29,7 +26,7 @@ function genesysEvent(topic: string, eventBody: Record<string, unknown>, id = '5
       metadata: { CorrelationId: '0d5e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a' },
       timestamp: '2025-03-01T12:00:00.412Z',
     },
-  };
+  });
 }
 
 const attributesBody = {

@@ -5,13 +5,15 @@
  * PATCH), and the participant, the PATCHes and the CRM jobs show what a user would see.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { EventLedger, handleConversationEvent, type EventDependencies } from '../../../../lib/events/index.ts';
-import { GenesysClient } from '../../../../lib/genesys/index.ts';
-import type { CrmSyncJob } from '../../../../lib/jobs/index.ts';
-import { MetricNames, metrics } from '../../../../lib/observability/index.ts';
-import { MemoryStateTable, PreparedSessions } from '../../../../lib/state/index.ts';
-import { startGenesysSandboxV2, type ConversationEventEnvelope, type GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
-import { control, manualClock, tokenFor } from '../../local/sandbox/support.ts';
+import { EventLedger, handleConversationEvent } from '#lib/events';
+import type { EventDependencies } from '#lib/events/process.ts';
+import { GenesysClient } from '#lib/genesys';
+import type { CrmSyncJob } from '#lib/jobs';
+import { MetricNames, metrics } from '#lib/observability';
+import { PreparedSessions } from '#lib/state';
+import { MemoryStateTable } from '#lib/state/table.ts';
+import { startGenesysSandboxV2, type ConversationEventEnvelope, type GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
+import { control, manualClock, tokenFor } from '#test/unit/local/sandbox/support.ts';
 
 const CLIENT = { clientId: 'events-client', clientSecret: 'events-secret' };
 const SESSION_ID = '3f6c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';

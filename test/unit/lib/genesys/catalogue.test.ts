@@ -1,9 +1,13 @@
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { ValidationError } from '#lib/errors';
-import { expandPath, GenesysError, genesysOperations } from '#lib/genesys';
-import type { ExternalContact, GenesysClient, GenesysResponse, WebDeployment } from '#lib/genesys';
-import { caught, startScriptedServer, testClient } from './support.ts';
-import type { ScriptedServer } from './support.ts';
+import { GenesysError, genesysOperations } from '#lib/genesys';
+import { expandPath } from '#lib/genesys/operations.ts';
+import type { ExternalContact, GenesysClient } from '#lib/genesys';
+import type { GenesysResponse } from '#lib/genesys/client.ts';
+import type { WebDeployment } from '#lib/genesys/operations.ts';
+import { caught, testClient } from './support.ts';
+import { startScriptedServer } from '#test/support/scripted-server.ts';
+import type { ScriptedServer } from '#test/support/scripted-server.ts';
 
 const ops = genesysOperations;
 

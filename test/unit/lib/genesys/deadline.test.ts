@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GenesysError, deadlineAfter, deadlineFromContext, genesysOperations } from '#lib/genesys';
 import type { Deadline, GenesysClient } from '#lib/genesys';
-import { caught, startScriptedServer, testClient } from './support.ts';
-import type { ScriptedServer } from './support.ts';
+import { caught, testClient } from './support.ts';
+import { startScriptedServer } from '#test/support/scripted-server.ts';
+import type { ScriptedServer } from '#test/support/scripted-server.ts';
 
 const CONVERSATION_ID = '3f2a6c1e-8b7d-4e3f-9a1b-2c3d4e5f6a7b';
 const PARTICIPANT_ID = '9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f';

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { genesysOperations } from '#lib/genesys';
-import { sdkEndpoints, type SdkEndpoint } from '../../../support/genesys-sdk.ts';
+import { sdkEndpoints, type SdkEndpoint } from '#test/support/genesys-sdk.ts';
 
 let endpoints: SdkEndpoint[];
 beforeAll(async () => {

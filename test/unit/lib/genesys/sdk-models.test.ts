@@ -6,30 +6,9 @@
  */
 import type * as sdk from 'purecloud-platform-client-v2';
 import { describe, expectTypeOf, it } from 'vitest';
-import type {
-  AnalyticsConversation,
-  AuditLogMessage,
-  AuditQueryExecution,
-  AuditQueryRequest,
-  AuditQueryResultsPage,
-  AuditQueryState,
-  AuditServiceMapping,
-  Conversation,
-  ConversationParticipant,
-  ContactIdentifier,
-  ConversationDetailsPage,
-  ConversationDetailsQuery,
-  CreateIntegrationRequest,
-  DataSchema,
-  ExternalContact,
-  ExternalSource,
-  Integration,
-  IntegrationConfiguration,
-  IntegrationStatePatch,
-  ParticipantAttributesPatch,
-  WebDeployment,
-  WebDeploymentStatus,
-} from '#lib/genesys';
+import type { AnalyticsConversation, AuditLogMessage, Conversation, ConversationParticipant, DataSchema, ExternalContact, ExternalSource, Integration, IntegrationConfiguration } from '#lib/genesys';
+import type { AuditQueryExecution, AuditQueryRequest, AuditQueryResultsPage, AuditQueryState, WebDeployment, WebDeploymentStatus } from '#lib/genesys/operations.ts';
+import type { AuditServiceMapping, ContactIdentifier, ConversationDetailsPage, ConversationDetailsQuery, CreateIntegrationRequest, IntegrationStatePatch, ParticipantAttributesPatch } from '#lib/genesys/platform.ts';
 
 type M = typeof sdk extends never ? never : sdk.Models.Conversation extends never ? never : true;
 type Models = {

@@ -1,87 +1,9 @@
 /**
- * Test doubles for the Genesys client: a scripted Genesys stand-in on 127.0.0.1, a token
- * source that counts its use, and a `sleep` that records the waits asked for.
+ * Test doubles for the Genesys client: a token source that counts its use and a `sleep`
+ * that records the waits asked for (the Genesys stand-in is test/support/scripted-server.ts).
  */
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { GenesysClient } from '#lib/genesys';
-import type { GenesysClientOptions, GenesysTokenSource } from '#lib/genesys';
-
-/** A request as the stand-in received it. */
-export interface RecordedRequest {
-  method: string;
-  /** Path and query, as sent. */
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** How the stand-in answers one request. */
-export type Reply =
-  | { status: number; headers?: Record<string, string>; body?: unknown }
-  | { hang: true }
-  | { drop: true };
-
-/** One scripted answer, fixed or computed from the request. */
-export type Step = Reply | ((request: RecordedRequest) => Reply);
-
-/** A running stand-in. */
-export interface ScriptedServer {
-  url: string;
-  requests: RecordedRequest[];
-  close(): Promise<void>;
-}
-
-/** Answers the n-th request with the n-th step; past the script it answers 500. */
-export async function startScriptedServer(script: Step[]): Promise<ScriptedServer> {
-  const requests: RecordedRequest[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const recorded: RecordedRequest = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      };
-      const step = script[requests.length] ?? { status: 500, body: { code: 'script.exhausted' } };
-      requests.push(recorded);
-      const reply = typeof step === 'function' ? step(recorded) : step;
-      if ('hang' in reply) return;
-      if ('drop' in reply) {
-        req.socket.destroy();
-        return;
-      }
-      const text =
-        reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-      res.writeHead(reply.status, {
-        ...(text === '' ? {} : { 'Content-Type': 'application/json' }),
-        ...reply.headers,
-      });
-      res.end(text);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-/** A base URL nothing listens on: every request fails with a connection error. */
-export async function unreachableUrl(): Promise<string> {
-  const server = await startScriptedServer([]);
-  await server.close();
-  return server.url;
-}
+import type { GenesysClientOptions, GenesysTokenSource } from '#lib/genesys/client.ts';
 
 /** A token source that hands out `token-1`, then `token-2` after an invalidate, and so on. */
 export interface CountingTokens extends GenesysTokenSource {

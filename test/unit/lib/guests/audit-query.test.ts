@@ -6,8 +6,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DependencyError, ValidationError } from '#lib/errors';
 import type { AuditLogMessage } from '#lib/genesys';
-import { GUEST_AUDIT_SERVICE, formatAuditTable, queryGuestAudit, resolveAuditService } from '#lib/guests';
-import type { GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
+import { GUEST_AUDIT_SERVICE, formatAuditTable, queryGuestAudit } from '#lib/guests';
+import { resolveAuditService } from '#lib/guests/audit-query.ts';
+import type { GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
 import { clientFor, control, requestsFor, startGuestSandbox } from './support.ts';
 
 const entry = (n: number, extra: Partial<AuditLogMessage> = {}): AuditLogMessage => ({

@@ -4,9 +4,10 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EnqueueError } from '#lib/jobs';
-import { GuestSyncNotQueuedError, GuestUpdateConflictError, guestAudit } from '#lib/guests';
-import { captureOutput, type CapturedOutput } from '../../../support/lambda.ts';
-import { audited } from '../lambda/support.ts';
+import { guestAudit } from '#lib/guests';
+import { GuestSyncNotQueuedError, GuestUpdateConflictError } from '#lib/guests/errors.ts';
+import { captureOutput, type CapturedOutput } from '#test/support/lambda.ts';
+import { audited } from '#test/unit/lib/lambda/support.ts';
 
 const GUEST_ID = '0f8fad5b-d9cb-469f-a165-70867728950e';
 

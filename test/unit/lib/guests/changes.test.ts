@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { applyChanges, changedFieldNames, changesFromBody, createGuestFields, minimiseOriginPage, type GuestChanges, type GuestFields } from '#lib/guests';
-import { hashIdentifier } from '#lib/identity';
+import { applyChanges, changedFieldNames, changesFromBody, createGuestFields, minimiseOriginPage, type GuestChanges } from '#lib/guests/changes.ts';
+import type { GuestFields } from '#lib/guests/contact.ts';
+import { hashIdentifier } from '#lib/identity/hash.ts';
 
 const SALT = 'unit-test-salt';
 

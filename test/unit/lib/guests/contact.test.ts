@@ -1,7 +1,7 @@
 /** A guest as an external contact and back (pure): custom fields, external ids, the strong ETag. */
 import { describe, expect, it } from 'vitest';
-import { guestEtag, guestFromContact, type Guest } from '#lib/guests';
-import { updatedGuestContact } from '../../../../lib/guests/contact.ts';
+import { guestEtag, guestFromContact, type Guest } from '#lib/guests/contact.ts';
+import { updatedGuestContact } from '#lib/guests/contact.ts';
 import { SETTINGS } from './support.ts';
 
 const guest: Guest = {

@@ -5,9 +5,10 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AnalyticsConversation } from '#lib/genesys';
-import { changesFromBody, createGuestFields, engagementMetrics, measureGuest } from '#lib/guests';
-import type { GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
-import { createGuestContact, resetGuestSchemaCacheForTests } from '../../../../lib/guests/store.ts';
+import { changesFromBody, createGuestFields } from '#lib/guests/changes.ts';
+import { engagementMetrics, measureGuest } from '#lib/guests/metrics.ts';
+import type { GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
+import { createGuestContact, resetGuestSchemaCacheForTests } from '#lib/guests/store.ts';
 import { SETTINGS, clientFor, control, startGuestSandbox } from './support.ts';
 
 const GUEST = { id: 'g-1', attributes: {} };

@@ -4,9 +4,11 @@
  * field rules (typed suffix, `allOf` reference to the core type, length limits).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { GUEST_CONTACT_SCHEMA_BODY, changesFromBody, createGuestFields, ensureGuestSetup } from '#lib/guests';
-import { startGenesysSandboxV2, type GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
-import { createGuestContact, resetGuestSchemaCacheForTests } from '../../../../lib/guests/store.ts';
+import { ensureGuestSetup } from '#lib/guests';
+import { changesFromBody, createGuestFields } from '#lib/guests/changes.ts';
+import { GUEST_CONTACT_SCHEMA_BODY } from '#lib/guests/setup.ts';
+import { startGenesysSandboxV2, type GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
+import { createGuestContact, resetGuestSchemaCacheForTests } from '#lib/guests/store.ts';
 import { CLIENT, SETTINGS, clientFor, startGuestSandbox } from './support.ts';
 
 describe('the guest contact schema body', () => {

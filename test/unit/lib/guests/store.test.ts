@@ -6,9 +6,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DependencyError } from '#lib/errors';
 import { GenesysError } from '#lib/genesys';
-import { changesFromBody, createGuestFields, guestEtag, readGuest } from '#lib/guests';
-import type { GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
-import { createGuestContact, resetGuestSchemaCacheForTests } from '../../../../lib/guests/store.ts';
+import { changesFromBody, createGuestFields } from '#lib/guests/changes.ts';
+import { guestEtag } from '#lib/guests/contact.ts';
+import type { GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
+import { createGuestContact, resetGuestSchemaCacheForTests, readGuest } from '#lib/guests/store.ts';
 import { SETTINGS, clientFor, control, requestsFor, startGuestSandbox } from './support.ts';
 
 const SALT = 'unit-salt';

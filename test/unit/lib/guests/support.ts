@@ -4,8 +4,9 @@
  * client pointed at it.
  */
 import { GenesysClient } from '#lib/genesys';
-import { guestSetupSeed, type GuestContactSettings } from '#lib/guests';
-import { startGenesysSandboxV2, type GenesysSandboxV2, type GenesysSandboxV2Options } from '../../../../local/sandbox/genesys/index.ts';
+import type { GuestContactSettings } from '#lib/guests/contact.ts';
+import { guestSetupSeed } from '#lib/guests/setup.ts';
+import { startGenesysSandboxV2, type GenesysSandboxV2, type GenesysSandboxV2Options } from '#local/sandbox/genesys/index.ts';
 
 /** The OAuth client the sandbox accepts. */
 export const CLIENT = { clientId: 'unit-guests', clientSecret: 'unit-guests-secret' };

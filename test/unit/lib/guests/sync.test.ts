@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Guest } from '#lib/guests';
-import { guestSyncJob } from '#lib/guests';
+import type { Guest } from '#lib/guests/contact.ts';
+import { guestSyncJob } from '#lib/guests/sync.ts';
 
 const guest: Guest = {
   id: '3f2b6c1e-9a7d-4e1b-8c2a-1d2e3f4a5b6c',

@@ -5,10 +5,12 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError } from '#lib/errors';
-import { changesFromBody, createGuestFields, readGuest, updateGuestWithMerge, type GuestChanges } from '#lib/guests';
-import { MemoryStateTable, WriteLeases, type StateItem } from '#lib/state';
-import type { GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
-import { createGuestContact, resetGuestSchemaCacheForTests } from '../../../../lib/guests/store.ts';
+import { changesFromBody, createGuestFields, type GuestChanges } from '#lib/guests/changes.ts';
+import { updateGuestWithMerge } from '#lib/guests/update.ts';
+import { WriteLeases, type StateItem } from '#lib/state';
+import { MemoryStateTable } from '#lib/state/table.ts';
+import type { GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
+import { createGuestContact, resetGuestSchemaCacheForTests, readGuest } from '#lib/guests/store.ts';
 import { SETTINGS, clientFor, control, requestsFor, startGuestSandbox } from './support.ts';
 
 const SALT = 'unit-salt';

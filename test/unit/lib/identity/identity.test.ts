@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hashIdentifier, normaliseIdentifier, resolveIdentity } from '#lib/identity';
+import { normaliseIdentifier, resolveIdentity } from '#lib/identity';
+import { hashIdentifier } from '#lib/identity/hash.ts';
 
 const SALT = 'unit-test-salt';
 

@@ -6,10 +6,12 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildJob, EnqueueError, enqueueJobs, Outbox, sweepOutbox, type CrmSyncJob, type OutboxItem } from '#lib/jobs';
+import { buildJob, EnqueueError, enqueueJobs, type CrmSyncJob } from '#lib/jobs';
+import { sweepOutbox } from '#lib/jobs/sweep.ts';
+import { type OutboxItem, Outbox } from '#lib/jobs/outbox.ts';
 import { awsRequestHandler } from '#lib/net';
-import { MemoryStateTable } from '#lib/state';
-import { startStalledServer, type StalledServer } from '../../../support/stalled-server.ts';
+import { MemoryStateTable } from '#lib/state/table.ts';
+import { startStalledServer, type ScriptedServer } from '#test/support/scripted-server.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/000000000000/crm-sync';
 const job = (n: number, attributes: Record<string, string> = { tier: 'gold' }): CrmSyncJob =>
@@ -20,7 +22,7 @@ const job = (n: number, attributes: Record<string, string> = { tier: 'gold' }): 
     sourceUpdatedAt: '2026-11-30T12:00:00.000Z',
   });
 
-let stalled: StalledServer;
+let stalled: ScriptedServer;
 
 beforeAll(async () => {
   stalled = await startStalledServer();
@@ -29,7 +31,7 @@ afterAll(() => stalled.close());
 
 const stalledClient = () =>
   new SQSClient({
-    endpoint: stalled.endpoint,
+    endpoint: stalled.url,
     region: 'eu-west-1',
     useQueueUrlAsEndpoint: false,
     credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
@@ -41,7 +43,7 @@ describe('enqueueJobs against an SQS that accepts and never answers', () => {
     // Prepare
     const table = new MemoryStateTable();
     const client = stalledClient();
-    const heldBefore = stalled.held();
+    const heldBefore = stalled.requests.length;
 
     // Act
     const result = await enqueueJobs([job(1, { note: 'call 555-123-4567' })], {
@@ -52,7 +54,7 @@ describe('enqueueJobs against an SQS that accepts and never answers', () => {
     });
 
     // Assess
-    expect(stalled.held()).toBeGreaterThan(heldBefore);
+    expect(stalled.requests.length).toBeGreaterThan(heldBefore);
     expect(result.pending).toEqual([job(1).jobId]);
     const kept = [...table.items.values()] as OutboxItem[];
     expect(kept).toHaveLength(1);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { INVALID_JOB_CODE, parseJob } from '#lib/jobs/parse';
-import { jobFactory } from '../sync/support.ts';
+import { job } from '#test/support/factories.ts';
 
-const valid = jobFactory({ externalId: 'ext-1', attributes: { tier: 'gold', points: 120, vip: true } });
+const valid = job({ externalId: 'ext-1', attributes: { tier: 'gold', points: 120, vip: true } });
 const withChange = (change: (job: Record<string, any>) => void): string => {
   const job = structuredClone(valid) as unknown as Record<string, any>;
   change(job);

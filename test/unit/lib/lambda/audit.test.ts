@@ -5,8 +5,12 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, NotFoundError, ValidationError } from '#lib/errors';
-import { httpStack, problemType, type AttemptAudit, type AuditedAttempt, type HttpRequest, type HttpResult } from '#lib/lambda';
-import { captureOutput, httpEvent, type CapturedOutput } from '../../../support/lambda.ts';
+import { httpStack, type AttemptAudit } from '#lib/lambda';
+import type { HttpRequest, HttpResult } from '#lib/lambda/http.ts';
+import type { AuditedAttempt } from '#lib/lambda/audit.ts';
+import { problemType } from '#lib/lambda/problem.ts';
+import { httpEvent } from '#test/support/factories.ts';
+import { captureOutput, type CapturedOutput } from '#test/support/lambda.ts';
 import { call, type WrappedHttpHandler } from './support.ts';
 
 interface Facts {

@@ -1,22 +1,22 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { scheduleStack, sqsStack } from '#lib/lambda';
-import type { ScheduleEvent } from '#lib/lambda';
+import type { ScheduleEvent } from '#lib/lambda/background.ts';
 import { logger } from '#lib/observability';
-import { captureOutput, lambdaContext, sqsEvent, sqsRecord } from '../../../support/lambda.ts';
-import type { CapturedOutput } from '../../../support/lambda.ts';
+import { captureOutput, lambdaContext } from '#test/support/lambda.ts';
+import type { CapturedOutput } from '#test/support/lambda.ts';
+import { eventBridgeEvent, sqsEvent, sqsRecord } from '#test/support/factories.ts';
 
 /** The event EventBridge delivers for a schedule. */
 const scheduledEvent = (): ScheduleEvent => ({
-  version: '0',
-  id: 'f6a1c2d3-0000-4000-8000-000000000001',
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: '123456789012',
-  time: '2025-01-15T10:00:00Z',
-  region: 'eu-west-1',
-  resources: ['arn:aws:events:eu-west-1:123456789012:rule/metrics-report'],
-  detail: {},
+  ...eventBridgeEvent({
+    id: 'f6a1c2d3-0000-4000-8000-000000000001',
+    detailType: 'Scheduled Event' as const,
+    source: 'aws.events',
+    time: '2025-01-15T10:00:00Z',
+    resources: ['arn:aws:events:eu-west-1:123456789012:rule/metrics-report'],
+    detail: {},
+  }),
 });
 
 let output: CapturedOutput;

@@ -9,13 +9,15 @@ import {
   ValidationError,
 } from '#lib/errors';
 import { configAtColdStart } from '#lib/config';
-import { httpStack, problemType } from '#lib/lambda';
-import type { HttpRequest, HttpResult, HttpStackOptions } from '#lib/lambda';
+import { httpStack } from '#lib/lambda';
+import { problemType } from '#lib/lambda/problem.ts';
+import type { HttpRequest, HttpResult, HttpStackOptions } from '#lib/lambda/http.ts';
 import { logger } from '#lib/observability';
-import { captureOutput, httpEvent, lambdaContext } from '../../../support/lambda.ts';
-import type { CapturedOutput } from '../../../support/lambda.ts';
+import { captureOutput, lambdaContext } from '#test/support/lambda.ts';
+import type { CapturedOutput } from '#test/support/lambda.ts';
 import { call } from './support.ts';
 import type { WrappedHttpHandler } from './support.ts';
+import { httpEvent } from '#test/support/factories.ts';
 
 const LAMBDA_REQUEST_ID = lambdaContext().awsRequestId;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -10,14 +10,14 @@ import {
   UnauthorizedError,
   ValidationError,
 } from '#lib/errors';
-import { GuestSyncNotQueuedError, GuestUpdateConflictError } from '#lib/guests';
+import { GuestSyncNotQueuedError, GuestUpdateConflictError } from '#lib/guests/errors.ts';
 import { EnqueueError } from '#lib/jobs';
-import { problemType, toProblem } from '#lib/lambda';
-import { PrechatSyncNotQueuedError } from '#lib/prechat';
-import { AttributesTooLargeError, SyncNotQueuedError } from '#lib/prefill';
+import { problemType, toProblem } from '#lib/lambda/problem.ts';
+import { PrechatSyncNotQueuedError } from '#lib/prechat/errors.ts';
+import { AttributesTooLargeError, SyncNotQueuedError } from '#lib/prefill/errors.ts';
 import { SessionStoreError } from '#lib/state';
-import { StaleEventError } from '#lib/webhook';
-import { DeploymentUnavailableError } from '#lib/widget';
+import { StaleEventError } from '#lib/webhook/errors.ts';
+import { DeploymentUnavailableError } from '#lib/widget/errors.ts';
 
 const REQUEST_ID = 'req-problem-1';
 

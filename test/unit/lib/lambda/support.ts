@@ -4,8 +4,10 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { attemptFactsOf, auditAttempt, type AttemptAudit, type HttpEvent } from '#lib/lambda';
-import { lambdaContext } from '../../../support/lambda.ts';
+import type { AttemptAudit } from '#lib/lambda';
+import type { HttpEvent } from '#lib/lambda/http.ts';
+import { attemptFactsOf, auditAttempt } from '#lib/lambda/audit.ts';
+import { lambdaContext } from '#test/support/lambda.ts';
 
 /** A wrapped HTTP handler as `httpStack` returns it. */
 export type WrappedHttpHandler = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;

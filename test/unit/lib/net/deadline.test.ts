@@ -4,32 +4,23 @@
  * around anything else. Each rejects at its deadline whatever the call does, aborts what
  * is in flight, and leaves no timer behind once the call has settled.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { awsCall, awsRequestHandler, DeadlineExceededError, withDeadline, type AwsAbortSignal } from '#lib/net';
+import { awsCall, awsRequestHandler, withDeadline } from '#lib/net';
+import type { AwsAbortSignal } from '#lib/net/aws.ts';
+import { DeadlineExceededError } from '#lib/net/errors.ts';
+import { startStalledServer, type ScriptedServer } from '#test/support/scripted-server.ts';
 
 /** A loopback server that reads each request and never answers; counts connections closed by the client. */
-let server: Server;
+let server: ScriptedServer;
 let endpoint: string;
-let held = 0;
-let closed = 0;
 
 beforeAll(async () => {
-  server = createServer((req) => {
-    held += 1;
-    req.resume();
-  });
-  server.on('connection', (socket) => socket.on('close', () => (closed += 1)));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startStalledServer();
+  endpoint = server.url;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => server.close());
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -46,19 +37,19 @@ describe('awsCall', () => {
       requestHandler: awsRequestHandler(60_000),
       maxAttempts: 1,
     });
-    const heldBefore = held;
-    const closedBefore = closed;
+    const heldBefore = server.requests.length;
+    const closedBefore = server.closedConnections();
 
     // Act
     const outcome = await awsCall(300, (options) => client.send(getItem, options)).catch((error: unknown) => error);
 
     // Assess: a TimeoutError of the deadline, and the stalled request aborted (its socket closed)
-    expect(held).toBe(heldBefore + 1);
+    expect(server.requests).toHaveLength(heldBefore + 1);
     expect(outcome).toBeInstanceOf(DeadlineExceededError);
     expect(outcome).toMatchObject({ name: 'TimeoutError', timeoutMs: 300 });
     const waitUntil = Date.now() + 5_000;
-    while (closed === closedBefore && Date.now() < waitUntil) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(closed).toBe(closedBefore + 1);
+    while (server.closedConnections() === closedBefore && Date.now() < waitUntil) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(server.closedConnections()).toBe(closedBefore + 1);
     client.destroy();
   });
 

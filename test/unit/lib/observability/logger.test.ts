@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { logger, redactLogValue } from '#lib/observability';
-import { captureOutput, httpEvent } from '../../../support/lambda.ts';
-import type { CapturedOutput } from '../../../support/lambda.ts';
+import { logger } from '#lib/observability';
+import { redactLogValue } from '#lib/observability/logger.ts';
+import { captureOutput } from '#test/support/lambda.ts';
+import type { CapturedOutput } from '#test/support/lambda.ts';
+import { httpEvent } from '#test/support/factories.ts';
 
 describe('redactLogValue', () => {
   describe('drops the value of every secret-bearing key, whatever it holds', () => {

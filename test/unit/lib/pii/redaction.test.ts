@@ -1,7 +1,8 @@
 /** The logger's redaction uses the one masking module: numbers and identifier keys included. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { logger, redactLogValue } from '#lib/observability';
-import { captureOutput, type CapturedOutput } from '../../../support/lambda.ts';
+import { logger } from '#lib/observability';
+import { redactLogValue } from '#lib/observability/logger.ts';
+import { captureOutput, type CapturedOutput } from '#test/support/lambda.ts';
 
 describe('redactLogValue masks as every route does', () => {
   it.each([

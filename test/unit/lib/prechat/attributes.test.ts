@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { mergeProfile, participantAttributes, prechatSyncJob, toFlatAttributes } from '#lib/prechat';
+import { participantAttributes, toFlatAttributes } from '#lib/prechat/attributes.ts';
+import { mergeProfile } from '#lib/prechat/merge.ts';
+import { prechatSyncJob } from '#lib/prechat/sync.ts';
 
 describe('toFlatAttributes', () => {
   it.each<[string, Record<string, unknown>, Record<string, unknown>]>([

@@ -8,10 +8,11 @@ import type { CustomerLookupResult } from '#lib/crm';
 import { DependencyError } from '#lib/errors';
 import { GenesysClient, GenesysError, deadlineAfter } from '#lib/genesys';
 import type { CrmSyncJob } from '#lib/jobs';
-import { PRECHAT_BUDGET_MS, enrichPrechat, prechatDeadline, type PrechatDependencies } from '#lib/prechat';
-import { startGenesysSandboxV2, type GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
-import { captureOutput, type CapturedOutput } from '../../../support/lambda.ts';
-import { tokenFor } from '../../local/sandbox/support.ts';
+import { enrichPrechat, prechatDeadline } from '#lib/prechat';
+import { PRECHAT_BUDGET_MS, type PrechatDependencies } from '#lib/prechat/enrich.ts';
+import { startGenesysSandboxV2, type GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
+import { captureOutput, type CapturedOutput } from '#test/support/lambda.ts';
+import { tokenFor } from '#test/unit/local/sandbox/support.ts';
 
 const CLIENT = { clientId: 'prechat-unit', clientSecret: 'prechat-unit-secret' };
 const QUEUES = { platinum: 'q-plat', gold: 'q-gold', standard: 'q-std' };

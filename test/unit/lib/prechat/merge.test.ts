@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CrmCustomer } from '#lib/crm';
-import { PROFILE_DEFAULTS, mergeProfile, queueForTier, type EnrichedProfile } from '#lib/prechat';
+import { PROFILE_DEFAULTS, mergeProfile, queueForTier, type EnrichedProfile } from '#lib/prechat/merge.ts';
 
 const crm: CrmCustomer = {
   id: 'cust-42',

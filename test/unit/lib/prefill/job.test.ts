@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { containsIdentifier } from '#lib/pii';
-import { buildPrefillJob, processPrefill } from '#lib/prefill';
+import { buildPrefillJob } from '#lib/prefill/job.ts';
+import { processPrefill } from '#lib/prefill/process.ts';
 
 const SESSION_ID = '3f6c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';
 const SALT = 'unit-test-salt';

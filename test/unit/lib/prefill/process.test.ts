@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { PayloadTooLargeError } from '#lib/errors';
-import { coerceValue, MAX_PREFILL_BYTES, maskValue, messengerAttributes, processPrefill } from '#lib/prefill';
-import type { PrefillBody } from '#lib/prefill';
+import { coerceValue, MAX_PREFILL_BYTES, maskValue, messengerAttributes, processPrefill } from '#lib/prefill/process.ts';
+import type { PrefillBody } from '#lib/prefill/schema.ts';
 
 const SALT = 'unit-test-salt';
 const sha = (value: string): string => createHash('sha256').update(`${SALT}:${value}`).digest('hex');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '#lib/errors';
-import { validatePrefillBody } from '#lib/prefill';
+import { validatePrefillBody } from '#lib/prefill/schema.ts';
 
 /** The 400's `errors[]`, or a failure when the body was accepted. */
 function errorsOf(body: unknown): Array<{ path: string; message: string }> {

@@ -7,10 +7,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GenesysError, type GenesysClient } from '#lib/genesys';
 import type { CrmSyncJob } from '#lib/jobs';
 import { prefillAudit, prefillSession } from '#lib/prefill';
-import type { PrefillDependencies, PrefillRequest } from '#lib/prefill';
-import { MemoryStateTable, PreparedSessions } from '#lib/state';
-import { captureOutput, type CapturedOutput } from '../../../support/lambda.ts';
-import { audited } from '../lambda/support.ts';
+import type { PrefillDependencies, PrefillRequest } from '#lib/prefill/service.ts';
+import { PreparedSessions } from '#lib/state';
+import { MemoryStateTable } from '#lib/state/table.ts';
+import { captureOutput, type CapturedOutput } from '#test/support/lambda.ts';
+import { audited } from '#test/unit/lib/lambda/support.ts';
 
 const SESSION_ID = '3f6c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';
 const LINK = { conversationId: 'c0c0c0c0-0000-4000-8000-000000000001', participantId: 'b0b0b0b0-0000-4000-8000-000000000002' };

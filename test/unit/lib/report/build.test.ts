@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MetricNames } from '#lib/observability';
-import { buildReport, healthScore } from '../../../../lib/report/build.ts';
-import type { FetchedSeries, QueueSnapshot } from '../../../../lib/report/types.ts';
+import { buildReport, healthScore } from '#lib/report/build.ts';
+import type { FetchedSeries, QueueSnapshot } from '#lib/report/types.ts';
 import { busyDay, byReason, queue, series, sum, WINDOW, windowSeries } from './fixtures.ts';
 
 /** Builds a report; `null` stands for queues that could not be read. */

@@ -1,8 +1,8 @@
 /** Fixture series for the metrics report tests: values by bucket, in a fixed 24-hour window. */
 import { MetricNames, type MetricName } from '#lib/observability';
-import { queryId } from '../../../../lib/report/catalog.ts';
-import type { FetchedSeries, QueueSnapshot, Statistic } from '../../../../lib/report/types.ts';
-import { reportWindow } from '../../../../lib/report/window.ts';
+import { queryId } from '#lib/report/catalog.ts';
+import type { FetchedSeries, QueueSnapshot, Statistic } from '#lib/report/types.ts';
+import { reportWindow } from '#lib/report/window.ts';
 
 /** The fixed window: 24 hourly buckets ending 2025-01-15T12:00Z. */
 export const WINDOW = reportWindow({ end: Date.parse('2025-01-15T12:00:00Z') });

@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildReport } from '../../../../lib/report/build.ts';
-import { deliverReport } from '../../../../lib/report/publish.ts';
-import { renderHtml } from '../../../../lib/report/render/html.ts';
-import { renderMarkdown } from '../../../../lib/report/render/markdown.ts';
+import { buildReport } from '#lib/report/build.ts';
+import { deliverReport } from '#lib/report/publish.ts';
+import { renderHtml } from '#lib/report/render/html.ts';
+import { renderMarkdown } from '#lib/report/render/markdown.ts';
 import { busyDay, queue, WINDOW } from './fixtures.ts';
 
 const s3 = mockClient(S3Client);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { buildReport } from '../../../../lib/report/build.ts';
-import { renderChart } from '../../../../lib/report/render/charts.ts';
-import { CHART_COLORS, renderHtml } from '../../../../lib/report/render/html.ts';
-import { renderMarkdown } from '../../../../lib/report/render/markdown.ts';
-import { renderSlack } from '../../../../lib/report/render/slack.ts';
+import { buildReport } from '#lib/report/build.ts';
+import { renderChart } from '#lib/report/render/charts.ts';
+import { CHART_COLORS, renderHtml } from '#lib/report/render/html.ts';
+import { renderMarkdown } from '#lib/report/render/markdown.ts';
+import { renderSlack } from '#lib/report/render/slack.ts';
 import { busyDay, queue, WINDOW } from './fixtures.ts';
 
 const report = buildReport({ window: WINDOW, stage: 'prod', source: 'fixture', generatedAt: WINDOW.end, fetch: { series: busyDay(), warnings: [] }, queue: queue({ dlqDepth: 2, dlqFailureCodes: { VALIDATION_ERROR: 2 } }) });

@@ -4,9 +4,10 @@
  * clock the test moves.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoStateTable, MemoryStateTable, WriteLeases, type StateTable } from '#lib/state';
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
-import type { TableSpec } from '../../../../local/serverless-config.ts';
+import { DynamoStateTable, WriteLeases, type StateTable } from '#lib/state';
+import { MemoryStateTable } from '#lib/state/table.ts';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
+import type { TableSpec } from '#local/serverless-config.ts';
 
 const TABLE: TableSpec = {
   logicalId: 'StateTable',

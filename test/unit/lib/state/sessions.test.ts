@@ -3,7 +3,9 @@
  * and a second preparation of a session keeps its reference.
  */
 import { describe, expect, it } from 'vitest';
-import { MemoryStateTable, PreparedSessions, SESSION_REF_PATTERN, liveConversation, newSessionRef, type StateItem } from '#lib/state';
+import { PreparedSessions, liveConversation, type StateItem } from '#lib/state';
+import { SESSION_REF_PATTERN, newSessionRef } from '#lib/state/sessions.ts';
+import { MemoryStateTable } from '#lib/state/table.ts';
 
 const SESSION = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
 const at = Date.parse('2026-11-30T12:00:00Z');

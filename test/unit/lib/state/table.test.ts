@@ -7,9 +7,10 @@ import { DynamoDBClient, TransactionCanceledException, TransactWriteItemsCommand
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConditionFailedError, DynamoStateTable, MemoryStateTable, type StateTable } from '#lib/state';
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
-import { stateTableSpec } from '../../../support/state-table.ts';
+import { ConditionFailedError, DynamoStateTable, type StateTable } from '#lib/state';
+import { MemoryStateTable } from '#lib/state/table.ts';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
+import { stateTableSpec } from '#test/support/state-table.ts';
 
 const TABLE = stateTableSpec('unit-state');
 

@@ -6,15 +6,19 @@
  * Time is the sandboxes' and the limiter's one fake clock.
  */
 import { describe, expect, it } from 'vitest';
-import { DynamicsAdapter } from '../../../../lib/crm/providers/dynamics.ts';
-import { HubSpotAdapter } from '../../../../lib/crm/providers/hubspot.ts';
-import { ClientCredentialsTokenProvider, SecretTokenProvider, type CrmTokenSource } from '../../../../lib/crm/providers/oauth.ts';
-import { SalesforceAdapter } from '../../../../lib/crm/providers/salesforce.ts';
-import { adapterUpsert, processBatch, RequestRateLimiter, type DeadLetter, type OutageSignal, type SyncPorts } from '#lib/sync';
+import { DynamicsAdapter } from '#lib/crm/providers/dynamics.ts';
+import { HubSpotAdapter } from '#lib/crm/providers/hubspot.ts';
+import { ClientCredentialsTokenProvider, SecretTokenProvider, type CrmTokenSource } from '#lib/crm/providers/oauth.ts';
+import { SalesforceAdapter } from '#lib/crm/providers/salesforce.ts';
+import type { OutageSignal } from '#lib/sync/outage.ts';
+import type { DeadLetter } from '#lib/sync/dead-letter.ts';
+import { RequestRateLimiter } from '#lib/sync/rate-limit.ts';
+import { processBatch, type SyncPorts } from '#lib/sync/processor.ts';
+import { adapterUpsert } from '#lib/sync/crm-port.ts';
 import { createCrmBreaker } from '#lib/crm';
-import { startHubSpotSandbox, startSalesforceSandbox } from '../../../../local/sandbox/crm-providers/index.ts';
-import { SECRET_ID, clock, control, recordFactory, sandboxPerTest, secretCache } from '../crm/providers/support.ts';
-import { jobFactory, jobRecord } from './support.ts';
+import { startHubSpotSandbox, startSalesforceSandbox } from '#local/sandbox/crm-providers/index.ts';
+import { SECRET_ID, clock, control, recordFactory, sandboxPerTest, secretCache } from '#test/unit/lib/crm/providers/support.ts';
+import { job, jobRecord } from '#test/support/factories.ts';
 
 const call = { timeoutMs: 2_000 };
 /** The limiter's clock is the sandboxes' test clock: it moves only when the limiter waits. */
@@ -99,7 +103,7 @@ describe('HubSpot: the X-HubSpot-RateLimit-* headers', () => {
     await control(sandbox().url, '/__sandbox/config', { dailyLimit: 25 });
     const limiter = new RequestRateLimiter(5, limiterClock);
     const { ports, pauses, letters, held } = workerPorts(adapterUpsert(adapterFor(), limiter), limiter);
-    const messages = Array.from({ length: 10 }, (_, i) => jobRecord(jobFactory({ externalId: `guest-${i}` }), `m-${i}`));
+    const messages = Array.from({ length: 10 }, (_, i) => jobRecord(job({ externalId: `guest-${i}` }), `m-${i}`));
 
     // Act
     const report = await processBatch(messages, { batchSize: 1, maxReceiveCount: 5, chunkConcurrency: 1 }, ports);

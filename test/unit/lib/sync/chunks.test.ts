@@ -7,8 +7,8 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BatchUpsertOutcome } from '#lib/crm';
-import { CHUNK_TTL_SECONDS, dynamoPersistence, powertoolsChunkLedger } from '#lib/sync';
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
+import { CHUNK_TTL_SECONDS, dynamoPersistence, powertoolsChunkLedger } from '#lib/sync/chunks.ts';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
 
 const TABLE = { logicalId: 'StateTable', tableName: 'unit-chunks', keySchema: [{ AttributeName: 'pk', KeyType: 'HASH' as const }], attributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' as const }], globalSecondaryIndexes: [] };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyRecordFailure, safeFailureCode, type FailureKind } from '#lib/sync';
-import { isTransientUpsertStatus } from '#lib/crm';
+import { classifyRecordFailure, safeFailureCode, type FailureKind } from '#lib/sync/classify.ts';
+import { isTransientUpsertStatus } from '#lib/crm/batch-upsert.ts';
 
 describe('classifyRecordFailure (a failed record result)', () => {
   it.each<[string | undefined, FailureKind]>([

@@ -1,7 +1,10 @@
 /** The control function's logic: keep the mapping off while paused, probe once an interval, resume. */
 import { describe, expect, it } from 'vitest';
-import { MemoryStateTable } from '#lib/state';
-import { controlCrmSync, mappingStateOf, PAUSE_KEY, probeResultOf, readPause, requestPause, type MappingState, type ProbeResult } from '#lib/sync';
+import { MemoryStateTable } from '#lib/state/table.ts';
+import { probeResultOf, type ProbeResult } from '#lib/sync/outage.ts';
+import { PAUSE_KEY, readPause, requestPause } from '#lib/sync/pause.ts';
+import { mappingStateOf, type MappingState } from '#lib/sync/lambda.ts';
+import { controlCrmSync } from '#lib/sync/control.ts';
 
 const NOW = Date.UTC(2025, 2, 1, 12);
 const INTERVAL = 60_000;

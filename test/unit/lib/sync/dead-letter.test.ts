@@ -1,17 +1,16 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deadLetterEntry, sendDeadLetters, type DeadLetter } from '#lib/sync';
-import { sqsRecord } from '../../../support/lambda.ts';
-import { jobFactory, jobRecord } from './support.ts';
+import { deadLetterEntry, sendDeadLetters, type DeadLetter } from '#lib/sync/dead-letter.ts';
+import { job, jobRecord, sqsRecord } from '#test/support/factories.ts';
 
 const sqs = mockClient(SQSClient);
 afterEach(() => sqs.reset());
 
 const failedAt = new Date('2025-03-01T10:00:00.000Z');
 const letterFor = (messageId: string, code = 'VALIDATION_ERROR', reason = 'bad record'): DeadLetter => {
-  const job = jobFactory({ externalId: messageId });
-  return { message: jobRecord(job, messageId), code, reason, jobId: job.jobId };
+  const guest = job({ externalId: messageId });
+  return { message: jobRecord(guest, messageId), code, reason, jobId: guest.jobId };
 };
 
 describe('deadLetterEntry', () => {

@@ -4,25 +4,20 @@
  * the right path (pause until the quota resets, slow down, dead-letter a lost scope).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCrmBreaker, type BatchUpsertOutcome, type CallFailure } from '#lib/crm';
+import { createCrmBreaker, type BatchUpsertOutcome } from '#lib/crm';
+import type { CallFailure } from '#lib/crm/adapter.ts';
 import { buildJob, type CrmRecord } from '#lib/jobs';
-import { DynamoStateTable, MemoryStateTable, type StateTable } from '#lib/state';
-import {
-  dynamoPersistence,
-  PERMISSION_DENIED_CODE,
-  powertoolsChunkLedger,
-  processBatch,
-  RecordVersions,
-  RequestRateLimiter,
-  toBatchOutcome,
-  versionOrder,
-  type DeadLetter,
-  type OutageSignal,
-  type SyncPorts,
-  type VersionItem,
-} from '#lib/sync';
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
-import { jobFactory, jobRecord } from './support.ts';
+import { DynamoStateTable, type StateTable } from '#lib/state';
+import { MemoryStateTable } from '#lib/state/table.ts';
+import type { OutageSignal } from '#lib/sync/outage.ts';
+import type { DeadLetter } from '#lib/sync/dead-letter.ts';
+import { toBatchOutcome } from '#lib/sync/crm-port.ts';
+import { RequestRateLimiter } from '#lib/sync/rate-limit.ts';
+import { RecordVersions, versionOrder, type VersionItem } from '#lib/sync/versions.ts';
+import { PERMISSION_DENIED_CODE, processBatch, type SyncPorts } from '#lib/sync/processor.ts';
+import { dynamoPersistence, powertoolsChunkLedger } from '#lib/sync/chunks.ts';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
+import { job, jobRecord } from '#test/support/factories.ts';
 
 const TABLE = { logicalId: 'StateTable', tableName: 'unit-guards', keySchema: [{ AttributeName: 'pk', KeyType: 'HASH' as const }], attributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' as const }], globalSecondaryIndexes: [] };
 let dynamo: EmbeddedDynamoDb;
@@ -77,8 +72,8 @@ describe('never back in time', () => {
   it('acknowledges an older job redriven after a newer one was applied, without sending it or dead-lettering it', async () => {
     // Prepare
     const { ports, crm, calls, letters } = harness();
-    const newer = jobFactory({ externalId: 'guest-1', at: at(30), attributes: { tier: 'platinum' } });
-    const older = jobFactory({ externalId: 'guest-1', at: at(10), attributes: { tier: 'silver' } });
+    const newer = job({ externalId: 'guest-1', at: at(30), attributes: { tier: 'platinum' } });
+    const older = job({ externalId: 'guest-1', at: at(10), attributes: { tier: 'silver' } });
     await processBatch([jobRecord(newer)], settings, ports);
 
     // Act
@@ -95,7 +90,7 @@ describe('never back in time', () => {
   it('breaks a sourceUpdatedAt tie by job id across batches, as within one', async () => {
     // Prepare
     const { ports, crm } = harness();
-    const [low, high] = [jobFactory({ externalId: 'guest-1', at: at(5), attributes: { v: 'x' } }), jobFactory({ externalId: 'guest-1', at: at(5), attributes: { v: 'y' } })].sort((a, b) => (a.jobId < b.jobId ? -1 : 1)) as [ReturnType<typeof jobFactory>, ReturnType<typeof jobFactory>];
+    const [low, high] = [job({ externalId: 'guest-1', at: at(5), attributes: { v: 'x' } }), job({ externalId: 'guest-1', at: at(5), attributes: { v: 'y' } })].sort((a, b) => (a.jobId < b.jobId ? -1 : 1)) as [ReturnType<typeof job>, ReturnType<typeof job>];
 
     // Act
     await processBatch([jobRecord(high)], settings, ports);
@@ -109,8 +104,8 @@ describe('never back in time', () => {
   it('sends the fields an older job of the same batch carries that the newest does not (field-by-field coalescing)', async () => {
     // Prepare
     const { ports, calls } = harness();
-    const prefill = jobFactory({ externalId: 'session-1', at: at(1), attributes: { tier: 'gold' } });
-    const webhook = jobFactory({ externalId: 'session-1', at: at(2), emailHash: null, consentFlags: null, attributes: { lastPage: '/checkout' } });
+    const prefill = job({ externalId: 'session-1', at: at(1), attributes: { tier: 'gold' } });
+    const webhook = job({ externalId: 'session-1', at: at(2), emailHash: null, consentFlags: null, attributes: { lastPage: '/checkout' } });
 
     // Act
     await processBatch([jobRecord(webhook), jobRecord(prefill)], settings, ports);
@@ -166,7 +161,7 @@ describe('never back in time', () => {
     // Prepare
     const { ports, calls, table, clock } = harness({ invocationId: 'invocation-2' });
     await new RecordVersions(table, () => clock.time).claim('guest-1', '0000000000000001#other', 'invocation-1', NOW + 20_000);
-    const message = jobRecord(jobFactory({ externalId: 'guest-1', at: at(40) }), 'm-1');
+    const message = jobRecord(job({ externalId: 'guest-1', at: at(40) }), 'm-1');
 
     // Act
     const report = await processBatch([message], settings, ports);
@@ -182,7 +177,7 @@ describe('never back in time', () => {
     await new RecordVersions(table, () => clock.time).claim('guest-1', '0000000000000001#other', 'invocation-1', NOW + 20_000);
     const holds: Array<[string[], number]> = [];
     ports.holdBack = async (messages, seconds) => void holds.push([messages.map((message) => message.messageId), seconds]);
-    const message = jobRecord(jobFactory({ externalId: 'guest-1', at: at(40) }), 'm-1', 2);
+    const message = jobRecord(job({ externalId: 'guest-1', at: at(40) }), 'm-1', 2);
 
     // Act
     const report = await processBatch([message], settings, ports);
@@ -200,7 +195,7 @@ describe('never back in time', () => {
     // Prepare: invocation-1 holds guest-1 (an older version) and finishes its batch while invocation-2 waits
     const { ports, calls, crm, table, clock } = harness({ invocationId: 'invocation-2' });
     const other = new RecordVersions(table, () => clock.time);
-    const older = jobFactory({ externalId: 'guest-1', at: at(10), attributes: { tier: 'silver' } });
+    const older = job({ externalId: 'guest-1', at: at(10), attributes: { tier: 'silver' } });
     await other.claim('guest-1', '0000000000000001#older', 'invocation-1', NOW + 20_000);
     const sleep = ports.sleep;
     let waited = 0;
@@ -211,7 +206,7 @@ describe('never back in time', () => {
     };
     const held: number[] = [];
     ports.holdBack = async (_messages, seconds) => void held.push(seconds);
-    const newer = jobFactory({ externalId: 'guest-1', at: at(40), attributes: { tier: 'gold' } });
+    const newer = job({ externalId: 'guest-1', at: at(40), attributes: { tier: 'gold' } });
 
     // Act
     const report = await processBatch([jobRecord(newer, 'm-1')], settings, ports);
@@ -232,7 +227,7 @@ describe('never back in time', () => {
     ports.holdBack = async (_messages, seconds) => void held.push(seconds);
 
     // Act
-    const report = await processBatch([jobRecord(jobFactory({ externalId: 'guest-1', at: at(40) }), 'm-1')], settings, ports);
+    const report = await processBatch([jobRecord(job({ externalId: 'guest-1', at: at(40) }), 'm-1')], settings, ports);
 
     // Assess: handed back, invisible until the claim lapses (about 20 s from the start, less the waits)
     expect(calls).toEqual([]);
@@ -252,7 +247,7 @@ describe('never back in time', () => {
       return new Set();
     };
     ports.holdBack = async () => undefined;
-    const message = jobRecord(jobFactory({ externalId: 'guest-1', at: at(40) }), 'm-1', settings.maxReceiveCount);
+    const message = jobRecord(job({ externalId: 'guest-1', at: at(40) }), 'm-1', settings.maxReceiveCount);
 
     // Act
     const report = await processBatch([message], settings, ports);
@@ -281,7 +276,7 @@ describe('never back in time', () => {
     const budgetEnd = NOW + h.ports.remainingMs();
 
     // Act
-    await processBatch([jobRecord(jobFactory({ externalId: 'guest-1', at: at(40) }), 'm-1')], settings, h.ports);
+    await processBatch([jobRecord(job({ externalId: 'guest-1', at: at(40) }), 'm-1')], settings, h.ports);
 
     // Assess
     expect(claimedUntil).toBeDefined();
@@ -297,8 +292,8 @@ describe('never back in time', () => {
       const outcome = await upsert(records, key, timeoutMs);
       return lose ? { kind: 'transient', reason: 'the CRM did not answer in time', timedOut: true } : outcome;
     };
-    const newer = jobFactory({ externalId: 'guest-1', at: at(30), attributes: { tier: 'platinum' } });
-    const older = jobFactory({ externalId: 'guest-1', at: at(10), attributes: { tier: 'silver' } });
+    const newer = job({ externalId: 'guest-1', at: at(30), attributes: { tier: 'platinum' } });
+    const older = job({ externalId: 'guest-1', at: at(10), attributes: { tier: 'silver' } });
     const first = await processBatch([jobRecord(newer, 'm-new')], settings, h.ports);
     lose = false;
 
@@ -329,7 +324,7 @@ describe('the cost of the guards', () => {
       queryIndex: (query) => memory.queryIndex(query),
     };
     const { ports, crm } = harness({ table });
-    const messages = Array.from({ length: 100 }, (_, i) => jobRecord(jobFactory({ externalId: `guest-${i}`, at: at(20) }), `m-${i}`));
+    const messages = Array.from({ length: 100 }, (_, i) => jobRecord(job({ externalId: `guest-${i}`, at: at(20) }), `m-${i}`));
 
     // Act
     const report = await processBatch(messages, settings, ports);
@@ -362,19 +357,19 @@ describe('never twice', () => {
     };
     const h = harness({ table: flaky });
     h.ports.chunks = powertoolsChunkLedger(dynamoPersistence(TABLE.tableName, dynamo.client), () => 25_000);
-    const job = jobFactory({ externalId: `guest-${Date.now()}`, at: at(20) });
-    const first = await processBatch([jobRecord(job, 'm-1')], settings, h.ports);
+    const guest = job({ externalId: `guest-${Date.now()}`, at: at(20) });
+    const first = await processBatch([jobRecord(guest, 'm-1')], settings, h.ports);
     failConfirm = false;
 
     // Act
-    const redelivered = await processBatch([jobRecord(job, 'm-1', 2)], settings, h.ports);
+    const redelivered = await processBatch([jobRecord(guest, 'm-1', 2)], settings, h.ports);
 
     // Assess
     expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
     expect(redelivered.batchItemFailures).toEqual([]);
     expect(redelivered.summary.chunksReplayed).toBe(1);
     expect(h.calls).toHaveLength(1);
-    expect(await new RecordVersions(table, () => NOW).applied(job.record.externalId)).toMatch(new RegExp(`#${job.jobId}$`));
+    expect(await new RecordVersions(table, () => NOW).applied(guest.record.externalId)).toMatch(new RegExp(`#${guest.jobId}$`));
   });
 });
 
@@ -385,7 +380,7 @@ describe('provider failures on the worker paths', () => {
     // Prepare
     const resetAt = NOW + 5 * 3_600_000;
     const { ports, calls, letters, pauses } = harness({ answer: failing({ kind: 'quota_exhausted', status: 429, reason: 'DAILY', resetAt, probeAfterMs: 60_000 }) });
-    const messages = ['a', 'b'].map((id) => jobRecord(jobFactory({ externalId: id }), `m-${id}`));
+    const messages = ['a', 'b'].map((id) => jobRecord(job({ externalId: id }), `m-${id}`));
 
     // Act
     const report = await processBatch(messages, { ...settings, batchSize: 1 }, ports);
@@ -404,7 +399,7 @@ describe('provider failures on the worker paths', () => {
     const { ports, pauses, letters } = harness({ answer: failing({ kind: 'credentials', status: 401, reason: 'INVALID_SESSION_ID' }) });
 
     // Act
-    const report = await processBatch([jobRecord(jobFactory(), 'm-1')], settings, ports);
+    const report = await processBatch([jobRecord(job(), 'm-1')], settings, ports);
 
     // Assess
     expect(pauses.map((pause) => pause.kind)).toEqual(['credentials']);
@@ -417,7 +412,7 @@ describe('provider failures on the worker paths', () => {
     const { ports, pauses, crm, clock } = harness({ answer: (_records, n) => (n === 1 ? toBatchOutcome({ kind: 'failed', failure: { kind: 'rate_limited', status: 429, reason: 'TEN_SECONDLY_ROLLING', retryAfterMs: 2_000 } }) : (undefined as unknown as BatchUpsertOutcome)) });
 
     // Act
-    const report = await processBatch([jobRecord(jobFactory({ externalId: 'guest-1' }), 'm-1')], settings, ports);
+    const report = await processBatch([jobRecord(job({ externalId: 'guest-1' }), 'm-1')], settings, ports);
 
     // Assess
     expect(pauses).toEqual([]);
@@ -429,7 +424,7 @@ describe('provider failures on the worker paths', () => {
   it('dead-letters every record at once when the integration lacks a scope (permanent), with one request', async () => {
     // Prepare
     const { ports, letters, calls } = harness({ answer: failing({ kind: 'permission', status: 403, reason: 'MISSING_SCOPES: crm.objects.contacts.write' }) });
-    const messages = ['a', 'b', 'c'].map((id) => jobRecord(jobFactory({ externalId: id }), `m-${id}`));
+    const messages = ['a', 'b', 'c'].map((id) => jobRecord(job({ externalId: id }), `m-${id}`));
 
     // Act
     const report = await processBatch(messages, settings, ports);

@@ -17,9 +17,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCrmBreaker, type BatchUpsertOutcome } from '#lib/crm';
 import { buildJob, deterministicJobId, toMessageBody, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
-import { MemoryStateTable, type StateTable } from '#lib/state';
-import { isFinal, processBatch, RecordVersions, RequestRateLimiter, versionOrder, type ChunkLedger, type SyncPorts } from '#lib/sync';
-import { jobRecord } from './support.ts';
+import type { StateTable } from '#lib/state';
+import { MemoryStateTable } from '#lib/state/table.ts';
+import { RequestRateLimiter } from '#lib/sync/rate-limit.ts';
+import { RecordVersions, versionOrder } from '#lib/sync/versions.ts';
+import { processBatch, type SyncPorts } from '#lib/sync/processor.ts';
+import { isFinal, type ChunkLedger } from '#lib/sync/chunks.ts';
+import { jobRecord } from '#test/support/factories.ts';
 
 const START = Date.parse('2026-03-01T10:00:00.000Z');
 const MAX_RECEIVES = 3;

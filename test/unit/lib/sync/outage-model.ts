@@ -23,11 +23,15 @@
  * breaker measures its half-open delay with it).
  */
 import type { SQSRecord } from 'aws-lambda';
-import { controlCrmSync, pausePorts, processBatch, RequestRateLimiter, type MappingState, type SyncPorts } from '#lib/sync';
+import type { MappingState } from '#lib/sync/lambda.ts';
+import { RequestRateLimiter } from '#lib/sync/rate-limit.ts';
+import { processBatch, type SyncPorts } from '#lib/sync/processor.ts';
+import { pausePorts } from '#lib/sync/worker.ts';
+import { controlCrmSync } from '#lib/sync/control.ts';
 import { createCrmBreaker, type BatchUpsertOutcome, type CrmRecordResult } from '#lib/crm';
 import { buildJob, deterministicJobId, toMessageBody, type CrmRecord } from '#lib/jobs';
-import { MemoryStateTable } from '#lib/state';
-import { probeResultOf } from '#lib/sync';
+import { MemoryStateTable } from '#lib/state/table.ts';
+import { probeResultOf } from '#lib/sync/outage.ts';
 
 /** What the CRM does at a given time. */
 export type CrmBehaviour =

@@ -6,9 +6,14 @@ import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createCrmBreaker, type BatchUpsertOutcome, type CrmRecordResult } from '#lib/crm';
 import type { CrmRecord } from '#lib/jobs';
-import { MemoryStateTable } from '#lib/state';
-import { pausePorts, PAUSE_KEY, processBatch, readPause, requestPause, RequestRateLimiter, type DeadLetter, type OutageSignal, type PauseItem, type SyncPorts } from '#lib/sync';
-import { jobFactory, jobRecord } from './support.ts';
+import { MemoryStateTable } from '#lib/state/table.ts';
+import type { OutageSignal } from '#lib/sync/outage.ts';
+import type { DeadLetter } from '#lib/sync/dead-letter.ts';
+import { RequestRateLimiter } from '#lib/sync/rate-limit.ts';
+import { processBatch, type SyncPorts } from '#lib/sync/processor.ts';
+import { PAUSE_KEY, readPause, requestPause, type PauseItem } from '#lib/sync/pause.ts';
+import { pausePorts } from '#lib/sync/worker.ts';
+import { job, jobRecord } from '#test/support/factories.ts';
 
 const NOW = Date.UTC(2025, 2, 1, 12);
 
@@ -57,7 +62,7 @@ function harness(answer: (records: CrmRecord[], n: number) => BatchUpsertOutcome
 
 const settings = { batchSize: 2, maxReceiveCount: 5, probeIntervalMs: 60_000 };
 const batch = (count: number, receiveCount = 1): SQSRecord[] =>
-  Array.from({ length: count }, (_, i) => jobRecord(jobFactory({ externalId: `guest-${i}` }), `m-${i}`, receiveCount));
+  Array.from({ length: count }, (_, i) => jobRecord(job({ externalId: `guest-${i}` }), `m-${i}`, receiveCount));
 const ids = (count: number): string[] => Array.from({ length: count }, (_, i) => `m-${i}`).sort();
 
 describe('an outage seen by a batch', () => {
@@ -221,10 +226,10 @@ describe('a message delivered twice in one batch', () => {
   it('counts once, by its latest receive: on its last receive it is resent, not also handed back', async () => {
     // Prepare: the same message at receive 4 and (a later delivery) receive 5
     const h = harness(() => ({ kind: 'transient', status: 503, reason: 'the CRM answered 503' }));
-    const job = jobFactory({ externalId: 'guest-0' });
+    const guest = job({ externalId: 'guest-0' });
 
     // Act
-    const report = await processBatch([jobRecord(job, 'm-0', 4), jobRecord(job, 'm-0', 5)], settings, h.ports);
+    const report = await processBatch([jobRecord(guest, 'm-0', 4), jobRecord(guest, 'm-0', 5)], settings, h.ports);
 
     // Assess
     expect(report.batchItemFailures).toEqual([]);

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chunk, coalesce, idempotencyKey, outgoingRecord, type QueuedJob } from '#lib/sync';
-import { jobFactory, type JobOptions } from './support.ts';
+import { chunk, coalesce, idempotencyKey, outgoingRecord, type QueuedJob } from '#lib/sync/plan.ts';
+import { job, type JobOptions } from '#test/support/factories.ts';
 
 const queued = (options: JobOptions, messageId = `m-${options.externalId}-${options.at}`): QueuedJob => ({
   messageId,
   receiveCount: 1,
-  job: jobFactory(options),
+  job: job(options),
 });
 
 describe('coalesce', () => {
@@ -123,8 +123,8 @@ describe('chunk', () => {
 describe('idempotencyKey', () => {
   const entriesOf = (ids: string[]) =>
     ids.map((externalId) => {
-      const job = jobFactory({ externalId });
-      return { jobId: job.jobId, record: job.record };
+      const guest = job({ externalId });
+      return { jobId: guest.jobId, record: guest.record };
     });
 
   it('is the same for the same jobs in any order', () => {
@@ -157,21 +157,21 @@ describe('idempotencyKey', () => {
 
   it('never names two different bodies (same job id, other content: other key)', () => {
     // Prepare
-    const job = jobFactory({ externalId: 'a' });
-    const changed = { ...job.record, attributes: { tier: 'platinum' } };
+    const guest = job({ externalId: 'a' });
+    const changed = { ...guest.record, attributes: { tier: 'platinum' } };
 
     // Act / Assess
-    expect(idempotencyKey([{ jobId: job.jobId, record: changed }])).not.toBe(idempotencyKey([{ jobId: job.jobId, record: job.record }]));
+    expect(idempotencyKey([{ jobId: guest.jobId, record: changed }])).not.toBe(idempotencyKey([{ jobId: guest.jobId, record: guest.record }]));
   });
 
   it('does not depend on the key order inside a record', () => {
     // Prepare
-    const job = jobFactory({ externalId: 'a', attributes: { x: 1, y: 2 } });
-    const reordered = { ...Object.fromEntries(Object.entries(job.record).reverse()), attributes: { y: 2, x: 1 } } as unknown as typeof job.record;
+    const guest = job({ externalId: 'a', attributes: { x: 1, y: 2 } });
+    const reordered = { ...Object.fromEntries(Object.entries(guest.record).reverse()), attributes: { y: 2, x: 1 } } as unknown as typeof guest.record;
 
     // Act / Assess
-    expect(idempotencyKey([{ jobId: job.jobId, record: reordered }])).toBe(idempotencyKey([{ jobId: job.jobId, record: job.record }]));
-    expect(JSON.stringify(outgoingRecord(reordered))).toBe(JSON.stringify(outgoingRecord(job.record)));
+    expect(idempotencyKey([{ jobId: guest.jobId, record: reordered }])).toBe(idempotencyKey([{ jobId: guest.jobId, record: guest.record }]));
+    expect(JSON.stringify(outgoingRecord(reordered))).toBe(JSON.stringify(outgoingRecord(guest.record)));
   });
 
   it('uses neither the clock nor randomness', () => {

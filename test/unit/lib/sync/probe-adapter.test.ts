@@ -1,7 +1,7 @@
 /** The control function's probe through a provider adapter: when the CRM sync may resume. */
 import { describe, expect, it } from 'vitest';
-import type { CallFailure, ProviderLookupOutcome } from '#lib/crm';
-import { PROBE_EMAIL, probeAdapter } from '#lib/sync';
+import type { CallFailure, ProviderLookupOutcome } from '#lib/crm/adapter.ts';
+import { PROBE_EMAIL, probeAdapter } from '#lib/sync/probe.ts';
 
 const NOW = Date.parse('2026-03-01T10:00:00.000Z');
 const adapter = (outcome: ProviderLookupOutcome, seen: string[] = []) => ({

@@ -2,9 +2,10 @@ import type { SQSRecord } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCrmBreaker, type BatchUpsertOutcome, type CrmRecordResult } from '#lib/crm';
 import type { CrmRecord } from '#lib/jobs';
-import { processBatch, RequestRateLimiter, type DeadLetter, type SyncPorts, type SyncSettings } from '#lib/sync';
-import { sqsRecord } from '../../../support/lambda.ts';
-import { jobFactory, jobRecord } from './support.ts';
+import type { DeadLetter } from '#lib/sync/dead-letter.ts';
+import { RequestRateLimiter } from '#lib/sync/rate-limit.ts';
+import { processBatch, type SyncPorts, type SyncSettings } from '#lib/sync/processor.ts';
+import { job, jobRecord, sqsRecord } from '#test/support/factories.ts';
 
 /** One CRM request as the fake CRM saw it. */
 interface Call {
@@ -77,7 +78,7 @@ afterEach(() => {
 describe('processBatch: the happy path', () => {
   it('upserts every record in one request and reports no failure', async () => {
     // Prepare
-    const records = ['a', 'b', 'c'].map((id) => jobRecord(jobFactory({ externalId: id })));
+    const records = ['a', 'b', 'c'].map((id) => jobRecord(job({ externalId: id })));
     const { ports, calls, letters } = harness();
 
     // Act
@@ -98,7 +99,7 @@ describe('processBatch: the happy path', () => {
     [10, 3, [3, 3, 3, 1]],
   ])('chunks %i records to CRM_BATCH_SIZE %i', async (count, batchSize, sizes) => {
     // Prepare
-    const records = Array.from({ length: count }, (_, i) => jobRecord(jobFactory({ externalId: `ext-${String(i).padStart(4, '0')}` })));
+    const records = Array.from({ length: count }, (_, i) => jobRecord(job({ externalId: `ext-${String(i).padStart(4, '0')}` })));
     const { ports, calls } = harness();
 
     // Act
@@ -110,7 +111,7 @@ describe('processBatch: the happy path', () => {
 
   it('keeps at most four chunks in flight at once', async () => {
     // Prepare
-    const records = Array.from({ length: 20 }, (_, i) => jobRecord(jobFactory({ externalId: `ext-${i}` })));
+    const records = Array.from({ length: 20 }, (_, i) => jobRecord(job({ externalId: `ext-${i}` })));
     const slow: Answer = async (call, n) => {
       await new Promise((resolve) => setTimeout(resolve, 5));
       return created(call, n);
@@ -127,9 +128,9 @@ describe('processBatch: the happy path', () => {
 
   it('sends one record per external id: the newest, and the older messages are done with it', async () => {
     // Prepare
-    const older = jobRecord(jobFactory({ externalId: 'a', at: '2025-03-01T10:00:00.000Z' }), 'older');
-    const newer = jobRecord(jobFactory({ externalId: 'a', at: '2025-03-01T11:00:00.000Z' }), 'newer');
-    const other = jobRecord(jobFactory({ externalId: 'b' }), 'other');
+    const older = jobRecord(job({ externalId: 'a', at: '2025-03-01T10:00:00.000Z' }), 'older');
+    const newer = jobRecord(job({ externalId: 'a', at: '2025-03-01T11:00:00.000Z' }), 'newer');
+    const other = jobRecord(job({ externalId: 'b' }), 'other');
     const { ports, calls } = harness();
 
     // Act
@@ -146,7 +147,7 @@ describe('processBatch: the happy path', () => {
 
   it('sends the same key for the same jobs however SQS orders them', async () => {
     // Prepare
-    const records = ['a', 'b', 'c', 'd'].map((id) => jobRecord(jobFactory({ externalId: id })));
+    const records = ['a', 'b', 'c', 'd'].map((id) => jobRecord(job({ externalId: id })));
     const first = harness();
     const second = harness();
 
@@ -162,7 +163,7 @@ describe('processBatch: the happy path', () => {
 describe('processBatch: permanent failures go to the DLQ with their reason', () => {
   it('dead-letters exactly the records the CRM rejects; their chunk-mates are done', async () => {
     // Prepare
-    const records = ['a', 'b', 'c'].map((id) => jobRecord(jobFactory({ externalId: id }), `m-${id}`));
+    const records = ['a', 'b', 'c'].map((id) => jobRecord(job({ externalId: id }), `m-${id}`));
     const answer: Answer = (call) => ({
       kind: 'ok',
       status: 200,
@@ -187,12 +188,12 @@ describe('processBatch: permanent failures go to the DLQ with their reason', () 
 
   it.each<[string, string]>([
     ['bad JSON', '{"v":1'],
-    ['an unknown version', JSON.stringify({ ...jobFactory(), v: 2 })],
-    ['a missing record', JSON.stringify({ ...jobFactory(), record: undefined })],
+    ['an unknown version', JSON.stringify({ ...job(), v: 2 })],
+    ['a missing record', JSON.stringify({ ...job(), record: undefined })],
   ])('dead-letters a message with %s as INVALID_JOB without calling the CRM for it', async (_case, body) => {
     // Prepare
     const bad = sqsRecord(body, 'bad');
-    const good = jobRecord(jobFactory({ externalId: 'a' }), 'good');
+    const good = jobRecord(job({ externalId: 'a' }), 'good');
     const { ports, calls, letters } = harness();
 
     // Act
@@ -206,8 +207,8 @@ describe('processBatch: permanent failures go to the DLQ with their reason', () 
 
   it('gives the superseded messages of a rejected record the same fate', async () => {
     // Prepare
-    const older = jobRecord(jobFactory({ externalId: 'a', at: '2025-03-01T10:00:00.000Z' }), 'older');
-    const newer = jobRecord(jobFactory({ externalId: 'a', at: '2025-03-01T11:00:00.000Z' }), 'newer');
+    const older = jobRecord(job({ externalId: 'a', at: '2025-03-01T10:00:00.000Z' }), 'older');
+    const newer = jobRecord(job({ externalId: 'a', at: '2025-03-01T11:00:00.000Z' }), 'newer');
     const answer: Answer = () => ({ kind: 'ok', status: 200, replayed: false, results: [{ externalId: 'a', status: 'failed', error: { code: '422', message: 'bad' } }] });
     const { ports, letters } = harness({ answer });
 
@@ -226,7 +227,7 @@ describe('processBatch: permanent failures go to the DLQ with their reason', () 
   it('isolates the record a whole request is refused for (400) by halving the chunk', async () => {
     // Prepare: the CRM refuses any request that carries record "poison"
     const ids = ['a', 'b', 'c', 'd', 'e', 'poison', 'f'];
-    const records = ids.map((id) => jobRecord(jobFactory({ externalId: id }), `m-${id}`));
+    const records = ids.map((id) => jobRecord(job({ externalId: id }), `m-${id}`));
     const answer: Answer = (call, n) =>
       call.records.some((r) => r.externalId === 'poison') ? { kind: 'rejected', status: 400, reason: 'the CRM answered 400: bad request' } : created(call, n);
     const { ports, letters, calls } = harness({ answer });
@@ -262,7 +263,7 @@ describe('processBatch: transient failures are retried, then handed back to SQS'
     ['a timeout', { kind: 'transient', reason: 'the CRM did not answer in time', timedOut: true }],
   ])('retries after %s with the same key and succeeds', async (_case, failure) => {
     // Prepare
-    const records = ['a', 'b'].map((id) => jobRecord(jobFactory({ externalId: id })));
+    const records = ['a', 'b'].map((id) => jobRecord(job({ externalId: id })));
     const answer: Answer = (call, n) => (n <= 2 ? failure : created(call, n));
     const { ports, calls } = harness({ answer });
 
@@ -288,7 +289,7 @@ describe('processBatch: transient failures are retried, then handed back to SQS'
     };
 
     // Act
-    await processBatch([jobRecord(jobFactory())], settings, ports);
+    await processBatch([jobRecord(job())], settings, ports);
 
     // Assess
     expect(calls).toHaveLength(2);
@@ -297,7 +298,7 @@ describe('processBatch: transient failures are retried, then handed back to SQS'
 
   it('retries only the records the CRM failed transiently, under a new key', async () => {
     // Prepare
-    const records = ['a', 'b'].map((id) => jobRecord(jobFactory({ externalId: id })));
+    const records = ['a', 'b'].map((id) => jobRecord(job({ externalId: id })));
     const answer: Answer = (call, n) =>
       n === 1
         ? { kind: 'ok', status: 200, replayed: false, results: [{ externalId: 'a', status: 'created' }, { externalId: 'b', status: 'failed', error: { code: 'RECORD_LOCKED', message: 'locked' } }] }
@@ -316,7 +317,7 @@ describe('processBatch: transient failures are retried, then handed back to SQS'
 
   it('hands the records back to SQS when the invocation runs out of time', async () => {
     // Prepare: every answer is 503 and the invocation has 3 s
-    const records = ['a', 'b'].map((id) => jobRecord(jobFactory({ externalId: id }), `m-${id}`));
+    const records = ['a', 'b'].map((id) => jobRecord(job({ externalId: id }), `m-${id}`));
     const answer: Answer = () => ({ kind: 'transient', status: 503, reason: 'the CRM answered 503' });
     const { ports, letters } = harness({ answer, budgetMs: 3_000 });
 
@@ -334,7 +335,7 @@ describe('processBatch: transient failures are retried, then handed back to SQS'
     const { ports, calls } = harness({ budgetMs: 100 });
 
     // Act
-    const report = await processBatch([jobRecord(jobFactory(), 'm')], settings, ports);
+    const report = await processBatch([jobRecord(job(), 'm')], settings, ports);
 
     // Assess
     expect(calls).toHaveLength(0);
@@ -346,7 +347,7 @@ describe('processBatch: transient failures are retried, then handed back to SQS'
     const { ports, calls } = harness({ budgetMs: 4_000 });
 
     // Act
-    await processBatch([jobRecord(jobFactory())], settings, ports);
+    await processBatch([jobRecord(job())], settings, ports);
 
     // Assess
     expect(calls[0]?.timeoutMs).toBe(4_000);
@@ -354,8 +355,8 @@ describe('processBatch: transient failures are retried, then handed back to SQS'
 
   it('dead-letters a still-failing message on its last receive, with the last reason', async () => {
     // Prepare
-    const last = jobRecord(jobFactory({ externalId: 'a' }), 'last', 5);
-    const early = jobRecord(jobFactory({ externalId: 'b' }), 'early', 2);
+    const last = jobRecord(job({ externalId: 'a' }), 'last', 5);
+    const early = jobRecord(job({ externalId: 'b' }), 'early', 2);
     const answer: Answer = () => ({ kind: 'transient', status: 503, reason: 'the CRM answered 503' });
     const { ports, letters } = harness({ answer, budgetMs: 2_000 });
 
@@ -376,7 +377,7 @@ describe('processBatch: transient failures are retried, then handed back to SQS'
     const { ports } = harness({ answer });
 
     // Act
-    const report = await processBatch([jobRecord(jobFactory({ externalId: 'a' }), 'x')], settings, ports);
+    const report = await processBatch([jobRecord(job({ externalId: 'a' }), 'x')], settings, ports);
 
     // Assess
     expect(failedIds(report)).toEqual(['x']);
@@ -387,7 +388,7 @@ describe('processBatch: transient failures are retried, then handed back to SQS'
 describe('processBatch: the circuit breaker', () => {
   const down: Answer = () => ({ kind: 'transient', status: 503, reason: 'the CRM answered 503' });
   const batchOf = (prefix: string, count: number): SQSRecord[] =>
-    Array.from({ length: count }, (_, i) => jobRecord(jobFactory({ externalId: `${prefix}-${i}` }), `${prefix}-${i}`));
+    Array.from({ length: count }, (_, i) => jobRecord(job({ externalId: `${prefix}-${i}` }), `${prefix}-${i}`));
 
   it('opens after five consecutive failures and fails the rest of the batch without calling the CRM', async () => {
     // Prepare: 4 chunks of one record, one request in flight at a time
@@ -462,5 +463,5 @@ describe('processBatch: the client-side rate limit', () => {
 });
 
 function batchOf10(): SQSRecord[] {
-  return Array.from({ length: 10 }, (_, i) => jobRecord(jobFactory({ externalId: `r-${i}` })));
+  return Array.from({ length: 10 }, (_, i) => jobRecord(job({ externalId: `r-${i}` })));
 }

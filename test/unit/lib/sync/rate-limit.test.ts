@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RequestRateLimiter, WORKER_CONTAINERS, type LimiterClock } from '#lib/sync';
-import { windowBurst } from '../../../../lib/sync/rate-limit.ts';
+import { windowBurst, RequestRateLimiter, WORKER_CONTAINERS, type LimiterClock } from '#lib/sync/rate-limit.ts';
 
 /** A clock that only moves when the limiter sleeps, recording every slot taken. */
 function fakeClock(): LimiterClock & { slots: number[]; time: number } {

@@ -2,8 +2,8 @@
 import { ChangeMessageVisibilityBatchCommand, GetQueueUrlCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { holdBackMessages, resendMessages, resetQueueUrlsForTests } from '#lib/sync';
-import { jobFactory, jobRecord } from './support.ts';
+import { holdBackMessages, resendMessages, resetQueueUrlsForTests } from '#lib/sync/requeue.ts';
+import { job, jobRecord } from '#test/support/factories.ts';
 
 const sqs = mockClient(SQSClient);
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-guest-sync-test-crm-sync';
@@ -16,7 +16,7 @@ beforeEach(() => {
 
 const records = (count: number) =>
   Array.from({ length: count }, (_, i) => {
-    const record = jobRecord(jobFactory({ externalId: `guest-${i}` }), `m-${i}`, 5);
+    const record = jobRecord(job({ externalId: `guest-${i}` }), `m-${i}`, 5);
     record.eventSourceARN = 'arn:aws:sqs:eu-west-1:123456789012:genesys-guest-sync-test-crm-sync';
     return record;
   });

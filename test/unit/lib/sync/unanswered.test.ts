@@ -8,9 +8,11 @@
 import { describe, expect, it } from 'vitest';
 import { createCrmBreaker, type BatchUpsertOutcome } from '#lib/crm';
 import { canonicalJson, type CrmRecord } from '#lib/jobs';
-import { MemoryStateTable } from '#lib/state';
-import { processBatch, RecordVersions, RequestRateLimiter, versionOrder, type HeldOutcome, type SyncPorts } from '#lib/sync';
-import { jobFactory, jobRecord } from './support.ts';
+import { MemoryStateTable } from '#lib/state/table.ts';
+import { RequestRateLimiter } from '#lib/sync/rate-limit.ts';
+import { RecordVersions, versionOrder } from '#lib/sync/versions.ts';
+import { processBatch, type HeldOutcome, type SyncPorts } from '#lib/sync/processor.ts';
+import { job, jobRecord } from '#test/support/factories.ts';
 
 const NOW = Date.parse('2026-03-01T10:00:00.000Z');
 const at = (second: number): string => `2026-03-01T09:00:${String(second).padStart(2, '0')}.000Z`;
@@ -66,7 +68,7 @@ describe('a send whose answer was lost after the CRM applied it', () => {
   it('is not written again on redelivery: the CRM is read, the records it holds are acknowledged as unchanged and their versions advance', async () => {
     // Prepare: the CRM applies the chunk, its answer never comes (the function times out)
     const h = harness({ lose: (call) => call === 1 });
-    const jobs = ['guest-1', 'guest-2', 'guest-3'].map((externalId) => jobFactory({ externalId, at: at(20) }));
+    const jobs = ['guest-1', 'guest-2', 'guest-3'].map((externalId) => job({ externalId, at: at(20) }));
     const first = await processBatch(
       jobs.map((job) => jobRecord(job)),
       { ...settings, maxAttemptsPerChunk: 1 },
@@ -94,7 +96,7 @@ describe('a send whose answer was lost after the CRM applied it', () => {
   it('sends only the records the CRM does not hold, in one read for the chunk', async () => {
     // Prepare: of the lost send, the CRM applied guest-1 only
     const h = harness({ lose: (call) => call === 1, applies: (record) => record.externalId === 'guest-1' || h.upserts.length > 1 });
-    const jobs = ['guest-1', 'guest-2'].map((externalId) => jobFactory({ externalId, at: at(20) }));
+    const jobs = ['guest-1', 'guest-2'].map((externalId) => job({ externalId, at: at(20) }));
     await processBatch(
       jobs.map((job) => jobRecord(job)),
       { ...settings, maxAttemptsPerChunk: 1 },
@@ -119,35 +121,35 @@ describe('a send whose answer was lost after the CRM applied it', () => {
   it('is not written again by a retry within the same invocation either', async () => {
     // Prepare
     const h = harness({ lose: (call) => call === 1 });
-    const job = jobFactory({ externalId: 'guest-1', at: at(20) });
+    const guest = job({ externalId: 'guest-1', at: at(20) });
 
     // Act
-    const report = await processBatch([jobRecord(job)], settings, h.ports);
+    const report = await processBatch([jobRecord(guest)], settings, h.ports);
 
     // Assess
     expect(report.batchItemFailures).toEqual([]);
     expect(h.upserts).toHaveLength(1);
     expect(h.reads).toHaveLength(1);
     expect(h.writes('guest-1')).toBe(1);
-    expect(await h.versions.applied('guest-1')).toBe(versionOrder(job.record.sourceUpdatedAt, job.jobId));
+    expect(await h.versions.applied('guest-1')).toBe(versionOrder(guest.record.sourceUpdatedAt, guest.jobId));
   });
 
   it('is sent again as before when the read fails, so no job is lost to avoid a duplicate', async () => {
     // Prepare
     const h = harness({ lose: (call) => call === 1, read: () => ({ kind: 'failed', reason: 'HubSpot answered 503' }) });
-    const job = jobFactory({ externalId: 'guest-1', at: at(20) });
-    await processBatch([jobRecord(job)], { ...settings, maxAttemptsPerChunk: 1 }, h.ports);
+    const guest = job({ externalId: 'guest-1', at: at(20) });
+    await processBatch([jobRecord(guest)], { ...settings, maxAttemptsPerChunk: 1 }, h.ports);
 
     // Act
     h.ports.invocationId = 'invocation-2';
-    const again = await processBatch([jobRecord(job, undefined, 2)], settings, h.ports);
+    const again = await processBatch([jobRecord(guest, undefined, 2)], settings, h.ports);
 
     // Assess
     expect(again.batchItemFailures).toEqual([]);
     expect(h.reads).toHaveLength(1);
     expect(h.upserts).toHaveLength(2);
-    expect(h.crm.get('guest-1')?.values.attributes).toEqual(job.record.attributes);
-    expect(await h.versions.applied('guest-1')).toBe(versionOrder(job.record.sourceUpdatedAt, job.jobId));
+    expect(h.crm.get('guest-1')?.values.attributes).toEqual(guest.record.attributes);
+    expect(await h.versions.applied('guest-1')).toBe(versionOrder(guest.record.sourceUpdatedAt, guest.jobId));
   });
 
   it('reads nothing for a first send or a refused one (only an unanswered send may have been applied)', async () => {
@@ -161,7 +163,7 @@ describe('a send whose answer was lost after the CRM applied it', () => {
     };
 
     // Act
-    const report = await processBatch([jobRecord(jobFactory({ externalId: 'guest-1', at: at(20) }))], settings, h.ports);
+    const report = await processBatch([jobRecord(job({ externalId: 'guest-1', at: at(20) }))], settings, h.ports);
 
     // Assess
     expect(report.batchItemFailures).toEqual([]);
@@ -175,12 +177,12 @@ describe('a send whose answer was lost after the CRM applied it', () => {
     const upsert = h.ports.upsert;
     let calls = 0;
     h.ports.upsert = async (records, key, timeoutMs) => ((calls += 1) === 1 ? { kind: 'transient', status: 429, reason: 'rate limited', retryAfterMs: 100 } : upsert(records, key, timeoutMs));
-    const job = jobFactory({ externalId: 'guest-1', at: at(20) });
-    const first = await processBatch([jobRecord(job)], { ...settings, maxAttemptsPerChunk: 1 }, h.ports);
+    const guest = job({ externalId: 'guest-1', at: at(20) });
+    const first = await processBatch([jobRecord(guest)], { ...settings, maxAttemptsPerChunk: 1 }, h.ports);
 
     // Act
     h.ports.invocationId = 'invocation-2';
-    const again = await processBatch([jobRecord(job, undefined, 2)], settings, h.ports);
+    const again = await processBatch([jobRecord(guest, undefined, 2)], settings, h.ports);
 
     // Assess
     expect(first.batchItemFailures).toHaveLength(1);

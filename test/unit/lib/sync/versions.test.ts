@@ -3,9 +3,10 @@
  * DynamoDB (real conditional writes) and the in-memory table alike.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoStateTable, MemoryStateTable, type StateTable } from '#lib/state';
-import { RecordVersions, VERSION_TTL_SECONDS, versionOrder, type VersionItem } from '#lib/sync';
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../../local/dynamodb.ts';
+import { DynamoStateTable, type StateTable } from '#lib/state';
+import { MemoryStateTable } from '#lib/state/table.ts';
+import { RecordVersions, VERSION_TTL_SECONDS, versionOrder, type VersionItem } from '#lib/sync/versions.ts';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/dynamodb.ts';
 
 const TABLE = { logicalId: 'StateTable', tableName: 'unit-versions', keySchema: [{ AttributeName: 'pk', KeyType: 'HASH' as const }], attributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' as const }], globalSecondaryIndexes: [] };
 const NOW = Date.parse('2026-03-01T10:00:00.000Z');

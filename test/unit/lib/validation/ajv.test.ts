@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fieldErrorsFromAjv } from '#lib/validation';
+import { fieldErrorsFromAjv } from '#lib/validation/ajv.ts';
 import { compileSchema } from '#lib/validation/compile';
 
 describe('fieldErrorsFromAjv', () => {

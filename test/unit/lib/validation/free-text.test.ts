@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findUnstorable, freeTextErrors, isStorableText } from '#lib/validation';
+import { freeTextErrors } from '#lib/validation';
+import { findUnstorable, isStorableText } from '#lib/validation/free-text.ts';
 
 /** The characters SQS accepts in a message body (SendMessage API reference), as a predicate on code points. */
 const sqsAccepts = (cp: number): boolean =>

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '#lib/errors';
 import { containsIdentifier } from '#lib/pii';
-import { ATTRIBUTES_UPDATED_EVENT, StaleEventError, assertFresh, buildWebhookJob, parseWebhookEvent, webhookJobId } from '#lib/webhook';
-import type { WebhookEvent } from '#lib/webhook';
+import { parseWebhookEvent, webhookJobId } from '#lib/webhook';
+import { StaleEventError } from '#lib/webhook/errors.ts';
+import { ATTRIBUTES_UPDATED_EVENT, assertFresh, buildWebhookJob } from '#lib/webhook/event.ts';
+import type { WebhookEvent } from '#lib/webhook/event.ts';
 
 const SESSION_ID = '3f6c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';
 const NOW = Date.parse('2025-01-15T10:30:00.000Z');

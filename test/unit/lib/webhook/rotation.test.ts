@@ -4,8 +4,9 @@
  */
 import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RotationAbandonedError, RotationError, generateSigningSecret, rotateSigningSecret } from '#lib/webhook';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
+import { RotationAbandonedError, RotationError, rotateSigningSecret } from '#lib/webhook';
+import { generateSigningSecret } from '#lib/webhook/rotation.ts';
+import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
 
 const SECRET_ID = 'genesys-guest-sync/test/webhook-signing-secret';
 const ORIGINAL = JSON.stringify({ signingSecret: 'original-secret' });

@@ -5,8 +5,9 @@
 import { DescribeSecretCommand, PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SecretCache } from '#lib/auth';
-import { SigningSecrets, signPayload } from '#lib/webhook';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../../local/secrets-manager.ts';
+import { signPayload } from '#lib/webhook';
+import { SigningSecrets } from '#lib/webhook/secrets.ts';
+import { startLocalSecretsManager, type LocalSecretsManager } from '#local/secrets-manager.ts';
 
 const SECRET_ID = 'genesys-guest-sync/test/webhook-signing-secret';
 const BODY = Buffer.from('{"event":"guest.session.attributes.updated"}');

@@ -4,10 +4,11 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EnqueueError, type CrmSyncJob } from '#lib/jobs';
-import { acknowledgeWebhook, signPayload, verifySignature, webhookAudit } from '#lib/webhook';
-import type { WebhookDependencies, WebhookRequest } from '#lib/webhook';
-import { captureOutput, type CapturedOutput } from '../../../support/lambda.ts';
-import { audited } from '../lambda/support.ts';
+import { acknowledgeWebhook, signPayload, webhookAudit } from '#lib/webhook';
+import { verifySignature } from '#lib/webhook/signature.ts';
+import type { WebhookDependencies, WebhookRequest } from '#lib/webhook/service.ts';
+import { captureOutput, type CapturedOutput } from '#test/support/lambda.ts';
+import { audited } from '#test/unit/lib/lambda/support.ts';
 
 const SECRETS = ['current-secret', 'previous-secret'];
 const SESSION_ID = '3f6c1d2e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signPayload, verifySignature } from '#lib/webhook';
+import { signPayload } from '#lib/webhook';
+import { verifySignature } from '#lib/webhook/signature.ts';
 
 const CURRENT = 'current-signing-secret';
 const PREVIOUS = 'previous-signing-secret';

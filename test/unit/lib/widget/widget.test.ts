@@ -1,22 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { WidgetConfig } from '#lib/config';
 import { UnauthorizedError } from '#lib/errors';
-import { GenesysError, type GenesysClient, type WebDeployment } from '#lib/genesys';
+import { GenesysError, type GenesysClient } from '#lib/genesys';
+import type { WebDeployment } from '#lib/genesys/operations.ts';
 import { ConfigError } from '#lib/errors';
-import { MemoryStateTable, PreparedSessions, SESSION_REF_PATTERN } from '#lib/state';
-import {
-  DeploymentGate,
-  DeploymentUnavailableError,
-  MESSENGER_ENVIRONMENTS,
-  buildWidgetConfiguration,
-  candidateAttributes,
-  filterGuestAttributes,
-  messengerEnvironment,
-  widgetAttributes,
-  widgetConfigurationFor,
-  widgetSessionId,
-  widgetUserFromClaims,
-} from '#lib/widget';
+import { PreparedSessions } from '#lib/state';
+import { SESSION_REF_PATTERN } from '#lib/state/sessions.ts';
+import { MemoryStateTable } from '#lib/state/table.ts';
+import { DeploymentGate, messengerEnvironment } from '#lib/widget';
+import { widgetUserFromClaims } from '#lib/widget/claims.ts';
+import { widgetConfigurationFor } from '#lib/widget/service.ts';
+import { DeploymentUnavailableError } from '#lib/widget/errors.ts';
+import { candidateAttributes, filterGuestAttributes } from '#lib/widget/attributes.ts';
+import { buildWidgetConfiguration, widgetAttributes, widgetSessionId } from '#lib/widget/config.ts';
+import { MESSENGER_ENVIRONMENTS } from '#lib/widget/environment.ts';
 
 describe('filterGuestAttributes', () => {
   const candidates = { userId: 'usr_992834', userTier: 'Gold', lastOrderDate: '2023-10-27T14:30:00Z' };

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startCrmSandbox, type CrmRecord, type CrmSandbox } from '../../../../local/sandbox/index.ts';
+import { startCrmSandbox, type CrmRecord, type CrmSandbox } from '#local/sandbox/index.ts';
 import { call, control, manualClock } from './support.ts';
 
 const API_TOKEN = 'crm-token';

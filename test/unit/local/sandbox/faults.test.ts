@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FaultEngine, FaultRuleError, parseFaultRules } from '../../../../local/sandbox/index.ts';
+import { FaultEngine, FaultRuleError, parseFaultRules } from '#local/sandbox/index.ts';
 
 const target = (operation: string, path = '/api/v2/x', method = 'GET') => ({ operation, path, method });
 

@@ -5,7 +5,7 @@
  * versions, oversized result pages), each in Genesys's error body.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startGenesysSandboxV2, type GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
+import { startGenesysSandboxV2, type GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
 import { call, control, manualClock, tokenFor } from './support.ts';
 
 const CLIENT = { clientId: 'fidelity-client', clientSecret: 'fidelity-secret' };

@@ -4,15 +4,15 @@
  * every step produces the conversation event Genesys's EventBridge integration delivers,
  * in the envelope of docs/api.md section 3, and can be handed to a bus.
  */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   startGenesysSandboxV2,
   type ConversationEventEnvelope,
   type GenesysSandboxV2,
   type GenesysSandboxV2Options,
-} from '../../../../local/sandbox/genesys/index.ts';
+} from '#local/sandbox/genesys/index.ts';
+import { startScriptedServer, type ScriptedServer } from '#test/support/scripted-server.ts';
 import { call, control, manualClock, tokenFor } from './support.ts';
 
 const CLIENT = { clientId: 'messenger-client', clientSecret: 'messenger-secret' };
@@ -237,35 +237,28 @@ describe('Messenger simulator', () => {
   });
 
   describe('with an EventBridge PutEvents endpoint', () => {
-    let bus: Server;
-    let requests: Array<{ headers: IncomingHttpHeaders; body: { Entries: Array<Record<string, unknown>> } }>;
+    let bus: ScriptedServer;
     let refuse: boolean;
+    /** The PutEvents requests the bus received, their bodies parsed. */
+    const requests = (): Array<{ headers: IncomingHttpHeaders; body: { Entries: Array<Record<string, unknown>> } }> =>
+      bus.requests.map((request) => ({ headers: request.headers, body: JSON.parse(request.body) as never }));
 
     beforeEach(async () => {
-      requests = [];
       refuse = false;
-      bus = createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on('data', (chunk: Buffer) => chunks.push(chunk));
-        req.on('end', () => {
-          requests.push({ headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as never });
-          res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-          res.end(
-            JSON.stringify(
-              refuse
-                ? { FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] }
-                : { FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] },
-            ),
-          );
-        });
+      bus = await startScriptedServer([], {
+        after: () => ({
+          status: 200,
+          headers: { 'content-type': 'application/x-amz-json-1.1' },
+          body: refuse
+            ? { FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] }
+            : { FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] },
+        }),
       });
-      await new Promise<void>((resolve) => bus.listen(0, '127.0.0.1', resolve));
-      const url = `http://127.0.0.1:${(bus.address() as AddressInfo).port}`;
-      await start({ putEvents: { url, eventBusName: `aws.partner/genesys.com/cloud/${ORG}/guest-sync` } });
+      await start({ putEvents: { url: bus.url, eventBusName: `aws.partner/genesys.com/cloud/${ORG}/guest-sync` } });
     });
 
     afterEach(async () => {
-      await new Promise<void>((resolve) => bus.close(() => resolve()));
+      await bus.close();
     });
 
     it('sends each event as an AWSEvents.PutEvents entry that carries the Genesys detail', async () => {
@@ -275,9 +268,9 @@ describe('Messenger simulator', () => {
 
       // Assess
       const [event] = sandbox.state().events;
-      expect(requests).toHaveLength(1);
-      expect(requests[0]?.headers).toMatchObject({ 'x-amz-target': 'AWSEvents.PutEvents', 'content-type': 'application/x-amz-json-1.1' });
-      const entry = requests[0]?.body.Entries[0];
+      expect(requests()).toHaveLength(1);
+      expect(requests()[0]?.headers).toMatchObject({ 'x-amz-target': 'AWSEvents.PutEvents', 'content-type': 'application/x-amz-json-1.1' });
+      const entry = requests()[0]?.body.Entries[0];
       expect(entry).toMatchObject({
         Source: `aws.partner/genesys.com/cloud/${ORG}/guest-sync`,
         DetailType: 'v2.detail.events.conversation.{id}.customer.start',

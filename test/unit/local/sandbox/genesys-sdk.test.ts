@@ -5,7 +5,7 @@
  */
 import platformClient from 'purecloud-platform-client-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGenesysSandboxV2, type GenesysSandboxV2 } from '../../../../local/sandbox/genesys/index.ts';
+import { startGenesysSandboxV2, type GenesysSandboxV2 } from '#local/sandbox/genesys/index.ts';
 import { control } from './support.ts';
 
 type ExternalContact = platformClient.Models.ExternalContact;

@@ -4,10 +4,10 @@
  */
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readDeadLetters } from '../../../../scripts/demo/dlq.ts';
-import type { DemoResult } from '../../../../scripts/demo/run.ts';
-import { formatSummary, shorten } from '../../../../scripts/demo/summary.ts';
-import { startEmbeddedSqs, type EmbeddedSqs } from '../../../../local/sqs.ts';
+import { readDeadLetters } from '#scripts/demo/dlq.ts';
+import type { DemoResult } from '#scripts/demo/run.ts';
+import { formatSummary, shorten } from '#scripts/demo/summary.ts';
+import { startEmbeddedSqs, type EmbeddedSqs } from '#local/sqs.ts';
 
 const HASH = 'a'.repeat(64);
 const GUEST = '281dc3a0-1bbb-4c1e-9a55-1b2f3c4d5e01';

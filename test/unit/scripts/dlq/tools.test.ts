@@ -7,9 +7,9 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { inspectDlq, NO_FAILURE_CODE, redriveDlq } from '../../../../scripts/dlq/tools.ts';
-import { resolveQueues, UsageError } from '../../../../scripts/dlq/queues.ts';
-import { startEmbeddedSqs, type EmbeddedSqs } from '../../../../local/sqs.ts';
+import { inspectDlq, NO_FAILURE_CODE, redriveDlq } from '#scripts/dlq/tools.ts';
+import { resolveQueues, UsageError } from '#scripts/dlq/queues.ts';
+import { startEmbeddedSqs, type EmbeddedSqs } from '#local/sqs.ts';
 
 let sqs: EmbeddedSqs;
 beforeEach(async () => {

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamicsAdapter, odataString } from '../../../../../lib/crm/providers/dynamics.ts';
-import { ClientCredentialsTokenProvider } from '../../../../../lib/crm/providers/oauth.ts';
-import { startDynamicsSandbox } from '../../../../../local/sandbox/crm-providers/index.ts';
+import { DynamicsAdapter, odataString } from '#lib/crm/providers/dynamics.ts';
+import { ClientCredentialsTokenProvider } from '#lib/crm/providers/oauth.ts';
+import { startDynamicsSandbox } from '#local/sandbox/crm-providers/index.ts';
 import { SECRET_ID, chunkOf, clock, control, laterRecordFactory, lookupStories, recordFactory, readStories, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
 
 const TENANT = '11111111-2222-3333-4444-555555555555';

@@ -1,5 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { CrmSettingsError, PROVIDER_BATCH_LIMITS, createCrmAdapter, type CrmAdapterSettings } from '../../../../../lib/crm/providers/index.ts';
+import { createCrmAdapter } from '#lib/crm/providers';
+import { PROVIDER_BATCH_LIMITS } from '#lib/crm/adapter.ts';
+import { CrmSettingsError } from '#lib/crm/providers/errors.ts';
+import type { CrmAdapterSettings } from '#lib/crm/providers/factory.ts';
 import { SECRET_ID, recordFactory, secretAnswers, secretCache } from './support.ts';
 
 const base = (): Pick<CrmAdapterSettings, 'secrets' | 'secretId'> => ({ secrets: secretCache(), secretId: SECRET_ID });

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { HubSpotAdapter } from '../../../../../lib/crm/providers/hubspot.ts';
-import { SecretTokenProvider } from '../../../../../lib/crm/providers/oauth.ts';
-import { HUBSPOT_SCOPES, startHubSpotSandbox } from '../../../../../local/sandbox/crm-providers/index.ts';
+import { HubSpotAdapter } from '#lib/crm/providers/hubspot.ts';
+import { SecretTokenProvider } from '#lib/crm/providers/oauth.ts';
+import { HUBSPOT_SCOPES, startHubSpotSandbox } from '#local/sandbox/crm-providers/index.ts';
 import { SECRET_ID, chunkOf, clock, control, expectResultsInOrder, laterRecordFactory, lookupStories, recordFactory, readStories, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
 
 const sandbox = sandboxPerTest((now) => startHubSpotSandbox({ accessToken: 'pat-1', clock: now, searchLagMs: 0 }), () => ({ accessToken: 'pat-1' }));

@@ -1,29 +1,22 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CrmCredentialsError } from '../../../../../lib/crm/providers/errors.ts';
-import { ClientCredentialsTokenProvider, TOKEN_REFRESH_MARGIN_MS, tokenEndpoint } from '../../../../../lib/crm/providers/oauth.ts';
+import { CrmCredentialsError } from '#lib/crm/providers/errors.ts';
+import { ClientCredentialsTokenProvider, TOKEN_REFRESH_MARGIN_MS, tokenEndpoint } from '#lib/crm/providers/oauth.ts';
+import { startScriptedServer } from '#test/support/scripted-server.ts';
 import { SECRET_ID, secretAnswers, secretCache, secretReads } from './support.ts';
 
 /** A token endpoint that counts its requests and answers tokens that live `expiresIn` seconds. */
 async function tokenServer(expiresIn: number): Promise<{ url: string; bodies: URLSearchParams[]; close(): Promise<void> }> {
-  const bodies: URLSearchParams[] = [];
-  const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
-    req.on('end', () => {
-      const form = new URLSearchParams(raw);
-      bodies.push(form);
-      // A short pause so concurrent callers overlap with the request in flight.
-      setTimeout(() => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ token_type: 'Bearer', expires_in: expiresIn, access_token: `token-${bodies.length}` }));
-      }, 20);
-    });
+  const server = await startScriptedServer([], {
+    // A short pause so concurrent callers overlap with the request in flight.
+    after: (_request, n) => ({ status: 200, delayMs: 20, body: { token_type: 'Bearer', expires_in: expiresIn, access_token: `token-${n}` } }),
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, bodies, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: server.url,
+    get bodies() {
+      return server.requests.map((request) => new URLSearchParams(request.body));
+    },
+    close: server.close,
+  };
 }
 
 let endpoint: Awaited<ReturnType<typeof tokenServer>>;
@@ -96,12 +89,10 @@ describe('ClientCredentialsTokenProvider', () => {
   it('fails with a credentials error when the endpoint refuses the secret twice', async () => {
     // Prepare
     await endpoint.close();
-    const refusing = createServer((_req, res) => {
-      res.writeHead(401, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' }));
+    const refusing = await startScriptedServer([], {
+      after: { status: 401, body: { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' } },
     });
-    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`;
+    const url = refusing.url;
     const tokens = new ClientCredentialsTokenProvider({ secrets: secretCache(), secretId: SECRET_ID, flavour: 'dynamics', resourceUrl: 'https://x', tokenUrl: url });
 
     // Act
@@ -112,7 +103,7 @@ describe('ClientCredentialsTokenProvider', () => {
     expect((error as Error).message).toContain('invalid_client');
     expect((error as Error).message).not.toContain('secret-1');
     expect(secretReads()).toBe(2);
-    await new Promise<void>((resolve) => refusing.close(() => resolve()));
+    await refusing.close();
     endpoint = await tokenServer(1);
   });
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RestAdapter, chunkKey } from '../../../../../lib/crm/providers/rest.ts';
-import { startCrmSandbox, type CrmSandbox } from '../../../../../local/sandbox/index.ts';
-import { countingTokens } from '../../genesys/support.ts';
+import { RestAdapter, chunkKey } from '#lib/crm/providers/rest.ts';
+import { startCrmSandbox, type CrmSandbox } from '#local/sandbox/index.ts';
+import { countingTokens } from '#test/unit/lib/genesys/support.ts';
 import { chunkOf, control, recordFactory } from './support.ts';
 
 let sandbox: CrmSandbox;

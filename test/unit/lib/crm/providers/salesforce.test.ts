@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ClientCredentialsTokenProvider } from '../../../../../lib/crm/providers/oauth.ts';
-import { SalesforceAdapter, soqlString, soslTerm } from '../../../../../lib/crm/providers/salesforce.ts';
-import { startSalesforceSandbox } from '../../../../../local/sandbox/crm-providers/index.ts';
+import { ClientCredentialsTokenProvider } from '#lib/crm/providers/oauth.ts';
+import { SalesforceAdapter, soqlString, soslTerm } from '#lib/crm/providers/salesforce.ts';
+import { startSalesforceSandbox } from '#local/sandbox/crm-providers/index.ts';
 import { SECRET_ID, chunkOf, clock, control, expectResultsInOrder, laterRecordFactory, lookupStories, recordFactory, readStories, sandboxPerTest, secretAnswers, secretCache, secretReads } from './support.ts';
 
 const sandbox = sandboxPerTest(

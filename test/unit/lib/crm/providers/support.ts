@@ -5,7 +5,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { ProviderLookupOutcome, ProviderReadOutcome, ProviderUpsertOutcome } from '../../../../../lib/crm/adapter.ts';
+import type { ProviderLookupOutcome, ProviderReadOutcome, ProviderUpsertOutcome } from '#lib/crm/adapter.ts';
 import { SecretCache } from '#lib/auth';
 import type { CrmRecord } from '#lib/jobs';
 

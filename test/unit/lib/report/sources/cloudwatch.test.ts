@@ -3,10 +3,10 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MetricNames } from '#lib/observability';
-import { queryId, reportQueries } from '../../../../../lib/report/catalog.ts';
-import { cloudWatchSource, toMetricDataQuery } from '../../../../../lib/report/sources/cloudwatch.ts';
-import type { SeriesQuery } from '../../../../../lib/report/types.ts';
-import { bucketAt, WINDOW } from '../fixtures.ts';
+import { queryId, reportQueries } from '#lib/report/catalog.ts';
+import { cloudWatchSource, toMetricDataQuery } from '#lib/report/sources/cloudwatch.ts';
+import type { SeriesQuery } from '#lib/report/types.ts';
+import { bucketAt, WINDOW } from '#test/unit/lib/report/fixtures.ts';
 
 const cloudwatch = mockClient(CloudWatchClient);
 const sqs = mockClient(SQSClient);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isEmfLine, parseEmfLine } from '../../../../../lib/report/sources/emf.ts';
+import { isEmfLine, parseEmfLine } from '#lib/report/sources/emf.ts';
 
 const line = JSON.stringify({
   _aws: { Timestamp: 1736937000000, CloudWatchMetrics: [{ Namespace: 'GenesysGuestSync', Dimensions: [['service', 'stage', 'function', 'reason']], Metrics: [{ Name: 'PrefillFailures', Unit: 'Count' }, { Name: 'PrefillLatency', Unit: 'Milliseconds' }] }] },

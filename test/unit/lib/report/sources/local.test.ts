@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetricNames } from '#lib/observability';
-import { queryId, reportQueries } from '../../../../../lib/report/catalog.ts';
-import type { EmfSample } from '../../../../../lib/report/sources/emf.ts';
-import { localEmfSource, seriesFromSamples } from '../../../../../lib/report/sources/local.ts';
-import type { SeriesQuery } from '../../../../../lib/report/types.ts';
-import { startEmbeddedSqs, type EmbeddedSqs } from '../../../../../local/sqs.ts';
-import { bucketAt, WINDOW } from '../fixtures.ts';
+import { queryId, reportQueries } from '#lib/report/catalog.ts';
+import type { EmfSample } from '#lib/report/sources/emf.ts';
+import { localEmfSource, seriesFromSamples } from '#lib/report/sources/local.ts';
+import type { SeriesQuery } from '#lib/report/types.ts';
+import { startEmbeddedSqs, type EmbeddedSqs } from '#local/sqs.ts';
+import { bucketAt, WINDOW } from '#test/unit/lib/report/fixtures.ts';
 
 /** An EMF line as the shared Powertools instance prints it. */
 function emfLine(timestamp: number, metrics: Record<string, number | number[]>, extra: Record<string, string> = {}, stage = 'local'): string {

@@ -6,7 +6,7 @@
  * credentials flow" (token endpoint, `{resource}/.default` scope).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startCrmProviderSandbox, type DynamicsSandbox } from '../../../../../local/sandbox/crm-providers/index.ts';
+import { startCrmProviderSandbox, type DynamicsSandbox } from '#local/sandbox/crm-providers/index.ts';
 import { form, manualClock, send } from './support.ts';
 
 let sandbox: DynamicsSandbox;

@@ -4,7 +4,7 @@
  * guidelines and limits" (rate limits, headers, 429 policy names), "CRM search" (search limit).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startCrmProviderSandbox, type HubSpotSandbox } from '../../../../../local/sandbox/crm-providers/index.ts';
+import { startCrmProviderSandbox, type HubSpotSandbox } from '#local/sandbox/crm-providers/index.ts';
 import { manualClock, send } from './support.ts';
 
 const AUTH = { authorization: 'Bearer pat-1' };

@@ -6,7 +6,7 @@
  * "SOSL Syntax: FIND {SearchQuery}" (reserved characters must be escaped).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startCrmProviderSandbox, type SalesforceSandbox } from '../../../../../local/sandbox/crm-providers/index.ts';
+import { startCrmProviderSandbox, type SalesforceSandbox } from '#local/sandbox/crm-providers/index.ts';
 import { form, manualClock, send } from './support.ts';
 
 let sandbox: SalesforceSandbox;
