@@ -16,10 +16,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { CrmSandboxState, GenesysSandboxState, RequestLogEntry } from '../local/sandbox/index.ts';
-import { freeStackPorts, startLocalStack, type LocalStack } from '../local/stack.ts';
-import { localSqsClient } from '../local/sqs.ts';
-import { mintLocalToken } from '../local/tokens.ts';
+import type { CrmSandboxState, GenesysSandboxState, RequestLogEntry } from '#local/sandbox/index.ts';
+import { freeStackPorts, startLocalStack, type LocalStack } from '#local/stack.ts';
+import { localSqsClient } from '#local/sqs.ts';
+import { mintLocalToken } from '#local/tokens.ts';
 import { table } from './support/markdown.ts';
 import { percentile } from './support/stats.ts';
 import type { Benchmark, BenchContext } from './support/types.ts';
