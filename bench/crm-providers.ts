@@ -262,6 +262,10 @@ interface BacklogRun extends Verdict {
   fullestTenSeconds: number;
   /** When 10 %, half, 90 %, 99 % and all of the backlog's records were last written, from the resume (ms). */
   writtenMs: { p10: number; p50: number; p90: number; p99: number; all: number };
+  /** Share of the drain the stack's main thread was busy (event source, control endpoint, SQS, sandbox): near 1, the stack and not the worker sets the pace. */
+  mainThreadBusy: number;
+  /** CPU the stack's process (main thread and emulator threads; not serverless-offline) used during the drain, in cores. */
+  stackCores: number;
 }
 
 /** The steady run of one provider. */
@@ -294,9 +298,14 @@ async function runBacklog(provider: ProviderCase, stack: LocalStack, client: SQS
   context.progress(`${provider.provider}: backlog of ${jobs.length} jobs queued; the worker drains it`);
   const started = performance.now();
   const since = Date.now();
+  const loopBefore = performance.eventLoopUtilization();
+  const cpuBefore = process.cpuUsage();
   stack.setEventSourcesPaused(false);
   const drainedInTime = await drained(client, stack.endpoints.queueUrl);
   const drainMs = performance.now() - started;
+  const mainThreadBusy = performance.eventLoopUtilization(loopBefore).utilization;
+  const cpu = process.cpuUsage(cpuBefore);
+  const stackCores = (cpu.user + cpu.system) / 1000 / drainMs;
   const view = await sandboxState(stack);
   const verdict = judge(provider, view, jobs, await deadLetteredJobIds(client, stack.endpoints.dlqUrl));
   const calls = upserts(provider, view, since);
@@ -328,6 +337,8 @@ async function runBacklog(provider: ProviderCase, stack: LocalStack, client: SQS
     backlogRecordsPerSecond,
     fullestTenSeconds,
     writtenMs,
+    mainThreadBusy,
+    stackCores,
   };
 }
 
@@ -440,7 +451,7 @@ export const crmProvidersBenchmark: Benchmark = {
       `2. **Steady at 50 %.** Distinct records enqueued every ${TICK_MS} ms at half the limit's records/s; latency is from the moment SQS answered the job's SendMessageBatch (what the intake routes wait for before answering 202) to the record's \`updatedAt\` in the sandbox (same clock).`,
       '',
       table(
-        ['provider', 'limit', 'limit at batch max', 'jobs (records)', 'drain', 'records written by (10 % / 50 % / 90 % / 99 % / all)', 'upserts', 'records per upsert', 'most upserts in 10 s', 'records/s under the backlog', 'share of limit', 'records/s first to last upsert', 'refusals', 'share refused', 'lost', 'in DLQ', 'applied twice', 'back in time'],
+        ['provider', 'limit', 'limit at batch max', 'jobs (records)', 'drain', 'records written by (10 % / 50 % / 90 % / 99 % / all)', 'upserts', 'records per upsert', 'most upserts in 10 s', 'records/s under the backlog', 'share of limit', 'records/s first to last upsert', 'refusals', 'share refused', 'lost', 'in DLQ', 'applied twice', 'back in time', 'stack: main thread busy / CPU'],
         results.map(({ provider: p, backlog: b }) => [
           p.title,
           `${p.limit}: ${p.limitRequestsPerSecond} req/s`,
@@ -460,8 +471,9 @@ export const crmProvidersBenchmark: Benchmark = {
           count(b.deadLettered),
           count(b.appliedTwice),
           count(b.backInTime),
+          `${percent(b.mainThreadBusy)} / ${b.stackCores.toFixed(2)} cores`,
         ]),
-        ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+        ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
       '',
       table(
