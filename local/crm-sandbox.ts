@@ -89,7 +89,7 @@ export async function startLocalCrm(options: {
 
   /** The sandbox of `provider` with `sandboxOptions`, on its thread, at `http://127.0.0.1:<port>`. */
   const start = async (sandboxOptions: Record<string, unknown>): Promise<{ url: string; close: () => Promise<void> }> => {
-    const thread = await startServerThread(new URL('./crm-sandbox-thread.ts', import.meta.url), 'sandbox server', port, { provider, options: sandboxOptions });
+    const thread = await startServerThread(new URL('./crm-sandbox-thread.ts', import.meta.url), 'CRM sandbox', port, { provider, options: sandboxOptions });
     return { url: `http://127.0.0.1:${thread.port}`, close: () => thread.close() };
   };
 

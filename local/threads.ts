@@ -10,6 +10,7 @@
  * asks the module to stop its server, then ends the thread. A thread ends with its process,
  * so no emulator outlives the stack, however the stack ends.
  */
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { PortInUseError } from './ports.ts';
 
@@ -37,6 +38,27 @@ type ToThread = { type: 'close' };
 /** How long a thread may take to stop its server before it is terminated. */
 const CLOSE_GRACE_MS = 5_000;
 
+/** The server threads of this process that are running, by what they serve. */
+const running = new Set<{ what: string; worker: Worker }>();
+
+/** How busy each running server thread's event loop has been since `since` (all of its life without), by what it serves. */
+export interface ThreadLoad {
+  what: string;
+  /** Event-loop utilization, 0 to 1 (near 1: the thread is the bottleneck). */
+  utilization: number;
+  /** The raw figures, to measure from later. */
+  elu: EventLoopUtilization;
+}
+
+/** How busy every running server thread has been (since an earlier reading of the same thread, when given). */
+export function serverThreadLoads(since: readonly ThreadLoad[] = []): ThreadLoad[] {
+  return [...running].map(({ what, worker }) => {
+    const before = since.find((load) => load.what === what)?.elu;
+    const elu = worker.performance.eventLoopUtilization();
+    return { what, utilization: before ? worker.performance.eventLoopUtilization(elu, before).utilization : elu.utilization, elu };
+  });
+}
+
 /**
  * Starts `module` (a file URL of a thread module) on a new worker thread with `data`
  * (structured-cloned; SharedArrayBuffers are shared), and waits until its server listens
@@ -47,8 +69,11 @@ export async function startServerThread(module: URL, what: string, port: number,
     workerData: { ...data, module: module.href, port },
   });
   let exited = false;
+  const entry = { what, worker };
+  running.add(entry);
   const exit = new Promise<void>((resolve) => worker.once('exit', () => {
     exited = true;
+    running.delete(entry);
     resolve();
   }));
   const listening = await new Promise<number>((resolve, reject) => {
