@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../local/dynamodb.ts';
 import { PortInUseError } from '../../../local/ports.ts';
 import { freePort } from '../../../local/stack.ts';
+import { serverThreadLoads } from '../../../local/threads.ts';
 import { startStateTable, stateTableSpec } from '../../support/state-table.ts';
 
 const TABLE = 'unit-embedded-dynamodb';
@@ -88,11 +89,16 @@ function listTablesWhileBlocked(endpoint: string, waitMs: number): { answered: b
 
 describe('the embedded DynamoDB on its own thread', () => {
   it('answers other threads while the thread that started it is busy', () => {
+    // Prepare
+    const before = serverThreadLoads().find((load) => load.what === 'embedded DynamoDB');
+
     // Act
     const seen = listTablesWhileBlocked(dynamo.endpoint, 10_000);
 
-    // Assess
+    // Assess: answered, and its own thread (listed with how busy it was) did the work.
     expect(seen).toEqual({ answered: true, status: 200, tables: [TABLE] });
+    const since = serverThreadLoads(before ? [before] : []).find((load) => load.what === 'embedded DynamoDB');
+    expect(since?.utilization).toBeGreaterThan(0);
   });
 
   it('applies a transaction all or nothing, and counts each request by operation', async () => {
@@ -158,6 +164,7 @@ describe('the embedded DynamoDB on its own thread', () => {
     // Prepare
     const closing = await startEmbeddedDynamoDb([stateTableSpec('unit-embedded-closed')]);
     const threadsBefore = process.getActiveResourcesInfo().filter((name) => name === 'MessagePort').length;
+    const listedBefore = serverThreadLoads().filter((load) => load.what === 'embedded DynamoDB').length;
 
     // Act
     await closing.close();
@@ -166,5 +173,6 @@ describe('the embedded DynamoDB on its own thread', () => {
     const refused = await rejectionOf(fetch(closing.endpoint, { method: 'POST' }));
     expect((refused.cause as NodeJS.ErrnoException | undefined)?.code).toBe('ECONNREFUSED');
     expect(process.getActiveResourcesInfo().filter((name) => name === 'MessagePort').length).toBe(threadsBefore - 1);
+    expect(serverThreadLoads().filter((load) => load.what === 'embedded DynamoDB').length).toBe(listedBefore - 1);
   });
 });
