@@ -15,8 +15,8 @@
  *    answered, what the intake routes wait for before their 202) to its record in the
  *    sandbox (the record's `updatedAt`), p50 / p99.
  *
- * The local stack starts the sandbox `CRM_PROVIDER` names (local/crm-sandbox.ts) in this
- * process, so its clock is this process's clock; its state is read over HTTP.
+ * The local stack starts the sandbox `CRM_PROVIDER` names (local/crm-sandbox.ts) on a
+ * thread of this process, so its clock is this process's clock; its state is read over HTTP.
  */
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { buildJob, deterministicJobId, sendMessages, toMessageBody, type CrmRecord, type CrmSyncJob } from '#lib/jobs';
@@ -25,6 +25,7 @@ import type { ProviderStoredRecord } from '#local/sandbox/crm-providers/index.ts
 import type { RequestLogEntry } from '#local/sandbox/server.ts';
 import { freeStackPorts, startLocalStack, type LocalStack } from '#local/stack.ts';
 import { localSqsClient } from '#local/sqs.ts';
+import { serverThreadLoads } from '#local/threads.ts';
 import { deadLetteredJobIds } from './support/dead-letters.ts';
 import { table } from './support/markdown.ts';
 import { percentile } from './support/stats.ts';
@@ -262,6 +263,14 @@ interface BacklogRun extends Verdict {
   fullestTenSeconds: number;
   /** When 10 %, half, 90 %, 99 % and all of the backlog's records were last written, from the resume (ms). */
   writtenMs: { p10: number; p50: number; p90: number; p99: number; all: number };
+  /** Share of the drain the stack's main thread was busy (event source, control endpoint, SQS, sandbox): near 1, the stack and not the worker sets the pace. */
+  mainThreadBusy: number;
+  /** The same for each emulator's own thread (local/threads.ts). */
+  threadsBusy: Array<{ what: string; utilization: number }>;
+  /** Requests the state table (embedded DynamoDB) served during the drain, by operation. */
+  stateTableRequests: Record<string, number>;
+  /** CPU the stack's process (main thread and emulator threads; not serverless-offline) used during the drain, in cores. */
+  stackCores: number;
 }
 
 /** The steady run of one provider. */
@@ -294,9 +303,23 @@ async function runBacklog(provider: ProviderCase, stack: LocalStack, client: SQS
   context.progress(`${provider.provider}: backlog of ${jobs.length} jobs queued; the worker drains it`);
   const started = performance.now();
   const since = Date.now();
+  const loopBefore = performance.eventLoopUtilization();
+  const threadsBefore = serverThreadLoads();
+  const dynamoBefore = stack.dynamodb.operations();
+  const cpuBefore = process.cpuUsage();
   stack.setEventSourcesPaused(false);
   const drainedInTime = await drained(client, stack.endpoints.queueUrl);
   const drainMs = performance.now() - started;
+  const mainThreadBusy = performance.eventLoopUtilization(loopBefore).utilization;
+  const threadsBusy = serverThreadLoads(threadsBefore).map(({ what, utilization }) => ({ what, utilization }));
+  const dynamoAfter = stack.dynamodb.operations();
+  const stateTableRequests = Object.fromEntries(
+    Object.entries(dynamoAfter)
+      .map(([operation, count]) => [operation, count - (dynamoBefore[operation] ?? 0)] as const)
+      .filter(([, count]) => count > 0),
+  );
+  const cpu = process.cpuUsage(cpuBefore);
+  const stackCores = (cpu.user + cpu.system) / 1000 / drainMs;
   const view = await sandboxState(stack);
   const verdict = judge(provider, view, jobs, await deadLetteredJobIds(client, stack.endpoints.dlqUrl));
   const calls = upserts(provider, view, since);
@@ -328,6 +351,10 @@ async function runBacklog(provider: ProviderCase, stack: LocalStack, client: SQS
     backlogRecordsPerSecond,
     fullestTenSeconds,
     writtenMs,
+    mainThreadBusy,
+    threadsBusy,
+    stateTableRequests,
+    stackCores,
   };
 }
 
@@ -436,11 +463,11 @@ export const crmProvidersBenchmark: Benchmark = {
       '',
       `Per provider, a local stack of its own with \`CRM_PROVIDER\` set and that provider's sandbox (local/sandbox/crm-providers), the worker as serverless.yml declares it (event source batch size per provider from \`custom.crmSync.batchSizes\`: HubSpot 400, Salesforce 800, Dynamics 365 400, four chunks each; batching window 1 s; maximumConcurrency ${MAX_CONCURRENCY}) with the provider's defaults: \`CRM_BATCH_SIZE\` = its batch maximum, \`CRM_MAX_REQUESTS_PER_SECOND\` = its default per container (lib/crm/adapter.ts). After a warm-up of ${WARM_UP_JOBS} jobs (both containers started, tokens fetched), each phase writes records of its own and reads only its own upserts from the log:`,
       '',
-      `1. **Backlog at the limit.** The event source is paused, the backlog is queued (one job per record, plus two older versions of the first ${OUT_OF_ORDER_RECORDS} records, each placed after the newest one: some in the same receive batch, most later), the event source resumes and the clock runs until the queue is empty. Counted from the sandbox's state view: its request log (upsert answers, rate-limit refusals) and each record's write history (the \`sourceUpdatedAt\` of every write). **Records/s under the backlog** (the goal's figure) are 80 % of the backlog's records over the time from 10 % to 90 % of them having their last write: the pace while there is a backlog, without the start (containers taking their first batches) or the end (the last receive batch is partial and waits out the 1 s batching window, as Lambda's does); the limit is its requests per second x the provider's batch maximum. "First to last upsert" counts all the records the CRM wrote between its first and last accepted upsert (n requests span n - 1 intervals), start and end included. "Records written by" is when 10 %, half, 90 %, 99 % and all of the backlog's records had their last write, counted from the resume. A job is lost when neither it nor a newer version of its record is in the CRM (and it is not in the DLQ), or when the newest version's own values are not what the record shows; a record is applied twice when one version appears twice in its history, moved back in time when its history ever decreases.`,
+      `1. **Backlog at the limit.** The event source is paused, the backlog is queued (one job per record, plus two older versions of the first ${OUT_OF_ORDER_RECORDS} records, each placed after the newest one: some in the same receive batch, most later), the event source resumes and the clock runs until the queue is empty. Counted from the sandbox's state view: its request log (upsert answers, rate-limit refusals) and each record's write history (the \`sourceUpdatedAt\` of every write). **Records/s under the backlog** (the goal's figure) are 80 % of the backlog's records over the time from 10 % to 90 % of them having their last write: the pace while there is a backlog, without the start (containers taking their first batches) or the end (the last receive batch is partial and waits out the 1 s batching window, as Lambda's does); the limit is its requests per second x the provider's batch maximum. "First to last upsert" counts all the records the CRM wrote between its first and last accepted upsert (n requests span n - 1 intervals), start and end included. "Records written by" is when 10 %, half, 90 %, 99 % and all of the backlog's records had their last write, counted from the resume. A job is lost when neither it nor a newer version of its record is in the CRM (and it is not in the DLQ), or when the newest version's own values are not what the record shows; a record is applied twice when one version appears twice in its history, moved back in time when its history ever decreases. "Stack: main thread busy / CPU" says whether the local stack rather than the worker set the pace: the share of the drain the stack's main thread was busy (its event-loop utilization: the event source's receives and deletes, the control endpoint), and the CPU the stack's process used, in cores (the main thread and the emulators' own threads: embedded SQS, embedded DynamoDB, the CRM sandbox; the worker runs in serverless-offline, another process); "emulator threads busy" is the event-loop utilization of each of those threads; "state table requests" are the requests the embedded DynamoDB served during the drain, by operation.`,
       `2. **Steady at 50 %.** Distinct records enqueued every ${TICK_MS} ms at half the limit's records/s; latency is from the moment SQS answered the job's SendMessageBatch (what the intake routes wait for before answering 202) to the record's \`updatedAt\` in the sandbox (same clock).`,
       '',
       table(
-        ['provider', 'limit', 'limit at batch max', 'jobs (records)', 'drain', 'records written by (10 % / 50 % / 90 % / 99 % / all)', 'upserts', 'records per upsert', 'most upserts in 10 s', 'records/s under the backlog', 'share of limit', 'records/s first to last upsert', 'refusals', 'share refused', 'lost', 'in DLQ', 'applied twice', 'back in time'],
+        ['provider', 'limit', 'limit at batch max', 'jobs (records)', 'drain', 'records written by (10 % / 50 % / 90 % / 99 % / all)', 'upserts', 'records per upsert', 'most upserts in 10 s', 'records/s under the backlog', 'share of limit', 'records/s first to last upsert', 'refusals', 'share refused', 'lost', 'in DLQ', 'applied twice', 'back in time', 'stack: main thread busy / CPU', 'emulator threads busy', 'state table requests'],
         results.map(({ provider: p, backlog: b }) => [
           p.title,
           `${p.limit}: ${p.limitRequestsPerSecond} req/s`,
@@ -460,8 +487,11 @@ export const crmProvidersBenchmark: Benchmark = {
           count(b.deadLettered),
           count(b.appliedTwice),
           count(b.backInTime),
+          `${percent(b.mainThreadBusy)} / ${b.stackCores.toFixed(2)} cores`,
+          b.threadsBusy.length > 0 ? b.threadsBusy.map(({ what, utilization }) => `${what} ${percent(utilization)}`).join(', ') : 'none (all on the main thread)',
+          Object.entries(b.stateTableRequests).map(([operation, n]) => `${operation} ${count(n)}`).join(', '),
         ]),
-        ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+        ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'l'],
       ),
       '',
       table(

@@ -6,11 +6,15 @@
  * key). The credentials come from the local CRM secret, so the sandbox accepts exactly what
  * the worker reads from Secrets Manager. When the environment points the adapter at another
  * server, no sandbox starts and the variables pass through untouched.
+ *
+ * The sandbox runs on a worker thread of its own (local/crm-sandbox-thread.ts,
+ * local/threads.ts): at the provider's limit it answers hundreds of upserts a second, work
+ * that would otherwise share the stack's main thread with the event source and the other
+ * emulators. Everyone reaches it over HTTP (its API, its `/__sandbox/*` state and controls).
  */
-import { CRM_PROVIDERS, type CrmProviderName } from '../lib/crm/adapter.ts';
-import { startCrmSandbox } from './sandbox/index.ts';
-import { startCrmProviderSandbox } from './sandbox/crm-providers/index.ts';
+import { CRM_PROVIDERS, type CrmProviderName } from '#lib/crm/adapter.ts';
 import { StackStartError } from './ports.ts';
+import { startServerThread } from './threads.ts';
 
 /** The unique keys the local stack gives each provider unless the environment names others (the sandboxes' own defaults). */
 export const LOCAL_CRM_KEYS = {
@@ -83,22 +87,28 @@ export async function startLocalCrm(options: {
   const external = externalCrmUrl(provider, env, secret);
   if (external !== undefined) return { provider, url: external, sandbox: false, env: {}, close: async () => undefined };
 
+  /** The sandbox of `provider` with `sandboxOptions`, on its thread, at `http://127.0.0.1:<port>`. */
+  const start = async (sandboxOptions: Record<string, unknown>): Promise<{ url: string; close: () => Promise<void> }> => {
+    const thread = await startServerThread(new URL('./crm-sandbox-thread.ts', import.meta.url), 'CRM sandbox', port, { provider, options: sandboxOptions });
+    return { url: `http://127.0.0.1:${thread.port}`, close: () => thread.close() };
+  };
+
   switch (provider) {
     case 'rest': {
-      const sandbox = await startCrmSandbox({ port, apiToken: key('apiToken') });
+      const sandbox = await start({ apiToken: key('apiToken') });
       return { provider, url: sandbox.url, sandbox: true, env: { CRM_BASE_URL: sandbox.url }, close: () => sandbox.close() };
     }
     case 'hubspot': {
       // A private app token, sent as is; the API host is the sandbox.
       const idProperty = env['HUBSPOT_ID_PROPERTY'] || LOCAL_CRM_KEYS.hubspotIdProperty;
-      const sandbox = await startCrmProviderSandbox('hubspot', { port, accessToken: key('accessToken'), idProperty });
+      const sandbox = await start({ accessToken: key('accessToken'), idProperty });
       return { provider, url: sandbox.url, sandbox: true, env: { CRM_BASE_URL: sandbox.url, HUBSPOT_ID_PROPERTY: idProperty }, close: () => sandbox.close() };
     }
     case 'salesforce': {
       // The client-credentials flow at the sandbox's token endpoint; the API host is the
       // `instance_url` it answers with (as with a real org), so CRM_BASE_URL stays unset.
       const externalIdField = env['SALESFORCE_EXTERNAL_ID_FIELD'] || LOCAL_CRM_KEYS.salesforceExternalIdField;
-      const sandbox = await startCrmProviderSandbox('salesforce', { port, clientId: key('clientId'), clientSecret: key('clientSecret'), externalIdField });
+      const sandbox = await start({ clientId: key('clientId'), clientSecret: key('clientSecret'), externalIdField });
       return {
         provider,
         url: sandbox.url,
@@ -111,7 +121,7 @@ export async function startLocalCrm(options: {
       // The identity platform's token endpoint for the secret's tenant, the scope `{DYNAMICS_URL}/.default`.
       const tenantId = key('tenantId');
       const alternateKey = env['DYNAMICS_ALTERNATE_KEY'] || LOCAL_CRM_KEYS.dynamicsAlternateKey;
-      const sandbox = await startCrmProviderSandbox('dynamics', { port, tenantId, clientId: key('clientId'), clientSecret: key('clientSecret'), alternateKey });
+      const sandbox = await start({ tenantId, clientId: key('clientId'), clientSecret: key('clientSecret'), alternateKey });
       return {
         provider,
         url: sandbox.url,

@@ -6,13 +6,16 @@
  * items past `expiresAt` as absent, as it must in AWS, where TTL deletion is lazy.
  * dynalite has no transactions: local/dynamodb-transactions.ts adds TransactWriteItems and
  * TransactGetItems in front of it (all or nothing, isolated, idempotent by token).
+ *
+ * The server runs on a worker thread of its own (local/dynamodb-thread.ts, local/threads.ts),
+ * not on the thread that starts it: dynalite's work per request (validation, expressions,
+ * its in-memory LevelDB) would otherwise compete with everything else on the stack's main
+ * thread. Its request counts live in memory both threads share, so `operations()` reads
+ * them without a round trip.
  */
-import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
-import { serveTransactions } from './dynamodb-transactions.ts';
-import { listenOnLoopback } from './ports.ts';
 import type { TableSpec } from './serverless-config.ts';
+import { startServerThread } from './threads.ts';
 
 /** A running embedded DynamoDB with the stack's tables. */
 export interface EmbeddedDynamoDb {
@@ -23,26 +26,47 @@ export interface EmbeddedDynamoDb {
   close(): Promise<void>;
 }
 
+/** The DynamoDB operations whose requests are counted (every one dynalite and the transactions front serve). */
+export const COUNTED_OPERATIONS = [
+  'BatchGetItem',
+  'BatchWriteItem',
+  'CreateTable',
+  'DeleteItem',
+  'DeleteTable',
+  'DescribeTable',
+  'DescribeTimeToLive',
+  'GetItem',
+  'ListTables',
+  'ListTagsOfResource',
+  'PutItem',
+  'Query',
+  'Scan',
+  'TagResource',
+  'TransactGetItems',
+  'TransactWriteItems',
+  'UntagResource',
+  'UpdateItem',
+  'UpdateTable',
+] as const;
+
 /** A DynamoDB client for a local endpoint. */
 export function localDynamoDbClient(endpoint: string, region = 'us-east-1'): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 }
 
-/** Starts dynalite on 127.0.0.1 and creates every table of `tables`. */
+/** Starts dynalite on its own thread, on 127.0.0.1, and creates every table of `tables`. */
 export async function startEmbeddedDynamoDb(tables: TableSpec[], port = 0): Promise<EmbeddedDynamoDb> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  serveTransactions(server);
-  const counts: Record<string, number> = {};
-  server.prependListener('request', (req) => {
-    const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1];
-    if (operation) counts[operation] = (counts[operation] ?? 0) + 1;
+  const counters = new SharedArrayBuffer(COUNTED_OPERATIONS.length * Int32Array.BYTES_PER_ELEMENT);
+  const counts = new Int32Array(counters);
+  const thread = await startServerThread(new URL('./dynamodb-thread.ts', import.meta.url), 'embedded DynamoDB', port, {
+    counters,
+    operations: [...COUNTED_OPERATIONS],
   });
-  await listenOnLoopback(server, port, 'embedded DynamoDB');
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const endpoint = `http://127.0.0.1:${thread.port}`;
   const client = localDynamoDbClient(endpoint);
   const close = async (): Promise<void> => {
     client.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await thread.close();
   };
   try {
     for (const table of tables) {
@@ -60,6 +84,15 @@ export async function startEmbeddedDynamoDb(tables: TableSpec[], port = 0): Prom
     await close();
     throw error;
   }
-  for (const key of Object.keys(counts)) delete counts[key];
-  return { endpoint, client, operations: () => ({ ...counts }), close };
+  // What the tests count starts after the tables exist.
+  counts.fill(0);
+  const operations = (): Record<string, number> => {
+    const served: Record<string, number> = {};
+    COUNTED_OPERATIONS.forEach((operation, index) => {
+      const count = Atomics.load(counts, index);
+      if (count > 0) served[operation] = count;
+    });
+    return served;
+  };
+  return { endpoint, client, operations, close };
 }

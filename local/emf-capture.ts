@@ -8,7 +8,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { isEmfLine } from '../lib/report/sources/emf.ts';
+import { isEmfLine } from '#lib/report/sources/emf.ts';
 
 /** A line splitter: feed it chunks, it calls `onLine` with each complete line. */
 export function lineSplitter(onLine: (line: string) => void): { push(chunk: Buffer | string): void; end(): void } {

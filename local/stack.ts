@@ -21,10 +21,10 @@ import { startFaultGate, type FaultGate, type GateMode } from './fault-gate.ts';
 import { startEventSource, type EventSource } from './event-source.ts';
 import { startLocalEventBus, type LocalEventBus } from './event-bus.ts';
 import { handleLambdaApi, invokeLocalFunction, type LocalLambdaApi, type LocalMapping } from './lambda-invoke.ts';
-import { guestSetupSeed } from '../lib/guests/setup.ts';
+import { guestSetupSeed } from '#lib/guests/setup.ts';
 import { startGenesysSandboxV2 } from './sandbox/genesys/index.ts';
 import { localCrmProvider, startLocalCrm } from './crm-sandbox.ts';
-import type { CrmProviderName } from '../lib/crm/adapter.ts';
+import type { CrmProviderName } from '#lib/crm/adapter.ts';
 import {
   busyPorts,
   busyPortsMessage,
