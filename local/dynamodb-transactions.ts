@@ -6,9 +6,10 @@
  *
  * - isolation: a read-write lock in front of dynalite. Every plain request holds it shared,
  *   a transaction holds it alone, so nothing observes or interleaves with one half applied;
- * - all or nothing: the items the actions name are read first; if any action fails, every
- *   action that was applied is undone (the prior item put back, or a created item removed)
- *   before the answer, a `TransactionCanceledException` with one reason per action in order;
+ * - all or nothing: each write returns the item it replaced (`ReturnValues: ALL_OLD`, so no
+ *   separate read); if any action fails, every action that was applied is undone (the prior
+ *   item put back, or a created item removed) before the answer, a
+ *   `TransactionCanceledException` with one reason per action in order;
  * - `ClientRequestToken`: a successful request's token is remembered for 10 minutes; the same
  *   request again answers success without applying it again, a different one with the same
  *   token is refused with `IdempotentParameterMismatchException`.
@@ -139,7 +140,7 @@ class InnerClient {
 
 /** The result of one write action of a transaction. */
 type Outcome =
-  | { kind: 'applied'; capacity?: JsonObject }
+  | { kind: 'applied'; capacity?: JsonObject; prior: AttributeMap | undefined }
   | { kind: 'cancelled'; reason: JsonObject }
   | { kind: 'error'; error: DynamoError };
 
@@ -289,8 +290,14 @@ class Transactions {
     return Object.fromEntries(names.filter((name) => spec[name] !== undefined).map((name) => [name, spec[name]]));
   }
 
-  /** Applies one action through dynalite; a failed condition or a state-dependent error becomes its cancellation reason. */
-  private async apply(action: PlannedAction, prior: AttributeMap | undefined, capacity: unknown): Promise<Outcome> {
+  /**
+   * Applies one action through dynalite; a failed condition or a state-dependent error
+   * becomes its cancellation reason. The item as it was comes back with the write itself
+   * (`ReturnValues: ALL_OLD`), for the undo; it is read separately only for a condition check
+   * and for a failed condition that asked for it (nothing has changed it then: the lock is held).
+   */
+  private async apply(action: PlannedAction, capacity: unknown): Promise<Outcome> {
+    const prior = action.kind === 'ConditionCheck' && action.key ? await this.read(action.tableName, action.key) : undefined;
     const expressions = ['ConditionExpression', 'ExpressionAttributeNames', 'ExpressionAttributeValues'];
     const withCapacity = capacity === 'TOTAL' || capacity === 'INDEXES' ? { ReturnConsumedCapacity: capacity } : {};
     let operation: string;
@@ -298,15 +305,15 @@ class Transactions {
     switch (action.kind) {
       case 'Put':
         operation = 'PutItem';
-        input = { ...this.pick(action.spec, ['TableName', 'Item', ...expressions]), ...withCapacity };
+        input = { ...this.pick(action.spec, ['TableName', 'Item', ...expressions]), ReturnValues: 'ALL_OLD', ...withCapacity };
         break;
       case 'Update':
         operation = 'UpdateItem';
-        input = { ...this.pick(action.spec, ['TableName', 'Key', 'UpdateExpression', ...expressions]), ...withCapacity };
+        input = { ...this.pick(action.spec, ['TableName', 'Key', 'UpdateExpression', ...expressions]), ReturnValues: 'ALL_OLD', ...withCapacity };
         break;
       case 'Delete':
         operation = 'DeleteItem';
-        input = { ...this.pick(action.spec, ['TableName', 'Key', ...expressions]), ...withCapacity };
+        input = { ...this.pick(action.spec, ['TableName', 'Key', ...expressions]), ReturnValues: 'ALL_OLD', ...withCapacity };
         break;
       case 'ConditionCheck':
         // Evaluates the condition against the item and leaves it as it is: rewriting the same
@@ -319,19 +326,20 @@ class Transactions {
     }
     try {
       const answer = await this.inner.call(operation, input);
-      return action.kind === 'ConditionCheck' || !isObject(answer.ConsumedCapacity)
-        ? { kind: 'applied' }
-        : { kind: 'applied', capacity: answer.ConsumedCapacity };
+      if (action.kind === 'ConditionCheck') return { kind: 'applied', prior };
+      const old = isObject(answer.Attributes) ? (answer.Attributes as AttributeMap) : undefined;
+      return isObject(answer.ConsumedCapacity) ? { kind: 'applied', capacity: answer.ConsumedCapacity, prior: old } : { kind: 'applied', prior: old };
     } catch (error) {
       if (!(error instanceof DynamoError)) throw error;
       const name = errorName(error);
       if (name === 'ConditionalCheckFailedException') {
+        const met = action.returnAllOld && action.key ? (prior ?? (await this.read(action.tableName, action.key))) : undefined;
         return {
           kind: 'cancelled',
           reason: {
             Code: 'ConditionalCheckFailed',
             Message: 'The conditional request failed',
-            ...(action.returnAllOld && prior ? { Item: prior } : {}),
+            ...(met ? { Item: met } : {}),
           },
         };
       }
@@ -370,13 +378,14 @@ class Transactions {
           return remembered.answer;
         }
       }
-      // Key-less actions (a Put without its key, say) go straight to dynalite, which refuses them.
-      const priors = await Promise.all(actions.map((action) => (action.key ? this.read(action.tableName, action.key) : undefined)));
-      const outcomes = await Promise.all(actions.map((action, index) => this.apply(action, priors[index], input.ReturnConsumedCapacity)));
+      const outcomes = await Promise.all(actions.map((action) => this.apply(action, input.ReturnConsumedCapacity)));
       const failed = outcomes.some((outcome) => outcome.kind !== 'applied');
       if (failed) {
         await Promise.all(
-          actions.map((action, index) => (outcomes[index]!.kind === 'applied' && action.kind !== 'ConditionCheck' ? this.undo(action, priors[index]) : undefined)),
+          actions.map((action, index) => {
+            const outcome = outcomes[index]!;
+            return outcome.kind === 'applied' && action.kind !== 'ConditionCheck' ? this.undo(action, outcome.prior) : undefined;
+          }),
         );
         const refusal = outcomes.find((outcome) => outcome.kind === 'error');
         if (refusal?.kind === 'error') throw refusal.error;
