@@ -19,6 +19,7 @@ import { PortInUseError } from '../../../local/ports.ts';
 import { freePort } from '../../../local/stack.ts';
 import { serverThreadLoads } from '../../../local/threads.ts';
 import { startStateTable, stateTableSpec } from '../../support/state-table.ts';
+import { rejectionOf } from '#test/support/rejection.ts';
 
 const TABLE = 'unit-embedded-dynamodb';
 const s = (value: string): AttributeValue => ({ S: value });
@@ -30,16 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await dynamo.close();
 });
-
-/** The error a promise rejects with (fails the test when it resolves). */
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Requests served since `before`, by operation. */
 function servedSince(before: Record<string, number>, after: Record<string, number>): Record<string, number> {

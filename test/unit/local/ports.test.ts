@@ -10,6 +10,7 @@ import { startCrmSandbox } from '#local/sandbox/index.ts';
 import { startLocalSecretsManager } from '#local/secrets-manager.ts';
 import { startEmbeddedSqs } from '#local/sqs.ts';
 import { freePort, freeStackPorts, startLocalStack } from '#local/stack.ts';
+import { rejectionOf } from '#test/support/rejection.ts';
 
 /** Servers a test holds ports with; closed after each test. */
 const held: Server[] = [];
@@ -24,16 +25,6 @@ async function occupy(port: number): Promise<void> {
 afterEach(async () => {
   await Promise.all(held.splice(0).map((server) => new Promise<void>((done) => server.close(() => done()))));
 });
-
-/** The error a promise rejects with (fails the test when it resolves). */
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** An environment with none of the developer's port or override variables. */
 const cleanEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { readSecretsFile, startLocalSecretsManager } from '#local/secrets-manager.ts';
 import type { LocalSecretsManager } from '#local/secrets-manager.ts';
+import { rejectionOf } from '#test/support/rejection.ts';
 
 const GENESYS = 'genesys-guest-sync/local/genesys-credentials';
 const WEBHOOK = 'genesys-guest-sync/local/webhook-signing-secret';
@@ -38,16 +39,6 @@ afterEach(async () => {
   client.destroy();
   await manager.close();
 });
-
-/** The error a command rejects with (fails the test when it succeeds). */
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('the local Secrets Manager endpoint', () => {
   it('listens on 127.0.0.1', () => {

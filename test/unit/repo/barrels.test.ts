@@ -4,10 +4,11 @@
  * folders, the local stack, scripts, benchmarks). Tests are not part of the surface: they
  * import internals from the module file (`#lib/<folder>/<module>.ts`).
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { repoFiles } from '#test/support/repo-files.ts';
 
 const root = process.cwd();
 
@@ -41,20 +42,8 @@ const CHECKED = [
 /** The folders whose code may use a barrel (everything but the tests). */
 const USERS = ['functions', 'lib', 'local', 'scripts', 'bench'];
 
-/** Every .ts file under the given folders, relative to the repository. */
-function sources(...folders: string[]): string[] {
-  const files: string[] = [];
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir)) {
-      if (name === 'node_modules' || name.startsWith('.')) continue;
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) files.push(relative(root, path));
-    }
-  };
-  for (const folder of folders) walk(join(root, folder));
-  return files;
-}
+/** Every .ts file (no declaration files) under the given folders, relative to the repository. */
+const sources = (...folders: string[]): string[] => repoFiles(folders, (name) => name.endsWith('.ts') && !name.endsWith('.d.ts'), root);
 
 const parse = (file: string): ts.SourceFile => ts.createSourceFile(file, readFileSync(join(root, file), 'utf8'), ts.ScriptTarget.Latest, true);
 

@@ -3,9 +3,10 @@
  * a function or by `lib/` (what the bundles hold), and every development dependency is
  * imported by the local stack, scripts, benchmarks or tests, or named as a plugin or tool.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { repoFiles } from '#test/support/repo-files.ts';
 
 const root = process.cwd();
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -14,20 +15,8 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as
   scripts: Record<string, string>;
 };
 
-/** Every .ts file under the given folders (node_modules never walked). */
-function sources(...folders: string[]): string[] {
-  const files: string[] = [];
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir)) {
-      if (name === 'node_modules' || name.startsWith('.')) continue;
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (/\.(ts|js|mjs)$/.test(name)) files.push(readFileSync(path, 'utf8'));
-    }
-  };
-  for (const folder of folders) walk(join(root, folder));
-  return files;
-}
+/** The text of every .ts, .js and .mjs file under the given folders (node_modules never walked). */
+const sources = (...folders: string[]): string[] => repoFiles(folders, (name) => /\.(ts|js|mjs)$/.test(name)).map((file) => readFileSync(join(root, file), 'utf8'));
 
 /** Whether some source imports `name` (or one of its subpaths). */
 const imports = (texts: string[], name: string): boolean => {

@@ -3,27 +3,16 @@
  * `#lib/observability` (never from the middy folder), and the metrics report's wing
  * (`lib/report`, with its CloudWatch and S3 clients) is reached by the report function only.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { repoFiles } from '#test/support/repo-files.ts';
 
 const root = process.cwd();
 const aliases = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { imports: Record<string, string> }).imports;
 
 /** Every .ts file under the given folders, relative to the repository (node_modules never walked). */
-function sources(...folders: string[]): string[] {
-  const files: string[] = [];
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir)) {
-      if (name === 'node_modules' || name.startsWith('.')) continue;
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.ts')) files.push(relative(root, path));
-    }
-  };
-  for (const folder of folders) walk(join(root, folder));
-  return files;
-}
+const sources = (...folders: string[]): string[] => repoFiles(folders, (name) => name.endsWith('.ts'), root);
 
 /** The repository path a specifier names from `file` (package `imports` aliases included); undefined for packages. */
 function resolveSpecifier(file: string, specifier: string): string | undefined {
