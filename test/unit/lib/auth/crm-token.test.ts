@@ -4,7 +4,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { SecretCache, SecretError } from '#lib/auth';
 import { CrmTokenProvider } from '#lib/auth/crm-token.ts';
 import { crmRequest } from '#lib/crm';
-import { everythingLogged, failure, notFound, secretOutput } from './support.ts';
+import { everythingLogged, notFound, secretOutput } from './support.ts';
+import { rejectionOf } from '#test/support/rejection.ts';
 
 const secretsManager = mockClient(SecretsManagerClient);
 const SECRET_ID = 'guest-sync/crm-credentials';
@@ -55,7 +56,7 @@ describe('CrmTokenProvider', () => {
     const tokens = new CrmTokenProvider({ secrets: new SecretCache(), secretId: SECRET_ID });
 
     // Act
-    const error = await failure(tokens.getToken());
+    const error = await rejectionOf(tokens.getToken());
 
     // Assess
     expect(error).toBeInstanceOf(SecretError);

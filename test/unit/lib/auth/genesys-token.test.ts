@@ -3,7 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GenesysTokenProvider, SecretCache, SecretError, TokenEndpointError } from '#lib/auth';
 import type { TokenProvider } from '#lib/auth';
-import { everythingLogged, failure, notFound, secretOutput, startLoginServer } from './support.ts';
+import { everythingLogged, notFound, secretOutput, startLoginServer } from './support.ts';
+import { rejectionOf } from '#test/support/rejection.ts';
 import { unreachableUrl } from '#test/support/scripted-server.ts';
 import type { LoginServer } from './support.ts';
 
@@ -190,7 +191,7 @@ describe('GenesysTokenProvider', () => {
       const tokens = provider();
 
       // Act
-      const error = await failure(tokens.getToken());
+      const error = await rejectionOf(tokens.getToken());
 
       // Assess
       expect(error).toBeInstanceOf(TokenEndpointError);
@@ -214,7 +215,7 @@ describe('GenesysTokenProvider', () => {
       const tokens = provider();
 
       // Act
-      const error = await failure(tokens.getToken());
+      const error = await rejectionOf(tokens.getToken());
 
       // Assess
       expect(error).toBeInstanceOf(TokenEndpointError);
@@ -228,7 +229,7 @@ describe('GenesysTokenProvider', () => {
     const tokens = provider({ loginBaseUrl: await unreachableUrl() });
 
     // Act
-    const error = await failure(tokens.getToken());
+    const error = await rejectionOf(tokens.getToken());
 
     // Assess
     expect(error).toBeInstanceOf(TokenEndpointError);
@@ -242,7 +243,7 @@ describe('GenesysTokenProvider', () => {
     const tokens = provider({ timeoutMs: 50 });
 
     // Act
-    const error = await failure(tokens.getToken());
+    const error = await rejectionOf(tokens.getToken());
 
     // Assess
     expect(error).toMatchObject({ reason: 'network' });
@@ -276,7 +277,7 @@ describe('GenesysTokenProvider', () => {
       const tokens = provider();
 
       // Act
-      const error = await failure(tokens.getToken());
+      const error = await rejectionOf(tokens.getToken());
 
       // Assess
       expect(error).toBeInstanceOf(SecretError);
@@ -361,7 +362,7 @@ describe('GenesysTokenProvider across a credential rotation', () => {
     const tokens = new GenesysTokenProvider({ secrets: new SecretCache(), secretId: SECRET_ID, loginBaseUrl: login.baseUrl });
 
     // Act
-    const error = await failure(tokens.getToken());
+    const error = await rejectionOf(tokens.getToken());
 
     // Assess
     expect(error).toMatchObject({ reason: 'invalid_credentials', status: 502 });

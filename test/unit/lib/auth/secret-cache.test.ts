@@ -2,7 +2,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SecretCache, SecretError } from '#lib/auth';
-import { everythingLogged, failure, notFound, secretOutput, throttled } from './support.ts';
+import { everythingLogged, notFound, secretOutput, throttled } from './support.ts';
+import { rejectionOf } from '#test/support/rejection.ts';
 
 const secretsManager = mockClient(SecretsManagerClient);
 const SECRET_ID = 'guest-sync/genesys';
@@ -157,7 +158,7 @@ describe('SecretCache', () => {
       await cache.getOptional(SECRET_ID);
 
       // Act
-      const error = await failure(cache.get(SECRET_ID));
+      const error = await rejectionOf(cache.get(SECRET_ID));
 
       // Assess
       expect(error).toBeInstanceOf(SecretError);
@@ -202,7 +203,7 @@ describe('SecretCache', () => {
       const cache = new SecretCache();
 
       // Act
-      const error = await failure(cache.get(SECRET_ID));
+      const error = await rejectionOf(cache.get(SECRET_ID));
 
       // Assess
       expect(error).toBeInstanceOf(SecretError);
@@ -218,7 +219,7 @@ describe('SecretCache', () => {
     const cache = new SecretCache();
 
     // Act
-    const error = await failure(cache.get(SECRET_ID));
+    const error = await rejectionOf(cache.get(SECRET_ID));
 
     // Assess
     expect(error).toMatchObject({ reason: 'malformed' });

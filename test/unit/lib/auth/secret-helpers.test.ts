@@ -2,7 +2,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SecretCache, SecretError, getIdentitySalt, getWebhookSigningSecrets } from '#lib/auth';
-import { everythingLogged, failure, notFound, secretOutput } from './support.ts';
+import { everythingLogged, notFound, secretOutput } from './support.ts';
+import { rejectionOf } from '#test/support/rejection.ts';
 
 const secretsManager = mockClient(SecretsManagerClient);
 const WEBHOOK_SECRET_ID = 'guest-sync/webhook';
@@ -73,7 +74,7 @@ describe('getWebhookSigningSecrets', () => {
       webhookVersions(current, { signingSecret: 'whsec-old' });
 
       // Act
-      const error = await failure(getWebhookSigningSecrets(new SecretCache(), WEBHOOK_SECRET_ID));
+      const error = await rejectionOf(getWebhookSigningSecrets(new SecretCache(), WEBHOOK_SECRET_ID));
 
       // Assess
       expect(error).toBeInstanceOf(SecretError);
@@ -105,7 +106,7 @@ describe('getIdentitySalt', () => {
     secretsManager.on(GetSecretValueCommand, { SecretId: SALT_SECRET_ID }).resolves(secretOutput(secret));
 
     // Act
-    const error = await failure(getIdentitySalt(new SecretCache(), SALT_SECRET_ID));
+    const error = await rejectionOf(getIdentitySalt(new SecretCache(), SALT_SECRET_ID));
 
     // Assess
     expect(error).toBeInstanceOf(SecretError);
@@ -118,7 +119,7 @@ describe('getIdentitySalt', () => {
     secretsManager.on(GetSecretValueCommand, { SecretId: SALT_SECRET_ID }).rejects(notFound('AWSCURRENT'));
 
     // Act
-    const error = await failure(getIdentitySalt(new SecretCache(), SALT_SECRET_ID));
+    const error = await rejectionOf(getIdentitySalt(new SecretCache(), SALT_SECRET_ID));
 
     // Assess
     expect(error).toMatchObject({ reason: 'not_found', secretId: SALT_SECRET_ID });

@@ -59,16 +59,6 @@ export async function startLoginServer(): Promise<LoginServer> {
   return login;
 }
 
-/** Awaits a promise that must fail and returns its error. */
-export async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject');
-}
-
 /** Everything an error would show when logged: message, own fields and its cause chain. */
 export function everythingLogged(error: unknown): string {
   const parts: string[] = [];

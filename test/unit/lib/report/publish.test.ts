@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -7,33 +5,28 @@ import { buildReport } from '#lib/report/build.ts';
 import { deliverReport } from '#lib/report/publish.ts';
 import { renderHtml } from '#lib/report/render/html.ts';
 import { renderMarkdown } from '#lib/report/render/markdown.ts';
+import { startScriptedServer, type ScriptedServer } from '#test/support/scripted-server.ts';
 import { busyDay, queue, WINDOW } from './fixtures.ts';
 
 const s3 = mockClient(S3Client);
 const report = buildReport({ window: WINDOW, stage: 'prod', source: 'fixture', generatedAt: Date.parse('2025-01-15T12:00:05.123Z'), fetch: { series: busyDay(), warnings: [] }, queue: queue() });
 const output = { report, json: JSON.stringify(report), markdown: renderMarkdown(report), html: renderHtml(report) };
 
-let server: Server;
+let server: ScriptedServer;
 let url: string;
-const received: Array<{ body: string; type: string | undefined }> = [];
+/** What the webhook answers (set per test). */
 let answer = 200;
+/** The webhook's requests: body and media type. */
+const received = (): Array<{ body: string; type: string | undefined }> => server.requests.map((request) => ({ body: request.body, type: request.headers['content-type'] }));
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      received.push({ body, type: req.headers['content-type'] });
-      res.writeHead(answer).end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  server = await startScriptedServer([], { after: () => ({ status: answer, headers: { 'content-type': 'text/plain' }, body: 'ok' }) });
+  url = `${server.url}/hook`;
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => server.close());
 beforeEach(() => {
   s3.reset();
-  received.length = 0;
+  server.requests.length = 0;
   answer = 200;
 });
 
@@ -56,9 +49,9 @@ describe('delivering a report', () => {
       ['acme-reports', 'text/markdown; charset=utf-8'],
       ['acme-reports', 'text/html; charset=utf-8'],
     ]);
-    expect(received).toHaveLength(1);
-    expect(received[0]?.type).toBe('application/json');
-    expect(JSON.parse(received[0]!.body).text).toContain('Full report: s3://acme-reports/metrics-reports/2025-01-15T12-00-05Z.html');
+    expect(received()).toHaveLength(1);
+    expect(received()[0]?.type).toBe('application/json');
+    expect(JSON.parse(received()[0]!.body).text).toContain('Full report: s3://acme-reports/metrics-reports/2025-01-15T12-00-05Z.html');
   });
 
   it('does nothing without a bucket or a webhook', async () => {
